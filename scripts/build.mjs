@@ -1,0 +1,67 @@
+// The one build script: bundles the extension, the worker, the CLI, the benchmark and the webview
+// with esbuild, and copies the tfjs wasm binaries and the media next to them.
+import * as esbuild from 'esbuild';
+import { cpSync, existsSync, mkdirSync, readdirSync, chmodSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const require = createRequire(import.meta.url);
+const production = process.argv.includes('--production');
+const watch = process.argv.includes('--watch');
+const outdir = join(root, 'dist');
+mkdirSync(outdir, { recursive: true });
+
+const node = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  sourcemap: !production,
+  minify: production,
+  logLevel: 'warning',
+  // The wasm backend's node build has an optional require of 'worker_threads' for its threaded
+  // variant and tfjs-core probes for node-fetch; neither is needed at run time here.
+  external: ['vscode'],
+  define: { 'process.env.NODE_ENV': production ? '"production"' : '"development"' },
+};
+
+const entries = [
+  { in: 'src/extension/main.ts', out: 'extension.js', ...node },
+  { in: 'src/worker/main.ts', out: 'worker.js', ...node },
+  { in: 'src/cli/main.ts', out: 'cli.js', ...node, banner: { js: '#!/usr/bin/env node' } },
+  { in: 'src/bench/main.ts', out: 'bench.js', ...node },
+  {
+    in: 'webview-ui/main.ts',
+    out: 'webview.js',
+    bundle: true,
+    platform: 'browser',
+    target: 'es2022',
+    format: 'iife',
+    sourcemap: !production,
+    minify: production,
+    logLevel: 'warning',
+  },
+];
+
+const contexts = [];
+for (const { in: input, out, ...options } of entries) {
+  if (!existsSync(join(root, input))) continue;
+  const config = { ...options, entryPoints: [join(root, input)], outfile: join(outdir, out) };
+  if (watch) {
+    const ctx = await esbuild.context(config);
+    await ctx.watch();
+    contexts.push(ctx);
+  } else {
+    await esbuild.build(config);
+  }
+}
+
+const wasmDir = dirname(require.resolve('@tensorflow/tfjs-backend-wasm'));
+for (const file of readdirSync(wasmDir)) {
+  if (file.endsWith('.wasm')) cpSync(join(wasmDir, file), join(outdir, file));
+}
+if (existsSync(join(root, 'webview-ui/style.css'))) cpSync(join(root, 'webview-ui/style.css'), join(outdir, 'webview.css'));
+if (existsSync(join(outdir, 'cli.js'))) chmodSync(join(outdir, 'cli.js'), 0o755);
+if (!watch) console.log(`built ${contexts.length ? 'watching' : 'dist/'} (${production ? 'production' : 'development'})`);

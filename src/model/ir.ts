@@ -1,0 +1,180 @@
+// Format-neutral model IR. Loaders (src/formats) produce it with concrete shapes already inferred;
+// the analysis and the engine consume it. Canonical tensors are float32 and channels-first.
+
+import type { LayerKind, ModelFormat } from '../protocol/report';
+
+/** A weight decoded to float32. `dims` are the canonical dims stated per spec below. */
+export interface WeightTensor {
+  dims: number[];
+  data: Float32Array;
+}
+
+/** Convolution (1-D, 2-D or 3-D). Weight canonical layout: [cOut, cIn / group, ...kernel]. */
+export interface ConvSpec {
+  type: 'conv';
+  /** True when the node's tensors are N, spatial..., C (TF.js NHWC); false for N, C, spatial... */
+  channelsLast: boolean;
+  weight: WeightTensor;
+  strides: number[];
+  dilations: number[];
+  /** Explicit zero padding per spatial axis (SAME_* already resolved by the loader for the real input). */
+  padsBegin: number[];
+  padsEnd: number[];
+  group: number;
+}
+
+/** Transposed convolution. Weight canonical layout (ONNX's): [cIn, cOut / group, ...kernel]. */
+export interface ConvTransposeSpec {
+  type: 'convTranspose';
+  channelsLast: boolean;
+  weight: WeightTensor;
+  strides: number[];
+  dilations: number[];
+  /** Pads as ONNX defines them for ConvTranspose (cropped from the full output). */
+  padsBegin: number[];
+  padsEnd: number[];
+  outputPadding: number[];
+  group: number;
+}
+
+/** Dense map on the last axis: y[..., o] = Σ_i x[..., i] W[i, o]. Weight canonical layout: [in, out]. */
+export interface DenseSpec {
+  type: 'dense';
+  weight: WeightTensor;
+}
+
+/** Elementwise multiplication by constants broadcast along one axis (batch norm at inference, Mul by a constant). */
+export interface DiagonalSpec {
+  type: 'diagonal';
+  /** One multiplier per index of `axis` (length 1 for a scalar). */
+  scale: Float32Array;
+  /** The axis of the node's input the multipliers run along (in the node's own layout), or -1 for a scalar. */
+  axis: number;
+}
+
+export interface AvgPoolSpec {
+  type: 'avgPool';
+  channelsLast: boolean;
+  kernel: number[];
+  strides: number[];
+  padsBegin: number[];
+  padsEnd: number[];
+  /** ONNX count_include_pad; TF.js and Keras pools never count the padding. */
+  countIncludePad: boolean;
+}
+
+export interface GlobalAvgPoolSpec {
+  type: 'globalAvgPool';
+  channelsLast: boolean;
+}
+
+export interface MaxPoolSpec {
+  type: 'maxPool';
+  channelsLast: boolean;
+  kernel: number[];
+  strides: number[];
+  dilations: number[];
+  padsBegin: number[];
+  padsEnd: number[];
+}
+
+/** Mean over some axes (linear): constant 1 / sqrt(number of averaged elements). */
+export interface ReduceMeanSpec {
+  type: 'reduceMean';
+  axes: number[];
+}
+
+/** A map with a known, fixed Lipschitz constant (activations, reshape, pad, dropout, ...). */
+export interface FixedSpec {
+  type: 'fixed';
+  kind: Extract<LayerKind, 'activation' | 'structural' | 'pool'>;
+  constant: number;
+  /** Human-readable origin of the constant, e.g. "LeakyReLU(0.2): max(1, |α|)". */
+  detail?: string;
+}
+
+/** Elementwise sum or difference of its dynamic inputs (constant operands are shifts and are dropped). */
+export interface AddSpec {
+  type: 'add';
+}
+
+/** Concatenation of its dynamic inputs along `axis`. */
+export interface ConcatSpec {
+  type: 'concat';
+  axis: number;
+}
+
+/** Not globally Lipschitz: attention (x·y), layer norm, division by an activation, ... */
+export interface UnboundedSpec {
+  type: 'unbounded';
+  reason: string;
+}
+
+/** An op the engine does not understand: the bound through it is invalid. */
+export interface UnsupportedSpec {
+  type: 'unsupported';
+  detail?: string;
+}
+
+export type OpSpec =
+  | ConvSpec
+  | ConvTransposeSpec
+  | DenseSpec
+  | DiagonalSpec
+  | AvgPoolSpec
+  | GlobalAvgPoolSpec
+  | MaxPoolSpec
+  | ReduceMeanSpec
+  | FixedSpec
+  | AddSpec
+  | ConcatSpec
+  | UnboundedSpec
+  | UnsupportedSpec;
+
+/** Specs whose σ the engine computes with a matrix-free solver. */
+export type LinearSpec = ConvSpec | ConvTransposeSpec | DenseSpec | AvgPoolSpec;
+
+export interface IrNode {
+  /** Report name: ONNX node name (or its first output's name), TF.js layer or node name. */
+  name: string;
+  /** Op type as the file spells it. */
+  op: string;
+  /** Dynamic (data-flow) input value names; weights and constant operands live in `spec`. */
+  inputs: string[];
+  outputs: string[];
+  /** Concrete shapes of `inputs` / `outputs`, in the node's own layout, batch included. */
+  inputShapes: number[][];
+  outputShapes: number[][];
+  spec: OpSpec;
+  /** The weight's shape as stored in the file, or null. */
+  weightShape: number[] | null;
+  /** Index in the file's own listing (model.json layer / node order, ONNX node order). */
+  sourceIndex?: number;
+}
+
+export interface IrValueInfo {
+  name: string;
+  /** Concrete shape used for the analysis. */
+  shape: number[];
+  /** Shape as declared in the file (symbolic dims as strings, unknown as '?'). */
+  declaredShape: (number | string)[];
+}
+
+export interface IrModel {
+  format: ModelFormat;
+  path: string;
+  inputs: IrValueInfo[];
+  /** Graph output value names. */
+  outputs: string[];
+  /** Nodes in topological order. */
+  nodes: IrNode[];
+  metadata: {
+    producer?: string;
+    producerVersion?: string;
+    opset?: number;
+    nodeCount: number;
+    parameterCount: number;
+    outputShapes?: { name: string; shape: (number | string)[] }[];
+  };
+  warnings: string[];
+}

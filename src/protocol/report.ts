@@ -1,0 +1,116 @@
+// The report: what the CLI prints with --json and everything the UI shows.
+// Field names follow DESIGN.md and must keep their names and meanings; fields may be added.
+
+export type ModelFormat = 'onnx' | 'tfjs-layers' | 'tfjs-graph';
+
+/**
+ * What a row is:
+ * - `linear`: a weighted linear layer (conv, dense, conv-transpose) whose σ the engine computed.
+ * - `pool`: average / global average pooling (linear, computed or closed form), max pooling (fixed).
+ * - `normalization`: batch norm at inference (a diagonal map).
+ * - `activation`: a pointwise non-linearity with a fixed constant.
+ * - `structural`: reshape, flatten, transpose, pad, dropout, ... (constant 1 or a closed form).
+ * - `merge`: add, concat, ... (composed by the graph rule, not multiplied).
+ * - `unbounded`: an op that is not globally Lipschitz (attention, layer norm, x*y).
+ * - `unsupported`: an op the engine does not understand; the bound through it is invalid.
+ */
+export type LayerKind =
+  | 'linear'
+  | 'pool'
+  | 'normalization'
+  | 'activation'
+  | 'structural'
+  | 'merge'
+  | 'unbounded'
+  | 'unsupported';
+
+export interface LayerResult {
+  /** ONNX node name (or its first output's name when unnamed); TF.js layer or node name. */
+  name: string;
+  /** The op type as the file spells it: Conv, Gemm, MatMul, Conv2D, _FusedConv2D, Dense, ... */
+  op: string;
+  kind: LayerKind;
+  /** Shape of the layer's weight as stored in the file, or null for unweighted rows. */
+  weightShape: number[] | null;
+  /** Real input shape the layer sees (the file's own layout). */
+  inputShape: number[];
+  outputShape: number[];
+  /** Operator 2-norm of the layer's own map on its input shape (a fixed constant for non-linear rows). Null when invalid. */
+  sigma: number | null;
+  /** A certified upper bound on sigma, or null when none is available. */
+  upperBound: number | null;
+  /** Solver iterations (matrix-vector product pairs); 0 for closed forms. */
+  iterations: number;
+  converged: boolean;
+  seconds: number;
+  /** ||AᵀA v - σ² v|| / σ² at the returned vector: small means the estimate sits on a singular pair. */
+  residual?: number | null;
+  /** Solver that produced sigma: 'lanczos', 'power', 'closed-form', 'exact'. */
+  method?: string;
+  /** Graph-aware bound from the network input to this layer's output, when known. */
+  runningBound?: number | null;
+  /** Why a row is unbounded, unsupported or invalid, or other caveats. */
+  note?: string;
+  /** Index of the layer in the model's own listing (model.json layer or ONNX node), for reveal-in-editor. */
+  sourceIndex?: number;
+}
+
+export interface UnsupportedOp {
+  name: string;
+  op: string;
+}
+
+export interface NetworkBounds {
+  /** Graph-aware composition of all per-layer constants (a product along a chain). Null when unbounded or invalid. */
+  product: number | null;
+  /** The same composition from certified upper bounds; null when any layer lacks one. */
+  certified: number | null;
+  unsupported: UnsupportedOp[];
+  /** Ops that make the network not globally Lipschitz, with the reason. */
+  unbounded?: { name: string; op: string; reason: string }[];
+  /** Layers whose weights hold NaN or Inf: the bound through them is invalid. */
+  invalid?: { name: string; op: string; reason: string }[];
+}
+
+export interface ModelInfo {
+  path: string;
+  format: ModelFormat;
+  inputShape: number[];
+  producer?: string;
+  producerVersion?: string;
+  opset?: number;
+  inputs?: { name: string; shape: (number | string)[] }[];
+  outputs?: { name: string; shape: (number | string)[] }[];
+  nodeCount?: number;
+  parameterCount?: number;
+}
+
+export interface Report {
+  model: ModelInfo;
+  layers: LayerResult[];
+  bounds: NetworkBounds;
+  seconds: number;
+  /** Engine settings used, for reproducibility. */
+  settings?: EstimateSettings;
+  backend?: string;
+  warnings?: string[];
+}
+
+export type SolverMethod = 'lanczos' | 'power';
+
+export interface EstimateSettings {
+  /** Target relative accuracy on sigma. */
+  tol: number;
+  maxIter: number;
+  seed: number;
+  method: SolverMethod;
+  /** Override of the model's input shape (the file's own layout), or undefined. */
+  inputShape?: number[];
+}
+
+export const DEFAULT_SETTINGS: EstimateSettings = {
+  tol: 1e-4,
+  maxIter: 300,
+  seed: 0,
+  method: 'lanczos',
+};
