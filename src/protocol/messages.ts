@@ -1,0 +1,176 @@
+// Every message between the extension, the worker and the webview: typed unions with a `type`
+// discriminant. The webview imports only this module and ./report.
+
+import type { EstimateSettings, LayerResult, ModelInfo, NetworkBounds, Report } from './report';
+
+/** Where the worker finds the model: a local path, or bytes the extension read (remote hosts, virtual files). */
+export type ModelSource =
+  | { kind: 'path'; path: string }
+  | {
+      kind: 'bytes';
+      /** Display path (URI string) of the main file. */
+      path: string;
+      /** Main file and companions (weight shards, external data), keyed by path relative to the model's folder. */
+      files: Record<string, Uint8Array>;
+      main: string;
+    };
+
+// ---- extension → worker -------------------------------------------------------------------
+
+export interface RunJob {
+  type: 'run';
+  jobId: number;
+  source: ModelSource;
+  settings: EstimateSettings;
+  /**
+   * Int32Array view over a SharedArrayBuffer of length ≥ 1: the extension stores 1 at index 0 to cancel.
+   * The solver polls it between products, so cancel works even while the worker's event loop is busy.
+   */
+  cancelFlag?: SharedArrayBuffer;
+}
+
+export interface CancelJob {
+  type: 'cancel';
+  jobId: number;
+}
+
+/** Reads only the model summary (for the .onnx custom editor) without estimating. */
+export interface DescribeJob {
+  type: 'describe';
+  jobId: number;
+  source: ModelSource;
+  inputShape?: number[];
+}
+
+export type ToWorker = RunJob | CancelJob | DescribeJob;
+
+// ---- worker → extension -------------------------------------------------------------------
+
+/** Planned rows, sent once the model is read and before any σ is computed. */
+export interface PlannedLayer {
+  index: number;
+  name: string;
+  op: string;
+  kind: LayerResult['kind'];
+  weightShape: number[] | null;
+  inputShape: number[];
+  outputShape: number[];
+  sourceIndex?: number;
+}
+
+export interface ModelReadMessage {
+  type: 'model';
+  jobId: number;
+  model: ModelInfo;
+  layers: PlannedLayer[];
+  backend: string;
+  warnings: string[];
+}
+
+export interface LayerDoneMessage {
+  type: 'layer';
+  jobId: number;
+  index: number;
+  layer: LayerResult;
+  /** Layers finished so far, of `total`. */
+  done: number;
+  total: number;
+}
+
+export interface JobDoneMessage {
+  type: 'done';
+  jobId: number;
+  report: Report;
+}
+
+export interface JobCancelledMessage {
+  type: 'cancelled';
+  jobId: number;
+}
+
+export interface JobErrorMessage {
+  type: 'error';
+  jobId: number;
+  /** One line that names the file and the problem. */
+  message: string;
+  /** True for a problem with the model file (bad input); false for an internal failure. */
+  badInput: boolean;
+}
+
+export interface DescribeResultMessage {
+  type: 'described';
+  jobId: number;
+  model: ModelInfo;
+  layers: PlannedLayer[];
+}
+
+export interface LogMessage {
+  type: 'log';
+  jobId?: number;
+  level: 'info' | 'warn' | 'error';
+  text: string;
+}
+
+export type FromWorker =
+  | ModelReadMessage
+  | LayerDoneMessage
+  | JobDoneMessage
+  | JobCancelledMessage
+  | JobErrorMessage
+  | DescribeResultMessage
+  | LogMessage;
+
+// ---- extension → webview ------------------------------------------------------------------
+
+export type RunStatus = 'idle' | 'running' | 'done' | 'cancelled' | 'error';
+
+/** Everything the panel shows; also what it saves with setState. */
+export interface PanelState {
+  model: ModelInfo | null;
+  layers: (LayerResult | PlannedLayer)[];
+  bounds: NetworkBounds | null;
+  status: RunStatus;
+  done: number;
+  total: number;
+  error?: string;
+  fromCache?: boolean;
+  /** True for model.json models, whose rows can reveal their layer in the editor. */
+  canReveal: boolean;
+  /** Summary shown by the .onnx custom editor above the table. */
+  summary?: ModelInfo;
+  seconds?: number;
+}
+
+export type ToWebview =
+  | { type: 'state'; state: PanelState }
+  | { type: 'layer'; index: number; layer: LayerResult; done: number; total: number; runningBound: number | null }
+  | { type: 'status'; status: RunStatus; error?: string; bounds?: NetworkBounds | null; seconds?: number };
+
+// ---- webview → extension ------------------------------------------------------------------
+
+export type FromWebview =
+  | { type: 'ready' }
+  | { type: 'estimate' }
+  | { type: 'cancel' }
+  | { type: 'export'; format: 'json' | 'csv' | 'markdown' | 'netron' }
+  | { type: 'reveal'; index: number };
+
+/** Validates a message from the webview before use: the webview is untrusted input. */
+export function parseFromWebview(value: unknown): FromWebview | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const message = value as Record<string, unknown>;
+  switch (message.type) {
+    case 'ready':
+    case 'estimate':
+    case 'cancel':
+      return { type: message.type };
+    case 'export':
+      return message.format === 'json' || message.format === 'csv' || message.format === 'markdown' || message.format === 'netron'
+        ? { type: 'export', format: message.format }
+        : undefined;
+    case 'reveal':
+      return Number.isSafeInteger(message.index) && (message.index as number) >= 0 ? { type: 'reveal', index: message.index as number } : undefined;
+    default:
+      return undefined;
+  }
+}
