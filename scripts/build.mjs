@@ -1,7 +1,7 @@
 // The one build script: bundles the extension, the worker, the CLI, the benchmark and the webview
 // with esbuild, and copies the tfjs wasm binaries and the media next to them.
 import * as esbuild from 'esbuild';
-import { cpSync, existsSync, mkdirSync, readdirSync, chmodSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, chmodSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -24,7 +24,10 @@ const node = {
   // The wasm backend's node build has an optional require of 'worker_threads' for its threaded
   // variant and tfjs-core probes for node-fetch; neither is needed at run time here.
   external: ['vscode'],
-  define: { 'process.env.NODE_ENV': production ? '"production"' : '"development"' },
+  define: {
+    'process.env.NODE_ENV': production ? '"production"' : '"development"',
+    LIPSCHITZ_LENS_VERSION: JSON.stringify(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version),
+  },
 };
 
 const entries = [

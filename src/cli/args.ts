@@ -1,0 +1,120 @@
+// Command-line arguments of `lipschitz-lens`.
+
+import { DEFAULT_SETTINGS, type EstimateSettings } from '../protocol/report';
+
+export const USAGE = `usage: lipschitz-lens MODEL [options]
+
+Estimates the Lipschitz constant (spectral norm) of every layer of an ONNX model or a
+TensorFlow.js model.json, and the bound for the whole network.
+
+options:
+  --input-shape 1,3,224,224   shape of the first input (needed when the model's is dynamic)
+  --json                      print the report as one JSON object on stdout
+  --tol 1e-4                  target relative accuracy of each σ
+  --max-iter N                iteration cap per layer (default ${DEFAULT_SETTINGS.maxIter})
+  --seed N                    seed of the solver's start vectors (default ${DEFAULT_SETTINGS.seed})
+  --method lanczos|power      solver (default ${DEFAULT_SETTINGS.method})
+  --fail-above X              exit 1 when the network bound exceeds X (or cannot be bounded)
+  --max-bytes N               refuse model files larger than N bytes
+  -q, --quiet                 no progress on stderr
+  -h, --help                  this help
+  --version                   the version
+
+exit codes: 0 ok, 1 bound above --fail-above, 2 bad input or usage, 3 internal error`;
+
+export interface CliOptions {
+  model: string;
+  settings: EstimateSettings;
+  json: boolean;
+  failAbove?: number;
+  maxBytes?: number;
+  quiet: boolean;
+}
+
+export class UsageError extends Error {}
+
+export type ParsedArgs = { kind: 'help' } | { kind: 'version' } | { kind: 'run'; options: CliOptions };
+
+export function parseArgs(argv: string[]): ParsedArgs {
+  const settings: EstimateSettings = { ...DEFAULT_SETTINGS };
+  let model: string | undefined;
+  let json = false;
+  let quiet = false;
+  let failAbove: number | undefined;
+  let maxBytes: number | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const value = (): string => {
+      const v = inline ?? argv[++i];
+      if (v === undefined) throw new UsageError(`${flag} needs a value`);
+      return v;
+    };
+    switch (flag) {
+      case '-h':
+      case '--help':
+        return { kind: 'help' };
+      case '--version':
+        return { kind: 'version' };
+      case '--json':
+        json = true;
+        break;
+      case '-q':
+      case '--quiet':
+        quiet = true;
+        break;
+      case '--input-shape':
+        settings.inputShape = parseShape(value());
+        break;
+      case '--tol':
+        settings.tol = parsePositive(flag, value());
+        if (settings.tol >= 1) throw new UsageError('--tol must be below 1');
+        break;
+      case '--max-iter':
+        settings.maxIter = parseInteger(flag, value(), 1);
+        break;
+      case '--seed':
+        settings.seed = parseInteger(flag, value(), 0);
+        break;
+      case '--method': {
+        const method = value();
+        if (method !== 'lanczos' && method !== 'power') throw new UsageError(`--method must be lanczos or power, not "${method}"`);
+        settings.method = method;
+        break;
+      }
+      case '--fail-above':
+        failAbove = parsePositive(flag, value());
+        break;
+      case '--max-bytes':
+        maxBytes = parseInteger(flag, value(), 1);
+        break;
+      default:
+        if (arg.startsWith('-') && arg !== '-') throw new UsageError(`unknown option ${arg}`);
+        if (model !== undefined) throw new UsageError(`one model at a time (got "${model}" and "${arg}")`);
+        model = arg;
+    }
+  }
+  if (model === undefined) throw new UsageError('no MODEL given');
+  return { kind: 'run', options: { model, settings, json, quiet, ...(failAbove !== undefined ? { failAbove } : {}), ...(maxBytes !== undefined ? { maxBytes } : {}) } };
+}
+
+export function parseShape(text: string): number[] {
+  const parts = text.split(/[,x×\s]+/).filter(Boolean);
+  const dims = parts.map(Number);
+  if (dims.length === 0 || dims.some((d) => !Number.isSafeInteger(d) || d <= 0)) {
+    throw new UsageError(`--input-shape must be positive integers separated by commas, e.g. 1,3,224,224 (got "${text}")`);
+  }
+  return dims;
+}
+
+function parsePositive(flag: string, text: string): number {
+  const value = Number(text);
+  if (!Number.isFinite(value) || value <= 0) throw new UsageError(`${flag} must be a positive number (got "${text}")`);
+  return value;
+}
+
+function parseInteger(flag: string, text: string, min: number): number {
+  const value = Number(text);
+  if (!Number.isSafeInteger(value) || value < min) throw new UsageError(`${flag} must be an integer ≥ ${min} (got "${text}")`);
+  return value;
+}

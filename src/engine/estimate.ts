@@ -1,0 +1,254 @@
+// Runs the whole estimate on an IR model: closed forms at once, then every linear layer through a
+// matrix-free solver (cheapest first, identical layers computed once), streaming one result per
+// layer, then the graph-aware network bound from the estimates and from the certified bounds.
+
+import type { IrModel, IrNode, LinearSpec, OpSpec } from '../model/ir';
+import type { EstimateSettings, LayerKind, LayerResult, NetworkBounds } from '../protocol/report';
+import type { PlannedLayer } from '../protocol/messages';
+import { closedForm } from '../analysis/closed-form';
+import { compose } from '../analysis/compose';
+import { buildOperator } from './operators';
+import { estimateSpectralNorm } from './solvers';
+import { upperBound } from './bounds';
+import { CancelledError } from './operator';
+
+export interface EstimateHooks {
+  onLayer?(index: number, layer: LayerResult, done: number, total: number): void;
+  /** Polled between solver products: true cancels (CancelledError). */
+  shouldStop?(): boolean;
+  log?(text: string): void;
+}
+
+export interface EstimateResult {
+  layers: LayerResult[];
+  bounds: NetworkBounds;
+}
+
+const LINEAR_TYPES = new Set<OpSpec['type']>(['conv', 'convTranspose', 'dense', 'avgPool']);
+
+export function isLinearSpec(spec: OpSpec): spec is LinearSpec {
+  return LINEAR_TYPES.has(spec.type);
+}
+
+export function kindOf(node: IrNode): LayerKind {
+  const spec = node.spec;
+  switch (spec.type) {
+    case 'conv':
+    case 'convTranspose':
+    case 'dense':
+      return 'linear';
+    case 'avgPool':
+    case 'globalAvgPool':
+    case 'maxPool':
+    case 'reduceMean':
+      return 'pool';
+    case 'diagonal':
+      return /norm/i.test(node.op) ? 'normalization' : 'structural';
+    case 'fixed':
+      return spec.kind;
+    case 'add':
+    case 'concat':
+      return 'merge';
+    case 'unbounded':
+      return 'unbounded';
+    case 'unsupported':
+      return 'unsupported';
+  }
+}
+
+export function planLayers(model: IrModel): PlannedLayer[] {
+  return model.nodes.map((node, index) => ({
+    index,
+    name: node.name,
+    op: node.op,
+    kind: kindOf(node),
+    weightShape: node.weightShape,
+    inputShape: node.inputShapes[0] ?? [],
+    outputShape: node.outputShapes[0] ?? [],
+    ...(node.sourceIndex !== undefined ? { sourceIndex: node.sourceIndex } : {}),
+  }));
+}
+
+export async function estimateModel(model: IrModel, settings: EstimateSettings, hooks: EstimateHooks = {}): Promise<EstimateResult> {
+  const planned = planLayers(model);
+  const total = model.nodes.length;
+  const layers: (LayerResult | undefined)[] = new Array(total).fill(undefined);
+  const constants: (number | undefined)[] = new Array(total).fill(undefined);
+  const certifiedConstants: (number | undefined)[] = new Array(total).fill(undefined);
+  const invalid: NetworkBounds['invalid'] = [];
+  let done = 0;
+
+  const finish = (index: number, layer: LayerResult, constant: number, certified: number | undefined) => {
+    constants[index] = constant;
+    certifiedConstants[index] = certified;
+    const running = compose(model, constants).running[index];
+    layer.runningBound = running === undefined || !Number.isFinite(running) ? null : running;
+    layers[index] = layer;
+    done += 1;
+    hooks.onLayer?.(index, layer, done, total);
+  };
+
+  const base = (index: number): Omit<LayerResult, 'sigma' | 'upperBound' | 'iterations' | 'converged' | 'seconds'> => {
+    const { index: _index, ...rest } = planned[index];
+    return rest;
+  };
+
+  // Closed forms first: they cost nothing and fill the table at once.
+  const linear: number[] = [];
+  model.nodes.forEach((node, index) => {
+    if (isLinearSpec(node.spec)) {
+      linear.push(index);
+      return;
+    }
+    const form = closedForm(node);
+    if (!form) throw new Error(`no closed form for ${node.spec.type}`);
+    if (form.sigma === null && Number.isNaN(form.compositionConstant) && node.spec.type === 'diagonal') {
+      invalid.push({ name: node.name, op: node.op, reason: form.note ?? 'NaN or Inf values' });
+    }
+    finish(
+      index,
+      {
+        ...base(index),
+        sigma: form.sigma,
+        upperBound: form.sigma,
+        iterations: 0,
+        converged: form.sigma !== null,
+        seconds: 0,
+        method: 'closed-form',
+        ...(form.note ? { note: form.note } : {}),
+      },
+      form.compositionConstant,
+      form.compositionConstant,
+    );
+  });
+
+  // Cheapest linear layers first so results stream from the start; identical layers share one solve.
+  linear.sort((a, b) => costOf(model.nodes[a]) - costOf(model.nodes[b]));
+  const solved = new Map<string, { sigma: number; upper: number | null; iterations: number; converged: boolean; residual: number; method: string; boundMethod?: string }>();
+
+  for (const index of linear) {
+    if (hooks.shouldStop?.()) throw new CancelledError();
+    const node = model.nodes[index];
+    const spec = node.spec as LinearSpec;
+    const started = performance.now();
+    const bad = nonFiniteWeight(spec);
+    if (bad) {
+      invalid.push({ name: node.name, op: node.op, reason: bad });
+      finish(index, { ...base(index), sigma: null, upperBound: null, iterations: 0, converged: false, seconds: 0, note: `${bad}: the layer and the bound through it are invalid` }, NaN, NaN);
+      continue;
+    }
+    const key = layerKey(node, spec);
+    let result = solved.get(key);
+    let reused = true;
+    if (!result) {
+      reused = false;
+      const operator = buildOperator(spec, node.inputShapes[0]);
+      try {
+        const solution = estimateSpectralNorm(operator, {
+          tol: settings.tol,
+          maxIter: settings.maxIter,
+          seed: settings.seed,
+          method: settings.method,
+          shouldStop: hooks.shouldStop,
+        });
+        const bound = upperBound(spec, node.inputShapes[0], { shouldStop: hooks.shouldStop });
+        result = {
+          sigma: solution.sigma,
+          // A certified bound below the estimate means float32 rounding in the estimate; keep the larger.
+          upper: bound ? Math.max(bound.value, solution.sigma) : null,
+          iterations: solution.iterations,
+          converged: solution.converged,
+          residual: solution.residual,
+          method: solution.method,
+          ...(bound ? { boundMethod: bound.method } : {}),
+        };
+      } finally {
+        operator.dispose();
+      }
+      solved.set(key, result);
+    }
+    const seconds = (performance.now() - started) / 1000;
+    const notes: string[] = [];
+    if (reused) notes.push('identical to an earlier layer: result reused');
+    if (result.boundMethod) notes.push(`upper bound: ${result.boundMethod}`);
+    if (!result.converged) notes.push(`not converged in ${result.iterations} iterations`);
+    finish(
+      index,
+      {
+        ...base(index),
+        sigma: result.sigma,
+        upperBound: result.upper,
+        iterations: reused ? 0 : result.iterations,
+        converged: result.converged,
+        seconds,
+        residual: result.residual,
+        method: result.method,
+        ...(notes.length ? { note: notes.join('; ') } : {}),
+      },
+      result.sigma,
+      result.upper ?? undefined,
+    );
+    // Let the event loop deliver messages (progress, cancel) between layers.
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+
+  const final = compose(model, constants);
+  const certified = compose(model, certifiedConstants);
+  const rows = layers as LayerResult[];
+  rows.forEach((layer, index) => {
+    const running = final.running[index];
+    layer.runningBound = running === undefined || !Number.isFinite(running) ? null : running;
+  });
+  const unsupported = model.nodes.filter((node) => node.spec.type === 'unsupported').map((node) => ({ name: node.name, op: node.op }));
+  const unbounded = model.nodes.flatMap((node) => (node.spec.type === 'unbounded' ? [{ name: node.name, op: node.op, reason: node.spec.reason }] : []));
+  const network = final.network;
+  const bounds: NetworkBounds = {
+    product: network !== undefined && Number.isFinite(network) ? network : null,
+    certified: certified.network !== undefined && Number.isFinite(certified.network) ? certified.network : null,
+    unsupported,
+    ...(unbounded.length ? { unbounded } : {}),
+    ...(invalid.length ? { invalid } : {}),
+  };
+  return { layers: rows, bounds };
+}
+
+function costOf(node: IrNode): number {
+  const spec = node.spec;
+  const inputSize = (node.inputShapes[0] ?? []).reduce((a, b) => a * b, 1);
+  const outputSize = (node.outputShapes[0] ?? []).reduce((a, b) => a * b, 1);
+  if (spec.type === 'conv' || spec.type === 'convTranspose') {
+    const taps = spec.weight.dims.slice(2).reduce((a, b) => a * b, 1);
+    const perPosition = spec.weight.dims[0] * spec.weight.dims[1] * taps;
+    const positions = spec.type === 'conv' ? outputSize / spec.weight.dims[0] : inputSize / spec.weight.dims[0];
+    return perPosition * positions;
+  }
+  if (spec.type === 'dense') return spec.weight.data.length;
+  return inputSize + outputSize;
+}
+
+function nonFiniteWeight(spec: LinearSpec): string | undefined {
+  if (spec.type === 'avgPool') return undefined;
+  const data = spec.weight.data;
+  for (let i = 0; i < data.length; i++) {
+    if (!Number.isFinite(data[i])) return `weight holds ${Number.isNaN(data[i]) ? 'NaN' : 'Inf'} values (first at element ${i})`;
+  }
+  return undefined;
+}
+
+/** Two layers with this key are the same linear map on the same input shape. */
+function layerKey(node: IrNode, spec: LinearSpec): string {
+  const { weight, ...attributes } = spec as LinearSpec & { weight?: { dims: number[]; data: Float32Array } };
+  return JSON.stringify({ attributes, input: node.inputShapes[0], dims: weight?.dims ?? null, hash: weight ? hashFloats(weight.data) : 0 });
+}
+
+/** FNV-1a over the float bits: a collision would need identical shapes too, and is astronomically unlikely. */
+function hashFloats(data: Float32Array): string {
+  const words = new Uint32Array(data.buffer, data.byteOffset, data.length);
+  let h1 = 0x811c9dc5;
+  let h2 = 0x01000193;
+  for (let i = 0; i < words.length; i++) {
+    h1 = Math.imul(h1 ^ words[i], 0x01000193);
+    h2 = Math.imul(h2 ^ words[i], 0x5bd1e995) ^ (h2 >>> 13);
+  }
+  return `${(h1 >>> 0).toString(16)}${(h2 >>> 0).toString(16)}${words.length}`;
+}

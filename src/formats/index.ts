@@ -1,0 +1,47 @@
+// Picks the reader whose `detect` matches the bytes, then opens the model with it.
+
+import type { FileAccess, OpenOptions } from '../model/files';
+import type { IrModel } from '../model/ir';
+import { ModelError, asModelError } from '../model/errors';
+import type { ModelFormatReader } from './format';
+import { onnxFormat } from './onnx';
+import { tfjsFormat } from './tfjs';
+
+export const modelReaders: readonly ModelFormatReader[] = [onnxFormat, tfjsFormat];
+
+export interface OpenModelOptions extends OpenOptions {
+  /** Refuse models whose main file is larger than this many bytes. */
+  maxBytes?: number;
+}
+
+export async function openModel(files: FileAccess, options: OpenModelOptions = {}): Promise<IrModel> {
+  const path = files.mainPath;
+  const name = path.split(/[\\/]/).pop() ?? path;
+  try {
+    const size = await files.size(name);
+    if (size === 0) throw new ModelError(path, 'is empty');
+    if (options.maxBytes !== undefined && size > options.maxBytes) {
+      throw new ModelError(path, `is ${formatBytes(size)}, larger than the ${formatBytes(options.maxBytes)} limit (setting lipschitzLens.maxModelBytes)`);
+    }
+    const bytes = await files.readFile(name);
+    const head = bytes.subarray(0, 4096);
+    const reader = modelReaders.find((candidate) => candidate.detect(name, head));
+    if (!reader) throw new ModelError(path, 'is neither an ONNX model nor a TF.js model.json');
+    const { maxBytes: _maxBytes, ...openOptions } = options;
+    return await reader.open(bytes, files, openOptions);
+  } catch (error) {
+    throw asModelError(error, path);
+  }
+}
+
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
+}

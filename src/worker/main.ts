@@ -1,0 +1,84 @@
+// The worker_threads entry: reads a model, runs the engine, streams one message per finished
+// layer, stops promptly when cancelled, and reports every failure as a message (never a crash).
+
+import { parentPort } from 'node:worker_threads';
+import type { FromWorker, ModelSource, ToWorker } from '../protocol/messages';
+import type { FileAccess } from '../model/files';
+import { ModelError } from '../model/errors';
+import { memoryFileAccess } from '../model/memory-files';
+import { CancelledError } from '../engine/operator';
+import { nodeFileAccess } from '../host/node-files';
+import { describeSession, runSession } from '../host/session';
+
+const port = parentPort;
+if (!port) throw new Error('the Lipschitz Lens worker must run in a worker thread');
+
+const cancelled = new Set<number>();
+let queue: Promise<void> = Promise.resolve();
+
+const post = (message: FromWorker) => port.postMessage(message);
+
+function filesFor(source: ModelSource): FileAccess {
+  return source.kind === 'path' ? nodeFileAccess(source.path) : memoryFileAccess(source.path, source.files);
+}
+
+function reportFailure(jobId: number, error: unknown) {
+  if (error instanceof CancelledError || cancelled.has(jobId)) {
+    post({ type: 'cancelled', jobId });
+  } else if (error instanceof ModelError) {
+    post({ type: 'error', jobId, message: error.message, badInput: true });
+  } else {
+    const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
+    post({ type: 'error', jobId, message: `internal error: ${message}`, badInput: false });
+    post({ type: 'log', jobId, level: 'error', text: error instanceof Error && error.stack ? error.stack : message });
+  }
+}
+
+async function run(job: Extract<ToWorker, { type: 'run' }>) {
+  const flag = job.cancelFlag ? new Int32Array(job.cancelFlag) : undefined;
+  const shouldStop = () => cancelled.has(job.jobId) || (flag !== undefined && Atomics.load(flag, 0) !== 0);
+  try {
+    if (shouldStop()) throw new CancelledError();
+    const report = await runSession(filesFor(job.source), job.settings, {
+      shouldStop,
+      onModel: (model, layers, backend) => {
+        post({ type: 'model', jobId: job.jobId, model: { path: model.path, format: model.format, inputShape: model.inputs[0]?.shape ?? [] }, layers, backend: backend.name, warnings: [...model.warnings, ...(backend.note ? [backend.note] : [])] });
+        post({ type: 'log', jobId: job.jobId, level: 'info', text: `${model.path}: ${layers.length} layers (${model.format}), backend ${backend.name}` });
+      },
+      onLayer: (index, layer, done, total) => post({ type: 'layer', jobId: job.jobId, index, layer, done, total }),
+    });
+    post({ type: 'done', jobId: job.jobId, report });
+  } catch (error) {
+    reportFailure(job.jobId, error);
+  } finally {
+    cancelled.delete(job.jobId);
+  }
+}
+
+async function describe(job: Extract<ToWorker, { type: 'describe' }>) {
+  try {
+    const { model, layers } = await describeSession(filesFor(job.source), job.inputShape);
+    post({ type: 'described', jobId: job.jobId, model, layers });
+  } catch (error) {
+    reportFailure(job.jobId, error);
+  }
+}
+
+port.on('message', (message: ToWorker) => {
+  switch (message?.type) {
+    case 'cancel':
+      cancelled.add(message.jobId);
+      break;
+    case 'run':
+      queue = queue.then(() => run(message));
+      break;
+    case 'describe':
+      queue = queue.then(() => describe(message));
+      break;
+    default:
+      post({ type: 'log', level: 'warn', text: `worker ignored an unknown message` });
+  }
+});
+
+process.on('uncaughtException', (error) => post({ type: 'log', level: 'error', text: `uncaught: ${error.stack ?? error.message}` }));
+process.on('unhandledRejection', (reason) => post({ type: 'log', level: 'error', text: `unhandled: ${String(reason)}` }));
