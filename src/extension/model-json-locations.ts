@@ -220,7 +220,7 @@ export interface ModelJsonLocations {
 }
 
 /** The layer listing of a layers-model topology: config.layers, or config itself in old Sequential files. */
-function layerListing(topology: JsonNode | undefined): JsonNode | undefined {
+function layerListing(topology: JsonNode | undefined): Extract<JsonNode, { kind: 'array' }> | undefined {
   const modelConfig = property(topology, 'model_config') ?? topology;
   const config = property(modelConfig, 'config');
   if (config?.kind === 'array') return config;
