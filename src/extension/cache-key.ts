@@ -1,0 +1,78 @@
+// Cache keys: SHA-256 of the model's bytes (and its weight shards' bytes for model.json) plus the
+// settings that change the numbers. A changed file or setting gives a new key.
+
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import type { EstimateSettings, Report } from '../protocol/report';
+
+export const CACHE_FORMAT_VERSION = 1;
+
+export function sha256Hex(bytes: Uint8Array | string): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** Streams a local file through SHA-256 without holding it in memory. */
+export function sha256File(path: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const hash = createHash('sha256');
+    createReadStream(path)
+      .on('data', (chunk) => hash.update(chunk))
+      .on('error', reject)
+      .on('end', () => resolve(hash.digest('hex')));
+  });
+}
+
+/** JSON with sorted keys and no undefined members, so equal settings give equal text. */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value)) return `[${value.map((item) => canonicalJson(item === undefined ? null : item)).join(',')}]`;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+}
+
+export interface HashedFile {
+  /** Path relative to the model's folder (the main file's base name, or a shard path). */
+  path: string;
+  sha256: string;
+}
+
+/** The cache key of a model's files (any order) under the given settings: 64 hex digits. */
+export function cacheKey(files: readonly HashedFile[], settings: EstimateSettings): string {
+  const sorted = [...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return sha256Hex(canonicalJson({ v: CACHE_FORMAT_VERSION, files: sorted.map((f) => [f.path, f.sha256]), settings }));
+}
+
+export interface CacheEntry {
+  version: number;
+  key: string;
+  savedAt: string;
+  report: Report;
+}
+
+export function encodeCacheEntry(key: string, report: Report, now = new Date()): string {
+  const entry: CacheEntry = { version: CACHE_FORMAT_VERSION, key, savedAt: now.toISOString(), report };
+  return JSON.stringify(entry);
+}
+
+/** The report of a cache file, or undefined when the file is not a valid entry for `key`. */
+export function decodeCacheEntry(text: string, key: string): Report | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  const entry = value as Partial<CacheEntry> | null;
+  if (!entry || entry.version !== CACHE_FORMAT_VERSION || entry.key !== key) return undefined;
+  const report = entry.report as Partial<Report> | undefined;
+  if (!report || typeof report !== 'object' || !Array.isArray(report.layers) || !report.model || !report.bounds) return undefined;
+  return report as Report;
+}
+
+/** File name of a cache entry; keys are hex, so this cannot leave the cache folder. */
+export function cacheFileName(key: string): string {
+  if (!/^[0-9a-f]{64}$/.test(key)) throw new Error(`not a cache key: ${key}`);
+  return `${key}.json`;
+}

@@ -1,0 +1,143 @@
+// The report as a file: JSON (the CLI's --json), CSV, Markdown, and a Netron attachment
+// (`<model>.metrics.json`, "signature": "netron:attachment") that shows σ per node in Netron.
+
+import type { LayerResult, Report } from '../protocol/report';
+import { formatNumber, formatSeconds, formatShape } from './format-number';
+
+export type ExportFormat = 'json' | 'csv' | 'markdown' | 'netron';
+
+export function reportToJson(report: Report): string {
+  return JSON.stringify(report, null, 2) + '\n';
+}
+
+const CSV_COLUMNS = [
+  'name', 'op', 'kind', 'weightShape', 'inputShape', 'outputShape', 'sigma', 'upperBound', 'iterations',
+  'converged', 'residual', 'method', 'runningBound', 'seconds', 'note',
+] as const;
+
+function csvField(value: string): string {
+  return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+}
+
+function csvValue(layer: LayerResult, column: (typeof CSV_COLUMNS)[number]): string {
+  const value = layer[column];
+  if (value === null || value === undefined) return '';
+  if (Array.isArray(value)) return value.join('x');
+  // Full precision: a CSV is for further computing, not for reading.
+  return String(value);
+}
+
+/** One row per layer, full-precision numbers, shapes as 1x3x224x224; RFC 4180 quoting. */
+export function reportToCsv(report: Report): string {
+  const lines = [CSV_COLUMNS.join(',')];
+  for (const layer of report.layers) lines.push(CSV_COLUMNS.map((column) => csvField(csvValue(layer, column))).join(','));
+  return lines.join('\r\n') + '\r\n';
+}
+
+function markdownCell(text: string): string {
+  return text.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/[\r\n]+/g, ' ');
+}
+
+/** A readable summary and table. */
+export function reportToMarkdown(report: Report): string {
+  const { model, bounds } = report;
+  const lines: string[] = [];
+  lines.push(`# Lipschitz report: ${markdownCell(model.path)}`, '');
+  lines.push(`- Format: ${model.format}`);
+  lines.push(`- Input shape: ${formatShape(model.inputShape)}`);
+  lines.push(`- Network bound (estimates): ${bounds.product === null ? 'none (see below)' : formatNumber(bounds.product)}`);
+  lines.push(`- Certified upper bound: ${bounds.certified === null ? 'none' : formatNumber(bounds.certified)}`);
+  if (report.settings) lines.push(`- Solver: ${report.settings.method}, tolerance ${report.settings.tol}, at most ${report.settings.maxIter} iterations`);
+  if (report.backend) lines.push(`- Backend: ${markdownCell(report.backend)}`);
+  lines.push(`- Time: ${formatSeconds(report.seconds)}`);
+  const problems = [
+    ...bounds.unsupported.map((u) => `unsupported op \`${markdownCell(u.op)}\` (${markdownCell(u.name)})`),
+    ...(bounds.unbounded ?? []).map((u) => `not globally Lipschitz: \`${markdownCell(u.op)}\` (${markdownCell(u.name)}): ${markdownCell(u.reason)}`),
+    ...(bounds.invalid ?? []).map((u) => `invalid weights: \`${markdownCell(u.op)}\` (${markdownCell(u.name)}): ${markdownCell(u.reason)}`),
+    ...(report.warnings ?? []).map((w) => markdownCell(w)),
+  ];
+  for (const problem of problems) lines.push(`- ⚠ ${problem}`);
+  lines.push('');
+  lines.push('| # | Layer | Op | Kind | Weight | Input → output | σ | Upper bound | Bound so far | Iterations | Converged |');
+  lines.push('|---:|---|---|---|---|---|---:|---:|---:|---:|---|');
+  report.layers.forEach((layer, i) => {
+    lines.push(
+      '| ' +
+        [
+          String(i + 1),
+          markdownCell(layer.name),
+          `\`${markdownCell(layer.op)}\``,
+          layer.kind,
+          formatShape(layer.weightShape),
+          `${formatShape(layer.inputShape)} → ${formatShape(layer.outputShape)}`,
+          formatNumber(layer.sigma),
+          formatNumber(layer.upperBound),
+          formatNumber(layer.runningBound),
+          String(layer.iterations),
+          layer.converged ? 'yes' : 'no',
+        ].join(' | ') +
+        ' |',
+    );
+  });
+  return lines.join('\n') + '\n';
+}
+
+interface NetronItem {
+  kind: 'model' | 'node';
+  target: string;
+  name: string;
+  value: number | string | boolean;
+  type?: string;
+}
+
+/**
+ * Netron's attachment format: items { kind, target, name, value, type } in "metadata" and "metrics";
+ * Netron matches a node item by the node's name (up to its first newline).
+ */
+export function reportToNetronAttachment(report: Report): string {
+  const metrics: NetronItem[] = [];
+  const metadata: NetronItem[] = [];
+  const push = (list: NetronItem[], kind: NetronItem['kind'], target: string, name: string, value: number | string | boolean | null | undefined, type?: string) => {
+    if (value === null || value === undefined || (typeof value === 'number' && !Number.isFinite(value))) return;
+    list.push({ kind, target: target.split('\n')[0], name, value, ...(type ? { type } : {}) });
+  };
+  push(metrics, 'model', '', 'lipschitz_bound', report.bounds.product, 'float64');
+  push(metrics, 'model', '', 'lipschitz_certified_bound', report.bounds.certified, 'float64');
+  push(metadata, 'model', '', 'lipschitz_input_shape', formatShape(report.model.inputShape));
+  if (report.settings) push(metadata, 'model', '', 'lipschitz_solver', `${report.settings.method}, tol ${report.settings.tol}`);
+  const seen = new Set<string>();
+  for (const layer of report.layers) {
+    const target = layer.name.split('\n')[0];
+    // Netron keeps the last value of a duplicated name on one target: keep the first instead.
+    if (seen.has(target)) continue;
+    seen.add(target);
+    push(metrics, 'node', target, 'sigma', layer.sigma, 'float64');
+    push(metrics, 'node', target, 'sigma_upper_bound', layer.upperBound, 'float64');
+    push(metrics, 'node', target, 'bound_so_far', layer.runningBound, 'float64');
+    push(metrics, 'node', target, 'iterations', layer.iterations, 'int64');
+    push(metadata, 'node', target, 'lipschitz_kind', layer.kind);
+    push(metadata, 'node', target, 'converged', layer.converged, 'boolean');
+    push(metadata, 'node', target, 'lipschitz_note', layer.note);
+  }
+  return JSON.stringify({ signature: 'netron:attachment', metadata, metrics }, null, 2) + '\n';
+}
+
+export function exportReport(report: Report, format: ExportFormat): string {
+  switch (format) {
+    case 'json': return reportToJson(report);
+    case 'csv': return reportToCsv(report);
+    case 'markdown': return reportToMarkdown(report);
+    case 'netron': return reportToNetronAttachment(report);
+  }
+}
+
+/** Suggested file name next to the model: model.onnx → model.lipschitz.csv, model.metrics.json for Netron. */
+export function exportFileName(modelBaseName: string, format: ExportFormat): string {
+  const stem = modelBaseName.replace(/\.(onnx|json)$/i, '') || 'model';
+  switch (format) {
+    case 'json': return `${stem}.lipschitz.json`;
+    case 'csv': return `${stem}.lipschitz.csv`;
+    case 'markdown': return `${stem}.lipschitz.md`;
+    case 'netron': return `${stem}.metrics.json`;
+  }
+}

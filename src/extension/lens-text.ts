@@ -1,0 +1,128 @@
+// What the model.json CodeLenses and hovers say, and where they go. Pure: the vscode providers
+// turn offsets into positions and these strings into CodeLens / MarkdownString.
+
+import type { PanelState, PlannedLayer } from '../protocol/messages';
+import type { LayerResult, NetworkBounds } from '../protocol/report';
+import { formatNumber, formatSeconds, formatShape } from './format-number';
+import { entriesByName, entryForLayer, type LayerEntry } from './model-json-locations';
+import { isLayerResult } from './panel-state';
+
+export interface LayerLensSpec {
+  /** Offset of the layer's entry in the text (its opening brace). */
+  offset: number;
+  title: string;
+  tooltip: string;
+  /** Row index in the report / panel state. */
+  row: number;
+}
+
+/** A weighted layer: one whose σ the engine computes from stored weights. */
+export function isWeighted(layer: LayerResult | PlannedLayer): boolean {
+  return layer.kind === 'linear' || (layer.weightShape !== null && layer.weightShape.length > 0);
+}
+
+export function layerLensTitle(layer: LayerResult): string {
+  const parts = [`σ ${formatNumber(layer.sigma)}`];
+  if (layer.runningBound !== undefined) parts.push(`bound so far ${formatNumber(layer.runningBound)}`);
+  if (!layer.converged && layer.sigma !== null) parts.push('not converged');
+  return parts.join(' · ');
+}
+
+/** One lens per finished weighted layer, placed at its entry in model.json. */
+export function layerLenses(entries: readonly LayerEntry[], layers: readonly (LayerResult | PlannedLayer)[]): LayerLensSpec[] {
+  const byName = entriesByName(entries);
+  const lenses: LayerLensSpec[] = [];
+  layers.forEach((layer, row) => {
+    if (!isLayerResult(layer) || !isWeighted(layer)) return;
+    const entry = entryForLayer(entries, layer, byName);
+    if (!entry) return;
+    lenses.push({
+      offset: entry.start,
+      title: layerLensTitle(layer),
+      tooltip: `${layer.name} (${layer.op}): σ ${formatNumber(layer.sigma, 6)}, upper bound ${formatNumber(layer.upperBound, 6)}`,
+      row,
+    });
+  });
+  return lenses;
+}
+
+/** The lens at the top of a model.json: what to do next, or where the run stands. */
+export function topLensTitle(state: PanelState | undefined): string {
+  if (!state || state.status === 'idle') return '$(pulse) Estimate Lipschitz';
+  switch (state.status) {
+    case 'running':
+      return state.total > 0 ? `$(sync~spin) Estimating Lipschitz… ${state.done}/${state.total}` : '$(sync~spin) Estimating Lipschitz…';
+    case 'done':
+      return `$(pulse) ${boundSummary(state.bounds)}${state.fromCache ? ' (cached)' : ''} · re-run`;
+    case 'cancelled':
+      return '$(pulse) Estimate Lipschitz (last run cancelled)';
+    case 'error':
+      return '$(error) Estimate Lipschitz (last run failed)';
+  }
+}
+
+export function boundSummary(bounds: NetworkBounds | null): string {
+  if (!bounds) return 'Lipschitz bound —';
+  const product = bounds.product === null ? (bounds.unsupported.length || bounds.unbounded?.length ? 'none' : '—') : formatNumber(bounds.product);
+  const certified = bounds.certified === null ? '' : ` (certified ≤ ${formatNumber(bounds.certified)})`;
+  return `Lipschitz bound ${product}${certified}`;
+}
+
+function escapeMarkdown(text: string): string {
+  return text.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, '\\$&');
+}
+
+/**
+ * Share of the network bound on a log scale: ln σ / ln L. Only meaningful when L > 1 and σ > 0;
+ * a value below 0 means the layer shrinks distances.
+ */
+export function logShare(sigma: number | null, product: number | null | undefined): number | null {
+  if (sigma === null || product === null || product === undefined) return null;
+  if (!(sigma > 0) || !(product > 1 + 1e-9) || !Number.isFinite(product) || !Number.isFinite(sigma)) return null;
+  return Math.log(sigma) / Math.log(product);
+}
+
+/** Markdown for the hover over a layer's entry in model.json. */
+export function layerHoverMarkdown(layer: LayerResult | PlannedLayer, bounds: NetworkBounds | null): string {
+  const rows: [string, string][] = [];
+  rows.push(['Kind', layer.kind]);
+  if (layer.weightShape) rows.push(['Weight', formatShape(layer.weightShape)]);
+  rows.push(['Input → output', `${formatShape(layer.inputShape)} → ${formatShape(layer.outputShape)}`]);
+  if (isLayerResult(layer)) {
+    const linear = layer.kind === 'linear' || layer.kind === 'pool';
+    rows.push([linear ? 'σ (estimate from below)' : 'Lipschitz constant', formatNumber(layer.sigma, 6)]);
+    rows.push(['Certified upper bound', layer.upperBound === null ? 'none' : formatNumber(layer.upperBound, 6)]);
+    if (layer.iterations > 0) {
+      const convergence = layer.converged ? 'converged' : 'not converged';
+      const residual = layer.residual === null || layer.residual === undefined ? '' : `, residual ${formatNumber(layer.residual)}`;
+      rows.push(['Iterations', `${layer.iterations} (${layer.method ?? 'solver'}), ${convergence}${residual}`]);
+    } else if (layer.method) {
+      rows.push(['Method', layer.method.replace(/-/g, ' ')]);
+    }
+    if (layer.runningBound !== undefined) rows.push(['Bound so far', formatNumber(layer.runningBound)]);
+    const share = logShare(layer.sigma, bounds?.product);
+    if (share !== null && bounds?.product !== null && bounds?.product !== undefined) {
+      rows.push(['Share of network bound', `${Math.round(share * 100)} % of log ${formatNumber(bounds.product)}`]);
+    }
+    if (layer.seconds > 0) rows.push(['Time', formatSeconds(layer.seconds)]);
+  } else {
+    rows.push(['σ', 'pending']);
+  }
+  const lines = [`**${escapeMarkdown(layer.name)}** · \`${layer.op.replace(/`/g, "'")}\``, '', '| | |', '|---|---|'];
+  for (const [label, value] of rows) lines.push(`| ${label} | ${value.replace(/\|/g, '\\|')} |`);
+  if (isLayerResult(layer) && layer.note) lines.push('', escapeMarkdown(layer.note));
+  return lines.join('\n');
+}
+
+/** The report rows of a model.json entry (a layer with a fused activation can give two rows): by sourceIndex, else by name. */
+export function rowsForEntry(entry: LayerEntry, layers: readonly (LayerResult | PlannedLayer)[]): number[] {
+  const rows: number[] = [];
+  layers.forEach((layer, row) => {
+    if (layer.sourceIndex === entry.index && (entry.name === undefined || layer.name === entry.name || layer.name.startsWith(`${entry.name}/`))) rows.push(row);
+  });
+  if (rows.length > 0 || entry.name === undefined) return rows;
+  layers.forEach((layer, row) => {
+    if (layer.name === entry.name) rows.push(row);
+  });
+  return rows;
+}

@@ -1,0 +1,283 @@
+// The extension's side of the engine worker (dist/worker.js): spawned lazily, one run at a time per
+// model, cancelled through a SharedArrayBuffer flag plus a 'cancel' message, terminated when a
+// cancelled job has not stopped after a grace period, and respawned after a crash. No vscode here.
+
+import { Worker } from 'node:worker_threads';
+import type { DescribeResultMessage, FromWorker, LogMessage, ModelSource, ToWorker } from '../protocol/messages';
+import type { EstimateSettings, Report } from '../protocol/report';
+
+/** What the client needs of a worker; node's Worker satisfies it, tests may pass a fake. */
+export interface WorkerPort {
+  postMessage(message: ToWorker): void;
+  on(event: 'message', listener: (message: unknown) => void): unknown;
+  on(event: 'error', listener: (error: Error) => void): unknown;
+  on(event: 'exit', listener: (code: number) => void): unknown;
+  removeAllListeners(): unknown;
+  terminate(): Promise<number>;
+}
+
+export class WorkerJobError extends Error {
+  constructor(
+    message: string,
+    /** True when the model file is at fault (show it as the file's problem, not as a bug). */
+    readonly badInput: boolean,
+  ) {
+    super(message);
+    this.name = 'WorkerJobError';
+  }
+}
+
+export type RunOutcome = { kind: 'done'; report: Report } | { kind: 'cancelled' };
+
+export interface JobHandle<T> {
+  jobId: number;
+  result: Promise<T>;
+  /** Asks the job to stop; the result then resolves as cancelled (runs) or rejects (describe). */
+  cancel(): void;
+}
+
+export interface WorkerClientOptions {
+  scriptPath: string;
+  createWorker?: (scriptPath: string) => WorkerPort;
+  /** How long a cancelled job may take to stop before the worker is terminated. */
+  cancelGraceMs?: number;
+  /** Every 'log' message, and the client's own notes (spawn, crash, terminate). */
+  onLog?: (message: LogMessage) => void;
+}
+
+interface PendingJob {
+  jobId: number;
+  kind: 'run' | 'describe';
+  key?: string;
+  onMessage?: (message: FromWorker) => void;
+  resolve: (value: RunOutcome | DescribeResultMessage) => void;
+  reject: (error: Error) => void;
+  cancelFlag?: Int32Array;
+  cancelled: boolean;
+  cancelTimer?: ReturnType<typeof setTimeout>;
+  worker: WorkerPort;
+}
+
+export class WorkerClient {
+  private worker: WorkerPort | undefined;
+  private readonly pending = new Map<number, PendingJob>();
+  private readonly runningByKey = new Map<string, PendingJob>();
+  private nextJobId = 1;
+  private disposed = false;
+  private readonly createWorker: (scriptPath: string) => WorkerPort;
+  private readonly cancelGraceMs: number;
+
+  constructor(private readonly options: WorkerClientOptions) {
+    this.createWorker = options.createWorker ?? ((path) => new Worker(path) as unknown as WorkerPort);
+    this.cancelGraceMs = options.cancelGraceMs ?? 1000;
+  }
+
+  /** True while a run for `key` (a model's URI) is in flight. */
+  isRunning(key: string): boolean {
+    return this.runningByKey.has(key);
+  }
+
+  /** Number of jobs in flight. */
+  get busy(): number {
+    return this.pending.size;
+  }
+
+  /**
+   * Starts estimating a model. A run already in flight for the same key is cancelled first.
+   * `onMessage` sees this job's messages ('model', 'layer', 'log', ...) as they arrive.
+   */
+  run(key: string, source: ModelSource, settings: EstimateSettings, onMessage?: (message: FromWorker) => void): JobHandle<RunOutcome> {
+    const previous = this.runningByKey.get(key);
+    if (previous) this.cancelJob(previous);
+    const cancelBuffer = new SharedArrayBuffer(4);
+    return this.start<RunOutcome>('run', key, onMessage, (jobId) => ({ type: 'run', jobId, source, settings, cancelFlag: cancelBuffer }), new Int32Array(cancelBuffer));
+  }
+
+  /** Reads a model's summary without estimating. */
+  describe(source: ModelSource, inputShape?: number[]): JobHandle<DescribeResultMessage> {
+    return this.start<DescribeResultMessage>('describe', undefined, undefined, (jobId) => ({ type: 'describe', jobId, source, ...(inputShape ? { inputShape } : {}) }));
+  }
+
+  /** Cancels the run for `key`, if any. */
+  cancel(key: string): boolean {
+    const job = this.runningByKey.get(key);
+    if (!job) return false;
+    this.cancelJob(job);
+    return true;
+  }
+
+  cancelAll(): void {
+    for (const job of [...this.pending.values()]) this.cancelJob(job);
+  }
+
+  /** Stops everything: jobs in flight end as cancelled (runs) or rejected (describe). */
+  async dispose(): Promise<void> {
+    this.disposed = true;
+    const worker = this.worker;
+    this.worker = undefined;
+    for (const job of [...this.pending.values()]) {
+      if (job.kind === 'run') this.settle(job, () => job.resolve({ kind: 'cancelled' }));
+      else this.settle(job, () => job.reject(new WorkerJobError('The Lipschitz Lens worker was shut down.', false)));
+    }
+    if (worker) {
+      worker.removeAllListeners();
+      await worker.terminate().catch(() => undefined);
+    }
+  }
+
+  private start<T extends RunOutcome | DescribeResultMessage>(
+    kind: 'run' | 'describe',
+    key: string | undefined,
+    onMessage: ((message: FromWorker) => void) | undefined,
+    message: (jobId: number) => ToWorker,
+    cancelFlag?: Int32Array,
+  ): JobHandle<T> {
+    const jobId = this.nextJobId++;
+    let job: PendingJob | undefined;
+    const result = new Promise<T>((resolve, reject) => {
+      if (this.disposed) {
+        reject(new WorkerJobError('The Lipschitz Lens worker was shut down.', false));
+        return;
+      }
+      let worker: WorkerPort;
+      try {
+        worker = this.ensureWorker();
+      } catch (error) {
+        reject(new WorkerJobError(`The Lipschitz Lens worker could not start: ${firstLine(error)}`, false));
+        return;
+      }
+      job = {
+        jobId,
+        kind,
+        key,
+        onMessage,
+        resolve: resolve as (value: RunOutcome | DescribeResultMessage) => void,
+        reject,
+        cancelFlag,
+        cancelled: false,
+        worker,
+      };
+      this.pending.set(jobId, job);
+      if (key !== undefined) this.runningByKey.set(key, job);
+      try {
+        worker.postMessage(message(jobId));
+      } catch (error) {
+        this.settle(job, () => reject(new WorkerJobError(`The Lipschitz Lens worker did not take the job: ${firstLine(error)}`, false)));
+      }
+    });
+    return {
+      jobId,
+      result,
+      cancel: () => {
+        if (job) this.cancelJob(job);
+      },
+    };
+  }
+
+  private ensureWorker(): WorkerPort {
+    if (this.worker) return this.worker;
+    const worker = this.createWorker(this.options.scriptPath);
+    this.worker = worker;
+    let crash: string | undefined;
+    worker.on('message', (message) => this.onMessage(worker, message));
+    worker.on('error', (error) => {
+      crash = firstLine(error);
+      this.log('error', `worker error: ${error instanceof Error && error.stack ? error.stack : crash}`);
+    });
+    worker.on('exit', (code) => {
+      if (this.worker === worker) this.worker = undefined;
+      const reason = crash ? `crashed: ${crash}` : `stopped unexpectedly (exit code ${code})`;
+      this.failJobsOf(worker, `The Lipschitz Lens worker ${reason}. Run again to start a fresh one.`);
+    });
+    return worker;
+  }
+
+  private onMessage(worker: WorkerPort, value: unknown): void {
+    if (typeof value !== 'object' || value === null || typeof (value as { type?: unknown }).type !== 'string') return;
+    const message = value as FromWorker;
+    if (message.type === 'log') this.options.onLog?.(message);
+    const jobId = (message as { jobId?: unknown }).jobId;
+    if (typeof jobId !== 'number') return;
+    const job = this.pending.get(jobId);
+    if (!job || job.worker !== worker) return;
+    try {
+      job.onMessage?.(message);
+    } catch (error) {
+      this.log('error', `a message handler failed: ${firstLine(error)}`);
+    }
+    switch (message.type) {
+      case 'done':
+        if (job.kind === 'run') this.settle(job, () => job.resolve(job.cancelled ? { kind: 'cancelled' } : { kind: 'done', report: message.report }));
+        break;
+      case 'described':
+        if (job.kind === 'describe') this.settle(job, () => job.resolve(message));
+        break;
+      case 'cancelled':
+        this.settle(job, () =>
+          job.kind === 'run' ? job.resolve({ kind: 'cancelled' }) : job.reject(new WorkerJobError('Cancelled.', false)),
+        );
+        break;
+      case 'error':
+        // A job that was cancelled and then failed counts as cancelled: the user asked it to stop.
+        this.settle(job, () =>
+          job.cancelled && job.kind === 'run' ? job.resolve({ kind: 'cancelled' }) : job.reject(new WorkerJobError(message.message, message.badInput)),
+        );
+        break;
+      default:
+        break;
+    }
+  }
+
+  private cancelJob(job: PendingJob): void {
+    if (!this.pending.has(job.jobId) || job.cancelled) return;
+    job.cancelled = true;
+    if (job.cancelFlag) {
+      Atomics.store(job.cancelFlag, 0, 1);
+      Atomics.notify(job.cancelFlag, 0);
+    }
+    try {
+      job.worker.postMessage({ type: 'cancel', jobId: job.jobId });
+    } catch {
+      // The worker is gone; its exit handler settles the job.
+    }
+    job.cancelTimer = setTimeout(() => {
+      if (!this.pending.has(job.jobId)) return;
+      this.log('warn', `job ${job.jobId} did not stop within ${this.cancelGraceMs} ms of cancel; terminating the worker`);
+      this.terminateWorker(job.worker, job);
+    }, this.cancelGraceMs);
+  }
+
+  /** Terminates a worker that does not stop: `cancelled` ends as cancelled, its other jobs fail. */
+  private terminateWorker(worker: WorkerPort, cancelled: PendingJob): void {
+    if (this.worker === worker) this.worker = undefined;
+    worker.removeAllListeners();
+    this.settle(cancelled, () => (cancelled.kind === 'run' ? cancelled.resolve({ kind: 'cancelled' }) : cancelled.reject(new WorkerJobError('Cancelled.', false))));
+    this.failJobsOf(worker, 'The Lipschitz Lens worker was restarted because a cancelled run did not stop in time. Run again.');
+    void worker.terminate().catch(() => undefined);
+  }
+
+  private failJobsOf(worker: WorkerPort, reason: string): void {
+    for (const job of [...this.pending.values()]) {
+      if (job.worker !== worker) continue;
+      this.settle(job, () =>
+        job.cancelled && job.kind === 'run' ? job.resolve({ kind: 'cancelled' }) : job.reject(new WorkerJobError(reason, false)),
+      );
+    }
+  }
+
+  private settle(job: PendingJob, action: () => void): void {
+    if (!this.pending.delete(job.jobId)) return;
+    if (job.key !== undefined && this.runningByKey.get(job.key) === job) this.runningByKey.delete(job.key);
+    if (job.cancelTimer) clearTimeout(job.cancelTimer);
+    action();
+  }
+
+  private log(level: LogMessage['level'], text: string): void {
+    this.options.onLog?.({ type: 'log', level, text });
+  }
+}
+
+function firstLine(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text.split('\n')[0] ?? text;
+}

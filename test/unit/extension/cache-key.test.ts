@@ -1,0 +1,56 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DEFAULT_SETTINGS } from '../../../src/protocol/report';
+import { cacheFileName, cacheKey, canonicalJson, decodeCacheEntry, encodeCacheEntry, sha256File, sha256Hex } from '../../../src/extension/cache-key';
+import { sampleReport } from './sample-report';
+
+test('sha256Hex and sha256File agree with the known digest', async () => {
+  assert.equal(sha256Hex('abc'), 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+  const dir = mkdtempSync(join(tmpdir(), 'll-cache-'));
+  try {
+    const big = new Uint8Array(3 * 1024 * 1024 + 7).map((_, i) => i % 251);
+    writeFileSync(join(dir, 'm.bin'), big);
+    assert.equal(await sha256File(join(dir, 'm.bin')), sha256Hex(big));
+    await assert.rejects(sha256File(join(dir, 'missing.bin')));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('canonicalJson sorts keys and drops undefined members', () => {
+  assert.equal(canonicalJson({ b: 1, a: [1, { d: undefined, c: 'x' }], e: undefined }), '{"a":[1,{"c":"x"}],"b":1}');
+});
+
+test('the key changes with any file content or setting, not with file order or key order', () => {
+  const files = [
+    { path: 'model.json', sha256: sha256Hex('topology') },
+    { path: 'group1-shard1of1.bin', sha256: sha256Hex('weights') },
+  ];
+  const key = cacheKey(files, DEFAULT_SETTINGS);
+  assert.match(key, /^[0-9a-f]{64}$/);
+  assert.equal(cacheKey([...files].reverse(), DEFAULT_SETTINGS), key);
+  assert.equal(cacheKey(files, { method: 'lanczos', seed: 0, maxIter: 300, tol: 1e-4 }), key);
+  assert.notEqual(cacheKey([files[0], { ...files[1], sha256: sha256Hex('weights!') }], DEFAULT_SETTINGS), key);
+  assert.notEqual(cacheKey(files, { ...DEFAULT_SETTINGS, tol: 1e-5 }), key);
+  assert.notEqual(cacheKey(files, { ...DEFAULT_SETTINGS, method: 'power' }), key);
+  assert.notEqual(cacheKey(files, { ...DEFAULT_SETTINGS, inputShape: [1, 3, 32, 32] }), key);
+  assert.notEqual(cacheKey([files[0]], DEFAULT_SETTINGS), key);
+});
+
+test('cache entries round-trip and are refused for another key or a damaged file', () => {
+  const key = cacheKey([{ path: 'm.onnx', sha256: sha256Hex('m') }], DEFAULT_SETTINGS);
+  const text = encodeCacheEntry(key, sampleReport());
+  assert.deepEqual(decodeCacheEntry(text, key), sampleReport());
+  assert.equal(decodeCacheEntry(text, 'f'.repeat(64)), undefined);
+  assert.equal(decodeCacheEntry(text.slice(0, -2), key), undefined);
+  assert.equal(decodeCacheEntry(JSON.stringify({ version: 1, key, report: { layers: 'x' } }), key), undefined);
+});
+
+test('cache file names are the hex key only', () => {
+  const key = 'a'.repeat(64);
+  assert.equal(cacheFileName(key), `${key}.json`);
+  assert.throws(() => cacheFileName('../../etc/passwd'));
+});

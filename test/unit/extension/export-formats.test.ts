@@ -1,0 +1,99 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { exportFileName, exportReport, reportToCsv, reportToMarkdown, reportToNetronAttachment } from '../../../src/extension/export-formats';
+import { sampleReport } from './sample-report';
+
+/** A small RFC 4180 reader, to check the writer by reading its output back. */
+function readCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') { field += '"'; i++; }
+      else if (c === '"') quoted = false;
+      else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') { row.push(field); field = ''; }
+    else if (c === '\r' && text[i + 1] === '\n') { row.push(field); rows.push(row); row = []; field = ''; i++; }
+    else field += c;
+  }
+  return rows;
+}
+
+test('CSV: a header and one row per layer, full precision, quoted where needed', () => {
+  const report = sampleReport();
+  const rows = readCsv(reportToCsv(report));
+  assert.equal(rows.length, report.layers.length + 1);
+  const header = rows[0];
+  assert.deepEqual(header.slice(0, 8), ['name', 'op', 'kind', 'weightShape', 'inputShape', 'outputShape', 'sigma', 'upperBound']);
+  const col = (name: string) => header.indexOf(name);
+  assert.equal(rows[1][col('sigma')], '3.2145678');
+  assert.equal(rows[1][col('weightShape')], '3x3x1x8');
+  assert.equal(rows[2][col('weightShape')], '');
+  assert.equal(rows[5][col('upperBound')], '');
+  assert.equal(rows[5][col('converged')], 'false');
+  assert.equal(rows[5][col('note')], 'stopped at the iteration cap, "large" gap');
+  assert.ok(rows.every((r) => r.length === header.length));
+});
+
+test('Markdown: summary lines and a table row per layer, pipes escaped', () => {
+  const report = sampleReport();
+  report.layers[0].name = 'a|b';
+  report.bounds.unsupported.push({ name: 'attn', op: 'Custom' });
+  const md = reportToMarkdown(report);
+  assert.match(md, /^# Lipschitz report: \/models\/mnist\/model\.json/);
+  assert.match(md, /Network bound \(estimates\): 45\.2/);
+  assert.match(md, /Certified upper bound: none/);
+  assert.match(md, /unsupported op `Custom` \(attn\)/);
+  const tableRows = md.split('\n').filter((l) => /^\| \d+ \|/.test(l));
+  assert.equal(tableRows.length, report.layers.length);
+  assert.match(tableRows[0], /\| a\\\|b \|/);
+  assert.match(tableRows[0], /\| 3\.21 \| 3\.5 \|/);
+  // Escaped pipes do not add columns.
+  const cells = (line: string) => line.replace(/\\\|/g, '').split('|').length;
+  assert.ok(tableRows.every((row) => cells(row) === cells(tableRows[1])));
+});
+
+test('Netron attachment: the signature, model bounds and σ per node', () => {
+  const report = sampleReport();
+  const data = JSON.parse(reportToNetronAttachment(report)) as {
+    signature: string;
+    metrics: { kind: string; target: string; name: string; value: unknown }[];
+    metadata: { kind: string; target: string; name: string; value: unknown }[];
+  };
+  assert.equal(data.signature, 'netron:attachment');
+  const metric = (kind: string, target: string, name: string) => data.metrics.find((m) => m.kind === kind && m.target === target && m.name === name)?.value;
+  assert.equal(metric('model', '', 'lipschitz_bound'), 45.2);
+  assert.equal(metric('model', '', 'lipschitz_certified_bound'), undefined, 'no certified bound, no item');
+  assert.equal(metric('node', 'conv2d', 'sigma'), 3.2145678);
+  assert.equal(metric('node', 'dense', 'sigma'), 14.06);
+  assert.equal(metric('node', 'dense', 'sigma_upper_bound'), undefined);
+  assert.equal(data.metadata.find((m) => m.target === 'dense' && m.name === 'converged')?.value, false);
+  for (const item of [...data.metrics, ...data.metadata]) {
+    assert.ok(item.kind && 'target' in item && item.name, 'every item has kind, target and name');
+  }
+});
+
+test('Netron attachment keeps the first of duplicated names and cuts names at a newline', () => {
+  const report = sampleReport();
+  report.layers[1].name = 'conv2d';
+  report.layers[4].name = 'dense\nextra';
+  const data = JSON.parse(reportToNetronAttachment(report)) as { metrics: { target: string; name: string; value: unknown }[] };
+  assert.deepEqual(data.metrics.filter((m) => m.target === 'conv2d' && m.name === 'sigma').map((m) => m.value), [3.2145678]);
+  assert.equal(data.metrics.find((m) => m.target === 'dense' && m.name === 'sigma')?.value, 14.06);
+});
+
+test('JSON export is the report itself', () => {
+  const report = sampleReport();
+  assert.deepEqual(JSON.parse(exportReport(report, 'json')), report);
+});
+
+test('export file names sit next to the model', () => {
+  assert.equal(exportFileName('resnet18.onnx', 'csv'), 'resnet18.lipschitz.csv');
+  assert.equal(exportFileName('model.json', 'markdown'), 'model.lipschitz.md');
+  assert.equal(exportFileName('model.json', 'netron'), 'model.metrics.json');
+  assert.equal(exportFileName('net.ONNX', 'json'), 'net.lipschitz.json');
+});
