@@ -1,0 +1,96 @@
+// The table's columns and what each cell says. Pure: the view only copies text and classes.
+
+import { formatSeconds, formatShape, formatValue } from './format';
+import { constantOf, isResult, rowState, runningBoundOf, type Row, type SortKey } from './model';
+
+export interface Column {
+  key: SortKey;
+  label: string;
+  /** Accessible name of the header when the label is a symbol. */
+  title: string;
+  numeric: boolean;
+  /** Shown only when some row has a value for it (the upper bound). */
+  optional?: boolean;
+}
+
+export const COLUMNS: readonly Column[] = [
+  { key: 'index', label: '#', title: 'Layer index', numeric: true },
+  { key: 'name', label: 'Name', title: 'Layer name', numeric: false },
+  { key: 'op', label: 'Op', title: 'Op type', numeric: false },
+  { key: 'kind', label: 'Kind', title: 'Kind of layer', numeric: false },
+  { key: 'weightShape', label: 'Weight', title: 'Weight shape', numeric: false },
+  { key: 'inputShape', label: 'Input', title: 'Input shape', numeric: false },
+  { key: 'sigma', label: 'σ', title: 'Spectral norm σ (largest singular value)', numeric: true },
+  { key: 'upperBound', label: 'Upper bound', title: 'Certified upper bound on σ', numeric: true, optional: true },
+  { key: 'constant', label: 'Constant', title: 'Fixed Lipschitz constant', numeric: true },
+  { key: 'runningBound', label: 'Running bound', title: 'Bound from the network input to this layer', numeric: true },
+  { key: 'iterations', label: 'Iters', title: 'Solver iterations', numeric: true },
+  { key: 'converged', label: 'Converged', title: 'Converged within the tolerance', numeric: false },
+  { key: 'seconds', label: 'Time', title: 'Time spent on this layer', numeric: true },
+];
+
+export interface Cell {
+  text: string;
+  /** Extra class on the cell: pending, invalid, unbounded, warn, ... */
+  className?: string;
+  title?: string;
+}
+
+export function cell(row: Row, index: number, key: SortKey): Cell {
+  const state = rowState(row);
+  const result = isResult(row) ? row : null;
+  switch (key) {
+    case 'index':
+      return { text: String(index) };
+    case 'name':
+      return { text: row.name, title: result?.note };
+    case 'op':
+      return { text: row.op };
+    case 'kind':
+      return { text: row.kind };
+    case 'weightShape':
+      return { text: row.weightShape ? formatShape(row.weightShape) : '' };
+    case 'inputShape':
+      return { text: formatShape(row.inputShape) };
+    case 'sigma':
+      if (state === 'planned') return isWeightedPlan(row) ? { text: '…', className: 'pending', title: 'not computed yet' } : { text: '' };
+      if (state === 'computed') {
+        const converged = result?.converged ?? true;
+        return {
+          text: formatValue(result?.sigma),
+          className: converged ? undefined : 'warn',
+          title: [result?.method ? `method: ${result.method}` : '', residualText(result?.residual), converged ? '' : 'not converged']
+            .filter(Boolean)
+            .join(', ') || undefined,
+        };
+      }
+      if (state === 'invalid') return { text: 'invalid', className: 'invalid', title: result?.note ?? 'σ could not be computed (NaN or Inf weights?)' };
+      return { text: '' };
+    case 'upperBound':
+      return { text: result && result.upperBound !== null ? formatValue(result.upperBound) : '' };
+    case 'constant':
+      if (state === 'fixed') return { text: formatValue(constantOf(row)), title: result?.note };
+      if (state === 'unbounded') return { text: 'unbounded', className: 'unbounded', title: result?.note ?? 'not globally Lipschitz' };
+      if (state === 'unsupported') return { text: 'unsupported', className: 'unsupported', title: result?.note ?? 'op not supported by the engine' };
+      return { text: '' };
+    case 'runningBound': {
+      const bound = runningBoundOf(row);
+      return { text: bound === null ? '' : formatValue(bound) };
+    }
+    case 'iterations':
+      return { text: state === 'computed' && result ? String(result.iterations) : '' };
+    case 'converged':
+      if (state !== 'computed' || !result) return { text: '' };
+      return result.converged ? { text: 'yes', className: 'ok' } : { text: 'no', className: 'warn', title: 'stopped at the iteration cap' };
+    case 'seconds':
+      return { text: result ? formatSeconds(result.seconds) : '' };
+  }
+}
+
+function isWeightedPlan(row: Row): boolean {
+  return row.weightShape !== null || row.kind === 'linear';
+}
+
+function residualText(residual: number | null | undefined): string {
+  return residual === null || residual === undefined ? '' : `residual ${formatValue(residual, 2)}`;
+}

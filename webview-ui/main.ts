@@ -1,0 +1,51 @@
+// Entry of the results webview (bundled to dist/webview.js as an IIFE). Talks to the extension only
+// through the protocol's messages, and saves its state with setState so a hidden panel comes back
+// as it was without retainContextWhenHidden.
+
+import type { FromWebview } from '../src/protocol/messages';
+import { applyMessage, DEFAULT_SORT, emptyPanel, isToWebview, nextSort, restoreViewState, viewState, type SortSpec } from './model';
+import { createView } from './view';
+
+interface VsCodeApi {
+  postMessage(message: unknown): void;
+  getState(): unknown;
+  setState(state: unknown): void;
+}
+
+declare function acquireVsCodeApi(): VsCodeApi;
+
+// acquireVsCodeApi may be called only once per page.
+const vscode = acquireVsCodeApi();
+const restored = restoreViewState(vscode.getState());
+let panel = restored?.panel ?? emptyPanel();
+let sort: SortSpec = restored?.sort ?? DEFAULT_SORT;
+let filter = restored?.filter ?? '';
+
+const post = (message: FromWebview) => vscode.postMessage(message);
+
+const root = document.getElementById('root') ?? document.body;
+const view = createView(root, {
+  post,
+  sort(key) {
+    sort = nextSort(sort, key);
+    update();
+  },
+  filter(text) {
+    filter = text;
+    update();
+  },
+});
+
+function update(): void {
+  view.render(panel, sort, filter);
+  vscode.setState(viewState(panel, sort, filter));
+}
+
+window.addEventListener('message', (event: MessageEvent<unknown>) => {
+  if (!isToWebview(event.data)) return;
+  panel = applyMessage(panel, event.data);
+  update();
+});
+
+update();
+post({ type: 'ready' });

@@ -1,0 +1,373 @@
+// The results page's pure logic: applying messages to the panel state, classifying rows,
+// sorting and filtering the table, the network-bound summary and the saved view state.
+// No DOM here, so all of it runs under node:test.
+
+import type { PanelState, PlannedLayer, RunStatus, ToWebview } from '../src/protocol/messages';
+import type { LayerKind, LayerResult, NetworkBounds } from '../src/protocol/report';
+
+export type Row = LayerResult | PlannedLayer;
+
+/** A row with a result (LayerResult) rather than only a plan. */
+export function isResult(row: Row): row is LayerResult {
+  return 'sigma' in row && 'seconds' in row;
+}
+
+export function emptyPanel(): PanelState {
+  return { model: null, layers: [], bounds: null, status: 'idle', done: 0, total: 0, canReveal: false };
+}
+
+// ---- messages ------------------------------------------------------------------------------
+
+const STATUSES: readonly RunStatus[] = ['idle', 'running', 'done', 'cancelled', 'error'];
+const KINDS: readonly LayerKind[] = ['linear', 'pool', 'normalization', 'activation', 'structural', 'merge', 'unbounded', 'unsupported'];
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isIndex(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+}
+
+function isNumberOrNull(value: unknown): value is number | null {
+  return value === null || typeof value === 'number';
+}
+
+function isShape(value: unknown): value is number[] {
+  return Array.isArray(value) && value.every((d) => typeof d === 'number');
+}
+
+/** A planned or finished row as the extension sends it; enough to render without throwing. */
+export function isRow(value: unknown): value is Row {
+  if (!isRecord(value)) return false;
+  if (typeof value.name !== 'string' || typeof value.op !== 'string') return false;
+  if (!KINDS.includes(value.kind as LayerKind)) return false;
+  if (!(value.weightShape === null || isShape(value.weightShape))) return false;
+  if (!isShape(value.inputShape) || !isShape(value.outputShape)) return false;
+  if ('sigma' in value && !isNumberOrNull(value.sigma)) return false;
+  return true;
+}
+
+function isBounds(value: unknown): value is NetworkBounds {
+  return isRecord(value) && isNumberOrNull(value.product) && isNumberOrNull(value.certified) && Array.isArray(value.unsupported);
+}
+
+function isPanelState(value: unknown): value is PanelState {
+  if (!isRecord(value)) return false;
+  return (
+    Array.isArray(value.layers) &&
+    value.layers.every(isRow) &&
+    (value.model === null || isRecord(value.model)) &&
+    (value.bounds === null || isBounds(value.bounds)) &&
+    STATUSES.includes(value.status as RunStatus) &&
+    typeof value.done === 'number' &&
+    typeof value.total === 'number' &&
+    typeof value.canReveal === 'boolean'
+  );
+}
+
+/** Messages arrive through window.postMessage: check their shape before use. */
+export function isToWebview(value: unknown): value is ToWebview {
+  if (!isRecord(value)) return false;
+  switch (value.type) {
+    case 'state':
+      return isPanelState(value.state);
+    case 'layer':
+      return (
+        isIndex(value.index) &&
+        isRow(value.layer) &&
+        'sigma' in value.layer &&
+        typeof value.done === 'number' &&
+        typeof value.total === 'number' &&
+        isNumberOrNull(value.runningBound)
+      );
+    case 'status':
+      return (
+        STATUSES.includes(value.status as RunStatus) &&
+        (value.error === undefined || typeof value.error === 'string') &&
+        (value.bounds === undefined || value.bounds === null || isBounds(value.bounds)) &&
+        (value.seconds === undefined || typeof value.seconds === 'number')
+      );
+    default:
+      return false;
+  }
+}
+
+/** The panel state after one message. Never mutates its input. */
+export function applyMessage(panel: PanelState, message: ToWebview): PanelState {
+  switch (message.type) {
+    case 'state':
+      return message.state;
+    case 'layer': {
+      const layers = panel.layers.slice();
+      while (layers.length < message.index) {
+        // A result beyond the planned rows (no plan was sent): keep the table dense with placeholders.
+        const index = layers.length;
+        layers.push({ index, name: `#${index}`, op: '', kind: 'structural', weightShape: null, inputShape: [], outputShape: [] });
+      }
+      layers[message.index] = {
+        ...message.layer,
+        runningBound: message.runningBound ?? message.layer.runningBound ?? null,
+      };
+      return {
+        ...panel,
+        layers,
+        done: message.done,
+        total: message.total,
+        status: panel.status === 'idle' ? 'running' : panel.status,
+      };
+    }
+    case 'status': {
+      const next: PanelState = { ...panel, status: message.status };
+      if (message.status === 'running') {
+        delete next.error;
+      }
+      if (message.error !== undefined) next.error = message.error;
+      if (message.bounds !== undefined) next.bounds = message.bounds;
+      if (message.seconds !== undefined) next.seconds = message.seconds;
+      return next;
+    }
+  }
+}
+
+// ---- rows ---------------------------------------------------------------------------------
+
+/**
+ * - planned: no result yet
+ * - computed: σ found by a solver (or exactly) for a layer's own linear map
+ * - fixed: a fixed or closed-form constant (activations, pooling, batch norm, reshape, ...)
+ * - unbounded / unsupported: no constant exists / the engine does not know the op
+ * - invalid: a weighted layer whose σ could not be computed (NaN or Inf weights)
+ */
+export type RowState = 'planned' | 'computed' | 'fixed' | 'unbounded' | 'unsupported' | 'invalid';
+
+export function rowState(row: Row): RowState {
+  if (!isResult(row)) return 'planned';
+  if (row.kind === 'unbounded') return 'unbounded';
+  if (row.kind === 'unsupported') return 'unsupported';
+  if (row.sigma === null || Number.isNaN(row.sigma)) return row.kind === 'merge' ? 'fixed' : 'invalid';
+  if (isComputed(row)) return 'computed';
+  return 'fixed';
+}
+
+/** True for a row whose σ is a solver's result rather than a fixed constant. */
+function isComputed(row: LayerResult): boolean {
+  if (row.kind === 'linear') return true;
+  if (row.method === 'lanczos' || row.method === 'power' || row.method === 'exact') return true;
+  if (row.method === 'closed-form') return false;
+  return row.weightShape !== null || row.iterations > 0;
+}
+
+/** A row that holds a weight tensor: these get a bar in the chart. */
+export function isWeighted(row: Row): boolean {
+  return row.weightShape !== null || row.kind === 'linear';
+}
+
+/** The σ column: solver results only. */
+export function sigmaOf(row: Row): number | null {
+  return isResult(row) && rowState(row) === 'computed' ? row.sigma : null;
+}
+
+/** The constant column: fixed rows only. */
+export function constantOf(row: Row): number | null {
+  return isResult(row) && rowState(row) === 'fixed' ? row.sigma : null;
+}
+
+export function runningBoundOf(row: Row): number | null {
+  return isResult(row) ? (row.runningBound ?? null) : null;
+}
+
+// ---- sorting and filtering ----------------------------------------------------------------
+
+export type SortKey =
+  | 'index'
+  | 'name'
+  | 'op'
+  | 'kind'
+  | 'weightShape'
+  | 'inputShape'
+  | 'sigma'
+  | 'upperBound'
+  | 'constant'
+  | 'runningBound'
+  | 'iterations'
+  | 'converged'
+  | 'seconds';
+
+export type SortDirection = 'ascending' | 'descending';
+
+export interface SortSpec {
+  key: SortKey;
+  direction: SortDirection;
+}
+
+export const SORT_KEYS: readonly SortKey[] = [
+  'index',
+  'name',
+  'op',
+  'kind',
+  'weightShape',
+  'inputShape',
+  'sigma',
+  'upperBound',
+  'constant',
+  'runningBound',
+  'iterations',
+  'converged',
+  'seconds',
+];
+
+export const DEFAULT_SORT: SortSpec = { key: 'index', direction: 'ascending' };
+
+function shapeSize(shape: readonly number[] | null): number | null {
+  if (!shape) return null;
+  return shape.reduce((a, b) => a * Math.max(1, b), 1);
+}
+
+/** The value a column sorts by; null sorts last in both directions. */
+export function sortValue(row: Row, index: number, key: SortKey): number | string | null {
+  switch (key) {
+    case 'index':
+      return index;
+    case 'name':
+      return row.name;
+    case 'op':
+      return row.op;
+    case 'kind':
+      return row.kind;
+    case 'weightShape':
+      return shapeSize(row.weightShape);
+    case 'inputShape':
+      return shapeSize(row.inputShape);
+    case 'sigma':
+      return finiteOrNull(sigmaOf(row));
+    case 'upperBound':
+      return isResult(row) ? finiteOrNull(row.upperBound) : null;
+    case 'constant':
+      return finiteOrNull(constantOf(row));
+    case 'runningBound':
+      return finiteOrNull(runningBoundOf(row), true);
+    case 'iterations':
+      return isResult(row) && rowState(row) === 'computed' ? row.iterations : null;
+    case 'converged':
+      return isResult(row) && rowState(row) === 'computed' ? (row.converged ? 1 : 0) : null;
+    case 'seconds':
+      return isResult(row) ? row.seconds : null;
+  }
+}
+
+function finiteOrNull(value: number | null | undefined, allowInfinity = false): number | null {
+  if (value === null || value === undefined || Number.isNaN(value)) return null;
+  if (!allowInfinity && !Number.isFinite(value)) return null;
+  return value;
+}
+
+const collator = new Intl.Collator('en', { numeric: true, sensitivity: 'base' });
+
+function compareValues(a: number | string, b: number | string): number {
+  if (typeof a === 'number' && typeof b === 'number') return a === b ? 0 : a < b ? -1 : 1;
+  return collator.compare(String(a), String(b));
+}
+
+/** Does a row match the filter text? Every whitespace-separated word must occur in its name, op or kind. */
+export function matchesFilter(row: Row, filter: string): boolean {
+  const words = filter.toLowerCase().split(/\s+/).filter(Boolean);
+  if (words.length === 0) return true;
+  const haystack = `${row.name}\n${row.op}\n${row.kind}`.toLowerCase();
+  return words.every((word) => haystack.includes(word));
+}
+
+/** Indices of the rows to show, in display order. Ties (and nulls, always last) keep network order. */
+export function visibleRows(layers: readonly Row[], sort: SortSpec, filter: string): number[] {
+  const indices = layers.map((_, i) => i).filter((i) => matchesFilter(layers[i], filter));
+  const sign = sort.direction === 'ascending' ? 1 : -1;
+  const values = new Map(indices.map((i) => [i, sortValue(layers[i], i, sort.key)]));
+  return indices.sort((i, j) => {
+    const a = values.get(i) ?? null;
+    const b = values.get(j) ?? null;
+    if (a === null && b === null) return i - j;
+    if (a === null) return 1;
+    if (b === null) return -1;
+    return sign * compareValues(a, b) || i - j;
+  });
+}
+
+/** Clicking a header: a new column sorts ascending (numbers descending for σ-like columns), the same column flips. */
+export function nextSort(current: SortSpec, key: SortKey): SortSpec {
+  if (current.key === key) return { key, direction: current.direction === 'ascending' ? 'descending' : 'ascending' };
+  const firstDescending: readonly SortKey[] = ['sigma', 'upperBound', 'constant', 'runningBound', 'iterations', 'seconds'];
+  return { key, direction: firstDescending.includes(key) ? 'descending' : 'ascending' };
+}
+
+// ---- the network bound --------------------------------------------------------------------
+
+export type BoundStatus = 'pending' | 'running' | 'valid' | 'unbounded' | 'unsupported' | 'invalid';
+
+export interface BoundSummary {
+  status: BoundStatus;
+  /** The number to show big, or null. */
+  value: number | null;
+  certified: number | null;
+  /** One line for the status, e.g. "unbounded because attn (MatMul): x·y is not Lipschitz". */
+  reasons: string[];
+}
+
+/** The last running bound known in network order, while a run is in progress. */
+export function latestRunningBound(layers: readonly Row[]): number | null {
+  for (let i = layers.length - 1; i >= 0; i--) {
+    const value = runningBoundOf(layers[i]);
+    if (value !== null) return value;
+  }
+  return null;
+}
+
+export function boundSummary(panel: PanelState): BoundSummary {
+  const bounds = panel.bounds;
+  if (!bounds) {
+    const partial = latestRunningBound(panel.layers);
+    return { status: panel.status === 'running' || partial !== null ? 'running' : 'pending', value: partial, certified: null, reasons: [] };
+  }
+  const reasons: string[] = [];
+  let status: BoundStatus = 'valid';
+  if (bounds.invalid?.length) {
+    status = 'invalid';
+    reasons.push(`invalid: ${bounds.invalid.map((i) => `${i.name} (${i.op}): ${i.reason}`).join('; ')}`);
+  }
+  if (bounds.unsupported.length) {
+    if (status === 'valid') status = 'unsupported';
+    reasons.push(`unsupported ops: ${bounds.unsupported.map((u) => `${u.op} (${u.name})`).join(', ')}`);
+  }
+  if (bounds.unbounded?.length) {
+    if (status === 'valid') status = 'unbounded';
+    reasons.push(`unbounded because ${bounds.unbounded.map((u) => `${u.name} (${u.op}): ${u.reason}`).join('; ')}`);
+  }
+  if (status === 'valid' && bounds.product === null) {
+    status = 'invalid';
+    reasons.push('no bound was reported');
+  }
+  return { status, value: status === 'valid' ? bounds.product : null, certified: status === 'valid' ? bounds.certified : null, reasons };
+}
+
+// ---- saved view state ---------------------------------------------------------------------
+
+/** What the page saves with setState: the panel plus the user's sort and filter. */
+export interface ViewState {
+  version: 1;
+  panel: PanelState;
+  sort: SortSpec;
+  filter: string;
+}
+
+export function viewState(panel: PanelState, sort: SortSpec, filter: string): ViewState {
+  return { version: 1, panel, sort, filter };
+}
+
+/** Reads what getState returned; anything malformed (an older version, a stray value) is ignored. */
+export function restoreViewState(value: unknown): ViewState | undefined {
+  if (!isRecord(value) || value.version !== 1) return undefined;
+  if (!isPanelState(value.panel)) return undefined;
+  const sort = isRecord(value.sort) ? value.sort : {};
+  const key = SORT_KEYS.includes(sort.key as SortKey) ? (sort.key as SortKey) : DEFAULT_SORT.key;
+  const direction: SortDirection = sort.direction === 'descending' ? 'descending' : 'ascending';
+  return { version: 1, panel: value.panel, sort: { key, direction }, filter: typeof value.filter === 'string' ? value.filter : '' };
+}

@@ -1,0 +1,289 @@
+// The results page's DOM: built once, then updated in place on every render so focus, scroll and
+// the filter box survive live updates. Everything is created with DOM APIs; colours live in style.css.
+
+import type { FromWebview, PanelState } from '../src/protocol/messages';
+import type { ModelInfo } from '../src/protocol/report';
+import { renderChart } from './chart-view';
+import { cell, COLUMNS } from './columns';
+import { el, setAttr, setHidden, setText } from './dom';
+import { formatInteger, formatParameterCount, formatSeconds, formatShape, formatValue } from './format';
+import { boundSummary, isResult, rowState, visibleRows, type Row, type SortKey, type SortSpec } from './model';
+
+export interface ViewHandlers {
+  post(message: FromWebview): void;
+  sort(key: SortKey): void;
+  filter(text: string): void;
+}
+
+export interface View {
+  render(panel: PanelState, sort: SortSpec, filter: string): void;
+}
+
+const EXPORTS: { format: 'json' | 'csv' | 'markdown' | 'netron'; label: string; title: string }[] = [
+  { format: 'json', label: 'JSON', title: 'Export the report as JSON' },
+  { format: 'csv', label: 'CSV', title: 'Export the table as CSV' },
+  { format: 'markdown', label: 'Markdown', title: 'Export the table as Markdown' },
+  { format: 'netron', label: 'Netron', title: 'Export for viewing in Netron' },
+];
+
+export function createView(root: HTMLElement, handlers: ViewHandlers): View {
+  // ---- header, banners, summary
+  const title = el('h1', { className: 'title', text: 'Lipschitz Lens' });
+  const modelLine = el('p', { className: 'model-line' });
+  const cacheBadge = el('span', { className: 'badge cache-badge', text: 'from cache', attrs: { title: 'These results were reused from the cache for this file content' } });
+  const header = el('header', { className: 'header' }, [el('div', { className: 'header-text' }, [title, modelLine]), cacheBadge]);
+  const errorBanner = el('div', { className: 'error-banner', attrs: { role: 'alert' } });
+  const summaryList = el('dl', { className: 'summary-list' });
+  const summary = el('section', { className: 'summary', attrs: { 'aria-label': 'Model summary' } }, [
+    el('h2', { text: 'Model' }),
+    summaryList,
+  ]);
+
+  // ---- bound and controls
+  const boundStatus = el('span', { className: 'bound-status' });
+  const boundValue = el('span', { className: 'bound-value' });
+  const boundCertified = el('span', { className: 'bound-certified' });
+  const boundReasons = el('ul', { className: 'bound-reasons' });
+  const bound = el('section', { className: 'bound', attrs: { 'aria-label': 'Network bound', 'aria-live': 'polite' } }, [
+    el('div', { className: 'bound-head' }, [el('span', { className: 'bound-label', text: 'Network bound' }), boundStatus]),
+    el('div', { className: 'bound-numbers' }, [boundValue, boundCertified]),
+    boundReasons,
+  ]);
+
+  const progress = el('progress', { className: 'progress', attrs: { max: '1', value: '0', 'aria-label': 'Layers estimated' } });
+  const progressText = el('span', { className: 'progress-text' });
+  const progressBox = el('div', { className: 'progress-box' }, [progress, progressText]);
+  const estimateButton = el('button', { className: 'primary estimate', text: 'Estimate', attrs: { type: 'button' } });
+  const cancelButton = el('button', { className: 'secondary cancel', text: 'Cancel', attrs: { type: 'button' } });
+  estimateButton.addEventListener('click', () => handlers.post({ type: 'estimate' }));
+  cancelButton.addEventListener('click', () => handlers.post({ type: 'cancel' }));
+  const exportButtons = EXPORTS.map(({ format, label, title }) => {
+    const button = el('button', { className: 'secondary export', text: label, attrs: { type: 'button', title, 'data-format': format } });
+    button.addEventListener('click', () => handlers.post({ type: 'export', format }));
+    return button;
+  });
+  const exportGroup = el('div', { className: 'export-group', attrs: { role: 'group', 'aria-label': 'Export' } }, [
+    el('span', { className: 'export-label', text: 'Export' }),
+    ...exportButtons,
+  ]);
+  const toolbar = el('div', { className: 'toolbar' }, [progressBox, estimateButton, cancelButton, exportGroup]);
+
+  // ---- chart
+  const chartBox = el('div', { className: 'chart-scroll' });
+  const chart = el('section', { className: 'chart', attrs: { 'aria-label': 'Chart' } }, [
+    el('h2', { text: 'σ per weighted layer (log scale)' }),
+    chartBox,
+    el('p', { className: 'legend' }, [
+      el('span', { className: 'swatch swatch-bar', attrs: { 'aria-hidden': 'true' } }),
+      ' σ  ',
+      el('span', { className: 'swatch swatch-line', attrs: { 'aria-hidden': 'true' } }),
+      ' running bound  ',
+      el('span', { className: 'swatch swatch-upper', attrs: { 'aria-hidden': 'true' } }),
+      ' certified upper bound  ',
+      el('span', { className: 'swatch swatch-one', attrs: { 'aria-hidden': 'true' } }),
+      ' σ = 1',
+    ]),
+  ]);
+
+  // ---- table
+  const filterInput = el('input', {
+    className: 'filter-input',
+    attrs: { type: 'search', placeholder: 'name, op or kind', 'aria-label': 'Filter rows by name, op or kind', spellcheck: 'false' },
+  });
+  filterInput.addEventListener('input', () => handlers.filter(filterInput.value));
+  const rowCount = el('span', { className: 'row-count', attrs: { 'aria-live': 'polite' } });
+  const filterBar = el('div', { className: 'filter-bar' }, [el('label', { className: 'filter-label' }, ['Filter ', filterInput]), rowCount]);
+
+  const headerCells = new Map<SortKey, { th: HTMLTableCellElement; indicator: HTMLSpanElement }>();
+  const headRow = el('tr');
+  for (const column of COLUMNS) {
+    const indicator = el('span', { className: 'sort-indicator', attrs: { 'aria-hidden': 'true' } });
+    const button = el('button', { className: 'sort-button', attrs: { type: 'button', title: `${column.title}: sort`, 'data-key': column.key } }, [
+      column.label,
+      indicator,
+    ]);
+    button.addEventListener('click', () => handlers.sort(column.key));
+    const th = el('th', { className: `col-${column.key}${column.numeric ? ' numeric' : ''}`, attrs: { scope: 'col' } }, [button]);
+    headerCells.set(column.key, { th, indicator });
+    headRow.append(th);
+  }
+  const tbody = el('tbody');
+  const table = el('table', { className: 'results' }, [el('caption', { className: 'visually-hidden', text: 'Per-layer Lipschitz constants' }), el('thead', {}, [headRow]), tbody]);
+  const emptyNote = el('p', { className: 'empty-note' });
+  const tableSection = el('section', { className: 'table-section', attrs: { 'aria-label': 'Layers' } }, [
+    filterBar,
+    el('div', { className: 'table-scroll' }, [table]),
+    emptyNote,
+  ]);
+
+  let canReveal = false;
+  tbody.addEventListener('click', (event) => {
+    const tr = (event.target as Element | null)?.closest('tr[data-index]');
+    if (!tr || !canReveal) return;
+    handlers.post({ type: 'reveal', index: Number(tr.getAttribute('data-index')) });
+  });
+  tbody.addEventListener('keydown', (event) => {
+    if (!canReveal || (event.key !== 'Enter' && event.key !== ' ')) return;
+    const tr = (event.target as Element | null)?.closest('tr[data-index]');
+    if (!tr || event.target !== tr) return;
+    event.preventDefault();
+    handlers.post({ type: 'reveal', index: Number(tr.getAttribute('data-index')) });
+  });
+
+  const main = el('main', { className: 'page' }, [header, errorBanner, summary, bound, toolbar, chart, tableSection]);
+  root.replaceChildren(main);
+
+  // ---- rendering
+  interface RowView {
+    tr: HTMLTableRowElement;
+    cells: HTMLTableCellElement[];
+    row: Row | null;
+    reveal: boolean;
+  }
+  const rowViews = new Map<number, RowView>();
+  let lastLayers: readonly Row[] | null = null;
+
+  function rowView(index: number): RowView {
+    let view = rowViews.get(index);
+    if (!view) {
+      const cells = COLUMNS.map((column) => el('td', { className: `col-${column.key}${column.numeric ? ' numeric' : ''}` }));
+      const tr = el('tr', { attrs: { 'data-index': String(index) } }, cells);
+      view = { tr, cells, row: null, reveal: false };
+      rowViews.set(index, view);
+    }
+    return view;
+  }
+
+  function updateRow(view: RowView, row: Row, index: number): void {
+    if (view.row === row && view.reveal === canReveal) return;
+    view.row = row;
+    view.reveal = canReveal;
+    const state = rowState(row);
+    const classes = [`row-${state}`, `kind-${row.kind}`];
+    if (isResult(row) && state === 'computed' && !row.converged) classes.push('not-converged');
+    if (canReveal) classes.push('revealable');
+    view.tr.className = classes.join(' ');
+    setAttr(view.tr, 'tabindex', canReveal ? '0' : null);
+    setAttr(view.tr, 'title', canReveal ? `${row.name}: reveal in model.json` : null);
+    setAttr(view.tr, 'aria-busy', state === 'planned' ? 'true' : null);
+    COLUMNS.forEach((column, i) => {
+      const content = cell(row, index, column.key);
+      const td = view.cells[i];
+      setText(td, content.text);
+      td.className = [`col-${column.key}`, column.numeric ? 'numeric' : '', content.className ?? ''].filter(Boolean).join(' ');
+      setAttr(td, 'title', content.title ?? null);
+    });
+  }
+
+  function renderRows(panel: PanelState, sort: SortSpec, filter: string): number {
+    canReveal = panel.canReveal;
+    const layers = panel.layers;
+    if (layers !== lastLayers) {
+      for (const [index, view] of rowViews) {
+        if (index >= layers.length) {
+          view.tr.remove();
+          rowViews.delete(index);
+        }
+      }
+      lastLayers = layers;
+    }
+    const order = visibleRows(layers, sort, filter);
+    const wanted = new Set(order);
+    for (const [index, view] of rowViews) if (!wanted.has(index)) view.tr.remove();
+    let previous: HTMLTableRowElement | null = null;
+    for (const index of order) {
+      const view = rowView(index);
+      updateRow(view, layers[index], index);
+      const expected: ChildNode | null = previous ? previous.nextSibling : tbody.firstChild;
+      if (expected !== view.tr) tbody.insertBefore(view.tr, expected);
+      previous = view.tr;
+    }
+    return order.length;
+  }
+
+  function renderHeader(panel: PanelState, sort: SortSpec): void {
+    const hasUpper = panel.layers.some((row) => isResult(row) && row.upperBound !== null);
+    table.classList.toggle('no-upper', !hasUpper);
+    for (const column of COLUMNS) {
+      const entry = headerCells.get(column.key);
+      if (!entry) continue;
+      const sorted = sort.key === column.key;
+      setAttr(entry.th, 'aria-sort', sorted ? sort.direction : 'none');
+      setText(entry.indicator, sorted ? (sort.direction === 'ascending' ? ' ▲' : ' ▼') : '');
+    }
+  }
+
+  function renderSummary(info: ModelInfo | undefined): void {
+    setHidden(summary, !info);
+    if (!info) return;
+    const entries: [string, string][] = [];
+    entries.push(['Format', info.format]);
+    if (info.producer) entries.push(['Producer', info.producerVersion ? `${info.producer} ${info.producerVersion}` : info.producer]);
+    if (info.opset !== undefined) entries.push(['Opset', String(info.opset)]);
+    const io = (list: { name: string; shape: (number | string)[] }[] | undefined) =>
+      list && list.length ? list.map((t) => `${t.name}: ${formatShape(t.shape)}`).join(', ') : '—';
+    entries.push(['Inputs', io(info.inputs)]);
+    entries.push(['Outputs', io(info.outputs)]);
+    if (info.nodeCount !== undefined) entries.push(['Nodes', formatInteger(info.nodeCount)]);
+    if (info.parameterCount !== undefined) entries.push(['Parameters', formatParameterCount(info.parameterCount)]);
+    entries.push(['Input shape used', formatShape(info.inputShape)]);
+    summaryList.replaceChildren(...entries.flatMap(([term, value]) => [el('dt', { text: term }), el('dd', { text: value })]));
+  }
+
+  function renderBound(panel: PanelState): void {
+    const b = boundSummary(panel);
+    bound.setAttribute('data-status', b.status);
+    const statusText: Record<typeof b.status, string> = {
+      pending: panel.status === 'cancelled' ? 'cancelled' : 'not estimated yet',
+      running: panel.status === 'running' ? 'estimating… (so far)' : 'partial (so far)',
+      valid: 'valid',
+      unbounded: 'unbounded',
+      unsupported: 'unsupported ops',
+      invalid: 'invalid',
+    };
+    setText(boundStatus, statusText[b.status]);
+    setText(boundValue, b.value === null ? '—' : `L ≤ ${formatValue(b.value)}`);
+    setText(boundCertified, b.certified === null ? (b.status === 'valid' ? 'no certified bound' : '') : `certified ≤ ${formatValue(b.certified)}`);
+    boundCertified.classList.toggle('has-certified', b.certified !== null);
+    boundReasons.replaceChildren(...b.reasons.map((reason) => el('li', { text: reason })));
+  }
+
+  function renderControls(panel: PanelState): void {
+    const running = panel.status === 'running';
+    setHidden(estimateButton, running);
+    setHidden(cancelButton, !running);
+    estimateButton.textContent = panel.layers.some(isResult) ? 'Estimate again' : 'Estimate';
+    const hasResults = panel.layers.some(isResult);
+    for (const button of exportButtons) button.disabled = running || !hasResults;
+    setHidden(progress, !running);
+    const total = Math.max(panel.total, 0);
+    setAttr(progress, 'max', String(Math.max(total, 1)));
+    setAttr(progress, 'value', String(Math.min(panel.done, Math.max(total, 1))));
+    let text = '';
+    if (running) text = `${panel.done} / ${total} layers`;
+    else if (panel.status === 'done') text = `${panel.layers.length} layers${panel.seconds !== undefined ? ` in ${formatSeconds(panel.seconds)}` : ''}`;
+    else if (panel.status === 'cancelled') text = `cancelled after ${panel.done} / ${total} layers`;
+    else if (panel.status === 'error') text = 'failed';
+    setText(progressText, text);
+  }
+
+  return {
+    render(panel, sort, filter) {
+      const model = panel.model ?? panel.summary ?? null;
+      setText(modelLine, model ? `${model.path} · ${model.format} · input ${formatShape(model.inputShape)}` : 'No model loaded');
+      setHidden(cacheBadge, !panel.fromCache);
+      setHidden(errorBanner, !panel.error);
+      setText(errorBanner, panel.error ?? '');
+      renderSummary(panel.summary);
+      renderBound(panel);
+      renderControls(panel);
+      if (filterInput.value !== filter) filterInput.value = filter;
+      renderHeader(panel, sort);
+      const shown = renderRows(panel, sort, filter);
+      setText(rowCount, filter.trim() ? `${shown} of ${panel.layers.length} rows` : `${panel.layers.length} rows`);
+      setHidden(emptyNote, shown > 0);
+      setText(emptyNote, panel.layers.length === 0 ? 'No layers yet. Estimate to fill the table.' : 'No rows match the filter.');
+      renderChart(chartBox, panel.layers);
+    },
+  };
+}
