@@ -1,0 +1,78 @@
+// A 2-D convolution with one dense kernel (grouped weights already made block-diagonal), on
+// [1, H, W, cIn] → [1, Ho, Wo, cOut]. Forward: tf.conv2d with explicit pads. Adjoint, without
+// conv2dTranspose (a plain loop on wasm, ~10× slower than a forward conv):
+//  - stride 1: a conv with the flipped, in/out-swapped kernel, same dilation, pads k_eff − 1 − p
+//    (begin and end swap roles);
+//  - stride > 1: sub-pixel: one stride-1 conv producing every stride phase, then interleave.
+
+import * as tf from '@tensorflow/tfjs-core';
+import type { LinearOperator } from '../operator';
+import { dilateKernel, effectiveTaps, flipAndSwapKernel, phaseTaps, subPixelKernel, type Kernel } from './kernel';
+import { cropSpatial, explicitPadding2d, interleavePhases2d, splitPads, type WindowGeometry } from './geometry';
+
+function kernelTensor(kernel: Kernel): tf.Tensor4D {
+  return tf.tensor4d(kernel.data, [kernel.taps[0], kernel.taps[1], kernel.cIn, kernel.cOut]);
+}
+
+const allOnes = (list: number[]): boolean => list.every((v) => v === 1);
+
+export function conv2dOperator(kernel: Kernel, geometry: WindowGeometry): LinearOperator {
+  const { inSize, strides, dilations, padsBegin, padsEnd, outSize } = geometry;
+  if (kernel.taps.length !== 2 || inSize.length !== 2) throw new Error('conv2dOperator needs a 2-D geometry');
+  const inputShape = [1, inSize[0], inSize[1], kernel.cIn];
+  const outputShape = [1, outSize[0], outSize[1], kernel.cOut];
+  const stride1 = allOnes(strides);
+
+  // tfjs refuses stride > 1 together with dilation > 1: then dilate the kernel with zeros.
+  const nativeDilation = stride1 || allOnes(dilations);
+  const forwardKernel = nativeDilation ? kernel : dilateKernel(kernel, dilations);
+  const forwardWeights = kernelTensor(forwardKernel);
+  const forwardDilations: [number, number] = nativeDilation ? [dilations[0], dilations[1]] : [1, 1];
+  const forwardPadding = explicitPadding2d(padsBegin, padsEnd);
+
+  let adjointWeights: tf.Tensor4D;
+  let adjoint: (y: tf.Tensor) => tf.Tensor;
+  const effective = effectiveTaps(kernel.taps, dilations);
+  if (stride1) {
+    adjointWeights = kernelTensor(flipAndSwapKernel(kernel));
+    const pads = splitPads(
+      effective.map((k, axis) => k - 1 - padsBegin[axis]),
+      effective.map((k, axis) => k - 1 - padsEnd[axis]),
+    );
+    const padding = explicitPadding2d(pads.padsBegin, pads.padsEnd);
+    const weights = adjointWeights;
+    adjoint = (y) =>
+      tf.tidy(() => {
+        const cropped = cropSpatial(y, pads.cropBegin, pads.cropEnd) as tf.Tensor4D;
+        return tf.conv2d(cropped, weights, 1, padding, 'NHWC', [dilations[0], dilations[1]]);
+      });
+  } else {
+    const phases = subPixelKernel(dilateKernel(kernel, dilations), strides);
+    adjointWeights = kernelTensor(phases);
+    const taps = phaseTaps(effective, strides);
+    // Phase outputs cover the padded input positions s·q + r for q < Q, Q·s ≥ padBegin + size.
+    const phaseLength = inSize.map((size, axis) => Math.ceil((padsBegin[axis] + size) / strides[axis]));
+    const pads = splitPads(
+      taps.map((u) => u - 1),
+      phaseLength.map((q, axis) => q - outSize[axis]),
+    );
+    const padding = explicitPadding2d(pads.padsBegin, pads.padsEnd);
+    const weights = adjointWeights;
+    adjoint = (y) =>
+      tf.tidy(() => {
+        const cropped = cropSpatial(y, pads.cropBegin, pads.cropEnd) as tf.Tensor4D;
+        const allPhases = tf.conv2d(cropped, weights, 1, padding, 'NHWC');
+        const padded = interleavePhases2d(allPhases, strides);
+        return tf.slice(padded, [0, padsBegin[0], padsBegin[1], 0], inputShape);
+      });
+  }
+
+  return {
+    inputShape,
+    outputShape,
+    forward: (x) =>
+      tf.tidy(() => tf.conv2d(x as tf.Tensor4D, forwardWeights, [strides[0], strides[1]], forwardPadding, 'NHWC', forwardDilations)),
+    adjoint,
+    dispose: () => tf.dispose([forwardWeights, adjointWeights]),
+  };
+}
