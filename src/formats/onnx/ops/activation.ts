@@ -1,0 +1,143 @@
+// Pointwise ops: activations with the shared constants of src/analysis/constants.ts, and unary math
+// folded when its input is a constant.
+
+import type { FixedSpec, OpSpec, UnboundedSpec } from '../../../model/ir';
+import { activationSpec, SELU_ALPHA, SELU_LAMBDA, structural, type ActivationParams } from '../../../analysis/constants';
+import { DataType, isFloatType } from '../proto';
+import { foldElementwise } from './elementwise';
+import { broadcastShapes, normAxis, type NodeContext, type OpHandler } from '../context';
+import { elementCount } from '../tensor';
+
+function shared(ctx: NodeContext, name: string, params: ActivationParams = {}): FixedSpec | UnboundedSpec {
+  const spec = activationSpec(name, params);
+  if (!spec) ctx.fail(`no shared constant for activation "${name}"`);
+  return spec;
+}
+
+type SpecOf = (ctx: NodeContext, shape: number[]) => OpSpec;
+
+function pointwise(specOf: SpecOf, fold?: (x: number) => number): OpHandler {
+  return {
+    infer(ctx) {
+      const x = ctx.dynamic(0);
+      return { spec: specOf(ctx, x), outputShapes: [x], dataInputs: [0] };
+    },
+    fold: fold ? (ctx) => foldElementwise(ctx, fold) : undefined,
+  };
+}
+
+const unbounded = (reason: string): SpecOf => () => ({ type: 'unbounded', reason });
+const discontinuous = (op: string): SpecOf => () => ({ type: 'unbounded', reason: `${op} is discontinuous, hence not Lipschitz` });
+
+function softmaxLike(ctx: NodeContext, x: number[], name: 'softmax' | 'logSoftmax'): OpSpec {
+  // Opset < 13 coerces the input to 2-D at `axis` (default 1) and normalises over everything after it.
+  const legacy = ctx.opset < 13;
+  const axis = normAxis(ctx, ctx.attrs.int('axis', legacy ? 1 : -1), x.length);
+  const axisLength = legacy ? elementCount(x.slice(axis)) : x[axis];
+  return shared(ctx, name, { axisLength });
+}
+
+function selu(ctx: NodeContext): OpSpec {
+  const alpha = ctx.attrs.float('alpha', SELU_ALPHA);
+  const gamma = ctx.attrs.float('gamma', SELU_LAMBDA);
+  // Exporters write the defaults as float32: the shared constant stands for them.
+  if (Math.abs(alpha - SELU_ALPHA) < 1e-6 && Math.abs(gamma - SELU_LAMBDA) < 1e-6) return shared(ctx, 'selu');
+  return { type: 'fixed', kind: 'activation', constant: Math.abs(gamma) * Math.max(1, Math.abs(alpha)), detail: `SELU(α=${alpha}, γ=${gamma}): |γ|·max(1, |α|)` };
+}
+
+function gelu(ctx: NodeContext): OpSpec {
+  const approximate = ctx.attrs.string('approximate', 'none');
+  if (approximate === 'none') return shared(ctx, 'gelu');
+  if (approximate === 'tanh') return shared(ctx, 'geluTanh');
+  ctx.fail(`unknown approximate="${approximate}"`);
+}
+
+export const prelu: OpHandler = {
+  infer(ctx) {
+    const x = ctx.dynamic(0);
+    const out = broadcastShapes(ctx, [x, ctx.shape(1)]);
+    const slope = ctx.constant(1);
+    if (!slope) return { spec: { type: 'unbounded', reason: 'PReLU with a data-dependent slope is a product x·y' }, outputShapes: [out], dataInputs: [0, 1] };
+    let largest = 0;
+    for (const a of slope.data) largest = Math.max(largest, Math.abs(a));
+    if (out.length !== x.length || out.some((d, i) => d !== x[i])) ctx.fail(`slope ${slope.dims.join('x')} enlarges the input`);
+    return { spec: shared(ctx, 'prelu', { alpha: largest }), outputShapes: [out], weightShape: [...slope.dims], dataInputs: [0] };
+  },
+};
+
+/** Cast between floating types is the identity on real values; to integers it rounds (discontinuous). */
+export const cast: OpHandler = {
+  infer(ctx) {
+    const x = ctx.dynamic(0);
+    const to = ctx.attrs.int('to', DataType.FLOAT);
+    const spec: OpSpec = isFloatType(to) ? structural('cast between floating types: 1') : { type: 'unbounded', reason: 'cast to an integer type is discontinuous' };
+    return { spec, outputShapes: [x], dataInputs: [0] };
+  },
+  fold(ctx) {
+    const x = ctx.constant(0);
+    if (!x) return undefined;
+    const to = ctx.attrs.int('to', DataType.FLOAT);
+    if (isFloatType(to)) return [{ dims: x.dims, dataType: to, data: Float32Array.from(x.data) }];
+    const data = Float64Array.from(x.data, (v) => (to === DataType.BOOL ? +(v !== 0) : Math.trunc(v)));
+    return [{ dims: x.dims, dataType: to, data }];
+  },
+};
+
+const identityFold: OpHandler['fold'] = (ctx) => {
+  const x = ctx.constant(0);
+  return x ? [x] : undefined;
+};
+
+export const dropout: OpHandler = {
+  infer(ctx) {
+    const x = ctx.dynamic(0);
+    const training = ctx.constant(2);
+    if (ctx.isDynamic(2) || (training && training.data[0])) return { spec: { type: 'unsupported', detail: 'Dropout in training mode is random' }, outputShapes: [x, x], dataInputs: [0] };
+    return { spec: structural('dropout at inference: 1'), outputShapes: [x, x], dataInputs: [0] };
+  },
+  fold: identityFold,
+};
+
+const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
+
+export const activationOps: Record<string, OpHandler> = {
+  Relu: pointwise((ctx) => shared(ctx, 'relu'), (x) => Math.max(0, x)),
+  LeakyRelu: pointwise((ctx) => shared(ctx, 'leakyRelu', { alpha: ctx.attrs.float('alpha', 0.01) })),
+  PRelu: prelu,
+  Elu: pointwise((ctx) => shared(ctx, 'elu', { alpha: ctx.attrs.float('alpha', 1) })),
+  Celu: pointwise((ctx) => shared(ctx, 'celu', { alpha: ctx.attrs.float('alpha', 1) })),
+  Selu: pointwise(selu),
+  ThresholdedRelu: pointwise((ctx) => shared(ctx, 'thresholdedRelu', { alpha: ctx.attrs.float('alpha', 1) })),
+  Sigmoid: pointwise((ctx) => shared(ctx, 'sigmoid'), sigmoid),
+  HardSigmoid: pointwise((ctx) => shared(ctx, 'hardSigmoid', { alpha: ctx.attrs.float('alpha', 0.2) })),
+  HardSwish: pointwise((ctx) => shared(ctx, 'hardSwish')),
+  Tanh: pointwise((ctx) => shared(ctx, 'tanh'), Math.tanh),
+  Softsign: pointwise((ctx) => shared(ctx, 'softsign')),
+  Softplus: pointwise((ctx) => shared(ctx, 'softplus')),
+  Mish: pointwise((ctx) => shared(ctx, 'mish')),
+  Gelu: pointwise(gelu),
+  Erf: pointwise((ctx) => shared(ctx, 'erf')),
+  Softmax: pointwise((ctx, x) => softmaxLike(ctx, x, 'softmax')),
+  LogSoftmax: pointwise((ctx, x) => softmaxLike(ctx, x, 'logSoftmax')),
+  Clip: pointwise((ctx) => shared(ctx, 'clip')),
+  Abs: pointwise((ctx) => shared(ctx, 'abs'), Math.abs),
+  Neg: pointwise((ctx) => shared(ctx, 'neg'), (x) => -x),
+  Exp: pointwise((ctx) => shared(ctx, 'exp'), Math.exp),
+  Log: pointwise(unbounded('log is not globally Lipschitz'), Math.log),
+  Sqrt: pointwise(unbounded('√x is not Lipschitz at 0'), Math.sqrt),
+  Reciprocal: pointwise(unbounded('1/x is not globally Lipschitz'), (x) => 1 / x),
+  Floor: pointwise(discontinuous('Floor'), Math.floor),
+  Ceil: pointwise(discontinuous('Ceil'), Math.ceil),
+  Round: pointwise(discontinuous('Round'), roundHalfEven),
+  Sign: pointwise(discontinuous('Sign'), Math.sign),
+  Not: pointwise(discontinuous('Not'), (x) => +!x),
+  Identity: pointwise(() => structural('identity: 1'), (x) => x),
+  Dropout: dropout,
+  Cast: cast,
+};
+activationOps.Identity.fold = identityFold;
+
+export function roundHalfEven(x: number): number {
+  const r = Math.round(x);
+  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}

@@ -1,0 +1,66 @@
+// Gemm and MatMul. A constant right operand makes a dense layer (weight canonical [in, out]); two
+// data-dependent operands make a product x·y, which is not globally Lipschitz (attention).
+
+import type { OpSpec } from '../../../model/ir';
+import { asFloat32, transpose2d } from '../tensor';
+import { broadcastShapes, formatShape, type NodeContext, type NodeResult, type OpHandler } from '../context';
+
+const PRODUCT = 'x·y of two data-dependent tensors is not globally Lipschitz';
+
+export const gemm: OpHandler = {
+  infer(ctx) {
+    const transA = ctx.attrs.int('transA', 0) !== 0;
+    const transB = ctx.attrs.int('transB', 0) !== 0;
+    const alpha = ctx.attrs.float('alpha', 1);
+    const a = ctx.shape(0);
+    const b = ctx.shape(1);
+    if (a.length !== 2 || b.length !== 2) ctx.fail(`operands ${formatShape(a)} and ${formatShape(b)} must be matrices`);
+    const [m, k] = transA ? [a[1], a[0]] : a;
+    const [kb, n] = transB ? [b[1], b[0]] : b;
+    if (k !== kb) ctx.fail(`operands ${formatShape(a)} and ${formatShape(b)} (transA=${+transA}, transB=${+transB}) do not multiply`);
+    if (ctx.has(2)) broadcastShapes(ctx, [[m, n], ctx.shape(2)]);
+    const outputShapes = [[m, n]];
+    if (ctx.isDynamic(2)) return { spec: { type: 'unsupported', detail: 'Gemm with a data-dependent C operand' }, outputShapes };
+    if (ctx.isDynamic(0) && ctx.isDynamic(1)) return { spec: { type: 'unbounded', reason: PRODUCT }, outputShapes };
+    if (!ctx.isDynamic(0)) return { spec: { type: 'unsupported', detail: 'Gemm with a constant A and a data-dependent B (left multiplication) is not modelled' }, outputShapes };
+    if (transA) return { spec: { type: 'unsupported', detail: 'Gemm with transA=1 on the data input is not modelled' }, outputShapes };
+    const w = ctx.requireConstant(1, 'the weight B');
+    const data = transB ? transpose2d(w.data, n, k, alpha) : alpha === 1 ? asFloat32(w) : Float32Array.from(w.data, (v) => alpha * v);
+    const spec: OpSpec = { type: 'dense', weight: { dims: [k, n], data } };
+    return { spec, outputShapes, weightShape: [...w.dims], dataInputs: [0] };
+  },
+};
+
+/** numpy.matmul's output shape. */
+export function matmulShape(ctx: NodeContext, a: number[], b: number[]): number[] {
+  if (a.length === 0 || b.length === 0) ctx.fail('MatMul operands must have rank ≥ 1');
+  const a2 = a.length === 1 ? [1, a[0]] : a;
+  const b2 = b.length === 1 ? [b[0], 1] : b;
+  if (a2[a2.length - 1] !== b2[b2.length - 2]) ctx.fail(`operands ${formatShape(a)} and ${formatShape(b)} do not multiply`);
+  const batch = broadcastShapes(ctx, [a2.slice(0, -2), b2.slice(0, -2)]);
+  const out = [...batch];
+  if (a.length > 1) out.push(a2[a2.length - 2]);
+  if (b.length > 1) out.push(b2[b2.length - 1]);
+  return out;
+}
+
+export const matmul: OpHandler = {
+  infer(ctx): NodeResult {
+    const a = ctx.shape(0);
+    const b = ctx.shape(1);
+    const out = matmulShape(ctx, a, b);
+    const outputShapes = [out];
+    if (ctx.isDynamic(0) && ctx.isDynamic(1)) return { spec: { type: 'unbounded', reason: PRODUCT }, outputShapes };
+    if (!ctx.isDynamic(0)) return { spec: { type: 'unsupported', detail: 'MatMul of a constant by a data-dependent tensor (left multiplication) is not modelled' }, outputShapes };
+    const w = ctx.requireConstant(1, 'the weight');
+    if (w.dims.length > 2) {
+      return { spec: { type: 'unsupported', detail: `MatMul by a batched constant ${formatShape(w.dims)} is not modelled` }, outputShapes, weightShape: [...w.dims] };
+    }
+    if (a.length === 1 && w.dims.length === 2) {
+      // A vector input: dense on its only axis, treated as one row.
+      return { spec: { type: 'dense', weight: { dims: [...w.dims], data: asFloat32(w) } }, outputShapes, weightShape: [...w.dims], dataInputs: [0] };
+    }
+    const dims = w.dims.length === 1 ? [w.dims[0], 1] : [...w.dims];
+    return { spec: { type: 'dense', weight: { dims, data: asFloat32(w) } }, outputShapes, weightShape: [...w.dims], dataInputs: [0] };
+  },
+};

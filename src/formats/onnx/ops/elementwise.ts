@@ -1,0 +1,186 @@
+// Elementwise binary ops. Add/Sub: two data tensors merge (AddSpec), a constant operand is a shift.
+// Mul/Div by a constant: a diagonal map. Products and quotients of data tensors are not Lipschitz.
+
+import type { OpSpec } from '../../../model/ir';
+import { structural } from '../../../analysis/constants';
+import { DataType, isFloatType } from '../proto';
+import { elementCount, type ConstTensor } from '../tensor';
+import { broadcastIndex, broadcastShapes, formatShape, sameShape, type NodeContext, type NodeResult, type OpHandler } from '../context';
+
+/** Constant folding of a NumPy-broadcasting elementwise op over any number of inputs. */
+export function foldElementwise(ctx: NodeContext, fn: (...values: number[]) => number, outType?: number): ConstTensor[] | undefined {
+  const tensors: ConstTensor[] = [];
+  for (let i = 0; i < ctx.inputs.length; i++) {
+    const t = ctx.constant(i);
+    if (!t) return undefined;
+    tensors.push(t);
+  }
+  const out = broadcastShapes(ctx, tensors.map((t) => t.dims));
+  const count = elementCount(out);
+  if (count > 1 << 24) return undefined;
+  const dataType = outType ?? tensors[0].dataType;
+  const isInt = !isFloatType(dataType);
+  const maps = tensors.map((t) => broadcastIndex(t.dims, out));
+  const data = isInt ? new Float64Array(count) : new Float32Array(count);
+  const args = new Array<number>(tensors.length);
+  for (let j = 0; j < count; j++) {
+    for (let i = 0; i < tensors.length; i++) args[i] = tensors[i].data[maps[i](j)];
+    const v = fn(...args);
+    data[j] = isInt && dataType !== DataType.BOOL ? Math.trunc(v) : v;
+  }
+  return [{ dims: out, dataType, data }];
+}
+
+/** Output shape of a broadcasting op over all its present inputs. */
+function outShape(ctx: NodeContext): number[] {
+  const shapes: number[][] = [];
+  for (let i = 0; i < ctx.inputs.length; i++) if (ctx.has(i)) shapes.push(ctx.shape(i));
+  return broadcastShapes(ctx, shapes);
+}
+
+/** A data tensor broadcast to a larger shape copies each entry `copies` times: constant √copies. */
+function broadcastCopies(x: number[], out: number[]): number {
+  return elementCount(out) / elementCount(x);
+}
+
+export function addSub(ctx: NodeContext): NodeResult {
+  const out = outShape(ctx);
+  const dyn = ctx.dynamicIndices();
+  if (dyn.length >= 2) {
+    if (dyn.every((i) => sameShape(ctx.shape(i), out))) return { spec: { type: 'add' }, outputShapes: [out] };
+    return { spec: { type: 'unsupported', detail: `${ctx.op} of data tensors that broadcast (${dyn.map((i) => formatShape(ctx.shape(i))).join(' and ')})` }, outputShapes: [out] };
+  }
+  const x = ctx.shape(dyn[0]);
+  const copies = broadcastCopies(x, out);
+  const spec = copies === 1
+    ? structural(`${ctx.op === 'Sub' ? 'subtracting' : 'adding'} a constant (a shift): 1`)
+    : structural(`shift broadcast from ${formatShape(x)} to ${formatShape(out)}, each entry copied ${copies} times: √${copies}`, Math.sqrt(copies));
+  return { spec, outputShapes: [out], dataInputs: dyn };
+}
+
+/**
+ * Multiplication of data `x` (shape xShape) by constant `c`: a DiagonalSpec when c varies along at most
+ * one axis of x, otherwise the exact constant of y_j = c_j·x_p(j): max over inputs of √(Σ of c_j² over its copies).
+ */
+export function scaleByConstant(xShape: number[], c: ConstTensor, out: number[], invert: boolean, what: string): OpSpec {
+  const value = (v: number) => (invert ? 1 / v : v);
+  if (invert && c.data.some((v) => v === 0)) return { type: 'unbounded', reason: 'division by a constant that holds 0' };
+  if (sameShape(xShape, out) && c.dims.length <= xShape.length) {
+    const offset = xShape.length - c.dims.length;
+    const varying = c.dims.flatMap((d, i) => (d !== 1 ? [i + offset] : []));
+    if (varying.length === 0) return { type: 'diagonal', scale: Float32Array.of(value(c.data[0] ?? 1)), axis: -1 };
+    if (varying.length === 1) return { type: 'diagonal', scale: Float32Array.from(c.data, value), axis: varying[0] };
+  }
+  // General case: accumulate Σ c_j² per input entry.
+  const count = elementCount(out);
+  const toX = broadcastIndex(xShape, out);
+  const toC = broadcastIndex(c.dims, out);
+  const sums = new Float64Array(elementCount(xShape));
+  for (let j = 0; j < count; j++) {
+    const v = value(c.data[toC(j)]);
+    sums[toX(j)] += v * v;
+  }
+  let largest = 0;
+  for (const s of sums) largest = Math.max(largest, s);
+  return structural(`${what} by a constant ${formatShape(c.dims)} broadcast to ${formatShape(out)}: max √(Σ c²) over copies`, Math.sqrt(largest));
+}
+
+export function mulDiv(ctx: NodeContext): NodeResult {
+  const out = outShape(ctx);
+  const dyn = ctx.dynamicIndices();
+  if (dyn.length >= 2) return { spec: { type: 'unbounded', reason: `${ctx.op} of two data-dependent tensors (x${ctx.op === 'Mul' ? '·' : '/'}y) is not globally Lipschitz` }, outputShapes: [out] };
+  if (ctx.op === 'Div' && dyn[0] === 1) return { spec: { type: 'unbounded', reason: 'division by a data-dependent tensor is not globally Lipschitz' }, outputShapes: [out] };
+  const x = ctx.shape(dyn[0]);
+  const c = ctx.requireConstant(1 - dyn[0], 'the constant operand');
+  const spec = scaleByConstant(x, c, out, ctx.op === 'Div', ctx.op === 'Div' ? 'division' : 'multiplication');
+  return { spec, outputShapes: [out], weightShape: [...c.dims], dataInputs: dyn };
+}
+
+const BINARY: Record<string, (a: number, b: number) => number> = {
+  Add: (a, b) => a + b,
+  Sub: (a, b) => a - b,
+  Mul: (a, b) => a * b,
+  Div: (a, b) => a / b,
+  Pow: (a, b) => a ** b,
+  Mod: (a, b) => a - Math.floor(a / b) * b,
+  Equal: (a, b) => +(a === b),
+  Less: (a, b) => +(a < b),
+  LessOrEqual: (a, b) => +(a <= b),
+  Greater: (a, b) => +(a > b),
+  GreaterOrEqual: (a, b) => +(a >= b),
+  And: (a, b) => +(a !== 0 && b !== 0),
+  Or: (a, b) => +(a !== 0 || b !== 0),
+  Xor: (a, b) => +((a !== 0) !== (b !== 0)),
+};
+const COMPARISONS = new Set(['Equal', 'Less', 'LessOrEqual', 'Greater', 'GreaterOrEqual', 'And', 'Or', 'Xor']);
+
+function binaryFold(op: string): OpHandler['fold'] {
+  const fn = BINARY[op];
+  return (ctx) => {
+    const a = ctx.constant(0);
+    if (!a) return undefined;
+    const isInt = !isFloatType(a.dataType);
+    // Integer division truncates (as ONNX runtimes do for shape arithmetic).
+    const f = op === 'Div' && isInt ? (x: number, y: number) => Math.trunc(x / y) : fn;
+    return foldElementwise(ctx, f, COMPARISONS.has(op) ? DataType.BOOL : undefined);
+  };
+}
+
+export const add: OpHandler = { infer: addSub, fold: binaryFold('Add') };
+export const sub: OpHandler = { infer: addSub, fold: binaryFold('Sub') };
+export const mul: OpHandler = { infer: mulDiv, fold: binaryFold('Mul') };
+export const div: OpHandler = { infer: mulDiv, fold: binaryFold('Div') };
+
+/** Comparisons and logic on data are discontinuous (or not real-valued): unsupported, shape from broadcasting. */
+function comparison(op: string): OpHandler {
+  return {
+    infer: (ctx) => ({ spec: { type: 'unsupported', detail: `${op} on data-dependent values is not a continuous map` }, outputShapes: [outShape(ctx)] }),
+    fold: binaryFold(op),
+  };
+}
+
+export const pow: OpHandler = {
+  infer(ctx) {
+    const out = outShape(ctx);
+    const exponent = ctx.constant(1);
+    if (ctx.isDynamic(0) && exponent && exponent.data.length >= 1 && exponent.data.every((e) => e === exponent.data[0])) {
+      const e = exponent.data[0];
+      if (e === 1) return { spec: structural('x^1: 1'), outputShapes: [out], dataInputs: [0] };
+      return { spec: { type: 'unbounded', reason: `x^${e} is not globally Lipschitz` }, outputShapes: [out], dataInputs: [0] };
+    }
+    return { spec: { type: 'unsupported', detail: 'Pow with a data-dependent exponent' }, outputShapes: [out] };
+  },
+  fold: binaryFold('Pow'),
+};
+
+/** Max/Min with a constant clamps (1-Lipschitz); of two data tensors it is not modelled. */
+function extremum(op: 'Max' | 'Min'): OpHandler {
+  const fn = op === 'Max' ? Math.max : Math.min;
+  return {
+    infer(ctx) {
+      const out = outShape(ctx);
+      const dyn = ctx.dynamicIndices();
+      if (dyn.length === 1 && sameShape(ctx.shape(dyn[0]), out)) {
+        return { spec: { type: 'fixed', kind: 'activation', constant: 1, detail: `${op} with a constant (a clamp): 1` }, outputShapes: [out], dataInputs: dyn };
+      }
+      return { spec: { type: 'unsupported', detail: `${op} of several data-dependent tensors` }, outputShapes: [out] };
+    },
+    fold: (ctx) => foldElementwise(ctx, (...v) => fn(...v)),
+  };
+}
+
+export const where: OpHandler = {
+  infer: (ctx) => ({ spec: { type: 'unsupported', detail: 'Where on data-dependent values' }, outputShapes: [outShape(ctx)] }),
+  fold(ctx) {
+    const x = ctx.constant(1);
+    if (!x) return undefined;
+    return foldElementwise(ctx, (c, a, b) => (c ? a : b), x.dataType);
+  },
+};
+
+export const binaryOps: Record<string, OpHandler> = {
+  Add: add, Sub: sub, Mul: mul, Div: div, Pow: pow,
+  Max: extremum('Max'), Min: extremum('Min'), Where: where,
+  Mod: comparison('Mod'),
+  ...Object.fromEntries([...COMPARISONS].map((op) => [op, comparison(op)])),
+};

@@ -1,0 +1,42 @@
+// Every op the ONNX loader understands, by op type (default domain).
+
+import type { OpHandler } from '../context';
+import { activationOps } from './activation';
+import { constantOps } from './constant';
+import { conv, convTranspose } from './conv';
+import { gemm, matmul } from './dense';
+import { binaryOps } from './elementwise';
+import { normalizationOps } from './normalization';
+import { pad } from './pad';
+import { poolOps } from './pool';
+import { reduceOps } from './reduce';
+import { resize } from './resize';
+import { shapeOps } from './shape';
+
+export const OPS: Record<string, OpHandler> = {
+  Conv: conv,
+  ConvTranspose: convTranspose,
+  Gemm: gemm,
+  MatMul: matmul,
+  Pad: pad,
+  Resize: resize,
+  Upsample: resize,
+  ...activationOps,
+  ...binaryOps,
+  ...constantOps,
+  ...normalizationOps,
+  ...poolOps,
+  ...reduceOps,
+  ...shapeOps,
+};
+
+/** Ops of other domains whose maths is an ONNX op's (ONNX Runtime's contrib ops). */
+export const CONTRIB_OPS: Record<string, OpHandler> = {
+  'com.microsoft:Gelu': activationOps.Gelu,
+};
+
+/** Unknown pointwise ops whose output has their first input's shape, so inference can go on past them. */
+export const SHAPE_PRESERVING = new Set([
+  'Sin', 'Cos', 'Tan', 'Asin', 'Acos', 'Atan', 'Sinh', 'Cosh', 'Asinh', 'Acosh', 'Atanh', 'IsNaN', 'IsInf', 'Shrink',
+  'LRN', 'Hardmax', 'BitShift', 'CumSum', 'Trilu', 'QLinearLeakyRelu',
+]);

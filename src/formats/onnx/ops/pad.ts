@@ -1,0 +1,62 @@
+// Pad: constant mode only adds constants (1); reflect, edge and wrap copy entries: √ of the largest
+// number of copies of one entry (per axis the counts multiply, so the largest is the product of maxima).
+
+import { structural } from '../../../analysis/constants';
+import { formatShape, normAxis, type NodeContext, type OpHandler } from '../context';
+
+/** Source index of output position p (−before ≤ p < n + after) of an axis of length n. */
+function sourceIndex(mode: string, p: number, n: number): number {
+  if (p >= 0 && p < n) return p;
+  if (mode === 'edge') return p < 0 ? 0 : n - 1;
+  if (mode === 'wrap') return ((p % n) + n) % n;
+  // reflect (without repeating the edge): period 2(n−1).
+  if (n === 1) return 0;
+  const period = 2 * (n - 1);
+  const q = ((p % period) + period) % period;
+  return q < n ? q : period - q;
+}
+
+/** Largest number of output positions that read one input index along an axis. */
+export function largestCopies(mode: string, n: number, before: number, after: number): number {
+  const counts = new Array<number>(n).fill(0);
+  for (let p = -before; p < n + after; p++) counts[sourceIndex(mode, p, n)]++;
+  return Math.max(0, ...counts);
+}
+
+function padAmounts(ctx: NodeContext, x: number[]): { begin: number[]; end: number[]; mode: string } {
+  const mode = ctx.attrs.string('mode', 'constant');
+  let pads: number[] | undefined;
+  let axes: number[] | undefined;
+  if (ctx.opset >= 11) {
+    pads = ctx.intsInput(1, 'pads');
+    axes = ctx.intsInput(3, 'axes');
+  } else {
+    pads = ctx.attrs.ints('pads') ?? ctx.attrs.ints('paddings');
+  }
+  if (!pads) ctx.fail('pads are missing');
+  const listed = axes ? axes.map((a) => normAxis(ctx, a, x.length)) : x.map((_, i) => i);
+  if (pads.length !== 2 * listed.length) ctx.fail(`pads ${formatShape(pads)} do not fit ${listed.length} axes`);
+  const begin = x.map(() => 0);
+  const end = x.map(() => 0);
+  listed.forEach((axis, k) => {
+    begin[axis] = pads[k];
+    end[axis] = pads[k + listed.length];
+  });
+  if (!['constant', 'reflect', 'edge', 'wrap'].includes(mode)) ctx.fail(`unknown mode "${mode}"`);
+  return { begin, end, mode };
+}
+
+export const pad: OpHandler = {
+  infer(ctx) {
+    const x = ctx.dynamic(0);
+    const { begin, end, mode } = padAmounts(ctx, x);
+    const out = x.map((d, i) => d + begin[i] + end[i]);
+    if (out.some((d) => d < 0)) ctx.fail(`pads crop ${formatShape(x)} below zero`);
+    if (mode === 'constant' || out.some((d) => d === 0)) return { spec: structural(`${mode} padding: 1`), outputShapes: [out], dataInputs: [0] };
+    if (mode === 'reflect' && x.some((d, i) => d < 2 && (begin[i] > 0 || end[i] > 0))) ctx.fail(`reflect padding of an axis of length 1 in ${formatShape(x)}`);
+    let copies = 1;
+    for (let i = 0; i < x.length; i++) copies *= largestCopies(mode, x[i], begin[i], end[i]);
+    const spec = copies === 1 ? structural(`${mode} padding without copies: 1`) : structural(`${mode} padding copies one entry ${copies} times: √${copies}`, Math.sqrt(copies));
+    return { spec, outputShapes: [out], dataInputs: [0] };
+  },
+};
