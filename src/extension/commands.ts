@@ -1,0 +1,219 @@
+// The lipschitzLens.* commands. Each takes optional arguments so menus, lenses, the webview and
+// tests can call it without dialogs: estimate(uri?, uris? | {force}), cancel(uri?),
+// exportReport(uri?, format?, target?), setInputShape(uri?, shape?), showResults(uri?), showLog().
+
+import * as vscode from 'vscode';
+import type { Report } from '../protocol/report';
+import type { Controller } from './controller';
+import { exportFileName, exportReport, type ExportFormat } from './export-formats';
+import { baseName, modelKindOf } from './model-files';
+import type { TfjsModelIndex } from './model-json-providers';
+import type { OnnxEditorProvider } from './onnx-editor';
+import type { ModelSession } from './sessions';
+import { parseInputShape, validateInputShapeText } from './settings';
+import type { ResultsPanels } from './webview-host';
+
+interface Surfaces {
+  controller: Controller;
+  panels: ResultsPanels;
+  onnxEditor: OnnxEditorProvider;
+  tfjsIndex: TfjsModelIndex;
+}
+
+/** The file behind the active editor tab: a text editor or a custom editor (.onnx). */
+export function activeResourceUri(): vscode.Uri | undefined {
+  const input = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
+  if (input instanceof vscode.TabInputCustom || input instanceof vscode.TabInputText) return input.uri;
+  return vscode.window.activeTextEditor?.document.uri;
+}
+
+async function pickWorkspaceModel(surfaces: Surfaces): Promise<vscode.Uri | undefined> {
+  const onnx = await vscode.workspace.findFiles('**/*.onnx', '**/node_modules/**', 1000);
+  const seen = new Set<string>();
+  const uris = [...onnx, ...surfaces.tfjsIndex.uris()].filter((u) => !seen.has(u.toString()) && seen.add(u.toString()));
+  if (uris.length === 0) {
+    void vscode.window.showInformationMessage('No ONNX model or TF.js model.json found in the workspace.');
+    return undefined;
+  }
+  const picked = await vscode.window.showQuickPick(
+    uris
+      .sort((a, b) => a.path.localeCompare(b.path))
+      .map((uri) => ({ label: baseName(uri), description: vscode.workspace.asRelativePath(uri, true), uri })),
+    { title: 'Estimate Lipschitz', placeHolder: 'Choose a model' },
+  );
+  return picked?.uri;
+}
+
+/** The model a command is about: its argument, the active editor's file, or a quick pick. */
+async function targetModel(surfaces: Surfaces, argument: unknown, pick: boolean): Promise<vscode.Uri | undefined> {
+  if (argument instanceof vscode.Uri) return argument;
+  if (typeof argument === 'string' && argument) return vscode.Uri.parse(argument);
+  const active = activeResourceUri();
+  if (active && (await modelKindOf(active))) return active;
+  const last = surfaces.controller.sessions.last;
+  if (last && !pick) return vscode.Uri.parse(last.key);
+  return pick ? pickWorkspaceModel(surfaces) : undefined;
+}
+
+/** The session with a report a command is about: argument, active editor, the only one, or a pick. */
+async function targetReport(surfaces: Surfaces, argument: unknown): Promise<ModelSession | undefined> {
+  const { sessions } = surfaces.controller;
+  const uri = argument instanceof vscode.Uri ? argument : typeof argument === 'string' ? vscode.Uri.parse(argument) : activeResourceUri();
+  const direct = uri ? sessions.get(uri.toString()) : undefined;
+  if (direct?.report) return direct;
+  if (argument instanceof vscode.Uri || typeof argument === 'string') return undefined;
+  const withReports = sessions.all().filter((s) => s.report);
+  if (sessions.last?.report && withReports.length === 1) return sessions.last;
+  if (withReports.length <= 1) return withReports[0];
+  const picked = await vscode.window.showQuickPick(
+    withReports.map((s) => ({ label: baseName(vscode.Uri.parse(s.key)), description: vscode.workspace.asRelativePath(vscode.Uri.parse(s.key), true), session: s })),
+    { title: 'Export Lipschitz report', placeHolder: 'Choose a model' },
+  );
+  return picked?.session;
+}
+
+const FORMATS: { format: ExportFormat; label: string; detail: string; filters: Record<string, string[]> }[] = [
+  { format: 'json', label: 'JSON', detail: 'The full report, as the CLI writes with --json', filters: { JSON: ['json'] } },
+  { format: 'csv', label: 'CSV', detail: 'One row per layer, for spreadsheets', filters: { CSV: ['csv'] } },
+  { format: 'markdown', label: 'Markdown', detail: 'A readable summary and table', filters: { Markdown: ['md'] } },
+  { format: 'netron', label: 'Netron attachment', detail: '<model>.metrics.json: σ per node, shown in Netron', filters: { JSON: ['json'] } },
+];
+
+function isExportFormat(value: unknown): value is ExportFormat {
+  return FORMATS.some((f) => f.format === value);
+}
+
+export function registerCommands(surfaces: Surfaces): vscode.Disposable[] {
+  const { controller, panels, onnxEditor } = surfaces;
+
+  const showFor = async (uri: vscode.Uri, preserveFocus: boolean): Promise<ModelSession | undefined> => {
+    const session = await controller.sessionFor(uri);
+    if (!session) return undefined;
+    // The .onnx editor already shows the table; a panel would repeat it.
+    if (!(session.kind === 'onnx' && onnxEditor.isOpen(uri))) panels.show(uri, session, preserveFocus);
+    return session;
+  };
+
+  const estimate = async (argument?: unknown, second?: unknown): Promise<Report | undefined> => {
+    const options = second && typeof second === 'object' && !Array.isArray(second) ? (second as { force?: unknown }) : {};
+    const force = options.force === true;
+    // Explorer: (clicked, selection). Estimate every selected model.
+    const selection = Array.isArray(second) ? second.filter((u): u is vscode.Uri => u instanceof vscode.Uri) : [];
+    if (selection.length > 1) {
+      const reports = await Promise.all(selection.map(async (uri) => {
+        await showFor(uri, true);
+        return controller.estimate(uri, { force });
+      }));
+      return reports.find((r) => r);
+    }
+    const uri = await targetModel(surfaces, argument, true);
+    if (!uri) return undefined;
+    const kind = await modelKindOf(uri);
+    if (!kind) {
+      void vscode.window.showErrorMessage(`${baseName(uri)} is not an ONNX model or a TF.js model.json (it needs "modelTopology" and "weightsManifest").`);
+      return undefined;
+    }
+    if (kind === 'tfjs') surfaces.tfjsIndex.set(uri, true);
+    await showFor(uri, true);
+    return controller.estimate(uri, { force });
+  };
+
+  const cancel = async (argument?: unknown): Promise<number> => {
+    const uri = argument instanceof vscode.Uri ? argument : undefined;
+    const count = controller.cancel(uri);
+    if (count === 0 && !uri) void vscode.window.showInformationMessage('No Lipschitz estimate is running.');
+    return count;
+  };
+
+  const exportCommand = async (argument?: unknown, formatArgument?: unknown, targetArgument?: unknown): Promise<vscode.Uri | undefined> => {
+    const session = await targetReport(surfaces, argument);
+    if (!session?.report) {
+      void vscode.window.showInformationMessage('No Lipschitz report to export yet: run "Lipschitz Lens: Estimate Lipschitz" first.');
+      return undefined;
+    }
+    let format: ExportFormat | undefined = isExportFormat(formatArgument) ? formatArgument : undefined;
+    if (!format) {
+      format = (await vscode.window.showQuickPick(FORMATS.map((f) => ({ label: f.label, detail: f.detail, format: f.format })), { title: 'Export Lipschitz report as' }))?.format;
+      if (!format) return undefined;
+    }
+    const modelUri = vscode.Uri.parse(session.key);
+    let target = targetArgument instanceof vscode.Uri ? targetArgument : undefined;
+    if (!target) {
+      target = await vscode.window.showSaveDialog({
+        defaultUri: vscode.Uri.joinPath(modelUri, '..', exportFileName(baseName(modelUri), format)),
+        filters: FORMATS.find((f) => f.format === format)!.filters,
+        title: 'Export Lipschitz report',
+      });
+      if (!target) return undefined;
+    }
+    try {
+      await vscode.workspace.fs.writeFile(target, new TextEncoder().encode(exportReport(session.report, format)));
+    } catch (error) {
+      void vscode.window.showErrorMessage(`Could not write ${baseName(target)}: ${error instanceof Error ? error.message : String(error)}`);
+      return undefined;
+    }
+    controller.log('info', `exported ${format} to ${target.toString(true)}`);
+    if (!(targetArgument instanceof vscode.Uri)) {
+      void vscode.window.showInformationMessage(`Saved ${baseName(target)}.`, 'Open').then((choice) => {
+        if (choice && target) void vscode.window.showTextDocument(target);
+      });
+    }
+    return target;
+  };
+
+  const setInputShape = async (argument?: unknown, shapeArgument?: unknown): Promise<number[] | null | undefined> => {
+    const uri = await targetModel(surfaces, argument, true);
+    if (!uri) return undefined;
+    let shape: number[] | undefined;
+    if (shapeArgument === null || shapeArgument === '') shape = undefined;
+    else if (shapeArgument !== undefined) {
+      shape = parseInputShape(shapeArgument);
+      if (!shape) {
+        void vscode.window.showErrorMessage(`Not an input shape: ${JSON.stringify(shapeArgument)}. ${validateInputShapeText('?')}`);
+        return undefined;
+      }
+    } else {
+      const current = controller.inputShapeFor(uri);
+      const text = await vscode.window.showInputBox({
+        title: `Input shape for ${baseName(uri)}`,
+        prompt: 'Batch first, in the model file\'s own layout (e.g. 1,3,224,224 for ONNX, 1,224,224,3 for TF.js). Empty to use the model\'s own.',
+        value: current?.join(',') ?? '',
+        placeHolder: controller.settings().defaultInputShape?.join(',') ?? 'the model\'s own input shape',
+        validateInput: validateInputShapeText,
+      });
+      if (text === undefined) return undefined;
+      shape = parseInputShape(text);
+    }
+    await controller.setInputShapeFor(uri, shape);
+    controller.log('info', `${baseName(uri)}: input shape ${shape ? shape.join('x') : 'from the model'}`);
+    const session = controller.sessions.get(uri.toString());
+    if (shapeArgument === undefined && session?.report) {
+      void vscode.window.showInformationMessage(`Input shape for ${baseName(uri)}: ${shape ? shape.join('×') : 'the model\'s own'}.`, 'Estimate now').then((choice) => {
+        if (choice) void vscode.commands.executeCommand('lipschitzLens.estimate', uri);
+      });
+    }
+    return shape ?? null;
+  };
+
+  const showResults = async (argument?: unknown): Promise<boolean> => {
+    const uri = await targetModel(surfaces, argument, false);
+    if (!uri) {
+      void vscode.window.showInformationMessage('No Lipschitz results yet: run "Lipschitz Lens: Estimate Lipschitz" first.');
+      return false;
+    }
+    const session = await controller.sessionFor(uri);
+    if (!session) return false;
+    panels.show(uri, session);
+    if (session.state.status === 'idle') void controller.showCached(uri, session.kind);
+    return true;
+  };
+
+  return [
+    vscode.commands.registerCommand('lipschitzLens.estimate', estimate),
+    vscode.commands.registerCommand('lipschitzLens.cancel', cancel),
+    vscode.commands.registerCommand('lipschitzLens.exportReport', exportCommand),
+    vscode.commands.registerCommand('lipschitzLens.setInputShape', setInputShape),
+    vscode.commands.registerCommand('lipschitzLens.showResults', showResults),
+    vscode.commands.registerCommand('lipschitzLens.showLog', () => controller.output.show(true)),
+  ];
+}

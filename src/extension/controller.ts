@@ -1,0 +1,321 @@
+// Runs estimates for the commands, the panel, the .onnx editor and the lenses: the cache, the
+// worker jobs, the progress notification, the status bar, the output channel and the context keys.
+
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { FromWorker, LogMessage } from '../protocol/messages';
+import type { Report } from '../protocol/report';
+import { cacheFileName, cacheKey, decodeCacheEntry, encodeCacheEntry } from './cache-key';
+import { formatNumber, formatSeconds } from './format-number';
+import { boundSummary } from './lens-text';
+import { baseName, FileHasher, gatherModelFiles, modelKindOf, modelSource, type ModelFiles } from './model-files';
+import { estimateSettings, readSettings, sizeRefusal, type ExtensionSettings } from './settings';
+import { SessionStore, type ModelKind, type ModelSession } from './sessions';
+import { WorkerClient, WorkerJobError } from './worker-client';
+
+const INPUT_SHAPES_KEY = 'lipschitzLens.inputShapes';
+
+export interface EstimateOptions {
+  /** Ignore the cache and compute again. */
+  force?: boolean;
+  /** Started by opening a file: no error pop-ups, no notification unless it runs. */
+  auto?: boolean;
+}
+
+export class Controller implements vscode.Disposable {
+  readonly sessions = new SessionStore();
+  readonly output: vscode.OutputChannel;
+  private readonly statusBar: vscode.StatusBarItem;
+  private runClient: WorkerClient | undefined;
+  private describeClient: WorkerClient | undefined;
+  private readonly hasher = new FileHasher();
+  private readonly disposables: vscode.Disposable[] = [];
+
+  constructor(private readonly context: vscode.ExtensionContext) {
+    this.output = vscode.window.createOutputChannel('Lipschitz Lens');
+    this.statusBar = vscode.window.createStatusBarItem('lipschitzLens.status', vscode.StatusBarAlignment.Right, 100);
+    this.statusBar.name = 'Lipschitz Lens';
+    this.disposables.push(this.output, this.statusBar, this.sessions.onDidChange((session) => this.onSessionChanged(session)));
+  }
+
+  /** Stops the workers (jobs in flight end as cancelled). */
+  async shutdown(): Promise<void> {
+    const clients = [this.runClient, this.describeClient];
+    this.runClient = undefined;
+    this.describeClient = undefined;
+    await Promise.all(clients.map((c) => c?.dispose()));
+  }
+
+  dispose(): void {
+    void this.shutdown();
+    for (const d of this.disposables.splice(0)) d.dispose();
+  }
+
+  settings(): ExtensionSettings {
+    const config = vscode.workspace.getConfiguration('lipschitzLens');
+    return readSettings((key) => config.get(key));
+  }
+
+  log(level: LogMessage['level'], text: string): void {
+    this.output.appendLine(`${new Date().toISOString().slice(11, 23)} [${level}] ${text}`);
+  }
+
+  private workerScript(): string {
+    return path.join(this.context.extensionPath, 'dist', 'worker.js');
+  }
+
+  private client(lane: 'run' | 'describe'): WorkerClient {
+    const make = () => new WorkerClient({ scriptPath: this.workerScript(), onLog: (m) => this.log(m.level, m.jobId ? `job ${m.jobId}: ${m.text}` : m.text) });
+    if (lane === 'run') return (this.runClient ??= make());
+    return (this.describeClient ??= make());
+  }
+
+  // ---- input shapes ------------------------------------------------------------------------
+
+  inputShapeFor(uri: vscode.Uri): number[] | undefined {
+    return this.context.workspaceState.get<Record<string, number[]>>(INPUT_SHAPES_KEY, {})[uri.toString()];
+  }
+
+  async setInputShapeFor(uri: vscode.Uri, shape: number[] | undefined): Promise<void> {
+    const all = { ...this.context.workspaceState.get<Record<string, number[]>>(INPUT_SHAPES_KEY, {}) };
+    if (shape) all[uri.toString()] = shape;
+    else delete all[uri.toString()];
+    await this.context.workspaceState.update(INPUT_SHAPES_KEY, all);
+  }
+
+  // ---- cache -------------------------------------------------------------------------------
+
+  private cacheUri(key: string): vscode.Uri {
+    return vscode.Uri.joinPath(this.context.globalStorageUri, 'cache', cacheFileName(key));
+  }
+
+  private async readCache(key: string): Promise<Report | undefined> {
+    try {
+      return decodeCacheEntry(new TextDecoder().decode(await vscode.workspace.fs.readFile(this.cacheUri(key))), key);
+    } catch {
+      return undefined;
+    }
+  }
+
+  private async writeCache(key: string, report: Report): Promise<void> {
+    try {
+      await vscode.workspace.fs.createDirectory(vscode.Uri.joinPath(this.context.globalStorageUri, 'cache'));
+      await vscode.workspace.fs.writeFile(this.cacheUri(key), new TextEncoder().encode(encodeCacheEntry(key, report)));
+    } catch (error) {
+      this.log('warn', `could not save the cache entry: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  // ---- sessions ----------------------------------------------------------------------------
+
+  async sessionFor(uri: vscode.Uri): Promise<ModelSession | undefined> {
+    const existing = this.sessions.get(uri.toString());
+    if (existing) return existing;
+    const kind = await modelKindOf(uri);
+    return kind ? this.sessions.getOrCreate(uri.toString(), kind) : undefined;
+  }
+
+  sessionOf(uri: vscode.Uri, kind: ModelKind): ModelSession {
+    return this.sessions.getOrCreate(uri.toString(), kind);
+  }
+
+  /** Files, size check, hashes and cache key of a model. */
+  private async prepare(uri: vscode.Uri, kind: ModelKind, settings: ExtensionSettings) {
+    const files = await gatherModelFiles(uri, kind);
+    const refusal = sizeRefusal(baseName(uri), files.totalBytes, settings.maxModelBytes);
+    if (refusal) throw new RefusedError(refusal);
+    const bytes = new Map<string, Uint8Array>();
+    const estimate = estimateSettings(settings, this.inputShapeFor(uri));
+    const started = Date.now();
+    const hashed = await this.hasher.hash(files, bytes);
+    const elapsed = (Date.now() - started) / 1000;
+    if (elapsed > 0.5) this.log('info', `hashed ${baseName(uri)} (${(files.totalBytes / 1024 ** 2).toFixed(1)} MB) in ${formatSeconds(elapsed)}`);
+    return { files, bytes, estimate, key: cacheKey(hashed, estimate) };
+  }
+
+  /** Shows the cached report of a model, if its files and settings have one. */
+  async showCached(uri: vscode.Uri, kind: ModelKind): Promise<boolean> {
+    const session = this.sessionOf(uri, kind);
+    if (session.state.status === 'running') return false;
+    try {
+      const { key } = await this.prepare(uri, kind, this.settings());
+      const cached = await this.readCache(key);
+      if (!cached) return false;
+      session.showReport(cached, true);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Total bytes of a model (main file plus shards), or undefined when they cannot be read. */
+  async modelBytes(uri: vscode.Uri, kind: ModelKind): Promise<number | undefined> {
+    try {
+      return (await gatherModelFiles(uri, kind)).totalBytes;
+    } catch {
+      return undefined;
+    }
+  }
+
+  // ---- estimate ----------------------------------------------------------------------------
+
+  async estimate(uri: vscode.Uri, options: EstimateOptions = {}): Promise<Report | undefined> {
+    const kind = await modelKindOf(uri);
+    const name = baseName(uri);
+    if (!kind) {
+      if (!options.auto) void vscode.window.showErrorMessage(`${name} is not an ONNX model or a TF.js model.json (it needs "modelTopology" and "weightsManifest").`);
+      return undefined;
+    }
+    const session = this.sessionOf(uri, kind);
+    const client = this.client('run');
+    if (client.isRunning(session.key) && !options.force) return undefined;
+
+    const settings = this.settings();
+    let prepared: { files: ModelFiles; bytes: Map<string, Uint8Array>; estimate: ReturnType<typeof estimateSettings>; key: string };
+    try {
+      prepared = await this.prepare(uri, kind, settings);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      this.log('error', message);
+      session.fail(undefined, message);
+      if (!options.auto) void vscode.window.showErrorMessage(message);
+      return undefined;
+    }
+
+    if (!options.force) {
+      const cached = await this.readCache(prepared.key);
+      if (cached) {
+        this.log('info', `${name}: cached report (file and settings unchanged), bound ${formatNumber(cached.bounds.product)}`);
+        session.showReport(cached, true);
+        return cached;
+      }
+    }
+
+    let source;
+    try {
+      source = await modelSource(prepared.files, prepared.bytes);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      session.fail(undefined, message);
+      if (!options.auto) void vscode.window.showErrorMessage(message);
+      return undefined;
+    }
+    const started = Date.now();
+    this.log('info', `${name}: estimating (${prepared.estimate.method}, tol ${prepared.estimate.tol}, max ${prepared.estimate.maxIter} iterations${prepared.estimate.inputShape ? `, input ${prepared.estimate.inputShape.join('x')}` : ''}${source.kind === 'bytes' ? ', bytes read through the workspace file system' : ''})`);
+
+    return vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `Lipschitz Lens: ${name}`, cancellable: true },
+      async (progress, token) => {
+        let reported = 0;
+        const onMessage = (message: FromWorker) => {
+          session.apply(message);
+          if (message.type === 'model') {
+            this.log('info', `${name}: ${message.layers.length} rows, backend ${message.backend}`);
+            for (const warning of message.warnings) this.log('warn', `${name}: ${warning}`);
+            progress.report({ message: `reading done, ${message.layers.length} layers` });
+          } else if (message.type === 'layer') {
+            const fraction = message.total > 0 ? (100 * message.done) / message.total : 0;
+            progress.report({ increment: fraction - reported, message: `${message.done}/${message.total} ${message.layer.name}` });
+            reported = fraction;
+          }
+        };
+        const handle = client.run(session.key, source, prepared.estimate, onMessage);
+        session.begin(handle.jobId);
+        const subscription = token.onCancellationRequested(() => handle.cancel());
+        try {
+          const outcome = await handle.result;
+          if (outcome.kind === 'cancelled') {
+            session.cancelled(handle.jobId);
+            this.log('info', `${name}: cancelled after ${formatSeconds((Date.now() - started) / 1000)}`);
+            return undefined;
+          }
+          const report = outcome.report;
+          // The 'done' message normally arrived first; show the report in any case.
+          if (session.report !== report) session.showReport(report, false);
+          await this.writeCache(prepared.key, report);
+          this.log('info', `${name}: ${boundSummary(report.bounds)} in ${formatSeconds(report.seconds)} (wall ${formatSeconds((Date.now() - started) / 1000)}${report.backend ? `, ${report.backend}` : ''})`);
+          for (const warning of report.warnings ?? []) this.log('warn', `${name}: ${warning}`);
+          return report;
+        } catch (error) {
+          const message = error instanceof Error ? error.message : String(error);
+          session.fail(handle.jobId, message);
+          this.log('error', message);
+          if (!options.auto) {
+            if (error instanceof WorkerJobError && error.badInput) void vscode.window.showErrorMessage(message);
+            else {
+              void vscode.window.showErrorMessage(message, 'Show Log').then((choice) => {
+                if (choice) this.output.show(true);
+              });
+            }
+          }
+          return undefined;
+        } finally {
+          subscription.dispose();
+        }
+      },
+    );
+  }
+
+  /** Reads the model's summary for the .onnx editor (a separate worker, so it never waits on a run). */
+  async describe(uri: vscode.Uri, kind: ModelKind): Promise<void> {
+    const session = this.sessionOf(uri, kind);
+    try {
+      const settings = this.settings();
+      const files = await gatherModelFiles(uri, kind);
+      const refusal = sizeRefusal(baseName(uri), files.totalBytes, settings.maxModelBytes);
+      if (refusal) throw new RefusedError(refusal);
+      const source = await modelSource(files, new Map());
+      const described = await this.client('describe').describe(source, this.inputShapeFor(uri) ?? settings.defaultInputShape).result;
+      session.apply(described);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      this.log(error instanceof WorkerJobError && !error.badInput ? 'error' : 'warn', `describe: ${message}`);
+      if (session.state.status === 'idle') session.fail(undefined, message);
+    }
+  }
+
+  /** Cancels the run of one model, or every run. Returns how many were cancelled. */
+  cancel(uri?: vscode.Uri): number {
+    const client = this.runClient;
+    if (!client) return 0;
+    if (uri) return client.cancel(uri.toString()) ? 1 : 0;
+    let count = 0;
+    for (const session of this.sessions.running()) if (client.cancel(session.key)) count++;
+    return count;
+  }
+
+  // ---- status bar and context keys ---------------------------------------------------------
+
+  private onSessionChanged(session: ModelSession): void {
+    const running = this.sessions.running();
+    void vscode.commands.executeCommand('setContext', 'lipschitzLens.running', running.length > 0);
+    void vscode.commands.executeCommand('setContext', 'lipschitzLens.hasReport', this.sessions.all().some((s) => s.report));
+    const uri = vscode.Uri.parse(session.key);
+    const name = baseName(uri);
+    const { state } = session;
+    if (state.status === 'running') {
+      this.statusBar.text = `$(sync~spin) Lipschitz ${state.total ? `${state.done}/${state.total}` : '…'}`;
+      this.statusBar.tooltip = `Estimating ${name}. Click to cancel.`;
+      this.statusBar.command = { title: 'Cancel', command: 'lipschitzLens.cancel', arguments: [uri] };
+      this.statusBar.show();
+    } else if (session.report && state.status === 'done') {
+      const { bounds } = session.report;
+      this.statusBar.text = `$(pulse) L ≤ ${bounds.product === null ? '—' : formatNumber(bounds.product)}`;
+      this.statusBar.tooltip = `${name}: ${boundSummary(bounds)}${state.fromCache ? ' (cached)' : ''}. Click to show the results.`;
+      this.statusBar.command = { title: 'Show results', command: 'lipschitzLens.showResults', arguments: [uri] };
+      this.statusBar.show();
+    } else if (running.length === 0 && !this.sessions.all().some((s) => s.report)) {
+      this.statusBar.hide();
+    } else if (state.status === 'error' || state.status === 'cancelled') {
+      this.statusBar.text = state.status === 'error' ? '$(error) Lipschitz' : '$(circle-slash) Lipschitz';
+      this.statusBar.tooltip = `${name}: ${state.status === 'error' ? state.error ?? 'failed' : 'cancelled'}. Click to show the log.`;
+      this.statusBar.command = 'lipschitzLens.showLog';
+      this.statusBar.show();
+    }
+  }
+}
+
+/** A model the settings refuse to run (too large). */
+export class RefusedError extends Error {
+  override name = 'RefusedError';
+}

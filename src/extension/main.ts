@@ -1,0 +1,58 @@
+// Extension entry. Activation registers the surfaces and loads nothing heavy: the engine (and
+// tfjs) lives in the worker, spawned on the first estimate.
+
+import * as vscode from 'vscode';
+import { registerCommands } from './commands';
+import { Controller } from './controller';
+import { modelKindOf } from './model-files';
+import { ModelJsonProviders, TfjsModelIndex } from './model-json-providers';
+import { ONNX_EDITOR_VIEW_TYPE, OnnxEditorProvider } from './onnx-editor';
+import { ResultsPanels } from './webview-host';
+
+let controller: Controller | undefined;
+
+export function activate(context: vscode.ExtensionContext): void {
+  controller = new Controller(context);
+  const panels = new ResultsPanels(context.extensionUri, controller);
+  const onnxEditor = new OnnxEditorProvider(context.extensionUri, controller);
+  const tfjsIndex = new TfjsModelIndex();
+  const providers = new ModelJsonProviders(controller);
+  const jsonFiles: vscode.DocumentSelector = [{ language: 'json' }, { language: 'jsonc' }, { pattern: '**/*.json' }];
+
+  context.subscriptions.push(
+    controller,
+    panels,
+    tfjsIndex,
+    providers,
+    vscode.window.registerCustomEditorProvider(ONNX_EDITOR_VIEW_TYPE, onnxEditor, {
+      webviewOptions: { retainContextWhenHidden: false },
+      supportsMultipleEditorsPerDocument: true,
+    }),
+    vscode.languages.registerCodeLensProvider(jsonFiles, providers),
+    vscode.languages.registerHoverProvider(jsonFiles, providers),
+    ...registerCommands({ controller, panels, onnxEditor, tfjsIndex }),
+    vscode.workspace.onDidOpenTextDocument((document) => void onModelJsonOpened(document)),
+  );
+  for (const document of vscode.workspace.textDocuments) void onModelJsonOpened(document);
+  // After activation returns: find the workspace's TF.js models for the menus.
+  setTimeout(() => void tfjsIndex.scan().catch((error: unknown) => controller?.log('warn', `workspace scan: ${String(error)}`)), 0);
+}
+
+/** A TF.js model.json opened: show its cached results at once, or run it when small enough. */
+async function onModelJsonOpened(document: vscode.TextDocument): Promise<void> {
+  const c = controller;
+  if (!c || !/\.json$/i.test(document.uri.path) || document.uri.scheme === 'git') return;
+  if (c.sessions.get(document.uri.toString())?.report) return;
+  if ((await modelKindOf(document.uri)) !== 'tfjs') return;
+  if (await c.showCached(document.uri, 'tfjs')) return;
+  const { autoRunMaxBytes } = c.settings();
+  if (autoRunMaxBytes <= 0) return;
+  const bytes = await c.modelBytes(document.uri, 'tfjs');
+  if (bytes !== undefined && bytes <= autoRunMaxBytes) await c.estimate(document.uri, { auto: true });
+}
+
+export async function deactivate(): Promise<void> {
+  const c = controller;
+  controller = undefined;
+  await c?.shutdown();
+}

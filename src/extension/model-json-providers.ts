@@ -1,0 +1,189 @@
+// CodeLens and hover on TF.js model.json files, and the context key that tells the menus which
+// JSON files are TF.js models (by content: "modelTopology" and "weightsManifest").
+
+import * as vscode from 'vscode';
+import type { Controller } from './controller';
+import { isLayerResult } from './panel-state';
+import { layerHoverMarkdown, layerLenses, rowsForEntry, topLensTitle } from './lens-text';
+import { entryAt, isTfjsModelJson, locateLayerEntries, type ModelJsonLocations } from './model-json-locations';
+
+/** Parses each document version once, for lenses and hovers alike. */
+class LocationCache {
+  private readonly cache = new Map<string, { version: number; tfjs: boolean; locations: ModelJsonLocations | undefined }>();
+
+  isModel(document: vscode.TextDocument): boolean {
+    return this.entry(document).tfjs;
+  }
+
+  locations(document: vscode.TextDocument): ModelJsonLocations {
+    const entry = this.entry(document);
+    entry.locations ??= locateLayerEntries(document.getText());
+    return entry.locations;
+  }
+
+  forget(uri: vscode.Uri): void {
+    this.cache.delete(uri.toString());
+  }
+
+  private entry(document: vscode.TextDocument) {
+    const key = document.uri.toString();
+    let entry = this.cache.get(key);
+    if (!entry || entry.version !== document.version) {
+      entry = { version: document.version, tfjs: isTfjsModelJson(document.getText()), locations: undefined };
+      this.cache.set(key, entry);
+    }
+    return entry;
+  }
+}
+
+export class ModelJsonProviders implements vscode.CodeLensProvider, vscode.HoverProvider, vscode.Disposable {
+  private readonly changeEmitter = new vscode.EventEmitter<void>();
+  readonly onDidChangeCodeLenses = this.changeEmitter.event;
+  private readonly locations = new LocationCache();
+  private readonly disposables: vscode.Disposable[] = [];
+
+  constructor(private readonly controller: Controller) {
+    this.disposables.push(
+      this.changeEmitter,
+      controller.sessions.onDidChange((session) => {
+        if (session.kind === 'tfjs') this.changeEmitter.fire();
+      }),
+      vscode.workspace.onDidChangeTextDocument((event) => {
+        if (event.contentChanges.length === 0) return;
+        // Results describe the file as it was: hide them once the text changes.
+        controller.sessions.get(event.document.uri.toString())?.markStale();
+      }),
+      vscode.workspace.onDidCloseTextDocument((document) => this.locations.forget(document.uri)),
+    );
+  }
+
+  dispose(): void {
+    for (const d of this.disposables) d.dispose();
+  }
+
+  provideCodeLenses(document: vscode.TextDocument): vscode.CodeLens[] {
+    if (!this.locations.isModel(document)) return [];
+    const uri = document.uri;
+    const session = this.controller.sessions.get(uri.toString());
+    const top = new vscode.Range(0, 0, 0, 0);
+    const lenses: vscode.CodeLens[] = [];
+    if (session?.state.status === 'running') {
+      lenses.push(new vscode.CodeLens(top, { title: topLensTitle(session.state), command: 'lipschitzLens.showResults', arguments: [uri] }));
+      lenses.push(new vscode.CodeLens(top, { title: 'Cancel', command: 'lipschitzLens.cancel', arguments: [uri] }));
+    } else if (session && session.stale) {
+      lenses.push(new vscode.CodeLens(top, { title: '$(pulse) Estimate Lipschitz (file changed since the last run)', command: 'lipschitzLens.estimate', arguments: [uri] }));
+    } else {
+      const rerun = session?.state.status === 'done';
+      lenses.push(new vscode.CodeLens(top, { title: topLensTitle(session?.state), command: 'lipschitzLens.estimate', arguments: [uri, { force: rerun }] }));
+      if (rerun) lenses.push(new vscode.CodeLens(top, { title: 'Show results', command: 'lipschitzLens.showResults', arguments: [uri] }));
+    }
+    if (!session || session.stale || !session.state.layers.some(isLayerResult)) return lenses;
+    for (const spec of layerLenses(this.locations.locations(document).entries, session.state.layers)) {
+      const position = document.positionAt(spec.offset);
+      lenses.push(
+        new vscode.CodeLens(new vscode.Range(position, position), {
+          title: spec.title,
+          tooltip: spec.tooltip,
+          command: 'lipschitzLens.showResults',
+          arguments: [uri, spec.row],
+        }),
+      );
+    }
+    return lenses;
+  }
+
+  provideHover(document: vscode.TextDocument, position: vscode.Position): vscode.Hover | undefined {
+    const session = this.controller.sessions.get(document.uri.toString());
+    if (!session || session.stale || session.state.layers.length === 0) return undefined;
+    if (!this.locations.isModel(document)) return undefined;
+    const entry = entryAt(this.locations.locations(document).entries, document.offsetAt(position));
+    if (!entry) return undefined;
+    const rows = rowsForEntry(entry, session.state.layers);
+    if (rows.length === 0) return undefined;
+    const markdown = new vscode.MarkdownString(rows.map((row) => layerHoverMarkdown(session.state.layers[row], session.state.bounds)).join('\n\n---\n\n'));
+    markdown.supportThemeIcons = false;
+    markdown.isTrusted = false;
+    return new vscode.Hover(markdown, new vscode.Range(document.positionAt(entry.start), document.positionAt(entry.end)));
+  }
+}
+
+/**
+ * Keeps `lipschitzLens.tfjsModels` (paths of JSON files that are TF.js models) for the menus'
+ * `resourcePath in lipschitzLens.tfjsModels`: from a workspace scan of model.json files, opened
+ * JSON documents, and a watcher.
+ */
+export class TfjsModelIndex implements vscode.Disposable {
+  /** fsPath (what `resourcePath` holds) → URI. */
+  private readonly paths = new Map<string, vscode.Uri>();
+  private readonly disposables: vscode.Disposable[] = [];
+  private publishTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor() {
+    const watcher = vscode.workspace.createFileSystemWatcher('**/model.json');
+    this.disposables.push(
+      watcher,
+      watcher.onDidCreate((uri) => void this.check(uri)),
+      watcher.onDidChange((uri) => void this.check(uri)),
+      watcher.onDidDelete((uri) => this.set(uri, false)),
+      vscode.workspace.onDidOpenTextDocument((document) => this.checkDocument(document)),
+      vscode.workspace.onDidSaveTextDocument((document) => this.checkDocument(document)),
+    );
+    for (const document of vscode.workspace.textDocuments) this.checkDocument(document);
+    this.publish();
+  }
+
+  /** Scans the workspace for model.json files; runs after activation, not during it. */
+  async scan(): Promise<void> {
+    const found = await vscode.workspace.findFiles('**/model.json', '**/node_modules/**', 2000);
+    for (const uri of found) await this.check(uri);
+  }
+
+  has(uri: vscode.Uri): boolean {
+    return this.paths.has(uri.fsPath);
+  }
+
+  /** Every known TF.js model, for the quick pick. */
+  uris(): vscode.Uri[] {
+    return [...this.paths.values()];
+  }
+
+  set(uri: vscode.Uri, isModel: boolean): void {
+    const had = this.paths.has(uri.fsPath);
+    if (isModel === had) return;
+    if (isModel) this.paths.set(uri.fsPath, uri);
+    else this.paths.delete(uri.fsPath);
+    this.schedulePublish();
+  }
+
+  private checkDocument(document: vscode.TextDocument): void {
+    if (!/\.json$/i.test(document.uri.path)) return;
+    this.set(document.uri, isTfjsModelJson(document.getText()));
+  }
+
+  private async check(uri: vscode.Uri): Promise<void> {
+    try {
+      const stat = await vscode.workspace.fs.stat(uri);
+      if (stat.size > 64 * 1024 * 1024) return;
+      this.set(uri, isTfjsModelJson(new TextDecoder().decode(await vscode.workspace.fs.readFile(uri))));
+    } catch {
+      this.set(uri, false);
+    }
+  }
+
+  private schedulePublish(): void {
+    if (this.publishTimer) return;
+    this.publishTimer = setTimeout(() => {
+      this.publishTimer = undefined;
+      this.publish();
+    }, 50);
+  }
+
+  private publish(): void {
+    void vscode.commands.executeCommand('setContext', 'lipschitzLens.tfjsModels', [...this.paths.keys()]);
+  }
+
+  dispose(): void {
+    if (this.publishTimer) clearTimeout(this.publishTimer);
+    for (const d of this.disposables) d.dispose();
+  }
+}
