@@ -5,8 +5,13 @@ import { formatValue } from './format';
 import { isResult, isWeighted, runningBoundOf, type Row } from './model';
 
 export interface ChartOptions {
-  barWidth: number;
-  gap: number;
+  /** Width the bars spread over when there are few of them. */
+  targetWidth: number;
+  /** Smallest and largest slot (bar plus gap) per bar. */
+  minSlot: number;
+  maxSlot: number;
+  /** Height of the stub drawn for a bar without a value yet. */
+  stubHeight: number;
   height: number;
   marginTop: number;
   marginRight: number;
@@ -16,14 +21,16 @@ export interface ChartOptions {
 }
 
 export const DEFAULT_CHART_OPTIONS: ChartOptions = {
-  barWidth: 14,
-  gap: 6,
+  targetWidth: 640,
+  minSlot: 14,
+  maxSlot: 56,
+  stubHeight: 3,
   height: 220,
   marginTop: 12,
   marginRight: 16,
   marginBottom: 28,
   marginLeft: 52,
-  minWidth: 320,
+  minWidth: 200,
 };
 
 /** value: a positive finite σ; pending: no result yet; invalid: NaN / null; zero: σ = 0; overflow: σ = ∞. */
@@ -84,11 +91,14 @@ export function logY(value: number, lo: number, hi: number, top: number, bottom:
   return bottom - Math.min(1, Math.max(0, t)) * (bottom - top);
 }
 
-/** The decade domain [10^a, 10^b] (a < b) that holds every value and 1. */
+/**
+ * The decade domain [10^a, 10^b] (a < b) that holds every value and 1, with the floor at least a
+ * fifth of a decade below the smallest value so that every bar stays visible.
+ */
 export function logDomain(values: readonly number[]): { lo: number; hi: number } {
   const logs = values.filter(positiveFinite).map(Math.log10);
   logs.push(0);
-  let a = Math.floor(Math.min(...logs) + 1e-9);
+  let a = Math.floor(Math.min(...logs) - 0.2);
   let b = Math.ceil(Math.max(...logs) - 1e-9);
   if (b <= a) {
     a -= 1;
@@ -105,7 +115,10 @@ export function chartLayout(layers: readonly Row[], options: ChartOptions = DEFA
     values.push(row.sigma ?? NaN, row.upperBound ?? NaN, row.runningBound ?? NaN);
   }
   const { lo, hi } = logDomain(values);
-  const slot = options.barWidth + options.gap;
+  const available = options.targetWidth - options.marginLeft - options.marginRight;
+  const slot = Math.min(options.maxSlot, Math.max(options.minSlot, available / Math.max(1, weighted.length)));
+  const barWidth = slot * 0.7;
+  const gap = slot - barWidth;
   const width = Math.max(options.minWidth, options.marginLeft + weighted.length * slot + options.marginRight);
   const plotTop = options.marginTop;
   const plotBottom = options.height - options.marginBottom;
@@ -114,7 +127,7 @@ export function chartLayout(layers: readonly Row[], options: ChartOptions = DEFA
   const y = (value: number) => logY(value, lo, hi, plotTop, plotBottom);
 
   const bars: ChartBar[] = weighted.map(({ row, index }, i) => {
-    const x = plotLeft + i * slot + options.gap / 2;
+    const x = plotLeft + i * slot + gap / 2;
     const value = isResult(row) ? row.sigma : null;
     let state: BarState;
     if (!isResult(row)) state = 'pending';
@@ -122,7 +135,9 @@ export function chartLayout(layers: readonly Row[], options: ChartOptions = DEFA
     else if (value === Infinity) state = 'overflow';
     else if (value <= 0) state = 'zero';
     else state = 'value';
-    const top = state === 'value' ? y(value as number) : state === 'overflow' ? plotTop : plotBottom;
+    // Overflow and invalid bars fill the plot (styled apart); pending and zero ones are stubs.
+    const top =
+      state === 'value' ? y(value as number) : state === 'overflow' || state === 'invalid' ? plotTop : plotBottom - options.stubHeight;
     const upperBound = isResult(row) && positiveFinite(row.upperBound) ? row.upperBound : null;
     return {
       index,
@@ -131,7 +146,7 @@ export function chartLayout(layers: readonly Row[], options: ChartOptions = DEFA
       state,
       x,
       y: top,
-      width: options.barWidth,
+      width: barWidth,
       height: plotBottom - top,
       upperY: upperBound === null ? null : y(upperBound),
       upperBound,

@@ -7,11 +7,13 @@ import { doneState, plannedState, RESULTS } from './fixtures';
 const close = (a: number, b: number, eps = 1e-9) => assert.ok(Math.abs(a - b) <= eps, `${a} ≉ ${b}`);
 
 test('logDomain spans whole decades around every value and 1', () => {
-  assert.deepEqual(logDomain([3.2, 45.6, 0.0123]), { lo: 0.01, hi: 100 });
-  assert.deepEqual(logDomain([]), { lo: 0.1, hi: 10 });
-  assert.deepEqual(logDomain([1]), { lo: 0.1, hi: 10 });
-  assert.deepEqual(logDomain([10, 100]), { lo: 1, hi: 100 });
-  assert.deepEqual(logDomain([NaN, Infinity, 0, -2, 5]), { lo: 1, hi: 10 });
+  // 0.0123 sits less than a fifth of a decade above 0.01: the floor moves down a decade.
+  assert.deepEqual(logDomain([3.2, 45.6, 0.0123]), { lo: 0.001, hi: 100 });
+  assert.deepEqual(logDomain([3.2, 45.6, 0.02]), { lo: 0.01, hi: 100 });
+  assert.deepEqual(logDomain([]), { lo: 0.1, hi: 1 });
+  assert.deepEqual(logDomain([1]), { lo: 0.1, hi: 1 });
+  assert.deepEqual(logDomain([10, 100]), { lo: 0.1, hi: 100 });
+  assert.deepEqual(logDomain([NaN, Infinity, 0, -2, 5]), { lo: 0.1, hi: 10 });
 });
 
 test('logY maps decades to equal steps', () => {
@@ -24,7 +26,7 @@ test('logY maps decades to equal steps', () => {
 test('one bar per weighted row, heights proportional to log σ above the domain floor', () => {
   const layout = chartLayout(doneState().layers);
   assert.deepEqual(layout.bars.map((b) => b.index), [0, 3, 6]);
-  assert.equal(layout.lo, 0.01);
+  assert.equal(layout.lo, 0.001);
   assert.equal(layout.hi, 1000, 'the running bound 146.84 widens the domain');
   const plot = layout.plotBottom - layout.plotTop;
   for (const bar of layout.bars) {
@@ -35,7 +37,7 @@ test('one bar per weighted row, heights proportional to log σ above the domain 
   }
   // σ ratio 45.678 / 3.2146 is the height difference in decades.
   const [a, b] = layout.bars;
-  close((b.height - a.height) / plot, Math.log10(45.678 / 3.2146) / 5, 1e-9);
+  close((b.height - a.height) / plot, Math.log10(45.678 / 3.2146) / 6, 1e-9);
   assert.ok(layout.bars.every((bar) => bar.upperY !== null && bar.upperY < bar.y), 'upper bounds sit above their σ');
 });
 
@@ -50,25 +52,28 @@ test('planned, invalid, zero and infinite σ get flat or full bars with their st
   let panel = plannedState();
   let layout = chartLayout(panel.layers);
   assert.deepEqual(layout.bars.map((b) => b.state), ['pending', 'pending', 'pending']);
-  assert.ok(layout.bars.every((b) => b.height === 0));
+  assert.ok(layout.bars.every((b) => b.height === DEFAULT_CHART_OPTIONS.stubHeight && b.y + b.height === layout.plotBottom));
   assert.equal(layout.line.length, 0);
   panel = applyMessage(panel, { type: 'layer', index: 0, layer: { ...RESULTS[0].layer, sigma: null }, done: 1, total: 8, runningBound: null });
   panel = applyMessage(panel, { type: 'layer', index: 3, layer: { ...RESULTS[3].layer, sigma: 0 }, done: 2, total: 8, runningBound: 0 });
   panel = applyMessage(panel, { type: 'layer', index: 6, layer: { ...RESULTS[6].layer, sigma: Infinity }, done: 3, total: 8, runningBound: Infinity });
   layout = chartLayout(panel.layers);
   assert.deepEqual(layout.bars.map((b) => b.state), ['invalid', 'zero', 'overflow']);
+  assert.equal(layout.bars[0].y, layout.plotTop, 'an invalid bar fills the plot');
+  assert.equal(layout.bars[1].height, DEFAULT_CHART_OPTIONS.stubHeight);
   assert.equal(layout.bars[2].y, layout.plotTop);
   assert.equal(layout.line.length, 0, 'no point for a zero or infinite running bound');
 });
 
 test('the chart grows with the number of bars and labels decades', () => {
   const few = chartLayout(doneState().layers);
-  assert.equal(few.width, DEFAULT_CHART_OPTIONS.minWidth);
-  assert.deepEqual(few.ticks.map((t) => t.label), ['0.01', '0.1', '1', '10', '100', '1000']);
+  assert.equal(few.width, DEFAULT_CHART_OPTIONS.marginLeft + 3 * DEFAULT_CHART_OPTIONS.maxSlot + DEFAULT_CHART_OPTIONS.marginRight);
+  assert.deepEqual(few.ticks.map((t) => t.label), ['0.001', '0.01', '0.1', '1', '10', '100', '1000']);
+  assert.equal(few.bars[0].width + (few.bars[1].x - few.bars[0].x - few.bars[0].width), DEFAULT_CHART_OPTIONS.maxSlot, 'few bars get wide slots');
   const many = Array.from({ length: 100 }, (_, i) => ({ ...RESULTS[0].layer, name: `l${i}`, sigma: 10 ** ((i % 30) - 15) }));
   const layout = chartLayout(many);
   assert.equal(layout.bars.length, 100);
-  assert.ok(layout.width > 100 * DEFAULT_CHART_OPTIONS.barWidth);
+  assert.equal(layout.width, DEFAULT_CHART_OPTIONS.marginLeft + 100 * DEFAULT_CHART_OPTIONS.minSlot + DEFAULT_CHART_OPTIONS.marginRight);
   assert.ok(layout.ticks.length <= 9, 'a wide domain labels every few decades');
-  assert.equal(layout.ticks[0].label, '1e-15');
+  assert.equal(layout.ticks[0].label, '1e-16');
 });
