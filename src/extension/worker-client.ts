@@ -1,6 +1,8 @@
-// The extension's side of the engine worker (dist/worker.js): spawned lazily, one run at a time per
-// model, cancelled through a SharedArrayBuffer flag plus a 'cancel' message, terminated when a
-// cancelled job has not stopped after a grace period, and respawned after a crash. No vscode here.
+// The extension's side of the engine worker (dist/worker.js): spawned lazily, given one job at a
+// time (the rest wait here, so cancelling a waiting job is immediate and terminating a stuck worker
+// costs only its own job), cancelled through a SharedArrayBuffer flag plus a 'cancel' message,
+// terminated when a cancelled job has not stopped after a grace period, and respawned after a
+// crash. A new run of a model cancels that model's previous run. No vscode here.
 
 import { Worker } from 'node:worker_threads';
 import type { DescribeResultMessage, FromWorker, LogMessage, ModelSource, ToWorker } from '../protocol/messages';
@@ -55,12 +57,16 @@ interface PendingJob {
   cancelFlag?: Int32Array;
   cancelled: boolean;
   cancelTimer?: ReturnType<typeof setTimeout>;
-  worker: WorkerPort;
+  message: ToWorker;
+  /** The worker the job was sent to; undefined while it waits. */
+  worker?: WorkerPort;
 }
 
 export class WorkerClient {
   private worker: WorkerPort | undefined;
   private readonly pending = new Map<number, PendingJob>();
+  private readonly waiting: PendingJob[] = [];
+  private active: PendingJob | undefined;
   private readonly runningByKey = new Map<string, PendingJob>();
   private nextJobId = 1;
   private disposed = false;
@@ -115,6 +121,7 @@ export class WorkerClient {
     this.disposed = true;
     const worker = this.worker;
     this.worker = undefined;
+    this.waiting.length = 0;
     for (const job of [...this.pending.values()]) {
       if (job.kind === 'run') this.settle(job, () => job.resolve({ kind: 'cancelled' }));
       else this.settle(job, () => job.reject(new WorkerJobError('The Lipschitz Lens worker was shut down.', false)));
@@ -139,13 +146,6 @@ export class WorkerClient {
         reject(new WorkerJobError('The Lipschitz Lens worker was shut down.', false));
         return;
       }
-      let worker: WorkerPort;
-      try {
-        worker = this.ensureWorker();
-      } catch (error) {
-        reject(new WorkerJobError(`The Lipschitz Lens worker could not start: ${firstLine(error)}`, false));
-        return;
-      }
       job = {
         jobId,
         kind,
@@ -155,16 +155,13 @@ export class WorkerClient {
         reject,
         cancelFlag,
         cancelled: false,
-        worker,
+        message: message(jobId),
       };
       this.pending.set(jobId, job);
       if (key !== undefined) this.runningByKey.set(key, job);
-      try {
-        worker.postMessage(message(jobId));
-      } catch (error) {
-        this.settle(job, () => reject(new WorkerJobError(`The Lipschitz Lens worker did not take the job: ${firstLine(error)}`, false)));
-      }
+      this.waiting.push(job);
     });
+    this.pump();
     return {
       jobId,
       result,
@@ -172,6 +169,27 @@ export class WorkerClient {
         if (job) this.cancelJob(job);
       },
     };
+  }
+
+  /** Sends the next waiting job when the worker is free. */
+  private pump(): void {
+    while (!this.active && this.waiting.length > 0 && !this.disposed) {
+      const job = this.waiting.shift()!;
+      let worker: WorkerPort;
+      try {
+        worker = this.ensureWorker();
+      } catch (error) {
+        this.settle(job, () => job.reject(new WorkerJobError(`The Lipschitz Lens worker could not start: ${firstLine(error)}`, false)));
+        continue;
+      }
+      job.worker = worker;
+      this.active = job;
+      try {
+        worker.postMessage(job.message);
+      } catch (error) {
+        this.settle(job, () => job.reject(new WorkerJobError(`The Lipschitz Lens worker did not take the job: ${firstLine(error)}`, false)));
+      }
+    }
   }
 
   private ensureWorker(): WorkerPort {
@@ -231,29 +249,34 @@ export class WorkerClient {
   private cancelJob(job: PendingJob): void {
     if (!this.pending.has(job.jobId) || job.cancelled) return;
     job.cancelled = true;
+    const worker = job.worker;
+    if (!worker) {
+      // Still waiting here: it never reaches the worker.
+      this.settle(job, () => (job.kind === 'run' ? job.resolve({ kind: 'cancelled' }) : job.reject(new WorkerJobError('Cancelled.', false))));
+      return;
+    }
     if (job.cancelFlag) {
       Atomics.store(job.cancelFlag, 0, 1);
       Atomics.notify(job.cancelFlag, 0);
     }
     try {
-      job.worker.postMessage({ type: 'cancel', jobId: job.jobId });
+      worker.postMessage({ type: 'cancel', jobId: job.jobId });
     } catch {
       // The worker is gone; its exit handler settles the job.
     }
     job.cancelTimer = setTimeout(() => {
       if (!this.pending.has(job.jobId)) return;
       this.log('warn', `job ${job.jobId} did not stop within ${this.cancelGraceMs} ms of cancel; terminating the worker`);
-      this.terminateWorker(job.worker, job);
+      this.terminateWorker(worker, job);
     }, this.cancelGraceMs);
   }
 
-  /** Terminates a worker that does not stop: `cancelled` ends as cancelled, its other jobs fail. */
+  /** Terminates a worker that does not stop; its job ends as cancelled and waiting jobs go to a fresh worker. */
   private terminateWorker(worker: WorkerPort, cancelled: PendingJob): void {
     if (this.worker === worker) this.worker = undefined;
     worker.removeAllListeners();
-    this.settle(cancelled, () => (cancelled.kind === 'run' ? cancelled.resolve({ kind: 'cancelled' }) : cancelled.reject(new WorkerJobError('Cancelled.', false))));
-    this.failJobsOf(worker, 'The Lipschitz Lens worker was restarted because a cancelled run did not stop in time. Run again.');
     void worker.terminate().catch(() => undefined);
+    this.settle(cancelled, () => (cancelled.kind === 'run' ? cancelled.resolve({ kind: 'cancelled' }) : cancelled.reject(new WorkerJobError('Cancelled.', false))));
   }
 
   private failJobsOf(worker: WorkerPort, reason: string): void {
@@ -269,7 +292,11 @@ export class WorkerClient {
     if (!this.pending.delete(job.jobId)) return;
     if (job.key !== undefined && this.runningByKey.get(job.key) === job) this.runningByKey.delete(job.key);
     if (job.cancelTimer) clearTimeout(job.cancelTimer);
+    const waitingAt = this.waiting.indexOf(job);
+    if (waitingAt >= 0) this.waiting.splice(waitingAt, 1);
+    if (this.active === job) this.active = undefined;
     action();
+    this.pump();
   }
 
   private log(level: LogMessage['level'], text: string): void {
