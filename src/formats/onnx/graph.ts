@@ -106,6 +106,11 @@ function resolveInputs(graph: onnx.IGraphProto, initializers: Set<string>, optio
   });
 }
 
+/** Parameters are the numeric constants that are not shape vectors or masks (int64 and bool in ONNX). */
+function isParameter(dataType: number | null | undefined): boolean {
+  return dataType !== DataType.INT64 && dataType !== DataType.BOOL && dataType !== DataType.STRING;
+}
+
 export async function walkGraph(model: onnx.IModelProto, files: FileAccess, options: OpenOptions, opset: number): Promise<WalkResult> {
   const file = files.mainPath;
   const graph = model.graph as onnx.IGraphProto;
@@ -129,7 +134,7 @@ export async function walkGraph(model: onnx.IModelProto, files: FileAccess, opti
     }
     const describe = `initializer "${name}"`;
     const { dims } = await checkTensor(t, describe, source);
-    parameterCount += elementCount(dims);
+    if (isParameter(t.dataType)) parameterCount += elementCount(dims);
     // Only initializers a node reads are decoded (external data is read lazily, on demand).
     if (used.has(name)) values.set(name, { kind: 'const', tensor: await readTensor(t, describe, source) });
   }
@@ -148,11 +153,12 @@ export async function walkGraph(model: onnx.IModelProto, files: FileAccess, opti
       }
     }
     if (node.opType === 'Constant') {
-      const t = node.attribute?.find((a) => a.name === 'value')?.t;
-      if (t) {
-        const describe = `Constant "${node.name || node.output?.[0]}"`;
-        const { dims } = await checkTensor(t, describe, source);
-        if (t.dataType !== DataType.INT64 && t.dataType !== DataType.INT32) parameterCount += elementCount(dims);
+      for (const a of node.attribute ?? []) {
+        if (a.name === 'value' && a.t) {
+          const { dims } = await checkTensor(a.t, `Constant "${node.name || node.output?.[0]}"`, source);
+          if (isParameter(a.t.dataType)) parameterCount += elementCount(dims);
+        } else if (a.name === 'value_float') parameterCount += 1;
+        else if (a.name === 'value_floats') parameterCount += a.floats?.length ?? 0;
       }
     }
   }
