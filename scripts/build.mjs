@@ -24,6 +24,8 @@ const node = {
   // The wasm backend's node build has an optional require of 'worker_threads' for its threaded
   // variant and tfjs-core probes for node-fetch; neither is needed at run time here.
   external: ['vscode'],
+  // tfjs-backend-cpu registers its kernels on import but its package.json claims no side effects.
+  ignoreAnnotations: true,
   define: {
     'process.env.NODE_ENV': production ? '"production"' : '"development"',
     LIPSCHITZ_LENS_VERSION: JSON.stringify(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version),

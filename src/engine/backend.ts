@@ -45,6 +45,7 @@ function defaultWasmDir(): string {
   // Unbundled runs (tests, tsx): resolve the package's dist folder.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const path = require('node:path') as typeof import('node:path');
-  const main = require.resolve('@tensorflow/tfjs-backend-wasm');
+  // A computed name keeps bundlers from trying to resolve it: bundles pass their own wasmDir.
+  const main = require.resolve(['@tensorflow', 'tfjs-backend-wasm'].join('/'));
   return path.join(path.dirname(main), path.sep);
 }
