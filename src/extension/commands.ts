@@ -1,10 +1,11 @@
 // The lipschitzLens.* commands. Each takes optional arguments so menus, lenses, the webview and
-// tests can call it without dialogs: estimate(uri?, uris? | {force}), cancel(uri?),
-// exportReport(uri?, format?, target?), setInputShape(uri?, shape?), showResults(uri?), showLog().
+// tests can call it without dialogs: estimate(uri?, uris? | {force}) → Report | {error} | undefined,
+// cancel(uri?), exportReport(uri?, format?, target?) or exportReport({model, format, target}),
+// setInputShape(uri?, shape?), showResults(uri?), showLog().
 
 import * as vscode from 'vscode';
 import type { Report } from '../protocol/report';
-import type { Controller } from './controller';
+import type { Controller, EstimateOutcome } from './controller';
 import { exportFileName, exportReport, type ExportFormat } from './export-formats';
 import { baseName, modelKindOf } from './model-files';
 import type { TfjsModelIndex } from './model-json-providers';
@@ -94,38 +95,43 @@ export function registerCommands(surfaces: Surfaces): vscode.Disposable[] {
     return session;
   };
 
-  const estimate = async (argument?: unknown, second?: unknown): Promise<Report | undefined> => {
+  /** What the command resolves with: the Report, `{ error }` when the run failed, undefined when cancelled. */
+  const commandResult = (outcome: EstimateOutcome): Report | { error: string } | undefined =>
+    outcome.kind === 'done' ? outcome.report : outcome.kind === 'error' ? { error: outcome.message } : undefined;
+
+  const estimate = async (argument?: unknown, second?: unknown): Promise<Report | { error: string } | undefined> => {
     const options = second && typeof second === 'object' && !Array.isArray(second) ? (second as { force?: unknown }) : {};
     const force = options.force === true;
     // Explorer: (clicked, selection). Estimate every selected model.
     const selection = Array.isArray(second) ? second.filter((u): u is vscode.Uri => u instanceof vscode.Uri) : [];
     if (selection.length > 1) {
-      const reports = await Promise.all(selection.map(async (uri) => {
+      const outcomes = await Promise.all(selection.map(async (uri) => {
         await showFor(uri, true);
         return controller.estimate(uri, { force });
       }));
-      return reports.find((r) => r);
+      return commandResult(outcomes.find((o) => o.kind === 'done') ?? outcomes[0]);
     }
     const uri = await targetModel(surfaces, argument, true);
     if (!uri) return undefined;
     const kind = await modelKindOf(uri);
-    if (!kind) {
-      void vscode.window.showErrorMessage(`${baseName(uri)} is not an ONNX model or a TF.js model.json (it needs "modelTopology" and "weightsManifest").`);
-      return undefined;
-    }
     if (kind === 'tfjs') surfaces.tfjsIndex.set(uri, true);
-    await showFor(uri, true);
-    return controller.estimate(uri, { force });
+    if (kind) await showFor(uri, true);
+    return commandResult(await controller.estimate(uri, { force }));
   };
 
   const cancel = async (argument?: unknown): Promise<number> => {
     const uri = argument instanceof vscode.Uri ? argument : undefined;
     const count = controller.cancel(uri);
-    if (count === 0 && !uri) void vscode.window.showInformationMessage('No Lipschitz estimate is running.');
+    if (count === 0) controller.log('info', 'cancel: no estimate was running');
     return count;
   };
 
-  const exportCommand = async (argument?: unknown, formatArgument?: unknown, targetArgument?: unknown): Promise<vscode.Uri | undefined> => {
+  const exportCommand = async (first?: unknown, second?: unknown, third?: unknown): Promise<vscode.Uri | undefined> => {
+    // Either (model?, format?, target?) or one object { model?, format?, target? }.
+    const named = first && typeof first === 'object' && !(first instanceof vscode.Uri) ? (first as { model?: unknown; format?: unknown; target?: unknown }) : undefined;
+    const argument = named ? named.model : first;
+    const formatArgument = named ? named.format : second;
+    const targetArgument = named ? named.target : third;
     const session = await targetReport(surfaces, argument);
     if (!session?.report) {
       void vscode.window.showInformationMessage('No Lipschitz report to export yet: run "Lipschitz Lens: Estimate Lipschitz" first.');

@@ -3,17 +3,22 @@
 
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { FromWorker, LogMessage } from '../protocol/messages';
+import type { FromWorker, LogMessage, ModelSource } from '../protocol/messages';
 import type { Report } from '../protocol/report';
 import { cacheFileName, cacheKey, decodeCacheEntry, encodeCacheEntry } from './cache-key';
 import { formatNumber, formatSeconds } from './format-number';
 import { boundSummary } from './lens-text';
-import { baseName, FileHasher, gatherModelFiles, modelKindOf, modelSource, type ModelFiles } from './model-files';
+import { baseName, FileHasher, gatherModelFiles, modelKindOf, modelSource } from './model-files';
 import { estimateSettings, readSettings, sizeRefusal, type ExtensionSettings } from './settings';
 import { SessionStore, type ModelKind, type ModelSession } from './sessions';
 import { WorkerClient, WorkerJobError } from './worker-client';
 
 const INPUT_SHAPES_KEY = 'lipschitzLens.inputShapes';
+
+export type EstimateOutcome =
+  | { kind: 'done'; report: Report; fromCache: boolean }
+  | { kind: 'cancelled' }
+  | { kind: 'error'; message: string; badInput: boolean };
 
 export interface EstimateOptions {
   /** Ignore the cache and compute again. */
@@ -29,6 +34,7 @@ export class Controller implements vscode.Disposable {
   private runClient: WorkerClient | undefined;
   private describeClient: WorkerClient | undefined;
   private readonly hasher = new FileHasher();
+  private readonly inFlight = new Map<string, Promise<EstimateOutcome>>();
   private readonly disposables: vscode.Disposable[] = [];
 
   constructor(private readonly context: vscode.ExtensionContext) {
@@ -159,67 +165,80 @@ export class Controller implements vscode.Disposable {
 
   // ---- estimate ----------------------------------------------------------------------------
 
-  async estimate(uri: vscode.Uri, options: EstimateOptions = {}): Promise<Report | undefined> {
-    const kind = await modelKindOf(uri);
-    const name = baseName(uri);
-    if (!kind) {
-      if (!options.auto) void vscode.window.showErrorMessage(`${name} is not an ONNX model or a TF.js model.json (it needs "modelTopology" and "weightsManifest").`);
-      return undefined;
-    }
-    const session = this.sessionOf(uri, kind);
-    const client = this.client('run');
-    if (client.isRunning(session.key) && !options.force) return undefined;
+  /**
+   * Estimates a model, or shows its cached report. A second call for a model that is already being
+   * estimated shares the first one's outcome (unless `force`, which restarts it).
+   */
+  estimate(uri: vscode.Uri, options: EstimateOptions = {}): Promise<EstimateOutcome> {
+    const key = uri.toString();
+    const inFlight = this.inFlight.get(key);
+    if (inFlight && !options.force) return inFlight;
+    const outcome = this.estimateNow(uri, options).finally(() => {
+      if (this.inFlight.get(key) === outcome) this.inFlight.delete(key);
+    });
+    this.inFlight.set(key, outcome);
+    return outcome;
+  }
 
-    const settings = this.settings();
-    let prepared: { files: ModelFiles; bytes: Map<string, Uint8Array>; estimate: ReturnType<typeof estimateSettings>; key: string };
-    try {
-      prepared = await this.prepare(uri, kind, settings);
-    } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      this.log('error', message);
-      session.fail(undefined, message);
-      if (!options.auto) void vscode.window.showErrorMessage(message);
-      return undefined;
-    }
-
-    if (!options.force) {
-      const cached = await this.readCache(prepared.key);
-      if (cached) {
-        this.log('info', `${name}: cached report (file and settings unchanged), bound ${formatNumber(cached.bounds.product)}`);
-        session.showReport(cached, true);
-        return cached;
+  private fail(session: ModelSession | undefined, jobId: number | undefined, message: string, badInput: boolean, options: EstimateOptions): EstimateOutcome {
+    this.log('error', message);
+    session?.fail(jobId, message);
+    if (!options.auto) {
+      if (badInput) void vscode.window.showErrorMessage(message);
+      else {
+        void vscode.window.showErrorMessage(message, 'Show Log').then((choice) => {
+          if (choice) this.output.show(true);
+        });
       }
     }
+    return { kind: 'error', message, badInput };
+  }
 
-    let source;
+  private async estimateNow(uri: vscode.Uri, options: EstimateOptions): Promise<EstimateOutcome> {
+    const kind = await modelKindOf(uri);
+    const name = baseName(uri);
+    if (!kind) return this.fail(undefined, undefined, `${name} is not an ONNX model or a TF.js model.json (it needs "modelTopology" and "weightsManifest").`, true, options);
+    const session = this.sessionOf(uri, kind);
+    const client = this.client('run');
+
+    const settings = this.settings();
+    let prepared: Awaited<ReturnType<Controller['prepare']>>;
+    let source: ModelSource;
     try {
+      prepared = await this.prepare(uri, kind, settings);
+      if (!options.force) {
+        const cached = await this.readCache(prepared.key);
+        if (cached) {
+          this.log('info', `${name}: cached report (file and settings unchanged), bound ${formatNumber(cached.bounds.product)}`);
+          session.showReport(cached, true);
+          return { kind: 'done', report: cached, fromCache: true };
+        }
+      }
       source = await modelSource(prepared.files, prepared.bytes);
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      session.fail(undefined, message);
-      if (!options.auto) void vscode.window.showErrorMessage(message);
-      return undefined;
+      return this.fail(session, undefined, error instanceof Error ? error.message : String(error), true, options);
     }
+
     const started = Date.now();
-    this.log('info', `${name}: estimating (${prepared.estimate.method}, tol ${prepared.estimate.tol}, max ${prepared.estimate.maxIter} iterations${prepared.estimate.inputShape ? `, input ${prepared.estimate.inputShape.join('x')}` : ''}${source.kind === 'bytes' ? ', bytes read through the workspace file system' : ''})`);
+    const { estimate } = prepared;
+    this.log('info', `${name}: estimating (${estimate.method}, tol ${estimate.tol}, at most ${estimate.maxIter} iterations${estimate.inputShape ? `, input ${estimate.inputShape.join('x')}` : ''}${source.kind === 'bytes' ? ', bytes read through the workspace file system' : ''})`);
 
     return vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `Lipschitz Lens: ${name}`, cancellable: true },
-      async (progress, token) => {
+      async (progress, token): Promise<EstimateOutcome> => {
         let reported = 0;
         const onMessage = (message: FromWorker) => {
           session.apply(message);
           if (message.type === 'model') {
-            this.log('info', `${name}: ${message.layers.length} rows, backend ${message.backend}`);
             for (const warning of message.warnings) this.log('warn', `${name}: ${warning}`);
-            progress.report({ message: `reading done, ${message.layers.length} layers` });
+            progress.report({ message: `${message.layers.length} layers` });
           } else if (message.type === 'layer') {
             const fraction = message.total > 0 ? (100 * message.done) / message.total : 0;
             progress.report({ increment: fraction - reported, message: `${message.done}/${message.total} ${message.layer.name}` });
             reported = fraction;
           }
         };
-        const handle = client.run(session.key, source, prepared.estimate, onMessage);
+        const handle = client.run(session.key, source, estimate, onMessage);
         session.begin(handle.jobId);
         const subscription = token.onCancellationRequested(() => handle.cancel());
         try {
@@ -227,7 +246,7 @@ export class Controller implements vscode.Disposable {
           if (outcome.kind === 'cancelled') {
             session.cancelled(handle.jobId);
             this.log('info', `${name}: cancelled after ${formatSeconds((Date.now() - started) / 1000)}`);
-            return undefined;
+            return { kind: 'cancelled' };
           }
           const report = outcome.report;
           // The 'done' message normally arrived first; show the report in any case.
@@ -235,25 +254,20 @@ export class Controller implements vscode.Disposable {
           await this.writeCache(prepared.key, report);
           this.log('info', `${name}: ${boundSummary(report.bounds)} in ${formatSeconds(report.seconds)} (wall ${formatSeconds((Date.now() - started) / 1000)}${report.backend ? `, ${report.backend}` : ''})`);
           for (const warning of report.warnings ?? []) this.log('warn', `${name}: ${warning}`);
-          return report;
+          return { kind: 'done', report, fromCache: false };
         } catch (error) {
-          const message = error instanceof Error ? error.message : String(error);
-          session.fail(handle.jobId, message);
-          this.log('error', message);
-          if (!options.auto) {
-            if (error instanceof WorkerJobError && error.badInput) void vscode.window.showErrorMessage(message);
-            else {
-              void vscode.window.showErrorMessage(message, 'Show Log').then((choice) => {
-                if (choice) this.output.show(true);
-              });
-            }
-          }
-          return undefined;
+          const badInput = error instanceof WorkerJobError && error.badInput;
+          return this.fail(session, handle.jobId, error instanceof Error ? error.message : String(error), badInput, options);
         } finally {
           subscription.dispose();
         }
       },
     );
+  }
+
+  /** For the real-VS-Code tests: kills the run worker as a crash would. */
+  async terminateWorkerForTesting(): Promise<void> {
+    await this.runClient?.terminateForTesting();
   }
 
   /** Reads the model's summary for the .onnx editor (a separate worker, so it never waits on a run). */

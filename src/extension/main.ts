@@ -11,7 +11,12 @@ import { ResultsPanels } from './webview-host';
 
 let controller: Controller | undefined;
 
-export function activate(context: vscode.ExtensionContext): void {
+/** What activate returns: hooks for the real-VS-Code tests. */
+export interface LipschitzLensApi {
+  testing: { terminateWorker(): Promise<void> };
+}
+
+export function activate(context: vscode.ExtensionContext): LipschitzLensApi {
   controller = new Controller(context);
   const panels = new ResultsPanels(context.extensionUri, controller);
   const onnxEditor = new OnnxEditorProvider(context.extensionUri, controller);
@@ -36,6 +41,8 @@ export function activate(context: vscode.ExtensionContext): void {
   for (const document of vscode.workspace.textDocuments) void onModelJsonOpened(document);
   // After activation returns: find the workspace's TF.js models for the menus.
   setTimeout(() => void tfjsIndex.scan().catch((error: unknown) => controller?.log('warn', `workspace scan: ${String(error)}`)), 0);
+  const c = controller;
+  return { testing: { terminateWorker: () => c.terminateWorkerForTesting() } };
 }
 
 /** A TF.js model.json opened: show its cached results at once, or run it when small enough. */

@@ -116,6 +116,11 @@ export class WorkerClient {
     for (const job of [...this.pending.values()]) this.cancelJob(job);
   }
 
+  /** Kills the worker the way a crash would (its exit handler runs): for tests of recovery. */
+  async terminateForTesting(): Promise<void> {
+    await this.worker?.terminate();
+  }
+
   /** Stops everything: jobs in flight end as cancelled (runs) or rejected (describe). */
   async dispose(): Promise<void> {
     this.disposed = true;
