@@ -85,14 +85,14 @@ export function explicitPadding2d(padsBegin: number[], padsEnd: number[]): [[num
 
 /**
  * [B, Qh, Qw, sh·sw·C] with channel = (rh·sw + rw)·C + c  →  [B, Qh·sh, Qw·sw, C] with
- * out[sh·q + rh, sw·p + rw, c] = in[q, p, (rh·sw + rw)·C + c]. depthToSpace when the strides agree.
+ * out[sh·q + rh, sw·p + rw, c] = in[q, p, (rh·sw + rw)·C + c]. Not tf.depthToSpace: on wasm it took
+ * 15 ms where this reshape/transpose takes 0.1 ms ([1, 28, 28, 512]).
  */
 export function interleavePhases2d(t: tf.Tensor, strides: number[]): tf.Tensor {
   const [sh, sw] = strides;
   const [batch, qh, qw, channels] = t.shape;
   const c = channels / (sh * sw);
   if (sh === 1 && sw === 1) return t;
-  if (sh === sw) return tf.depthToSpace(t as tf.Tensor4D, sh, 'NHWC');
   if (sh === 1) return tf.reshape(t, [batch, qh, qw * sw, c]);
   const split = tf.reshape(t, [batch, qh, qw, sh, sw, c]);
   return tf.reshape(tf.transpose(split, [0, 1, 3, 2, 4, 5]), [batch, qh * sh, qw * sw, c]);

@@ -129,3 +129,33 @@ export function subPixelKernel(dilated: Kernel, strides: readonly number[]): Ker
   });
   return { taps, cIn: cOut, cOut: outChannels, data };
 }
+
+/**
+ * The same phases as separate kernels, each with only its own taps: phase r along an axis has
+ * U_r = ceil((k_eff − r) / s) taps, v_r[u'] = w[s·(U_r − 1 − u') + r], so the phases together do
+ * exactly the forward's work. cIn' = cOut, cOut' = cIn; null for a phase with no taps.
+ * Returned in phase order (row-major over the axes), with the tap counts for the phase's padding.
+ */
+export function phaseKernels(dilated: Kernel, strides: readonly number[]): { phase: number[]; kernel: Kernel | null }[] {
+  const { cIn, cOut } = dilated;
+  const result: { phase: number[]; kernel: Kernel | null }[] = [];
+  forEachIndex(strides, (r) => {
+    const phase = [...r];
+    const taps = dilated.taps.map((k, axis) => Math.max(0, Math.ceil((k - phase[axis]) / strides[axis])));
+    if (taps.some((u) => u === 0)) {
+      result.push({ phase, kernel: null });
+      return;
+    }
+    const data = new Float32Array(countOf(taps) * cIn * cOut);
+    forEachIndex(taps, (u, uFlat) => {
+      const sourceFlat = flatIndex(u.map((ui, axis) => strides[axis] * (taps[axis] - 1 - ui) + phase[axis]), dilated.taps);
+      for (let ci = 0; ci < cIn; ci++) {
+        for (let co = 0; co < cOut; co++) {
+          data[(uFlat * cOut + co) * cIn + ci] = dilated.data[(sourceFlat * cIn + ci) * cOut + co];
+        }
+      }
+    });
+    result.push({ phase, kernel: { taps, cIn: cOut, cOut: cIn, data } });
+  });
+  return result;
+}

@@ -59,6 +59,10 @@ const cases: ConvCase[] = [
   { name: '2-D stride 3 > kernel 2', dims: [2, 2, 2, 2], group: 1, inSize: [8, 8], strides: [3, 3], padsBegin: [0, 1], padsEnd: [1, 0] },
   { name: '2-D pads larger than the kernel (1x1, pad 2)', dims: [3, 2, 1, 1], group: 1, inSize: [4, 4], padsBegin: [2, 2], padsEnd: [2, 1] },
   { name: '2-D stride 2 with pads larger than the kernel', dims: [2, 2, 2, 2], group: 1, inSize: [5, 5], strides: [2, 2], padsBegin: [3, 0], padsEnd: [0, 3] },
+  { name: 'per-phase strided adjoint (32 channels): 32→2 3x3 s2 p1 @3x4', dims: [2, 32, 3, 3], group: 1, inSize: [3, 4], strides: [2, 2], padsBegin: [1, 1], padsEnd: [1, 1] },
+  { name: 'per-phase: 32→3 k(2,3) s(2,3) d(1,2), asymmetric pads @2x5', dims: [3, 32, 2, 3], group: 1, inSize: [2, 5], strides: [2, 3], dilations: [1, 2], padsBegin: [0, 2], padsEnd: [1, 1] },
+  { name: 'per-phase: 1x1 s2 (phases without taps), 32→4 @3x3', dims: [4, 32, 1, 1], group: 1, inSize: [3, 3], strides: [2, 2] },
+  { name: 'per-phase: groups 2 (32 channels in all), s2 d2', dims: [4, 16, 3, 3], group: 2, inSize: [3, 3], strides: [2, 2], dilations: [2, 2], padsBegin: [2, 1], padsEnd: [1, 2] },
   { name: 'groups 2: 4→6 3x3 p1', dims: [6, 2, 3, 3], group: 2, inSize: [6, 6], padsBegin: [1, 1], padsEnd: [1, 1] },
   { name: 'groups 3: 6→3 3x3 s2 p(0,1)/(1,0)', dims: [3, 2, 3, 3], group: 3, inSize: [7, 7], strides: [2, 2], padsBegin: [0, 1], padsEnd: [1, 0] },
   { name: 'groups 6 (run group by group): 12→12 3x3 p1', dims: [12, 2, 3, 3], group: 6, inSize: [5, 5], padsBegin: [1, 1], padsEnd: [1, 1] },
@@ -101,7 +105,9 @@ describe('convolution operators match the ONNX reference (wasm)', () => {
     const before = tf.memory().numTensors;
     const { spec, inputShape } = makeSpec(cases[3], 1);
     buildOperator(spec, inputShape).dispose();
-    const grouped = makeSpec(cases[14], 2);
+    const perPhase = makeSpec(cases.find((c) => c.name.startsWith('per-phase: 1x1')) ?? cases[0], 3);
+    buildOperator(perPhase.spec, perPhase.inputShape).dispose();
+    const grouped = makeSpec(cases.find((c) => c.group === 6) ?? cases[0], 2);
     buildOperator(grouped.spec, grouped.inputShape).dispose();
     assert.equal(tf.memory().numTensors, before);
   });
