@@ -42,7 +42,7 @@ export const averagePool: OpHandler = {
       // ceil_mode adds a last window hanging over the end: as padding that is never counted it is exact;
       // with count_include_pad the runtimes count the explicit padding but not the overhang.
       if (countIncludePad) return { spec: { type: 'unsupported', detail: 'average pooling with ceil_mode and count_include_pad' }, outputShapes: [w.out], dataInputs: [0] };
-      padsEnd[i] += extra * w.strides[i];
+      padsEnd[i] += Math.max(0, (w.outSize[i] - 1) * w.strides[i] + w.kernel[i] - (x[i + 2] + w.padsBegin[i] + w.padsEnd[i]));
     }
     const spec: OpSpec = { type: 'avgPool', channelsLast: false, kernel: w.kernel, strides: w.strides, padsBegin: w.padsBegin, padsEnd, countIncludePad };
     return { spec, outputShapes: [w.out], dataInputs: [0] };

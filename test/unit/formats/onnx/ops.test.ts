@@ -1,0 +1,277 @@
+// Shape inference and specs per op, including the attribute-vs-input forms across opsets.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ModelError } from '../../../../src/model/errors';
+import { GELU_CONSTANT, SELU_ALPHA, SELU_LAMBDA, activationSpec } from '../../../../src/analysis/constants';
+import { T, attr, byName, floats, int64s, node, only, open, seeded, single, tensor, type ModelSpec } from '../../../helpers/onnx-builder';
+
+const fixed = (n: { spec: { type: string } }) => {
+  assert.equal(n.spec.type, 'fixed');
+  return n.spec as { type: 'fixed'; constant: number; kind: string; detail?: string };
+};
+
+test('Conv: pads, strides, dilations, groups, auto_pad and output shape', async () => {
+  const w = floats('w', [6, 2, 3, 3], seeded(108));
+  const n = await only(single('Conv', [1, 4, 11, 9], { inputs: ['w', 'b'], initializers: [w, floats('b', [6], seeded(6))], attrs: [attr.ints('pads', [1, 0, 2, 1]), attr.ints('strides', [2, 1]), attr.ints('dilations', [1, 2]), attr.int('group', 2)] }));
+  assert.equal(n.spec.type, 'conv');
+  if (n.spec.type !== 'conv') return;
+  assert.deepEqual([n.spec.padsBegin, n.spec.padsEnd, n.spec.strides, n.spec.dilations, n.spec.group], [[1, 0], [2, 1], [2, 1], [1, 2], 2]);
+  // H: (11+3−3)/2+1 = 6; W: (9+1−5)/1+1 = 6.
+  assert.deepEqual(n.outputShapes, [[1, 6, 6, 6]]);
+  assert.deepEqual(n.inputs, ['x'], 'the weight and bias are not data inputs');
+  const same = await only(single('Conv', [1, 2, 7, 7], { inputs: ['w'], initializers: [floats('w', [3, 2, 4, 4], seeded(96))], attrs: [attr.string('auto_pad', 'SAME_UPPER'), attr.ints('strides', [2, 2])] }));
+  if (same.spec.type !== 'conv') assert.fail('conv expected');
+  assert.deepEqual([same.spec.padsBegin, same.spec.padsEnd, same.outputShapes[0]], [[1, 1], [2, 2], [1, 3, 4, 4]]);
+  await assert.rejects(open(single('Conv', [1, 5, 8, 8], { inputs: ['w'], initializers: [w], attrs: [attr.int('group', 2)] })), /does not fit 5 input channels/);
+  const conv1d = await only(single('Conv', [1, 2, 10], { inputs: ['w'], initializers: [floats('w', [3, 2, 3], seeded(18))] }));
+  assert.deepEqual(conv1d.outputShapes, [[1, 3, 8]]);
+});
+
+test('Conv with a data-dependent weight is unbounded', async () => {
+  const spec: ModelSpec = { inputs: [{ name: 'x', shape: [1, 2, 5, 5] }, { name: 'k', shape: [3, 2, 3, 3] }], outputs: ['y'], nodes: [node('Conv', ['x', 'k'], ['y'])] };
+  assert.equal((await open(spec)).nodes[0].spec.type, 'unbounded');
+});
+
+test('ConvTranspose: output_padding, output_shape and groups', async () => {
+  const w = floats('w', [4, 3, 3, 3], seeded(108));
+  const n = await only(single('ConvTranspose', [1, 4, 5, 5], { inputs: ['w'], initializers: [w], attrs: [attr.ints('strides', [2, 2]), attr.ints('pads', [1, 1, 1, 1]), attr.ints('output_padding', [1, 1])] }));
+  assert.equal(n.spec.type, 'convTranspose');
+  assert.deepEqual(n.outputShapes, [[1, 3, 10, 10]]);
+  const shaped = await only(single('ConvTranspose', [1, 4, 5, 5], { inputs: ['w'], initializers: [w], attrs: [attr.ints('strides', [2, 2]), attr.ints('output_shape', [10, 10])] }));
+  if (shaped.spec.type !== 'convTranspose') assert.fail();
+  // total padding 2·4 + 3 − 10 = 1, NOTSET puts the odd pixel at the beginning.
+  assert.deepEqual([shaped.spec.padsBegin, shaped.spec.padsEnd, shaped.outputShapes[0]], [[1, 1], [0, 0], [1, 3, 10, 10]]);
+  const grouped = await only(single('ConvTranspose', [1, 4, 5, 5], { inputs: ['w'], initializers: [floats('w', [4, 1, 2, 2], seeded(16))], attrs: [attr.int('group', 2)] }));
+  assert.deepEqual(grouped.outputShapes, [[1, 2, 6, 6]]);
+});
+
+test('Gemm: transB, alpha scale the canonical [in, out] weight; the stored shape is kept', async () => {
+  const b = [1, 2, 3, 4, 5, 6];
+  const t = await only(single('Gemm', [2, 3], { inputs: ['b'], initializers: [floats('b', [2, 3], b)], attrs: [attr.int('transB', 1), attr.float('alpha', 2)] }));
+  if (t.spec.type !== 'dense') assert.fail();
+  assert.deepEqual([t.spec.weight.dims, [...t.spec.weight.data], t.weightShape, t.outputShapes[0]], [[3, 2], [2, 8, 4, 10, 6, 12], [2, 3], [2, 2]]);
+  const n = await only(single('Gemm', [2, 3], { inputs: ['b', 'c'], initializers: [floats('b', [3, 2], b), floats('c', [2], [1, 1])] }));
+  if (n.spec.type !== 'dense') assert.fail();
+  assert.deepEqual([n.spec.weight.dims, [...n.spec.weight.data]], [[3, 2], b]);
+  const both: ModelSpec = { inputs: [{ name: 'x', shape: [2, 3] }, { name: 'z', shape: [3, 4] }], outputs: ['y'], nodes: [node('Gemm', ['x', 'z'], ['y'])] };
+  assert.equal((await open(both)).nodes[0].spec.type, 'unbounded');
+});
+
+test('MatMul: constant weight is dense on the last axis; two data operands (attention) are unbounded', async () => {
+  const d = await only(single('MatMul', [2, 5, 3], { inputs: ['w'], initializers: [floats('w', [3, 4], seeded(12))] }));
+  assert.equal(d.spec.type, 'dense');
+  assert.deepEqual(d.outputShapes, [[2, 5, 4]]);
+  const attention: ModelSpec = {
+    inputs: [{ name: 'q', shape: [1, 2, 5, 8] }, { name: 'k', shape: [1, 2, 8, 5] }],
+    outputs: ['y'],
+    nodes: [node('MatMul', ['q', 'k'], ['y'], [], 'scores')],
+  };
+  const n = (await open(attention)).nodes[0];
+  assert.deepEqual([n.spec.type, n.outputShapes[0], n.inputs], ['unbounded', [1, 2, 5, 5], ['q', 'k']]);
+  assert.match((n.spec as { reason: string }).reason, /x·y/);
+});
+
+test('BatchNormalization is diagonal γ/√(var+ε) on axis 1; LayerNormalization is unbounded', async () => {
+  const init = [floats('g', [3], [1, -2, 0.5]), floats('b', [3], [0, 0, 0]), floats('m', [3], [5, 5, 5]), floats('v', [3], [1, 3, 0.25])];
+  const n = await only(single('BatchNormalization', [1, 3, 4, 4], { inputs: ['g', 'b', 'm', 'v'], initializers: init, attrs: [attr.float('epsilon', 0)] }));
+  assert.deepEqual(n.spec, { type: 'diagonal', scale: Float32Array.from([1, -2 / Math.sqrt(3), 1]), axis: 1 });
+  assert.deepEqual(n.weightShape, [3]);
+  const ln = await only(single('LayerNormalization', [1, 4, 8], { inputs: ['g'], initializers: [floats('g', [8], seeded(8))], opset: 17 }));
+  assert.equal(ln.spec.type, 'unbounded');
+});
+
+test('Mul and Div by constants are diagonal; data·data and c/x are unbounded', async () => {
+  const perChannel = await only(single('Mul', [1, 3, 2, 2], { inputs: ['c'], initializers: [floats('c', [3, 1, 1], [1, -4, 2])] }));
+  assert.deepEqual(perChannel.spec, { type: 'diagonal', scale: Float32Array.from([1, -4, 2]), axis: 1 });
+  const div = await only(single('Div', [1, 3], { inputs: ['c'], initializers: [floats('c', [], [4])] }));
+  assert.deepEqual(div.spec, { type: 'diagonal', scale: Float32Array.of(0.25), axis: -1 });
+  const general = await only(single('Mul', [1, 2, 2], { inputs: ['c'], initializers: [floats('c', [2, 2], [1, 3, -5, 2])] }));
+  assert.equal(fixed(general).constant, 5);
+  const broadcast = await only(single('Mul', [1, 2, 1], { inputs: ['c'], initializers: [floats('c', [1, 2, 2], [3, 4, 1, 0])] }));
+  assert.deepEqual(broadcast.outputShapes, [[1, 2, 2]]);
+  assert.equal(fixed(broadcast).constant, 5, 'entry 0 feeds outputs scaled by 3 and 4: √(9+16)');
+  const recip: ModelSpec = { inputs: [{ name: 'x', shape: [1, 3] }], outputs: ['y'], initializers: [floats('c', [], [1])], nodes: [node('Div', ['c', 'x'], ['y'])] };
+  assert.equal((await open(recip)).nodes[0].spec.type, 'unbounded');
+  const square: ModelSpec = { inputs: [{ name: 'x', shape: [1, 3] }], outputs: ['y'], nodes: [node('Mul', ['x', 'x'], ['y'])] };
+  assert.equal((await open(square)).nodes[0].spec.type, 'unbounded');
+});
+
+test('Add/Sub: data+data merges, data+constant is a shift, a broadcast copy costs √copies', async () => {
+  const residual: ModelSpec = { inputs: [{ name: 'x', shape: [1, 4] }], outputs: ['y'], nodes: [node('Relu', ['x'], ['r']), node('Sub', ['r', 'x'], ['y'], [], 'sub')] };
+  const sub = byName(await open(residual), 'sub');
+  assert.deepEqual([sub.spec, sub.inputs, sub.inputShapes], [{ type: 'add' }, ['r', 'x'], [[1, 4], [1, 4]]]);
+  const shift = await only(single('Add', [1, 4], { inputs: ['c'], initializers: [floats('c', [4], [1, 2, 3, 4])] }));
+  assert.equal(fixed(shift).constant, 1);
+  assert.deepEqual(shift.inputs, ['x']);
+  const copies = await only(single('Add', [1, 3, 1, 1], { inputs: ['c'], initializers: [floats('c', [1, 3, 2, 2], seeded(12))] }));
+  assert.equal(fixed(copies).constant, 2);
+});
+
+test('activations use the shared constants', async () => {
+  const cases: [string, number, ReturnType<typeof attr>[]?][] = [
+    ['Relu', 1], ['Tanh', 1], ['Sigmoid', 0.25], ['Softsign', 1], ['Softplus', 1], ['HardSwish', 1.5],
+    ['LeakyRelu', 3, [attr.float('alpha', 3)]], ['Elu', 2, [attr.float('alpha', 2)]], ['HardSigmoid', 0.5, [attr.float('alpha', 0.5)]],
+    ['Selu', SELU_LAMBDA * SELU_ALPHA, [attr.float('alpha', SELU_ALPHA), attr.float('gamma', SELU_LAMBDA)]],
+    ['Erf', 2 / Math.sqrt(Math.PI)], ['Mish', activationSpec('mish')?.type === 'fixed' ? (activationSpec('mish') as { constant: number }).constant : NaN],
+    ['Clip', 1], ['Softmax', 1],
+  ];
+  for (const [op, constant, attrs] of cases) {
+    const n = await only(single(op, [1, 6], { attrs, opset: op === 'HardSwish' || op === 'Mish' ? 18 : 13 }));
+    assert.ok(Math.abs(fixed(n).constant - constant) < 1e-6, `${op}: ${fixed(n).constant} vs ${constant}`);
+  }
+  assert.ok(Math.abs(fixed(await only(single('Gelu', [1, 6], { opset: 20 }))).constant - GELU_CONSTANT) < 1e-12);
+  assert.ok(Math.abs(fixed(await only(single('LogSoftmax', [2, 9]))).constant - 3) < 1e-12, 'log-softmax over 9 entries: √9');
+  assert.ok(Math.abs(fixed(await only(single('LogSoftmax', [2, 3, 3], { opset: 11 }))).constant - 3) < 1e-12, 'opset < 13 normalises over the flattened axes after axis 1');
+  const prelu = await only(single('PRelu', [1, 3, 2, 2], { inputs: ['a'], initializers: [floats('a', [3, 1, 1], [0.1, -2.5, 0.3])] }));
+  assert.equal(fixed(prelu).constant, 2.5);
+  assert.equal((await only(single('Exp', [1, 3]))).spec.type, 'unbounded');
+  assert.equal((await only(single('Sqrt', [1, 3]))).spec.type, 'unbounded');
+});
+
+test('Clip: min/max as attributes (opset 7) and as inputs (opset 11+)', async () => {
+  const old = await only(single('Clip', [1, 3], { opset: 7, attrs: [attr.float('min', 0), attr.float('max', 6)] }));
+  const current = await only(single('Clip', [1, 3], { opset: 13, inputs: ['lo', 'hi'], initializers: [floats('lo', [], [0]), floats('hi', [], [6])] }));
+  assert.equal(fixed(old).constant, 1);
+  assert.equal(fixed(current).constant, 1);
+  assert.deepEqual(current.inputs, ['x']);
+});
+
+test('pools: MaxPool (overlap, ceil_mode), AveragePool (count_include_pad, ceil_mode), global pools', async () => {
+  const max = await only(single('MaxPool', [1, 2, 7, 7], { attrs: [attr.ints('kernel_shape', [3, 3]), attr.ints('strides', [2, 2]), attr.int('ceil_mode', 1)] }));
+  assert.deepEqual([max.spec.type, max.outputShapes[0]], ['maxPool', [1, 2, 3, 3]]);
+  const ceil = await only(single('AveragePool', [1, 2, 6, 6], { attrs: [attr.ints('kernel_shape', [3, 3]), attr.ints('strides', [2, 2]), attr.int('ceil_mode', 1)] }));
+  if (ceil.spec.type !== 'avgPool') assert.fail();
+  assert.deepEqual([ceil.outputShapes[0], ceil.spec.padsEnd, ceil.spec.countIncludePad], [[1, 2, 3, 3], [1, 1], false]);
+  const incl = await only(single('AveragePool', [1, 2, 6, 6], { attrs: [attr.ints('kernel_shape', [2, 2]), attr.ints('strides', [2, 2]), attr.ints('pads', [1, 1, 1, 1]), attr.int('count_include_pad', 1)] }));
+  if (incl.spec.type !== 'avgPool') assert.fail();
+  assert.deepEqual([incl.outputShapes[0], incl.spec.countIncludePad], [[1, 2, 4, 4], true]);
+  const gap = await only(single('GlobalAveragePool', [1, 5, 3, 4]));
+  assert.deepEqual([gap.spec.type, gap.outputShapes[0]], ['globalAvgPool', [1, 5, 1, 1]]);
+  const gmp = await only(single('GlobalMaxPool', [1, 5, 3, 4]));
+  assert.deepEqual([fixed(gmp).constant, gmp.outputShapes[0]], [1, [1, 5, 1, 1]]);
+});
+
+test('ReduceMean: axes attribute (opset 13) vs input (opset 18), keepdims', async () => {
+  const a = await only(single('ReduceMean', [1, 3, 4, 4], { opset: 13, attrs: [attr.ints('axes', [2, 3])] }));
+  assert.deepEqual([a.spec, a.outputShapes[0]], [{ type: 'reduceMean', axes: [2, 3] }, [1, 3, 1, 1]]);
+  const b = await only(single('ReduceMean', [1, 3, 4, 4], { opset: 18, inputs: ['axes'], initializers: [int64s('axes', [-1])], attrs: [attr.int('keepdims', 0)] }));
+  assert.deepEqual([b.spec, b.outputShapes[0], b.inputs], [{ type: 'reduceMean', axes: [3] }, [1, 3, 4], ['x']]);
+});
+
+test('shape ops: Flatten, Reshape (0 and −1), Transpose, Squeeze/Unsqueeze in both opset forms, Concat, Split, Slice', async () => {
+  assert.deepEqual((await only(single('Flatten', [2, 3, 4, 5], { attrs: [attr.int('axis', 2)] }))).outputShapes, [[6, 20]]);
+  assert.deepEqual((await only(single('Reshape', [2, 3, 4], { inputs: ['s'], initializers: [int64s('s', [0, -1])] }))).outputShapes, [[2, 12]]);
+  assert.deepEqual((await only(single('Transpose', [2, 3, 4], { attrs: [attr.ints('perm', [2, 0, 1])] }))).outputShapes, [[4, 2, 3]]);
+  assert.deepEqual((await only(single('Squeeze', [1, 3, 1, 2], { opset: 11, attrs: [attr.ints('axes', [2])] }))).outputShapes, [[1, 3, 2]]);
+  assert.deepEqual((await only(single('Squeeze', [1, 3, 1, 2], { opset: 13, inputs: ['a'], initializers: [int64s('a', [0, 2])] }))).outputShapes, [[3, 2]]);
+  assert.deepEqual((await only(single('Unsqueeze', [3, 2], { opset: 11, attrs: [attr.ints('axes', [0, -1])] }))).outputShapes, [[1, 3, 2, 1]]);
+  assert.deepEqual((await only(single('Unsqueeze', [3, 2], { opset: 13, inputs: ['a'], initializers: [int64s('a', [1])] }))).outputShapes, [[3, 1, 2]]);
+  const split = await only(single('Split', [1, 10, 2], { opset: 13, inputs: ['s'], initializers: [int64s('s', [3, 7])], attrs: [attr.int('axis', 1)], outputs: ['a', 'b'] }));
+  assert.deepEqual(split.outputShapes, [[1, 3, 2], [1, 7, 2]]);
+  const split11 = await only(single('Split', [1, 10, 2], { opset: 11, attrs: [attr.int('axis', 1), attr.ints('split', [4, 6])], outputs: ['a', 'b'] }));
+  assert.deepEqual(split11.outputShapes, [[1, 4, 2], [1, 6, 2]]);
+  const slice9 = await only(single('Slice', [1, 10, 8], { opset: 9, attrs: [attr.ints('starts', [1, -3]), attr.ints('ends', [9, 1000]), attr.ints('axes', [1, 2])] }));
+  assert.deepEqual(slice9.outputShapes, [[1, 8, 3]]);
+  const slice13 = await only(single('Slice', [1, 10, 8], { inputs: ['s', 'e', 'a', 'st'], initializers: [int64s('s', [-1]), int64s('e', [-(2 ** 62)]), int64s('a', [1]), int64s('st', [-3])] }));
+  assert.deepEqual(slice13.outputShapes, [[1, 4, 8]], 'indices 9, 6, 3, 0');
+  const cat: ModelSpec = { inputs: [{ name: 'x', shape: [1, 2, 3] }], outputs: ['y'], nodes: [node('Relu', ['x'], ['r']), node('Concat', ['x', 'r'], ['y'], [attr.int('axis', -1)], 'cat')] };
+  const c = byName(await open(cat), 'cat');
+  assert.deepEqual([c.spec, c.outputShapes[0]], [{ type: 'concat', axis: 2 }, [1, 2, 6]]);
+});
+
+test('PyTorch flatten chain Shape→Gather→Unsqueeze→Concat→Reshape folds to a concrete shape', async () => {
+  const spec: ModelSpec = {
+    opset: 11,
+    inputs: [{ name: 'x', shape: ['N', 4, 3, 3] }],
+    outputs: ['y'],
+    initializers: [int64s('zero', [0], []), int64s('minus', [-1])],
+    nodes: [
+      node('Shape', ['x'], ['s']),
+      node('Gather', ['s', 'zero'], ['n'], [attr.int('axis', 0)]),
+      node('Unsqueeze', ['n'], ['n1'], [attr.ints('axes', [0])]),
+      node('Concat', ['n1', 'minus'], ['target'], [attr.int('axis', 0)]),
+      node('Cast', ['target'], ['target64'], [attr.int('to', T.INT64)]),
+      node('Identity', ['target64'], ['t']),
+      node('Reshape', ['x', 't'], ['y'], [], 'flatten'),
+    ],
+  };
+  const model = await open(spec);
+  assert.deepEqual(model.nodes.map((n) => n.op), ['Reshape'], 'shape arithmetic folds away');
+  assert.deepEqual(model.nodes[0].outputShapes, [[1, 36]]);
+  assert.deepEqual(model.nodes[0].inputs, ['x']);
+});
+
+test('ConstantOfShape, Expand, Tile, Gather on data', async () => {
+  const spec: ModelSpec = {
+    inputs: [{ name: 'x', shape: [1, 3] }],
+    outputs: ['e', 't', 'g'],
+    initializers: [int64s('s', [2]), int64s('three', [3]), int64s('reps', [2, 2]), int64s('idx', [0, 2, 2, 2])],
+    nodes: [
+      node('ConstantOfShape', ['s'], ['ones'], [attr.tensor('value', tensor('', [1], [1], { dataType: T.INT64 }))]),
+      node('Concat', ['ones', 's', 'three'], ['target'], [attr.int('axis', 0)]),
+      node('Expand', ['x', 'target'], ['e'], [], 'expand'),
+      node('Tile', ['x', 'reps'], ['t'], [], 'tile'),
+      node('Gather', ['x', 'idx'], ['g'], [attr.int('axis', 1)], 'gather'),
+    ],
+  };
+  const model = await open(spec);
+  const expand = byName(model, 'expand');
+  assert.deepEqual([expand.outputShapes[0], fixed(expand).constant], [[1, 1, 2, 3], Math.SQRT2]);
+  assert.deepEqual(model.nodes.map((n) => n.op), ['Expand', 'Tile', 'Gather']);
+  const tile = byName(model, 'tile');
+  assert.deepEqual([tile.outputShapes[0], fixed(tile).constant], [[2, 6], 2]);
+  const gather = byName(model, 'gather');
+  assert.deepEqual([gather.outputShapes[0], fixed(gather).constant], [[1, 4], Math.sqrt(3)]);
+});
+
+test('Pad: attribute form (opset 7) and input form (opset 11+); constant 1, edge/reflect √copies', async () => {
+  const old = await only(single('Pad', [1, 2, 4, 4], { opset: 7, attrs: [attr.ints('pads', [0, 0, 1, 2, 0, 0, 3, 4])] }));
+  assert.deepEqual([old.outputShapes[0], fixed(old).constant], [[1, 2, 8, 10], 1]);
+  const edge = await only(single('Pad', [1, 2, 4, 4], { opset: 13, inputs: ['p'], initializers: [int64s('p', [0, 0, 2, 1, 0, 0, 0, 1])], attrs: [attr.string('mode', 'edge')] }));
+  // H: index 0 copied 3 times; W: indices 0 and 3 copied twice (1 before, 1 after): 3·2 = 6.
+  assert.deepEqual([edge.outputShapes[0], fixed(edge).constant], [[1, 2, 6, 6], Math.sqrt(6)]);
+  assert.deepEqual(edge.inputs, ['x']);
+  const reflect = await only(single('Pad', [1, 1, 5], { opset: 13, inputs: ['p'], initializers: [int64s('p', [0, 0, 2, 0, 0, 2])], attrs: [attr.string('mode', 'reflect')] }));
+  // [2 1 | 0 1 2 3 4 | 3 2]: index 2 appears three times: √3.
+  assert.deepEqual([reflect.outputShapes[0], fixed(reflect).constant], [[1, 1, 9], Math.sqrt(3)]);
+});
+
+test('Resize/Upsample: nearest with integer scales is √(product), opset 9 vs 13 forms; linear is unsupported', async () => {
+  const up9 = await only(single('Upsample', [1, 2, 3, 3], { opset: 9, inputs: ['sc'], initializers: [floats('sc', [4], [1, 1, 2, 3])] }));
+  assert.deepEqual([up9.outputShapes[0], fixed(up9).constant], [[1, 2, 6, 9], Math.sqrt(6)]);
+  const up7 = await only(single('Upsample', [1, 2, 3, 3], { opset: 7, attrs: [attr.floats('scales', [1, 1, 2, 2])] }));
+  assert.deepEqual([up7.outputShapes[0], fixed(up7).constant], [[1, 2, 6, 6], 2]);
+  const r13 = await only(single('Resize', [1, 2, 3, 3], { opset: 13, inputs: ['', 'sc'], initializers: [floats('sc', [4], [1, 1, 2, 2])] }));
+  assert.deepEqual([r13.outputShapes[0], fixed(r13).constant, r13.inputs], [[1, 2, 6, 6], 2, ['x']]);
+  const sizes = await only(single('Resize', [1, 2, 3, 3], { opset: 11, inputs: ['roi', 'empty', 'sz'], initializers: [floats('roi', [0], []), floats('empty', [0], []), int64s('sz', [1, 2, 9, 6])], attrs: [attr.string('coordinate_transformation_mode', 'asymmetric'), attr.string('nearest_mode', 'floor')] }));
+  assert.deepEqual([sizes.outputShapes[0], fixed(sizes).constant], [[1, 2, 9, 6], Math.sqrt(6)]);
+  const linear = await only(single('Resize', [1, 2, 3, 3], { opset: 13, inputs: ['', 'sc'], initializers: [floats('sc', [4], [1, 1, 2, 2])], attrs: [attr.string('mode', 'linear')] }));
+  assert.equal(linear.spec.type, 'unsupported');
+});
+
+test('Dropout and Identity are structural; an unknown op is unsupported, never 1', async () => {
+  assert.equal(fixed(await only(single('Dropout', [1, 3], { opset: 13, outputs: ['y', 'mask'] }))).constant, 1);
+  assert.equal(fixed(await only(single('Identity', [1, 3]))).constant, 1);
+  const spec: ModelSpec = {
+    inputs: [{ name: 'x', shape: [1, 3] }],
+    outputs: ['z'],
+    nodes: [node('Sin', ['x'], ['s'], [], 'sin'), node('FancyOp', ['s'], ['f'], [], 'fancy'), node('Relu', ['f'], ['z'], [], 'after')],
+  };
+  const model = await open(spec);
+  assert.deepEqual(model.nodes.map((n) => [n.name, n.spec.type]), [['sin', 'unsupported'], ['fancy', 'unsupported'], ['after', 'unsupported']]);
+  assert.deepEqual(byName(model, 'sin').outputShapes, [[1, 3]]);
+  assert.ok(model.warnings.some((w) => /FancyOp node "fancy" is not supported and its output shape is unknown/.test(w)));
+  const declared = await open({ ...spec, valueInfo: [{ name: 'f', shape: [1, 3] }] });
+  assert.deepEqual(byName(declared, 'after').spec.type, 'fixed', 'value_info gives the unknown op an output shape');
+});
+
+test('a shape that depends on the data is a ModelError naming the node', async () => {
+  const spec: ModelSpec = { inputs: [{ name: 'x', shape: [1, 4] }, { name: 's', shape: [2], elemType: T.INT64 }], outputs: ['y'], nodes: [node('Reshape', ['x', 's'], ['y'], [], 'dyn')] };
+  await assert.rejects(open(spec), (e: unknown) => e instanceof ModelError && /Reshape node "dyn": the target shape \(input 2\) depends on the data/.test(e.message));
+});
+
+test('unnamed nodes take their first output\'s name', async () => {
+  const spec: ModelSpec = { inputs: [{ name: 'x', shape: [1, 3] }], outputs: ['out'], nodes: [{ op: 'Relu', inputs: ['x'], outputs: ['out'], name: '' }] };
+  assert.equal((await open(spec)).nodes[0].name, 'out');
+});
