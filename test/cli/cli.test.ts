@@ -1,0 +1,185 @@
+// The `lipschitz-lens` command as a user runs it: the bundled dist/cli.js in a child process.
+
+import { before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { Report } from '../../src/protocol/report';
+
+const root = resolve(__dirname, '..', '..');
+const cli = join(root, 'dist', 'cli.js');
+const torchFixtures = join(root, 'test', 'fixtures', 'onnx', 'torch');
+
+function run(...args: string[]) {
+  const result = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 120_000 });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+function runJson(...args: string[]): Report {
+  const { status, stdout, stderr } = run(...args, '--json');
+  assert.equal(status, 0, stderr);
+  return JSON.parse(stdout) as Report;
+}
+
+interface SigmaReference {
+  inputShape: number[];
+  layers: { name: string; op: string; sigma: number; inputShape: number[]; weightShape?: number[] }[];
+}
+
+const reference = (name: string): SigmaReference => JSON.parse(readFileSync(join(torchFixtures, `${name}.sigma.json`), 'utf8'));
+const row = (report: Report, name: string) => {
+  const found = report.layers.find((layer) => layer.name === name);
+  assert.ok(found, `no row named ${name} in ${report.layers.map((l) => l.name).join(', ')}`);
+  return found;
+};
+
+before(() => {
+  if (!existsSync(cli)) {
+    const build = spawnSync(process.execPath, [join(root, 'scripts', 'build.mjs')], { encoding: 'utf8' });
+    assert.equal(build.status, 0, build.stderr);
+  }
+});
+
+describe('usage', () => {
+  test('--help prints the usage and exits 0', () => {
+    const { status, stdout } = run('--help');
+    assert.equal(status, 0);
+    assert.match(stdout, /usage: lipschitz-lens MODEL/);
+    assert.match(stdout, /--fail-above/);
+  });
+
+  test('no model, an unknown option or a bad shape exit 2 with one line naming the problem', () => {
+    for (const [args, pattern] of [
+      [[], /no MODEL given/],
+      [['x.onnx', '--frobnicate'], /unknown option --frobnicate/],
+      [['x.onnx', '--input-shape', '1,a,3'], /--input-shape must be positive integers/],
+      [['x.onnx', '--tol', '-1'], /--tol must be a positive number/],
+    ] as const) {
+      const { status, stderr } = run(...args);
+      assert.equal(status, 2, `${args.join(' ')}: ${stderr}`);
+      assert.match(stderr.split('\n')[0], pattern);
+    }
+  });
+});
+
+describe('per-layer σ on real PyTorch exports, against float64 SVDs of the explicit matrices', () => {
+  for (const name of ['small_cnn', 'residual', 'concat', 'conv_variants', 'conv_transpose']) {
+    test(`${name}.onnx: every layer within 1e-5 of its exact σ1, on its real input shape`, () => {
+      const expected = reference(name);
+      const report = runJson(join(torchFixtures, `${name}.onnx`), '--tol', '1e-7', '--max-iter', '400');
+      assert.equal(report.model.format, 'onnx');
+      for (const layer of expected.layers) {
+        const actual = row(report, layer.name);
+        assert.equal(actual.op, layer.op);
+        assert.deepEqual(actual.inputShape, layer.inputShape, `${layer.name} input shape`);
+        assert.ok(actual.sigma !== null);
+        const error = Math.abs(actual.sigma - layer.sigma) / layer.sigma;
+        assert.ok(error < 1e-5, `${layer.name}: σ ${actual.sigma} vs exact ${layer.sigma} (relative error ${error.toExponential(2)})`);
+        if (actual.upperBound !== null) assert.ok(actual.upperBound >= layer.sigma * (1 - 1e-6), `${layer.name}: upper bound ${actual.upperBound} below exact ${layer.sigma}`);
+      }
+    });
+  }
+
+  test('the report keeps DESIGN.md field names', () => {
+    const report = runJson(join(torchFixtures, 'small_cnn.onnx'));
+    assert.deepEqual(Object.keys(report.model).slice(0, 3), ['path', 'format', 'inputShape']);
+    for (const key of ['name', 'op', 'kind', 'weightShape', 'inputShape', 'outputShape', 'sigma', 'upperBound', 'iterations', 'converged', 'seconds']) {
+      assert.ok(key in report.layers[0], `layer field ${key}`);
+    }
+    for (const key of ['product', 'certified', 'unsupported']) assert.ok(key in report.bounds, `bounds field ${key}`);
+    assert.equal(typeof report.seconds, 'number');
+  });
+});
+
+describe('network bound, checked by hand', () => {
+  test('residual block: (1 + σ(conv1)·σ(conv2)) · 1/√(H·W) · σ(fc)', () => {
+    const expected = reference('residual');
+    const sigma = (name: string) => expected.layers.find((l) => l.name === name)!.sigma;
+    // BN is folded into the convs by the exporter; ReLUs are 1; the skip adds 1.
+    const byHand = (1 + sigma('/conv1/Conv') * sigma('/conv2/Conv')) * (1 / 8) * sigma('/fc/Gemm');
+    const report = runJson(join(torchFixtures, 'residual.onnx'), '--tol', '1e-7');
+    assert.ok(report.bounds.product !== null);
+    assert.ok(Math.abs(report.bounds.product - byHand) / byHand < 1e-5, `${report.bounds.product} vs ${byHand}`);
+    assert.ok(report.bounds.certified === null || report.bounds.certified >= byHand * (1 - 1e-6));
+  });
+
+  test('concat block: √(σ(b1)² + σ(b3)²) · σ(merge) · 1/4 (sigmoid)', () => {
+    const expected = reference('concat');
+    const sigma = (name: string) => expected.layers.find((l) => l.name === name)!.sigma;
+    const byHand = Math.hypot(sigma('/branch1/Conv'), sigma('/branch3/Conv')) * sigma('/merge/Conv') * 0.25;
+    const report = runJson(join(torchFixtures, 'concat.onnx'), '--tol', '1e-7');
+    assert.ok(report.bounds.product !== null);
+    assert.ok(Math.abs(report.bounds.product - byHand) / byHand < 1e-5, `${report.bounds.product} vs ${byHand}`);
+  });
+
+  test('--fail-above exits 1 above the bound and 0 below it', () => {
+    const report = runJson(join(torchFixtures, 'residual.onnx'));
+    const bound = report.bounds.product!;
+    const above = run(join(torchFixtures, 'residual.onnx'), '--fail-above', String(bound * 0.9));
+    assert.equal(above.status, 1);
+    assert.match(above.stderr, /exceeds --fail-above/);
+    assert.equal(run(join(torchFixtures, 'residual.onnx'), '--fail-above', String(bound * 1.1)).status, 0);
+  });
+});
+
+describe('the example model and the readable table', () => {
+  test('the README command runs the shipped example and prints a table with the network bound', () => {
+    const { status, stdout, stderr } = run(join(root, 'examples', 'cifar-cnn.onnx'));
+    assert.equal(status, 0, stderr);
+    assert.match(stdout, /network bound \(product\): \d/);
+    assert.match(stdout, /Conv/);
+    assert.match(stdout, /Gemm/);
+  });
+
+  test('power iteration is selectable and agrees with Lanczos', () => {
+    const lanczos = runJson(join(torchFixtures, 'conv_variants.onnx'), '--tol', '1e-6');
+    const power = runJson(join(torchFixtures, 'conv_variants.onnx'), '--method', 'power', '--tol', '1e-6', '--max-iter', '3000');
+    for (const layer of lanczos.layers.filter((l) => l.kind === 'linear')) {
+      const other = row(power, layer.name);
+      assert.ok(Math.abs(other.sigma! - layer.sigma!) / layer.sigma! < 1e-4, `${layer.name}: power ${other.sigma} vs lanczos ${layer.sigma}`);
+      assert.equal(other.method, 'power');
+    }
+  });
+});
+
+describe('bad input exits 2 with one line that names the file and the problem', () => {
+  const scratch = mkdtempSync(join(tmpdir(), 'll-cli-'));
+  const cases: [string, () => string, RegExp][] = [
+    ['a missing file', () => join(scratch, 'missing.onnx'), /no such file/],
+    ['an empty file', () => { const p = join(scratch, 'empty.onnx'); writeFileSync(p, ''); return p; }, /empty/],
+    ['a directory', () => { const p = join(scratch, 'dir.onnx'); mkdirSync(p, { recursive: true }); return p; }, /directory/],
+    ['random bytes', () => { const p = join(scratch, 'noise.onnx'); writeFileSync(p, Buffer.from(Array.from({ length: 512 }, (_, i) => (i * 7919) % 251))); return p; }, /./],
+    ['a truncated real model', () => { const p = join(scratch, 'truncated.onnx'); const bytes = readFileSync(join(torchFixtures, 'small_cnn.onnx')); writeFileSync(p, bytes.subarray(0, Math.floor(bytes.length / 2))); return p; }, /./],
+    ['JSON that is not a TF.js model', () => { const p = join(scratch, 'model.json'); writeFileSync(p, '{"name": "not a model"}'); return p; }, /./],
+  ];
+  for (const [what, make, pattern] of cases) {
+    test(what, () => {
+      const path = make();
+      const { status, stdout, stderr } = run(path, '--json');
+      assert.equal(status, 2, `status ${status}: ${stderr}`);
+      assert.equal(stdout, '');
+      const lines = stderr.trim().split('\n');
+      assert.equal(lines.length, 1, stderr);
+      assert.ok(lines[0].includes(path), `names the file: ${lines[0]}`);
+      assert.match(lines[0], pattern);
+      assert.doesNotMatch(stderr, /\n\s+at /);
+    });
+  }
+});
+
+describe('other real exports load', () => {
+  test('PaddlePaddle (paddle2onnx) PaddleOCR direction classifier: every weighted layer has a σ', () => {
+    const dir = join(root, 'test', 'fixtures', 'onnx', 'paddle');
+    const file = readdirSync(dir).find((f) => f.endsWith('.onnx'));
+    assert.ok(file);
+    const report = runJson(join(dir, file), '--tol', '1e-3');
+    const linear = report.layers.filter((l) => l.kind === 'linear');
+    assert.ok(linear.length >= 10, `${linear.length} linear layers`);
+    for (const layer of linear) {
+      assert.ok(layer.sigma !== null && layer.sigma > 0 && Number.isFinite(layer.sigma), `${layer.name}: ${layer.sigma}`);
+      assert.equal(layer.inputShape[0], 1);
+    }
+  });
+});
