@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ModelError } from '../../../../src/model/errors';
 import { GELU_CONSTANT, SELU_ALPHA, SELU_LAMBDA, activationSpec } from '../../../../src/analysis/constants';
-import { T, attr, byName, floats, int64s, node, only, open, seeded, single, tensor, type ModelSpec } from '../../../helpers/onnx-builder';
+import { T, attr, byName, floats, int64s, node, only, open, seeded, single, tensor, type Attr, type ModelSpec } from '../../../helpers/onnx-builder';
 
 const fixed = (n: { spec: { type: string } }) => {
   assert.equal(n.spec.type, 'fixed');
@@ -109,7 +109,7 @@ test('Add/Sub: data+data merges, data+constant is a shift, a broadcast copy cost
 });
 
 test('activations use the shared constants', async () => {
-  const cases: [string, number, ReturnType<typeof attr>[]?][] = [
+  const cases: [string, number, Attr[]?][] = [
     ['Relu', 1], ['Tanh', 1], ['Sigmoid', 0.25], ['Softsign', 1], ['Softplus', 1], ['HardSwish', 1.5],
     ['LeakyRelu', 3, [attr.float('alpha', 3)]], ['Elu', 2, [attr.float('alpha', 2)]], ['HardSigmoid', 0.5, [attr.float('alpha', 0.5)]],
     ['Selu', SELU_LAMBDA * SELU_ALPHA, [attr.float('alpha', SELU_ALPHA), attr.float('gamma', SELU_LAMBDA)]],
