@@ -70,3 +70,51 @@ export function rawFloats(name: string, weight: string): { shape: number[]; data
   }
   throw new Error(`no weight ${weight}`);
 }
+
+/** Direct convolution from the IR's canonical spec (the engine is not involved), in the node's layout. */
+export function referenceConv(x: Float32Array, inShape: number[], spec: import('../../../../src/model/ir').ConvSpec, outShape: number[]): Float32Array {
+  const rank = inShape.length - 2;
+  if (rank !== 2) throw new Error('2-D only');
+  const cl = spec.channelsLast;
+  const [n, cIn, h, w] = cl ? [inShape[0], inShape[3], inShape[1], inShape[2]] : inShape;
+  const [, cOut, oh, ow] = cl ? [outShape[0], outShape[3], outShape[1], outShape[2]] : outShape;
+  const [, cInG, kh, kw] = spec.weight.dims;
+  const inIndex = (b: number, c: number, y: number, xx: number) => (cl ? ((b * h + y) * w + xx) * cIn + c : ((b * cIn + c) * h + y) * w + xx);
+  const outIndex = (b: number, c: number, y: number, xx: number) => (cl ? ((b * oh + y) * ow + xx) * cOut + c : ((b * cOut + c) * oh + y) * ow + xx);
+  const out = new Float32Array(n * cOut * oh * ow);
+  const outPerGroup = cOut / spec.group;
+  for (let b = 0; b < n; b++)
+    for (let o = 0; o < cOut; o++) {
+      const g = Math.floor(o / outPerGroup);
+      for (let y = 0; y < oh; y++)
+        for (let xx = 0; xx < ow; xx++) {
+          let sum = 0;
+          for (let i = 0; i < cInG; i++)
+            for (let ky = 0; ky < kh; ky++)
+              for (let kx = 0; kx < kw; kx++) {
+                const iy = y * spec.strides[0] + ky * spec.dilations[0] - spec.padsBegin[0];
+                const ix = xx * spec.strides[1] + kx * spec.dilations[1] - spec.padsBegin[1];
+                if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
+                sum += x[inIndex(b, g * cInG + i, iy, ix)] * spec.weight.data[((o * cInG + i) * kh + ky) * kw + kx];
+              }
+          out[outIndex(b, o, y, xx)] = sum;
+        }
+    }
+  return out;
+}
+
+/** Seeded values in [-1, 1). */
+export function seeded(count: number, seed = 7): Float32Array {
+  let a = seed >>> 0;
+  return Float32Array.from({ length: count }, () => {
+    a = (Math.imul(a, 1664525) + 1013904223) >>> 0;
+    return a / 2 ** 31 - 1;
+  });
+}
+
+export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) return Infinity;
+  let d = 0;
+  for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i] - b[i]));
+  return d;
+}
