@@ -1,81 +1,156 @@
 // Draws the chart layout as SVG with DOM APIs. Colours come from style.css classes only.
+// The elements are kept between renders and only their attributes change, so a live run with
+// hundreds of layers does not rebuild the whole chart on every layer message.
 
-import { chartLayout, type ChartLayout } from './chart';
-import { round, svg } from './dom';
+import { chartLayout, type ChartBar, type ChartLayout } from './chart';
+import { round, setAttr, svg } from './dom';
 import { formatValue } from './format';
 import type { Row } from './model';
 
-export function renderChart(container: HTMLElement, layers: readonly Row[]): ChartLayout {
-  const layout = chartLayout(layers);
-  const { width, height, plotLeft, plotRight, plotTop, plotBottom } = layout;
-  const valued = layout.bars.filter((b) => b.state === 'value' || b.state === 'overflow').length;
-  const root = svg('svg', {
-    class: 'chart-svg',
-    width,
-    height,
-    viewBox: `0 0 ${round(width)} ${round(height)}`,
-    role: 'img',
-    'aria-label': `σ of ${layout.bars.length} weighted layers on a log scale (${valued} computed), with the running bound as a line`,
-    'data-lo': layout.lo,
-    'data-hi': layout.hi,
-  });
+interface BarElements {
+  rect: SVGRectElement;
+  title: SVGTitleElement;
+  upper: SVGLineElement;
+}
 
+export interface ChartView {
+  render(layers: readonly Row[]): ChartLayout;
+}
+
+function barTitle(bar: ChartBar): string {
+  if (bar.state === 'pending') return `${bar.index} ${bar.name}: pending`;
+  if (bar.state === 'invalid') return `${bar.index} ${bar.name}: invalid (no σ)`;
+  const upper = bar.upperBound !== null ? `, certified ≤ ${formatValue(bar.upperBound)}` : '';
+  return `${bar.index} ${bar.name}: σ = ${formatValue(bar.value ?? 0)}${upper}`;
+}
+
+function setNumber(node: Element, name: string, value: number): void {
+  setAttr(node, name, round(value));
+}
+
+export function createChartView(container: HTMLElement): ChartView {
+  const root = svg('svg', { class: 'chart-svg', role: 'img' });
   const axis = svg('g', { class: 'axis' });
-  for (const tick of layout.ticks) {
-    axis.append(svg('line', { class: 'grid', x1: plotLeft, x2: plotRight, y1: tick.y, y2: tick.y, 'data-value': String(tick.value) }));
-    axis.append(svg('text', { class: 'tick-label', x: plotLeft - 6, y: tick.y, 'text-anchor': 'end', 'dominant-baseline': 'middle' }, [tick.label]));
-  }
-  axis.append(svg('line', { class: 'axis-line', x1: plotLeft, x2: plotLeft, y1: plotTop, y2: plotBottom }));
-  axis.append(svg('line', { class: 'axis-line', x1: plotLeft, x2: plotRight, y1: plotBottom, y2: plotBottom }));
-  axis.append(svg('line', { class: 'one-line', x1: plotLeft, x2: plotRight, y1: layout.oneY, y2: layout.oneY }, [svg('title', {}, ['σ = 1'])]));
-  root.append(axis);
-
-  const bars = svg('g', { class: 'bars' });
-  const labelEvery = Math.max(1, Math.ceil(layout.bars.length / 30));
-  layout.bars.forEach((bar, i) => {
-    const text =
-      bar.state === 'pending'
-        ? `${bar.name}: pending`
-        : bar.state === 'invalid'
-          ? `${bar.name}: invalid`
-          : `${bar.name}: σ = ${formatValue(bar.value ?? 0)}${bar.upperBound !== null ? `, upper bound ${formatValue(bar.upperBound)}` : ''}`;
-    bars.append(
-      svg(
-        'rect',
-        {
-          class: `bar bar-${bar.state}`,
-          x: bar.x,
-          y: bar.y,
-          width: bar.width,
-          height: bar.height,
-          'data-index': String(bar.index),
-          'data-value': bar.value === null ? '' : String(bar.value),
-        },
-        [svg('title', {}, [text])],
-      ),
-    );
-    if (bar.upperY !== null) {
-      bars.append(svg('line', { class: 'upper-tick', x1: bar.x - 2, x2: bar.x + bar.width + 2, y1: bar.upperY, y2: bar.upperY }));
-    }
-    if (i % labelEvery === 0) {
-      bars.append(svg('text', { class: 'x-label', x: bar.x + bar.width / 2, y: plotBottom + 14, 'text-anchor': 'middle' }, [String(bar.index)]));
-    }
-  });
-  root.append(bars);
-
-  if (layout.line.length > 0) {
-    const line = svg('g', { class: 'running' });
-    line.append(svg('polyline', { class: 'running-line', points: layout.line.map((p) => `${round(p.x)},${round(p.y)}`).join(' ') }));
-    for (const point of layout.line) {
-      line.append(
-        svg('circle', { class: 'running-point', cx: point.x, cy: point.y, r: 2.5, 'data-index': String(point.index), 'data-value': String(point.value) }, [
-          svg('title', {}, [`running bound after ${layers[point.index].name}: ${formatValue(point.value)}`]),
-        ]),
-      );
-    }
-    root.append(line);
-  }
-
+  const barsGroup = svg('g', { class: 'bars' });
+  const labels = svg('g', { class: 'x-labels' });
+  const running = svg('g', { class: 'running' });
+  const polyline = svg('polyline', { class: 'running-line', points: '' });
+  running.append(polyline);
+  root.append(axis, barsGroup, labels, running);
   container.replaceChildren(root);
-  return layout;
+
+  let bars: BarElements[] = [];
+  const points = new Map<number, { circle: SVGCircleElement; title: SVGTitleElement }>();
+  let axisKey = '';
+  let labelKey = '';
+
+  return {
+    render(layers) {
+      const layout = chartLayout(layers);
+      const { width, height, plotLeft, plotRight, plotTop, plotBottom } = layout;
+      setNumber(root, 'width', width);
+      setNumber(root, 'height', height);
+      setAttr(root, 'viewBox', `0 0 ${round(width)} ${round(height)}`);
+      setAttr(root, 'data-lo', String(layout.lo));
+      setAttr(root, 'data-hi', String(layout.hi));
+      const valued = layout.bars.filter((b) => b.state === 'value' || b.state === 'overflow').length;
+      setAttr(
+        root,
+        'aria-label',
+        `σ of ${layout.bars.length} weighted layers on a log scale from ${formatValue(layout.lo)} to ${formatValue(layout.hi)} (${valued} computed), with the running bound as a line`,
+      );
+
+      // Axis, grid and the σ = 1 line: rebuilt only when the domain or the size changes.
+      const nextAxisKey = `${layout.lo}|${layout.hi}|${width}|${height}`;
+      if (nextAxisKey !== axisKey) {
+        axisKey = nextAxisKey;
+        const children: SVGElement[] = [];
+        for (const tick of layout.ticks) {
+          children.push(svg('line', { class: 'grid', x1: plotLeft, x2: plotRight, y1: tick.y, y2: tick.y, 'data-value': String(tick.value) }));
+          children.push(svg('text', { class: 'tick-label', x: plotLeft - 6, y: tick.y, 'text-anchor': 'end', 'dominant-baseline': 'middle' }, [tick.label]));
+        }
+        children.push(svg('line', { class: 'axis-line', x1: plotLeft, x2: plotLeft, y1: plotTop, y2: plotBottom }));
+        children.push(svg('line', { class: 'axis-line', x1: plotLeft, x2: plotRight, y1: plotBottom, y2: plotBottom }));
+        children.push(svg('line', { class: 'one-line', x1: plotLeft, x2: plotRight, y1: layout.oneY, y2: layout.oneY }, [svg('title', {}, ['σ = 1'])]));
+        axis.replaceChildren(...children);
+      }
+
+      // Bars: one element set per weighted row, kept by position.
+      if (bars.length !== layout.bars.length) {
+        bars = bars.slice(0, layout.bars.length);
+        while (bars.length < layout.bars.length) {
+          const title = svg('title');
+          bars.push({ rect: svg('rect', { class: 'bar' }, [title]), title, upper: svg('line', { class: 'upper-tick' }) });
+        }
+        barsGroup.replaceChildren(...bars.flatMap((b) => [b.rect, b.upper]));
+      }
+      layout.bars.forEach((bar, i) => {
+        const { rect, title, upper } = bars[i];
+        setAttr(rect, 'class', `bar bar-${bar.state}`);
+        setNumber(rect, 'x', bar.x);
+        setNumber(rect, 'y', bar.y);
+        setNumber(rect, 'width', bar.width);
+        setNumber(rect, 'height', bar.height);
+        setAttr(rect, 'data-index', String(bar.index));
+        setAttr(rect, 'data-value', bar.value === null ? '' : String(bar.value));
+        const text = barTitle(bar);
+        if (title.textContent !== text) title.textContent = text;
+        if (bar.upperY === null) {
+          setAttr(upper, 'visibility', 'hidden');
+        } else {
+          setAttr(upper, 'visibility', null);
+          setNumber(upper, 'x1', bar.x - 2);
+          setNumber(upper, 'x2', bar.x + bar.width + 2);
+          setNumber(upper, 'y1', bar.upperY);
+          setNumber(upper, 'y2', bar.upperY);
+        }
+      });
+
+      // Index labels under the bars (every k-th when crowded).
+      const labelEvery = Math.max(1, Math.ceil(layout.bars.length / 30));
+      const nextLabelKey = layout.bars.map((b) => `${b.index}@${round(b.x)}`).join(',') + `|${labelEvery}|${plotBottom}`;
+      if (nextLabelKey !== labelKey) {
+        labelKey = nextLabelKey;
+        labels.replaceChildren(
+          ...layout.bars
+            .filter((_, i) => i % labelEvery === 0)
+            .map((bar) => svg('text', { class: 'x-label', x: bar.x + bar.width / 2, y: plotBottom + 14, 'text-anchor': 'middle' }, [String(bar.index)])),
+        );
+      }
+
+      // Running bound: one polyline plus a point (with a tooltip) per weighted row that has one.
+      setAttr(polyline, 'points', layout.line.map((p) => `${round(p.x)},${round(p.y)}`).join(' '));
+      setAttr(running, 'visibility', layout.line.length ? null : 'hidden');
+      const seen = new Set<number>();
+      for (const point of layout.line) {
+        seen.add(point.index);
+        let entry = points.get(point.index);
+        if (!entry) {
+          const title = svg('title');
+          entry = { circle: svg('circle', { class: 'running-point', r: 2.5 }, [title]), title };
+          points.set(point.index, entry);
+        }
+        setNumber(entry.circle, 'cx', point.x);
+        setNumber(entry.circle, 'cy', point.y);
+        setAttr(entry.circle, 'data-index', String(point.index));
+        setAttr(entry.circle, 'data-value', String(point.value));
+        const text = `running bound after ${layers[point.index].name}: ${formatValue(point.value)}`;
+        if (entry.title.textContent !== text) entry.title.textContent = text;
+      }
+      for (const [index, entry] of points) {
+        if (!seen.has(index)) {
+          entry.circle.remove();
+          points.delete(index);
+        }
+      }
+      // Keep the circles in network order after the polyline.
+      let previous: Element = polyline;
+      for (const point of layout.line) {
+        const circle = (points.get(point.index) as { circle: SVGCircleElement }).circle;
+        if (previous.nextSibling !== circle) previous.after(circle);
+        previous = circle;
+      }
+      return layout;
+    },
+  };
 }

@@ -36,15 +36,35 @@ const view = createView(root, {
   },
 });
 
-function update(): void {
-  view.render(panel, sort, filter);
+// Saving the whole panel on every layer message of a long run costs more than the render, so
+// layer messages save at most every SAVE_DELAY ms; everything else saves at once.
+const SAVE_DELAY = 250;
+let saveTimer: ReturnType<typeof setTimeout> | undefined;
+
+function saveNow(): void {
+  if (saveTimer !== undefined) clearTimeout(saveTimer);
+  saveTimer = undefined;
   vscode.setState(viewState(panel, sort, filter));
+}
+
+function saveSoon(): void {
+  saveTimer ??= setTimeout(saveNow, SAVE_DELAY);
+}
+
+function update(save: 'now' | 'soon' = 'now'): void {
+  view.render(panel, sort, filter);
+  if (save === 'now') saveNow();
+  else saveSoon();
 }
 
 window.addEventListener('message', (event: MessageEvent<unknown>) => {
   if (!isToWebview(event.data)) return;
   panel = applyMessage(panel, event.data);
-  update();
+  update(event.data.type === 'layer' ? 'soon' : 'now');
+});
+
+window.addEventListener('pagehide', () => {
+  if (saveTimer !== undefined) saveNow();
 });
 
 update();

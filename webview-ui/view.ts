@@ -3,7 +3,7 @@
 
 import type { FromWebview, PanelState } from '../src/protocol/messages';
 import type { ModelInfo } from '../src/protocol/report';
-import { renderChart } from './chart-view';
+import { createChartView } from './chart-view';
 import { cell, COLUMNS } from './columns';
 import { el, setAttr, setHidden, setText } from './dom';
 import { formatInteger, formatParameterCount, formatSeconds, formatShape, formatValue } from './format';
@@ -129,6 +129,8 @@ export function createView(root: HTMLElement, handlers: ViewHandlers): View {
     event.preventDefault();
     handlers.post({ type: 'reveal', index: Number(tr.getAttribute('data-index')) });
   });
+
+  const chartView = createChartView(chartBox);
 
   const main = el('main', { className: 'page' }, [header, errorBanner, summary, bound, toolbar, chart, tableSection]);
   root.replaceChildren(main);
@@ -283,7 +285,7 @@ export function createView(root: HTMLElement, handlers: ViewHandlers): View {
       setText(rowCount, filter.trim() ? `${shown} of ${panel.layers.length} rows` : `${panel.layers.length} rows`);
       setHidden(emptyNote, shown > 0);
       setText(emptyNote, panel.layers.length === 0 ? 'No layers yet. Estimate to fill the table.' : 'No rows match the filter.');
-      renderChart(chartBox, panel.layers);
+      chartView.render(panel.layers);
     },
   };
 }
