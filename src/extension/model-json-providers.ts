@@ -108,13 +108,17 @@ export class ModelJsonProviders implements vscode.CodeLensProvider, vscode.Hover
 }
 
 /**
- * Keeps `lipschitzLens.tfjsModels` (paths of JSON files that are TF.js models) for the menus'
- * `resourcePath in lipschitzLens.tfjsModels`: from a workspace scan of model.json files, opened
- * JSON documents, and a watcher.
+ * Tells the menus which JSON files are TF.js models, by content, through two context keys of
+ * paths (`resourcePath in ...`): `lipschitzLens.tfjsModels`, JSON files holding "modelTopology" and
+ * "weightsManifest" (whatever their name), and `lipschitzLens.otherJson`, files named model.json that
+ * do not. A model.json not read yet counts as a model. Fed by a scan of the workspace's model.json
+ * files, a watcher, and every JSON document opened or saved.
  */
 export class TfjsModelIndex implements vscode.Disposable {
   /** fsPath (what `resourcePath` holds) → URI. */
   private readonly paths = new Map<string, vscode.Uri>();
+  /** fsPaths of files named model.json that are not TF.js models. */
+  private readonly others = new Set<string>();
   private readonly disposables: vscode.Disposable[] = [];
   private publishTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -124,7 +128,7 @@ export class TfjsModelIndex implements vscode.Disposable {
       watcher,
       watcher.onDidCreate((uri) => void this.check(uri)),
       watcher.onDidChange((uri) => void this.check(uri)),
-      watcher.onDidDelete((uri) => this.set(uri, false)),
+      watcher.onDidDelete((uri) => this.set(uri, undefined)),
       vscode.workspace.onDidOpenTextDocument((document) => this.checkDocument(document)),
       vscode.workspace.onDidSaveTextDocument((document) => this.checkDocument(document)),
     );
@@ -147,12 +151,17 @@ export class TfjsModelIndex implements vscode.Disposable {
     return [...this.paths.values()];
   }
 
-  set(uri: vscode.Uri, isModel: boolean): void {
-    const had = this.paths.has(uri.fsPath);
-    if (isModel === had) return;
-    if (isModel) this.paths.set(uri.fsPath, uri);
-    else this.paths.delete(uri.fsPath);
-    this.schedulePublish();
+  /** Records what a file is; `undefined` forgets it (deleted). */
+  set(uri: vscode.Uri, isModel: boolean | undefined): void {
+    const key = uri.fsPath;
+    const wasModel = this.paths.has(key);
+    const wasOther = this.others.has(key);
+    const isOther = isModel === false && /(^|\/)model\.json$/i.test(uri.path);
+    if (isModel === true) this.paths.set(key, uri);
+    else this.paths.delete(key);
+    if (isOther) this.others.add(key);
+    else this.others.delete(key);
+    if (wasModel !== (isModel === true) || wasOther !== isOther) this.schedulePublish();
   }
 
   private checkDocument(document: vscode.TextDocument): void {
@@ -166,7 +175,7 @@ export class TfjsModelIndex implements vscode.Disposable {
       if (stat.size > 64 * 1024 * 1024) return;
       this.set(uri, isTfjsModelJson(new TextDecoder().decode(await vscode.workspace.fs.readFile(uri))));
     } catch {
-      this.set(uri, false);
+      this.set(uri, undefined);
     }
   }
 
@@ -180,6 +189,7 @@ export class TfjsModelIndex implements vscode.Disposable {
 
   private publish(): void {
     void vscode.commands.executeCommand('setContext', 'lipschitzLens.tfjsModels', [...this.paths.keys()]);
+    void vscode.commands.executeCommand('setContext', 'lipschitzLens.otherJson', [...this.others]);
   }
 
   dispose(): void {
