@@ -1,0 +1,35 @@
+// The extension loads and activates in the real extension host, and registers its commands.
+import assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import { COMMANDS, EXTENSION_ID, activated, extension } from './helpers';
+
+describe('activation', () => {
+  it('runs in code-server\'s Node extension host', () => {
+    assert.ok(vscode.env.remoteName, 'vscode.env.remoteName is set in a server extension host');
+    assert.match(process.version, /^v\d+/);
+  });
+
+  it(`finds ${EXTENSION_ID} from extensionDevelopmentPath`, () => {
+    const ext = extension();
+    assert.equal(ext.packageJSON.name, 'lipschitz-lens');
+    assert.equal(ext.extensionKind, vscode.ExtensionKind.Workspace);
+  });
+
+  it('activates without throwing', async () => {
+    const ext = await activated();
+    assert.equal(ext.isActive, true);
+  });
+
+  for (const command of COMMANDS) {
+    it(`registers ${command}`, async () => {
+      await activated();
+      const all = await vscode.commands.getCommands(true);
+      assert.ok(all.includes(command), `${command} is not registered`);
+    });
+  }
+
+  it('shows its log on lipschitzLens.showLog', async () => {
+    await activated();
+    await vscode.commands.executeCommand('lipschitzLens.showLog');
+  });
+});

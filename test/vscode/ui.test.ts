@@ -1,0 +1,272 @@
+// The UI end-to-end test: what a user sees. Packages the extension with vsce, installs the .vsix
+// into a fresh code-server, opens a workspace with models, right-clicks a model in the explorer →
+// "Estimate Lipschitz", reads the table out of the results webview and compares σ per row with
+// the CLI's --json for the same model, then checks the CodeLens and the hover on a model.json.
+// Run from test/vscode/run.ts (not by node --test); each step is counted as one test.
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, statSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { codeServerCli, codeServerDirs, startCodeServer, type CodeServerInstall, type RunningCodeServer } from '../../scripts/code-server.mjs';
+import { prepareWorkspace, writeTfjsLayersModel } from './fixtures';
+import { newPage, workbenchUrl } from './workbench';
+
+export interface StepResult {
+  name: string;
+  status: 'passed' | 'failed' | 'skipped';
+  detail?: string;
+  seconds: number;
+}
+
+interface CliLayer {
+  name: string;
+  op: string;
+  weightShape: number[] | null;
+  sigma: number | null;
+}
+interface CliReport {
+  layers: CliLayer[];
+  bounds: { product: number | null };
+}
+
+class Skip extends Error {}
+
+interface Table {
+  headers: string[];
+  rows: string[][];
+}
+
+/** Every <table> in every frame of the page (webviews are two iframes deep). */
+async function readTables(page: Page): Promise<Table[]> {
+  const tables: Table[] = [];
+  for (const frame of page.frames()) {
+    const found = await frame
+      .evaluate(() =>
+        Array.from(document.querySelectorAll('table')).map((t) => ({
+          headers: Array.from(t.querySelectorAll('thead th, thead td')).map((c) => (c.textContent ?? '').trim()),
+          rows: Array.from(t.querySelectorAll('tbody tr')).map((r) => Array.from(r.querySelectorAll('td, th')).map((c) => (c.textContent ?? '').trim())),
+        })),
+      )
+      .catch(() => [] as Table[]);
+    tables.push(...found);
+  }
+  return tables;
+}
+
+/** Parses a displayed number: 1.23, 4.5e-3, −2, 1.2e5; null for —, ∞, text. */
+export function parseShown(text: string): number | null {
+  const m = /[-−]?\d+(?:\.\d+)?(?:e[-−+]?\d+)?/i.exec(text.replace(/\s/g, ''));
+  if (!m) return null;
+  return Number(m[0].replace(/−/g, '-'));
+}
+
+/** Whether `shown` (3 significant digits or more) is `exact` rounded. */
+export function agrees(shown: number, exact: number): boolean {
+  const tol = 0.0051 * Math.abs(exact) + 1e-12;
+  return Math.abs(shown - exact) <= tol;
+}
+
+function sigmaColumn(headers: string[]): number {
+  return headers.findIndex((h) => /σ|sigma/i.test(h) && !/upper|bound|cert/i.test(h));
+}
+function nameColumn(headers: string[]): number {
+  const i = headers.findIndex((h) => /^(name|layer|node)/i.test(h));
+  return i >= 0 ? i : 0;
+}
+
+/** Compares the webview table against the CLI; returns problems (empty when all agree). */
+function compareTable(table: Table, cli: CliReport): string[] {
+  const sc = sigmaColumn(table.headers);
+  const nc = nameColumn(table.headers);
+  if (sc < 0) return [`no σ column in headers ${JSON.stringify(table.headers)}`];
+  const problems: string[] = [];
+  for (const layer of cli.layers.filter((l) => l.sigma !== null)) {
+    const row =
+      table.rows.find((r) => r[nc] === layer.name) ??
+      table.rows.find((r) => (r[nc] ?? '').split(/\s+/).includes(layer.name)) ??
+      table.rows.find((r) => (r[nc] ?? '').startsWith(layer.name));
+    if (!row) {
+      problems.push(`no row for ${layer.name}`);
+      continue;
+    }
+    const shown = parseShown(row[sc] ?? '');
+    if (shown === null || !agrees(shown, layer.sigma as number)) problems.push(`${layer.name}: table "${row[sc]}", CLI ${layer.sigma}`);
+  }
+  return problems;
+}
+
+export async function runUiTest(o: {
+  browser: Browser;
+  base: string;
+  root: string;
+  artifacts: string;
+  install: CodeServerInstall;
+}): Promise<StepResult[]> {
+  const results: StepResult[] = [];
+  let shot = 0;
+  let page: Page | undefined;
+  const screenshot = async (name: string) => {
+    if (!page) return;
+    mkdirSync(o.artifacts, { recursive: true });
+    const file = join(o.artifacts, `ui-${String(++shot).padStart(2, '0')}-${name}.png`);
+    await page.screenshot({ path: file }).catch(() => undefined);
+  };
+  let blocked: string | undefined;
+  const step = async (name: string, body: () => Promise<string | void>, slug: string) => {
+    const t = Date.now();
+    if (blocked) {
+      results.push({ name, status: 'skipped', detail: `needs an earlier step: ${blocked}`, seconds: 0 });
+      return;
+    }
+    try {
+      const detail = await body();
+      results.push({ name, status: 'passed', detail: detail || undefined, seconds: (Date.now() - t) / 1000 });
+    } catch (e) {
+      if (e instanceof Skip) results.push({ name, status: 'skipped', detail: e.message, seconds: (Date.now() - t) / 1000 });
+      else results.push({ name, status: 'failed', detail: e instanceof Error ? e.message.split('\n').slice(0, 6).join(' | ') : String(e), seconds: (Date.now() - t) / 1000 });
+    }
+    await screenshot(slug);
+  };
+  const critical = async (name: string, body: () => Promise<string | void>, slug: string) => {
+    await step(name, body, slug);
+    const last = results[results.length - 1];
+    if (last.status === 'failed') blocked = name;
+  };
+
+  // A small workspace with the models at its top level (no folder expanding needed for the .onnx).
+  const folder = join(o.base, 'ui-workspace');
+  const models = prepareWorkspace(join(o.base, 'ui-models'), join(o.root, 'test', 'fixtures'));
+  mkdirSync(folder, { recursive: true });
+  const preferred = models.onnx.find((f) => basename(f) === 'small_cnn.onnx') ?? models.onnx[0];
+  let estimateModel: string;
+  let estimateLabel: string;
+  if (preferred) {
+    estimateLabel = basename(preferred);
+    estimateModel = join(folder, estimateLabel);
+    cpSync(preferred, estimateModel);
+  } else {
+    estimateLabel = '';
+    estimateModel = '';
+  }
+  // model.json for CodeLens and hover: a TF.js fixture if one exists, else the generated one.
+  const tfjsSource = models.tfjs[0] ? dirname(models.tfjs[0]) : undefined;
+  const tfjsDir = join(folder, 'tfjs-model');
+  if (tfjsSource) cpSync(tfjsSource, tfjsDir, { recursive: true });
+  else writeTfjsLayersModel(tfjsDir, [null, 8], [
+    { className: 'Dense', name: 'dense_in', config: { units: 16, activation: 'relu' }, kernelShape: [8, 16], biasShape: [16] },
+    { className: 'Dense', name: 'dense_out', config: { units: 4, activation: 'linear' }, kernelShape: [16, 4], biasShape: [4] },
+  ]);
+
+  const vsix = join(o.base, 'lipschitz-lens.vsix');
+  const csBase = join(o.base, 'cs-ui');
+  const dirs = codeServerDirs(csBase);
+  let server: RunningCodeServer | undefined;
+  try {
+    await critical('package the extension with vsce', async () => {
+      const vsce = join(o.root, 'node_modules', '@vscode', 'vsce', 'vsce');
+      const r = spawnSync(process.execPath, [vsce, 'package', '--no-dependencies', '--allow-missing-repository', '--skip-license', '--out', vsix], {
+        cwd: o.root,
+        input: 'y\ny\ny\n',
+        encoding: 'utf8',
+        timeout: 120_000,
+      });
+      if (r.status !== 0 || !existsSync(vsix)) throw new Error(`vsce package failed: ${(r.stderr || r.stdout).slice(-1500)}`);
+      return `${(statSync(vsix).size / 1024).toFixed(0)} KiB`;
+    }, 'vsce');
+
+    await critical('install the .vsix into code-server', async () => {
+      mkdirSync(dirs.extensions, { recursive: true });
+      const r = codeServerCli(o.install, dirs, ['--install-extension', vsix, '--force']);
+      if (r.status !== 0 || !/success|installed/i.test(r.stdout + r.stderr)) throw new Error(`install failed: ${(r.stdout + r.stderr).slice(-1500)}`);
+    }, 'install');
+
+    await critical('open the workspace in the workbench', async () => {
+      server = await startCodeServer({ install: o.install, base: csBase, logFile: (mkdirSync(o.artifacts, { recursive: true }), join(o.artifacts, 'code-server-ui.log')) });
+      page = (await newPage(o.browser)).page;
+      await page.goto(workbenchUrl(server.url, folder), { waitUntil: 'domcontentloaded', timeout: 30_000 });
+      await page.locator('.monaco-workbench').waitFor({ timeout: 30_000 });
+      await page.locator('.explorer-folders-view .monaco-list-row').first().waitFor({ timeout: 30_000 });
+    }, 'workbench');
+
+    const explorerRow = (label: string) => page!.locator(`.explorer-folders-view .monaco-list-row[aria-label="${label}"]`).first();
+    const contextMenuEstimate = async (label: string) => {
+      // Contributed menus appear a moment after the explorer; retry the right-click until they do.
+      const until = Date.now() + 30_000;
+      for (;;) {
+        await explorerRow(label).click({ button: 'right' });
+        const item = page!.locator('.context-view .monaco-menu .action-item', { hasText: 'Estimate Lipschitz' }).first();
+        if (await item.isVisible({ timeout: 1500 }).catch(() => false)) {
+          await screenshot(`context-menu-${label.replace(/\W+/g, '_')}`);
+          await item.click();
+          return;
+        }
+        await page!.keyboard.press('Escape');
+        if (Date.now() > until) throw new Error(`no "Estimate Lipschitz" in the explorer context menu of ${label}`);
+        await page!.waitForTimeout(1000);
+      }
+    };
+
+    let cli: CliReport | undefined;
+    const cliPath = join(o.root, 'dist', 'cli.js');
+    await step('CLI --json on the same model', async () => {
+      if (!estimateModel) throw new Skip('no .onnx fixture under test/fixtures yet');
+      if (!existsSync(cliPath)) throw new Skip('dist/cli.js is not built');
+      const r = spawnSync(process.execPath, [cliPath, estimateModel, '--json'], { encoding: 'utf8', timeout: 120_000 });
+      if (r.status !== 0 && r.status !== 1) throw new Error(`CLI exited ${r.status}: ${r.stderr.slice(-800)}`);
+      cli = JSON.parse(r.stdout) as CliReport;
+      return `${cli.layers.filter((l) => l.sigma !== null).length} layers with σ`;
+    }, 'cli');
+
+    await step(`explorer → Estimate Lipschitz on ${estimateLabel || 'an .onnx'}: webview σ equals the CLI's`, async () => {
+      if (!estimateModel) throw new Skip('no .onnx fixture under test/fixtures yet');
+      await contextMenuEstimate(estimateLabel);
+      const until = Date.now() + 90_000;
+      let problems: string[] = ['no table in any webview'];
+      while (Date.now() < until) {
+        const tables = (await readTables(page!)).filter((t) => t.rows.length > 0);
+        if (tables.length && cli) {
+          const candidates = tables.map((t) => ({ t, p: compareTable(t, cli!) }));
+          const best = candidates.sort((a, b) => a.p.length - b.p.length)[0];
+          problems = best.p;
+          if (problems.length === 0) return `${best.t.rows.length} rows match`;
+        } else if (tables.length && !cli) {
+          return `table with ${tables[0].rows.length} rows (no CLI report to compare)`;
+        }
+        await page!.waitForTimeout(1000);
+      }
+      throw new Error(problems.slice(0, 6).join('; '));
+    }, 'webview-table');
+
+    await step('explorer → Estimate Lipschitz on model.json, then its CodeLens shows σ', async () => {
+      await explorerRow('tfjs-model').click();
+      await contextMenuEstimate('model.json');
+      await page!.waitForTimeout(1000);
+      await explorerRow('model.json').dblclick();
+      const lens = page!.locator('.monaco-editor .codelens-decoration', { hasText: /σ|sigma/i }).first();
+      await lens.waitFor({ state: 'visible', timeout: 60_000 });
+      return (await lens.textContent())?.trim().slice(0, 80);
+    }, 'codelens');
+
+    await step('hovering a layer name in model.json shows σ', async () => {
+      const editor = page!.locator('.monaco-editor .view-lines').first();
+      await editor.waitFor({ timeout: 10_000 });
+      // The first layer's "name" value in the editor: find a token on a line containing "name".
+      const nameLine = page!.locator('.monaco-editor .view-line', { hasText: /"name"\s*:/ }).nth(1);
+      await nameLine.waitFor({ timeout: 10_000 });
+      const token = nameLine.locator('span span').last();
+      const until = Date.now() + 20_000;
+      for (;;) {
+        await token.hover();
+        const hover = page!.locator('.monaco-hover', { hasText: /σ|sigma/i }).first();
+        if (await hover.isVisible({ timeout: 2500 }).catch(() => false)) return (await hover.textContent())?.trim().slice(0, 80);
+        if (Date.now() > until) throw new Error('no hover with σ on a layer name');
+        await page!.mouse.move(5, 5);
+        await page!.waitForTimeout(500);
+      }
+    }, 'hover');
+  } finally {
+    await page?.context().close().catch(() => undefined);
+    await server?.stop();
+  }
+  return results;
+}
