@@ -130,6 +130,7 @@ class GraphReader {
     if (names.length > 0) return names;
     const consumed = new Set<string>();
     for (const def of this.defs) for (const i of def.input) consumed.add(valueName(i.replace(/^\^/, '')));
+    for (const node of this.graph.nodes) for (const i of node.inputs) consumed.add(i);
     const outs: string[] = [];
     for (const node of this.graph.nodes) for (const v of node.outputs) if (!consumed.has(v) && !outs.includes(v)) outs.push(v);
     return outs;
