@@ -1,6 +1,12 @@
 // Entry of the results webview (bundled to dist/webview.js as an IIFE). Talks to the extension only
 // through the protocol's messages, and saves its state with setState so a hidden panel comes back
 // as it was without retainContextWhenHidden.
+//
+// What the host page must provide: dist/webview.css as a <link>, this script with the CSP nonce,
+// optionally <div id="root"> (else the page fills <body>). The CSP needs no 'unsafe-inline':
+// script-src 'nonce-…'; style-src <webview.cspSource>. The page posts {type:'ready'} on every
+// load; the extension answers with a full {type:'state'}, then streams 'layer' and 'status'.
+// {type:'reveal', index} carries the row's index in PanelState.layers (the report's layer index).
 
 import type { FromWebview } from '../src/protocol/messages';
 import { applyMessage, DEFAULT_SORT, emptyPanel, isToWebview, nextSort, restoreViewState, viewState, type SortSpec } from './model';

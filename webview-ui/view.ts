@@ -44,7 +44,7 @@ export function createView(root: HTMLElement, handlers: ViewHandlers): View {
   const boundValue = el('span', { className: 'bound-value' });
   const boundCertified = el('span', { className: 'bound-certified' });
   const boundReasons = el('ul', { className: 'bound-reasons' });
-  const bound = el('section', { className: 'bound', attrs: { 'aria-label': 'Network bound', 'aria-live': 'polite' } }, [
+  const bound = el('section', { className: 'bound', attrs: { 'aria-label': 'Network bound' } }, [
     el('div', { className: 'bound-head' }, [el('span', { className: 'bound-label', text: 'Network bound' }), boundStatus]),
     el('div', { className: 'bound-numbers' }, [boundValue, boundCertified]),
     boundReasons,
@@ -132,7 +132,11 @@ export function createView(root: HTMLElement, handlers: ViewHandlers): View {
 
   const chartView = createChartView(chartBox);
 
-  const main = el('main', { className: 'page' }, [header, errorBanner, summary, bound, toolbar, chart, tableSection]);
+  // Announces run transitions only (not every layer) to screen readers.
+  const announcer = el('div', { className: 'visually-hidden announcer', attrs: { role: 'status', 'aria-live': 'polite' } });
+  let announcedStatus: PanelState['status'] | null = null;
+
+  const main = el('main', { className: 'page' }, [header, errorBanner, summary, bound, toolbar, chart, tableSection, announcer]);
   root.replaceChildren(main);
 
   // ---- rendering
@@ -269,6 +273,22 @@ export function createView(root: HTMLElement, handlers: ViewHandlers): View {
     setText(progressText, text);
   }
 
+  function announce(panel: PanelState): void {
+    if (panel.status === announcedStatus) return;
+    const first = announcedStatus === null;
+    announcedStatus = panel.status;
+    if (first && panel.status !== 'running') return;
+    const b = boundSummary(panel);
+    const messages: Record<PanelState['status'], string> = {
+      idle: '',
+      running: `Estimating ${panel.total} layers`,
+      done: `Estimation finished: ${b.value !== null ? `network bound ${formatValue(b.value)}` : b.status}`,
+      cancelled: `Estimation cancelled after ${panel.done} of ${panel.total} layers`,
+      error: 'Estimation failed',
+    };
+    setText(announcer, messages[panel.status]);
+  }
+
   return {
     render(panel, sort, filter) {
       const model = panel.model ?? panel.summary ?? null;
@@ -286,6 +306,7 @@ export function createView(root: HTMLElement, handlers: ViewHandlers): View {
       setHidden(emptyNote, shown > 0);
       setText(emptyNote, panel.layers.length === 0 ? 'No layers yet. Estimate to fill the table.' : 'No rows match the filter.');
       chartView.render(panel.layers);
+      announce(panel);
     },
   };
 }

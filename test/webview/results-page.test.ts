@@ -106,6 +106,7 @@ describe('results webview in Chromium', () => {
     assert.equal(await p.locator('.progress-text').textContent(), '4 / 8 layers');
     assert.equal(await p.locator('.bound').getAttribute('data-status'), 'running');
     await screenshot(p, '02-running');
+    assert.equal(await p.locator('.announcer').textContent(), 'Estimating 8 layers', 'the announcer does not repeat every layer');
 
     for (let i = 4; i < RESULTS.length; i++) await send(p, layerMessage(i));
     await send(p, { type: 'status', status: 'done', bounds: BOUNDS, seconds: 1.61 });
@@ -121,6 +122,8 @@ describe('results webview in Chromium', () => {
     assert.equal(await cellText(p, 6, 'converged'), 'no');
     assert.equal(await cellText(p, 4, 'constant'), '0.25');
     await screenshot(p, '03-done');
+    assert.equal(await p.locator('.announcer').textContent(), 'Estimation finished: network bound 0.4515');
+    assert.equal(await p.locator('.announcer').getAttribute('role'), 'status');
   });
 
   test('sorting by σ both ways through header buttons (mouse and keyboard), and filtering by name', async () => {
