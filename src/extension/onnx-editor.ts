@@ -6,7 +6,7 @@ import type { Controller } from './controller';
 import { baseName } from './model-files';
 import { connectWebview, webviewHtml, webviewOptions } from './webview-host';
 
-export const ONNX_EDITOR_VIEW_TYPE = 'lipschitzLens.onnxEditor';
+export { ONNX_EDITOR_VIEW_TYPE } from './onnx-editor-id';
 
 export class OnnxEditorProvider implements vscode.CustomReadonlyEditorProvider {
   /** Models open in this editor, and how many editors show each: the panel is not opened for them. */
