@@ -1,0 +1,66 @@
+// Graph inputs: initializers listed as inputs, dynamic dims, the batch default and --input-shape.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ModelError } from '../../../../src/model/errors';
+import { attr, floats, node, open, seeded, type ModelSpec } from '../../../helpers/onnx-builder';
+
+const convNet = (shape: (number | string | null)[] | undefined, extra: Partial<ModelSpec> = {}): ModelSpec => ({
+  inputs: [{ name: 'image', shape }],
+  outputs: ['y'],
+  initializers: [floats('w', [4, 3, 3, 3], seeded(108))],
+  nodes: [node('Conv', ['image', 'w'], ['c'], [attr.ints('pads', [1, 1, 1, 1])], 'conv'), node('Relu', ['c'], ['y'], [], 'relu')],
+  producer: 'tester',
+  producerVersion: '1.2',
+  ...extra,
+});
+
+test('initializers listed among the graph inputs (old exporters) are not inputs', async () => {
+  const model = await open(convNet([1, 3, 8, 8], { initializersAsInputs: true, opset: 7 }));
+  assert.deepEqual(model.inputs.map((i) => i.name), ['image']);
+  assert.deepEqual(model.metadata, {
+    producer: 'tester', producerVersion: '1.2', opset: 7, nodeCount: 2, parameterCount: 108,
+    outputShapes: [{ name: 'y', shape: [] }],
+  });
+});
+
+test('a dynamic batch dimension defaults to 1 with a warning', async () => {
+  for (const batch of ['N', null]) {
+    const model = await open(convNet([batch, 3, 8, 8]));
+    assert.deepEqual(model.inputs[0].shape, [1, 3, 8, 8]);
+    assert.deepEqual(model.inputs[0].declaredShape, [batch ?? '?', 3, 8, 8]);
+    assert.ok(model.warnings.some((w) => /dynamic batch dimension .*using 1/.test(w)));
+    assert.deepEqual(model.nodes[0].outputShapes, [[1, 4, 8, 8]]);
+  }
+});
+
+test('other dynamic dims are never guessed: the error names them and how to pass a shape', async () => {
+  await assert.rejects(open(convNet(['N', 3, 'height', 'width'])), (e: unknown) => {
+    assert.ok(e instanceof ModelError);
+    assert.match(e.message, /input "image" has dynamic dims \[N, 3, height, width\]: dimension 2 \(height\), 3 \(width\) cannot be guessed; pass a shape with --input-shape 1,3,<height>,<width>/);
+    assert.ok(!e.message.includes('\n'));
+    return true;
+  });
+  await assert.rejects(open(convNet(undefined)), /declares no shape; pass one with --input-shape/);
+  await assert.rejects(open(convNet([1, 0, 8, 8])), /declares dimension 1 as 0/);
+});
+
+test('--input-shape fills dynamic dims; a wrong rank or a non-positive dim is refused', async () => {
+  const model = await open(convNet(['N', 3, 'h', 'w']), { inputShape: [2, 3, 16, 12] });
+  assert.deepEqual(model.inputs[0].shape, [2, 3, 16, 12]);
+  assert.deepEqual(model.nodes.map((n) => n.outputShapes[0]), [[2, 4, 16, 12], [2, 4, 16, 12]]);
+  await assert.rejects(open(convNet(['N', 3, 'h', 'w']), { inputShape: [3, 16, 12] }), /has rank 4/);
+  await assert.rejects(open(convNet(['N', 3, 'h', 'w']), { inputShape: [1, 3, 0, 12] }), /positive integers/);
+  const overridden = await open(convNet([1, 3, 8, 8]), { inputShape: [1, 3, 10, 10] });
+  assert.deepEqual(overridden.nodes[0].outputShapes, [[1, 4, 10, 10]]);
+  assert.ok(overridden.warnings.some((w) => /declared \[1, 3, 8, 8\]; using the given shape/.test(w)));
+});
+
+test('a second input with dynamic dims cannot take --input-shape and says so', async () => {
+  const spec: ModelSpec = {
+    inputs: [{ name: 'a', shape: [1, 4] }, { name: 'b', shape: [1, 'n'] }],
+    outputs: ['y'],
+    nodes: [node('Add', ['a', 'b'], ['y'])],
+  };
+  await assert.rejects(open(spec), /input "b" has dynamic dims .*only the first input takes an --input-shape/);
+});
