@@ -119,7 +119,7 @@ export async function startHarness(): Promise<Harness> {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: install chromium (apt-get install chromium) or set LL_CHROMIUM`);
   const scratch = mkdtempSync(join(tmpdir(), 'll-webview-'));
   const out = join(scratch, 'dist');
-  await esbuild.build({
+  const build = esbuild.build({
     entryPoints: [join(ROOT, 'webview-ui/main.ts')],
     outfile: join(out, 'webview.js'),
     bundle: true,
@@ -127,6 +127,10 @@ export async function startHarness(): Promise<Harness> {
     target: 'es2022',
     format: 'iife',
     logLevel: 'warning',
+  });
+  await build.catch((error: unknown) => {
+    rmSync(scratch, { recursive: true, force: true });
+    throw error;
   });
   const files: Record<string, { type: string; body: string }> = {
     '/webview.js': { type: 'text/javascript', body: readFileSync(join(out, 'webview.js'), 'utf8') },

@@ -383,6 +383,20 @@ describe('results webview in Chromium', () => {
     assert.equal(await duration(), '0s');
   });
 
+  test('a narrow panel keeps the controls reachable and scrolls the table sideways', async () => {
+    const p = await open();
+    await p.setViewportSize({ width: 480, height: 800 });
+    await send(p, { type: 'state', state: doneState({ summary: MODEL }) });
+    const overflow = await p.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    assert.ok(overflow <= 0, `the page itself does not scroll sideways (${overflow}px)`);
+    const scroll = await p.$eval('.table-scroll', (e) => e.scrollWidth > e.clientWidth);
+    assert.equal(scroll, true, 'the wide table scrolls inside its box');
+    for (const name of ['Estimate again', 'JSON', 'CSV', 'Markdown', 'Netron']) {
+      assert.equal(await p.getByRole('button', { name, exact: true }).isVisible(), true, name);
+    }
+    await screenshot(p, '10-narrow');
+  });
+
   test('malformed messages are ignored', async () => {
     const p = await open();
     await send(p, { type: 'state', state: doneState() });
