@@ -1,0 +1,336 @@
+// Certified upper bound on the operator 2-norm of a zero-padded convolution on its real input size
+// (ONNX semantics: y[o, p] = Σ_{i,t} W[o, i, t] · x[i, p·s + t·d − padBegin], zero outside the input),
+// any stride, dilation, groups and 1-D/2-D/3-D.
+//
+// Construction (each step exact, so the bound is valid for every kernel and size):
+// 1. Groups: the map is block-diagonal over groups, so its norm is the max over groups.
+// 2. Polyphase (space-to-depth): writing the padded index p·s + t·d = s·(p + m_t) + r_t with
+//    r_t = (t·d) mod s and m_t = ⌊t·d / s⌋, the strided conv is a stride-1 correlation over the
+//    phase-split input x''[(i, r), a] = x[i, s·a + r − padBegin], with kernel K'[o, (i, r_t), m_t] =
+//    W[o, i, t]. Splitting into phases is a permutation of the input entries (an isometry); dilation
+//    becomes zeros in K'.
+// 3. Circular embedding: on a grid Z_N with N ≥ max(H_out + M − 1, ⌊(H − 1 + padBegin)/s⌋ + 1),
+//    M = ⌊(k−1)d/s⌋ + 1 taps, every input entry has its own grid point and no kept output reads
+//    across the wrap, so A = R·C_N·E with E an isometric embedding and R a restriction
+//    (norm ≤ 1): ||A|| ≤ ||C_N||.
+// 4. ||C_N|| = max over the N^D DFT frequencies ω of σ1(K̂'(ω)), K̂'(ω) = Σ_t K'_t e^{−i ω·m_t}
+//    (block-diagonalisation of the circular operator by the unitary DFT). K̂'(−ω) = conj K̂'(ω) has
+//    the same σ1, so half the frequencies suffice.
+// 5. Each σ1(K̂'(ω)) is bounded by certified Gram iteration (gram.ts); the DFT's own float64
+//    rounding is added as a perturbation bound (Weyl).
+
+import type { ConvSpec } from '../../model/ir';
+import { describeEngine, matrixUpperBound } from './dense';
+import { gramSpectralBound, type GramResult } from './gram';
+import { UNIT_ROUNDOFF_F64, gamma } from './rounding';
+import { BOUND_BUDGET_FLOPS, type BoundOptions, type UpperBound } from './types';
+
+/** Geometry of one conv after cropping negative pads; sizes per spatial axis. */
+export interface ConvGeometry {
+  inputSize: number[];
+  outputSize: number[];
+  kernel: number[];
+  strides: number[];
+  dilations: number[];
+  padsBegin: number[];
+  /** Circular grid size per axis (step 3 above). */
+  grid: number[];
+  /** Polyphase taps per axis, M above. */
+  phaseTaps: number[];
+}
+
+const GRAM_MAX_STEPS = 8;
+/** Typical number of Gram products per frequency block, for the cost estimate only. */
+const EXPECTED_PRODUCTS = 4;
+
+export function convUpperBound(spec: ConvSpec, inputShape: number[], options: BoundOptions = {}): UpperBound | null {
+  const dims = spec.weight.dims;
+  const spatialRank = dims.length - 2;
+  if (spatialRank < 1 || inputShape.length !== spatialRank + 2) return null;
+  const [cOut, cInPerGroup] = dims;
+  const group = spec.group || 1;
+  if (cOut % group !== 0) return null;
+  const spatial = spec.channelsLast ? inputShape.slice(1, 1 + spatialRank) : inputShape.slice(2);
+  const geometry = convGeometry(spatial, dims.slice(2), spec.strides, spec.dilations, spec.padsBegin, spec.padsEnd);
+  if (!geometry) return null;
+  if (geometry.outputSize.some((size) => size <= 0) || geometry.inputSize.some((size) => size <= 0)) {
+    return { value: 0, method: 'empty output: the map is zero' };
+  }
+  return circularBound(spec.weight.data, cOut, cInPerGroup, group, geometry, options);
+}
+
+/** Crops negative pads (a coordinate projection, norm ≤ 1) and sizes the circular grid. */
+export function convGeometry(
+  inputSize: number[],
+  kernel: number[],
+  stridesIn: number[],
+  dilationsIn: number[],
+  padsBeginIn: number[],
+  padsEndIn: number[],
+): ConvGeometry | null {
+  const rank = kernel.length;
+  if (inputSize.length !== rank) return null;
+  const g: ConvGeometry = { inputSize: [], outputSize: [], kernel: [...kernel], strides: [], dilations: [], padsBegin: [], grid: [], phaseTaps: [] };
+  for (let a = 0; a < rank; a++) {
+    const stride = stridesIn[a] ?? 1;
+    const dilation = dilationsIn[a] ?? 1;
+    const padBegin = padsBeginIn[a] ?? 0;
+    const padEnd = padsEndIn[a] ?? 0;
+    if (stride < 1 || dilation < 1 || kernel[a] < 1) return null;
+    // A negative pad drops input entries the conv never reads.
+    const size = inputSize[a] + Math.min(padBegin, 0) + Math.min(padEnd, 0);
+    const begin = Math.max(padBegin, 0);
+    const end = Math.max(padEnd, 0);
+    const out = Math.floor((size + begin + end - (kernel[a] - 1) * dilation - 1) / stride) + 1;
+    const taps = Math.floor(((kernel[a] - 1) * dilation) / stride) + 1;
+    g.inputSize.push(size);
+    g.outputSize.push(out);
+    g.strides.push(stride);
+    g.dilations.push(dilation);
+    g.padsBegin.push(begin);
+    g.phaseTaps.push(taps);
+    g.grid.push(Math.max(out + taps - 1, Math.floor((size - 1 + begin) / stride) + 1, 1));
+  }
+  return g;
+}
+
+interface TapLayout {
+  /** Per flattened kernel tap: its input phase (flattened over axes) and its offsets m_t per axis. */
+  phase: Int32Array;
+  offsets: Int32Array[];
+  phases: number;
+  taps: number;
+}
+
+function tapLayout(g: ConvGeometry): TapLayout {
+  const rank = g.kernel.length;
+  const taps = g.kernel.reduce((a, b) => a * b, 1);
+  const phases = g.strides.reduce((a, b) => a * b, 1);
+  const phase = new Int32Array(taps);
+  const offsets = Array.from({ length: rank }, () => new Int32Array(taps));
+  for (let t = 0; t < taps; t++) {
+    let rest = t;
+    let phaseIndex = 0;
+    let phaseRadix = 1;
+    for (let a = rank - 1; a >= 0; a--) {
+      const ta = rest % g.kernel[a];
+      rest = Math.floor(rest / g.kernel[a]);
+      const position = ta * g.dilations[a];
+      offsets[a][t] = Math.floor(position / g.strides[a]);
+      phaseIndex += (position % g.strides[a]) * phaseRadix;
+      phaseRadix *= g.strides[a];
+    }
+    phase[t] = phaseIndex;
+  }
+  return { phase, offsets, phases, taps };
+}
+
+/** Frequencies j (multi-index, flattened) with one representative per pair {j, −j}. */
+function halfSpectrum(grid: number[]): { indices: Int32Array[]; selfConjugate: boolean[] } {
+  const total = grid.reduce((a, b) => a * b, 1);
+  const rank = grid.length;
+  const indices: Int32Array[] = [];
+  const selfConjugate: boolean[] = [];
+  const j = new Int32Array(rank);
+  for (let flat = 0; flat < total; flat++) {
+    let rest = flat;
+    let negFlat = 0;
+    for (let a = rank - 1; a >= 0; a--) {
+      j[a] = rest % grid[a];
+      rest = Math.floor(rest / grid[a]);
+    }
+    for (let a = 0; a < rank; a++) negFlat = negFlat * grid[a] + ((grid[a] - j[a]) % grid[a]);
+    if (flat <= negFlat) {
+      indices.push(Int32Array.from(j));
+      selfConjugate.push(flat === negFlat);
+    }
+  }
+  return { indices, selfConjugate };
+}
+
+/** exp(−2πi·turns) with exact values on quarter turns (so real frequencies give exactly real blocks). */
+function unitPhase(numerator: number, denominator: number): [number, number] {
+  const n = ((numerator % denominator) + denominator) % denominator;
+  if (4 * n % denominator === 0) {
+    const quarter = (4 * n) / denominator;
+    return ([[1, 0], [0, -1], [-1, 0], [0, 1]] as [number, number][])[quarter];
+  }
+  const angle = (2 * Math.PI * n) / denominator;
+  return [Math.cos(angle), -Math.sin(angle)];
+}
+
+function circularBound(
+  weight: Float32Array,
+  cOut: number,
+  cInPerGroup: number,
+  group: number,
+  g: ConvGeometry,
+  options: BoundOptions,
+): UpperBound {
+  const layout = tapLayout(g);
+  const { taps, phases } = layout;
+  const outPerGroup = cOut / group;
+  const rows = outPerGroup;
+  const cols = cInPerGroup * phases;
+  // One frequency suffices when every axis has a single polyphase tap (1x1 convs, k ≤ s patchify):
+  // then K̂'(ω) = K'_0 up to a unit scalar.
+  const singleFrequency = g.phaseTaps.every((m) => m === 1);
+  const grid = singleFrequency ? g.grid.map(() => 1) : g.grid;
+  const spectrum = halfSpectrum(grid);
+  const frequencies = spectrum.indices.length;
+  const small = Math.min(rows, cols);
+  const big = Math.max(rows, cols);
+  const gridText = grid.join('x');
+  const budget = options.budgetFlops ?? BOUND_BUDGET_FLOPS;
+  const cost = group * frequencies * (6 * big * small * small + EXPECTED_PRODUCTS * 6 * small ** 3 + 2 * rows * cInPerGroup * taps);
+  if (small > 1 && cost > budget) return tapSumBound(weight, cOut, cInPerGroup, group, taps, options, `circular DFT bound would cost ~${(cost / 1e9).toFixed(0)} GFLOP`);
+
+  const blockWeights = (gi: number): Float32Array => weight.subarray(gi * outPerGroup * cInPerGroup * taps, (gi + 1) * outPerGroup * cInPerGroup * taps);
+  // Rough ||K̂'(ω)||_F² per (group, frequency) via the kernel autocorrelation, to visit the largest
+  // blocks first (only an ordering heuristic: pruning against the running max stays exact).
+  const order = visitOrder(blockWeights, group, rows, cInPerGroup, layout, grid, spectrum.indices);
+
+  // DFT rounding: each entry is a sum of ≤ T products W·e^{−iθ}, with cos/sin accurate to 2^-46
+  // (angle rounding included), so |ΔK̂'| ≤ √2 (2^-46 + γ_{2T+2}) Σ_t |W_t| per entry, and
+  // ||ΔK̂'||_2 ≤ ||ΔK̂'||_F ≤ √2 (2^-46 + γ_{2T+2}) √T ||W_group||_F.
+  const dftError = (gi: number): number => {
+    let sum = 0;
+    for (const v of blockWeights(gi)) sum += v * v;
+    return Math.SQRT2 * (2 ** -46 + gamma(2 * taps + 2, UNIT_ROUNDOFF_F64)) * Math.sqrt(taps * sum) * 1.01;
+  };
+  const dftErrors = Array.from({ length: group }, (_, gi) => dftError(gi));
+
+  let best = 0;
+  let maxSteps = 0;
+  let engines = new Set<GramResult['engine']>();
+  let stopped = false;
+  for (const { groupIndex, frequency } of order) {
+    if (options.shouldStop?.()) {
+      stopped = true;
+      break;
+    }
+    const block = frequencyBlock(blockWeights(groupIndex), rows, cInPerGroup, layout, grid, spectrum.indices[frequency], spectrum.selfConjugate[frequency]);
+    const margin = dftErrors[groupIndex];
+    const result = gramSpectralBound(
+      { rows, cols, re: block.re, im: block.im },
+      { maxSteps: GRAM_MAX_STEPS, stopAtOrBelow: Math.max(0, best - margin), shouldStop: options.shouldStop },
+    );
+    best = Math.max(best, result.bound + margin);
+    maxSteps = Math.max(maxSteps, result.steps);
+    engines.add(result.engine);
+  }
+  if (stopped) {
+    // The max over unvisited blocks is unknown: fall back to a bound that needs no frequencies.
+    return tapSumBound(weight, cOut, cInPerGroup, group, taps, {}, 'stopped early');
+  }
+  if (engines.size === 0) engines = new Set(['exact']);
+  const engineText = [...engines].map(describeEngine).join(' / ');
+  const what = singleFrequency
+    ? 'single-tap polyphase kernel: exact reduction to one matrix'
+    : `circular embedding on a ${gridText} grid, max over ${frequencies} DFT frequencies`;
+  const polyphase = phases > 1 ? `, polyphase ${g.strides.join('x')}` : '';
+  return { value: best, method: `${what}${polyphase}; Gram iteration ≤ ${maxSteps} products (${engineText})` };
+}
+
+function visitOrder(
+  blockWeights: (gi: number) => Float32Array,
+  group: number,
+  rows: number,
+  cInPerGroup: number,
+  layout: TapLayout,
+  grid: number[],
+  frequencies: Int32Array[],
+): { groupIndex: number; frequency: number; score: number }[] {
+  const { taps, phase, offsets } = layout;
+  const order: { groupIndex: number; frequency: number; score: number }[] = [];
+  const pairs: [number, number][] = [];
+  for (let t = 0; t < taps; t++) for (let u = 0; u < taps; u++) if (phase[t] === phase[u]) pairs.push([t, u]);
+  for (let gi = 0; gi < group; gi++) {
+    const w = blockWeights(gi);
+    const correlation = new Float64Array(taps * taps);
+    for (let oi = 0; oi < rows * cInPerGroup; oi++) {
+      const base = oi * taps;
+      for (const [t, u] of pairs) correlation[t * taps + u] += w[base + t] * w[base + u];
+    }
+    for (let f = 0; f < frequencies.length; f++) {
+      const j = frequencies[f];
+      let score = 0;
+      for (const [t, u] of pairs) {
+        let turns = 0;
+        for (let a = 0; a < grid.length; a++) turns += ((j[a] * (offsets[a][t] - offsets[a][u])) % grid[a]) / grid[a];
+        score += correlation[t * taps + u] * Math.cos(2 * Math.PI * turns);
+      }
+      order.push({ groupIndex: gi, frequency: f, score });
+    }
+  }
+  order.sort((a, b) => b.score - a.score);
+  return order;
+}
+
+/** K̂'(ω) for one group: rows = output channels, cols = (input channel, phase), float64. */
+function frequencyBlock(
+  w: Float32Array,
+  rows: number,
+  cInPerGroup: number,
+  layout: TapLayout,
+  grid: number[],
+  j: Int32Array,
+  selfConjugate: boolean,
+): { re: Float64Array; im: Float64Array | null } {
+  const { taps, phases, phase, offsets } = layout;
+  const cols = cInPerGroup * phases;
+  const cos = new Float64Array(taps);
+  const sin = new Float64Array(taps);
+  const total = grid.reduce((a, b) => a * b, 1);
+  for (let t = 0; t < taps; t++) {
+    // Σ_a j_a m_a / N_a as one fraction over Π N_a keeps the quarter-turn cases exact.
+    let numerator = 0;
+    for (let a = 0; a < grid.length; a++) numerator += ((j[a] * offsets[a][t]) % grid[a]) * (total / grid[a]);
+    [cos[t], sin[t]] = unitPhase(numerator, total);
+  }
+  const re = new Float64Array(rows * cols);
+  const im = selfConjugate ? null : new Float64Array(rows * cols);
+  for (let o = 0; o < rows; o++) {
+    for (let i = 0; i < cInPerGroup; i++) {
+      const base = (o * cInPerGroup + i) * taps;
+      const rowBase = o * cols + i * phases;
+      for (let t = 0; t < taps; t++) {
+        const v = w[base + t];
+        if (v === 0) continue;
+        const at = rowBase + phase[t];
+        re[at] += v * cos[t];
+        if (im) im[at] += v * sin[t];
+      }
+    }
+  }
+  return { re, im };
+}
+
+/**
+ * Fallback valid for any padding, stride and input size: y = Σ_t K_t (S_t x) where S_t selects the
+ * inputs read by tap t (an injective selection, norm ≤ 1), so ||A|| ≤ Σ_t ||K_t||_2; max over groups.
+ */
+function tapSumBound(
+  weight: Float32Array,
+  cOut: number,
+  cInPerGroup: number,
+  group: number,
+  taps: number,
+  options: BoundOptions,
+  why: string,
+): UpperBound {
+  const outPerGroup = cOut / group;
+  let best = 0;
+  for (let gi = 0; gi < group; gi++) {
+    let sum = 0;
+    for (let t = 0; t < taps; t++) {
+      const tap = new Float64Array(outPerGroup * cInPerGroup);
+      for (let o = 0; o < outPerGroup; o++) {
+        for (let i = 0; i < cInPerGroup; i++) tap[o * cInPerGroup + i] = weight[((gi * outPerGroup + o) * cInPerGroup + i) * taps + t];
+      }
+      sum += matrixUpperBound(tap, outPerGroup, cInPerGroup, { budgetFlops: options.budgetFlops }).value;
+    }
+    best = Math.max(best, sum * (1 + (taps + 2) * 2 ** -52));
+  }
+  return { value: best, method: `sum over kernel taps of ||K_t||_2 (${why})` };
+}

@@ -1,0 +1,21 @@
+// Shared option and result types of the certified upper bounds.
+
+export interface BoundOptions {
+  /** Polled between steps; true stops refining and returns the best bound proven so far. */
+  shouldStop?: () => boolean;
+  /**
+   * Rough arithmetic budget (floating-point operations) for one layer's bound; above it a cheaper,
+   * looser but still valid bound is used and named in `method`. Default BOUND_BUDGET_FLOPS.
+   */
+  budgetFlops?: number;
+}
+
+export interface UpperBound {
+  /** Certified: the layer's operator 2-norm on its input shape is ≤ value. */
+  value: number;
+  /** How the bound was obtained (shown to the user). */
+  method: string;
+}
+
+/** About 2–4 s of float32 matMul on one wasm core (20–30 GFLOP/s measured). */
+export const BOUND_BUDGET_FLOPS = 6e10;
