@@ -71,9 +71,12 @@ export class Controller implements vscode.Disposable {
   }
 
   private client(lane: 'run' | 'describe'): WorkerClient {
-    const make = () => new WorkerClient({ scriptPath: this.workerScript(), onLog: (m) => this.log(m.level, m.jobId ? `job ${m.jobId}: ${m.text}` : m.text) });
+    // Summaries use their own worker so an open .onnx editor never waits behind a long run; it
+    // stops when idle. The run worker stays warm for re-runs.
+    const make = (idleMs?: number) =>
+      new WorkerClient({ scriptPath: this.workerScript(), idleMs, onLog: (m) => this.log(m.level, m.jobId ? `job ${m.jobId}: ${m.text}` : m.text) });
     if (lane === 'run') return (this.runClient ??= make());
-    return (this.describeClient ??= make());
+    return (this.describeClient ??= make(30_000));
   }
 
   // ---- input shapes ------------------------------------------------------------------------

@@ -45,6 +45,8 @@ export interface WorkerClientOptions {
   cancelGraceMs?: number;
   /** Every 'log' message, and the client's own notes (spawn, crash, terminate). */
   onLog?: (message: LogMessage) => void;
+  /** Stop the worker after this long without jobs (it is respawned on the next job); undefined = keep it. */
+  idleMs?: number;
 }
 
 interface PendingJob {
@@ -70,6 +72,7 @@ export class WorkerClient {
   private readonly runningByKey = new Map<string, PendingJob>();
   private nextJobId = 1;
   private disposed = false;
+  private idleTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly createWorker: (scriptPath: string) => WorkerPort;
   private readonly cancelGraceMs: number;
 
@@ -124,6 +127,7 @@ export class WorkerClient {
   /** Stops everything: jobs in flight end as cancelled (runs) or rejected (describe). */
   async dispose(): Promise<void> {
     this.disposed = true;
+    if (this.idleTimer) clearTimeout(this.idleTimer);
     const worker = this.worker;
     this.worker = undefined;
     this.waiting.length = 0;
@@ -178,6 +182,10 @@ export class WorkerClient {
 
   /** Sends the next waiting job when the worker is free. */
   private pump(): void {
+    if (this.idleTimer) {
+      clearTimeout(this.idleTimer);
+      this.idleTimer = undefined;
+    }
     while (!this.active && this.waiting.length > 0 && !this.disposed) {
       const job = this.waiting.shift()!;
       let worker: WorkerPort;
@@ -195,6 +203,22 @@ export class WorkerClient {
         this.settle(job, () => job.reject(new WorkerJobError(`The Lipschitz Lens worker did not take the job: ${firstLine(error)}`, false)));
       }
     }
+    if (this.pending.size === 0 && this.worker && this.options.idleMs !== undefined && !this.disposed) {
+      const worker = this.worker;
+      this.idleTimer = setTimeout(() => {
+        this.idleTimer = undefined;
+        if (this.worker !== worker || this.pending.size > 0) return;
+        this.worker = undefined;
+        worker.removeAllListeners();
+        void worker.terminate().catch(() => undefined);
+      }, this.options.idleMs);
+      this.idleTimer.unref?.();
+    }
+  }
+
+  /** True while a worker thread exists. */
+  get hasWorker(): boolean {
+    return this.worker !== undefined;
   }
 
   private ensureWorker(): WorkerPort {

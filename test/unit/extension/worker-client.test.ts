@@ -8,10 +8,11 @@ import { Worker } from 'node:worker_threads';
 
 const script = join(import.meta.dirname, 'fixtures', 'fake-worker.mjs');
 
-function client(extra: { cancelGraceMs?: number; spawned?: WorkerPort[]; logs?: LogMessage[] } = {}) {
+function client(extra: { cancelGraceMs?: number; idleMs?: number; spawned?: WorkerPort[]; logs?: LogMessage[] } = {}) {
   return new WorkerClient({
     scriptPath: script,
     cancelGraceMs: extra.cancelGraceMs,
+    idleMs: extra.idleMs,
     onLog: (m) => extra.logs?.push(m),
     createWorker: (path) => {
       const worker = new Worker(path) as unknown as WorkerPort;
@@ -172,4 +173,23 @@ test('dispose ends runs in flight as cancelled', async () => {
   await c.dispose();
   assert.deepEqual(await handle.result, { kind: 'cancelled' });
   await assert.rejects(c.run('a', source('ok'), DEFAULT_SETTINGS).result, /shut down/);
+});
+
+test('an idle worker is stopped after idleMs and respawned for the next job', async () => {
+  const spawned: WorkerPort[] = [];
+  const c = client({ spawned, idleMs: 150 });
+  try {
+    await c.run('a', source('ok'), DEFAULT_SETTINGS).result;
+    assert.equal(c.hasWorker, true);
+    await new Promise((r) => setTimeout(r, 50));
+    await c.describe(source('ok')).result;
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(c.hasWorker, true, 'the second job restarted the idle clock');
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(c.hasWorker, false);
+    assert.equal((await c.run('a', source('ok'), DEFAULT_SETTINGS).result).kind, 'done');
+    assert.equal(spawned.length, 2);
+  } finally {
+    await c.dispose();
+  }
 });
