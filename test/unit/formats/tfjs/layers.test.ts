@@ -269,3 +269,11 @@ test('an input with unknown spatial dims needs an input shape: a ModelError nami
   await assert.rejects(tfjsFormat.open(bytes, files, { inputShape: [1, 11, 10] }), /3 dimensions/);
   assert.ok(readFileSync(path).length > 0);
 });
+
+test('openModel (the CLI\'s and worker\'s entry) picks the TF.js reader for model.json by its bytes', async () => {
+  const { openModel } = await import('../../../../src/formats/index');
+  const layers = await openModel(nodeFileAccess(fixturePath('functional')));
+  assert.equal(layers.format, 'tfjs-layers');
+  const graph = await openModel(nodeFileAccess(fixturePath('real/human-emotion')));
+  assert.equal(graph.format, 'tfjs-graph');
+});
