@@ -86,11 +86,6 @@ export class WorkerClient {
     return this.runningByKey.has(key);
   }
 
-  /** Number of jobs in flight. */
-  get busy(): number {
-    return this.pending.size;
-  }
-
   /**
    * Starts estimating a model. A run already in flight for the same key is cancelled first.
    * `onMessage` sees this job's messages ('model', 'layer', 'log', ...) as they arrive.
@@ -113,10 +108,6 @@ export class WorkerClient {
     if (!job) return false;
     this.cancelJob(job);
     return true;
-  }
-
-  cancelAll(): void {
-    for (const job of [...this.pending.values()]) this.cancelJob(job);
   }
 
   /** Kills the worker the way a crash would (its exit handler runs): for tests of recovery. */
