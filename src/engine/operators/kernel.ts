@@ -133,7 +133,7 @@ export function subPixelKernel(dilated: Kernel, strides: readonly number[]): Ker
 /**
  * The same phases as separate kernels, each with only its own taps: phase r along an axis has
  * U_r = ceil((k_eff − r) / s) taps, v_r[u'] = w[s·(U_r − 1 − u') + r], so the phases together do
- * exactly the forward's work. cIn' = cOut, cOut' = cIn; null for a phase with no taps.
+ * exactly the forward's work. cIn' = cOut, cOut' = cIn; null for a phase with no (or only zero) taps.
  * Returned in phase order (row-major over the axes), with the tap counts for the phase's padding.
  */
 export function phaseKernels(dilated: Kernel, strides: readonly number[]): { phase: number[]; kernel: Kernel | null }[] {
@@ -155,7 +155,8 @@ export function phaseKernels(dilated: Kernel, strides: readonly number[]): { pha
         }
       }
     });
-    result.push({ phase, kernel: { taps, cIn: cOut, cOut: cIn, data } });
+    // With a dilation that is a multiple of the stride, whole phases only meet zero taps.
+    result.push({ phase, kernel: data.some((v) => v !== 0) ? { taps, cIn: cOut, cOut: cIn, data } : null });
   });
   return result;
 }

@@ -63,6 +63,7 @@ const cases: ConvCase[] = [
   { name: 'per-phase: 32→3 k(2,3) s(2,3) d(1,2), asymmetric pads @2x5', dims: [3, 32, 2, 3], group: 1, inSize: [2, 5], strides: [2, 3], dilations: [1, 2], padsBegin: [0, 2], padsEnd: [1, 1] },
   { name: 'per-phase: 1x1 s2 (phases without taps), 32→4 @3x3', dims: [4, 32, 1, 1], group: 1, inSize: [3, 3], strides: [2, 2] },
   { name: 'per-phase: groups 2 (32 channels in all), s2 d2', dims: [4, 16, 3, 3], group: 2, inSize: [3, 3], strides: [2, 2], dilations: [2, 2], padsBegin: [2, 1], padsEnd: [1, 2] },
+  { name: 'per-phase: dilation 2 = stride 2 (phases of zero taps), 32→2 @4x3', dims: [2, 32, 2, 2], group: 1, inSize: [4, 3], strides: [2, 2], dilations: [2, 2], padsBegin: [1, 0], padsEnd: [0, 1] },
   { name: 'groups 2: 4→6 3x3 p1', dims: [6, 2, 3, 3], group: 2, inSize: [6, 6], padsBegin: [1, 1], padsEnd: [1, 1] },
   { name: 'groups 3: 6→3 3x3 s2 p(0,1)/(1,0)', dims: [3, 2, 3, 3], group: 3, inSize: [7, 7], strides: [2, 2], padsBegin: [0, 1], padsEnd: [1, 0] },
   { name: 'groups 6 (run group by group): 12→12 3x3 p1', dims: [12, 2, 3, 3], group: 6, inSize: [5, 5], padsBegin: [1, 1], padsEnd: [1, 1] },
