@@ -80,10 +80,15 @@ export class Basis {
     this.blocks = [];
   }
 
-  /** Basis · w, one coefficient per row. Row-vector products only: transposed matMuls are slow on wasm. */
+  /**
+   * Basis · w, one coefficient per row. Elementwise products and sums rather than matMul: the wasm
+   * backend's matMul gave wrong products inside the Krylov loop when its right operand changed
+   * from call to call (seen as Ritz values above the true σ1), so no matMul here takes a
+   * changing right operand.
+   */
   private coefficientsOf(w: tf.Tensor1D): tf.Tensor1D {
-    const column = tf.reshape(w, [-1, 1]);
-    return tf.concat(this.blocks.map((block) => tf.reshape(tf.matMul(block, column), [-1]))) as tf.Tensor1D;
+    const row = tf.reshape(w, [1, -1]);
+    return tf.concat(this.blocks.map((block) => tf.sum(tf.mul(block, row), 1))) as tf.Tensor1D;
   }
 
   /** Σ_i c_i·row_i as a flat vector. */
@@ -91,9 +96,9 @@ export class Basis {
     let offset = 0;
     const parts = this.blocks.map((block) => {
       const rows = block.shape[0];
-      const slice = tf.reshape(tf.slice(c, [offset], [rows]), [1, rows]);
+      const column = tf.reshape(tf.slice(c, [offset], [rows]), [rows, 1]);
       offset += rows;
-      return tf.matMul(slice, block);
+      return tf.sum(tf.mul(block, column), 0);
     });
     return tf.reshape(parts.length === 1 ? parts[0] : tf.addN(parts), [-1]) as tf.Tensor1D;
   }
