@@ -55,8 +55,13 @@ export function describeBound(report: Report): string {
   const { bounds } = report;
   if (bounds.product !== null) return formatNumber(bounds.product);
   const reasons: string[] = [];
-  if (bounds.invalid?.length) reasons.push(`invalid: ${bounds.invalid.map((i) => `${i.name} (${i.reason})`).join(', ')}`);
-  if (bounds.unsupported.length) reasons.push(`unsupported ops: ${bounds.unsupported.map((u) => `${u.name} (${u.op})`).join(', ')}`);
-  if (bounds.unbounded?.length) reasons.push(`unbounded: ${bounds.unbounded.map((u) => `${u.name} (${u.reason})`).join(', ')}`);
+  if (bounds.invalid?.length) reasons.push(`invalid: ${listSome(bounds.invalid.map((i) => `${i.name} (${i.reason})`))}`);
+  if (bounds.unsupported.length) reasons.push(`unsupported ops: ${listSome(bounds.unsupported.map((u) => `${u.name} (${u.op})`))}`);
+  if (bounds.unbounded?.length) reasons.push(`unbounded: ${listSome(bounds.unbounded.map((u) => `${u.name} (${u.reason})`))}`);
   return `none — ${reasons.join('; ') || 'unknown'}`;
+}
+
+/** The first few items, then how many more: a report line stays readable on big models. */
+function listSome(items: string[], shown = 3): string {
+  return items.length <= shown ? items.join(', ') : `${items.slice(0, shown).join(', ')} and ${items.length - shown} more`;
 }

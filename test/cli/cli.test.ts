@@ -174,7 +174,14 @@ describe('other real exports load', () => {
     const dir = join(root, 'test', 'fixtures', 'onnx', 'paddle');
     const file = readdirSync(dir).find((f) => f.endsWith('.onnx'));
     assert.ok(file);
-    const report = runJson(join(dir, file), '--tol', '1e-3');
+    // Its input is fully dynamic (p2o.DynamicDimension.*): without a shape the CLI must refuse, naming the dims.
+    const refused = run(join(dir, file));
+    assert.equal(refused.status, 2);
+    assert.match(refused.stderr, /dynamic dims.*--input-shape/);
+    const report = runJson(join(dir, file), '--input-shape', '1,3,48,192', '--tol', '1e-3');
+    // Its hard-swish and squeeze-excitation blocks multiply two data tensors: unbounded, said so.
+    assert.equal(report.bounds.product, null);
+    assert.ok(report.bounds.unbounded!.some((u) => u.op === 'Mul'));
     const linear = report.layers.filter((l) => l.kind === 'linear');
     assert.ok(linear.length >= 10, `${linear.length} linear layers`);
     for (const layer of linear) {
