@@ -12,13 +12,19 @@ function cliReport(model: string): ReportLike | undefined {
   const { cli } = suiteConfig();
   if (!existsSync(cli)) return undefined;
   let out: string;
+  let err = '';
   try {
-    out = execFileSync(process.execPath, [cli, model, '--json'], { encoding: 'utf8', timeout: 60_000 });
+    out = execFileSync(process.execPath, [cli, model, '--json'], { encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (e) {
     // Exit code 1 (threshold) still prints the report.
     out = String((e as { stdout?: string }).stdout ?? '');
+    err = String((e as { stderr?: string }).stderr ?? '');
   }
-  return JSON.parse(out) as ReportLike;
+  try {
+    return JSON.parse(out) as ReportLike;
+  } catch {
+    throw new Error(`the CLI printed no report for ${model}: ${err.trim().slice(0, 400)}`);
+  }
 }
 
 function close(a: number | null, b: number | null, rel = 1e-3): boolean {

@@ -26,6 +26,24 @@ function isCancelledOutcome(result: unknown): boolean {
   return typeof result === 'object' && ((result as { cancelled?: unknown }).cancelled === true || (result as { status?: unknown }).status === 'cancelled');
 }
 
+/** The extension host's event-loop blocking over `ms`: histogram maximum and 10 ms interval lateness. */
+async function loopDelay(ms: number): Promise<{ maxMs: number; worstGapMs: number }> {
+  const histogram = monitorEventLoopDelay({ resolution: 10 });
+  let worstGapMs = 0;
+  let last = performance.now();
+  const timer = setInterval(() => {
+    const now = performance.now();
+    worstGapMs = Math.max(worstGapMs, now - last - 10);
+    last = now;
+  }, 10);
+  histogram.enable();
+  await sleep(ms);
+  histogram.disable();
+  clearInterval(timer);
+  // The histogram's samples include its own 10 ms resolution (an idle loop reads ~10 ms).
+  return { maxMs: Math.max(0, histogram.max / 1e6 - 10), worstGapMs };
+}
+
 interface TestingApi {
   testing?: { terminateWorker?: () => Promise<void> | void };
 }
@@ -52,24 +70,14 @@ describe('robustness', function () {
   it('keeps the extension host event loop responsive (no block > 50 ms) during a run', async () => {
     const uri = vscode.Uri.file(suiteConfig().workspace.slowTfjs);
     await sleep(500); // let whatever the previous test started settle
-    const histogram = monitorEventLoopDelay({ resolution: 10 });
-    let worstGap = 0;
-    let last = performance.now();
-    const timer = setInterval(() => {
-      const now = performance.now();
-      worstGap = Math.max(worstGap, now - last - 10);
-      last = now;
-    }, 10);
-    histogram.enable();
-    const run = estimate(uri, 120_000).catch((e: unknown) => e);
-    await sleep(4000);
-    histogram.disable();
-    clearInterval(timer);
+    const idle = await loopDelay(2000);
+    const running = estimate(uri, 120_000).catch((e: unknown) => e);
+    const busy = await loopDelay(4000);
     await vscode.commands.executeCommand('lipschitzLens.cancel');
-    await withTimeout(run, 10_000, 'the cancelled run');
-    const maxMs = histogram.max / 1e6;
-    assert.ok(maxMs < 50, `event loop delay reached ${maxMs.toFixed(1)} ms (interval drift ${worstGap.toFixed(1)} ms)`);
-    assert.ok(worstGap < 50, `a 10 ms interval was late by ${worstGap.toFixed(1)} ms`);
+    await withTimeout(running, 10_000, 'the cancelled run');
+    const detail = `during the run: max delay ${busy.maxMs.toFixed(1)} ms, 10 ms timer late by ${busy.worstGapMs.toFixed(1)} ms; idle host before it: ${idle.maxMs.toFixed(1)} / ${idle.worstGapMs.toFixed(1)} ms`;
+    console.log(`      event loop ${detail}`);
+    assert.ok(busy.maxMs < 50 && busy.worstGapMs < 50, `the extension host blocked: ${detail}`);
   });
 
   it('cancels a long run within 2 s', async () => {
