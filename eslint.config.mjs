@@ -6,7 +6,7 @@ import tseslint from 'typescript-eslint';
 const core = ['src/protocol/**', 'src/model/**', 'src/formats/**', 'src/analysis/**', 'src/engine/**'];
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '.cache/**', 'test-results/**', 'out/**'] },
+  { ignores: ['dist/**', 'node_modules/**', '.cache/**', 'test-results/**', 'out/**', '.scratch/**', '.bench/**'] },
   ...tseslint.configs.recommended,
   {
     rules: {
