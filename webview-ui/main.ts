@@ -3,7 +3,7 @@
 // as it was without retainContextWhenHidden.
 //
 // What the host page must provide: dist/webview.css as a <link>, this script with the CSP nonce,
-// optionally <div id="root"> (else the page fills <body>). The CSP needs no 'unsafe-inline':
+// <div id="app"> (src/extension/webview-html.ts; else the page fills <body>). The CSP needs no 'unsafe-inline':
 // script-src 'nonce-…'; style-src <webview.cspSource>. The page posts {type:'ready'} on every
 // load; the extension answers with a full {type:'state'}, then streams 'layer' and 'status'.
 // {type:'reveal', index} carries the row's index in PanelState.layers (the report's layer index).
@@ -29,7 +29,7 @@ let filter = restored?.filter ?? '';
 
 const post = (message: FromWebview) => vscode.postMessage(message);
 
-const root = document.getElementById('root') ?? document.body;
+const root = document.getElementById('app') ?? document.getElementById('root') ?? document.body;
 const view = createView(root, {
   post,
   sort(key) {

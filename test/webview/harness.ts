@@ -1,17 +1,17 @@
 // Browser harness for the results webview: bundles webview-ui/main.ts with esbuild into a temp
-// dir, serves it from a tiny node:http server on 127.0.0.1 behind the production CSP (a nonce for
-// scripts, styles only from the page's own origin), with a nonce'd stub of acquireVsCodeApi that
-// records posted messages and keeps setState in sessionStorage (so a reload restores it, as a
-// hidden-then-shown VS Code panel does). Drives Debian's Chromium through playwright-core.
+// dir, serves it from a tiny node:http server on 127.0.0.1 in the extension's own HTML shell and
+// CSP (a nonce for scripts, styles only from the page's own origin), with a nonce'd stub of
+// acquireVsCodeApi that records posted messages and keeps setState in sessionStorage (so a reload
+// restores it, as a hidden-then-shown VS Code panel does). Drives Debian's Chromium through playwright-core.
 
 import * as esbuild from 'esbuild';
-import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { buildWebviewHtml, makeNonce } from '../../src/extension/webview-html';
 import type { FromWebview, ToWebview } from '../../src/protocol/messages';
 
 export const ROOT = join(import.meta.dirname, '../..');
@@ -73,9 +73,22 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-function page(nonce: string, origin: string): string {
-  // The same CSP the extension puts in its webview HTML (cspSource = this origin).
-  const csp = [`default-src 'none'`, `script-src 'nonce-${nonce}'`, `style-src ${origin}`, `img-src ${origin} data:`, `font-src ${origin}`].join('; ');
+/**
+ * The extension's own HTML shell (src/extension/webview-html.ts: CSP with a per-load nonce, the
+ * bundled script and stylesheet, <div id="app">), with two test additions: the theme's variables
+ * as a stylesheet from the same origin (VS Code injects them itself), and a nonce'd stub of
+ * acquireVsCodeApi before the page's script.
+ */
+function page(origin: string): string {
+  const nonce = makeNonce();
+  const html = buildWebviewHtml({
+    cspSource: origin,
+    scriptUri: `${origin}/webview.js`,
+    styleUri: `${origin}/webview.css`,
+    nonce,
+    title: 'Lipschitz Lens',
+    view: 'panel',
+  });
   const stub = `
     // tsx compiles the tests with keepNames, so functions handed to page.evaluate call __name.
     globalThis.__name = globalThis.__name || ((fn) => fn);
@@ -97,22 +110,13 @@ function page(nonce: string, origin: string): string {
         });
       };
     })();`;
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${origin}/theme.css">
-<link rel="stylesheet" href="${origin}/webview.css">
-<title>Lipschitz Lens</title>
-</head>
-<body>
-<div id="root"></div>
-<script nonce="${nonce}">${stub}</script>
-<script nonce="${nonce}" src="${origin}/webview.js"></script>
-</body>
-</html>`;
+  const scriptTag = html.indexOf('<script ');
+  const linkTag = html.indexOf('<link rel="stylesheet"');
+  if (scriptTag < 0 || linkTag < 0 || !html.includes('<div id="app">') || !html.includes(`nonce-${nonce}`)) {
+    throw new Error('the extension\'s webview HTML changed shape: update test/webview/harness.ts');
+  }
+  const withStub = `${html.slice(0, scriptTag)}<script nonce="${nonce}">${stub}</script>\n${html.slice(scriptTag)}`;
+  return `${withStub.slice(0, linkTag)}<link rel="stylesheet" href="${origin}/theme.css">\n${withStub.slice(linkTag)}`;
 }
 
 export async function startHarness(): Promise<Harness> {
@@ -142,9 +146,16 @@ export async function startHarness(): Promise<Harness> {
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/' || path === '/index.html') {
-      const nonce = randomBytes(16).toString('base64');
+      let body: string;
+      try {
+        body = page(origin);
+      } catch (error) {
+        res.writeHead(500, { 'content-type': 'text/plain' });
+        res.end(String(error));
+        return;
+      }
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
-      res.end(page(nonce, origin));
+      res.end(body);
       return;
     }
     if (path === '/favicon.ico') {
@@ -202,7 +213,8 @@ export async function startHarness(): Promise<Harness> {
     consoleErrors,
     async newPage() {
       const p = await context.newPage();
-      await p.goto(`${origin}/`);
+      const response = await p.goto(`${origin}/`);
+      if (!response?.ok()) throw new Error(`test page: ${response?.status()} ${await response?.text()}`);
       await waitForReady(p);
       return p;
     },
