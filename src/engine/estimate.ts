@@ -226,12 +226,21 @@ function costOf(node: IrNode): number {
   return inputSize + outputSize;
 }
 
+/** ‖W‖_F·sqrt(taps) bounds σ; past this the solver's float32 products of AᵀA would overflow. */
+const FLOAT32_SAFE_SIGMA = 1e18;
+
 function nonFiniteWeight(spec: LinearSpec): string | undefined {
   if (spec.type === 'avgPool') return undefined;
   const data = spec.weight.data;
+  let squares = 0;
   for (let i = 0; i < data.length; i++) {
     if (!Number.isFinite(data[i])) return `weight holds ${Number.isNaN(data[i]) ? 'NaN' : 'Inf'} values (first at element ${i})`;
+    squares += data[i] * data[i];
   }
+  // Finite but huge weights (a flipped exponent bit) overflow float32 in the solver: invalid too.
+  const taps = spec.type === 'dense' ? 1 : spec.weight.dims.slice(2).reduce((a, b) => a * b, 1);
+  const bound = Math.sqrt(squares * taps);
+  if (!(bound <= FLOAT32_SAFE_SIGMA)) return `weight is too large for float32 arithmetic (Frobenius norm ${bound.toExponential(2)})`;
   return undefined;
 }
 
