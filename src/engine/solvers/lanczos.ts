@@ -55,8 +55,12 @@ import { applyFlat, assertFinite, elementCount, gaussianUnitVector } from './vec
 
 const DEFAULT_MAX_BASIS = 64;
 const MIN_BASIS = 4;
-/** Both bases together stay below this many float32 values (128 MB). */
-const BASIS_FLOAT_BUDGET = 2 ** 25;
+/**
+ * Both bases together stay below this many float32 values, counting the four copies a full block
+ * keeps (rows, columns, and the packed copy of each: see basis.ts): 2^26 floats, 256 MB.
+ */
+const BASIS_FLOAT_BUDGET = 2 ** 26;
+const COPIES_PER_ROW = 4;
 /**
  * A new direction this small relative to the largest σ seen so far is treated as zero. Far below
  * the float32 floor on purpose: a larger threshold would end runs whose tol is near that floor.
@@ -66,7 +70,7 @@ const BREAKDOWN_RELATIVE = 1e-10;
 const FIRST_CHECK_SPACING = 4;
 
 export function basisCapacity(inputLength: number, outputLength: number, maxBasis?: number): number {
-  const byBudget = Math.floor(BASIS_FLOAT_BUDGET / (inputLength + outputLength));
+  const byBudget = Math.floor(BASIS_FLOAT_BUDGET / (COPIES_PER_ROW * (inputLength + outputLength)));
   const wanted = maxBasis ?? Math.min(DEFAULT_MAX_BASIS, byBudget);
   return Math.max(MIN_BASIS, Math.floor(wanted));
 }
