@@ -22,7 +22,7 @@
 import type { ConvSpec } from '../../model/ir';
 import { describeEngine, matrixUpperBound } from './dense';
 import { gramSpectralBound, type GramResult } from './gram';
-import { UNIT_ROUNDOFF_F64, gamma } from './rounding';
+import { SCALAR_SAFETY, UNIT_ROUNDOFF_F64, gamma } from './rounding';
 import { BOUND_BUDGET_FLOPS, type BoundOptions, type UpperBound } from './types';
 
 /** Geometry of one conv after cropping negative pads; sizes per spatial axis. */
@@ -41,7 +41,7 @@ export interface ConvGeometry {
 
 const GRAM_MAX_STEPS = 8;
 /** Typical number of Gram products per frequency block, for the cost estimate only. */
-const EXPECTED_PRODUCTS = 4;
+const EXPECTED_PRODUCTS = 3;
 
 export function convUpperBound(spec: ConvSpec, inputShape: number[], options: BoundOptions = {}): UpperBound | null {
   const dims = spec.weight.dims;
@@ -159,6 +159,11 @@ function unitPhase(numerator: number, denominator: number): [number, number] {
   return [Math.cos(angle), -Math.sin(angle)];
 }
 
+/** Extra grid sizes tried on small maps, where the circular norm depends on N by a few percent. */
+const EXTRA_GRIDS = 2;
+/** Only grids up to this many points get the extra sizes (larger maps differ by < 1 % anyway). */
+const EXTRA_GRID_MAX_POINTS = 24 * 24;
+
 function circularBound(
   weight: Float32Array,
   cOut: number,
@@ -169,47 +174,107 @@ function circularBound(
 ): UpperBound {
   const layout = tapLayout(g);
   const { taps, phases } = layout;
-  const outPerGroup = cOut / group;
-  const rows = outPerGroup;
+  const rows = cOut / group;
   const cols = cInPerGroup * phases;
   // One frequency suffices when every axis has a single polyphase tap (1x1 convs, k ≤ s patchify):
   // then K̂'(ω) = K'_0 up to a unit scalar.
   const singleFrequency = g.phaseTaps.every((m) => m === 1);
-  const grid = singleFrequency ? g.grid.map(() => 1) : g.grid;
-  const spectrum = halfSpectrum(grid);
-  const frequencies = spectrum.indices.length;
+  const baseGrid = singleFrequency ? g.grid.map(() => 1) : g.grid;
   const small = Math.min(rows, cols);
   const big = Math.max(rows, cols);
-  const gridText = grid.join('x');
   const budget = options.budgetFlops ?? BOUND_BUDGET_FLOPS;
-  const cost = group * frequencies * (6 * big * small * small + EXPECTED_PRODUCTS * 6 * small ** 3 + 2 * rows * cInPerGroup * taps);
-  if (small > 1 && cost > budget) return tapSumBound(weight, cOut, cInPerGroup, group, taps, options, `circular DFT bound would cost ~${(cost / 1e9).toFixed(0)} GFLOP`);
+  const costOf = (grid: number[]): number => {
+    const frequencies = Math.ceil(grid.reduce((a, b) => a * b, 1) / 2) + 1;
+    // First product m·n² and later ones n³ complex multiply-adds (8 flops each), plus the DFT.
+    return group * frequencies * (8 * big * small * small + EXPECTED_PRODUCTS * 8 * small ** 3 + 8 * rows * cInPerGroup * taps);
+  };
+  const baseCost = costOf(baseGrid);
+  if (small > 1 && baseCost > budget) {
+    return tapSumBound(weight, cOut, cInPerGroup, group, taps, options, `circular DFT bound would cost ~${(baseCost / 1e9).toFixed(0)} GFLOP`);
+  }
+  // Every N ≥ the minimal grid gives a valid bound (step 3), so the smallest of a few is valid too.
+  const grids = [baseGrid];
+  const points = baseGrid.reduce((a, b) => a * b, 1);
+  if (!singleFrequency && points <= EXTRA_GRID_MAX_POINTS) {
+    let spent = baseCost;
+    for (let extra = 1; extra <= EXTRA_GRIDS; extra++) {
+      const grid = baseGrid.map((n) => n + extra);
+      spent += costOf(grid);
+      if (spent <= budget) grids.push(grid);
+    }
+  }
+  const dftErrors = Array.from({ length: group }, (_, gi) => dftError(groupWeights(weight, gi, rows, cInPerGroup, taps), taps));
+  let best: GridResult | null = null;
+  for (const grid of grids) {
+    const result = gridBound(weight, rows, cInPerGroup, group, layout, grid, dftErrors, best?.value ?? Infinity, options);
+    if (result === 'stopped') {
+      if (best) break;
+      // The max over unvisited blocks is unknown: fall back to a bound that needs no frequencies.
+      return tapSumBound(weight, cOut, cInPerGroup, group, taps, {}, 'stopped early');
+    }
+    if (result && (!best || result.value < best.value)) best = result;
+  }
+  if (!best) return tapSumBound(weight, cOut, cInPerGroup, group, taps, {}, 'no grid finished');
+  const engineText = [...best.engines].map(describeEngine).join(' / ');
+  const what = singleFrequency
+    ? 'single-tap polyphase kernel: exact reduction to one matrix'
+    : `circular embedding on a ${best.grid.join('x')} grid (best of ${grids.length} sizes), max over ${best.frequencies} DFT frequencies`;
+  const polyphase = phases > 1 ? `, polyphase ${g.strides.join('x')}` : '';
+  return { value: best.value, method: `${what}${polyphase}; Gram iteration ≤ ${best.maxSteps} products (${engineText})` };
+}
 
-  const blockWeights = (gi: number): Float32Array => weight.subarray(gi * outPerGroup * cInPerGroup * taps, (gi + 1) * outPerGroup * cInPerGroup * taps);
+interface GridResult {
+  value: number;
+  grid: number[];
+  frequencies: number;
+  maxSteps: number;
+  engines: Set<GramResult['engine']>;
+}
+
+function groupWeights(weight: Float32Array, gi: number, rows: number, cInPerGroup: number, taps: number): Float32Array {
+  return weight.subarray(gi * rows * cInPerGroup * taps, (gi + 1) * rows * cInPerGroup * taps);
+}
+
+/**
+ * DFT rounding: each entry of K̂' is a sum of ≤ T products W·e^{−iθ}, cos/sin accurate to 2^-46
+ * (angle rounding included), so |ΔK̂'| ≤ √2 (2^-46 + γ_{2T+2}) Σ_t |W_t| per entry and
+ * ||ΔK̂'||_2 ≤ ||ΔK̂'||_F ≤ √2 (2^-46 + γ_{2T+2}) √T ||W_group||_F.
+ */
+function dftError(w: Float32Array, taps: number): number {
+  let sum = 0;
+  for (const v of w) sum += v * v;
+  return Math.SQRT2 * (2 ** -46 + gamma(2 * taps + 2, UNIT_ROUNDOFF_F64)) * Math.sqrt(taps * sum) * 1.01;
+}
+
+/**
+ * max over groups and frequencies of the certified per-block bounds on one grid; null as soon as
+ * it reaches `abandonAtOrAbove` (another grid already did better), 'stopped' on cancellation.
+ */
+function gridBound(
+  weight: Float32Array,
+  rows: number,
+  cInPerGroup: number,
+  group: number,
+  layout: TapLayout,
+  grid: number[],
+  dftErrors: number[],
+  abandonAtOrAbove: number,
+  options: BoundOptions,
+): GridResult | null | 'stopped' {
+  const spectrum = halfSpectrum(grid);
+  const cols = cInPerGroup * layout.phases;
+  const weightsOf = (gi: number): Float32Array => groupWeights(weight, gi, rows, cInPerGroup, layout.taps);
   // Rough ||K̂'(ω)||_F² per (group, frequency) via the kernel autocorrelation, to visit the largest
   // blocks first (only an ordering heuristic: pruning against the running max stays exact).
-  const order = visitOrder(blockWeights, group, rows, cInPerGroup, layout, grid, spectrum.indices);
-
-  // DFT rounding: each entry is a sum of ≤ T products W·e^{−iθ}, with cos/sin accurate to 2^-46
-  // (angle rounding included), so |ΔK̂'| ≤ √2 (2^-46 + γ_{2T+2}) Σ_t |W_t| per entry, and
-  // ||ΔK̂'||_2 ≤ ||ΔK̂'||_F ≤ √2 (2^-46 + γ_{2T+2}) √T ||W_group||_F.
-  const dftError = (gi: number): number => {
-    let sum = 0;
-    for (const v of blockWeights(gi)) sum += v * v;
-    return Math.SQRT2 * (2 ** -46 + gamma(2 * taps + 2, UNIT_ROUNDOFF_F64)) * Math.sqrt(taps * sum) * 1.01;
-  };
-  const dftErrors = Array.from({ length: group }, (_, gi) => dftError(gi));
-
+  const order = visitOrder(weightsOf, group, rows, cInPerGroup, layout, grid, spectrum.indices);
   let best = 0;
   let maxSteps = 0;
-  let engines = new Set<GramResult['engine']>();
-  let stopped = false;
-  for (const { groupIndex, frequency } of order) {
-    if (options.shouldStop?.()) {
-      stopped = true;
-      break;
-    }
-    const block = frequencyBlock(blockWeights(groupIndex), rows, cInPerGroup, layout, grid, spectrum.indices[frequency], spectrum.selfConjugate[frequency]);
+  const engines = new Set<GramResult['engine']>();
+  for (const { groupIndex, frequency, frobeniusBound } of order) {
+    if (options.shouldStop?.()) return 'stopped';
+    // σ1 ≤ ||·||_F: this block (and, in this order, most later ones) cannot raise the max.
+    if (frobeniusBound <= best) continue;
+    const block = frequencyBlock(weightsOf(groupIndex), rows, cInPerGroup, layout, grid, spectrum.indices[frequency], spectrum.selfConjugate[frequency]);
     const margin = dftErrors[groupIndex];
     const result = gramSpectralBound(
       { rows, cols, re: block.re, im: block.im },
@@ -218,20 +283,24 @@ function circularBound(
     best = Math.max(best, result.bound + margin);
     maxSteps = Math.max(maxSteps, result.steps);
     engines.add(result.engine);
+    if (best >= abandonAtOrAbove) return null;
   }
-  if (stopped) {
-    // The max over unvisited blocks is unknown: fall back to a bound that needs no frequencies.
-    return tapSumBound(weight, cOut, cInPerGroup, group, taps, {}, 'stopped early');
-  }
-  if (engines.size === 0) engines = new Set(['exact']);
-  const engineText = [...engines].map(describeEngine).join(' / ');
-  const what = singleFrequency
-    ? 'single-tap polyphase kernel: exact reduction to one matrix'
-    : `circular embedding on a ${gridText} grid, max over ${frequencies} DFT frequencies`;
-  const polyphase = phases > 1 ? `, polyphase ${g.strides.join('x')}` : '';
-  return { value: best, method: `${what}${polyphase}; Gram iteration ≤ ${maxSteps} products (${engineText})` };
+  return { value: best, grid, frequencies: spectrum.indices.length, maxSteps, engines };
 }
 
+interface VisitItem {
+  groupIndex: number;
+  frequency: number;
+  /** Certified upper bound on ||K̂'(ω)||_F (exact DFT), hence on σ1(K̂'(ω)). */
+  frobeniusBound: number;
+}
+
+/**
+ * ||K̂'(ω)||_F² = Σ_{t,u same phase} C(t,u) cos(ω·(m_t − m_u)) with C(t,u) = Σ_{o,i} W_oit W_oiu (the
+ * kernel autocorrelation), so every block's Frobenius norm costs T² instead of a DFT. Float64
+ * rounding: C has |ΔC| ≤ γ_R A(t,u) with A = Σ|W_t||W_u|, the cosines 2^-46, the sum γ_P; so the
+ * total error is ≤ (γ_{R+P+4} + 2^-45) Σ A(t,u). Blocks are visited largest first (heuristic).
+ */
 function visitOrder(
   blockWeights: (gi: number) => Float32Array,
   group: number,
@@ -240,18 +309,24 @@ function visitOrder(
   layout: TapLayout,
   grid: number[],
   frequencies: Int32Array[],
-): { groupIndex: number; frequency: number; score: number }[] {
+): VisitItem[] {
   const { taps, phase, offsets } = layout;
-  const order: { groupIndex: number; frequency: number; score: number }[] = [];
+  const order: VisitItem[] = [];
   const pairs: [number, number][] = [];
   for (let t = 0; t < taps; t++) for (let u = 0; u < taps; u++) if (phase[t] === phase[u]) pairs.push([t, u]);
+  const errorFactor = gamma(rows * cInPerGroup + pairs.length + 4, UNIT_ROUNDOFF_F64) + 2 ** -45;
   for (let gi = 0; gi < group; gi++) {
     const w = blockWeights(gi);
     const correlation = new Float64Array(taps * taps);
+    let absoluteTotal = 0;
     for (let oi = 0; oi < rows * cInPerGroup; oi++) {
       const base = oi * taps;
-      for (const [t, u] of pairs) correlation[t * taps + u] += w[base + t] * w[base + u];
+      for (const [t, u] of pairs) {
+        correlation[t * taps + u] += w[base + t] * w[base + u];
+        absoluteTotal += Math.abs(w[base + t] * w[base + u]);
+      }
     }
+    const error = errorFactor * absoluteTotal * 1.01;
     for (let f = 0; f < frequencies.length; f++) {
       const j = frequencies[f];
       let score = 0;
@@ -260,10 +335,10 @@ function visitOrder(
         for (let a = 0; a < grid.length; a++) turns += ((j[a] * (offsets[a][t] - offsets[a][u])) % grid[a]) / grid[a];
         score += correlation[t * taps + u] * Math.cos(2 * Math.PI * turns);
       }
-      order.push({ groupIndex: gi, frequency: f, score });
+      order.push({ groupIndex: gi, frequency: f, frobeniusBound: Math.sqrt(Math.max(0, score + error)) * SCALAR_SAFETY });
     }
   }
-  order.sort((a, b) => b.score - a.score);
+  order.sort((a, b) => b.frobeniusBound - a.frobeniusBound);
   return order;
 }
 

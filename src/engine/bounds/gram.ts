@@ -50,18 +50,13 @@ export interface GramResult {
 }
 
 const DEFAULT_MAX_STEPS = 8;
-const DEFAULT_REL_TOL = 2e-4;
+const DEFAULT_REL_TOL = 5e-4;
 /** Rows of M per float32 product: keeps γ_{2·rows} (the float32 error factor) near 1.5e-5. */
 const TFJS_CHUNK_ROWS = 128;
 /** Below this m·n² the float64 loops beat tfjs's per-call overhead. */
 const JS_ENGINE_MAX_WORK = 40_000;
-
-interface StepRecord {
-  /** σ1(M_t)² ≤ 2^scaleExp · (σ1(M_{t+1}) + rounding) + productError. */
-  scaleExp: number;
-  rounding: number;
-  productError: number;
-}
+/** Above this n the 3-product complex Gram saves more flops than its extra calls cost. */
+const SPLIT_PRODUCT_MIN_N = 128;
 
 /** Certified upper bound on the spectral norm of `block` by Gram iteration. */
 export function gramSpectralBound(block: DenseBlock, options: GramOptions = {}): GramResult {
@@ -81,71 +76,113 @@ export function gramSpectralBound(block: DenseBlock, options: GramOptions = {}):
 
   // Scale by a power of two (exact) so that ||M_0||_F is near 1: no overflow in any later step.
   const scaleExp0 = Math.round(Math.log2(frobenius));
-  const scale0 = 2 ** -scaleExp0;
-  let re: Float64Array = oriented.re.map((v) => v * scale0);
-  let im: Float64Array | null = oriented.im ? oriented.im.map((v) => v * scale0) : null;
-  // The float32 path starts from the float32 rounding of M; its exact distance is added back.
-  let inputRounding = 0;
-  if (engine === 'tfjs') {
-    const rounded = roundToFloat32(re, im);
-    inputRounding = rounded.distance;
-    re = rounded.re;
-    im = rounded.im;
-  }
-  // Scaling a float64 by 2^-k can underflow only below 2^-1022: cover it absolutely.
-  inputRounding += Math.sqrt(m * n) * 2 ** -1070;
+  const scaled = scaleAndRound(oriented.re, oriented.im, 2 ** -scaleExp0, engine === 'tfjs', n);
+  // Scaling a float64 by 2^-k can underflow only below 2^-1022: covered absolutely.
+  const chain = new BoundChain(scaleExp0, scaled.distance + Math.sqrt(m * n) * 2 ** -1070);
+  let state: GramState = { re: scaled.re, im: scaled.im, rows: m, frobenius: scaled.frobenius };
 
-  const records: StepRecord[] = [];
   let best = frobenius;
   let previous = Infinity;
   let steps = 0;
-  let rowsNow = m;
   while (steps < maxSteps) {
     if (options.shouldStop?.()) break;
-    const frobeniusNow = frobeniusUpper(re, ...(im ? [im] : []));
-    const product = engine === 'js' ? gramProductJs(re, im, rowsNow, n) : gramProductTfjs(re, im, rowsNow, n);
+    const product = engine === 'js' ? gramProductJs(state, n) : gramProductTfjs(state, n);
     // The product error bound scales with ||M_t||_F² (see the product functions).
-    const productError = product.errorFactor * frobeniusNow * frobeniusNow + product.absoluteError;
-    const productFrobenius = frobeniusUpper(product.re, ...(product.im ? [product.im] : []));
+    const productError = product.errorFactor * state.frobenius * state.frobenius + product.absoluteError;
     steps++;
-    rowsNow = n;
+    const productFrobenius = frobeniusUpper(product.re, ...(product.im ? [product.im] : []));
     if (productFrobenius === 0) {
       // σ1(M_t)² ≤ ε_t: the chain ends here.
-      records.push({ scaleExp: 0, rounding: 0, productError });
-      best = Math.min(best, unroll(records, 0, scaleExp0, inputRounding));
+      chain.push(0, 0, productError);
+      best = Math.min(best, chain.unroll(0));
       break;
     }
     const scaleExp = Math.round(Math.log2(productFrobenius));
-    const scale = 2 ** -scaleExp;
-    let nextRe: Float64Array = product.re.map((v) => v * scale);
-    let nextIm: Float64Array | null = product.im ? product.im.map((v) => v * scale) : null;
-    let rounding = n * 2 ** -1070;
-    if (engine === 'tfjs') {
-      const rounded = roundToFloat32(nextRe, nextIm);
-      rounding += rounded.distance;
-      nextRe = rounded.re;
-      nextIm = rounded.im;
-    }
-    records.push({ scaleExp, rounding, productError });
-    re = nextRe;
-    im = nextIm;
-    const current = unroll(records, frobeniusUpper(re, ...(im ? [im] : [])), scaleExp0, inputRounding);
+    const next = scaleAndRound(product.re, product.im, 2 ** -scaleExp, engine === 'tfjs', n);
+    chain.push(scaleExp, next.distance + n * 2 ** -1070, productError);
+    state = { re: next.re, im: next.im, rows: n, frobenius: next.frobenius };
+    const current = chain.unroll(state.frobenius);
     best = Math.min(best, current);
     if (options.stopAtOrBelow !== undefined && best <= options.stopAtOrBelow) break;
+    // Stopping heuristics only (validity never depends on them): the bound has stalled, or it is
+    // within relTol of the estimate from below given by M_t's largest column (λmax(H) ≥ ||H e_j||).
     if (previous - current <= relTol * current) break;
+    if (current <= chain.unroll(next.largestColumn) * (1 + relTol)) break;
     previous = current;
   }
   return { bound: best, steps, engine };
 }
 
-/** Unrolls σ1(M_t)² ≤ 2^e_t (σ1(M_{t+1}) + ρ_t) + ε_t from σ1(M_T) ≤ top, back to σ1(M). */
-function unroll(records: StepRecord[], top: number, scaleExp0: number, inputRounding: number): number {
-  let bound = top;
-  for (let t = records.length - 1; t >= 0; t--) {
-    const r = records[t];
-    bound = Math.sqrt((2 ** r.scaleExp) * (bound + r.rounding) + r.productError) * SCALAR_SAFETY;
+interface GramState {
+  /** M_t, rows × n row-major; float32 values on the tfjs path. */
+  re: Float64Array | Float32Array;
+  im: Float64Array | Float32Array | null;
+  rows: number;
+  /** Upper bound on ||M_t||_F. */
+  frobenius: number;
+}
+
+/** σ1(M_t)² ≤ 2^e_t (σ1(M_{t+1}) + ρ_t) + ε_t for each step, and σ1(M) ≤ 2^e_0 (σ1(M_0) + ρ_in). */
+class BoundChain {
+  private readonly records: { scaleExp: number; rounding: number; productError: number }[] = [];
+
+  constructor(private readonly scaleExp0: number, private readonly inputRounding: number) {}
+
+  push(scaleExp: number, rounding: number, productError: number): void {
+    this.records.push({ scaleExp, rounding, productError });
   }
-  return (2 ** scaleExp0) * (bound + inputRounding) * SCALAR_SAFETY;
+
+  /** The bound on σ1(M) implied by σ1(M_T) ≤ top for the last recorded step T. */
+  unroll(top: number): number {
+    let bound = top;
+    for (let t = this.records.length - 1; t >= 0; t--) {
+      const r = this.records[t];
+      bound = Math.sqrt((2 ** r.scaleExp) * (bound + r.rounding) + r.productError) * SCALAR_SAFETY;
+    }
+    return (2 ** this.scaleExp0) * (bound + this.inputRounding) * SCALAR_SAFETY;
+  }
+}
+
+/**
+ * x·scale (scale a power of two: exact in float64 barring underflow), optionally rounded to
+ * float32; returns the exact float64 distance to x·scale (x − fround(x) is exact in float64) and an
+ * upper bound on the Frobenius norm of the result, in one pass.
+ */
+function scaleAndRound(
+  re: ArrayLike<number>,
+  im: ArrayLike<number> | null,
+  scale: number,
+  toFloat32: boolean,
+  columns: number,
+): { re: Float64Array | Float32Array; im: Float64Array | Float32Array | null; distance: number; frobenius: number; largestColumn: number } {
+  const make = (length: number): Float64Array | Float32Array => (toFloat32 ? new Float32Array(length) : new Float64Array(length));
+  let distance2 = 0;
+  let norm2 = 0;
+  const columnNorms2 = new Float64Array(columns);
+  const convert = (source: ArrayLike<number>): Float64Array | Float32Array => {
+    const out = make(source.length);
+    for (let i = 0; i < source.length; i++) {
+      const exact = source[i] * scale;
+      out[i] = exact;
+      const stored = out[i];
+      const d = exact - stored;
+      distance2 += d * d;
+      norm2 += stored * stored;
+      columnNorms2[i % columns] += stored * stored;
+    }
+    return out;
+  };
+  const outRe = convert(re);
+  const outIm = im ? convert(im) : null;
+  const length = re.length + (im?.length ?? 0);
+  const slack = 1 + gamma(length + 2, UNIT_ROUNDOFF_F64);
+  return {
+    re: outRe,
+    im: outIm,
+    distance: toFloat32 ? Math.sqrt(distance2 * slack + length * 2 ** -1074) * SCALAR_SAFETY : 0,
+    frobenius: Math.sqrt(norm2 * slack + length * 2 ** -1074) * SCALAR_SAFETY,
+    largestColumn: Math.sqrt(Math.max(...columnNorms2)),
+  };
 }
 
 /** Returns a matrix with rows ≥ cols and the same singular values (conjugate transpose if needed). */
@@ -163,32 +200,9 @@ function orientTall(block: DenseBlock): DenseBlock {
   return { rows: cols, cols: rows, re, im };
 }
 
-function roundToFloat32(re: Float64Array, im: Float64Array | null): { re: Float64Array; im: Float64Array | null; distance: number } {
-  // x − fround(x) is exact in float64, so the distance is measured, not estimated.
-  let sum = 0;
-  const roundedRe = new Float64Array(re.length);
-  for (let i = 0; i < re.length; i++) {
-    roundedRe[i] = Math.fround(re[i]);
-    const d = re[i] - roundedRe[i];
-    sum += d * d;
-  }
-  let roundedIm: Float64Array | null = null;
-  if (im) {
-    roundedIm = new Float64Array(im.length);
-    for (let i = 0; i < im.length; i++) {
-      roundedIm[i] = Math.fround(im[i]);
-      const d = im[i] - roundedIm[i];
-      sum += d * d;
-    }
-  }
-  const length = re.length + (im?.length ?? 0);
-  const distance = Math.sqrt(sum * (1 + gamma(length + 2, UNIT_ROUNDOFF_F64)) + length * 2 ** -1074) * SCALAR_SAFETY;
-  return { re: roundedRe, im: roundedIm, distance };
-}
-
 interface GramProduct {
-  re: Float64Array;
-  im: Float64Array | null;
+  re: ArrayLike<number>;
+  im: ArrayLike<number> | null;
   /** ||P − MᴴM||_2 ≤ errorFactor · ||M||_F² + absoluteError. */
   errorFactor: number;
   absoluteError: number;
@@ -198,16 +212,17 @@ interface GramProduct {
  * P = MᴴM (n×n) in float64 loops. Each entry is a sum of 2m products (re and im parts), so
  * |ΔRe_ij|, |ΔIm_ij| ≤ γ_{2m+1} S_ij with S = |M|ᵀ|M|, and ||S||_F ≤ ||M||_F².
  */
-function gramProductJs(re: Float64Array, im: Float64Array | null, m: number, n: number): GramProduct {
+function gramProductJs(state: GramState, n: number): GramProduct {
+  const { re, im, rows: m } = state;
   const pRe = new Float64Array(n * n);
   const pIm = im ? new Float64Array(n * n) : null;
   for (let k = 0; k < m; k++) {
     const rowOffset = k * n;
     for (let i = 0; i < n; i++) {
       const ar = re[rowOffset + i];
-      const ai = im ? im[rowOffset + i] : 0;
       const out = i * n;
       if (im && pIm) {
+        const ai = im[rowOffset + i];
         for (let j = 0; j < n; j++) {
           const br = re[rowOffset + j];
           const bi = im[rowOffset + j];
@@ -224,59 +239,83 @@ function gramProductJs(re: Float64Array, im: Float64Array | null, m: number, n: 
 }
 
 /**
- * P = MᴴM with float32 tfjs matMul (no transposed operands: slow on wasm) over chunks of c rows of
- * M, the chunk results summed in float64. Real part: [Reᵀ Imᵀ]·[Re; Im] (inner length 2c); imaginary
- * part: X − Xᵀ with X = ReᵀIm (inner length c), the difference taken in float64.
- * Per chunk |ΔRe_ij| ≤ γ_{2c} S_ij and |ΔX_ij| ≤ γ_c Σ_k |Re_ki||Im_kj| (float32 rounding of the
- * chunk result included by using γ_{2c+1}); the float64 sum of q chunks adds ≤ γ^(64)_{q+1} S_ij.
- * So ||ΔP||_F ≤ 2(γ32_{2c+1} + γ64_{q+2}) ||M||_F² (1 for real M), plus subnormal terms.
+ * P = MᴴM with float32 tfjs matMul (never a transposed operand: slow on wasm), over chunks of c rows
+ * of M, several chunks summed in float64 (adding ≤ γ^(64)_{q+1} S_ij). With S = |M|ᵀ|M|:
+ * - small n: one product L = [Reᵀ Imᵀ] (n × 2c) times R = [[Re, Im], [Im, −Re]] (2c × 2n) gives
+ *   [ReᵀRe + ImᵀIm, ReᵀIm − ImᵀRe]; each entry is a dot product of length 2c, so
+ *   |ΔRe P_ij|, |ΔIm P_ij| ≤ γ_{2c} S_ij (Cauchy–Schwarz on the re/im pairs);
+ * - large n (flops dominate): Re P = [Reᵀ Imᵀ]·[Re; Im] and X = Reᵀ·Im, Im P = X − Xᵀ in float64
+ *   (3 instead of 4 real n·c·n products); |ΔX_ij| + |ΔX_ji| ≤ γ_c S_ij, the same bound.
+ * So ||ΔP||_F ≤ 2γ_{2c+1} ||M||_F² (γ for real M). Subnormals add ≤ 2^-150 per operation.
  */
-function gramProductTfjs(re: Float64Array, im: Float64Array | null, m: number, n: number): GramProduct {
-  const pRe = new Float64Array(n * n);
-  const x = im ? new Float64Array(n * n) : null;
+function gramProductTfjs(state: GramState, n: number): GramProduct {
+  const { re, im, rows: m } = state;
   const parts = im ? 2 : 1;
-  let chunks = 0;
+  const split = im !== null && n > SPLIT_PRODUCT_MIN_N;
+  const chunks = Math.ceil(m / TFJS_CHUNK_ROWS);
+  // Row-major n × width results: [Re P, Im P] (joint), Re P (real or split) and X (split).
+  const width = im && !split ? 2 * n : n;
+  const sums = [new Float64Array(n * width), ...(split ? [new Float64Array(n * n)] : [])];
   for (let k0 = 0; k0 < m; k0 += TFJS_CHUNK_ROWS) {
     const c = Math.min(TFJS_CHUNK_ROWS, m - k0);
     const inner = parts * c;
-    // left = [Reᵀ Imᵀ] (n × inner), right = [Re; Im] (inner × n) for the rows k0..k0+c.
     const left = new Float32Array(n * inner);
-    const right = new Float32Array(inner * n);
+    const right = new Float32Array(inner * width);
     for (let k = 0; k < c; k++) {
       const src = (k0 + k) * n;
-      right.set(re.subarray(src, src + n), k * n);
-      if (im) right.set(im.subarray(src, src + n), (c + k) * n);
-      for (let i = 0; i < n; i++) {
-        left[i * inner + k] = re[src + i];
-        if (im) left[i * inner + c + k] = im[src + i];
+      for (let i = 0; i < n; i++) left[i * inner + k] = re[src + i];
+      if (im) {
+        for (let i = 0; i < n; i++) left[i * inner + c + k] = im[src + i];
+        if (split) {
+          right.set(re.subarray(src, src + n), k * n);
+          right.set(im.subarray(src, src + n), (c + k) * n);
+        } else {
+          const top = k * width;
+          const bottom = (c + k) * width;
+          for (let j = 0; j < n; j++) {
+            right[top + j] = re[src + j];
+            right[top + n + j] = im[src + j];
+            right[bottom + j] = im[src + j];
+            right[bottom + n + j] = -re[src + j];
+          }
+        }
+      } else {
+        right.set(re.subarray(src, src + n), k * n);
       }
     }
-    accumulateProduct(left, right, n, inner, pRe);
-    if (im && x) {
-      // X = Reᵀ·Im on this chunk: left's first c columns and right's last c rows.
+    accumulateProduct(left, right, n, inner, width, sums[0]);
+    if (split) {
       const leftRe = new Float32Array(n * c);
       for (let i = 0; i < n; i++) leftRe.set(left.subarray(i * inner, i * inner + c), i * c);
-      accumulateProduct(leftRe, right.subarray(c * n), n, c, x);
+      accumulateProduct(leftRe, right.subarray(c * n), n, c, n, sums[1]);
     }
-    chunks++;
   }
+  let pRe: Float64Array = sums[0];
   let pIm: Float64Array | null = null;
-  if (x) {
+  if (im && split) {
+    const x = sums[1];
     pIm = new Float64Array(n * n);
     for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) pIm[i * n + j] = x[i * n + j] - x[j * n + i];
+  } else if (im) {
+    pRe = new Float64Array(n * n);
+    pIm = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) {
+      pRe.set(sums[0].subarray(i * width, i * width + n), i * n);
+      pIm.set(sums[0].subarray(i * width + n, (i + 1) * width), i * n);
+    }
   }
   const chunkInner = parts * Math.min(TFJS_CHUNK_ROWS, m);
-  const factor = gamma(chunkInner + 1, UNIT_ROUNDOFF_F32) + gamma(chunks + 2, UNIT_ROUNDOFF_F64);
-  // Subnormal results: each float32 operation adds ≤ 2^-150; per entry ≤ 2·inner of them per chunk.
+  // The float64 sum of the chunks, and the float64 difference X − Xᵀ: 2^-52 relative each.
+  const factor = gamma(chunkInner + 1, UNIT_ROUNDOFF_F32) + gamma(chunks + 3, UNIT_ROUNDOFF_F64);
   const absolute = n * chunks * (2 * chunkInner + 2) * UNDERFLOW_F32 * parts * 2;
   return { re: pRe, im: pIm, errorFactor: parts * factor, absoluteError: absolute };
 }
 
-function accumulateProduct(left: Float32Array, right: Float32Array, n: number, inner: number, into: Float64Array): void {
+function accumulateProduct(left: Float32Array, right: Float32Array, n: number, inner: number, width: number, into: Float64Array): void {
   const a = tf.tensor2d(left, [n, inner]);
-  const b = tf.tensor2d(right, [inner, n]);
-  const c = tf.matMul(a, b);
-  const values = c.dataSync();
+  const b = tf.tensor2d(right, [inner, width]);
+  const product = tf.matMul(a, b);
+  const values = product.dataSync();
+  tf.dispose([a, b, product]);
   for (let i = 0; i < values.length; i++) into[i] += values[i];
-  tf.dispose([a, b, c]);
 }
