@@ -30,8 +30,25 @@ export async function openModel(files: FileAccess, options: OpenModelOptions = {
     const { maxBytes: _maxBytes, ...openOptions } = options;
     return await reader.open(bytes, files, openOptions);
   } catch (error) {
-    throw asModelError(error, path);
+    throw shorten(asModelError(error, path));
   }
+}
+
+/** Messages quote names from the file: a hostile file's megabyte-long name is cut to fit one line. */
+function shorten(error: ModelError): ModelError {
+  const limit = 400;
+  if (error.message.length <= limit) return error;
+  // Quoted runs longer than 80 characters keep their first 40 (a plain scan: a regex over megabytes can overflow the stack).
+  const parts = error.problem.split('"');
+  let problem = parts[0];
+  for (let i = 1; i < parts.length; i++) {
+    if (i % 2 === 1 && i < parts.length - 1 && parts[i].length > 80) {
+      problem += `"${parts[i].slice(0, 40)}…" (${parts[i].length} characters)${parts[i + 1]}`;
+      i++;
+    } else problem += `"${parts[i]}`;
+  }
+  if (problem.length > limit) problem = `${problem.slice(0, limit)}…`;
+  return new ModelError(error.file.length > limit ? `${error.file.slice(0, limit)}…` : error.file, problem);
 }
 
 export function formatBytes(bytes: number): string {

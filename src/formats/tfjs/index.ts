@@ -33,7 +33,9 @@ export const tfjsFormat: ModelFormatReader = {
       const kind = modelKind(json, file);
       const weights = await WeightStore.load(json.weightsManifest, files, file);
       const record = json as unknown as Record<string, unknown>;
-      return kind === 'graph' ? await readGraphModel(record, weights, options, file) : await readLayersModel(record, weights, options, file);
+      const model = kind === 'graph' ? await readGraphModel(record, weights, options, file) : await readLayersModel(record, weights, options, file);
+      if (model.nodes.length === 0) throw new ModelError(file, `is a TF.js ${kind} model with no ${kind === 'graph' ? 'nodes' : 'layers'} to analyse`);
+      return model;
     } catch (error) {
       throw asModelError(error, file);
     }
