@@ -7,7 +7,7 @@ import type { EstimateSettings, LayerKind, LayerResult, NetworkBounds } from '..
 import type { PlannedLayer } from '../protocol/messages';
 import { closedForm } from '../analysis/closed-form';
 import { compose } from '../analysis/compose';
-import { buildOperator } from './operators';
+import { buildOperator, reduceLinearProblem } from './operators';
 import { estimateSpectralNorm } from './solvers';
 import { upperBound } from './bounds';
 import { CancelledError } from './operator';
@@ -123,7 +123,13 @@ export async function estimateModel(model: IrModel, settings: EstimateSettings, 
   });
 
   // Cheapest linear layers first so results stream from the start; identical layers share one solve.
-  linear.sort((a, b) => costOf(model.nodes[a]) - costOf(model.nodes[b]));
+  // The cost is that of the reduced problem, so 1x1 convolutions (tiny channel matrices) come first.
+  const problems = new Map(linear.map((index) => [index, reduceLinearProblem(model.nodes[index].spec as LinearSpec, model.nodes[index].inputShapes[0])]));
+  const cost = (index: number) => {
+    const problem = problems.get(index);
+    return problem?.reduction && problem.spec.type === 'conv' ? problem.spec.weight.data.length : costOf(model.nodes[index]);
+  };
+  linear.sort((a, b) => cost(a) - cost(b));
   const solved = new Map<string, { sigma: number; upper: number | null; iterations: number; converged: boolean; residual: number; method: string; boundMethod?: string }>();
 
   for (const index of linear) {
@@ -137,12 +143,15 @@ export async function estimateModel(model: IrModel, settings: EstimateSettings, 
       finish(index, { ...base(index), sigma: null, upperBound: null, iterations: 0, converged: false, seconds: 0, note: `${bad}: the layer and the bound through it are invalid` }, NaN, NaN);
       continue;
     }
-    const key = layerKey(node, spec);
+    // The solver and the bound work on the smallest problem with the same σ1 (1x1 convolutions: the
+    // channel matrix), which also lets identical maps at different input sizes share one solve.
+    const problem = problems.get(index) ?? { spec, inputShape: node.inputShapes[0] };
+    const key = layerKey(problem.spec, problem.inputShape);
     let result = solved.get(key);
     let reused = true;
     if (!result) {
       reused = false;
-      const operator = buildOperator(spec, node.inputShapes[0]);
+      const operator = buildOperator(problem.spec, problem.inputShape);
       try {
         const solution = estimateSpectralNorm(operator, {
           tol: settings.tol,
@@ -151,7 +160,7 @@ export async function estimateModel(model: IrModel, settings: EstimateSettings, 
           method: settings.method,
           shouldStop: hooks.shouldStop,
         });
-        const bound = upperBound(spec, node.inputShapes[0], { shouldStop: hooks.shouldStop });
+        const bound = upperBound(problem.spec, problem.inputShape, { shouldStop: hooks.shouldStop });
         result = {
           sigma: solution.sigma,
           // A certified bound below the estimate means float32 rounding in the estimate; keep the larger.
@@ -170,6 +179,7 @@ export async function estimateModel(model: IrModel, settings: EstimateSettings, 
     const seconds = (performance.now() - started) / 1000;
     const notes: string[] = [];
     if (reused) notes.push('identical to an earlier layer: result reused');
+    if (problem.reduction) notes.push(problem.reduction);
     if (result.boundMethod) notes.push(`upper bound: ${result.boundMethod}`);
     if (!result.converged) notes.push(`not converged in ${result.iterations} iterations`);
     finish(
@@ -244,10 +254,10 @@ function nonFiniteWeight(spec: LinearSpec): string | undefined {
   return undefined;
 }
 
-/** Two layers with this key are the same linear map on the same input shape. */
-function layerKey(node: IrNode, spec: LinearSpec): string {
+/** Two problems with this key are the same linear map on the same input shape (after reduceLinearProblem). */
+function layerKey(spec: LinearSpec, inputShape: number[]): string {
   const { weight, ...attributes } = spec as LinearSpec & { weight?: { dims: number[]; data: Float32Array } };
-  return JSON.stringify({ attributes, input: node.inputShapes[0], dims: weight?.dims ?? null, hash: weight ? hashFloats(weight.data) : 0 });
+  return JSON.stringify({ attributes, input: inputShape, dims: weight?.dims ?? null, hash: weight ? hashFloats(weight.data) : 0 });
 }
 
 /** FNV-1a over the float bits: a collision would need identical shapes too, and is astronomically unlikely. */

@@ -24,3 +24,4 @@ export function buildOperator(spec: LinearSpec, inputShape: number[]): LinearOpe
 }
 
 export { foldScaleIntoConv } from './fold';
+export { reduceLinearProblem, type LinearProblem } from './reduce';
