@@ -28,7 +28,7 @@ export function nodeFileAccess(modelPath: string): FileAccess {
     }
     if (info.isDirectory()) throw new ModelError(describe(relativePath), 'is a directory, not a model file');
     if (!info.isFile()) throw new ModelError(describe(relativePath), 'is not a regular file');
-    return { full, size: info.size };
+    return { full, size: info.size, mtimeMs: info.mtimeMs };
   };
 
   const readRange = async (relativePath: string, offset: number, length: number): Promise<Uint8Array> => {
@@ -57,6 +57,10 @@ export function nodeFileAccess(modelPath: string): FileAccess {
   return {
     mainPath: modelPath,
     size: async (relativePath) => (await statFile(relativePath)).size,
+    stat: async (relativePath) => {
+      const { size, mtimeMs } = await statFile(relativePath);
+      return { size, mtimeMs };
+    },
     readRange,
     readFile: async (relativePath) => {
       const { size } = await statFile(relativePath);

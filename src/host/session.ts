@@ -26,11 +26,26 @@ export function startBackend(preferred: 'wasm' | 'cpu' = 'wasm'): Promise<Backen
 export async function runSession(files: FileAccess, settings: EstimateSettings, hooks: SessionHooks = {}, maxBytes?: number): Promise<Report> {
   const started = performance.now();
   const backend = await startBackend();
+  const before = await fingerprint(files);
   const model = await openModel(files, { ...(settings.inputShape ? { inputShape: settings.inputShape } : {}), ...(maxBytes !== undefined ? { maxBytes } : {}) });
   hooks.onModel?.(model, planLayers(model), backend);
   const result = await estimateModel(model, settings, hooks);
+  const after = await fingerprint(files);
   const warnings = [...model.warnings, ...(backend.note ? [backend.note] : [])];
+  if (before !== after) warnings.push(`${files.mainPath} changed during the run: the results may be stale; estimate again`);
   return buildReport(model, result, (performance.now() - started) / 1000, settings, backend.name, warnings);
+}
+
+/** The main file's size and modification time, when the FileAccess can tell (else a constant). */
+async function fingerprint(files: FileAccess): Promise<string> {
+  if (!files.stat) return '';
+  const name = files.mainPath.split(/[\\/]/).pop() ?? files.mainPath;
+  try {
+    const { size, mtimeMs } = await files.stat(name);
+    return `${size}:${mtimeMs}`;
+  } catch {
+    return 'gone';
+  }
 }
 
 export async function describeSession(files: FileAccess, inputShape?: number[]) {

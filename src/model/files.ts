@@ -11,6 +11,8 @@ export interface FileAccess {
   readFile(relativePath: string): Promise<Uint8Array>;
   /** `length` bytes from `offset` of a file next to the model. */
   readRange(relativePath: string, offset: number, length: number): Promise<Uint8Array>;
+  /** Optional: size and modification time of a file next to the model, to notice it changing during a run. */
+  stat?(relativePath: string): Promise<{ size: number; mtimeMs: number }>;
 }
 
 export interface OpenOptions {

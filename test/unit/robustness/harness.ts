@@ -21,9 +21,14 @@ export interface Folder {
 
 export type Expect = 'error' | 'report' | 'either';
 
+/** A main file prepared on disk by the case itself (directories, FIFOs, symlinks, modes). */
+export interface OnDisk {
+  path: string;
+}
+
 export interface Case {
   name: string;
-  make: () => Folder | Promise<Folder>;
+  make: () => Folder | OnDisk | Promise<Folder | OnDisk>;
   /** What must happen (default: either a ModelError or a report). */
   expect?: Expect;
   /** The ModelError's message must match this. */
@@ -122,14 +127,15 @@ export async function countAllocations<T>(fn: () => Promise<T>): Promise<{ value
 
 // --- one case ---------------------------------------------------------------------------------------
 
-function access(folder: Folder, onDisk: boolean, label: string): FileAccess {
+function access(folder: Folder | OnDisk, onDisk: boolean, label: string): FileAccess {
+  if ('path' in folder) return nodeFileAccess(folder.path);
   if (onDisk) return nodeFileAccess(writeFolder(folder, label));
   return memoryFileAccess(folder.main, folder.files);
 }
 
 /** Runs a case; throws (with the case's name) when it ends in a way the rules forbid. */
 export async function runCase(c: Case): Promise<Outcome> {
-  let folder: Folder;
+  let folder: Folder | OnDisk;
   try {
     folder = await c.make();
   } catch (error) {
@@ -146,7 +152,10 @@ export async function runCase(c: Case): Promise<Outcome> {
   let largestAllocation: number | undefined;
   let openError: unknown;
   if (c.allocationLimit !== undefined) {
+    const arrayBuffersBefore = process.memoryUsage().arrayBuffers;
     const counted = await countAllocations(() => openModel(files, c.options ?? {}));
+    const grown = process.memoryUsage().arrayBuffers - arrayBuffersBefore;
+    if (grown > c.allocationLimit) fail(`array buffers grew by ${grown} bytes while opening (limit ${c.allocationLimit})`);
     largestAllocation = counted.largest;
     model = counted.value;
     openError = counted.error;
@@ -199,15 +208,20 @@ export interface FamilyResult {
   errors: number;
   reports: number;
   failures: string[];
+  /** The cases that ended in a ModelError, for the CLI sample. */
+  refused: Case[];
 }
 
 /** Runs every case of a family in turn, collecting failures rather than stopping at the first. */
 export async function runFamily(cases: Case[]): Promise<FamilyResult> {
-  const result: FamilyResult = { cases: cases.length, errors: 0, reports: 0, failures: [] };
+  const result: FamilyResult = { cases: cases.length, errors: 0, reports: 0, failures: [], refused: [] };
   for (const c of cases) {
     try {
       const outcome = await runCase(c);
-      if (outcome.kind === 'error') result.errors++;
+      if (outcome.kind === 'error') {
+        result.errors++;
+        result.refused.push(c);
+      }
       else result.reports++;
     } catch (error) {
       result.failures.push(error instanceof Error ? error.message : String(error));
