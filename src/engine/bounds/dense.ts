@@ -39,8 +39,14 @@ export function matrixUpperBound(data: ArrayLike<number>, rows: number, cols: nu
     if (result.bound >= frobenius) return frobeniusResult;
     return { value: result.bound, method: `Gram iteration on the ${small}x${small} Gram matrix (${result.steps} products, ${describeEngine(result.engine)})` };
   }
-  // Rows per block r: the first products cost ≈ 2·big·small·r in total.
-  const blockRows = Math.max(MIN_BLOCK_ROWS, Math.min(small, Math.floor(budget / (2 * big * small))));
+  // Rows per block r: the first products cost 2·big·small·r in total and the later ones
+  // GRAM_STEPS·2·r³ per block, i.e. 2·GRAM_STEPS·big·r²; a quarter of the budget keeps the
+  // fallback quick (it is a coarse bound anyway).
+  const a = 2 * GRAM_STEPS * big;
+  const b = 2 * big * small;
+  const blockBudget = budget / 4;
+  const largest = Math.floor((-b + Math.sqrt(b * b + 4 * a * blockBudget)) / (2 * a));
+  const blockRows = Math.max(MIN_BLOCK_ROWS, Math.min(small, largest));
   let sumSquares = 0;
   for (let r0 = 0; r0 < big; r0 += blockRows) {
     if (options.shouldStop?.()) return { ...frobeniusResult, method: 'Frobenius norm (stopped early)' };
