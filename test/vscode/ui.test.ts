@@ -254,7 +254,8 @@ export async function runUiTest(o: {
     await step(`explorer → Estimate Lipschitz on ${estimateLabel || 'an .onnx'}: webview σ equals the CLI's`, async () => {
       if (!estimateModel) throw new Skip('no .onnx fixture under test/fixtures yet');
       await contextMenuEstimate(estimateLabel);
-      const until = Date.now() + 90_000;
+      if (!(await visibleWithin(page!.locator('iframe.webview').first(), 20_000))) throw new Error('no webview opened within 20 s of "Estimate Lipschitz"');
+      const until = Date.now() + 60_000;
       let problems: string[] = ['no table in any webview'];
       while (Date.now() < until) {
         const tables = (await readTables(page!)).filter((t) => t.rows.length > 0);
@@ -277,7 +278,7 @@ export async function runUiTest(o: {
       await page!.waitForTimeout(1000);
       await explorerRow('model.json').dblclick();
       const lens = page!.locator('.monaco-editor .codelens-decoration', { hasText: /σ|sigma/i }).first();
-      await lens.waitFor({ state: 'visible', timeout: 60_000 });
+      await lens.waitFor({ state: 'visible', timeout: 30_000 });
       return (await lens.textContent())?.trim().slice(0, 80);
     }, 'codelens');
 

@@ -15,9 +15,12 @@ describe('activation', () => {
     assert.equal(ext.extensionKind, vscode.ExtensionKind.Workspace);
   });
 
-  it('activates without throwing', async () => {
+  it('activates without throwing and returns its API', async () => {
     const ext = await activated();
     assert.equal(ext.isActive, true);
+    // VS Code marks an extension whose activate() threw as active too; the API it returns is the
+    // sign that activate() ran to its end.
+    assert.ok(ext.exports && typeof ext.exports === 'object', `activate() returned ${String(ext.exports)}; it failed or returned no API`);
   });
 
   for (const command of COMMANDS) {

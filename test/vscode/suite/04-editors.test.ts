@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { basename } from 'node:path';
 import * as vscode from 'vscode';
 import { suiteConfig } from './config';
-import { activated, closeAllEditors, estimateReport, ONNX_VIEW_TYPE, waitFor, weighted } from './helpers';
+import { activated, closeAllEditors, estimateReport, ONNX_VIEW_TYPE, waitFor, weighted, withTimeout } from './helpers';
 
 function hoverText(hovers: vscode.Hover[]): string {
   return hovers
@@ -66,7 +66,8 @@ describe('editors', function () {
     const onnx = suiteConfig().workspace.onnx[0];
     if (!onnx) this.skip();
     const uri = vscode.Uri.file(onnx);
-    await vscode.commands.executeCommand('vscode.open', uri);
+    // Opening waits for the custom editor's provider; without one it never settles.
+    await withTimeout(Promise.resolve(vscode.commands.executeCommand('vscode.open', uri)), 15_000, `vscode.open ${basename(onnx)}`);
     const tab = await waitFor(
       () => vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => t.input instanceof vscode.TabInputCustom && t.input.uri.fsPath === uri.fsPath),
       15_000,
@@ -79,7 +80,7 @@ describe('editors', function () {
 
   it('opens a broken .onnx in the custom editor without breaking the host', async () => {
     const uri = vscode.Uri.file(suiteConfig().workspace.brokenOnnx);
-    await vscode.commands.executeCommand('vscode.openWith', uri, ONNX_VIEW_TYPE);
+    await withTimeout(Promise.resolve(vscode.commands.executeCommand('vscode.openWith', uri, ONNX_VIEW_TYPE)), 15_000, 'vscode.openWith broken.onnx');
     await waitFor(
       () => vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => t.input instanceof vscode.TabInputCustom && t.input.uri.fsPath === uri.fsPath),
       15_000,
