@@ -73,25 +73,27 @@ describe('dense bounds', () => {
     assert.ok(bound.value <= exact * 1.5, `row-block ratio ${bound.value / exact}`);
   });
 
-  test('the float32 (tfjs) Gram path certifies a complex matrix through its real representation', () => {
-    const n = 150;
-    const re = Float64Array.from(randomValues(n * n, 11));
-    const im = Float64Array.from(randomValues(n * n, 12));
-    const real = Matrix.zeros(2 * n, 2 * n);
-    for (let i = 0; i < n; i++) {
-      for (let j = 0; j < n; j++) {
-        real.set(i, j, re[i * n + j]);
-        real.set(i + n, j + n, re[i * n + j]);
-        real.set(i, j + n, -im[i * n + j]);
-        real.set(i + n, j, im[i * n + j]);
+  // 150x150: the 3-product form; 90x90: the joint product; 300x90: three float32 chunks summed in float64.
+  for (const [rows, n] of [[150, 150], [90, 90], [300, 90]]) {
+    test(`the float32 (tfjs) Gram path certifies a complex ${rows}x${n} matrix through its real representation`, () => {
+      const re = Float64Array.from(randomValues(rows * n, 11 + rows));
+      const im = Float64Array.from(randomValues(rows * n, 12 + n));
+      const real = Matrix.zeros(2 * rows, 2 * n);
+      for (let i = 0; i < rows; i++) {
+        for (let j = 0; j < n; j++) {
+          real.set(i, j, re[i * n + j]);
+          real.set(i + rows, j + n, re[i * n + j]);
+          real.set(i, j + n, -im[i * n + j]);
+          real.set(i + rows, j, im[i * n + j]);
+        }
       }
-    }
-    const exact = exactSigma(real);
-    const result = gramSpectralBound({ rows: n, cols: n, re, im }, { engine: 'tfjs' });
-    assert.equal(result.engine, 'tfjs');
-    assertUpper(result.bound, exact, 'complex tfjs');
-    assert.ok(result.bound <= exact * 1.002, `complex tfjs ratio ${result.bound / exact}`);
-  });
+      const exact = exactSigma(real);
+      const result = gramSpectralBound({ rows, cols: n, re, im }, { engine: 'tfjs' });
+      assert.equal(result.engine, 'tfjs');
+      assertUpper(result.bound, exact, 'complex tfjs');
+      assert.ok(result.bound <= exact * 1.002, `complex tfjs ratio ${result.bound / exact}`);
+    });
+  }
 });
 
 describe('convolution bounds (zero padding, any stride, dilation, groups)', () => {
