@@ -28,9 +28,30 @@ export async function openModel(files: FileAccess, options: OpenModelOptions = {
     const reader = modelReaders.find((candidate) => candidate.detect(name, head));
     if (!reader) throw new ModelError(path, 'is neither an ONNX model nor a TF.js model.json');
     const { maxBytes: _maxBytes, ...openOptions } = options;
-    return await reader.open(bytes, files, openOptions);
+    const model = await reader.open(bytes, files, openOptions);
+    checkShapes(model);
+    return model;
   } catch (error) {
     throw shorten(asModelError(error, path));
+  }
+}
+
+/** Most values one activation may hold: past this no typed array (let alone the solver's vectors) fits. */
+export const MAX_ACTIVATION_ELEMENTS = 2 ** 31 - 1;
+
+/** Shapes that a few bytes can declare (huge inputs, strides, pads, repeats) but nothing can hold. */
+function checkShapes(model: IrModel): void {
+  const check = (shape: readonly number[], what: string) => {
+    let count = 1;
+    for (const d of shape) count *= d;
+    if (!(count <= MAX_ACTIVATION_ELEMENTS)) {
+      throw new ModelError(model.path, `${what} has shape [${shape.join(', ')}] (${count.toExponential(2)} values), more than can be analysed`);
+    }
+  };
+  for (const input of model.inputs) check(input.shape, `input "${input.name}"`);
+  for (const node of model.nodes) {
+    for (const shape of node.inputShapes) check(shape, `the input of ${node.op} "${node.name}"`);
+    for (const shape of node.outputShapes) check(shape, `the output of ${node.op} "${node.name}"`);
   }
 }
 

@@ -9,6 +9,9 @@ import { CONTRIB_OPS, OPS, SHAPE_PRESERVING } from './ops';
 import { DataType, onnx, toNumber } from './proto';
 import { checkTensor, elementCount, readTensor, readTensorSync, type ConstTensor } from './tensor';
 
+/** Values constant folding may build beyond four times the model's parameters. */
+const FOLD_ALLOWANCE = 1 << 25;
+
 export interface WalkResult {
   inputs: IrValueInfo[];
   nodes: IrNode[];
@@ -163,6 +166,9 @@ export async function walkGraph(model: onnx.IModelProto, files: FileAccess, opti
     }
   }
   const resolveTensor = (t: onnx.ITensorProto, describe: string) => attributeTensors.get(t) ?? readTensorSync(t, describe, file);
+  // Folding builds constants from a few bytes (ConstantOfShape, Tile, Expand): in all it may make a
+  // fixed allowance plus a few times the model's own parameters, no more.
+  let foldBudget = FOLD_ALLOWANCE + 4 * parameterCount;
 
   const valueInfo = new Map<string, (number | string)[]>();
   for (const info of [...(graph.valueInfo ?? []), ...(graph.output ?? [])]) {
@@ -210,10 +216,12 @@ export async function walkGraph(model: onnx.IModelProto, files: FileAccess, opti
     }
 
     if (!dataDependent) {
-      const folded = handler?.fold?.(ctx);
+      const folded = foldBudget > 0 ? handler?.fold?.(ctx) : undefined;
+      for (const t of folded ?? []) foldBudget -= t?.data.length ?? 0;
       if (folded) setOutputs((slot) => (folded[slot] ? { kind: 'const', tensor: folded[slot] } : { kind: 'unknown', reason: `${opName} "${ctx.name}" gave no output ${slot}` }));
       else {
-        warnings.push(`${opName} node "${ctx.name}" computes a constant that was not folded; what depends on it is unknown`);
+        const why = foldBudget > 0 ? '' : ` (folding already built ${FOLD_ALLOWANCE + 4 * parameterCount - foldBudget} values, more than the model's size justifies)`;
+        warnings.push(`${opName} node "${ctx.name}" computes a constant that was not folded${why}; what depends on it is unknown`);
         setOutputs(() => ({ kind: 'unknown', reason: `constant ${opName} "${ctx.name}" was not folded` }));
       }
       continue;

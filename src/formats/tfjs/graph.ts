@@ -215,7 +215,7 @@ class GraphReader {
       const w = this.weights.get(def.name);
       return { shape: w.shape, dtype: w.dtype, values: w.values };
     }
-    const inline = tensor ? inlineTensor(tensor) : undefined;
+    const inline = tensor ? inlineTensor(tensor, (problem) => this.fail(`Const node "${def.name}": ${problem}`)) : undefined;
     if (inline) return inline;
     return this.fail(`Const node "${def.name}" has no value: it is neither in the weights manifest nor inline`);
   }
@@ -672,30 +672,41 @@ function outputShapesAttr(def: GraphNodeDef): number[][] | undefined {
   return (list.shape as Json[]).map((s) => tensorShape(s) ?? []).map((s) => s.map((d, i) => (i === 0 && d < 0 ? 1 : d)));
 }
 
+/** Most values an inline constant may expand to from a shorter value list (TensorProto's fill rule). */
+const INLINE_FILL_LIMIT = 1 << 24;
+
 /** A small tensor inline in the graph (`tensorContent` base64 or typed value lists). */
-function inlineTensor(tensor: Json): ConstValue | undefined {
+function inlineTensor(tensor: Json, fail: (problem: string) => never): ConstValue | undefined {
   const shape = tensorShape(tensor.tensorShape as Json | undefined) ?? [];
+  if (!shape.every((d) => Number.isSafeInteger(d) && d >= 0)) fail(`its inline value has an invalid shape ${fmt(shape)}`);
   const dtype = TF_DTYPES[String(tensor.dtype)] ?? 'float32';
   const count = product(shape);
   const fromList = (list: unknown): number[] | undefined => (Array.isArray(list) && list.length > 0 ? list.map(Number) : undefined);
   let values = fromList(tensor.floatVal) ?? fromList(tensor.intVal) ?? fromList(tensor.int64Val) ?? fromList(tensor.doubleVal);
   if (!values && typeof tensor.tensorContent === 'string') {
-    const bytes = Uint8Array.from(decodeBase64(tensor.tensorContent), (ch) => ch.charCodeAt(0));
+    const text = strictBase64(tensor.tensorContent) ?? fail('its inline tensorContent is not base64');
+    const bytes = Uint8Array.from(text, (ch) => ch.charCodeAt(0));
     const view = new DataView(bytes.buffer);
     const step = dtype === 'float32' || dtype === 'int32' ? 4 : 1;
+    if (bytes.length !== count * step) fail(`its inline value declares ${fmt(shape)} (${count * step} bytes) but tensorContent holds ${bytes.length} bytes`);
     values = Array.from({ length: Math.floor(bytes.length / step) }, (_, i) => (step === 1 ? bytes[i] : dtype === 'float32' ? view.getFloat32(4 * i, true) : view.getInt32(4 * i, true)));
   }
   if (!values) return undefined;
+  if (values.length !== count && count > INLINE_FILL_LIMIT) fail(`its inline value declares ${fmt(shape)} (${count.toExponential(2)} values) from ${values.length}; more than an inline constant may expand to`);
   // A single listed value fills the whole tensor (TensorProto semantics).
   const full = values.length === count || count === 0 ? values : Array.from({ length: count }, (_, i) => values[Math.min(i, values.length - 1)]);
   return { shape, dtype, values: dtype === 'int32' ? Int32Array.from(full) : Float32Array.from(full) };
 }
 
 function decodeBase64(text: string): string {
+  return strictBase64(text) ?? text;
+}
+
+function strictBase64(text: string): string | undefined {
   try {
     return atob(text);
   } catch {
-    return text;
+    return undefined;
   }
 }
 

@@ -2,15 +2,26 @@
 // line on stderr that names the file, no stack trace.
 
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Case, writeFolder } from './harness';
 import { root } from './onnx-cases';
 
 export const cli = join(root, 'dist', 'cli.js');
 
+/** Newest modification time of the files under `dir`. */
+function newest(dir: string): number {
+  let latest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const full = join(dir, entry.name);
+    latest = Math.max(latest, entry.isDirectory() ? newest(full) : statSync(full).mtimeMs);
+  }
+  return latest;
+}
+
+/** Builds dist/cli.js when it is missing or older than the sources (npm test builds first anyway). */
 export function ensureCli(): void {
-  if (existsSync(cli)) return;
+  if (existsSync(cli) && statSync(cli).mtimeMs >= newest(join(root, 'src'))) return;
   const build = spawnSync(process.execPath, [join(root, 'scripts', 'build.mjs')], { encoding: 'utf8' });
   if (build.status !== 0 || !existsSync(cli)) throw new Error(`build failed: ${build.stderr}`);
 }

@@ -36,6 +36,8 @@ export interface Case {
   options?: OpenModelOptions;
   /** Count typed-array allocations while opening; fail if one exceeds this many bytes. */
   allocationLimit?: number;
+  /** With allocationLimit: fail if all allocations while opening add up to more than this. */
+  totalAllocationLimit?: number;
   /** Open from a temporary folder on disk (nodeFileAccess) instead of memory. */
   onDisk?: boolean;
   /** Checks on a successful open and estimate. */
@@ -96,10 +98,11 @@ const ALLOCATORS = ['ArrayBuffer', 'SharedArrayBuffer', 'Uint8Array', 'Int8Array
  * Runs `fn` with the global ArrayBuffer and typed-array constructors wrapped, and returns the
  * largest single allocation asked for (in bytes) while it ran, whether or not it succeeded.
  */
-export async function countAllocations<T>(fn: () => Promise<T>): Promise<{ value?: T; error?: unknown; largest: number }> {
+export async function countAllocations<T>(fn: () => Promise<T>): Promise<{ value?: T; error?: unknown; largest: number; total: number }> {
   const g = globalThis as unknown as Record<string, unknown>;
   const saved = new Map<string, unknown>();
   let largest = 0;
+  let total = 0;
   for (const name of ALLOCATORS) {
     const target = g[name] as (new (...args: unknown[]) => unknown) & { BYTES_PER_ELEMENT?: number };
     if (typeof target !== 'function') continue;
@@ -109,17 +112,18 @@ export async function countAllocations<T>(fn: () => Promise<T>): Promise<{ value
       construct(t, args, newTarget) {
         const first = args[0];
         const count = typeof first === 'number' ? first : first && typeof first === 'object' && !(first instanceof (saved.get('ArrayBuffer') as typeof ArrayBuffer)) && 'length' in first ? Number((first as { length: unknown }).length) : 0;
-        if (Number.isFinite(count)) largest = Math.max(largest, count * perElement);
-        else largest = Infinity;
+        const bytes = Number.isFinite(count) ? count * perElement : Infinity;
+        largest = Math.max(largest, bytes);
+        total += bytes;
         return Reflect.construct(t, args, newTarget === g[name] ? t : newTarget);
       },
     });
   }
   try {
     const value = await fn();
-    return { value, largest };
+    return { value, largest, total };
   } catch (error) {
-    return { error, largest };
+    return { error, largest, total };
   } finally {
     for (const [name, original] of saved) g[name] = original;
   }
@@ -159,6 +163,9 @@ export async function runCase(c: Case): Promise<Outcome> {
     largestAllocation = counted.largest;
     model = counted.value;
     openError = counted.error;
+    if (c.totalAllocationLimit !== undefined && counted.total > c.totalAllocationLimit) {
+      fail(`allocated ${counted.total} bytes in all (limit ${c.totalAllocationLimit}) before ${counted.error ? 'refusing' : 'accepting'} the model`);
+    }
     if (counted.largest > c.allocationLimit) {
       fail(`allocated ${counted.largest} bytes at once (limit ${c.allocationLimit}) before ${counted.error ? 'refusing' : 'accepting'} the model`);
     }

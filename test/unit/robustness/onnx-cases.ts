@@ -307,3 +307,54 @@ function deepIf(depth: number): Uint8Array {
 }
 
 export const onnxName = (path: string): string => basename(path);
+
+// --- constant folding that would build huge tensors from a few bytes ---------------------------------
+
+/** Folding may build constants from tiny declarations (shapes, repeats): the whole model's folding stays bounded. */
+export const FOLD_TOTAL_LIMIT = 1024 * MIB;
+const FOLD_SINGLE_LIMIT = 160 * MIB;
+
+export function onnxFoldBombs(): Case[] {
+  const cases: Case[] = [];
+  const i64 = (name: string, values: number[]) => tensor(name, [values.length], values, { dataType: T.INT64 });
+  const bomb = (name: string, spec: () => ModelSpec, expect: Case['expect'] = 'either') =>
+    cases.push({ name, make: () => single('fold.onnx', buildModel(spec())), expect, allocationLimit: FOLD_SINGLE_LIMIT, totalAllocationLimit: FOLD_TOTAL_LIMIT });
+  /** x -> Add(x, folded) -> y, where `nodes` compute "folded" from constants. */
+  const around = (initializers: onnx.ITensorProto[], nodes: ModelSpec['nodes']): ModelSpec => ({
+    inputs: [{ name: 'x', shape: [1, 4] }],
+    outputs: ['y'],
+    initializers,
+    nodes: [...nodes, node('Add', ['x', 'folded'], ['y'], [], 'add')],
+  });
+  bomb('ConstantOfShape [2^30]', () => around([i64('shape', [2 ** 30])], [node('ConstantOfShape', ['shape'], ['folded'])]));
+  bomb('ConstantOfShape [2^20, 2^20]', () => around([i64('shape', [2 ** 20, 2 ** 20])], [node('ConstantOfShape', ['shape'], ['folded'])]));
+  bomb('ConstantOfShape [-1, 4]', () => around([i64('shape', [-1, 4])], [node('ConstantOfShape', ['shape'], ['folded'])]), 'error');
+  bomb('64 chained ConstantOfShape [4096, 4096] + Add', () => around([i64('shape', [4096, 4096])], [
+    node('ConstantOfShape', ['shape'], ['c0']),
+    ...Array.from({ length: 64 }, (_, i) => node('Add', [`c${i}`, 'c0'], [i === 63 ? 'big' : `c${i + 1}`], [], `add${i}`)),
+    node('ReduceSum', ['big'], ['folded'], [attr.int('keepdims', 0)], 'sum'),
+  ]));
+  bomb('Tile of [1] by 2^30', () => around([floats('one', [1], [1]), i64('repeats', [2 ** 30])], [node('Tile', ['one', 'repeats'], ['folded'])]));
+  bomb('Tile of [1,1] by [2^16, 2^16]', () => around([floats('one', [1, 1], [1]), i64('repeats', [2 ** 16, 2 ** 16])], [node('Tile', ['one', 'repeats'], ['folded'])]));
+  bomb('Expand of [1] to [2^31]', () => around([floats('one', [1], [1]), i64('to', [2 ** 31])], [node('Expand', ['one', 'to'], ['folded'])]));
+  bomb('Range 0..2^31', () => around([floats('start', [], [0]), floats('limit', [], [2 ** 31]), floats('delta', [], [1])], [node('Range', ['start', 'limit', 'delta'], ['folded'])]));
+  bomb('Range 0..1 by 1e-12', () => around([floats('start', [], [0]), floats('limit', [], [1]), floats('delta', [], [1e-12])], [node('Range', ['start', 'limit', 'delta'], ['folded'])]));
+  bomb('Resize of a constant by 2^15 on each axis', () => around([floats('one', [1, 1, 2, 2], [1, 2, 3, 4]), floats('scales', [4], [1, 1, 2 ** 15, 2 ** 15])], [node('Resize', ['one', '', 'scales'], ['folded'])]));
+  bomb('Pad of a constant by 2^30', () => around([floats('one', [1], [1]), i64('pads', [0, 2 ** 30])], [node('Pad', ['one', 'pads'], ['folded'])]));
+  bomb('Gather of a constant with 2^24 indices', () => around([floats('one', [1], [1]), { name: 'idx', dims: [2 ** 24], dataType: T.INT64, rawData: new Uint8Array(8) }], [node('Gather', ['one', 'idx'], ['folded'])]), 'error');
+  bomb('Reshape of data to [2^40]', () => ({ inputs: [{ name: 'x', shape: [1, 4] }], outputs: ['y'], initializers: [i64('to', [2 ** 20, 2 ** 20])], nodes: [node('Reshape', ['x', 'to'], ['y'])] }), 'error');
+  bomb('Expand of data to [2^20, 2^20]', () => ({ inputs: [{ name: 'x', shape: [1, 1] }], outputs: ['y'], initializers: [i64('to', [2 ** 20, 2 ** 20])], nodes: [node('Expand', ['x', 'to'], ['y'])] }));
+  bomb('Tile of data by [2^20, 2^20]', () => ({ inputs: [{ name: 'x', shape: [1, 1] }], outputs: ['y'], initializers: [i64('r', [2 ** 20, 2 ** 20])], nodes: [node('Tile', ['x', 'r'], ['y'])] }));
+  bomb('Resize of data by 2^20 on each axis', () => ({ inputs: [{ name: 'x', shape: [1, 1, 2, 2] }], outputs: ['y'], initializers: [floats('scales', [4], [1, 1, 2 ** 20, 2 ** 20])], nodes: [node('Resize', ['x', '', 'scales'], ['y'])] }));
+  bomb('ConvTranspose with stride 2^20', () => ({ inputs: [{ name: 'x', shape: [1, 1, 4, 4] }], outputs: ['y'], initializers: [floats('k', [1, 1, 1, 1], [1])], nodes: [node('ConvTranspose', ['x', 'k'], ['y'], [attr.ints('strides', [2 ** 20, 2 ** 20])])] }));
+  bomb('ConvTranspose with stride 2^12', () => ({ inputs: [{ name: 'x', shape: [1, 1, 4, 4] }], outputs: ['y'], initializers: [floats('k', [1, 1, 2, 2], [1, 2, 3, 4])], nodes: [node('ConvTranspose', ['x', 'k'], ['y'], [attr.ints('strides', [2 ** 12, 2 ** 12])])] }));
+  bomb('Resize of data to 2^28 values', () => ({ inputs: [{ name: 'x', shape: [1, 1, 2, 2] }], outputs: ['y'], initializers: [floats('scales', [4], [1, 1, 2 ** 13, 2 ** 13])], nodes: [node('Resize', ['x', '', 'scales'], ['y'])] }));
+  bomb('Pad of data by 2^30', () => ({ inputs: [{ name: 'x', shape: [1, 4] }], outputs: ['y'], initializers: [i64('pads', [0, 0, 0, 2 ** 30])], nodes: [node('Pad', ['x', 'pads'], ['y'])] }));
+  bomb('Conv with pads 2^30', () => ({ inputs: [{ name: 'x', shape: [1, 1, 4, 4] }], outputs: ['y'], initializers: [floats('k', [1, 1, 1, 1], [1])], nodes: [node('Conv', ['x', 'k'], ['y'], [attr.ints('pads', [2 ** 30, 2 ** 30, 2 ** 30, 2 ** 30])])] }));
+  bomb('Conv with dilation 2^30', () => ({ inputs: [{ name: 'x', shape: [1, 1, 4, 4] }], outputs: ['y'], initializers: [floats('k', [1, 1, 3, 3], seeded(9))], nodes: [node('Conv', ['x', 'k'], ['y'], [attr.ints('dilations', [2 ** 30, 2 ** 30])])] }));
+  bomb('Conv with stride 0', () => ({ inputs: [{ name: 'x', shape: [1, 1, 4, 4] }], outputs: ['y'], initializers: [floats('k', [1, 1, 1, 1], [1])], nodes: [node('Conv', ['x', 'k'], ['y'], [attr.ints('strides', [0, 0])])] }), 'error');
+  bomb('Conv with group 0', () => ({ inputs: [{ name: 'x', shape: [1, 1, 4, 4] }], outputs: ['y'], initializers: [floats('k', [1, 1, 1, 1], [1])], nodes: [node('Conv', ['x', 'k'], ['y'], [attr.int('group', 0)])] }), 'error');
+  bomb('MaxPool with a 2^30 kernel', () => ({ inputs: [{ name: 'x', shape: [1, 1, 4, 4] }], outputs: ['y'], nodes: [node('MaxPool', ['x'], ['y'], [attr.ints('kernel_shape', [2 ** 30, 2 ** 30])])] }));
+  bomb('AveragePool with a 2^15 kernel and padding', () => ({ inputs: [{ name: 'x', shape: [1, 1, 4, 4] }], outputs: ['y'], nodes: [node('AveragePool', ['x'], ['y'], [attr.ints('kernel_shape', [2 ** 15, 2 ** 15]), attr.ints('pads', [2 ** 15, 2 ** 15, 2 ** 15, 2 ** 15])])] }));
+  return cases;
+}

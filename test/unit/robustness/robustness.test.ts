@@ -15,8 +15,8 @@ import { memoryFileAccess } from '../../../src/model/memory-files';
 import { DEFAULT_SETTINGS } from '../../../src/protocol/report';
 import { countAllocations, runFamily, setScratchRoot, writeFolder, type Case } from './harness';
 import { ensureCli, runCli, spread } from './cli-sample';
-import { ONNX_SOURCES, onnxBitFlips, onnxDeclaredSizes, onnxGraphs, onnxLyingLengths, onnxMagic, onnxTruncation, single, sourceBytes } from './onnx-cases';
-import { tfjsBitFlips, tfjsHostileJson, tfjsManifest, tfjsShardTruncation, tfjsTruncation } from './tfjs-cases';
+import { ONNX_SOURCES, onnxBitFlips, onnxDeclaredSizes, onnxFoldBombs, onnxGraphs, onnxLyingLengths, onnxMagic, onnxTruncation, single, sourceBytes } from './onnx-cases';
+import { tfjsBitFlips, tfjsBombs, tfjsHostileJson, tfjsManifest, tfjsShardTruncation, tfjsTruncation } from './tfjs-cases';
 import { fileCases, nonFiniteCases, unreadableCases } from './special-cases';
 
 const families: [string, () => Case[]][] = [
@@ -26,11 +26,13 @@ const families: [string, () => Case[]][] = [
   ['onnx lying protobuf lengths', onnxLyingLengths],
   ['onnx declared sizes, huge / negative / zero dims, external data', onnxDeclaredSizes],
   ['onnx graph structure', onnxGraphs],
+  ['onnx constant folding and shape bombs', onnxFoldBombs],
   ['tfjs model.json truncation', tfjsTruncation],
   ['tfjs shard truncation', tfjsShardTruncation],
   ['tfjs bit flips', tfjsBitFlips],
   ['tfjs manifest', tfjsManifest],
   ['tfjs hostile JSON', tfjsHostileJson],
+  ['tfjs inline constants and shape bombs', tfjsBombs],
   ['files: empty, directories, FIFOs, devices, symlink loops, size limit', fileCases],
   ['NaN / Inf weights make the layer and the bound invalid', nonFiniteCases],
 ];

@@ -210,3 +210,59 @@ export function tfjsHostileJson(): Case[] {
   }
   return cases;
 }
+
+// --- declarations that would build huge tensors from a few bytes -------------------------------------
+
+/** A graph model x [1,4] -> Add(x, c) -> y whose constant c is declared inline in model.json. */
+function inlineConst(shape: unknown[], value: Record<string, unknown>): Folder {
+  const json = {
+    format: 'graph-model',
+    modelTopology: {
+      node: [
+        { name: 'x', op: 'Placeholder', attr: { shape: { shape: { dim: [{ size: '1' }, { size: '4' }] } }, dtype: { type: 'DT_FLOAT' } } },
+        { name: 'c', op: 'Const', attr: { value: { tensor: { dtype: 'DT_FLOAT', tensorShape: { dim: shape.map((size) => ({ size })) }, ...value } }, dtype: { type: 'DT_FLOAT' } } },
+        { name: 'y', op: 'AddV2', input: ['x', 'c'], attr: { T: { type: 'DT_FLOAT' } } },
+      ],
+    },
+    weightsManifest: [],
+  };
+  return { main: 'model.json', files: { 'model.json': utf8(JSON.stringify(json)) } };
+}
+
+/** A Sequential layers model: the first layer's config merged with `config`, no weights. */
+function layersModel(layers: { class_name: string; config: Record<string, unknown> }[], weights: Record<string, unknown>[] = [], shard = new Uint8Array(0)): Folder {
+  const json = {
+    format: 'layers-model',
+    modelTopology: { class_name: 'Sequential', config: { name: 'seq', layers } },
+    weightsManifest: weights.length ? [{ paths: ['w.bin'], weights }] : [],
+  };
+  return { main: 'model.json', files: { 'model.json': utf8(JSON.stringify(json)), ...(weights.length ? { 'w.bin': shard } : {}) } };
+}
+
+export function tfjsBombs(): Case[] {
+  const cases: Case[] = [];
+  const MIB = 1024 * 1024;
+  const bomb = (name: string, make: () => Folder, expect: Case['expect'] = 'either') => cases.push({ name, make, expect, allocationLimit: 160 * MIB, totalAllocationLimit: 1024 * MIB });
+  bomb('inline Const [2^30] filled from one value', () => inlineConst(['1073741824'], { floatVal: [1] }));
+  bomb('inline Const [2^26] filled from one value', () => inlineConst(['67108864'], { floatVal: [1] }));
+  bomb('inline Const [2^20, 2^20] filled from one value', () => inlineConst(['1048576', '1048576'], { floatVal: [1] }));
+  bomb('inline Const [-1] with one value', () => inlineConst(['-1'], { floatVal: [1] }));
+  bomb('inline Const ["abc"]', () => inlineConst(['abc'], { floatVal: [1] }));
+  bomb('inline Const [4] with tensorContent of 3 bytes', () => inlineConst(['4'], { tensorContent: btoa('abc') }));
+  bomb('inline Const [4] with tensorContent not base64', () => inlineConst(['4'], { tensorContent: '%%%%' }));
+  bomb('inline Const [2^26] with 16 bytes of tensorContent', () => inlineConst(['67108864'], { tensorContent: btoa('0123456789abcdef') }));
+  const input = (shape: unknown[]) => ({ class_name: 'InputLayer', config: { name: 'in', batch_input_shape: shape, dtype: 'float32' } });
+  bomb('a layers model whose input is [null, 2^20, 2^20, 3]', () => layersModel([input([null, 2 ** 20, 2 ** 20, 3]), { class_name: 'ReLU', config: { name: 'relu' } }]), 'error');
+  bomb('a layers model whose input is [null, -4, 4, 3]', () => layersModel([input([null, -4, 4, 3]), { class_name: 'ReLU', config: { name: 'relu' } }]), 'error');
+  bomb('a layers model whose input is [null, 1e400]', () => layersModel([{ class_name: 'ReLU', config: { name: 'relu', batch_input_shape: [null, '1e400'] } }]), 'error');
+  bomb('Dense with 2^31 units and no weights', () => layersModel([input([null, 4]), { class_name: 'Dense', config: { name: 'd', units: 2 ** 31, use_bias: false } }]), 'error');
+  bomb('Dense with 2^31 units claiming a [4, 2^31] kernel', () => layersModel([input([null, 4]), { class_name: 'Dense', config: { name: 'd', units: 2 ** 31, use_bias: false } }], [{ name: 'd/kernel', shape: [4, 2 ** 31], dtype: 'float32' }], new Uint8Array(16)), 'error');
+  bomb('Conv2D with stride 0', () => layersModel([input([null, 4, 4, 1]), { class_name: 'Conv2D', config: { name: 'c', filters: 1, kernel_size: [1, 1], strides: [0, 0], use_bias: false } }], [{ name: 'c/kernel', shape: [1, 1, 1, 1], dtype: 'float32' }], new Uint8Array(4)), 'error');
+  bomb('Conv2D with dilation 2^30', () => layersModel([input([null, 4, 4, 1]), { class_name: 'Conv2D', config: { name: 'c', filters: 1, kernel_size: [3, 3], dilation_rate: [2 ** 30, 2 ** 30], padding: 'same', use_bias: false } }], [{ name: 'c/kernel', shape: [3, 3, 1, 1], dtype: 'float32' }], new Uint8Array(36)));
+  bomb('UpSampling2D by 2^20', () => layersModel([input([null, 4, 4, 1]), { class_name: 'UpSampling2D', config: { name: 'u', size: [2 ** 20, 2 ** 20] } }]), 'error');
+  bomb('UpSampling2D by 2^13 then a Conv2D', () => layersModel([input([null, 4, 4, 1]), { class_name: 'UpSampling2D', config: { name: 'u', size: [2 ** 13, 2 ** 13] } }, { class_name: 'Conv2D', config: { name: 'c', filters: 1, kernel_size: [1, 1], use_bias: false } }], [{ name: 'c/kernel', shape: [1, 1, 1, 1], dtype: 'float32' }], new Uint8Array(4)));
+  bomb('ZeroPadding2D by 2^30', () => layersModel([input([null, 4, 4, 1]), { class_name: 'ZeroPadding2D', config: { name: 'p', padding: [[2 ** 30, 2 ** 30], [2 ** 30, 2 ** 30]] } }]), 'error');
+  bomb('RepeatVector 2^31 times', () => layersModel([input([null, 4]), { class_name: 'RepeatVector', config: { name: 'r', n: 2 ** 31 } }]));
+  bomb('Reshape to [2^20, 2^20]', () => layersModel([input([null, 4]), { class_name: 'Reshape', config: { name: 'r', target_shape: [2 ** 20, 2 ** 20] } }]), 'error');
+  return cases;
+}

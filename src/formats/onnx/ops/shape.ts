@@ -352,6 +352,7 @@ export const tile: OpHandler = {
     const x = ctx.constant(0);
     if (!x) return undefined;
     const r = repeats(ctx, x.dims);
+    if (elementCount(x.dims.map((d, i) => d * r[i])) > FOLD_LIMIT) return undefined;
     const picked = select(x, x.dims.map((d, i) => all(d * r[i]).map((k) => k % d)));
     return picked ? [picked] : undefined;
   },
