@@ -1,6 +1,8 @@
 // `npm run bench`: per-layer time, iterations and error against an exact answer for a ResNet-style
 // set of shapes, with PyTorch's power iteration to the same true accuracy as the reference when
 // Python with torch and scipy is present. A benchmark, not a test: it prints and writes .bench/.
+// Flags: --runs=N --only=NAME --no-power; --resnet50 [--no-torch] runs the whole-model bench in
+// ./resnet50.ts instead.
 
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -12,6 +14,7 @@ import { buildOperator } from '../engine/operators';
 import { estimateSpectralNorm } from '../engine/solvers';
 import { upperBound } from '../engine/bounds';
 import { startBackend } from '../host/session';
+import { benchResnet50 } from './resnet50';
 
 interface BenchLayer {
   name: string;
@@ -192,7 +195,7 @@ async function main() {
   writeFileSync(join(outDir, `results-${new Date().toISOString().replace(/[:.]/g, '-')}.json`), JSON.stringify({ backend: backend.name, cpu: cpus()[0]?.model, rows }, null, 2));
 }
 
-main().catch((error: unknown) => {
+(process.argv.includes('--resnet50') ? benchResnet50(process.argv) : main()).catch((error: unknown) => {
   console.error(error);
   process.exit(1);
 });
