@@ -146,13 +146,22 @@ export async function estimateModel(model: IrModel, settings: EstimateSettings, 
     // The solver and the bound work on the smallest problem with the same σ1 (1x1 convolutions: the
     // channel matrix), which also lets identical maps at different input sizes share one solve.
     const problem = problems.get(index) ?? { spec, inputShape: node.inputShapes[0] };
+    const values = Math.max(elementsOf(problem.inputShape) + (problem.reduction ? 0 : elementsOf(node.outputShapes[0] ?? [])), workingValues(problem.spec, problem.inputShape));
+    if (values > MAX_SOLVER_VALUES) {
+      const reason = `too large to estimate in memory (${values.toExponential(2)} values in and out)`;
+      invalid.push({ name: node.name, op: node.op, reason });
+      finish(index, { ...base(index), sigma: null, upperBound: null, iterations: 0, converged: false, seconds: 0, note: `${reason}: the layer and the bound through it are invalid` }, NaN, NaN);
+      continue;
+    }
     const key = layerKey(problem.spec, problem.inputShape);
     let result = solved.get(key);
     let reused = true;
     if (!result) {
       reused = false;
-      const operator = buildOperator(problem.spec, problem.inputShape);
+      let operator: ReturnType<typeof buildOperator> | undefined;
+      let failure = '';
       try {
+        operator = buildOperator(problem.spec, problem.inputShape);
         const solution = estimateSpectralNorm(operator, {
           tol: settings.tol,
           maxIter: settings.maxIter,
@@ -171,8 +180,17 @@ export async function estimateModel(model: IrModel, settings: EstimateSettings, 
           method: solution.method,
           ...(bound ? { boundMethod: bound.method } : {}),
         };
+      } catch (error) {
+        // A layer larger than memory (typed arrays, the wasm heap) makes its row invalid, not a crash.
+        if (!(error instanceof RangeError)) throw error;
+        failure = `too large to estimate in memory (${error.message.split('\n')[0]})`;
       } finally {
-        operator.dispose();
+        operator?.dispose();
+      }
+      if (!result) {
+        invalid.push({ name: node.name, op: node.op, reason: failure });
+        finish(index, { ...base(index), sigma: null, upperBound: null, iterations: 0, converged: false, seconds: 0, note: `${failure}: the layer and the bound through it are invalid` }, NaN, NaN);
+        continue;
       }
       solved.set(key, result);
     }
@@ -234,6 +252,22 @@ function costOf(node: IrNode): number {
   }
   if (spec.type === 'dense') return spec.weight.data.length;
   return inputSize + outputSize;
+}
+
+/** Input plus output values past which a layer's vectors cannot fit the wasm heap (4 GiB) with the solver's. */
+const MAX_SOLVER_VALUES = 2 ** 28;
+
+function elementsOf(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+/** The padded input a convolution or pool builds: huge pads (SAME with a huge dilation) make it enormous. */
+function workingValues(spec: LinearSpec, inputShape: readonly number[]): number {
+  if (spec.type === 'dense') return 0;
+  const rank = spec.padsBegin.length;
+  const spatial = spec.channelsLast ? inputShape.slice(1, 1 + rank) : inputShape.slice(inputShape.length - rank);
+  const rest = elementsOf(inputShape) / Math.max(1, elementsOf(spatial));
+  return rest * spatial.reduce((a, d, i) => a * (d + Math.max(0, spec.padsBegin[i] ?? 0) + Math.max(0, spec.padsEnd[i] ?? 0)), 1);
 }
 
 /** ‖W‖_F·sqrt(taps) bounds σ; past this the solver's float32 products of AᵀA would overflow. */
