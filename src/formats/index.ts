@@ -27,13 +27,37 @@ export async function openModel(files: FileAccess, options: OpenModelOptions = {
     const head = bytes.subarray(0, 4096);
     const reader = modelReaders.find((candidate) => candidate.detect(name, head));
     if (!reader) throw new ModelError(path, 'is neither an ONNX model nor a TF.js model.json');
-    const { maxBytes: _maxBytes, ...openOptions } = options;
-    const model = await reader.open(bytes, files, openOptions);
+    const { maxBytes, ...openOptions } = options;
+    const model = await reader.open(bytes, maxBytes === undefined ? files : limitReads(files, maxBytes, size), openOptions);
     checkShapes(model);
     return model;
   } catch (error) {
     throw shorten(asModelError(error, path));
   }
+}
+
+/** The companions (weight shards, external data) count towards the size limit too: refused before they are read. */
+function limitReads(files: FileAccess, maxBytes: number, mainBytes: number): FileAccess {
+  let total = mainBytes;
+  const take = (bytes: number) => {
+    total += bytes;
+    if (total > maxBytes) {
+      throw new ModelError(files.mainPath, `with its weight files is over ${formatBytes(total)}, larger than the ${formatBytes(maxBytes)} limit (setting lipschitzLens.maxModelBytes)`);
+    }
+  };
+  return {
+    mainPath: files.mainPath,
+    ...(files.stat ? { stat: (path: string) => (files.stat as NonNullable<FileAccess['stat']>)(path) } : {}),
+    size: (path) => files.size(path),
+    readFile: async (path) => {
+      take(await files.size(path));
+      return files.readFile(path);
+    },
+    readRange: async (path, offset, length) => {
+      take(length);
+      return files.readRange(path, offset, length);
+    },
+  };
 }
 
 /** Most values one activation may hold: past this no typed array (let alone the solver's vectors) fits. */

@@ -160,6 +160,7 @@ export class WeightStore {
         try {
           bytes = await files.readFile(paths[p]);
         } catch (error) {
+          if (error instanceof ModelError && error.file === files.mainPath) throw error;
           const why = error instanceof ModelError ? error.problem : error instanceof Error ? error.message : String(error);
           throw new ModelError(file, `weight shard "${paths[p]}" cannot be read (${why})`);
         }

@@ -108,6 +108,25 @@ export function fileCases(): Case[] {
     { name: 'an ONNX model over --max-bytes', make: () => single('big.onnx', onnx), options: { maxBytes: 1000 }, expect: 'error', problem: new RegExp(`big\\.onnx: is ${(onnx.length / 1024).toFixed(0)} KiB, larger than the 1000 B limit \\(setting lipschitzLens\\.maxModelBytes\\)`) },
     { name: 'an ONNX model exactly at --max-bytes', make: () => single('big.onnx', onnx), options: { maxBytes: onnx.length }, expect: 'report' },
     { name: 'a model.json over --max-bytes', make: () => tfjs, options: { maxBytes: 100 }, expect: 'error', problem: /model\.json: is 1\.3 KiB, larger than the 100 B limit/ },
+    {
+      name: 'a model.json under --max-bytes whose shards take it over',
+      make: () => tfjsFolder(TFJS_SOURCES[0]),
+      options: { maxBytes: tfjsFolder(TFJS_SOURCES[0]).files['model.json'].length + 1500 },
+      expect: 'error',
+      problem: /model\.json: with its weight files is over 7\.\d KiB, larger than the 6\.\d KiB limit/,
+    },
+    { name: 'a model.json with its shards exactly at --max-bytes', make: () => tfjsFolder(TFJS_SOURCES[0]), options: { maxBytes: Object.values(tfjsFolder(TFJS_SOURCES[0]).files).reduce((a, b) => a + b.length, 0) }, expect: 'report' },
+    {
+      name: 'an ONNX model under --max-bytes whose external data takes it over',
+      make: () => {
+        const spec = baseSpec();
+        const external = { name: 'w2', dims: [10, 256], dataType: T.FLOAT, dataLocation: 1, externalData: [{ key: 'location', value: 'w2.bin' }] };
+        return single('ext.onnx', buildModel({ ...spec, initializers: (spec.initializers ?? []).map((t) => (t.name === 'w2' ? external : t)) }), { 'w2.bin': new Uint8Array(10240) });
+      },
+      options: { maxBytes: 8000 },
+      expect: 'error',
+      problem: /ext\.onnx: with its weight files is over 1\d KiB, larger than the 7\.8 KiB limit/,
+    },
     { name: '--max-bytes 0 refuses everything', make: () => single('big.onnx', onnx), options: { maxBytes: 0 }, expect: 'error', problem: /larger than the 0 B limit/ },
   );
   return cases;
