@@ -10,7 +10,7 @@ import { tfjsFormat } from './tfjs';
 export const modelReaders: readonly ModelFormatReader[] = [onnxFormat, tfjsFormat];
 
 export interface OpenModelOptions extends OpenOptions {
-  /** Refuse models whose main file is larger than this many bytes. */
+  /** Refuse models whose files (the main file, then its weight shards or external data as they are read) add up to more than this many bytes. */
   maxBytes?: number;
 }
 
