@@ -32,7 +32,7 @@ export async function openModel(files: FileAccess, options: OpenModelOptions = {
     checkShapes(model);
     return model;
   } catch (error) {
-    throw shorten(asModelError(error, path));
+    throw tidy(asModelError(error, path));
   }
 }
 
@@ -80,8 +80,11 @@ function checkShapes(model: IrModel): void {
 }
 
 /** Messages quote names from the file: a hostile file's megabyte-long name is cut to fit one line. */
-function shorten(error: ModelError): ModelError {
+function tidy(error: ModelError): ModelError {
   const limit = 400;
+  // Names from a hostile file may hold control characters (terminal escapes): never print them.
+  const printable = error.problem.replace(/[\u0000-\u001f\u007f-\u009f]/g, '\ufffd');
+  if (printable !== error.problem) return tidy(new ModelError(error.file, printable));
   if (error.message.length <= limit) return error;
   // Quoted runs longer than 80 characters keep their first 40 (a plain scan: a regex over megabytes can overflow the stack).
   const parts = error.problem.split('"');

@@ -84,6 +84,7 @@ export function checkModelError(error: unknown, file: string): string {
   const { message } = error;
   if (message.includes('\n')) throw new Error(`message spans lines: ${JSON.stringify(message.slice(0, 300))}`);
   if (!message.startsWith(file)) throw new Error(`message does not start with the file "${file}": ${message.slice(0, 300)}`);
+  if (/[\u0000-\u001f\u007f-\u009f]/.test(message)) throw new Error(`message holds control characters: ${JSON.stringify(message.slice(0, 300))}`);
   if (message.length > 1000) throw new Error(`message is ${message.length} characters long: ${message.slice(0, 200)}...`);
   if (/\bat .+:\d+:\d+\)?$/.test(message) || /^\s*at /m.test(message)) throw new Error(`message holds a stack trace: ${message}`);
   if (message.slice(file.length).trim().replace(/^:\s*/, '').length < 5) throw new Error(`message names no problem: ${message}`);

@@ -247,6 +247,7 @@ export function onnxGraphs(): Case[] {
   build('two initializers with the same name', () => ({ ...baseSpec(), initializers: [...(baseSpec().initializers ?? []), floats('w', [2], [1, 2])] }), 'either');
   build('duplicate graph outputs', () => ({ ...baseSpec(), outputs: ['y', 'y'] }), 'either');
   build('a graph output nothing produces', () => ({ ...baseSpec(), outputs: ['y', 'ghost'] }), 'either');
+  build('a node named with terminal escapes reading a missing value', () => ({ ...baseSpec(), nodes: nodes().map((n, i) => (i === 1 ? { ...n, name: '\u001b[2J\u001b[31mpwned\u0007\r\n', inputs: ['ghost'] } : n)) }), 'error', /reads "ghost"/);
   build('no nodes', () => ({ ...baseSpec(), nodes: [] }), 'error', /no nodes/);
   build('only initializers among the inputs', () => ({ ...baseSpec(), inputs: [], initializersAsInputs: true }), 'error');
   build('an input with no shape', () => ({ ...baseSpec(), inputs: [{ name: 'x' }] }), 'error', /declares no shape/);
