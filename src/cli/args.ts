@@ -15,7 +15,7 @@ options:
   --seed N                    seed of the solver's start vectors (default ${DEFAULT_SETTINGS.seed})
   --method lanczos|power      solver (default ${DEFAULT_SETTINGS.method})
   --fail-above X              exit 1 when the network bound exceeds X (or cannot be bounded)
-  --max-bytes N               refuse model files larger than N bytes
+  --max-bytes N               refuse models (file plus weight shards or external data) over N bytes
   -q, --quiet                 no progress on stderr
   -h, --help                  this help
   --version                   the version
