@@ -33,15 +33,19 @@ function dataDependentWeight(ctx: NodeContext, x: number[]): NodeResult {
   };
 }
 
+/** Spatial axes of a convolution's input, after checking the input and weight ranks agree. */
+function spatialAxes(ctx: NodeContext, x: number[], weightDims: number[]): number {
+  if (x.length < 3) ctx.fail(`input ${formatShape(x)} needs a batch, a channel and at least one spatial axis`);
+  if (weightDims.length !== x.length) ctx.fail(`weight ${formatShape(weightDims)} does not fit input ${formatShape(x)}`);
+  return x.length - 2;
+}
+
 export const conv: OpHandler = {
   infer(ctx) {
     const x = ctx.dynamic(0);
     const w = ctx.constant(1);
     if (!w) return dataDependentWeight(ctx, x);
-    const rank = x.length;
-    if (rank < 3) ctx.fail(`input ${formatShape(x)} needs a batch, a channel and at least one spatial axis`);
-    if (w.dims.length !== rank) ctx.fail(`weight ${formatShape(w.dims)} does not fit input ${formatShape(x)}`);
-    const spatial = rank - 2;
+    const spatial = spatialAxes(ctx, x, w.dims);
     const group = ctx.attrs.int('group', 1);
     const [cOut, cInPerGroup] = w.dims;
     if (group < 1 || cOut % group !== 0 || cInPerGroup * group !== x[1]) {
@@ -66,10 +70,7 @@ export const convTranspose: OpHandler = {
     const x = ctx.dynamic(0);
     const w = ctx.constant(1);
     if (!w) return dataDependentWeight(ctx, x);
-    const rank = x.length;
-    if (rank < 3) ctx.fail(`input ${formatShape(x)} needs a batch, a channel and at least one spatial axis`);
-    if (w.dims.length !== rank) ctx.fail(`weight ${formatShape(w.dims)} does not fit input ${formatShape(x)}`);
-    const spatial = rank - 2;
+    const spatial = spatialAxes(ctx, x, w.dims);
     const group = ctx.attrs.int('group', 1);
     if (group < 1 || w.dims[0] !== x[1] || x[1] % group !== 0) ctx.fail(`weight ${formatShape(w.dims)} with group ${group} does not fit ${x[1]} input channels`);
     const cOut = w.dims[1] * group;
@@ -83,7 +84,7 @@ export const convTranspose: OpHandler = {
     let padsBegin = begin;
     let padsEnd = end;
     let wanted = ctx.attrs.ints('output_shape');
-    if (wanted && wanted.length === rank) wanted = wanted.slice(2);
+    if (wanted && wanted.length === x.length) wanted = wanted.slice(2);
     const pad = autoPad(ctx);
     if (!wanted && (pad === 'SAME_UPPER' || pad === 'SAME_LOWER')) wanted = inSize.map((s, i) => s * strides[i]);
     if (pad === 'VALID' && !wanted) {
