@@ -7,7 +7,8 @@ import type { EstimateSettings, LayerKind, LayerResult, NetworkBounds } from '..
 import type { PlannedLayer } from '../protocol/messages';
 import { closedForm } from '../analysis/closed-form';
 import { compose } from '../analysis/compose';
-import { buildOperator, reduceLinearProblem } from './operators';
+import { findBatchNormFolds } from '../analysis/fold';
+import { buildOperator, foldScaleIntoConv, reduceLinearProblem } from './operators';
 import { estimateSpectralNorm } from './solvers';
 import { upperBound } from './bounds';
 import { CancelledError } from './operator';
@@ -93,6 +94,10 @@ export async function estimateModel(model: IrModel, settings: EstimateSettings, 
     return rest;
   };
 
+  // Batch norms folded into the convolution before them (the bound uses the folded layer).
+  const folds = findBatchNormFolds(model);
+  const foldedDiagonals = new Map([...folds].map(([conv, fold]) => [fold.diagonalIndex, conv]));
+
   // Closed forms first: they cost nothing and fill the table at once.
   const linear: number[] = [];
   model.nodes.forEach((node, index) => {
@@ -105,6 +110,9 @@ export async function estimateModel(model: IrModel, settings: EstimateSettings, 
     if (form.sigma === null && Number.isNaN(form.compositionConstant) && node.spec.type === 'diagonal') {
       invalid.push({ name: node.name, op: node.op, reason: form.note ?? 'NaN or Inf values' });
     }
+    const foldedInto = foldedDiagonals.get(index);
+    const note = foldedInto === undefined ? form.note : `${form.note ? `${form.note}; ` : ''}folded into ${model.nodes[foldedInto].name}: counted there, as 1 here`;
+    const constant = foldedInto === undefined ? form.compositionConstant : 1;
     finish(
       index,
       {
@@ -115,10 +123,10 @@ export async function estimateModel(model: IrModel, settings: EstimateSettings, 
         converged: form.sigma !== null,
         seconds: 0,
         method: 'closed-form',
-        ...(form.note ? { note: form.note } : {}),
+        ...(note ? { note } : {}),
       },
-      form.compositionConstant,
-      form.compositionConstant,
+      constant,
+      constant,
     );
   });
 
@@ -130,7 +138,44 @@ export async function estimateModel(model: IrModel, settings: EstimateSettings, 
     return problem?.reduction && problem.spec.type === 'conv' ? problem.spec.weight.data.length : costOf(model.nodes[index]);
   };
   linear.sort((a, b) => cost(a) - cost(b));
-  const solved = new Map<string, { sigma: number; upper: number | null; iterations: number; converged: boolean; residual: number; method: string; boundMethod?: string }>();
+  const solved = new Map<string, SolvedLayer>();
+
+  /** σ and the certified bound of one (reduced) linear problem, computed once per distinct map. */
+  const solve = (problem: { spec: LinearSpec; inputShape: number[] }): { result: SolvedLayer; reused: boolean } | { failure: string } => {
+    const key = layerKey(problem.spec, problem.inputShape);
+    const known = solved.get(key);
+    if (known) return { result: known, reused: true };
+    let operator: ReturnType<typeof buildOperator> | undefined;
+    try {
+      operator = buildOperator(problem.spec, problem.inputShape);
+      const solution = estimateSpectralNorm(operator, {
+        tol: settings.tol,
+        maxIter: settings.maxIter,
+        seed: settings.seed,
+        method: settings.method,
+        shouldStop: hooks.shouldStop,
+      });
+      const bound = upperBound(problem.spec, problem.inputShape, { shouldStop: hooks.shouldStop });
+      const result: SolvedLayer = {
+        sigma: solution.sigma,
+        // A certified bound below the estimate means float32 rounding in the estimate; keep the larger.
+        upper: bound ? Math.max(bound.value, solution.sigma) : null,
+        iterations: solution.iterations,
+        converged: solution.converged,
+        residual: solution.residual,
+        method: solution.method,
+        ...(bound ? { boundMethod: bound.method } : {}),
+      };
+      solved.set(key, result);
+      return { result, reused: false };
+    } catch (error) {
+      // A layer larger than memory (typed arrays, the wasm heap) makes its row invalid, not a crash.
+      if (!(error instanceof RangeError)) throw error;
+      return { failure: `too large to estimate in memory (${error.message.split('\n')[0]})` };
+    } finally {
+      operator?.dispose();
+    }
+  };
 
   for (const index of linear) {
     if (hooks.shouldStop?.()) throw new CancelledError();
@@ -153,46 +198,20 @@ export async function estimateModel(model: IrModel, settings: EstimateSettings, 
       finish(index, { ...base(index), sigma: null, upperBound: null, iterations: 0, converged: false, seconds: 0, note: `${reason}: the layer and the bound through it are invalid` }, NaN, NaN);
       continue;
     }
-    const key = layerKey(problem.spec, problem.inputShape);
-    let result = solved.get(key);
-    let reused = true;
-    if (!result) {
-      reused = false;
-      let operator: ReturnType<typeof buildOperator> | undefined;
-      let failure = '';
-      try {
-        operator = buildOperator(problem.spec, problem.inputShape);
-        const solution = estimateSpectralNorm(operator, {
-          tol: settings.tol,
-          maxIter: settings.maxIter,
-          seed: settings.seed,
-          method: settings.method,
-          shouldStop: hooks.shouldStop,
-        });
-        const bound = upperBound(problem.spec, problem.inputShape, { shouldStop: hooks.shouldStop });
-        result = {
-          sigma: solution.sigma,
-          // A certified bound below the estimate means float32 rounding in the estimate; keep the larger.
-          upper: bound ? Math.max(bound.value, solution.sigma) : null,
-          iterations: solution.iterations,
-          converged: solution.converged,
-          residual: solution.residual,
-          method: solution.method,
-          ...(bound ? { boundMethod: bound.method } : {}),
-        };
-      } catch (error) {
-        // A layer larger than memory (typed arrays, the wasm heap) makes its row invalid, not a crash.
-        if (!(error instanceof RangeError)) throw error;
-        failure = `too large to estimate in memory (${error.message.split('\n')[0]})`;
-      } finally {
-        operator?.dispose();
-      }
-      if (!result) {
-        invalid.push({ name: node.name, op: node.op, reason: failure });
-        finish(index, { ...base(index), sigma: null, upperBound: null, iterations: 0, converged: false, seconds: 0, note: `${failure}: the layer and the bound through it are invalid` }, NaN, NaN);
-        continue;
-      }
-      solved.set(key, result);
+    const outcome = solve(problem);
+    if ('failure' in outcome) {
+      invalid.push({ name: node.name, op: node.op, reason: outcome.failure });
+      finish(index, { ...base(index), sigma: null, upperBound: null, iterations: 0, converged: false, seconds: 0, note: `${outcome.failure}: the layer and the bound through it are invalid` }, NaN, NaN);
+      continue;
+    }
+    const { result, reused } = outcome;
+    // With a batch norm after it, the bound uses this layer with the batch norm folded in.
+    const fold = folds.get(index);
+    let folded: SolvedLayer | undefined;
+    if (fold && spec.type === 'conv') {
+      const foldedSpec = foldScaleIntoConv(spec, fold.scale);
+      const foldedOutcome = solve(reduceLinearProblem(foldedSpec, node.inputShapes[0]));
+      if (!('failure' in foldedOutcome)) folded = foldedOutcome.result;
     }
     const seconds = (performance.now() - started) / 1000;
     const notes: string[] = [];
@@ -200,6 +219,7 @@ export async function estimateModel(model: IrModel, settings: EstimateSettings, 
     if (problem.reduction) notes.push(problem.reduction);
     if (result.boundMethod) notes.push(`upper bound: ${result.boundMethod}`);
     if (!result.converged) notes.push(`not converged in ${result.iterations} iterations`);
+    if (fold && folded) notes.push(`with ${model.nodes[fold.diagonalIndex].name} folded in: σ ${folded.sigma.toPrecision(5)} (used by the bound)`);
     finish(
       index,
       {
@@ -211,10 +231,11 @@ export async function estimateModel(model: IrModel, settings: EstimateSettings, 
         seconds,
         residual: result.residual,
         method: result.method,
+        ...(folded ? { foldedSigma: folded.sigma, foldedUpperBound: folded.upper } : {}),
         ...(notes.length ? { note: notes.join('; ') } : {}),
       },
-      result.sigma,
-      result.upper ?? undefined,
+      folded ? folded.sigma : fold ? result.sigma * maxAbs(fold.scale) : result.sigma,
+      folded ? folded.upper ?? undefined : result.upper === null ? undefined : fold ? result.upper * maxAbs(fold.scale) : result.upper,
     );
     // Let the event loop deliver messages (progress, cancel) between layers.
     await new Promise((resolve) => setImmediate(resolve));
@@ -238,6 +259,22 @@ export async function estimateModel(model: IrModel, settings: EstimateSettings, 
     ...(invalid.length ? { invalid } : {}),
   };
   return { layers: rows, bounds };
+}
+
+interface SolvedLayer {
+  sigma: number;
+  upper: number | null;
+  iterations: number;
+  converged: boolean;
+  residual: number;
+  method: string;
+  boundMethod?: string;
+}
+
+function maxAbs(values: Float32Array): number {
+  let largest = 0;
+  for (const value of values) largest = Math.max(largest, Math.abs(value));
+  return largest;
 }
 
 function costOf(node: IrNode): number {

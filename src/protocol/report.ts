@@ -51,6 +51,12 @@ export interface LayerResult {
   runningBound?: number | null;
   /** Why a row is unbounded, unsupported or invalid, or other caveats. */
   note?: string;
+  /**
+   * On a convolution followed by a batch norm: σ (and certified bound) of the convolution with the
+   * batch norm folded in. The network bound uses it, and counts the batch norm as 1.
+   */
+  foldedSigma?: number | null;
+  foldedUpperBound?: number | null;
   /** Index of the layer in the model's own listing (model.json layer or ONNX node), for reveal-in-editor. */
   sourceIndex?: number;
 }
