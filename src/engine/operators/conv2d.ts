@@ -9,7 +9,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LinearOperator } from '../operator';
 import { dilateKernel, effectiveTaps, flipAndSwapKernel, phaseKernels, phaseTaps, subPixelKernel, type Kernel } from './kernel';
-import { cropSpatial, explicitPadding2d, interleavePhases2d, splitPads, type WindowGeometry } from './geometry';
+import { cropSpatial, explicitPadding2d, flippedKernelAdjoint2d, interleavePhases2d, splitPads, type WindowGeometry } from './geometry';
 
 function kernelTensor(kernel: Kernel): tf.Tensor4D {
   return tf.tensor4d(kernel.data, [kernel.taps[0], kernel.taps[1], kernel.cIn, kernel.cOut]);
@@ -45,11 +45,7 @@ export function conv2dOperator(kernel: Kernel, geometry: WindowGeometry): Linear
   const effective = effectiveTaps(kernel.taps, dilations);
   if (stride1) {
     adjointWeights = [kernelTensor(flipAndSwapKernel(kernel))];
-    const pads = splitPads(
-      effective.map((k, axis) => k - 1 - padsBegin[axis]),
-      effective.map((k, axis) => k - 1 - padsEnd[axis]),
-    );
-    const padding = explicitPadding2d(pads.padsBegin, pads.padsEnd);
+    const { padding, ...pads } = flippedKernelAdjoint2d(effective, padsBegin, padsEnd);
     const weights = adjointWeights[0];
     adjoint = (y) =>
       tf.tidy(() => {

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { WeightTensor } from '../../model/ir';
 import type { LinearOperator } from '../operator';
 import { countOf, effectiveTaps, flatIndex, forEachIndex } from './kernel';
-import { cropSpatial, explicitPadding2d, interleavePhases2d, padOrCropSpatial, splitPads, type WindowGeometry } from './geometry';
+import { cropSpatial, explicitPadding2d, flippedKernelAdjoint2d, interleavePhases2d, padOrCropSpatial, type WindowGeometry } from './geometry';
 
 /** Per output channel k = c·m + j: its taps, zero-dilated when `dilations` is given. */
 function channelTaps(weight: WeightTensor, taps: number[], dilations: number[]): { taps: number[]; data: Float32Array } {
@@ -70,11 +70,7 @@ export function depthwiseConv2dOperator(weight: WeightTensor, channels: number, 
       });
     }
     adjointWeights = [tf.tensor4d(data, [taps[0], taps[1], outChannels, 1])];
-    const pads = splitPads(
-      effective.map((k, axis) => k - 1 - padsBegin[axis]),
-      effective.map((k, axis) => k - 1 - padsEnd[axis]),
-    );
-    const padding = explicitPadding2d(pads.padsBegin, pads.padsEnd);
+    const { padding, ...pads } = flippedKernelAdjoint2d(effective, padsBegin, padsEnd);
     const weights = adjointWeights[0];
     adjoint = (y) =>
       tf.tidy(() => {

@@ -111,3 +111,15 @@ export function interleavePhases3d(t: tf.Tensor, strides: number[]): tf.Tensor {
   const planar = interleavePhases2d(tf.reshape(depthFirst, [qd * sd, qh, qw, rest]), [sh, sw]);
   return tf.reshape(planar, [1, ...planar.shape]);
 }
+
+/**
+ * The stride-1 adjoint of a convolution is a convolution with the flipped kernel and pads
+ * k_eff − 1 − p (begin and end swap roles); negative pads become crops of y first.
+ */
+export function flippedKernelAdjoint2d(effectiveTaps: number[], padsBegin: number[], padsEnd: number[]) {
+  const pads = splitPads(
+    effectiveTaps.map((k, axis) => k - 1 - padsBegin[axis]),
+    effectiveTaps.map((k, axis) => k - 1 - padsEnd[axis]),
+  );
+  return { cropBegin: pads.cropBegin, cropEnd: pads.cropEnd, padding: explicitPadding2d(pads.padsBegin, pads.padsEnd) };
+}
