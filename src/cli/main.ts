@@ -10,6 +10,9 @@ import { describeBound, formatNumber, formatTable } from './table';
 
 declare const LIPSCHITZ_LENS_VERSION: string | undefined;
 
+/** Without a terminal, long runs print a progress line at most this often. */
+const PROGRESS_INTERVAL_MS = 10_000;
+
 async function main(argv: string[]): Promise<number> {
   let parsed;
   try {
@@ -36,6 +39,7 @@ async function main(argv: string[]): Promise<number> {
   });
   const progress = !options.quiet && process.stderr.isTTY;
   const started = Date.now();
+  let lastProgressLine = started;
   try {
     const report = await runSession(
       nodeFileAccess(resolve(options.model)),
@@ -51,8 +55,10 @@ async function main(argv: string[]): Promise<number> {
           if (progress) {
             const line = `[${done}/${total}] ${layer.name} σ=${formatNumber(layer.sigma)} (${((Date.now() - started) / 1000).toFixed(1)} s)`;
             process.stderr.write(`\r\x1b[2K${line.slice(0, (process.stderr.columns ?? 100) - 1)}`);
-          } else if (!options.quiet && process.env.LIPSCHITZ_LENS_PROGRESS) {
-            process.stderr.write(`[${done}/${total}] ${layer.name} σ=${formatNumber(layer.sigma)}\n`);
+          } else if (!options.quiet && (process.env.LIPSCHITZ_LENS_PROGRESS || Date.now() - lastProgressLine >= PROGRESS_INTERVAL_MS)) {
+            // Not a terminal (CI logs, pipes): a plain line now and then on long runs.
+            lastProgressLine = Date.now();
+            process.stderr.write(`[${done}/${total}] ${layer.name} σ=${formatNumber(layer.sigma)} (${((Date.now() - started) / 1000).toFixed(0)} s)\n`);
           }
         },
       },
