@@ -92,6 +92,10 @@ export function layerHoverMarkdown(layer: LayerResult | PlannedLayer, bounds: Ne
     const linear = layer.kind === 'linear' || layer.kind === 'pool';
     rows.push([linear ? 'σ (estimate from below)' : 'Lipschitz constant', formatNumber(layer.sigma, 6)]);
     rows.push(['Certified upper bound', layer.upperBound === null ? 'none' : formatNumber(layer.upperBound, 6)]);
+    if (layer.foldedSigma !== undefined && layer.foldedSigma !== null) {
+      const upper = layer.foldedUpperBound === undefined || layer.foldedUpperBound === null ? '' : ` (certified ≤ ${formatNumber(layer.foldedUpperBound, 6)})`;
+      rows.push(['With the next batch norm folded in (used by the bound)', `${formatNumber(layer.foldedSigma, 6)}${upper}`]);
+    }
     if (layer.iterations > 0) {
       const convergence = layer.converged ? 'converged' : 'not converged';
       const residual = layer.residual === null || layer.residual === undefined ? '' : `, residual ${formatNumber(layer.residual)}`;

@@ -68,6 +68,14 @@ test('hover: shapes, σ and bound, iterations, convergence, share of the network
   assert.match(layerHoverMarkdown(planned, null), /^\*\*x\\\*y\*\*.*\n[\s\S]*\| σ \| pending \|/);
 });
 
+test('hover: a conv with the next batch norm folded in shows the folded σ the bound uses', () => {
+  const report = sampleReport();
+  const conv = { ...report.layers[4], foldedSigma: 1.25, foldedUpperBound: 1.3 };
+  const md = layerHoverMarkdown(conv, report.bounds);
+  assert.match(md, /\| With the next batch norm folded in \(used by the bound\) \| 1\.25 \(certified ≤ 1\.3\) \|/);
+  assert.doesNotMatch(layerHoverMarkdown(report.layers[4], report.bounds), /folded/);
+});
+
 test('logShare is ln σ / ln L, and null where it means nothing', () => {
   assert.ok(Math.abs(logShare(Math.E, Math.E ** 4)! - 0.25) < 1e-12);
   assert.equal(logShare(2, 1), null);
