@@ -1,6 +1,6 @@
 // Per-step cost and convergence of the Lanczos solver on real layer operators: wall time, product
 // pairs, Gram–Schmidt passes, time inside the products, for a few basis sizes. Not a test.
-//   node --import tsx scripts/bench/solver-cost.ts [--basis 16,24,32,64] [--layer 64x56]
+//   node --import tsx scripts/bench/solver-cost.ts [--basis default,16,32] [--layer bench7x7,bench64] [--tol 1e-4] [--seed 0]
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../src/engine/backend';
 import { buildOperator } from '../../src/engine/operators';
@@ -19,7 +19,36 @@ function conv(cin: number, cout: number, k: number, stride: number, pad: number,
   return { type: 'conv', channelsLast: false, weight: { dims: [cout, cin, k, k], data }, strides: [stride, stride], dilations: [1, 1], padsBegin: [pad, pad], padsEnd: [pad, pad], group: 1 };
 }
 
-const layers: Record<string, { spec: LinearSpec; inputShape: number[] }> = {
+// The `npm run bench` layers (same xorshift weights as src/bench/main.ts), with float64 ARPACK σ1
+// from its reference run, so the true error can be printed.
+function benchNormal(seed: number): () => number {
+  let state = seed >>> 0 || 1;
+  const uniform = () => {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    return ((state >>> 0) + 0.5) / 4294967296;
+  };
+  return () => Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform());
+}
+
+function benchConv(index: number, cin: number, cout: number, k: number, stride: number, pad: number, groups = 1): LinearSpec {
+  const dims = [cout, cin / groups, k, k];
+  const count = dims.reduce((a, b) => a * b, 1);
+  const normal = benchNormal(1000 + index);
+  const scale = Math.sqrt(2 / ((cin / groups) * k * k));
+  const data = new Float32Array(count);
+  for (let i = 0; i < count; i++) data[i] = normal() * scale;
+  return { type: 'conv', channelsLast: false, weight: { dims, data }, strides: [stride, stride], dilations: [1, 1], padsBegin: [pad, pad], padsEnd: [pad, pad], group: groups };
+}
+
+const layers: Record<string, { spec: LinearSpec; inputShape: number[]; exact?: number }> = {
+  'bench7x7': { spec: benchConv(0, 3, 64, 7, 2, 3), inputShape: [1, 3, 224, 224], exact: 4.861606112029792 },
+  'bench64': { spec: benchConv(1, 64, 64, 3, 1, 1), inputShape: [1, 64, 56, 56], exact: 2.939874000092286 },
+  'bench128s2': { spec: benchConv(2, 128, 128, 3, 2, 1), inputShape: [1, 128, 56, 56], exact: 2.2400617500971656 },
+  'bench256': { spec: benchConv(3, 256, 256, 3, 1, 1), inputShape: [1, 256, 14, 14], exact: 2.8294977070971528 },
+  'bench512': { spec: benchConv(4, 512, 512, 3, 1, 1), inputShape: [1, 512, 7, 7], exact: 2.7583633129958685 },
+  'benchdw': { spec: benchConv(5, 144, 144, 3, 1, 1, 144), inputShape: [1, 144, 56, 56], exact: 4.744554612254129 },
   '64x56': { spec: conv(64, 64, 3, 1, 1, 1), inputShape: [1, 64, 56, 56] },
   '256x14': { spec: conv(256, 256, 3, 1, 1, 2), inputShape: [1, 256, 14, 14] },
   '128s2x56': { spec: conv(128, 128, 3, 2, 1, 3), inputShape: [1, 128, 56, 56] },
@@ -40,18 +69,19 @@ function timed(op: LinearOperator): { op: LinearOperator; ms: () => number } {
 
 async function main() {
   await initBackend();
-  const bases = argument('basis', '16,24,32,64').split(',').map(Number);
+  const bases = argument('basis', 'default').split(',').map((b) => (b === 'default' ? undefined : Number(b)));
   const names = argument('layer', '64x56').split(',');
   const tol = Number(argument('tol', '1e-4'));
   for (const name of names) {
-    const { spec, inputShape } = layers[name];
+    const { spec, inputShape, exact } = layers[name];
     const base = buildOperator(spec, inputShape);
     for (const maxBasis of bases) {
       const { op, ms } = timed(base);
       const started = performance.now();
-      const result = estimateSpectralNorm(op, { method: 'lanczos', tol, maxIter: 2000, seed: 1, maxBasis });
+      const result = estimateSpectralNorm(op, { method: 'lanczos', tol, maxIter: Number(argument('maxIter', '500')), seed: Number(argument('seed', '0')), maxBasis });
       const total = performance.now() - started;
-      console.log(`${name} basis ${maxBasis}: σ ${result.sigma.toFixed(7)} it ${result.iterations} conv ${result.converged} res ${result.residual.toExponential(1)} | ${total.toFixed(0)} ms total, ${(total / result.iterations).toFixed(1)} ms/pair, products ${(ms() / result.iterations).toFixed(1)} ms/pair`);
+      const error = exact ? ` true error ${(Math.abs(result.sigma - exact) / exact).toExponential(1)}` : '';
+      console.log(`${name} basis ${maxBasis ?? 'default'}: σ ${result.sigma.toFixed(7)}${error} it ${result.iterations} conv ${result.converged} res ${result.residual.toExponential(1)} | ${total.toFixed(0)} ms total, ${(total / result.iterations).toFixed(1)} ms/pair, products ${(ms() / result.iterations).toFixed(1)} ms/pair`);
     }
     base.dispose();
   }

@@ -1,18 +1,28 @@
-// Golub–Kahan–Lanczos bidiagonalisation with full reorthogonalisation and thick restarts.
+// Lanczos on the Gram operator of the SHORTER side, with full reorthogonalisation and thick
+// restarts: AᵀA on the input side when n ≤ m, A Aᵀ on the output side otherwise. Only that side's
+// basis is kept.
 //
-// The recurrence builds orthonormal bases V (input side) and U (output side) with
-//   A V_j = U_j B_j,   Aᵀ U_j = V_j B_jᵀ + β_j v_{j+1} e_jᵀ,
-// where B_j = U_jᵀ A V_j is small (upper bidiagonal until the first restart, then upper
-// triangular). Every new vector is orthogonalised against the whole basis twice (classical
-// Gram–Schmidt twice), so float32 rounding does not bring back converged directions; the
-// coefficients of the output side fill B's columns, so the same code serves before and after
-// restarts. σ is the largest singular value of B_j (computed in float64 by ml-matrix), with left
-// and right singular vectors p, q. The Ritz vector v = V_j q satisfies
-//   ||AᵀA v − σ² v|| / σ² = |β_j p_j| / σ   (exactly, in exact arithmetic),
-// so the residual costs no products.
+// Why one side. In exact arithmetic Golub–Kahan–Lanczos from v₁ builds V_j spanning the Krylov
+// space K_j(AᵀA, v₁), with B_jᵀB_j the Lanczos matrix T_j of AᵀA from v₁: the top Ritz value and
+// vector after j product pairs are the same. The output-side basis U of GKL only matters for the
+// small singular values (it avoids squaring them), never for σ1, where squaring costs nothing:
+// θ = σ² from a float32 product has the same relative accuracy as σ. Keeping one basis (and only
+// the shorter one) removes the other side's Gram–Schmidt, which dominated the cost per pair on
+// large layers (a 64→64 3x3 conv at 56x56 spent ~24 of its ~38 ms per pair in the two sides'
+// reorthogonalisation), and the memory saved buys a larger basis where one side is long (the
+// 3→64 7x7 stride-2 conv at 224x224: 150k inputs, 803k outputs; its basis went from 17 to 64).
+//
+// The recurrence. Each pair applies G (AᵀA or AAᵀ) to the newest basis vector v_c and removes the
+// projection on the whole basis twice (classical Gram–Schmidt twice: float32 rounding must not
+// bring back converged directions). The coefficients are H's column c above the diagonal
+// (H = VᵀGV, symmetric), the remainder's norm β_c couples v_{c+1} = remainder/β_c. H is read from
+// these measured upper triangles; θ₁ is its largest eigenvalue (float64, ml-matrix), s its
+// eigenvector, σ = √θ₁, and the Ritz vector y = V s satisfies
+//   ||G y − θ₁ y|| / θ₁ = |β_c s_c| / θ₁   (exactly, in exact arithmetic),
+// the same quantity ||AᵀA v − σ² v|| / σ² that SolverResult.residual reports.
 //
 // What the stop rule guarantees, and what it does not:
-// - σ² is a Rayleigh quotient of AᵀA, so some eigenvalue σ_i² lies within r·σ² of it, where r is
+// - θ₁ is a Rayleigh quotient of G, so some eigenvalue σ_i² lies within r·θ₁ of it, where r is
 //   the residual above; hence |σ_i − σ| ≤ r·σ. Stopping at r ≤ tol bounds the TRUE relative error
 //   by tol, against the σ_i this Ritz value approximates (ARPACK's rule; the actual error is
 //   usually far smaller, about r²·σ²/gap).
@@ -22,32 +32,32 @@
 //   orthogonal to it, or a huge cluster, can still return a lower σ_i with a small residual.
 //   A certified number needs an upper bound (src/engine/bounds).
 // - In float32 the recurrence's residual can keep falling below what the arithmetic supports. So
-//   when it passes tol, the solver restarts from the Ritz vector v: the first product pair of the
-//   new cycle measures ||AᵀA v − σ² v|| directly (as β₁/α₁), and only that measured value ends the
-//   run. A failed check is not wasted: its pair is the first step of a new cycle from the Ritz
-//   vector (the thick basis is given up, which also clears the drift below).
-//   Why it matters: over thick restarts the float32 relation A V = U B drifts (by a few 1e-6
-//   relative after 300 pairs on a random 64→64 conv at 28x28), so the recurrence can claim 2e-8
-//   where the measurement says 5e-6. The measured residual has a float32 floor of about 1e-7 to
-//   1e-6 (larger operators, larger floor); a tol below it ends at maxIter with converged = false.
-//   After a failed check the next one waits twice as long (4, 8, 16, ... pairs), so checks
-//   cost a bounded share of the products even at the floor.
+//   when it passes tol, the solver restarts from the Ritz vector y: the first pair of the new
+//   cycle measures ||G y − θ y|| directly (as the remainder of G y after removing y), and only
+//   that measured value ends the run. A failed check is not wasted: its pair is the first step of
+//   a new cycle from the Ritz vector (the thick basis is given up, which also clears the drift
+//   below).
+//   Why it matters: over thick restarts the float32 relation behind H drifts (the kept block is
+//   assumed diagonal), so the recurrence can claim far less than the measurement shows. The
+//   measured residual has a float32 floor of about 1e-7 to 1e-6 (larger operators, larger floor);
+//   a tol below it ends at maxIter with converged = false. After a failed check the next one
+//   waits twice as long (4, 8, 16, ... pairs), so checks cost a bounded share of the products
+//   even at the floor.
 // - Convolutions often have near-degenerate top singular values (pairs of frequencies): a check
-//   can pass on a lower member of the cluster; the error is then at most the cluster's spread,
-//   measured at 3e-6 relative on a random 64→64 conv at 28x28.
-// - Breakdown (a new direction that is exactly or numerically zero, ≤ 1e-10·||A||, or a basis
-//   that spans the whole space) means the Krylov spaces are invariant and B's singular values are
-//   exact; the same measured check confirms it. Float32 noise above that threshold needs no
-//   special case: the tiny β makes the residual tiny and the check follows.
+//   can pass on a lower member of the cluster; the error is then at most the cluster's spread.
+// - Breakdown (a remainder that is exactly or numerically zero, ≤ 1e-10·θ_max, or a basis that
+//   spans the whole side) means the Krylov space is invariant and H's eigenvalues are exact; the
+//   same measured check confirms it. Float32 noise above that threshold needs no special case:
+//   the tiny β makes the residual tiny and the check follows.
 // - If maxIter runs out, the result carries the last Ritz value and the recurrence's residual,
 //   and converged says whether that residual is within tol (it was not measured again).
 //
-// Memory: the bases hold at most maxBasis vectors per side; when full, the top half of the Ritz
-// pairs is kept (thick restart: V ← V Q_k, U ← U P_k, B ← diag(σ_1..σ_k)) and the pending v_{j+1}
-// continues the recurrence, whose first new column of B carries the couplings β_j·P[j, 1..k].
+// Memory: the basis holds at most maxBasis vectors; when full, the top half of the Ritz pairs is
+// kept (thick restart: V ← V S_k, H ← diag(θ_1..θ_k)) and the pending v_{c+1} continues the
+// recurrence; its first column of H measures the couplings to the kept vectors.
 
 import * as tf from '@tensorflow/tfjs-core';
-import { Matrix, SingularValueDecomposition } from 'ml-matrix';
+import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
 import { CancelledError, type LinearOperator, type SolverResult } from '../operator';
 import type { SpectralSolverOptions } from './options';
 import { Basis } from './basis';
@@ -56,21 +66,22 @@ import { applyFlat, assertFinite, elementCount, gaussianUnitVector } from './vec
 const DEFAULT_MAX_BASIS = 64;
 const MIN_BASIS = 4;
 /**
- * Both bases together stay below this many float32 values, counting the four copies a full block
- * keeps (rows, columns, and the packed copy of each: see basis.ts): 2^26 floats, 256 MB.
+ * The basis stays below this many float32 values, counting the four copies a full block keeps
+ * (rows, columns, and the packed copy of each: see basis.ts): 2^26 floats, 256 MB.
  */
 const BASIS_FLOAT_BUDGET = 2 ** 26;
 const COPIES_PER_ROW = 4;
 /**
- * A new direction this small relative to the largest σ seen so far is treated as zero. Far below
+ * A remainder this small relative to the largest θ = σ² seen so far is treated as zero. Far below
  * the float32 floor on purpose: a larger threshold would end runs whose tol is near that floor.
  */
 const BREAKDOWN_RELATIVE = 1e-10;
 /** Pairs to wait after the first failed residual check; doubles after each failure. */
 const FIRST_CHECK_SPACING = 4;
 
-export function basisCapacity(inputLength: number, outputLength: number, maxBasis?: number): number {
-  const byBudget = Math.floor(BASIS_FLOAT_BUDGET / (COPIES_PER_ROW * (inputLength + outputLength)));
+/** Basis size for vectors of `length` values (the shorter side of the operator). */
+export function basisCapacity(length: number, maxBasis?: number): number {
+  const byBudget = Math.floor(BASIS_FLOAT_BUDGET / (COPIES_PER_ROW * length));
   const wanted = maxBasis ?? Math.min(DEFAULT_MAX_BASIS, byBudget);
   return Math.max(MIN_BASIS, Math.floor(wanted));
 }
@@ -80,40 +91,51 @@ function scaled(x: tf.Tensor1D, factor: number): tf.Tensor1D {
 }
 
 interface RitzPairs {
-  /** Singular values of B, largest first. */
-  sigmas: number[];
-  /** left[i][t]: component i of the left singular vector of sigmas[t]. */
-  left: Matrix;
-  right: Matrix;
-  /** Column of `left`/`right` holding sigmas[t]. */
+  /** Eigenvalues of H, largest first. */
+  thetas: number[];
+  /** vectors[i][t]: component i of the eigenvector of thetas[t]. */
+  vectors: Matrix;
+  /** Column of `vectors` holding thetas[t]. */
   order: number[];
 }
 
+/** Eigenpairs of the symmetric H whose column c holds H[0..c][c] (its upper triangle). */
 function ritzPairs(columns: number[][]): RitzPairs {
   const size = columns.length;
   const projected = Matrix.zeros(size, size);
-  columns.forEach((column, c) => column.forEach((value, i) => projected.set(i, c, value)));
-  const svd = new SingularValueDecomposition(projected, { autoTranspose: false });
-  const diagonal = svd.diagonal;
-  const order = diagonal.map((_, t) => t).sort((a, b) => diagonal[b] - diagonal[a]);
-  return { sigmas: order.map((t) => diagonal[t]), left: svd.leftSingularVectors, right: svd.rightSingularVectors, order };
+  columns.forEach((column, c) =>
+    column.forEach((value, i) => {
+      projected.set(i, c, value);
+      projected.set(c, i, value);
+    }),
+  );
+  const evd = new EigenvalueDecomposition(projected, { assumeSymmetric: true });
+  const values = evd.realEigenvalues;
+  const order = values.map((_, t) => t).sort((a, b) => values[b] - values[a]);
+  return { thetas: order.map((t) => values[t]), vectors: evd.eigenvectorMatrix, order };
 }
 
 export function golubKahanLanczos(op: LinearOperator, options: SpectralSolverOptions): SolverResult {
   const method = 'lanczos';
   const inputLength = elementCount(op.inputShape);
   const outputLength = elementCount(op.outputShape);
-  const capacity = basisCapacity(inputLength, outputLength, options.maxBasis);
+  // G = AᵀA on the input side, or A Aᵀ on the output side, whichever is shorter.
+  const onInput = inputLength <= outputLength;
+  const length = onInput ? inputLength : outputLength;
+  const firstProduct = onInput
+    ? (x: tf.Tensor1D) => applyFlat((t) => op.forward(t), x, op.inputShape, outputLength, 'forward')
+    : (y: tf.Tensor1D) => applyFlat((t) => op.adjoint(t), y, op.outputShape, inputLength, 'adjoint');
+  const secondProduct = onInput
+    ? (y: tf.Tensor1D) => applyFlat((t) => op.adjoint(t), y, op.outputShape, inputLength, 'adjoint')
+    : (x: tf.Tensor1D) => applyFlat((t) => op.forward(t), x, op.inputShape, outputLength, 'forward');
+  const capacity = basisCapacity(length, options.maxBasis);
   const keepOnRestart = Math.max(1, Math.floor(capacity / 2));
   const shouldStop = options.shouldStop ?? (() => false);
-  const forward = (x: tf.Tensor) => op.forward(x);
-  const adjoint = (y: tf.Tensor) => op.adjoint(y);
 
-  const inputBasis = new Basis(); // V: rows v_1..v_j
-  const outputBasis = new Basis(); // U: rows u_1..u_j
-  let pending: tf.Tensor1D | undefined = gaussianUnitVector(inputLength, options.seed); // v_{j+1}
+  const basis = new Basis(); // rows v_1..v_c
+  let pending: tf.Tensor1D | undefined = gaussianUnitVector(length, options.seed); // v_{c+1}
   let inFlight: tf.Tensor[] = [];
-  /** columns[c][i] = u_iᵀ A v_c: the columns of B. */
+  /** columns[c][i] = v_iᵀ G v_c for i ≤ c: the upper triangle of H. */
   let columns: number[][] = [];
   /** True while the current cycle's first pair measures the residual of a Ritz vector. */
   let checking = false;
@@ -129,92 +151,70 @@ export function golubKahanLanczos(op: LinearOperator, options: SpectralSolverOpt
     inFlight = [];
   };
   const result = (converged: boolean): SolverResult => ({ sigma, iterations, converged, residual, method });
+  const weightsOf = (ritz: RitzPairs, t: number) => Array.from({ length: columns.length }, (_, i) => ritz.vectors.get(i, ritz.order[t]));
 
   /** Starts a new cycle from the top Ritz vector, whose first pair measures its residual. */
   const restartFromRitzVector = (ritz: RitzPairs) => {
-    const top = ritz.order[0];
-    const [combined] = inputBasis.combinations([Array.from({ length: columns.length }, (_, c) => ritz.right.get(c, top))]);
+    const [combined] = basis.combinations([weightsOf(ritz, 0)]);
     const unit = tf.tidy(() => tf.mul(combined, tf.rsqrt(tf.sum(tf.square(combined)))) as tf.Tensor1D);
     combined.dispose();
-    inputBasis.reset();
-    outputBasis.reset();
+    basis.reset();
     pending?.dispose();
     pending = unit;
     columns = [];
     checking = true;
   };
 
-  /** Keeps the top `keepOnRestart` Ritz pairs as the new bases. */
+  /** Keeps the top `keepOnRestart` Ritz pairs as the new basis. */
   const thickRestart = (ritz: RitzPairs) => {
     const keep = Math.min(keepOnRestart, columns.length - 1);
-    const size = columns.length;
-    const kept = ritz.order.slice(0, keep);
-    const newInput = inputBasis.combinations(kept.map((t) => Array.from({ length: size }, (_, c) => ritz.right.get(c, t))));
-    const newOutput = outputBasis.combinations(kept.map((t) => Array.from({ length: size }, (_, i) => ritz.left.get(i, t))));
-    inputBasis.reset(newInput);
-    outputBasis.reset(newOutput);
-    tf.dispose([...newInput, ...newOutput]);
-    columns = ritz.sigmas.slice(0, keep).map((value, c) => [...new Array<number>(c).fill(0), value]);
+    const kept = basis.combinations(Array.from({ length: keep }, (_, t) => weightsOf(ritz, t)));
+    basis.reset(kept);
+    tf.dispose(kept);
+    columns = ritz.thetas.slice(0, keep).map((value, c) => [...new Array<number>(c).fill(0), value]);
   };
 
   try {
     while (iterations < options.maxIter) {
-      // Output side: u_j from A v_j, orthogonalised against U; its coefficients are B's column j.
       if (shouldStop()) throw new CancelledError();
       const v = pending as tf.Tensor1D;
       pending = undefined;
       inFlight.push(v);
-      const product = applyFlat(forward, v, op.inputShape, outputLength, 'forward');
+      const image = firstProduct(v);
+      inFlight.push(image);
+      if (shouldStop()) throw new CancelledError();
+      const product = secondProduct(image);
       inFlight.push(product);
       iterations++;
-      const outputSide = outputBasis.orthogonalise(product);
-      inFlight.push(outputSide.vector);
-      const rowsBefore = outputBasis.rows;
-      inputBasis.append(v);
-      const alpha = Math.sqrt(outputSide.squaredNorm);
-      assertFinite(alpha, 'α (norm of A v)');
-      largestSeen = Math.max(largestSeen, alpha);
-      const alphaBreakdown = alpha <= BREAKDOWN_RELATIVE * largestSeen || rowsBefore >= outputLength;
-      columns.push([...outputSide.coefficients, alphaBreakdown ? 0 : alpha]);
-
-      if (alphaBreakdown) {
-        // A V_j ⊂ span U_{j−1} and Aᵀ U_{j−1} ⊂ span V_j: B's singular values are exact.
-        disposeInFlight();
-        const ritz = ritzPairs(columns);
-        sigma = ritz.sigmas[0];
-        residual = 0;
-        options.onIteration?.({ iterations, sigma, residual });
-        if (sigma === 0) return result(true); // A maps a Gaussian vector to 0: A = 0.
-        if (checking) return result(true);
-        restartFromRitzVector(ritz);
-        continue;
-      }
-
-      const u = scaled(outputSide.vector, 1 / alpha);
-      inFlight.push(u);
-      outputBasis.append(u);
-
-      // Input side: v_{j+1} from Aᵀ u_j, orthogonalised against V.
-      if (shouldStop()) throw new CancelledError();
-      const backProduct = applyFlat(adjoint, u, op.outputShape, inputLength, 'adjoint');
-      inFlight.push(backProduct);
-      const inputSide = inputBasis.orthogonalise(backProduct);
-      inFlight.push(inputSide.vector);
-      const beta = Math.sqrt(inputSide.squaredNorm);
-      assertFinite(beta, 'β (norm of Aᵀ u)');
+      basis.append(v);
+      const orthogonalised = basis.orthogonalise(product);
+      inFlight.push(orthogonalised.vector);
+      columns.push(orthogonalised.coefficients);
+      const beta = Math.sqrt(orthogonalised.squaredNorm);
+      assertFinite(beta, 'β (norm of the remainder of G v)');
 
       const ritz = ritzPairs(columns);
       const size = columns.length;
-      sigma = ritz.sigmas[0];
-      largestSeen = Math.max(largestSeen, sigma);
-      residual = Math.abs(beta * ritz.left.get(size - 1, ritz.order[0])) / sigma;
+      const theta = ritz.thetas[0];
+      assertFinite(theta, 'θ (largest Ritz value)');
+      sigma = Math.sqrt(Math.max(theta, 0));
+      largestSeen = Math.max(largestSeen, theta);
+      if (largestSeen <= 0 && beta === 0) {
+        // G maps a Gaussian vector to 0: A = 0.
+        sigma = 0;
+        residual = 0;
+        options.onIteration?.({ iterations, sigma, residual });
+        disposeInFlight();
+        return result(true);
+      }
+      residual = Math.abs(beta * ritz.vectors.get(size - 1, ritz.order[0])) / theta;
       options.onIteration?.({ iterations, sigma, residual });
-      const betaBreakdown = beta <= BREAKDOWN_RELATIVE * largestSeen || size >= inputLength;
+      const breakdown = beta <= BREAKDOWN_RELATIVE * largestSeen || size >= length;
 
       if (checking) {
-        // First pair from a Ritz vector v: σ = ||A v|| and the residual was measured, not inferred.
+        // First pair from a Ritz vector y: θ = yᵀG y and the residual was measured, not inferred.
         checking = false;
-        if (residual <= options.tol || betaBreakdown) {
+        if (residual <= options.tol || breakdown) {
           disposeInFlight();
           return result(residual <= options.tol);
         }
@@ -222,19 +222,18 @@ export function golubKahanLanczos(op: LinearOperator, options: SpectralSolverOpt
         checkSpacing = checkSpacing === 0 ? FIRST_CHECK_SPACING : 2 * checkSpacing;
       }
       const checkDue = iterations - lastCheckAt >= checkSpacing;
-      if ((residual <= options.tol && checkDue) || betaBreakdown) {
+      if ((residual <= options.tol && checkDue) || breakdown) {
         disposeInFlight();
         restartFromRitzVector(ritz);
         continue;
       }
-      pending = scaled(inputSide.vector, 1 / beta);
+      pending = scaled(orthogonalised.vector, 1 / beta);
       disposeInFlight();
       if (size >= capacity) thickRestart(ritz);
     }
     return result(residual <= options.tol);
   } finally {
     tf.dispose([...inFlight, ...(pending ? [pending] : [])]);
-    inputBasis.dispose();
-    outputBasis.dispose();
+    basis.dispose();
   }
 }
