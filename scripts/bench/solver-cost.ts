@@ -8,6 +8,8 @@ import { estimateSpectralNorm } from '../../src/engine/solvers';
 import type { LinearOperator } from '../../src/engine/operator';
 import type { LinearSpec } from '../../src/model/ir';
 import { gaussianArray } from '../../src/engine/solvers/random';
+import { openModel } from '../../src/formats';
+import { nodeFileAccess } from '../../src/host/node-files';
 
 function argument(name: string, fallback: string): string {
   const index = process.argv.indexOf(`--${name}`);
@@ -71,6 +73,19 @@ async function main() {
   await initBackend();
   const bases = argument('basis', 'default').split(',').map((b) => (b === 'default' ? undefined : Number(b)));
   const names = argument('layer', '64x56').split(',');
+  // ResNet-50 layers from `npm run bench -- --resnet50`'s export, exact σ1 from its reference run.
+  const resnet: Record<string, number> = {
+    '/conv1/Conv': 0.8870514610086255,
+    '/layers/layers.0/conv2/Conv': 2.2382649016554157,
+    '/layers/layers.3/conv2/Conv': 2.0661176876348875,
+    '/layers/layers.9/conv2/Conv': 2.4559526481974596,
+  };
+  if (names.some((name) => name in resnet)) {
+    const model = await openModel(nodeFileAccess('.bench/resnet50.onnx'));
+    for (const node of model.nodes) {
+      if (node.name in resnet) layers[node.name] = { spec: node.spec as LinearSpec, inputShape: node.inputShapes[0], exact: resnet[node.name] };
+    }
+  }
   const tol = Number(argument('tol', '1e-4'));
   for (const name of names) {
     const { spec, inputShape, exact } = layers[name];

@@ -52,7 +52,7 @@
 // - If maxIter runs out, the result carries the last Ritz value and the recurrence's residual,
 //   and converged says whether that residual is within tol (it was not measured again).
 //
-// Memory: the basis holds at most maxBasis vectors; when full, the top half of the Ritz pairs is
+// Memory: the basis holds at most maxBasis vectors (see basisCapacity for the default); when full, the top half of the Ritz pairs is
 // kept (thick restart: V ← V S_k, H ← diag(θ_1..θ_k)) and the pending v_{c+1} continues the
 // recurrence; its first column of H measures the couplings to the kept vectors.
 
@@ -79,10 +79,22 @@ const BREAKDOWN_RELATIVE = 1e-10;
 /** Pairs to wait after the first failed residual check; doubles after each failure. */
 const FIRST_CHECK_SPACING = 4;
 
+/**
+ * Reorthogonalisation streams the basis through memory four times per pair (two passes, each a
+ * projection and a combination), so on long vectors its cost grows with the basis: the default
+ * basis holds about this many floats, between SMALLEST_DEFAULT_BASIS and DEFAULT_MAX_BASIS rows,
+ * in whole blocks of 8. Measured (scripts/bench/solver-cost.ts): on the bench's 64→64 3x3 @56,
+ * depthwise 144 @56 and 128→128 s2 @56 layers and ResNet-50's conv1 and layers.0.conv2, basis 32
+ * took the same product pairs (±3) as 64 at less reorthogonalisation per pair.
+ */
+const DEFAULT_BASIS_FLOATS = 2 ** 23;
+const SMALLEST_DEFAULT_BASIS = 32;
+
 /** Basis size for vectors of `length` values (the shorter side of the operator). */
 export function basisCapacity(length: number, maxBasis?: number): number {
   const byBudget = Math.floor(BASIS_FLOAT_BUDGET / (COPIES_PER_ROW * length));
-  const wanted = maxBasis ?? Math.min(DEFAULT_MAX_BASIS, byBudget);
+  const bySpeed = 8 * Math.floor(Math.max(SMALLEST_DEFAULT_BASIS, Math.min(DEFAULT_MAX_BASIS, DEFAULT_BASIS_FLOATS / length)) / 8);
+  const wanted = maxBasis ?? Math.min(bySpeed, byBudget);
   return Math.max(MIN_BASIS, Math.floor(wanted));
 }
 

@@ -17,8 +17,10 @@ export interface IterationInfo {
 export interface SpectralSolverOptions extends SolverOptions {
   method: SpectralMethod;
   /**
-   * Lanczos only: the most basis vectors kept on each side before a thick restart. Defaults to 64,
-   * lowered so that the two bases hold at most 2^25 floats (128 MB) in all.
+   * Lanczos only: the most basis vectors kept (on the operator's shorter side) before a thick
+   * restart. Defaults to 2^23 / length rounded down to a multiple of 8, within 32..64 (cheaper
+   * reorthogonalisation on long vectors), and lowered so that the basis holds at most 2^26 floats
+   * (256 MB) counting its four copies.
    */
   maxBasis?: number;
   /** Called after every product pair; for progress reports and convergence measurements. */
