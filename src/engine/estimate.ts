@@ -155,7 +155,7 @@ export async function estimateModel(model: IrModel, settings: EstimateSettings, 
         method: settings.method,
         shouldStop: hooks.shouldStop,
       });
-      const bound = upperBound(problem.spec, problem.inputShape, { shouldStop: hooks.shouldStop });
+      const bound = upperBound(problem.spec, problem.inputShape, { shouldStop: hooks.shouldStop, lowerBound: solution.sigma });
       const result: SolvedLayer = {
         sigma: solution.sigma,
         // A certified bound below the estimate means float32 rounding in the estimate; keep the larger.

@@ -51,8 +51,8 @@ export interface GramResult {
 
 const DEFAULT_MAX_STEPS = 8;
 const DEFAULT_REL_TOL = 5e-4;
-/** Rows of M per float32 product: keeps γ_{2·rows} (the float32 error factor) near 1.5e-5. */
-const TFJS_CHUNK_ROWS = 128;
+/** Rows of M per float32 product in the first (non-Hermitian) product: γ_{2·rows} ≈ 7.6e-6. */
+const TFJS_CHUNK_ROWS = 64;
 /** Below this m·n² the float64 loops beat tfjs's per-call overhead. */
 const JS_ENGINE_MAX_WORK = 40_000;
 /** Above this n the 3-product complex Gram saves more flops than its extra calls cost. */
@@ -79,14 +79,17 @@ export function gramSpectralBound(block: DenseBlock, options: GramOptions = {}):
   const scaled = scaleAndRound(oriented.re, oriented.im, 2 ** -scaleExp0, engine === 'tfjs', n);
   // Scaling a float64 by 2^-k can underflow only below 2^-1022: covered absolutely.
   const chain = new BoundChain(scaleExp0, scaled.distance + Math.sqrt(m * n) * 2 ** -1070);
-  let state: GramState = { re: scaled.re, im: scaled.im, rows: m, frobenius: scaled.frobenius };
+  let state: GramState = { re: scaled.re, im: scaled.im, rows: m, frobenius: scaled.frobenius, hermitian: false };
 
   let best = frobenius;
   let previous = Infinity;
   let steps = 0;
   while (steps < maxSteps) {
     if (options.shouldStop?.()) break;
-    const product = engine === 'js' ? gramProductJs(state, n) : gramProductTfjs(state, n);
+    const product = engine === 'js'
+      ? gramProductJs(state, n)
+      : state.hermitian ? gramProductHermitianTfjs(state, n, steps === 1 ? HERMITIAN_FIRST_CHUNK_ROWS : HERMITIAN_CHUNK_ROWS) : gramProductTfjs(state, n);
+    if (!product.hermitian) mirrorUpper(product, n);
     // The product error bound scales with ||M_t||_F² (see the product functions).
     const productError = product.errorFactor * state.frobenius * state.frobenius + product.absoluteError;
     steps++;
@@ -100,7 +103,7 @@ export function gramSpectralBound(block: DenseBlock, options: GramOptions = {}):
     const scaleExp = Math.round(Math.log2(productFrobenius));
     const next = scaleAndRound(product.re, product.im, 2 ** -scaleExp, engine === 'tfjs', n);
     chain.push(scaleExp, next.distance + n * 2 ** -1070, productError);
-    state = { re: next.re, im: next.im, rows: n, frobenius: next.frobenius };
+    state = { re: next.re, im: next.im, rows: n, frobenius: next.frobenius, hermitian: true };
     const current = chain.unroll(state.frobenius);
     best = Math.min(best, current);
     if (options.stopAtOrBelow !== undefined && best <= options.stopAtOrBelow) break;
@@ -120,6 +123,29 @@ interface GramState {
   rows: number;
   /** Upper bound on ||M_t||_F. */
   frobenius: number;
+  /** M_t is exactly Hermitian as stored: every M_t after the first product (see mirrorUpper). */
+  hermitian: boolean;
+}
+
+/**
+ * Makes a computed P exactly Hermitian by copying its upper triangle (conjugated) to the lower one
+ * and setting Im P_ii = 0. The exact MᴴM is Hermitian and every product below bounds its error
+ * entrywise, |ΔRe P_ij|, |ΔIm P_ij| ≤ β_ij with β symmetric, before taking Frobenius norms; the
+ * copied entries keep those bounds (Im P_ii = 0 is exact), so the stated ||ΔP|| bound still holds.
+ * No arithmetic is done. Scaling by 2^-e and rounding to float32 (fround(−x) = −fround(x)) then
+ * keep M_{t+1} exactly Hermitian, which gramProductHermitianTfjs relies on.
+ */
+function mirrorUpper(product: GramProduct, n: number): void {
+  const re = product.re;
+  const im = product.im;
+  for (let i = 0; i < n; i++) {
+    for (let j = i + 1; j < n; j++) {
+      re[j * n + i] = re[i * n + j];
+      if (im) im[j * n + i] = -im[i * n + j];
+    }
+    if (im) im[i * n + i] = 0;
+  }
+  product.hermitian = true;
 }
 
 /** σ1(M_t)² ≤ 2^e_t (σ1(M_{t+1}) + ρ_t) + ε_t for each step, and σ1(M) ≤ 2^e_0 (σ1(M_0) + ρ_in). */
@@ -156,24 +182,32 @@ function scaleAndRound(
   columns: number,
 ): { re: Float64Array | Float32Array; im: Float64Array | Float32Array | null; distance: number; frobenius: number; largestColumn: number } {
   const make = (length: number): Float64Array | Float32Array => (toFloat32 ? new Float32Array(length) : new Float64Array(length));
-  let distance2 = 0;
-  let norm2 = 0;
   const columnNorms2 = new Float64Array(columns);
-  const convert = (source: ArrayLike<number>): Float64Array | Float32Array => {
+  // Local accumulators in one function body: closures over mutated variables are slow in V8.
+  const convert = (source: ArrayLike<number>): { out: Float64Array | Float32Array; distance2: number; norm2: number } => {
     const out = make(source.length);
-    for (let i = 0; i < source.length; i++) {
-      const exact = source[i] * scale;
-      out[i] = exact;
-      const stored = out[i];
-      const d = exact - stored;
-      distance2 += d * d;
-      norm2 += stored * stored;
-      columnNorms2[i % columns] += stored * stored;
+    let d2 = 0;
+    let s2 = 0;
+    for (let base = 0; base < source.length; base += columns) {
+      for (let c = 0; c < columns; c++) {
+        const exact = source[base + c] * scale;
+        const stored = toFloat32 ? Math.fround(exact) : exact;
+        out[base + c] = stored;
+        const d = exact - stored;
+        d2 += d * d;
+        const sq = stored * stored;
+        s2 += sq;
+        columnNorms2[c] += sq;
+      }
     }
-    return out;
+    return { out, distance2: d2, norm2: s2 };
   };
-  const outRe = convert(re);
-  const outIm = im ? convert(im) : null;
+  const convertedRe = convert(re);
+  const convertedIm = im ? convert(im) : null;
+  const outRe = convertedRe.out;
+  const outIm = convertedIm ? convertedIm.out : null;
+  const distance2 = convertedRe.distance2 + (convertedIm?.distance2 ?? 0);
+  const norm2 = convertedRe.norm2 + (convertedIm?.norm2 ?? 0);
   const length = re.length + (im?.length ?? 0);
   const slack = 1 + gamma(length + 2, UNIT_ROUNDOFF_F64);
   return {
@@ -201,8 +235,10 @@ function orientTall(block: DenseBlock): DenseBlock {
 }
 
 interface GramProduct {
-  re: ArrayLike<number>;
-  im: ArrayLike<number> | null;
+  re: Float64Array | Float32Array;
+  im: Float64Array | Float32Array | null;
+  /** Exactly Hermitian as returned (else mirrorUpper makes it so). */
+  hermitian?: boolean;
   /** ||P − MᴴM||_2 ≤ errorFactor · ||M||_F² + absoluteError. */
   errorFactor: number;
   absoluteError: number;
@@ -309,6 +345,74 @@ function gramProductTfjs(state: GramState, n: number): GramProduct {
   const factor = gamma(chunkInner + 1, UNIT_ROUNDOFF_F32) + gamma(chunks + 3, UNIT_ROUNDOFF_F64);
   const absolute = n * chunks * (2 * chunkInner + 2) * UNDERFLOW_F32 * parts * 2;
   return { re: pRe, im: pIm, errorFactor: parts * factor, absoluteError: absolute };
+}
+
+/** Rows of M per float32 product on the Hermitian path (inner length c) from the third product on. */
+const HERMITIAN_CHUNK_ROWS = 512;
+/**
+ * The second product (of MᴴM) uses shorter chunks: there ||M_1||_F² is still ~n/4 times σ1(M_1)²,
+ * so its rounding bound costs tightness; later M_t are dominated by their top singular values.
+ */
+const HERMITIAN_FIRST_CHUNK_ROWS = 128;
+
+/**
+ * P = MᴴM = M² for an exactly Hermitian n×n M = A + iB (A symmetric, B antisymmetric, float32
+ * values): M's rows K, conjugate-transposed, are its columns K, so no operand is transposed, and
+ *   Re P = A² − B² = Y + X + Xᵀ,  Im P = AB + BA = X − Xᵀ,  Y = (A + B)(A − B),  X = AB
+ * (since BA = −(AB)ᵀ), so 2 real n³ products instead of 3 (real M: P = A·A, one product).
+ * Rounding, u = 2^-24, α = γ_{c+q} for a chunked product (chunkedProduct): F = fl32(A + B), G = fl32(A − B) have |ΔF|, |ΔG| ≤ 2u(|A| + |B|) entrywise (double
+ * rounding through float64), so with T = (|A| + |B|)², U = |A||B| (entrywise moduli, T symmetric):
+ *   |Ŷ − Y| ≤ α_Y T, α_Y = α(1 + 5u) + 5u;   |X̂ − X| ≤ α U;
+ * the float32 sums Ŷ + X̂ + X̂ᵀ and X̂ − X̂ᵀ add γ_2 of |Ŷ| + |X̂| + |X̂ᵀ| ≤ 2(T + U + Uᵀ). Each bound is symmetric in
+ * (i, j). ||T||_F ≤ || |A| + |B| ||_F² ≤ 2||M||_F², ||U + Uᵀ||_F ≤ 2||A||_F||B||_F ≤ ||M||_F², so
+ *   ||ΔP||_2 ≤ ||ΔRe P||_F + ||ΔIm P||_F ≤ (2α_Y + 2α + 8γ_2) ||M||_F²  (+ subnormal terms).
+ */
+function gramProductHermitianTfjs(state: GramState, n: number, chunkRows: number): GramProduct {
+  const { re, im } = state;
+  const c = Math.min(chunkRows, n);
+  const chunks = Math.ceil(n / c);
+  const alpha = gamma(c + chunks, UNIT_ROUNDOFF_F32);
+  const absolute = n * chunks * (2 * c + 2) * UNDERFLOW_F32 * 8 + n * n * 2 ** -140;
+  const f32 = (x: ArrayLike<number>): Float32Array => (x instanceof Float32Array ? x : Float32Array.from(x));
+  if (!im) {
+    const p = tf.tidy(() => {
+      const a = tf.tensor2d(f32(re), [n, n]);
+      return chunkedProduct(a, a, n, c);
+    });
+    const values = p.dataSync() as Float32Array;
+    p.dispose();
+    return { re: values, im: null, errorFactor: alpha, absoluteError: absolute };
+  }
+  const [pReT, pImT] = tf.tidy(() => {
+    const a = tf.tensor2d(f32(re), [n, n]);
+    const b = tf.tensor2d(f32(im), [n, n]);
+    const y = chunkedProduct(tf.add(a, b), tf.sub(a, b), n, c);
+    const x = chunkedProduct(a, b, n, c);
+    const xT = tf.transpose(x);
+    return [tf.add(tf.add(y, x), xT), tf.sub(x, xT)];
+  });
+  const pRe = pReT.dataSync() as Float32Array;
+  const pIm = pImT.dataSync() as Float32Array;
+  tf.dispose([pReT, pImT]);
+  const u = UNIT_ROUNDOFF_F32;
+  const alphaY = alpha * (1 + 5 * u) + 5 * u;
+  // Re P is symmetric only up to rounding: mirrorUpper makes it exact (Im P = X − Xᵀ already is).
+  return { re: pRe, im: pIm, errorFactor: 2 * alphaY + 2 * alpha + 8 * gamma(2, UNIT_ROUNDOFF_F32), absoluteError: absolute };
+}
+
+/**
+ * L·R for n×n float32 L, R (tensors), as a sum over q inner chunks of c (L's columns, R's rows) of
+ * float32 products, the chunk products summed in float32: each entry is a sum of c products and
+ * q − 1 additions, in any order, so |error| ≤ γ_{c+q} (|L||R|)_ij (plus subnormals).
+ */
+function chunkedProduct(l: tf.Tensor2D, r: tf.Tensor2D, n: number, c0: number): tf.Tensor2D {
+  let acc: tf.Tensor2D | null = null;
+  for (let k0 = 0; k0 < n; k0 += c0) {
+    const c = Math.min(c0, n - k0);
+    const term: tf.Tensor2D = c === n ? tf.matMul(l, r) : tf.matMul(tf.slice(l, [0, k0], [n, c]), tf.slice(r, [k0, 0], [c, n]));
+    acc = acc ? (tf.add(acc, term) as tf.Tensor2D) : term;
+  }
+  return acc as tf.Tensor2D;
 }
 
 function accumulateProduct(left: Float32Array, right: Float32Array, n: number, inner: number, width: number, into: Float64Array): void {

@@ -8,6 +8,13 @@ export interface BoundOptions {
    * looser but still valid bound is used and named in `method`. Default BOUND_BUDGET_FLOPS.
    */
   budgetFlops?: number;
+  /**
+   * A value the caller already has (e.g. the solver's σ estimate), used only to stop work early:
+   * the DFT conv bound then returns max(L, its blocks' bounds), skipping blocks whose certified
+   * bound is ≤ that running max. Any finite L ≥ 0 keeps the result a valid upper bound (it can
+   * only raise it); a too-high L makes the bound looser, never invalid. Ignored elsewhere.
+   */
+  lowerBound?: number;
 }
 
 export interface UpperBound {

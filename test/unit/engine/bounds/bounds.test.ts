@@ -94,6 +94,45 @@ describe('dense bounds', () => {
       assert.ok(result.bound <= exact * 1.002, `complex tfjs ratio ${result.bound / exact}`);
     });
   }
+
+  // Real input: the Hermitian (here symmetric) path forms P = A·A in one chunked product per step.
+  for (const [rows, n] of [[160, 130], [70, 200]]) {
+    test(`the float32 (tfjs) Gram path certifies a real ${rows}x${n} matrix`, () => {
+      const data = Float64Array.from(randomValues(rows * n, 21 + rows));
+      const exact = exactSigma(new Matrix(Array.from({ length: rows }, (_, i) => Array.from(data.subarray(i * n, (i + 1) * n)))));
+      const result = gramSpectralBound({ rows, cols: n, re: data, im: null }, { engine: 'tfjs', relTol: 0 });
+      assert.equal(result.engine, 'tfjs');
+      assertUpper(result.bound, exact, 'real tfjs');
+      assert.ok(result.bound <= exact * 1.002, `real tfjs ratio ${result.bound / exact}`);
+    });
+  }
+
+  // A dominant singular value makes the later Gram steps nearly rank-one: every step's bound must hold.
+  test('every step of the complex tfjs Gram path stays above σ1 (steps 1–8)', () => {
+    const rows = 140;
+    const n = 140;
+    const re = Float64Array.from(randomValues(rows * n, 31));
+    const im = Float64Array.from(randomValues(rows * n, 32));
+    for (let i = 0; i < rows; i++) for (let j = 0; j < n; j++) re[i * n + j] += 0.2 * Math.cos(i) * Math.sin(j + 1);
+    const real = Matrix.zeros(2 * rows, 2 * n);
+    for (let i = 0; i < rows; i++) {
+      for (let j = 0; j < n; j++) {
+        real.set(i, j, re[i * n + j]);
+        real.set(i + rows, j + n, re[i * n + j]);
+        real.set(i, j + n, -im[i * n + j]);
+        real.set(i + rows, j, im[i * n + j]);
+      }
+    }
+    const exact = exactSigma(real);
+    let last = Infinity;
+    for (let steps = 1; steps <= 8; steps++) {
+      const result = gramSpectralBound({ rows, cols: n, re, im }, { engine: 'tfjs', maxSteps: steps, relTol: 0 });
+      assertUpper(result.bound, exact, `complex tfjs, ${steps} steps`);
+      assert.ok(result.bound <= last, `steps ${steps}: not monotone`);
+      last = result.bound;
+    }
+    assert.ok(last <= exact * 1.002, `complex tfjs ratio after 8 steps ${last / exact}`);
+  });
 });
 
 describe('convolution bounds (zero padding, any stride, dilation, groups)', () => {
@@ -148,6 +187,25 @@ describe('convolution bounds (zero padding, any stride, dilation, groups)', () =
     assert.ok(bound);
     assert.match(bound.method, /sum over kernel taps/);
     assertUpper(bound.value, exact, 'tap sum');
+  });
+
+  test('a caller lower value L only prunes: the bound stays ≥ exact σ1 and is max(L, the blocks)', () => {
+    const c = conv2d(6, 6, 3, 7);
+    const weight = randomValues(6 * 6 * 9, 81);
+    const exact = exactSigma(convMatrix(c, weight));
+    const plain = upperBound(convSpec(c, weight), [1, 6, 7, 7]);
+    assert.ok(plain);
+    for (const lower of [0, exact * 0.5, exact * (1 - 1e-6), exact, plain.value * 0.999, plain.value, NaN]) {
+      const seeded = upperBound(convSpec(c, weight), [1, 6, 7, 7], { lowerBound: lower });
+      assert.ok(seeded);
+      assertUpper(seeded.value, exact, `L = ${lower}`);
+      assert.ok(seeded.value <= Math.max(plain.value, Number.isFinite(lower) ? lower : 0) * (1 + 1e-9), `L = ${lower}: ${seeded.value} vs ${plain.value}`);
+    }
+    // A too-high L (a bad estimate) makes the result looser, never invalid.
+    const high = upperBound(convSpec(c, weight), [1, 6, 7, 7], { lowerBound: exact * 2 });
+    assert.ok(high);
+    assert.equal(high.value, exact * 2);
+    assert.match(high.method, /every block proven/);
   });
 
   test('a cancelled bound is still a valid bound', () => {
