@@ -1,0 +1,21 @@
+// The Lanczos basis size: smaller on long vectors (reorthogonalisation streams the basis four
+// times per pair), whole blocks of 8, within the memory budget, and maxBasis wins when given.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { basisCapacity } from '../../../../src/engine/solvers/lanczos';
+
+test('default basis: 64 on short vectors, down to 32 on long ones, in blocks of 8', () => {
+  assert.equal(basisCapacity(25_088), 64); // 512 channels at 7x7
+  assert.equal(basisCapacity(131_072), 64);
+  assert.equal(basisCapacity(150_528), 48); // 3 channels at 224x224
+  assert.equal(basisCapacity(200_704), 40); // 64 channels at 56x56
+  assert.equal(basisCapacity(451_584), 32); // 144 channels at 56x56
+  for (const length of [1000, 100_000, 300_000, 1_000_000]) assert.equal(basisCapacity(length) % 8, 0);
+});
+
+test('the memory budget (2^26 floats over four copies) lowers it on huge vectors; maxBasis overrides', () => {
+  assert.equal(basisCapacity(1_000_000), 16);
+  assert.equal(basisCapacity(50_000_000), 4); // never below 4
+  assert.equal(basisCapacity(451_584, 6), 6);
+});
