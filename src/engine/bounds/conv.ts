@@ -373,6 +373,19 @@ function frequencyBlock(
     for (let i = 0; i < cInPerGroup; i++) {
       const base = (o * cInPerGroup + i) * taps;
       const rowBase = o * cols + i * phases;
+      if (phases === 1) {
+        // One phase: the same sums in the same order, kept in locals (the common stride-1 case).
+        let sumRe = 0;
+        let sumIm = 0;
+        for (let t = 0; t < taps; t++) {
+          const v = w[base + t];
+          sumRe += v * cos[t];
+          sumIm += v * sin[t];
+        }
+        re[rowBase] = sumRe;
+        if (im) im[rowBase] = sumIm;
+        continue;
+      }
       for (let t = 0; t < taps; t++) {
         const v = w[base + t];
         if (v === 0) continue;
