@@ -6,25 +6,16 @@ import { initBackend } from '../../src/engine/backend';
 import { upperBound } from '../../src/engine/bounds';
 import { buildOperator } from '../../src/engine/operators';
 import { estimateSpectralNorm } from '../../src/engine/solvers';
-import { gaussianArray } from '../../src/engine/solvers/random';
 import type { LinearSpec } from '../../src/model/ir';
+import { argument, heConv } from '../../src/bench/random-layers';
 
-function argument(name: string, fallback: string): string {
-  const index = process.argv.indexOf(`--${name}`);
-  return index >= 0 ? process.argv[index + 1] : fallback;
-}
-
-function conv(cin: number, cout: number, k: number, stride: number, pad: number, seed: number): LinearSpec {
-  const data = gaussianArray(cout * cin * k * k, seed).map((v) => v * Math.sqrt(2 / (cin * k * k)));
-  return { type: 'conv', channelsLast: false, weight: { dims: [cout, cin, k, k], data }, strides: [stride, stride], dilations: [1, 1], padsBegin: [pad, pad], padsEnd: [pad, pad], group: 1 };
-}
 
 const layers: Record<string, () => { spec: LinearSpec; inputShape: number[] }> = {
-  '64x56': () => ({ spec: conv(64, 64, 3, 1, 1, 1), inputShape: [1, 64, 56, 56] }),
-  '128x28': () => ({ spec: conv(128, 128, 3, 1, 1, 5), inputShape: [1, 128, 28, 28] }),
-  '256x14': () => ({ spec: conv(256, 256, 3, 1, 1, 2), inputShape: [1, 256, 14, 14] }),
-  '512x7': () => ({ spec: conv(512, 512, 3, 1, 1, 6), inputShape: [1, 512, 7, 7] }),
-  '3x224': () => ({ spec: conv(3, 64, 7, 2, 3, 4), inputShape: [1, 3, 224, 224] }),
+  '64x56': () => ({ spec: heConv(64, 64, 3, 1, 1, 1), inputShape: [1, 64, 56, 56] }),
+  '128x28': () => ({ spec: heConv(128, 128, 3, 1, 1, 5), inputShape: [1, 128, 28, 28] }),
+  '256x14': () => ({ spec: heConv(256, 256, 3, 1, 1, 2), inputShape: [1, 256, 14, 14] }),
+  '512x7': () => ({ spec: heConv(512, 512, 3, 1, 1, 6), inputShape: [1, 512, 7, 7] }),
+  '3x224': () => ({ spec: heConv(3, 64, 7, 2, 3, 4), inputShape: [1, 3, 224, 224] }),
 };
 
 async function main() {

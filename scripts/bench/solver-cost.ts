@@ -7,37 +7,18 @@ import { buildOperator } from '../../src/engine/operators';
 import { estimateSpectralNorm } from '../../src/engine/solvers';
 import type { LinearOperator } from '../../src/engine/operator';
 import type { LinearSpec } from '../../src/model/ir';
-import { gaussianArray } from '../../src/engine/solvers/random';
+import { argument, heConv, seededNormal } from '../../src/bench/random-layers';
 import { openModel } from '../../src/formats';
 import { nodeFileAccess } from '../../src/host/node-files';
 
-function argument(name: string, fallback: string): string {
-  const index = process.argv.indexOf(`--${name}`);
-  return index >= 0 ? process.argv[index + 1] : fallback;
-}
-
-function conv(cin: number, cout: number, k: number, stride: number, pad: number, seed: number): LinearSpec {
-  const data = gaussianArray(cout * cin * k * k, seed).map((v) => v * Math.sqrt(2 / (cin * k * k)));
-  return { type: 'conv', channelsLast: false, weight: { dims: [cout, cin, k, k], data }, strides: [stride, stride], dilations: [1, 1], padsBegin: [pad, pad], padsEnd: [pad, pad], group: 1 };
-}
 
 // The `npm run bench` layers (same xorshift weights as src/bench/main.ts), with float64 ARPACK σ1
 // from its reference run, so the true error can be printed.
-function benchNormal(seed: number): () => number {
-  let state = seed >>> 0 || 1;
-  const uniform = () => {
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    return ((state >>> 0) + 0.5) / 4294967296;
-  };
-  return () => Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform());
-}
 
 function benchConv(index: number, cin: number, cout: number, k: number, stride: number, pad: number, groups = 1): LinearSpec {
   const dims = [cout, cin / groups, k, k];
   const count = dims.reduce((a, b) => a * b, 1);
-  const normal = benchNormal(1000 + index);
+  const normal = seededNormal(1000 + index);
   const scale = Math.sqrt(2 / ((cin / groups) * k * k));
   const data = new Float32Array(count);
   for (let i = 0; i < count; i++) data[i] = normal() * scale;
@@ -51,10 +32,10 @@ const layers: Record<string, { spec: LinearSpec; inputShape: number[]; exact?: n
   'bench256': { spec: benchConv(3, 256, 256, 3, 1, 1), inputShape: [1, 256, 14, 14], exact: 2.8294977070971528 },
   'bench512': { spec: benchConv(4, 512, 512, 3, 1, 1), inputShape: [1, 512, 7, 7], exact: 2.7583633129958685 },
   'benchdw': { spec: benchConv(5, 144, 144, 3, 1, 1, 144), inputShape: [1, 144, 56, 56], exact: 4.744554612254129 },
-  '64x56': { spec: conv(64, 64, 3, 1, 1, 1), inputShape: [1, 64, 56, 56] },
-  '256x14': { spec: conv(256, 256, 3, 1, 1, 2), inputShape: [1, 256, 14, 14] },
-  '128s2x56': { spec: conv(128, 128, 3, 2, 1, 3), inputShape: [1, 128, 56, 56] },
-  '3x224': { spec: conv(3, 64, 7, 2, 3, 4), inputShape: [1, 3, 224, 224] },
+  '64x56': { spec: heConv(64, 64, 3, 1, 1, 1), inputShape: [1, 64, 56, 56] },
+  '256x14': { spec: heConv(256, 256, 3, 1, 1, 2), inputShape: [1, 256, 14, 14] },
+  '128s2x56': { spec: heConv(128, 128, 3, 2, 1, 3), inputShape: [1, 128, 56, 56] },
+  '3x224': { spec: heConv(3, 64, 7, 2, 3, 4), inputShape: [1, 3, 224, 224] },
 };
 
 function timed(op: LinearOperator): { op: LinearOperator; ms: () => number } {

@@ -14,6 +14,7 @@ import { buildOperator } from '../engine/operators';
 import { estimateSpectralNorm } from '../engine/solvers';
 import { upperBound } from '../engine/bounds';
 import { startBackend } from '../host/session';
+import { seededNormal } from './random-layers';
 import { benchResnet50 } from './resnet50';
 
 interface BenchLayer {
@@ -43,17 +44,6 @@ const LAYERS: BenchLayer[] = [
 ];
 
 const TARGET = 1e-4;
-
-function seededNormal(seed: number): () => number {
-  let state = seed >>> 0 || 1;
-  const uniform = () => {
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    return ((state >>> 0) + 0.5) / 4294967296;
-  };
-  return () => Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform());
-}
 
 function weightsFor(layer: BenchLayer, index: number): { dims: number[]; data: Float32Array } {
   const dims = layer.type === 'conv' ? [layer.cout, layer.cin / layer.groups, layer.kernel, layer.kernel] : [layer.cin, layer.cout];
