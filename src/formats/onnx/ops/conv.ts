@@ -40,6 +40,14 @@ function spatialAxes(ctx: NodeContext, x: number[], weightDims: number[]): numbe
   return x.length - 2;
 }
 
+/** The weight's spatial dims, which a kernel_shape attribute, when present, must repeat. */
+function kernelOf(ctx: NodeContext, weightDims: number[]): number[] {
+  const kernel = weightDims.slice(2);
+  const declared = ctx.attrs.ints('kernel_shape');
+  if (declared && formatShape(declared) !== formatShape(kernel)) ctx.fail(`kernel_shape ${formatShape(declared)} differs from the weight's ${formatShape(kernel)}`);
+  return kernel;
+}
+
 export const conv: OpHandler = {
   infer(ctx) {
     const x = ctx.dynamic(0);
@@ -51,9 +59,7 @@ export const conv: OpHandler = {
     if (group < 1 || cOut % group !== 0 || cInPerGroup * group !== x[1]) {
       ctx.fail(`weight ${formatShape(w.dims)} with group ${group} does not fit ${x[1]} input channels`);
     }
-    const kernel = w.dims.slice(2);
-    const declared = ctx.attrs.ints('kernel_shape');
-    if (declared && formatShape(declared) !== formatShape(kernel)) ctx.fail(`kernel_shape ${formatShape(declared)} differs from the weight's ${formatShape(kernel)}`);
+    const kernel = kernelOf(ctx, w.dims);
     if (kernel.some((k) => k < 1)) ctx.fail(`weight ${formatShape(w.dims)} has an empty kernel`);
     const { strides, dilations, begin, end } = windowAttributes(ctx, spatial);
     const inSize = x.slice(2);
@@ -74,9 +80,7 @@ export const convTranspose: OpHandler = {
     const group = ctx.attrs.int('group', 1);
     if (group < 1 || w.dims[0] !== x[1] || x[1] % group !== 0) ctx.fail(`weight ${formatShape(w.dims)} with group ${group} does not fit ${x[1]} input channels`);
     const cOut = w.dims[1] * group;
-    const kernel = w.dims.slice(2);
-    const declared = ctx.attrs.ints('kernel_shape');
-    if (declared && formatShape(declared) !== formatShape(kernel)) ctx.fail(`kernel_shape ${formatShape(declared)} differs from the weight's ${formatShape(kernel)}`);
+    const kernel = kernelOf(ctx, w.dims);
     const { strides, dilations, begin, end } = windowAttributes(ctx, spatial);
     const outputPadding = ctx.attrs.ints('output_padding') ?? new Array<number>(spatial).fill(0);
     if (outputPadding.length !== spatial) ctx.fail(`output_padding ${formatShape(outputPadding)} does not fit ${spatial} spatial axes`);
