@@ -35,6 +35,7 @@ const node = {
 const entries = [
   { in: 'src/extension/main.ts', out: 'extension.js', ...node },
   { in: 'src/worker/main.ts', out: 'worker.js', ...node },
+  { in: 'src/worker/compute.ts', out: 'compute.js', ...node },
   { in: 'src/cli/main.ts', out: 'cli.js', ...node, banner: { js: '#!/usr/bin/env node' } },
   { in: 'src/bench/main.ts', out: 'bench.js', ...node },
   {

@@ -8,10 +8,9 @@ import type { PlannedLayer } from '../protocol/messages';
 import { closedForm } from '../analysis/closed-form';
 import { compose } from '../analysis/compose';
 import { findBatchNormFolds } from '../analysis/fold';
-import { buildOperator, foldScaleIntoConv, reduceLinearProblem } from './operators';
-import { estimateSpectralNorm } from './solvers';
-import { upperBound } from './bounds';
+import { foldScaleIntoConv, reduceLinearProblem } from './operators';
 import { CancelledError } from './operator';
+import { solveLinearProblem, type LinearProblem, type SolvedLayer, type SolveOutcome, type SolverSettings } from './solve-layer';
 
 export interface EstimateHooks {
   onLayer?(index: number, layer: LayerResult, done: number, total: number): void;
@@ -70,7 +69,25 @@ export function planLayers(model: IrModel): PlannedLayer[] {
   }));
 }
 
-export async function estimateModel(model: IrModel, settings: EstimateSettings, hooks: EstimateHooks = {}): Promise<EstimateResult> {
+/**
+ * Where the linear problems are solved. The default solves them one at a time in this thread; a
+ * pool of compute workers (src/host/compute-pool.ts) solves `concurrency` at once.
+ */
+export interface LayerRunner {
+  readonly concurrency: number;
+  /** Rejects with CancelledError once cancelled. */
+  solve(problem: LinearProblem, settings: SolverSettings): Promise<SolveOutcome>;
+}
+
+export interface EstimateOptions {
+  runner?: LayerRunner;
+}
+
+function inThreadRunner(shouldStop?: () => boolean): LayerRunner {
+  return { concurrency: 1, solve: async (problem, settings) => solveLinearProblem(problem, settings, shouldStop) };
+}
+
+export async function estimateModel(model: IrModel, settings: EstimateSettings, hooks: EstimateHooks = {}, options: EstimateOptions = {}): Promise<EstimateResult> {
   const planned = planLayers(model);
   const total = model.nodes.length;
   const layers: (LayerResult | undefined)[] = new Array(total).fill(undefined);
@@ -138,47 +155,20 @@ export async function estimateModel(model: IrModel, settings: EstimateSettings, 
     return problem?.reduction && problem.spec.type === 'conv' ? problem.spec.weight.data.length : costOf(model.nodes[index]);
   };
   linear.sort((a, b) => cost(a) - cost(b));
-  const solved = new Map<string, SolvedLayer>();
-
-  /** σ and the certified bound of one (reduced) linear problem, computed once per distinct map. */
-  const solve = (problem: { spec: LinearSpec; inputShape: number[] }): { result: SolvedLayer; reused: boolean } | { failure: string } => {
+  // Identical problems share one solve: the promise is stored, so a twin scheduled while the first
+  // is still running waits for it instead of solving again.
+  const solved = new Map<string, Promise<SolveOutcome>>();
+  const runner = options.runner ?? inThreadRunner(hooks.shouldStop);
+  const solve = (problem: LinearProblem): { outcome: Promise<SolveOutcome>; reused: boolean } => {
     const key = layerKey(problem.spec, problem.inputShape);
     const known = solved.get(key);
-    if (known) return { result: known, reused: true };
-    let operator: ReturnType<typeof buildOperator> | undefined;
-    try {
-      operator = buildOperator(problem.spec, problem.inputShape);
-      const solution = estimateSpectralNorm(operator, {
-        tol: settings.tol,
-        maxIter: settings.maxIter,
-        seed: settings.seed,
-        method: settings.method,
-        shouldStop: hooks.shouldStop,
-      });
-      const bound = upperBound(problem.spec, problem.inputShape, { shouldStop: hooks.shouldStop, lowerBound: solution.sigma });
-      const result: SolvedLayer = {
-        sigma: solution.sigma,
-        // A certified bound below the estimate means float32 rounding in the estimate; keep the larger.
-        upper: bound ? Math.max(bound.value, solution.sigma) : null,
-        iterations: solution.iterations,
-        converged: solution.converged,
-        residual: solution.residual,
-        method: solution.method,
-        ...(bound ? { boundMethod: bound.method } : {}),
-      };
-      solved.set(key, result);
-      return { result, reused: false };
-    } catch (error) {
-      // A layer larger than memory (typed arrays, the wasm heap) makes its row invalid, not a crash.
-      if (!(error instanceof RangeError)) throw error;
-      return { failure: `too large to estimate in memory (${error.message.split('\n')[0]})` };
-    } finally {
-      operator?.dispose();
-    }
+    if (known) return { outcome: known, reused: true };
+    const outcome = runner.solve(problem, settings);
+    solved.set(key, outcome);
+    return { outcome, reused: false };
   };
 
-  for (const index of linear) {
-    if (hooks.shouldStop?.()) throw new CancelledError();
+  const estimateLayer = async (index: number): Promise<void> => {
     const node = model.nodes[index];
     const spec = node.spec as LinearSpec;
     const started = performance.now();
@@ -186,7 +176,7 @@ export async function estimateModel(model: IrModel, settings: EstimateSettings, 
     if (bad) {
       invalid.push({ name: node.name, op: node.op, reason: bad });
       finish(index, { ...base(index), sigma: null, upperBound: null, iterations: 0, converged: false, seconds: 0, note: `${bad}: the layer and the bound through it are invalid` }, NaN, NaN);
-      continue;
+      return;
     }
     // The solver and the bound work on the smallest problem with the same σ1 (1x1 convolutions: the
     // channel matrix), which also lets identical maps at different input sizes share one solve.
@@ -196,21 +186,22 @@ export async function estimateModel(model: IrModel, settings: EstimateSettings, 
       const reason = `too large to estimate in memory (${values.toExponential(2)} values in and out)`;
       invalid.push({ name: node.name, op: node.op, reason });
       finish(index, { ...base(index), sigma: null, upperBound: null, iterations: 0, converged: false, seconds: 0, note: `${reason}: the layer and the bound through it are invalid` }, NaN, NaN);
-      continue;
+      return;
     }
-    const outcome = solve(problem);
+    const { outcome: pending, reused } = solve({ spec: problem.spec, inputShape: problem.inputShape });
+    const outcome = await pending;
     if ('failure' in outcome) {
       invalid.push({ name: node.name, op: node.op, reason: outcome.failure });
       finish(index, { ...base(index), sigma: null, upperBound: null, iterations: 0, converged: false, seconds: 0, note: `${outcome.failure}: the layer and the bound through it are invalid` }, NaN, NaN);
-      continue;
+      return;
     }
-    const { result, reused } = outcome;
+    const { result } = outcome;
     // With a batch norm after it, the bound uses this layer with the batch norm folded in.
     const fold = folds.get(index);
     let folded: SolvedLayer | undefined;
     if (fold && spec.type === 'conv') {
-      const foldedSpec = foldScaleIntoConv(spec, fold.scale);
-      const foldedOutcome = solve(reduceLinearProblem(foldedSpec, node.inputShapes[0]));
+      const foldedProblem = reduceLinearProblem(foldScaleIntoConv(spec, fold.scale), node.inputShapes[0]);
+      const foldedOutcome = await solve({ spec: foldedProblem.spec, inputShape: foldedProblem.inputShape }).outcome;
       if (!('failure' in foldedOutcome)) folded = foldedOutcome.result;
     }
     const seconds = (performance.now() - started) / 1000;
@@ -237,9 +228,30 @@ export async function estimateModel(model: IrModel, settings: EstimateSettings, 
       folded ? folded.sigma : fold ? result.sigma * maxAbs(fold.scale) : result.sigma,
       folded ? folded.upper ?? undefined : result.upper === null ? undefined : fold ? result.upper * maxAbs(fold.scale) : result.upper,
     );
-    // Let the event loop deliver messages (progress, cancel) between layers.
-    await new Promise((resolve) => setImmediate(resolve));
-  }
+  };
+
+  // Lane 0 takes the cheapest remaining layer, so results stream from the start; any other lanes
+  // take the costliest, so the lanes finish together instead of one waiting on the largest layers.
+  const queue = [...linear];
+  let failed = false;
+  const lane = async (position: number): Promise<void> => {
+    while (queue.length > 0 && !failed) {
+      if (hooks.shouldStop?.()) throw new CancelledError();
+      const index = (position === 0 ? queue.shift() : queue.pop()) as number;
+      await estimateLayer(index);
+      // Let the event loop deliver messages (progress, cancel) between layers.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  };
+  const lanes = Math.max(1, Math.min(runner.concurrency, linear.length));
+  await Promise.all(
+    Array.from({ length: lanes }, (_, position) =>
+      lane(position).catch((error: unknown) => {
+        failed = true;
+        throw error;
+      }),
+    ),
+  );
 
   const final = compose(model, constants);
   const certified = compose(model, certifiedConstants);
@@ -261,20 +273,15 @@ export async function estimateModel(model: IrModel, settings: EstimateSettings, 
   return { layers: rows, bounds };
 }
 
-interface SolvedLayer {
-  sigma: number;
-  upper: number | null;
-  iterations: number;
-  converged: boolean;
-  residual: number;
-  method: string;
-  boundMethod?: string;
-}
-
 function maxAbs(values: Float32Array): number {
   let largest = 0;
   for (const value of values) largest = Math.max(largest, Math.abs(value));
   return largest;
+}
+
+/** Multiply-adds of one forward product over all linear layers: a rough measure of the run's work. */
+export function linearWork(model: IrModel): number {
+  return model.nodes.reduce((sum, node) => sum + (isLinearSpec(node.spec) ? costOf(node) : 0), 0);
 }
 
 function costOf(node: IrNode): number {

@@ -11,6 +11,8 @@ export interface ExtensionSettings {
   autoRunMaxBytes: number;
   /** Refuse models larger than this (main file plus weight shards); 0 = no limit. */
   maxModelBytes: number;
+  /** Layers solved at once on worker threads; 0 = one per core (at most 4) on large models. */
+  threads: number;
 }
 
 export const DEFAULT_MAX_MODEL_BYTES = 2 * 1024 ** 3;
@@ -54,6 +56,7 @@ export function readSettings(get: (key: string) => unknown): ExtensionSettings {
     defaultInputShape: parseInputShape(get('defaultInputShape')),
     autoRunMaxBytes: Math.round(finiteIn(get('autoRunMaxBytes'), 0, Number.MAX_SAFE_INTEGER, DEFAULT_AUTO_RUN_MAX_BYTES)),
     maxModelBytes: Math.round(finiteIn(get('maxModelBytes'), 0, Number.MAX_SAFE_INTEGER, DEFAULT_MAX_MODEL_BYTES)),
+    threads: Math.round(finiteIn(get('threads'), 0, 64, 0)),
   };
 }
 
@@ -66,6 +69,7 @@ export function estimateSettings(settings: ExtensionSettings, fileInputShape: nu
     seed: DEFAULT_SETTINGS.seed,
     method: settings.solver,
     ...(inputShape ? { inputShape } : {}),
+    ...(settings.threads > 0 ? { threads: settings.threads } : {}),
   };
 }
 

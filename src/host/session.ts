@@ -8,7 +8,8 @@ import type { EstimateSettings, LayerResult, Report } from '../protocol/report';
 import type { PlannedLayer } from '../protocol/messages';
 import { openModel } from '../formats';
 import { initBackend, type BackendInfo } from '../engine/backend';
-import { estimateModel, planLayers } from '../engine/estimate';
+import { estimateModel, linearWork, planLayers } from '../engine/estimate';
+import { ComputePool, computeWorkerScript, resolveThreads } from './compute-pool';
 import { buildReport, describeModel } from '../engine/report';
 
 export interface SessionHooks {
@@ -29,11 +30,32 @@ export async function runSession(files: FileAccess, settings: EstimateSettings, 
   const before = await fingerprint(files);
   const model = await openModel(files, { ...(settings.inputShape ? { inputShape: settings.inputShape } : {}), ...(maxBytes !== undefined ? { maxBytes } : {}) });
   hooks.onModel?.(model, planLayers(model), backend);
-  const result = await estimateModel(model, settings, hooks);
+  const pool = startPool(model, settings, hooks.shouldStop);
+  let result: Awaited<ReturnType<typeof estimateModel>>;
+  try {
+    result = await estimateModel(model, settings, hooks, pool ? { runner: pool } : {});
+  } finally {
+    await pool?.close();
+  }
   const after = await fingerprint(files);
   const warnings = [...model.warnings, ...(backend.note ? [backend.note] : [])];
   if (before !== after) warnings.push(`${files.mainPath} changed during the run: the results may be stale; estimate again`);
   return buildReport(model, result, (performance.now() - started) / 1000, settings, backend.name, warnings);
+}
+
+/**
+ * Below this much work (multiply-adds of one forward pass over the linear layers) starting compute
+ * workers (~0.2 s each for tfjs-wasm) costs more than it saves, unless threads is set explicitly.
+ */
+const POOL_MIN_WORK = 2e8;
+
+/** A pool of compute workers, or undefined to solve in this thread (unbundled, one core, small model). */
+function startPool(model: IrModel, settings: EstimateSettings, shouldStop?: () => boolean): ComputePool | undefined {
+  const script = computeWorkerScript();
+  const threads = resolveThreads(settings.threads);
+  if (!script || threads < 2) return undefined;
+  if (!settings.threads && linearWork(model) < POOL_MIN_WORK) return undefined;
+  return new ComputePool(script, threads, shouldStop);
 }
 
 /** The main file's size and modification time, when the FileAccess can tell (else a constant). */

@@ -7,6 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync, mkdi
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Report } from '../../src/protocol/report';
+import { attr, buildModel, floats, node, seeded } from '../helpers/onnx-builder';
 
 const root = resolve(__dirname, '..', '..');
 const cli = join(root, 'dist', 'cli.js');
@@ -81,6 +82,44 @@ describe('per-layer σ on real PyTorch exports, against float64 SVDs of the expl
       }
     });
   }
+
+  test('compute workers (--threads 2) give the same numbers as one thread', () => {
+    const path = join(torchFixtures, 'conv_variants.onnx');
+    const one = runJson(path, '--threads', '1');
+    const two = runJson(path, '--threads', '2');
+    assert.ok(one.layers.filter((layer) => layer.kind === 'linear').length >= 3);
+    for (const [index, layer] of one.layers.entries()) {
+      assert.equal(two.layers[index].name, layer.name);
+      assert.equal(two.layers[index].sigma, layer.sigma, layer.name);
+      assert.equal(two.layers[index].upperBound, layer.upperBound, layer.name);
+      assert.equal(two.layers[index].iterations, layer.iterations, layer.name);
+    }
+    assert.deepEqual(two.bounds, one.bounds);
+  });
+
+  test('two identical layers solved on two compute workers share one solve', () => {
+    const scratch = mkdtempSync(join(tmpdir(), 'll-twins-'));
+    const path = join(scratch, 'twins.onnx');
+    const weight = floats('w', [8, 8, 3, 3], seeded(8 * 8 * 9, 5));
+    writeFileSync(path, buildModel({
+      opset: 13,
+      inputs: [{ name: 'x', shape: [1, 8, 12, 12] }],
+      outputs: [{ name: 'z', shape: [1, 8, 12, 12] }],
+      initializers: [weight],
+      nodes: [
+        node('Conv', ['x', 'w'], ['y'], [attr.ints('pads', [1, 1, 1, 1]), attr.ints('kernel_shape', [3, 3])], 'first'),
+        node('Conv', ['y', 'w'], ['z'], [attr.ints('pads', [1, 1, 1, 1]), attr.ints('kernel_shape', [3, 3])], 'second'),
+      ],
+    }));
+    const report = runJson(path, '--threads', '2');
+    const [first, second] = [row(report, 'first'), row(report, 'second')];
+    assert.equal(first.sigma, second.sigma);
+    assert.equal(first.upperBound, second.upperBound);
+    // Exactly one of the two rows did the work; the other says it reused it.
+    assert.equal([first, second].filter((layer) => layer.note?.includes('result reused')).length, 1);
+    assert.equal(Math.min(first.iterations, second.iterations), 0);
+    assert.ok(Math.max(first.iterations, second.iterations) > 0);
+  });
 
   test('the report keeps DESIGN.md field names', () => {
     const report = runJson(join(torchFixtures, 'small_cnn.onnx'));

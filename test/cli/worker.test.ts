@@ -115,6 +115,28 @@ describe('worker thread', () => {
     assert.equal(again[again.length - 1].type, 'done');
   });
 
+  test('with compute workers (threads 2) the cancel flag also stops the solve in under a second', async () => {
+    const path = largeConvModel();
+    const flag = new SharedArrayBuffer(4);
+    const jobId = nextJob++;
+    let cancelledAt = 0;
+    const pending = runJob({ type: 'run', jobId, source: { kind: 'path', path }, settings: { ...DEFAULT_SETTINGS, tol: 1e-12, maxIter: 100000, threads: 2 }, cancelFlag: flag }, (message) => {
+      if (message.type === 'model') {
+        setTimeout(() => {
+          cancelledAt = Date.now();
+          Atomics.store(new Int32Array(flag), 0, 1);
+        }, 1500);
+      }
+    });
+    const messages = await pending;
+    const stoppedAt = Date.now();
+    assert.equal(messages[messages.length - 1].type, 'cancelled');
+    assert.ok(cancelledAt > 0);
+    assert.ok(stoppedAt - cancelledAt < 1000, `stopped ${stoppedAt - cancelledAt} ms after the cancel`);
+    const again = await runJob({ type: 'run', jobId: nextJob++, source: { kind: 'path', path: fixture }, settings: { ...DEFAULT_SETTINGS, threads: 2 } });
+    assert.equal(again[again.length - 1].type, 'done');
+  });
+
   test('a cancel message before the job starts cancels it', async () => {
     const jobId = nextJob++;
     const pending = runJob({ type: 'run', jobId, source: { kind: 'path', path: fixture }, settings: DEFAULT_SETTINGS, cancelFlag: new SharedArrayBuffer(4) });

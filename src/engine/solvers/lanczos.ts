@@ -96,12 +96,13 @@ const FIRST_CHECK_SPACING = 4;
  * Reorthogonalisation streams the basis through memory four times per pair (two passes, each a
  * projection and a combination), so on long vectors its cost grows with the basis: the default
  * basis holds about this many floats, between SMALLEST_DEFAULT_BASIS and DEFAULT_MAX_BASIS rows,
- * in whole blocks of 8. Measured (scripts/bench/solver-cost.ts): on the bench's 64→64 3x3 @56,
- * depthwise 144 @56 and 128→128 s2 @56 layers and ResNet-50's conv1 and layers.0.conv2, basis 32
- * took the same product pairs (±3) as 64 at less reorthogonalisation per pair.
+ * in whole blocks of 8. Measured (scripts/bench/solver-cost.ts, one run each): on the 64→64 3x3
+ * @56 (n = 200k) a basis of 40 took 99 pairs in 2.33 s, 24 took 102 in 2.06 s, 16 took 104 in
+ * 1.94 s; on 128→128 s2 @56 (n = 100k, the output side) 64: 3.05 s, 24: 2.58 s, 16: 2.72 s
+ * (151 pairs); on the 3→64 7x7 s2 @224 (n = 150k) 48: 3.38 s, 24: 3.15 s, 16: 3.21 s.
  */
-const DEFAULT_BASIS_FLOATS = 2 ** 23;
-const SMALLEST_DEFAULT_BASIS = 32;
+const DEFAULT_BASIS_FLOATS = 2 ** 22;
+const SMALLEST_DEFAULT_BASIS = 24;
 
 /** Basis size for vectors of `length` values (the shorter side of the operator). */
 export function basisCapacity(length: number, maxBasis?: number): number {

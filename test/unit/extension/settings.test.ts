@@ -16,11 +16,14 @@ test('input shapes: commas, x, brackets or arrays; anything else is refused', ()
 
 test('settings: defaults for missing or invalid values', () => {
   const empty = readSettings(() => undefined);
-  assert.deepEqual(empty, { tolerance: 1e-4, maxIterations: 300, solver: 'lanczos', defaultInputShape: undefined, autoRunMaxBytes: 0, maxModelBytes: 2 * 1024 ** 3 });
-  const values: Record<string, unknown> = { tolerance: 1e-6, maxIterations: 50, solver: 'power', defaultInputShape: '1,3,64,64', autoRunMaxBytes: 1000, maxModelBytes: 0 };
+  assert.deepEqual(empty, { tolerance: 1e-4, maxIterations: 300, solver: 'lanczos', defaultInputShape: undefined, autoRunMaxBytes: 0, maxModelBytes: 2 * 1024 ** 3, threads: 0 });
+  const values: Record<string, unknown> = { tolerance: 1e-6, maxIterations: 50, solver: 'power', defaultInputShape: '1,3,64,64', autoRunMaxBytes: 1000, maxModelBytes: 0, threads: 2 };
   const set = readSettings((k) => values[k]);
-  assert.deepEqual(set, { tolerance: 1e-6, maxIterations: 50, solver: 'power', defaultInputShape: [1, 3, 64, 64], autoRunMaxBytes: 1000, maxModelBytes: 0 });
-  const bad = readSettings((k) => ({ tolerance: -1, maxIterations: 'x', solver: 'svd' })[k]);
+  assert.deepEqual(set, { tolerance: 1e-6, maxIterations: 50, solver: 'power', defaultInputShape: [1, 3, 64, 64], autoRunMaxBytes: 1000, maxModelBytes: 0, threads: 2 });
+  assert.equal(estimateSettings(set, undefined).threads, 2);
+  assert.equal('threads' in estimateSettings(empty, undefined), false);
+  const bad = readSettings((k) => ({ tolerance: -1, maxIterations: 'x', solver: 'svd', threads: -3 })[k]);
+  assert.equal(bad.threads, 0);
   assert.equal(bad.tolerance, 1e-4);
   assert.equal(bad.maxIterations, 300);
   assert.equal(bad.solver, 'lanczos');

@@ -1,0 +1,63 @@
+// One linear problem (a layer, after reduceLinearProblem) to its σ estimate and certified bound.
+// The unit of work that estimate.ts schedules, in this thread or in a compute worker: its inputs
+// and outputs are plain data (structured-clone safe).
+
+import type { LinearSpec } from '../model/ir';
+import type { EstimateSettings } from '../protocol/report';
+import { upperBound } from './bounds';
+import { buildOperator } from './operators';
+import { estimateSpectralNorm } from './solvers';
+
+export interface LinearProblem {
+  spec: LinearSpec;
+  inputShape: number[];
+}
+
+export type SolverSettings = Pick<EstimateSettings, 'tol' | 'maxIter' | 'seed' | 'method'>;
+
+export interface SolvedLayer {
+  sigma: number;
+  upper: number | null;
+  iterations: number;
+  converged: boolean;
+  residual: number;
+  method: string;
+  boundMethod?: string;
+}
+
+/** A layer too large for memory is an outcome (its row becomes invalid), not an exception. */
+export type SolveOutcome = { result: SolvedLayer } | { failure: string };
+
+/** Runs synchronously; throws CancelledError when shouldStop turns true. Call initBackend first. */
+export function solveLinearProblem(problem: LinearProblem, settings: SolverSettings, shouldStop?: () => boolean): SolveOutcome {
+  let operator: ReturnType<typeof buildOperator> | undefined;
+  try {
+    operator = buildOperator(problem.spec, problem.inputShape);
+    const solution = estimateSpectralNorm(operator, {
+      tol: settings.tol,
+      maxIter: settings.maxIter,
+      seed: settings.seed,
+      method: settings.method,
+      shouldStop,
+    });
+    const bound = upperBound(problem.spec, problem.inputShape, { shouldStop, lowerBound: solution.sigma });
+    return {
+      result: {
+        sigma: solution.sigma,
+        // A certified bound below the estimate means float32 rounding in the estimate; keep the larger.
+        upper: bound ? Math.max(bound.value, solution.sigma) : null,
+        iterations: solution.iterations,
+        converged: solution.converged,
+        residual: solution.residual,
+        method: solution.method,
+        ...(bound ? { boundMethod: bound.method } : {}),
+      },
+    };
+  } catch (error) {
+    // A layer larger than memory (typed arrays, the wasm heap) makes its row invalid, not a crash.
+    if (!(error instanceof RangeError)) throw error;
+    return { failure: `too large to estimate in memory (${error.message.split('\n')[0]})` };
+  } finally {
+    operator?.dispose();
+  }
+}

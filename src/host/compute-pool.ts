@@ -1,0 +1,138 @@
+// A pool of compute workers (src/worker/compute.ts) that solves several layers at once: tfjs-wasm
+// is single-threaded inside worker_threads (its own threads cannot start there, see
+// BENCHMARKS.md), so the cores are used one layer per worker instead.
+
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { CancelledError } from '../engine/operator';
+import type { LayerRunner } from '../engine/estimate';
+import type { LinearProblem, SolveOutcome, SolverSettings } from '../engine/solve-layer';
+import type { ComputeReply, ComputeTask, ComputeWorkerData } from './compute-protocol';
+
+/** More workers than this buy little (memory bandwidth) and each holds its own wasm heap. */
+export const MAX_AUTO_THREADS = 4;
+/** How often a pool with tasks in flight asks the session whether to cancel. */
+const CANCEL_POLL_MS = 20;
+
+interface Lane {
+  worker: Worker;
+  busy: boolean;
+}
+
+interface Pending {
+  task: ComputeTask;
+  resolve(outcome: SolveOutcome): void;
+  reject(error: Error): void;
+  lane?: Lane;
+}
+
+/** The compute worker script next to this bundle (dist/compute.js), or undefined when unbundled. */
+export function computeWorkerScript(): string | undefined {
+  const script = typeof __dirname === 'string' ? join(__dirname, 'compute.js') : undefined;
+  return script && existsSync(script) ? script : undefined;
+}
+
+/** Worker threads for `requested` (0 or undefined: one per core, at most MAX_AUTO_THREADS). */
+export function resolveThreads(requested: number | undefined): number {
+  if (requested !== undefined && requested > 0) return Math.floor(requested);
+  return Math.max(1, Math.min(availableParallelism(), MAX_AUTO_THREADS));
+}
+
+export class ComputePool implements LayerRunner {
+  readonly concurrency: number;
+  private readonly lanes: Lane[];
+  private readonly flag: Int32Array;
+  private readonly waiting: Pending[] = [];
+  private readonly inFlight = new Map<number, Pending>();
+  private nextId = 1;
+  private poll: ReturnType<typeof setInterval> | undefined;
+  private closed = false;
+
+  constructor(script: string, size: number, private readonly shouldStop: () => boolean = () => false) {
+    const cancelFlag = new SharedArrayBuffer(4);
+    this.flag = new Int32Array(cancelFlag);
+    const workerData: ComputeWorkerData = { cancelFlag };
+    this.lanes = Array.from({ length: size }, () => {
+      const lane: Lane = { worker: new Worker(script, { workerData }), busy: false };
+      lane.worker.on('message', (reply: ComputeReply) => this.settle(lane, reply));
+      lane.worker.on('error', (error) => this.fail(lane, `compute worker failed: ${error.message.split('\n')[0]}`));
+      lane.worker.on('exit', (code) => this.fail(lane, `compute worker exited with code ${code}`));
+      return lane;
+    });
+    this.concurrency = size;
+  }
+
+  solve(problem: LinearProblem, settings: SolverSettings): Promise<SolveOutcome> {
+    if (this.closed) return Promise.reject(new Error('the compute pool is closed'));
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ task: { id: this.nextId++, problem, settings }, resolve, reject });
+      this.dispatch();
+    });
+  }
+
+  /** Stops every task (they reject with CancelledError). */
+  cancel(): void {
+    Atomics.store(this.flag, 0, 1);
+    for (const pending of this.waiting.splice(0)) pending.reject(new CancelledError());
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.stopPolling();
+    for (const pending of [...this.waiting.splice(0), ...this.inFlight.values()]) pending.reject(new Error('the compute pool was closed'));
+    this.inFlight.clear();
+    await Promise.all(this.lanes.map((lane) => lane.worker.terminate()));
+  }
+
+  private dispatch(): void {
+    for (const lane of this.lanes) {
+      if (lane.busy) continue;
+      const pending = this.waiting.shift();
+      if (!pending) break;
+      lane.busy = true;
+      pending.lane = lane;
+      this.inFlight.set(pending.task.id, pending);
+      lane.worker.postMessage(pending.task);
+    }
+    if (this.inFlight.size > 0) this.startPolling();
+  }
+
+  private settle(lane: Lane, reply: ComputeReply): void {
+    const pending = this.inFlight.get(reply.id);
+    lane.busy = false;
+    if (pending) {
+      this.inFlight.delete(reply.id);
+      if ('outcome' in reply) pending.resolve(reply.outcome);
+      else if ('cancelled' in reply) pending.reject(new CancelledError());
+      else pending.reject(new Error(reply.error));
+    }
+    if (this.inFlight.size === 0) this.stopPolling();
+    this.dispatch();
+  }
+
+  private fail(lane: Lane, message: string): void {
+    if (this.closed) return;
+    for (const [id, pending] of this.inFlight) {
+      if (pending.lane !== lane) continue;
+      this.inFlight.delete(id);
+      pending.reject(new Error(message));
+    }
+    // A dead worker takes no more tasks: the others go on, or the run fails if none is left.
+    this.lanes.splice(this.lanes.indexOf(lane), 1);
+    if (this.lanes.length === 0) for (const pending of this.waiting.splice(0)) pending.reject(new Error(message));
+  }
+
+  private startPolling(): void {
+    this.poll ??= setInterval(() => {
+      if (this.shouldStop()) this.cancel();
+    }, CANCEL_POLL_MS);
+  }
+
+  private stopPolling(): void {
+    if (this.poll) clearInterval(this.poll);
+    this.poll = undefined;
+  }
+}
