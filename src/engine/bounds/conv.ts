@@ -21,7 +21,8 @@
 
 import type { ConvSpec } from '../../model/ir';
 import { describeEngine, matrixUpperBound } from './dense';
-import { gramSpectralBound, type GramResult } from './gram';
+import { certifyNormAtMost } from './cholesky';
+import { firstGramProduct, gramSpectralBound, type FirstGramProduct, type GramResult } from './gram';
 import { SCALAR_SAFETY, UNIT_ROUNDOFF_F64, gamma } from './rounding';
 import { BOUND_BUDGET_FLOPS, type BoundOptions, type UpperBound } from './types';
 
@@ -40,6 +41,8 @@ export interface ConvGeometry {
 }
 
 const GRAM_MAX_STEPS = 8;
+/** Blocks with both sides at least this size try the Cholesky certificate before Gram iteration. */
+const CERTIFY_MIN_SIZE = 64;
 /** Typical number of Gram products per frequency block, for the cost estimate only. */
 const EXPECTED_PRODUCTS = 3;
 
@@ -226,7 +229,8 @@ function circularBound(
     : `circular embedding on a ${best.grid.join('x')} grid (best of ${grids.length} sizes), max over ${best.frequencies} DFT frequencies`;
   const polyphase = phases > 1 ? `, polyphase ${g.strides.join('x')}` : '';
   const seeded = options.lowerBound !== undefined && best.value === options.lowerBound ? '; every block proven ≤ the solver estimate' : '';
-  return { value: best.value, method: `${what}${polyphase}; Gram iteration ≤ ${best.maxSteps} products (${engineText})${seeded}` };
+  const cholesky = best.certified > 0 ? `; ${best.certified} blocks proven ≤ the max by a Cholesky factorisation` : '';
+  return { value: best.value, method: `${what}${polyphase}; Gram iteration ≤ ${best.maxSteps} products (${engineText})${cholesky}${seeded}` };
 }
 
 interface GridResult {
@@ -235,6 +239,8 @@ interface GridResult {
   frequencies: number;
   maxSteps: number;
   engines: Set<GramResult['engine']>;
+  /** Blocks proven ≤ the running max by the Cholesky certificate. */
+  certified: number;
 }
 
 function groupWeights(weight: Float32Array, gi: number, rows: number, cInPerGroup: number, taps: number): Float32Array {
@@ -278,6 +284,7 @@ function gridBound(
   const seed = options.lowerBound;
   let best = seed !== undefined && Number.isFinite(seed) && seed > 0 ? seed : 0;
   let maxSteps = 0;
+  let certified = 0;
   const engines = new Set<GramResult['engine']>();
   for (const { groupIndex, frequency, frobeniusBound } of order) {
     if (options.shouldStop?.()) return 'stopped';
@@ -285,16 +292,26 @@ function gridBound(
     if (frobeniusBound <= best) continue;
     const block = frequencyBlock(weightsOf(groupIndex), rows, cInPerGroup, layout, grid, spectrum.indices[frequency], spectrum.selfConjugate[frequency]);
     const margin = dftErrors[groupIndex];
-    const result = gramSpectralBound(
-      { rows, cols, re: block.re, im: block.im },
-      { maxSteps: GRAM_MAX_STEPS, stopAtOrBelow: Math.max(0, best - margin), shouldStop: options.shouldStop },
-    );
+    const dense = { rows, cols, re: block.re, im: block.im };
+    // A block proven ≤ the running max by one Cholesky factorisation needs no Gram iteration; only
+    // the blocks that raise the max (few, in this order) pay for the squarings.
+    let first: FirstGramProduct | null | undefined;
+    if (best > margin && Math.min(rows, cols) >= CERTIFY_MIN_SIZE) {
+      first = firstGramProduct(dense);
+      if (first && certifyNormAtMost(first, best - margin, { shouldStop: options.shouldStop })) {
+        certified++;
+        continue;
+      }
+    }
+    const result = first
+      ? gramSpectralBound(dense, { maxSteps: GRAM_MAX_STEPS, stopAtOrBelow: Math.max(0, best - margin), shouldStop: options.shouldStop }, first)
+      : gramSpectralBound(dense, { maxSteps: GRAM_MAX_STEPS, stopAtOrBelow: Math.max(0, best - margin), shouldStop: options.shouldStop });
     best = Math.max(best, result.bound + margin);
     maxSteps = Math.max(maxSteps, result.steps);
     engines.add(result.engine);
     if (best >= abandonAtOrAbove) return null;
   }
-  return { value: best, grid, frequencies: spectrum.indices.length, maxSteps, engines };
+  return { value: best, grid, frequencies: spectrum.indices.length, maxSteps, engines, certified };
 }
 
 interface VisitItem {

@@ -58,40 +58,102 @@ const JS_ENGINE_MAX_WORK = 40_000;
 /** Above this n the 3-product complex Gram saves more flops than its extra calls cost. */
 const SPLIT_PRODUCT_MIN_N = 128;
 
-/** Certified upper bound on the spectral norm of `block` by Gram iteration. */
-export function gramSpectralBound(block: DenseBlock, options: GramOptions = {}): GramResult {
-  const maxSteps = options.maxSteps ?? DEFAULT_MAX_STEPS;
-  const relTol = options.relTol ?? DEFAULT_REL_TOL;
+/**
+ * The block, oriented tall (m × n, n ≤ m), scaled by 2^-e₀ and (tfjs path) rounded to float32 as
+ * M₀, and its first Gram product P₀ = M₀ᴴM₀ + E₀, stored exactly Hermitian. With Weyl:
+ *   σ1(B) ≤ 2^e₀ (σ1(M₀) + ρ_in),   σ1(M₀)² = λmax(M₀ᴴM₀) ≤ λmax(P₀) + ε₀.
+ * Shared by the Gram iteration below and the Cholesky certificate (cholesky.ts).
+ */
+export interface FirstGramProduct {
+  /** P₀ is n × n, row-major, float64 values. */
+  n: number;
+  re: Float64Array;
+  im: Float64Array | null;
+  /** e₀. */
+  scaleExp: number;
+  /** ρ_in ≥ ||M₀ − B·2^-e₀||_F (float32 rounding and underflow). */
+  inputRounding: number;
+  /** ε₀ ≥ ||P₀ − M₀ᴴM₀||_2. */
+  productError: number;
+  /** Upper bound on ||M₀||_F. */
+  scaledFrobenius: number;
+  engine: 'js' | 'tfjs';
+}
+
+type Prepared = { trivial: GramResult } | { first: FirstGramProduct; frobenius: number; rows: number };
+
+function prepare(block: DenseBlock, engineOption: GramOptions['engine'], stopAtOrBelow?: number): Prepared {
   const oriented = orientTall(block);
   const { rows: m, cols: n } = oriented;
   const frobenius = frobeniusUpper(oriented.re, ...(oriented.im ? [oriented.im] : []));
   // A vector's Frobenius norm is its 2-norm; a zero matrix has norm 0.
-  if (frobenius === 0 || n === 1) return { bound: frobenius, steps: 0, engine: 'exact' };
-  if (options.stopAtOrBelow !== undefined && frobenius <= options.stopAtOrBelow) {
-    return { bound: frobenius, steps: 0, engine: 'exact' };
-  }
-  const engine = options.engine === 'js' || options.engine === 'tfjs'
-    ? options.engine
-    : m * n * n <= JS_ENGINE_MAX_WORK ? 'js' : 'tfjs';
-
+  if (frobenius === 0 || n === 1) return { trivial: { bound: frobenius, steps: 0, engine: 'exact' } };
+  if (stopAtOrBelow !== undefined && frobenius <= stopAtOrBelow) return { trivial: { bound: frobenius, steps: 0, engine: 'exact' } };
+  const engine = engineOption === 'js' || engineOption === 'tfjs' ? engineOption : m * n * n <= JS_ENGINE_MAX_WORK ? 'js' : 'tfjs';
   // Scale by a power of two (exact) so that ||M_0||_F is near 1: no overflow in any later step.
-  const scaleExp0 = Math.round(Math.log2(frobenius));
-  const scaled = scaleAndRound(oriented.re, oriented.im, 2 ** -scaleExp0, engine === 'tfjs', n);
-  // Scaling a float64 by 2^-k can underflow only below 2^-1022: covered absolutely.
-  const chain = new BoundChain(scaleExp0, scaled.distance + Math.sqrt(m * n) * 2 ** -1070);
-  let state: GramState = { re: scaled.re, im: scaled.im, rows: m, frobenius: scaled.frobenius, hermitian: false };
+  const scaleExp = Math.round(Math.log2(frobenius));
+  const scaled = scaleAndRound(oriented.re, oriented.im, 2 ** -scaleExp, engine === 'tfjs', n);
+  const state: GramState = { re: scaled.re, im: scaled.im, rows: m, frobenius: scaled.frobenius, hermitian: false };
+  const product = engine === 'js' ? gramProductJs(state, n) : gramProductTfjs(state, n);
+  mirrorUpper(product, n);
+  return {
+    frobenius,
+    rows: m,
+    first: {
+      n,
+      re: product.re as Float64Array,
+      im: product.im as Float64Array | null,
+      scaleExp,
+      // Scaling a float64 by 2^-k can underflow only below 2^-1022: covered absolutely.
+      inputRounding: scaled.distance + Math.sqrt(m * n) * 2 ** -1070,
+      // The product error bound scales with ||M_0||_F² (see the product functions).
+      productError: product.errorFactor * scaled.frobenius * scaled.frobenius + product.absoluteError,
+      scaledFrobenius: scaled.frobenius,
+      engine,
+    },
+  };
+}
+
+/** The first Gram product of `block`, or null when its norm needs none (zero matrix, one column). */
+export function firstGramProduct(block: DenseBlock, engine: GramOptions['engine'] = 'auto'): FirstGramProduct | null {
+  const prepared = prepare(block, engine);
+  return 'first' in prepared ? prepared.first : null;
+}
+
+/**
+ * Certified upper bound on the spectral norm of `block` by Gram iteration. `first` (from
+ * firstGramProduct on the same block) saves recomputing the first product.
+ */
+export function gramSpectralBound(block: DenseBlock, options: GramOptions = {}, first?: FirstGramProduct): GramResult {
+  const maxSteps = options.maxSteps ?? DEFAULT_MAX_STEPS;
+  const relTol = options.relTol ?? DEFAULT_REL_TOL;
+  let prepared: Prepared;
+  if (first) {
+    const { rows, cols } = block;
+    prepared = { first, frobenius: frobeniusUpper(block.re, ...(block.im ? [block.im] : [])), rows: Math.max(rows, cols) };
+  } else {
+    prepared = prepare(block, options.engine, options.stopAtOrBelow);
+  }
+  if ('trivial' in prepared) return prepared.trivial;
+  const { first: p0, frobenius } = prepared;
+  const { n, engine } = p0;
+  const chain = new BoundChain(p0.scaleExp, p0.inputRounding);
 
   let best = frobenius;
   let previous = Infinity;
   let steps = 0;
-  while (steps < maxSteps) {
-    if (options.shouldStop?.()) break;
-    const product = engine === 'js'
-      ? gramProductJs(state, n)
-      : state.hermitian ? gramProductHermitianTfjs(state, n, steps === 1 ? HERMITIAN_FIRST_CHUNK_ROWS : HERMITIAN_CHUNK_ROWS) : gramProductTfjs(state, n);
-    if (!product.hermitian) mirrorUpper(product, n);
-    // The product error bound scales with ||M_t||_F² (see the product functions).
-    const productError = product.errorFactor * state.frobenius * state.frobenius + product.absoluteError;
+  let product: GramProduct = { re: p0.re, im: p0.im, hermitian: true, errorFactor: 0, absoluteError: p0.productError };
+  let productError = p0.productError;
+  let state: GramState = { re: p0.re, im: p0.im, rows: prepared.rows, frobenius: p0.scaledFrobenius, hermitian: false };
+  while (true) {
+    if (steps > 0) {
+      // Later products: M_t is n × n and exactly Hermitian.
+      product = engine === 'js'
+        ? gramProductJs(state, n)
+        : gramProductHermitianTfjs(state, n, steps === 1 ? HERMITIAN_FIRST_CHUNK_ROWS : HERMITIAN_CHUNK_ROWS);
+      if (!product.hermitian) mirrorUpper(product, n);
+      productError = product.errorFactor * state.frobenius * state.frobenius + product.absoluteError;
+    }
     steps++;
     const productFrobenius = frobeniusUpper(product.re, ...(product.im ? [product.im] : []));
     if (productFrobenius === 0) {
@@ -112,6 +174,7 @@ export function gramSpectralBound(block: DenseBlock, options: GramOptions = {}):
     if (previous - current <= relTol * current) break;
     if (current <= chain.unroll(next.largestColumn) * (1 + relTol)) break;
     previous = current;
+    if (steps >= maxSteps || options.shouldStop?.()) break;
   }
   return { bound: best, steps, engine };
 }

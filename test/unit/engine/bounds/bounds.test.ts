@@ -208,6 +208,20 @@ describe('convolution bounds (zero padding, any stride, dilation, groups)', () =
     assert.match(high.method, /every block proven/);
   });
 
+  test('64 channels (Cholesky certificates for the blocks below the max): ≥ exact σ1, stride 1 and 2', () => {
+    for (const [stride, size] of [[1, 4], [2, 6]] as const) {
+      const c = { ...conv2d(64, 64, 3, size), strides: [stride, stride] };
+      const weight = randomValues(64 * 64 * 9, 90 + stride);
+      const exact = exactSigma(convMatrix(c, weight));
+      for (const lower of [undefined, exact * 0.9]) {
+        const bound = upperBound(convSpec(c, weight), [1, 64, size, size], lower === undefined ? {} : { lowerBound: lower });
+        assert.ok(bound);
+        assert.match(bound.method, /proven ≤ the max by a Cholesky factorisation/);
+        assertUpper(bound.value, exact, `stride ${stride}, L = ${lower}`);
+      }
+    }
+  });
+
   test('a cancelled bound is still a valid bound', () => {
     const c = conv2d(4, 4, 3, 6);
     const weight = randomValues(4 * 4 * 9, 79);
