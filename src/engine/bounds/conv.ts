@@ -292,7 +292,8 @@ function gridBound(
     if (frobeniusBound <= best) continue;
     const block = frequencyBlock(weightsOf(groupIndex), rows, cInPerGroup, layout, grid, spectrum.indices[frequency], spectrum.selfConjugate[frequency]);
     const margin = dftErrors[groupIndex];
-    const dense = { rows, cols, re: block.re, im: block.im };
+    // Wide blocks come conjugate-transposed (tall, same σ1), the orientation the Gram code works in.
+    const dense = cols > rows ? { rows: cols, cols: rows, re: block.re, im: block.im } : { rows, cols, re: block.re, im: block.im };
     // A block proven ≤ the running max by one Cholesky factorisation needs no Gram iteration; only
     // the blocks that raise the max (few, in this order) pay for the squarings.
     let first: FirstGramProduct | null | undefined;
@@ -368,7 +369,7 @@ function visitOrder(
   return order;
 }
 
-/** K̂'(ω) for one group: rows = output channels, cols = (input channel, phase), float64. */
+/** K̂'(ω) for one group (rows = output channels, cols = (input channel, phase)), float64; K̂'(ω)ᴴ when cols > rows. */
 function frequencyBlock(
   w: Float32Array,
   rows: number,
@@ -391,10 +392,14 @@ function frequencyBlock(
   }
   const re = new Float64Array(rows * cols);
   const im = selfConjugate ? null : new Float64Array(rows * cols);
+  // Wide blocks are written as K̂'ᴴ (cols × rows): entry (o, c) goes to (c, o), imaginary part negated.
+  const transposed = cols > rows;
+  const at = (o: number, c: number): number => (transposed ? c * rows + o : o * cols + c);
+  const imSign = transposed ? -1 : 1;
   for (let o = 0; o < rows; o++) {
     for (let i = 0; i < cInPerGroup; i++) {
       const base = (o * cInPerGroup + i) * taps;
-      const rowBase = o * cols + i * phases;
+      const column = i * phases;
       if (phases === 1) {
         // One phase: the same sums in the same order, kept in locals (the common stride-1 case).
         let sumRe = 0;
@@ -404,16 +409,17 @@ function frequencyBlock(
           sumRe += v * cos[t];
           sumIm += v * sin[t];
         }
-        re[rowBase] = sumRe;
-        if (im) im[rowBase] = sumIm;
+        const index = at(o, column);
+        re[index] = sumRe;
+        if (im) im[index] = imSign * sumIm;
         continue;
       }
       for (let t = 0; t < taps; t++) {
         const v = w[base + t];
         if (v === 0) continue;
-        const at = rowBase + phase[t];
-        re[at] += v * cos[t];
-        if (im) im[at] += v * sin[t];
+        const index = at(o, column + phase[t]);
+        re[index] += v * cos[t];
+        if (im) im[index] += imSign * v * sin[t];
       }
     }
   }

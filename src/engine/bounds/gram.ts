@@ -53,6 +53,8 @@ const DEFAULT_MAX_STEPS = 8;
 const DEFAULT_REL_TOL = 5e-4;
 /** Rows of M per float32 product in the first (non-Hermitian) product: γ_{2·rows} ≈ 7.6e-6. */
 const TFJS_CHUNK_ROWS = 64;
+/** Chunk products summed in float32 before one read-back: read-backs dominated wide blocks. */
+const CHUNKS_PER_READ = 4;
 /** Below this m·n² the float64 loops beat tfjs's per-call overhead. */
 const JS_ENGINE_MAX_WORK = 40_000;
 /** Above this n the 3-product complex Gram saves more flops than its extra calls cost. */
@@ -339,7 +341,8 @@ function gramProductJs(state: GramState, n: number): GramProduct {
 
 /**
  * P = MᴴM with float32 tfjs matMul (never a transposed operand: slow on wasm), over chunks of c rows
- * of M, several chunks summed in float64 (adding ≤ γ^(64)_{q+1} S_ij). With S = |M|ᵀ|M|:
+ * of M, groups of CHUNKS_PER_READ chunks summed in float32 (γ_{2c} becomes γ_{2c+CHUNKS_PER_READ})
+ * and the groups in float64 (adding ≤ γ^(64)_{q+1} S_ij). With S = |M|ᵀ|M|:
  * - small n: one product L = [Reᵀ Imᵀ] (n × 2c) times R = [[Re, Im], [Im, −Re]] (2c × 2n) gives
  *   [ReᵀRe + ImᵀIm, ReᵀIm − ImᵀRe]; each entry is a dot product of length 2c, so
  *   |ΔRe P_ij|, |ΔIm P_ij| ≤ γ_{2c} S_ij (Cauchy–Schwarz on the re/im pairs);
@@ -355,6 +358,7 @@ function gramProductTfjs(state: GramState, n: number): GramProduct {
   // Row-major n × width results: [Re P, Im P] (joint), Re P (real or split) and X (split).
   const width = im && !split ? 2 * n : n;
   const sums = [new Float64Array(n * width), ...(split ? [new Float64Array(n * n)] : [])];
+  const accumulators = sums.map((sum) => new ChunkAccumulator(sum));
   for (let k0 = 0; k0 < m; k0 += TFJS_CHUNK_ROWS) {
     const c = Math.min(TFJS_CHUNK_ROWS, m - k0);
     const inner = parts * c;
@@ -382,13 +386,14 @@ function gramProductTfjs(state: GramState, n: number): GramProduct {
         right.set(re.subarray(src, src + n), k * n);
       }
     }
-    accumulateProduct(left, right, n, inner, width, sums[0]);
+    accumulators[0].add(left, right, n, inner, width);
     if (split) {
       const leftRe = new Float32Array(n * c);
       for (let i = 0; i < n; i++) leftRe.set(left.subarray(i * inner, i * inner + c), i * c);
-      accumulateProduct(leftRe, right.subarray(c * n), n, c, n, sums[1]);
+      accumulators[1].add(leftRe, right.subarray(c * n), n, c, n);
     }
   }
+  for (const accumulator of accumulators) accumulator.flush();
   let pRe: Float64Array = sums[0];
   let pIm: Float64Array | null = null;
   if (im && split) {
@@ -404,8 +409,9 @@ function gramProductTfjs(state: GramState, n: number): GramProduct {
     }
   }
   const chunkInner = parts * Math.min(TFJS_CHUNK_ROWS, m);
-  // The float64 sum of the chunks, and the float64 difference X − Xᵀ: 2^-52 relative each.
-  const factor = gamma(chunkInner + 1, UNIT_ROUNDOFF_F32) + gamma(chunks + 3, UNIT_ROUNDOFF_F64);
+  // Float32 sums of up to CHUNKS_PER_READ chunks, their float64 sum, and the float64 difference
+  // X − Xᵀ: 2^-52 relative each.
+  const factor = gamma(chunkInner + CHUNKS_PER_READ, UNIT_ROUNDOFF_F32) + gamma(chunks + 3, UNIT_ROUNDOFF_F64);
   const absolute = n * chunks * (2 * chunkInner + 2) * UNDERFLOW_F32 * parts * 2;
   return { re: pRe, im: pIm, errorFactor: parts * factor, absoluteError: absolute };
 }
@@ -478,11 +484,36 @@ function chunkedProduct(l: tf.Tensor2D, r: tf.Tensor2D, n: number, c0: number): 
   return acc as tf.Tensor2D;
 }
 
-function accumulateProduct(left: Float32Array, right: Float32Array, n: number, inner: number, width: number, into: Float64Array): void {
-  const a = tf.tensor2d(left, [n, inner]);
-  const b = tf.tensor2d(right, [inner, width]);
-  const product = tf.matMul(a, b);
-  const values = product.dataSync();
-  tf.dispose([a, b, product]);
-  for (let i = 0; i < values.length; i++) into[i] += values[i];
+/**
+ * Sums float32 chunk products: up to CHUNKS_PER_READ of them in float32 inside tfjs (one read-back
+ * per group: each term passes through at most CHUNKS_PER_READ − 1 extra float32 additions), and
+ * the groups in float64.
+ */
+class ChunkAccumulator {
+  private pending: tf.Tensor2D | null = null;
+  private count = 0;
+
+  constructor(readonly into: Float64Array) {}
+
+  add(left: Float32Array, right: Float32Array, n: number, inner: number, width: number): void {
+    const product: tf.Tensor2D = tf.tidy(() => tf.matMul(tf.tensor2d(left, [n, inner]), tf.tensor2d(right, [inner, width])));
+    if (this.pending) {
+      const sum = tf.add(this.pending, product) as tf.Tensor2D;
+      tf.dispose([this.pending, product]);
+      this.pending = sum;
+    } else {
+      this.pending = product;
+    }
+    if (++this.count === CHUNKS_PER_READ) this.flush();
+  }
+
+  flush(): void {
+    if (!this.pending) return;
+    const values = this.pending.dataSync();
+    this.pending.dispose();
+    this.pending = null;
+    this.count = 0;
+    const into = this.into;
+    for (let i = 0; i < values.length; i++) into[i] += values[i];
+  }
 }
