@@ -149,6 +149,10 @@ def torch_power(m, w, shape, exact, target, cap=20000):
 
 def main():
     out_dir, target = sys.argv[1], float(sys.argv[2])
+    # --torch-threads=N: PyTorch's intra-op threads (default: its own choice, 1 on these machines).
+    for arg in sys.argv[3:]:
+        if arg.startswith("--torch-threads="):
+            torch.set_num_threads(int(arg.split("=", 1)[1]))
     os.makedirs(out_dir, exist_ok=True)
     model = build()
     onnx_path = os.path.join(out_dir, "resnet50.onnx")

@@ -4,10 +4,11 @@
 // its exact values are cached in .bench/resnet50.reference.json, so reruns only time PyTorch).
 // Records total wall time, per-layer time and iterations, relative error of every layer, peak RSS,
 // and the time to the first linear-layer result; prints a summary and engine / PyTorch.
+// --threads=N sets the engine's compute workers, --torch-threads=N PyTorch's intra-op threads.
 
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg } from 'node:os';
+import { availableParallelism, cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { LayerResult } from '../protocol/report';
 import { DEFAULT_SETTINGS } from '../protocol/report';
@@ -42,10 +43,10 @@ interface Matched {
 
 const shapeKey = (input: number[], weight: number[]) => `${input.join('x')}|${[...weight].sort((a, b) => a - b).join('x')}`;
 
-function runReference(outDir: string, skipTorch: boolean): { references: Reference[]; onnxBytes?: number; seconds: number } {
+function runReference(outDir: string, skipTorch: boolean, torchThreads: string | undefined): { references: Reference[]; onnxBytes?: number; seconds: number } {
   const script = join(__dirname, '..', 'scripts', 'bench', 'resnet50.py');
   const started = performance.now();
-  const args = [script, outDir, String(TARGET), ...(skipTorch ? ['--export-only'] : [])];
+  const args = [script, outDir, String(TARGET), ...(skipTorch ? ['--export-only'] : []), ...(torchThreads ? [`--torch-threads=${torchThreads}`] : [])];
   const child = spawnSync('python3', args, { encoding: 'utf8', maxBuffer: 1 << 26, stdio: ['ignore', 'pipe', 'inherit'] });
   if (child.status !== 0) throw new Error(`python3 ${args.join(' ')} failed (exit ${child.status}): is Debian's python3-torch with scipy installed?`);
   const references: Reference[] = [];
@@ -71,7 +72,10 @@ export async function benchResnet50(argv: string[]): Promise<void> {
   console.error(`ResNet-50 bench: ${cpus().length} × ${cpus()[0]?.model}, load average ${loadavg().map((v) => v.toFixed(2)).join(' ')}`);
 
   // 1. Reference (export + exact σ1 + PyTorch timings). Runs before the engine, never beside it.
-  const reference = runReference(outDir, skipTorch);
+  const flag = (name: string) => argv.find((arg) => arg.startsWith(`--${name}=`))?.split('=')[1];
+  const reference = runReference(outDir, skipTorch, flag('torch-threads'));
+  // --threads=N: the engine's compute workers (default: the product's own choice).
+  const engineThreads = flag('threads');
   const onnxPath = join(outDir, 'resnet50.onnx');
   if (!existsSync(onnxPath)) throw new Error(`${onnxPath} was not written`);
   const modelBytes = reference.onnxBytes ?? statSync(onnxPath).size;
@@ -83,7 +87,7 @@ export async function benchResnet50(argv: string[]): Promise<void> {
   let firstResult: number | undefined;
   let firstLinear: number | undefined;
   const order: string[] = [];
-  const report = await runSession(nodeFileAccess(onnxPath), { ...DEFAULT_SETTINGS }, {
+  const report = await runSession(nodeFileAccess(onnxPath), { ...DEFAULT_SETTINGS, ...(engineThreads ? { threads: Number(engineThreads) } : {}) }, {
     onLayer: (_index, layer) => {
       const now = (performance.now() - started) / 1000;
       firstResult ??= now;
@@ -139,7 +143,7 @@ export async function benchResnet50(argv: string[]): Promise<void> {
         `| ${row.name} | ${row.module ?? '—'} | ${row.inputShape.join('x')} | ${row.weightShape.join('x')} | ${fmt(row.sigma ?? undefined, 6)} | ${fmt(row.exact, 6)} | ${row.relativeError !== undefined ? row.relativeError.toExponential(1) : '—'} | ${row.iterations} | ${fmt(row.seconds, 3)} | ${row.torch?.iterations ?? '—'} | ${fmt(row.torch?.seconds, 3)} |`,
     ),
     '',
-    `engine (runSession, default settings: tol ${DEFAULT_SETTINGS.tol}, ${DEFAULT_SETTINGS.method}): total wall ${fmt(wall)} s (report ${fmt(report.seconds)} s, linear layers ${fmt(layerTotal)} s)`,
+    `engine (runSession, default settings: tol ${DEFAULT_SETTINGS.tol}, ${DEFAULT_SETTINGS.method}, threads ${engineThreads ?? 'auto'} of ${availableParallelism()} cores): total wall ${fmt(wall)} s (report ${fmt(report.seconds)} s, linear layers ${fmt(layerTotal)} s)`,
     `first result ${fmt(firstResult, 3)} s, first linear-layer result ${fmt(firstLinear, 3)} s after the start`,
     `peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MiB (before the run ${(rssBefore / 1024).toFixed(0)} MiB); model ${(modelBytes / 2 ** 20).toFixed(0)} MiB; goal ≤ model + 1 GiB = ${((modelBytes + 2 ** 30) / 2 ** 20).toFixed(0)} MiB`,
     `accuracy: ${within}/${errors.length} layers within ${TARGET} of the exact σ1, worst ${worst?.toExponential(2) ?? '—'}; median layer error ${errors.length ? median(errors).toExponential(1) : '—'}`,
@@ -153,7 +157,7 @@ export async function benchResnet50(argv: string[]): Promise<void> {
   const file = join(outDir, `resnet50-results-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   writeFileSync(
     file,
-    JSON.stringify({ cpu: cpus()[0]?.model, cores: cpus().length, load: loadavg(), wall, firstResult, firstLinear, peakRss, modelBytes, torchTotal, layerTotal, worst, order, rows }, null, 2),
+    JSON.stringify({ cpu: cpus()[0]?.model, cores: cpus().length, load: loadavg(), engineThreads: engineThreads ?? 'auto', torchThreads: reference.references[0]?.threads, wall, firstResult, firstLinear, peakRss, modelBytes, torchTotal, layerTotal, worst, order, rows }, null, 2),
   );
   console.error(`written ${file}`);
 }
