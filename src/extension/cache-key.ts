@@ -40,8 +40,10 @@ export interface HashedFile {
 
 /** The cache key of a model's files (any order) under the given settings: 64 hex digits. */
 export function cacheKey(files: readonly HashedFile[], settings: EstimateSettings): string {
+  // The thread count changes how fast, never what: it is not part of the key.
+  const { threads: _threads, ...numeric } = settings;
   const sorted = [...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  return sha256Hex(canonicalJson({ v: CACHE_FORMAT_VERSION, files: sorted.map((f) => [f.path, f.sha256]), settings }));
+  return sha256Hex(canonicalJson({ v: CACHE_FORMAT_VERSION, files: sorted.map((f) => [f.path, f.sha256]), settings: numeric }));
 }
 
 export interface CacheEntry {

@@ -33,6 +33,7 @@ test('the key changes with any file content or setting, not with file order or k
   assert.match(key, /^[0-9a-f]{64}$/);
   assert.equal(cacheKey([...files].reverse(), DEFAULT_SETTINGS), key);
   assert.equal(cacheKey(files, { method: 'lanczos', seed: 0, maxIter: 300, tol: 1e-4 }), key);
+  assert.equal(cacheKey(files, { ...DEFAULT_SETTINGS, threads: 3 }), key, 'the thread count does not change the numbers');
   assert.notEqual(cacheKey([files[0], { ...files[1], sha256: sha256Hex('weights!') }], DEFAULT_SETTINGS), key);
   assert.notEqual(cacheKey(files, { ...DEFAULT_SETTINGS, tol: 1e-5 }), key);
   assert.notEqual(cacheKey(files, { ...DEFAULT_SETTINGS, method: 'power' }), key);
