@@ -15,7 +15,7 @@ options:
   --seed N                    seed of the solver's start vectors (default ${DEFAULT_SETTINGS.seed})
   --method lanczos|power      solver (default ${DEFAULT_SETTINGS.method})
   --threads N                 layers solved at once, one worker thread each (default 0: one per
-                              core, at most 4, on models large enough; 1: no workers)
+                              core, at most 3, on models large enough; 1: no workers)
   --fail-above X              exit 1 when the network bound exceeds X (or cannot be bounded)
   --max-bytes N               refuse models (file plus weight shards or external data) over N bytes
   -q, --quiet                 no progress on stderr

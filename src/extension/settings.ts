@@ -11,7 +11,7 @@ export interface ExtensionSettings {
   autoRunMaxBytes: number;
   /** Refuse models larger than this (main file plus weight shards); 0 = no limit. */
   maxModelBytes: number;
-  /** Layers solved at once on worker threads; 0 = one per core (at most 4) on large models. */
+  /** Layers solved at once on worker threads; 0 = one per core (at most 3) on large models. */
   threads: number;
 }
 

@@ -113,7 +113,7 @@ export interface EstimateSettings {
   /** Override of the model's input shape (the file's own layout), or undefined. */
   inputShape?: number[];
   /**
-   * Layers solved at once, each on its own worker thread; 0 or absent: one per core (at most 4),
+   * Layers solved at once, each on its own worker thread; 0 or absent: one per core (at most 3),
    * when the model is large enough to repay starting them; 1: all in the session's thread. The
    * numbers do not depend on it.
    */
