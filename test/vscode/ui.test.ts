@@ -276,7 +276,17 @@ export async function runUiTest(o: {
       await explorerRow('tfjs-model').click();
       await contextMenuEstimate('model.json');
       await page!.waitForTimeout(1000);
-      await explorerRow('model.json').dblclick();
+      try {
+        await explorerRow('model.json').dblclick({ timeout: 10_000 });
+      } catch {
+        // The explorer row can stay "unstable" for Playwright while the workbench lays out the
+        // results panel (seen once in six runs): open the file the other usual way, Quick Open.
+        await page!.keyboard.press('Escape');
+        await page!.keyboard.press('Control+P');
+        await page!.keyboard.type('model.json');
+        await page!.waitForTimeout(1000);
+        await page!.keyboard.press('Enter');
+      }
       const lens = page!.locator('.monaco-editor .codelens-decoration', { hasText: /σ|sigma/i }).first();
       await lens.waitFor({ state: 'visible', timeout: 30_000 });
       return (await lens.textContent())?.trim().slice(0, 80);
