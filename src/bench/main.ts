@@ -13,7 +13,7 @@ import type { ConvSpec, DenseSpec, LinearSpec } from '../model/ir';
 import { buildOperator } from '../engine/operators';
 import { estimateSpectralNorm } from '../engine/solvers';
 import { upperBound } from '../engine/bounds';
-import { startBackend } from '../host/session';
+import { startBackend } from '../host/start-backend';
 import { seededNormal } from './random-layers';
 import { benchResnet50 } from './resnet50';
 

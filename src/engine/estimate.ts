@@ -188,7 +188,7 @@ export async function estimateModel(model: IrModel, settings: EstimateSettings, 
       finish(index, { ...base(index), sigma: null, upperBound: null, iterations: 0, converged: false, seconds: 0, note: `${reason}: the layer and the bound through it are invalid` }, NaN, NaN);
       return;
     }
-    const { outcome: pending, reused } = solve({ spec: problem.spec, inputShape: problem.inputShape });
+    const { outcome: pending, reused } = solve(problem);
     const outcome = await pending;
     if ('failure' in outcome) {
       invalid.push({ name: node.name, op: node.op, reason: outcome.failure });
@@ -200,8 +200,7 @@ export async function estimateModel(model: IrModel, settings: EstimateSettings, 
     const fold = folds.get(index);
     let folded: SolvedLayer | undefined;
     if (fold && spec.type === 'conv') {
-      const foldedProblem = reduceLinearProblem(foldScaleIntoConv(spec, fold.scale), node.inputShapes[0]);
-      const foldedOutcome = await solve({ spec: foldedProblem.spec, inputShape: foldedProblem.inputShape }).outcome;
+      const foldedOutcome = await solve(reduceLinearProblem(foldScaleIntoConv(spec, fold.scale), node.inputShapes[0])).outcome;
       if (!('failure' in foldedOutcome)) folded = foldedOutcome.result;
     }
     const seconds = (performance.now() - started) / 1000;

@@ -1,27 +1,20 @@
 // One estimate from a model location to a report: what both Node faces (CLI, worker) run.
 
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import type { FileAccess } from '../model/files';
 import type { IrModel } from '../model/ir';
 import type { EstimateSettings, LayerResult, Report } from '../protocol/report';
 import type { PlannedLayer } from '../protocol/messages';
 import { openModel } from '../formats';
-import { initBackend, type BackendInfo } from '../engine/backend';
+import type { BackendInfo } from '../engine/backend';
 import { estimateModel, linearWork, planLayers } from '../engine/estimate';
 import { ComputePool, computeWorkerScript, resolveThreads } from './compute-pool';
+import { startBackend } from './start-backend';
 import { buildReport, describeModel } from '../engine/report';
 
 export interface SessionHooks {
   onModel?(model: IrModel, planned: PlannedLayer[], backend: BackendInfo): void;
   onLayer?(index: number, layer: LayerResult, done: number, total: number): void;
   shouldStop?(): boolean;
-}
-
-/** Starts tfjs with the wasm files that sit next to the bundle (dist/), or the package's own when unbundled. */
-export function startBackend(preferred: 'wasm' | 'cpu' = 'wasm'): Promise<BackendInfo> {
-  const bundled = typeof __dirname === 'string' && existsSync(join(__dirname, 'tfjs-backend-wasm-simd.wasm'));
-  return initBackend(bundled ? join(__dirname, '/') : undefined, preferred);
 }
 
 export async function runSession(files: FileAccess, settings: EstimateSettings, hooks: SessionHooks = {}, maxBytes?: number): Promise<Report> {

@@ -5,7 +5,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { CancelledError } from '../engine/operator';
 import { solveLinearProblem } from '../engine/solve-layer';
 import type { ComputeReply, ComputeTask, ComputeWorkerData } from '../host/compute-protocol';
-import { startBackend } from '../host/session';
+import { startBackend } from '../host/start-backend';
 
 const port = parentPort;
 if (!port) throw new Error('the Lipschitz Lens compute worker must run in a worker thread');

@@ -304,9 +304,7 @@ function gridBound(
         continue;
       }
     }
-    const result = first
-      ? gramSpectralBound(dense, { maxSteps: GRAM_MAX_STEPS, stopAtOrBelow: Math.max(0, best - margin), shouldStop: options.shouldStop }, first)
-      : gramSpectralBound(dense, { maxSteps: GRAM_MAX_STEPS, stopAtOrBelow: Math.max(0, best - margin), shouldStop: options.shouldStop });
+    const result = gramSpectralBound(dense, { maxSteps: GRAM_MAX_STEPS, stopAtOrBelow: Math.max(0, best - margin), shouldStop: options.shouldStop }, first ?? undefined);
     best = Math.max(best, result.bound + margin);
     maxSteps = Math.max(maxSteps, result.steps);
     engines.add(result.engine);

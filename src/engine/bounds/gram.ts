@@ -77,12 +77,13 @@ export interface FirstGramProduct {
   inputRounding: number;
   /** ε₀ ≥ ||P₀ − M₀ᴴM₀||_2. */
   productError: number;
-  /** Upper bound on ||M₀||_F. */
+  /** Upper bounds on ||B||_F and on ||M₀||_F. */
+  frobenius: number;
   scaledFrobenius: number;
   engine: 'js' | 'tfjs';
 }
 
-type Prepared = { trivial: GramResult } | { first: FirstGramProduct; frobenius: number; rows: number };
+type Prepared = { trivial: GramResult } | { first: FirstGramProduct };
 
 function prepare(block: DenseBlock, engineOption: GramOptions['engine'], stopAtOrBelow?: number): Prepared {
   const oriented = orientTall(block);
@@ -99,8 +100,6 @@ function prepare(block: DenseBlock, engineOption: GramOptions['engine'], stopAtO
   const product = engine === 'js' ? gramProductJs(state, n) : gramProductTfjs(state, n);
   mirrorUpper(product, n);
   return {
-    frobenius,
-    rows: m,
     first: {
       n,
       re: product.re as Float64Array,
@@ -110,6 +109,7 @@ function prepare(block: DenseBlock, engineOption: GramOptions['engine'], stopAtO
       inputRounding: scaled.distance + Math.sqrt(m * n) * 2 ** -1070,
       // The product error bound scales with ||M_0||_F² (see the product functions).
       productError: product.errorFactor * scaled.frobenius * scaled.frobenius + product.absoluteError,
+      frobenius,
       scaledFrobenius: scaled.frobenius,
       engine,
     },
@@ -129,32 +129,27 @@ export function firstGramProduct(block: DenseBlock, engine: GramOptions['engine'
 export function gramSpectralBound(block: DenseBlock, options: GramOptions = {}, first?: FirstGramProduct): GramResult {
   const maxSteps = options.maxSteps ?? DEFAULT_MAX_STEPS;
   const relTol = options.relTol ?? DEFAULT_REL_TOL;
-  let prepared: Prepared;
-  if (first) {
-    const { rows, cols } = block;
-    prepared = { first, frobenius: frobeniusUpper(block.re, ...(block.im ? [block.im] : [])), rows: Math.max(rows, cols) };
-  } else {
-    prepared = prepare(block, options.engine, options.stopAtOrBelow);
-  }
+  const prepared: Prepared = first ? { first } : prepare(block, options.engine, options.stopAtOrBelow);
   if ('trivial' in prepared) return prepared.trivial;
-  const { first: p0, frobenius } = prepared;
-  const { n, engine } = p0;
+  const p0 = prepared.first;
+  const { n, engine, frobenius } = p0;
   const chain = new BoundChain(p0.scaleExp, p0.inputRounding);
 
   let best = frobenius;
   let previous = Infinity;
   let steps = 0;
-  let product: GramProduct = { re: p0.re, im: p0.im, hermitian: true, errorFactor: 0, absoluteError: p0.productError };
-  let productError = p0.productError;
-  let state: GramState = { re: p0.re, im: p0.im, rows: prepared.rows, frobenius: p0.scaledFrobenius, hermitian: false };
+  /** M_t for t ≥ 1 (n × n, exactly Hermitian); the first product is p0's. */
+  let state: GramState | undefined;
   while (true) {
-    if (steps > 0) {
-      // Later products: M_t is n × n and exactly Hermitian.
-      product = engine === 'js'
+    let product: Pick<GramProduct, 're' | 'im'> = p0;
+    let productError = p0.productError;
+    if (state) {
+      const later = engine === 'js'
         ? gramProductJs(state, n)
         : gramProductHermitianTfjs(state, n, steps === 1 ? HERMITIAN_FIRST_CHUNK_ROWS : HERMITIAN_CHUNK_ROWS);
-      if (!product.hermitian) mirrorUpper(product, n);
-      productError = product.errorFactor * state.frobenius * state.frobenius + product.absoluteError;
+      if (!later.hermitian) mirrorUpper(later, n);
+      productError = later.errorFactor * state.frobenius * state.frobenius + later.absoluteError;
+      product = later;
     }
     steps++;
     const productFrobenius = frobeniusUpper(product.re, ...(product.im ? [product.im] : []));

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startBackend } from '../../../src/host/session';
+import { startBackend } from '../../../src/host/start-backend';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { nodeFileAccess } from '../../../src/host/node-files';
 import { runSession } from '../../../src/host/session';
