@@ -16,13 +16,16 @@
 // 4. ||C_N|| = max over the N^D DFT frequencies ω of σ1(K̂'(ω)), K̂'(ω) = Σ_t K'_t e^{−i ω·m_t}
 //    (block-diagonalisation of the circular operator by the unitary DFT). K̂'(−ω) = conj K̂'(ω) has
 //    the same σ1, so half the frequencies suffice.
-// 5. Each σ1(K̂'(ω)) is bounded by certified Gram iteration (gram.ts); the DFT's own float64
-//    rounding is added as a perturbation bound (Weyl).
+// 5. Each σ1(K̂'(ω)) is bounded by certified Gram iteration (gram.ts), or proven ≤ the running max
+//    by a Cholesky factorisation (cholesky.ts). The first Gram matrix of each block is formed
+//    from the block (the DFT's own float64 rounding is added as a perturbation bound, Weyl), or
+//    assembled from kernel-tap products when that is cheaper (tap-gram.ts, its rounding inside ε₀).
 
 import type { ConvSpec } from '../../model/ir';
 import { describeEngine, matrixUpperBound } from './dense';
 import { certifyNormAtMost } from './cholesky';
-import { firstGramProduct, gramSpectralBound, type FirstGramProduct, type GramResult } from './gram';
+import { firstGramProduct, gramBoundFromFirst, gramSpectralBound, type FirstGramProduct, type GramResult } from './gram';
+import { TapGram, planTapGram, unitPhase, type TapGramPlan } from './tap-gram';
 import { SCALAR_SAFETY, UNIT_ROUNDOFF_F64, gamma } from './rounding';
 import { BOUND_BUDGET_FLOPS, type BoundOptions, type UpperBound } from './types';
 
@@ -45,6 +48,10 @@ const GRAM_MAX_STEPS = 8;
 const CERTIFY_MIN_SIZE = 64;
 /** Typical number of Gram products per frequency block, for the cost estimate only. */
 const EXPECTED_PRODUCTS = 3;
+/** A blocked complex Cholesky factorisation of an n × n block costs about this times n³ flops. */
+const CERTIFY_FLOPS = 6;
+/** 'auto' assembles Gram matrices from tap products when that is estimated this much cheaper. */
+const TAP_PATH_ADVANTAGE = 0.7;
 
 export function convUpperBound(spec: ConvSpec, inputShape: number[], options: BoundOptions = {}): UpperBound | null {
   const dims = spec.weight.dims;
@@ -151,17 +158,6 @@ function halfSpectrum(grid: number[]): { indices: Int32Array[]; selfConjugate: b
   return { indices, selfConjugate };
 }
 
-/** exp(−2πi·turns) with exact values on quarter turns (so real frequencies give exactly real blocks). */
-function unitPhase(numerator: number, denominator: number): [number, number] {
-  const n = ((numerator % denominator) + denominator) % denominator;
-  if (4 * n % denominator === 0) {
-    const quarter = (4 * n) / denominator;
-    return ([[1, 0], [0, -1], [-1, 0], [0, 1]] as [number, number][])[quarter];
-  }
-  const angle = (2 * Math.PI * n) / denominator;
-  return [Math.cos(angle), -Math.sin(angle)];
-}
-
 /** Extra grid sizes tried on small maps, where the circular norm depends on N by a few percent. */
 const EXTRA_GRIDS = 2;
 /** Only grids up to this many points get the extra sizes (larger maps differ by < 1 % anyway). */
@@ -187,15 +183,26 @@ function circularBound(
   // One frequency suffices when every axis has a single polyphase tap (1x1 convs, k ≤ s patchify):
   // then K̂'(ω) = K'_0 up to a unit scalar.
   const singleFrequency = g.phaseTaps.every((m) => m === 1);
-  const baseGrid = singleFrequency ? g.grid.map(() => 1) : g.grid;
   const small = Math.min(rows, cols);
   const big = Math.max(rows, cols);
   const budget = options.budgetFlops ?? BOUND_BUDGET_FLOPS;
-  const costOf = (grid: number[]): number => {
-    const frequencies = Math.ceil(grid.reduce((a, b) => a * b, 1) / 2) + 1;
+  const frequenciesOf = (grid: number[]): number => Math.ceil(grid.reduce((a, b) => a * b, 1) / 2) + 1;
+  const directCost = (grid: number[]): number =>
     // First product m·n² and later ones n³ complex multiply-adds (8 flops each), plus the DFT.
-    return group * frequencies * (8 * big * small * small + EXPECTED_PRODUCTS * 8 * small ** 3 + 8 * rows * cInPerGroup * taps);
-  };
+    group * frequenciesOf(grid) * (8 * big * small * small + EXPECTED_PRODUCTS * 8 * small ** 3 + 8 * rows * cInPerGroup * taps);
+  const plan = planTapGram(rows, cInPerGroup, layout, phases);
+  const tapCost = (grid: number[]): number =>
+    group * (plan.setupFlops + frequenciesOf(grid) * (plan.flopsPerFrequency + EXPECTED_PRODUCTS * 8 * plan.n ** 3));
+  const choice = options.convGram ?? 'auto';
+  const baseGrid = singleFrequency ? g.grid.map(() => 1) : g.grid;
+  // To choose, the Gram iteration term is replaced by one Cholesky certificate per block (most
+  // blocks need only that). The tap path's rounding bound is looser (tap-gram.ts), so it must be
+  // clearly cheaper to be chosen.
+  const frequencies = frequenciesOf(baseGrid);
+  const directForming = frequencies * (8 * big * small * small + 8 * rows * cInPerGroup * taps + CERTIFY_FLOPS * small ** 3);
+  const tapForming = plan.setupFlops + frequencies * (plan.flopsPerFrequency + CERTIFY_FLOPS * plan.n ** 3);
+  const useTaps = choice === 'taps' || (choice === 'auto' && tapForming < TAP_PATH_ADVANTAGE * directForming);
+  const costOf = useTaps ? tapCost : directCost;
   const baseCost = costOf(baseGrid);
   if (small > 1 && baseCost > budget) {
     return tapSumBound(weight, cOut, cInPerGroup, group, taps, options, `circular DFT bound would cost ~${(baseCost / 1e9).toFixed(0)} GFLOP`);
@@ -213,14 +220,19 @@ function circularBound(
   }
   const dftErrors = Array.from({ length: group }, (_, gi) => dftError(groupWeights(weight, gi, rows, cInPerGroup, taps), taps));
   let best: GridResult | null = null;
-  for (const grid of grids) {
-    const result = gridBound(weight, rows, cInPerGroup, group, layout, grid, dftErrors, best?.value ?? Infinity, options);
-    if (result === 'stopped') {
-      if (best) break;
-      // The max over unvisited blocks is unknown: fall back to a bound that needs no frequencies.
-      return tapSumBound(weight, cOut, cInPerGroup, group, taps, {}, 'stopped early');
+  const tapGrams = useTaps ? Array.from({ length: group }, (_, gi) => new TapGram(groupWeights(weight, gi, rows, cInPerGroup, taps), rows, cInPerGroup, layout, plan)) : null;
+  try {
+    for (const grid of grids) {
+      const result = gridBound(weight, rows, cInPerGroup, group, layout, grid, dftErrors, tapGrams, best?.value ?? Infinity, options);
+      if (result === 'stopped') {
+        if (best) break;
+        // The max over unvisited blocks is unknown: fall back to a bound that needs no frequencies.
+        return tapSumBound(weight, cOut, cInPerGroup, group, taps, {}, 'stopped early');
+      }
+      if (result && (!best || result.value < best.value)) best = result;
     }
-    if (result && (!best || result.value < best.value)) best = result;
+  } finally {
+    tapGrams?.forEach((tapGram) => tapGram.dispose());
   }
   if (!best) return tapSumBound(weight, cOut, cInPerGroup, group, taps, {}, 'no grid finished');
   const engineText = [...best.engines].map(describeEngine).join(' / ') || 'none needed';
@@ -230,7 +242,8 @@ function circularBound(
   const polyphase = phases > 1 ? `, polyphase ${g.strides.join('x')}` : '';
   const seeded = options.lowerBound !== undefined && best.value === options.lowerBound ? '; every block proven ≤ the solver estimate' : '';
   const cholesky = best.certified > 0 ? `; ${best.certified} blocks proven ≤ the max by a Cholesky factorisation` : '';
-  return { value: best.value, method: `${what}${polyphase}; Gram iteration ≤ ${best.maxSteps} products (${engineText})${cholesky}${seeded}` };
+  const tapText = useTaps ? `; Gram matrices assembled from kernel-tap products (${plan.side} side)` : '';
+  return { value: best.value, method: `${what}${polyphase}${tapText}; Gram iteration ≤ ${best.maxSteps} products (${engineText})${cholesky}${seeded}` };
 }
 
 interface GridResult {
@@ -270,6 +283,7 @@ function gridBound(
   layout: TapLayout,
   grid: number[],
   dftErrors: number[],
+  tapGrams: TapGram[] | null,
   abandonAtOrAbove: number,
   options: BoundOptions,
 ): GridResult | null | 'stopped' {
@@ -286,25 +300,57 @@ function gridBound(
   let maxSteps = 0;
   let certified = 0;
   const engines = new Set<GramResult['engine']>();
-  for (const { groupIndex, frequency, frobeniusBound } of order) {
+  /** Assembled tap-path Gram matrices by position in `order`, a batch ahead. */
+  const assembled = new Map<number, FirstGramProduct | null>();
+  const assemble = (position: number): FirstGramProduct | null => {
+    if (!assembled.has(position) && tapGrams) {
+      const tapGram = tapGrams[order[position].groupIndex];
+      const positions: number[] = [];
+      // The next blocks of the same group that may still need their Gram matrix.
+      for (let p = position; p < order.length && positions.length < tapGram.batch; p++) {
+        if (order[p].groupIndex === order[position].groupIndex && order[p].frobeniusBound > best) positions.push(p);
+      }
+      const frequencies = positions.map((p) => order[p].frequency);
+      const products = tapGram.firstProducts(frequencies.map((f) => spectrum.indices[f]), frequencies.map((f) => spectrum.selfConjugate[f]), grid);
+      positions.forEach((p, k) => assembled.set(p, products[k]));
+    }
+    const first = assembled.get(position) ?? null;
+    assembled.delete(position);
+    return first;
+  };
+  for (const [position, { groupIndex, frequency, frobeniusBound }] of order.entries()) {
     if (options.shouldStop?.()) return 'stopped';
     // σ1 ≤ ||·||_F: this block (and, in this order, most later ones) cannot raise the max.
     if (frobeniusBound <= best) continue;
-    const block = frequencyBlock(weightsOf(groupIndex), rows, cInPerGroup, layout, grid, spectrum.indices[frequency], spectrum.selfConjugate[frequency]);
-    const margin = dftErrors[groupIndex];
-    // Wide blocks come conjugate-transposed (tall, same σ1), the orientation the Gram code works in.
-    const dense = cols > rows ? { rows: cols, cols: rows, re: block.re, im: block.im } : { rows, cols, re: block.re, im: block.im };
-    // A block proven ≤ the running max by one Cholesky factorisation needs no Gram iteration; only
-    // the blocks that raise the max (few, in this order) pay for the squarings.
-    let first: FirstGramProduct | null | undefined;
-    if (best > margin && Math.min(rows, cols) >= CERTIFY_MIN_SIZE) {
-      first = firstGramProduct(dense);
-      if (first && certifyNormAtMost(first, best - margin, { shouldStop: options.shouldStop })) {
+    let result: GramResult;
+    let margin: number;
+    if (tapGrams) {
+      // The assembled Gram matrix carries its whole rounding in ε₀: no DFT margin.
+      margin = 0;
+      const first = assemble(position);
+      if (!first) continue; // a zero block
+      if (best > 0 && first.n >= CERTIFY_MIN_SIZE && certifyNormAtMost(first, best, { shouldStop: options.shouldStop })) {
         certified++;
         continue;
       }
+      result = gramBoundFromFirst(first, { maxSteps: GRAM_MAX_STEPS, stopAtOrBelow: best, shouldStop: options.shouldStop });
+    } else {
+      const block = frequencyBlock(weightsOf(groupIndex), rows, cInPerGroup, layout, grid, spectrum.indices[frequency], spectrum.selfConjugate[frequency]);
+      margin = dftErrors[groupIndex];
+      // Wide blocks come conjugate-transposed (tall, same σ1), the orientation the Gram code works in.
+      const dense = cols > rows ? { rows: cols, cols: rows, re: block.re, im: block.im } : { rows, cols, re: block.re, im: block.im };
+      // A block proven ≤ the running max by one Cholesky factorisation needs no Gram iteration; only
+      // the blocks that raise the max (few, in this order) pay for the squarings.
+      let first: FirstGramProduct | null | undefined;
+      if (best > margin && Math.min(rows, cols) >= CERTIFY_MIN_SIZE) {
+        first = firstGramProduct(dense);
+        if (first && certifyNormAtMost(first, best - margin, { shouldStop: options.shouldStop })) {
+          certified++;
+          continue;
+        }
+      }
+      result = gramSpectralBound(dense, { maxSteps: GRAM_MAX_STEPS, stopAtOrBelow: Math.max(0, best - margin), shouldStop: options.shouldStop }, first ?? undefined);
     }
-    const result = gramSpectralBound(dense, { maxSteps: GRAM_MAX_STEPS, stopAtOrBelow: Math.max(0, best - margin), shouldStop: options.shouldStop }, first ?? undefined);
     best = Math.max(best, result.bound + margin);
     maxSteps = Math.max(maxSteps, result.steps);
     engines.add(result.engine);

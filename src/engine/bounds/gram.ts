@@ -52,19 +52,22 @@ export interface GramResult {
 const DEFAULT_MAX_STEPS = 8;
 const DEFAULT_REL_TOL = 5e-4;
 /** Rows of M per float32 product in the first (non-Hermitian) product: γ_{2·rows} ≈ 7.6e-6. */
-const TFJS_CHUNK_ROWS = 64;
+export const TFJS_CHUNK_ROWS = 64;
 /** Chunk products summed in float32 before one read-back: read-backs dominated wide blocks. */
 const CHUNKS_PER_READ = 4;
 /** Below this m·n² the float64 loops beat tfjs's per-call overhead. */
-const JS_ENGINE_MAX_WORK = 40_000;
+export const JS_ENGINE_MAX_WORK = 40_000;
 /** Above this n the 3-product complex Gram saves more flops than its extra calls cost. */
 const SPLIT_PRODUCT_MIN_N = 128;
 
 /**
- * The block, oriented tall (m × n, n ≤ m), scaled by 2^-e₀ and (tfjs path) rounded to float32 as
- * M₀, and its first Gram product P₀ = M₀ᴴM₀ + E₀, stored exactly Hermitian. With Weyl:
- *   σ1(B) ≤ 2^e₀ (σ1(M₀) + ρ_in),   σ1(M₀)² = λmax(M₀ᴴM₀) ≤ λmax(P₀) + ε₀.
- * Shared by the Gram iteration below and the Cholesky certificate (cholesky.ts).
+ * A block B scaled by 2^-e₀ (and on the tfjs path rounded to float32) as M₀, and a Gram matrix of
+ * it, P₀ = G₀ + E₀ with G₀ = M₀ᴴM₀ or M₀M₀ᴴ (the same nonzero eigenvalues), stored exactly
+ * Hermitian. With Weyl:
+ *   σ1(B) ≤ 2^e₀ (σ1(M₀) + ρ_in),   σ1(M₀)² = λmax(G₀) ≤ λmax(P₀) + ε₀.
+ * Formed here from B (firstGramProduct), or from a conv's kernel-tap products (tap-gram.ts, where
+ * M₀ = B·2^-e₀ exactly and ρ_in = 0). Shared by the Gram iteration below and the Cholesky
+ * certificate (cholesky.ts).
  */
 export interface FirstGramProduct {
   /** P₀ is n × n, row-major, float64 values. */
@@ -75,11 +78,11 @@ export interface FirstGramProduct {
   scaleExp: number;
   /** ρ_in ≥ ||M₀ − B·2^-e₀||_F (float32 rounding and underflow). */
   inputRounding: number;
-  /** ε₀ ≥ ||P₀ − M₀ᴴM₀||_2. */
+  /** ε₀ ≥ ||P₀ − G₀||_2. */
   productError: number;
-  /** Upper bounds on ||B||_F and on ||M₀||_F. */
+  /** Upper bound on ||B||_F. */
   frobenius: number;
-  scaledFrobenius: number;
+  /** How later Gram products are computed. */
   engine: 'js' | 'tfjs';
 }
 
@@ -110,7 +113,6 @@ function prepare(block: DenseBlock, engineOption: GramOptions['engine'], stopAtO
       // The product error bound scales with ||M_0||_F² (see the product functions).
       productError: product.errorFactor * scaled.frobenius * scaled.frobenius + product.absoluteError,
       frobenius,
-      scaledFrobenius: scaled.frobenius,
       engine,
     },
   };
@@ -127,11 +129,17 @@ export function firstGramProduct(block: DenseBlock, engine: GramOptions['engine'
  * firstGramProduct on the same block) saves recomputing the first product.
  */
 export function gramSpectralBound(block: DenseBlock, options: GramOptions = {}, first?: FirstGramProduct): GramResult {
+  const prepared: Prepared = first ? { first } : prepare(block, options.engine, options.stopAtOrBelow);
+  return 'trivial' in prepared ? prepared.trivial : gramBoundFromFirst(prepared.first, options);
+}
+
+/**
+ * Gram iteration continued from a block's first product P₀ (however it was formed: see
+ * FirstGramProduct for what P₀ must satisfy). `options.engine` is ignored: p0 names its own.
+ */
+export function gramBoundFromFirst(p0: FirstGramProduct, options: GramOptions = {}): GramResult {
   const maxSteps = options.maxSteps ?? DEFAULT_MAX_STEPS;
   const relTol = options.relTol ?? DEFAULT_REL_TOL;
-  const prepared: Prepared = first ? { first } : prepare(block, options.engine, options.stopAtOrBelow);
-  if ('trivial' in prepared) return prepared.trivial;
-  const p0 = prepared.first;
   const { n, engine, frobenius } = p0;
   const chain = new BoundChain(p0.scaleExp, p0.inputRounding);
 
@@ -406,7 +414,7 @@ function gramProductTfjs(state: GramState, n: number): GramProduct {
   const chunkInner = parts * Math.min(TFJS_CHUNK_ROWS, m);
   // Float32 sums of up to CHUNKS_PER_READ chunks, their float64 sum, and the float64 difference
   // X − Xᵀ: 2^-52 relative each.
-  const factor = gamma(chunkInner + CHUNKS_PER_READ, UNIT_ROUNDOFF_F32) + gamma(chunks + 3, UNIT_ROUNDOFF_F64);
+  const factor = ChunkAccumulator.errorFactor(chunkInner, chunks);
   const absolute = n * chunks * (2 * chunkInner + 2) * UNDERFLOW_F32 * parts * 2;
   return { re: pRe, im: pIm, errorFactor: parts * factor, absoluteError: absolute };
 }
@@ -484,11 +492,20 @@ function chunkedProduct(l: tf.Tensor2D, r: tf.Tensor2D, n: number, c0: number): 
  * per group: each term passes through at most CHUNKS_PER_READ − 1 extra float32 additions), and
  * the groups in float64.
  */
-class ChunkAccumulator {
+export class ChunkAccumulator {
   private pending: tf.Tensor2D | null = null;
   private count = 0;
 
   constructor(readonly into: Float64Array) {}
+
+  /**
+   * Relative error factor of the sums this accumulator forms from chunk products of inner length
+   * ≤ `chunkInner`, over `chunks` chunks: each entry is within factor · Σ|l_ik r_kj| of the exact
+   * product (float32 chunk sums, float32 sums of CHUNKS_PER_READ of them, float64 sum of those).
+   */
+  static errorFactor(chunkInner: number, chunks: number): number {
+    return gamma(chunkInner + CHUNKS_PER_READ, UNIT_ROUNDOFF_F32) + gamma(chunks + 3, UNIT_ROUNDOFF_F64);
+  }
 
   add(left: Float32Array, right: Float32Array, n: number, inner: number, width: number): void {
     const product: tf.Tensor2D = tf.tidy(() => tf.matMul(tf.tensor2d(left, [n, inner]), tf.tensor2d(right, [inner, width])));

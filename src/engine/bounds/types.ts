@@ -15,6 +15,12 @@ export interface BoundOptions {
    * only raise it); a too-high L makes the bound looser, never invalid. Ignored elsewhere.
    */
   lowerBound?: number;
+  /**
+   * How the conv bound forms its DFT blocks' Gram matrices: per block ('direct'), from kernel-tap
+   * products ('taps', tap-gram.ts), or whichever is estimated cheaper ('auto', the default). Both
+   * are certified; 'taps' is cheaper on wide layers and slightly looser. For tests and benchmarks.
+   */
+  convGram?: 'auto' | 'direct' | 'taps';
 }
 
 export interface UpperBound {

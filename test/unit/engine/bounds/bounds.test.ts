@@ -159,16 +159,35 @@ describe('convolution bounds (zero padding, any stride, dilation, groups)', () =
     ['3x3 pad 1 on 3x3 (more padding than input)', conv2d(3, 3, 3, 3)],
   ];
   for (const [index, [label, c]] of cases.entries()) {
-    test(`${label}: bound ≥ exact σ1`, () => {
+    test(`${label}: bound ≥ exact σ1, Gram matrices per block and from tap products`, () => {
       const weight = randomValues(c.cOut * (c.cIn / c.group) * c.kernel.reduce((a, b) => a * b, 1), 300 + index);
       const exact = exactSigma(convMatrix(c, weight));
-      const bound = upperBound(convSpec(c, weight), [1, c.cIn, ...c.input]);
-      assert.ok(bound, label);
-      assertUpper(bound.value, exact, label);
-      // A sanity ceiling: the circular bound of these small layers is within a few tens of percent.
-      assert.ok(bound.value <= exact * 1.4, `${label}: ratio ${bound.value / exact} (${bound.method})`);
+      for (const convGram of ['direct', 'taps'] as const) {
+        const bound = upperBound(convSpec(c, weight), [1, c.cIn, ...c.input], { convGram });
+        assert.ok(bound, label);
+        assertUpper(bound.value, exact, `${label} (${convGram})`);
+        // A sanity ceiling: the circular bound of these small layers is within a few tens of percent.
+        assert.ok(bound.value <= exact * 1.4, `${label} (${convGram}): ratio ${bound.value / exact} (${bound.method})`);
+        if (convGram === 'taps' && !/single-tap|empty/.test(bound.method)) assert.match(bound.method, /kernel-tap products/);
+      }
     });
   }
+
+  test('tap-product Gram matrices: same bound as per-block ones up to their rounding margin, on both sides', () => {
+    // cIn < cOut at stride 1 takes the input side; stride 2 always the output side.
+    for (const [cIn, cOut, stride, side] of [[3, 5, 1, 'input'], [5, 3, 1, 'output'], [3, 5, 2, 'output']] as const) {
+      const c = conv2d(cIn, cOut, 3, 8, { strides: [stride, stride] });
+      const weight = randomValues(cOut * cIn * 9, 400 + cIn * 10 + stride);
+      const exact = exactSigma(convMatrix(c, weight));
+      const direct = upperBound(convSpec(c, weight), [1, cIn, 8, 8], { convGram: 'direct' });
+      const taps = upperBound(convSpec(c, weight), [1, cIn, 8, 8], { convGram: 'taps' });
+      assert.ok(direct && taps);
+      assert.match(taps.method, new RegExp(`\\(${side} side\\)`));
+      assertUpper(taps.value, exact, `${cIn}→${cOut} stride ${stride}`);
+      // Both bound the same circular norm; they differ only by their certified rounding terms.
+      assert.ok(Math.abs(taps.value / direct.value - 1) < 1e-3, `${cIn}→${cOut} s${stride}: ${taps.value} vs ${direct.value}`);
+    }
+  });
 
   test('channels-last input shapes give the same bound', () => {
     const c = conv2d(3, 4, 3, 6, { strides: [2, 2] });
@@ -208,16 +227,21 @@ describe('convolution bounds (zero padding, any stride, dilation, groups)', () =
     assert.match(high.method, /every block proven/);
   });
 
-  test('64 channels (Cholesky certificates for the blocks below the max): ≥ exact σ1, stride 1 and 2', () => {
+  test('64 channels (Cholesky certificates for the blocks below the max): ≥ exact σ1, stride 1 and 2, both Gram sources', () => {
     for (const [stride, size] of [[1, 4], [2, 6]] as const) {
       const c = { ...conv2d(64, 64, 3, size), strides: [stride, stride] };
       const weight = randomValues(64 * 64 * 9, 90 + stride);
       const exact = exactSigma(convMatrix(c, weight));
       for (const lower of [undefined, exact * 0.9]) {
-        const bound = upperBound(convSpec(c, weight), [1, 64, size, size], lower === undefined ? {} : { lowerBound: lower });
-        assert.ok(bound);
-        assert.match(bound.method, /proven ≤ the max by a Cholesky factorisation/);
-        assertUpper(bound.value, exact, `stride ${stride}, L = ${lower}`);
+        const [direct, taps] = (['direct', 'taps'] as const).map((convGram) => {
+          const bound = upperBound(convSpec(c, weight), [1, 64, size, size], { convGram, ...(lower === undefined ? {} : { lowerBound: lower }) });
+          assert.ok(bound);
+          assert.match(bound.method, /proven ≤ the max by a Cholesky factorisation/);
+          assertUpper(bound.value, exact, `stride ${stride}, ${convGram}, L = ${lower}`);
+          return bound.value;
+        });
+        // The tap path's rounding term is larger but small: about 0.05 % of σ1 at 64 channels.
+        assert.ok(taps <= direct * 1.003, `stride ${stride}: taps ${taps} vs direct ${direct}`);
       }
     }
   });
