@@ -25,7 +25,7 @@ import type { ConvSpec } from '../../model/ir';
 import { describeEngine, matrixUpperBound } from './dense';
 import { certifyNormAtMost } from './cholesky';
 import { firstGramProduct, gramBoundFromFirst, gramSpectralBound, type FirstGramProduct, type GramResult } from './gram';
-import { TapGram, planTapGram, unitPhase, type TapGramPlan } from './tap-gram';
+import { TapGram, planTapGram, unitPhase } from './tap-gram';
 import { SCALAR_SAFETY, UNIT_ROUNDOFF_F64, gamma } from './rounding';
 import { BOUND_BUDGET_FLOPS, type BoundOptions, type UpperBound } from './types';
 
