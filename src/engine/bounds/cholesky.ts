@@ -56,12 +56,10 @@ export function certifyNormAtMost(first: FirstGramProduct, t: number, options: C
   const n = first.n;
   const re = new Float64Array(first.re);
   const im = first.im ? new Float64Array(first.im) : new Float64Array(n * n);
-  let traceP = 0;
-  for (let i = 0; i < n; i++) traceP += re[i * n + i];
+  const traceP = trace(first);
   const panels = Math.ceil(n / PANEL);
-  const gammaPrime = 1.01 * Math.SQRT2 * (gamma(2 * PANEL, UNIT_ROUNDOFF_F32) + gamma(2 * (panels + PANEL) + 8, UNIT_ROUNDOFF_F64) + 2 * UNIT_ROUNDOFF_F32 + 8 * UNIT_ROUNDOFF_F64);
-  // trace(A) bounds ||L̂||_F² up to (1 − γ'); the factor 1.5 leaves room for the rounding terms.
-  const shift = 1.5 * gammaPrime * Math.max(n * tau - traceP, 0) + n * 2 ** -100;
+  const gammaPrime = roundingFactor(n);
+  const shift = shiftFor(tau, n, traceP, gammaPrime);
   if (!(shift < tau)) return false;
   const diagonal = tau - shift;
   let diagonalRounding = 0;
@@ -90,6 +88,37 @@ export function certifyNormAtMost(first: FirstGramProduct, t: number, options: C
   const underflow = n * (2 * PANEL * panels + 4) * UNDERFLOW_F32 * 4;
   const needed = (gammaPrime * frobenius2 + n * underflow + diagonalRounding) * SCALAR_SAFETY;
   return shift >= needed;
+}
+
+/** γ' above for an n × n factorisation. */
+function roundingFactor(n: number): number {
+  const panels = Math.ceil(n / PANEL);
+  return 1.01 * Math.SQRT2 * (gamma(2 * PANEL, UNIT_ROUNDOFF_F32) + gamma(2 * (panels + PANEL) + 8, UNIT_ROUNDOFF_F64) + 2 * UNIT_ROUNDOFF_F32 + 8 * UNIT_ROUNDOFF_F64);
+}
+
+/** The shift s for τ: trace(A) bounds ||L̂||_F² up to (1 − γ'); the factor 1.5 leaves room for the rounding terms. */
+function shiftFor(tau: number, n: number, traceP: number, gammaPrime: number): number {
+  return SHIFT_FACTOR * gammaPrime * Math.max(n * tau - traceP, 0) + n * 2 ** -100;
+}
+const SHIFT_FACTOR = 1.5;
+
+function trace(first: FirstGramProduct): number {
+  let sum = 0;
+  for (let i = 0; i < first.n; i++) sum += first.re[i * first.n + i];
+  return sum;
+}
+
+/**
+ * The smallest t for which certifyNormAtMost can succeed when λmax(P₀) = λ (an estimate, scaled
+ * like P₀), i.e. the t whose τ satisfies τ − s(τ) = λ: inverting the formulas above. Only a
+ * choice of target; the certificate itself decides.
+ */
+export function certificateTarget(first: FirstGramProduct, lambda: number): number {
+  const n = first.n;
+  const g = SHIFT_FACTOR * roundingFactor(n);
+  const tau = Math.max(0, lambda - g * trace(first) + n * 2 ** -100) / (1 - g * n);
+  const scaledTarget = Math.sqrt((tau + first.productError * SCALAR_SAFETY) * SCALAR_SAFETY);
+  return (scaledTarget + first.inputRounding) * SCALAR_SAFETY * 2 ** first.scaleExp;
 }
 
 /**

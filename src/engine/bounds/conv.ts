@@ -23,8 +23,9 @@
 
 import type { ConvSpec } from '../../model/ir';
 import { describeEngine, matrixUpperBound } from './dense';
-import { certifyNormAtMost } from './cholesky';
-import { firstGramProduct, gramBoundFromFirst, gramSpectralBound, type FirstGramProduct, type GramResult } from './gram';
+import { certificateTarget, certifyNormAtMost } from './cholesky';
+import { firstGramProduct, gramBoundFromFirst, gramSpectralBound, type DenseBlock, type FirstGramProduct, type GramResult } from './gram';
+import { largestEigenvalueEstimate } from './top-eigenvalue';
 import { TapGram, planTapGram, unitPhase } from './tap-gram';
 import { SCALAR_SAFETY, UNIT_ROUNDOFF_F64, gamma } from './rounding';
 import { BOUND_BUDGET_FLOPS, type BoundOptions, type UpperBound } from './types';
@@ -48,6 +49,12 @@ const GRAM_MAX_STEPS = 8;
 const CERTIFY_MIN_SIZE = 64;
 /** Typical number of Gram products per frequency block, for the cost estimate only. */
 const EXPECTED_PRODUCTS = 3;
+/**
+ * A block above the running max is tried against the smallest target its certificate could prove
+ * if λmax(P₀) were its Lanczos estimate times (1 + each margin), in turn (the estimate is from
+ * below and may not have converged on a clustered top).
+ */
+const RAISE_MARGINS = [3e-5, 3e-4];
 /** A blocked complex Cholesky factorisation of an n × n block costs about this times n³ flops. */
 const CERTIFY_FLOPS = 6;
 /** 'auto' assembles Gram matrices from tap products when that is estimated this much cheaper. */
@@ -242,8 +249,9 @@ function circularBound(
   const polyphase = phases > 1 ? `, polyphase ${g.strides.join('x')}` : '';
   const seeded = options.lowerBound !== undefined && best.value === options.lowerBound ? '; every block proven ≤ the solver estimate' : '';
   const cholesky = best.certified > 0 ? `; ${best.certified} blocks proven ≤ the max by a Cholesky factorisation` : '';
+  const raisedText = best.raised > 0 ? `; ${best.raised} blocks above it proven ≤ a target set from their Lanczos estimate, by one factorisation` : '';
   const tapText = useTaps ? `; Gram matrices assembled from kernel-tap products (${plan.side} side)` : '';
-  return { value: best.value, method: `${what}${polyphase}${tapText}; Gram iteration ≤ ${best.maxSteps} products (${engineText})${cholesky}${seeded}` };
+  return { value: best.value, method: `${what}${polyphase}${tapText}; Gram iteration ≤ ${best.maxSteps} products (${engineText})${cholesky}${raisedText}${seeded}` };
 }
 
 interface GridResult {
@@ -254,6 +262,8 @@ interface GridResult {
   engines: Set<GramResult['engine']>;
   /** Blocks proven ≤ the running max by the Cholesky certificate. */
   certified: number;
+  /** Blocks that raised the max to their estimate plus a margin, proven by the certificate. */
+  raised: number;
 }
 
 function groupWeights(weight: Float32Array, gi: number, rows: number, cInPerGroup: number, taps: number): Float32Array {
@@ -299,6 +309,7 @@ function gridBound(
   let best = seed !== undefined && Number.isFinite(seed) && seed > 0 ? seed : 0;
   let maxSteps = 0;
   let certified = 0;
+  let raised = 0;
   const engines = new Set<GramResult['engine']>();
   /** Assembled tap-path Gram matrices by position in `order`, a batch ahead. */
   const assembled = new Map<number, FirstGramProduct | null>();
@@ -322,41 +333,49 @@ function gridBound(
     if (options.shouldStop?.()) return 'stopped';
     // σ1 ≤ ||·||_F: this block (and, in this order, most later ones) cannot raise the max.
     if (frobeniusBound <= best) continue;
-    let result: GramResult;
+    let first: FirstGramProduct | null | undefined;
     let margin: number;
+    let dense: DenseBlock | undefined;
     if (tapGrams) {
       // The assembled Gram matrix carries its whole rounding in ε₀: no DFT margin.
       margin = 0;
-      const first = assemble(position);
+      first = assemble(position);
       if (!first) continue; // a zero block
-      if (best > 0 && first.n >= CERTIFY_MIN_SIZE && certifyNormAtMost(first, best, { shouldStop: options.shouldStop })) {
-        certified++;
-        continue;
-      }
-      result = gramBoundFromFirst(first, { maxSteps: GRAM_MAX_STEPS, stopAtOrBelow: best, shouldStop: options.shouldStop });
     } else {
       const block = frequencyBlock(weightsOf(groupIndex), rows, cInPerGroup, layout, grid, spectrum.indices[frequency], spectrum.selfConjugate[frequency]);
       margin = dftErrors[groupIndex];
       // Wide blocks come conjugate-transposed (tall, same σ1), the orientation the Gram code works in.
-      const dense = cols > rows ? { rows: cols, cols: rows, re: block.re, im: block.im } : { rows, cols, re: block.re, im: block.im };
-      // A block proven ≤ the running max by one Cholesky factorisation needs no Gram iteration; only
-      // the blocks that raise the max (few, in this order) pay for the squarings.
-      let first: FirstGramProduct | null | undefined;
-      if (best > margin && Math.min(rows, cols) >= CERTIFY_MIN_SIZE) {
-        first = firstGramProduct(dense);
-        if (first && certifyNormAtMost(first, best - margin, { shouldStop: options.shouldStop })) {
-          certified++;
-          continue;
-        }
-      }
-      result = gramSpectralBound(dense, { maxSteps: GRAM_MAX_STEPS, stopAtOrBelow: Math.max(0, best - margin), shouldStop: options.shouldStop }, first ?? undefined);
+      dense = cols > rows ? { rows: cols, cols: rows, re: block.re, im: block.im } : { rows, cols, re: block.re, im: block.im };
+      if (Math.min(rows, cols) >= CERTIFY_MIN_SIZE) first = firstGramProduct(dense);
     }
+    // A block proven ≤ the running max by one Cholesky factorisation needs no Gram iteration.
+    // A block above it is proven ≤ its own Lanczos estimate plus a small margin by one more
+    // factorisation, which then becomes the max. Gram iteration is the fallback for both.
+    if (first && first.n >= CERTIFY_MIN_SIZE) {
+      if (best > margin && certifyNormAtMost(first, best - margin, { shouldStop: options.shouldStop })) {
+        certified++;
+        continue;
+      }
+      const lambda = largestEigenvalueEstimate(first.n, first.re, first.im);
+      const proven = first;
+      const target = RAISE_MARGINS.map((m) => certificateTarget(proven, lambda * (1 + m))).find(
+        (t) => t > best - margin && certifyNormAtMost(proven, t, { shouldStop: options.shouldStop }),
+      );
+      if (target !== undefined) {
+        raised++;
+        best = Math.max(best, target + margin);
+        if (best >= abandonAtOrAbove) return null;
+        continue;
+      }
+    }
+    const gramOptions = { maxSteps: GRAM_MAX_STEPS, stopAtOrBelow: Math.max(0, best - margin), shouldStop: options.shouldStop };
+    const result = first ? gramBoundFromFirst(first, gramOptions) : gramSpectralBound(dense as DenseBlock, gramOptions);
     best = Math.max(best, result.bound + margin);
     maxSteps = Math.max(maxSteps, result.steps);
     engines.add(result.engine);
     if (best >= abandonAtOrAbove) return null;
   }
-  return { value: best, grid, frequencies: spectrum.indices.length, maxSteps, engines, certified };
+  return { value: best, grid, frequencies: spectrum.indices.length, maxSteps, engines, certified, raised };
 }
 
 interface VisitItem {
