@@ -74,7 +74,7 @@ async function main() {
     for (const maxBasis of bases) {
       const { op, ms } = timed(base);
       const started = performance.now();
-      const result = estimateSpectralNorm(op, { method: 'lanczos', tol, maxIter: Number(argument('maxIter', '500')), seed: Number(argument('seed', '0')), maxBasis });
+      const result = estimateSpectralNorm(op, { method: 'lanczos', tol, maxIter: Number(argument('maxIter', '500')), seed: Number(argument('seed', '0')), maxBasis, localRecurrence: !process.argv.includes('--two-pass') });
       const total = performance.now() - started;
       const error = exact ? ` true error ${(Math.abs(result.sigma - exact) / exact).toExponential(1)}` : '';
       console.log(`${name} basis ${maxBasis ?? 'default'}: σ ${result.sigma.toFixed(7)}${error} it ${result.iterations} conv ${result.converged} res ${result.residual.toExponential(1)} | ${total.toFixed(0)} ms total, ${(total / result.iterations).toFixed(1)} ms/pair, products ${(ms() / result.iterations).toFixed(1)} ms/pair`);

@@ -31,6 +31,8 @@ const BLOCK_ROWS = 8;
  * means always (see Passes above).
  */
 export const SECOND_PASS_RATIO = 1;
+/** The DGKS ratio of orthogonaliseAfterRecurrence (its input has the recurrence's bulk removed). */
+export const RECURRENCE_SECOND_PASS = Math.SQRT2;
 
 export interface Orthogonalised {
   vector: tf.Tensor1D;
@@ -104,6 +106,43 @@ export class Basis {
     return { vector, coefficients, squaredNorm: restSquared, passes };
   }
 
+  /**
+   * The Lanczos recurrence's local step, then full Gram–Schmidt: for G v_c with v_c the last row
+   * and v_{c−1} the one before it (both passed in, as the caller holds them), removes the known
+   * β_{c−1}·v_{c−1} and the measured α·v_c first, then takes ONE pass over the whole basis, and a
+   * second only when that pass removed more than half of what was left (||w||² > RECURRENCE_SECOND_PASS²·||rest||²,
+   * the Daniel–Gragg–Kaufman–Stewart test). In exact arithmetic G v_c lies in span(v_{c−1}, v_c,
+   * v_{c+1}), so the local step takes the bulk and its cancellation; the full pass then meets only
+   * rounding-sized components, which is why one pass suffices here and not on the raw G v_c (see
+   * Passes above). Coefficients returned are the totals per row, local parts included.
+   */
+  orthogonaliseAfterRecurrence(w: tf.Tensor1D, previous: tf.Tensor1D, previousCoefficient: number, current: tf.Tensor1D): Orthogonalised {
+    const rows = this.rows;
+    const { local, alpha } = tf.tidy(() => {
+      const shifted = tf.sub(w, tf.mul(previous, previousCoefficient));
+      const alphaTensor = tf.sum(tf.mul(shifted, current));
+      return { local: tf.sub(shifted, tf.mul(current, alphaTensor)) as tf.Tensor1D, alpha: tf.reshape(alphaTensor, [1]) as tf.Tensor1D };
+    });
+    const first = this.pass(local, alpha);
+    local.dispose();
+    alpha.dispose();
+    const alphaValue = first.extra[0];
+    let { vector, coefficients, restSquared } = first;
+    let passes = 1;
+    if (first.inputSquared > RECURRENCE_SECOND_PASS ** 2 * restSquared) {
+      const second = this.pass(vector);
+      vector.dispose();
+      vector = second.vector;
+      coefficients = coefficients.map((value, i) => value + second.coefficients[i]);
+      restSquared = second.restSquared;
+      passes = 2;
+    }
+    coefficients[rows - 1] += alphaValue;
+    coefficients[rows - 2] += previousCoefficient;
+    this.passCount += passes;
+    return { vector, coefficients, squaredNorm: restSquared, passes };
+  }
+
   /** The combinations Σ_i weights[t][i]·row_i, as new flat vectors (caller owns them). */
   combinations(weights: number[][]): tf.Tensor1D[] {
     return weights.map((row) => tf.tidy(() => this.combination(tf.tensor1d(row, 'float32'))));
@@ -122,19 +161,20 @@ export class Basis {
     this.partial = undefined;
   }
 
-  /** One classical Gram–Schmidt pass. */
-  private pass(w: tf.Tensor1D): { vector: tf.Tensor1D; coefficients: number[]; restSquared: number; inputSquared: number } {
+  /** One classical Gram–Schmidt pass; `extra` scalars ride along in the same read-back. */
+  private pass(w: tf.Tensor1D, extra?: tf.Tensor1D): { vector: tf.Tensor1D; coefficients: number[]; restSquared: number; inputSquared: number; extra: number[] } {
     const { vector, scalars } = tf.tidy(() => {
       const coefficients = this.coefficientsOf(w);
       const rest = tf.sub(w, this.combination(coefficients)) as tf.Tensor1D;
       const norms = tf.stack([tf.sum(tf.square(rest)), tf.sum(tf.square(w))]);
-      return { vector: rest, scalars: tf.concat([coefficients, norms]) };
+      return { vector: rest, scalars: tf.concat([coefficients, norms, ...(extra ? [extra] : [])]) };
     });
     const values = Array.from(scalars.dataSync());
     scalars.dispose();
+    const extraValues = extra ? values.splice(values.length - extra.size) : [];
     const inputSquared = values.pop() as number;
     const restSquared = values.pop() as number;
-    return { vector, coefficients: values, restSquared, inputSquared };
+    return { vector, coefficients: values, restSquared, inputSquared, extra: extraValues };
   }
 
   /** Basis · w, one coefficient per row. */

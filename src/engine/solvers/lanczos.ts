@@ -161,6 +161,8 @@ export function golubKahanLanczos(op: LinearOperator, options: SpectralSolverOpt
 
   const basis = new Basis(); // rows v_1..v_c
   let pending: tf.Tensor1D | undefined = gaussianUnitVector(length, options.seed); // v_{c+1}
+  /** v_c and β_c when the pending v_{c+1} came from a plain recurrence step (no restart since). */
+  let recurrence: { vector: tf.Tensor1D; beta: number } | undefined;
   let inFlight: tf.Tensor[] = [];
   /** columns[c][i] = v_iᵀ G v_c for i ≤ c: the upper triangle of H. */
   let columns: number[][] = [];
@@ -214,7 +216,13 @@ export function golubKahanLanczos(op: LinearOperator, options: SpectralSolverOpt
       inFlight.push(product);
       iterations++;
       basis.append(v);
-      const orthogonalised = basis.orthogonalise(product);
+      // After a plain recurrence step v_{c−1}ᵀ G v_c = β_{c−1} is known (H is symmetric): the
+      // local step takes it first. After a restart the new vector couples to every kept one.
+      const orthogonalised = recurrence && options.localRecurrence !== false
+        ? basis.orthogonaliseAfterRecurrence(product, recurrence.vector, recurrence.beta, v)
+        : basis.orthogonalise(product);
+      recurrence?.vector.dispose();
+      recurrence = undefined;
       inFlight.push(orthogonalised.vector);
       columns.push(orthogonalised.coefficients);
       const beta = Math.sqrt(orthogonalised.squaredNorm);
@@ -255,12 +263,17 @@ export function golubKahanLanczos(op: LinearOperator, options: SpectralSolverOpt
         continue;
       }
       pending = scaled(orthogonalised.vector, 1 / beta);
-      disposeInFlight();
-      if (size >= capacity) thickRestart(ritz);
+      if (size >= capacity) {
+        disposeInFlight();
+        thickRestart(ritz);
+      } else {
+        recurrence = { vector: tf.clone(v), beta };
+        disposeInFlight();
+      }
     }
     return result(residual <= options.tol);
   } finally {
-    tf.dispose([...inFlight, ...(pending ? [pending] : [])]);
+    tf.dispose([...inFlight, ...(pending ? [pending] : []), ...(recurrence ? [recurrence.vector] : [])]);
     basis.dispose();
   }
 }

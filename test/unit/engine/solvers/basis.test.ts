@@ -74,6 +74,37 @@ describe('Basis', () => {
     });
   }
 
+  test('after the recurrence: the known β and measured α first, then one pass (two when it removes much)', () => {
+    const length = 400;
+    const rows = orthonormalRows(13, length, 11);
+    const basis = new Basis();
+    const tensors = rows.map((row) => tf.tensor1d(Float32Array.from(row)));
+    for (const t of tensors) basis.append(t);
+    const last = rows.length - 1;
+    const outside = Float64Array.from(gaussianArray(length, 12));
+    for (const q of rows) {
+      const d = dot(q, outside);
+      for (let i = 0; i < length; i++) outside[i] -= d * q[i];
+    }
+    // G v_c as the recurrence sees it: β v_{c−1} + α v_c + a small outside part, plus
+    // rounding-sized components along older rows (first case), or large ones (second case).
+    for (const [older, passes] of [[1e-6, 1], [0.5, 2]] as const) {
+      const beta = 0.8;
+      const alpha = 2.5;
+      const wValues = Float32Array.from({ length }, (_, i) => beta * rows[last - 1][i] + alpha * rows[last][i] + 0.01 * outside[i] + older * rows[3][i]);
+      const w = tf.tensor1d(wValues);
+      const result = basis.orthogonaliseAfterRecurrence(w, tensors[last - 1], beta, tensors[last]);
+      assert.equal(result.passes, passes, `older components ${older}`);
+      const rest = result.vector.dataSync();
+      for (const q of rows) assert.ok(Math.abs(dot(q, rest)) <= 1e-6, `older ${older}: remainder not orthogonal`);
+      result.coefficients.forEach((c, i) => assert.ok(Math.abs(c - dot(rows[i], wValues)) <= 1e-5, `older ${older}, coefficient ${i}: ${c}`));
+      assert.ok(Math.abs(Math.sqrt(result.squaredNorm) - 0.01 * Math.sqrt(dot(outside, outside))) <= 1e-5);
+      tf.dispose([w, result.vector]);
+    }
+    basis.dispose();
+    tf.dispose(tensors);
+  });
+
   test('stays exact over many reset/append cycles (tensor ids churn as in the solver)', () => {
     const length = 203;
     const rows = orthonormalRows(24, length, 5);

@@ -84,6 +84,18 @@ describe('estimateSpectralNorm on explicit matrices', () => {
     });
   }
 
+  test('lanczos: the recurrence-first orthogonalisation (default) matches two full passes', () => {
+    for (const { name, matrix, spectrum } of cases) {
+      const local = solve(matrix, { method: 'lanczos', tol: 1e-6, maxIter: 5000, seed: 4 });
+      const twoPass = solve(matrix, { method: 'lanczos', tol: 1e-6, maxIter: 5000, seed: 4, localRecurrence: false });
+      assert.ok(local.converged && twoPass.converged, name);
+      assert.ok(relativeError(local.sigma, spectrum[0]) <= 1e-5, `${name}: σ ${local.sigma} vs ${spectrum[0]}`);
+      assert.ok(relativeError(local.sigma, twoPass.sigma) <= 1e-6, `${name}: ${local.sigma} vs ${twoPass.sigma}`);
+      // Same Krylov space up to rounding; the residual checks may fall a few pairs apart.
+      assert.ok(local.iterations <= twoPass.iterations * 1.2 + 4, `${name}: ${local.iterations} vs ${twoPass.iterations} pairs`);
+    }
+  });
+
   test('a relative-change stop at 1e-4 would have left more than 1e-4 where the residual stop does not', () => {
     const { matrix, spectrum } = cases.find((c) => c.name.startsWith('square'))!;
     const sigmas: number[] = [];
