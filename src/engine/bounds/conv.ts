@@ -45,8 +45,13 @@ export interface ConvGeometry {
 }
 
 const GRAM_MAX_STEPS = 8;
-/** Blocks with both sides at least this size try the Cholesky certificate before Gram iteration. */
+/**
+ * Gram matrices of at least this size try the Cholesky certificate before Gram iteration, and so do
+ * those small enough for it to run without a tfjs call (one panel, cholesky.ts); in between, tfjs's
+ * per-call overhead makes Gram iteration the cheaper start.
+ */
 const CERTIFY_MIN_SIZE = 64;
+const CERTIFY_JS_MAX_SIZE = 32;
 /** Typical number of Gram products per frequency block, for the cost estimate only. */
 const EXPECTED_PRODUCTS = 3;
 /**
@@ -351,7 +356,7 @@ function gridBound(
     // A block proven ≤ the running max by one Cholesky factorisation needs no Gram iteration.
     // A block above it is proven ≤ its own Lanczos estimate plus a small margin by one more
     // factorisation, which then becomes the max. Gram iteration is the fallback for both.
-    if (first && first.n >= CERTIFY_MIN_SIZE) {
+    if (first && (first.n >= CERTIFY_MIN_SIZE || first.n <= CERTIFY_JS_MAX_SIZE)) {
       if (best > margin && certifyNormAtMost(first, best - margin, { shouldStop: options.shouldStop })) {
         certified++;
         continue;

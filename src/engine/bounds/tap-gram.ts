@@ -12,13 +12,20 @@
 // λmax(Q(ω)) = σ1(B(ω))². The D_δ cost one rows × cin × rows product per same-phase tap pair, once
 // per layer; forming each block's Gram costs a rows × (cin·phases) × rows product per frequency
 // (ResNet-50's 3x3 layers have 41 to 1,684 frequencies against 45 tap pairs, 13 at stride 2).
-// With one phase (stride 1) the input side works the same way with W_tᵀ: Σ W_tᵀW_u e^{−iω·δ} is
-// B(−ω)ᴴB(−ω), and −ω runs over the same frequencies, so the max over them is unchanged.
+// The input side works the same way: B(ω)ᴴB(ω) has the block (r, r') = Σ_{t in r, u in r'}
+// W_tᵀW_u e^{iω·(m_t − m_u)}, i.e. D_δ there collects W_tᵀW_u over ALL tap pairs with
+// m_t − m_u = δ, placed at block (phase of t, phase of u). The assembled Σ_δ D_δ e^{−iω·δ} is
+// then B(−ω)ᴴB(−ω), and −ω runs over the same frequencies, so the max over them is unchanged. The
+// smaller side is used (a strided conv with few input channels, such as a 3-channel stem, has a
+// small input side: 12 × 12 blocks instead of 64 × 64).
 //
-// Rounding (every term bounded; Z = Σ_{t,u same phase} |W_t||W_u|ᵀ entrywise, Y_r = Σ_{t in r} |W_t|,
+// Rounding (every term bounded; Z = Σ_{t,u same phase} |W_t||W_u|ᵀ entrywise on the output side,
+// Z = YᵀY with Y = [Y_0 | Y_1 | ...] on the input side, Y_r = Σ_{t in r} |W_t|; either way
 // ||Z||_F ≤ Σ_r ||Y_r||_F²):
-// - D_δ by chunked float32 products summed in float64 (ChunkAccumulator): |ΔD_δ| ≤ α Σ_pairs |W_t||W_u|ᵀ,
-//   so the D errors move each entry of Q by at most α Z_ij (complex modulus: Σ_δ |ΔD_δ| + |ΔD_δᵀ|);
+// - D_δ by chunked float32 products summed in float64 (ChunkAccumulator): |ΔD_δ| ≤ α Σ_pairs |W_t||W_u|ᵀ
+//   (output side; |W_t|ᵀ|W_u| on the input side, whose tap products are all formed at once as
+//   [W_0 ...]ᵀ[W_0 ...] and then summed into the D_δ in float64, which adds u64 relative), so the
+//   D errors move each entry of Q by at most α Z_ij (complex modulus: Σ_δ |ΔD_δ| + |ΔD_δᵀ|);
 // - S_δ, A_δ in float64 then rounded to float32 (u64 + u32), cos/sin accurate to 2^-46 then rounded
 //   to float32 (u32), and the assembly as one float32 matMul of inner length K = 1 + 2H (γ_K):
 //   each of Re and Im moves by at most (γ_{K+4} + 2^-45)(1 + α) Z_ij, the modulus by √2 that;
@@ -39,32 +46,34 @@ export interface TapPositions {
 }
 
 export interface TapGramPlan {
-  /** 'output': Q = BBᴴ (rows × rows); 'input': BᴴB (cin × cin), one phase only. */
+  /** 'output': Q = BBᴴ (rows × rows); 'input': BᴴB ((cin·phases) × (cin·phases)). */
   side: 'output' | 'input';
-  /** Q is n × n; each tap product has inner length `inner`. */
+  /** Q is n × n. */
   n: number;
-  inner: number;
   /** Index 0 is δ = 0; then one representative per pair ±δ. */
   shifts: Int32Array[];
-  /** Ordered tap pairs (t, u) per shift, with m_t − m_u = shifts[k]. */
+  /** Ordered tap pairs (t, u) per shift, with m_t − m_u = shifts[k] (same phase on the output side). */
   pairs: [number, number][][];
   /** Float operations to form the D_δ (once per group) and to assemble one frequency's Q. */
   setupFlops: number;
   flopsPerFrequency: number;
 }
 
-/** Output side, or the input side when it is smaller and the kernel has one phase. */
+/** The input side's tap products form one (taps·cin)² matrix: only while it stays this small. */
+const INPUT_SIDE_MAX_STACK = 2048;
+
+/** The smaller side (the output side on ties, or when the input side's tap stack is too large). */
 export function planTapGram(rows: number, cInPerGroup: number, layout: TapPositions, phases: number): TapGramPlan {
-  const side = phases === 1 && cInPerGroup < rows ? 'input' : 'output';
-  const n = side === 'output' ? rows : cInPerGroup;
-  const inner = side === 'output' ? cInPerGroup : rows;
+  const stack = layout.taps * cInPerGroup;
+  const side = cInPerGroup * phases < rows && stack <= INPUT_SIDE_MAX_STACK ? 'input' : 'output';
+  const n = side === 'output' ? rows : cInPerGroup * phases;
   const rank = layout.offsets.length;
   const shifts: Int32Array[] = [new Int32Array(rank)];
   const pairs: [number, number][][] = [[]];
   const indexOf = new Map<string, number>([[shifts[0].join(','), 0]]);
   for (let t = 0; t < layout.taps; t++) {
     for (let u = 0; u < layout.taps; u++) {
-      if (layout.phase[t] !== layout.phase[u]) continue;
+      if (side === 'output' && layout.phase[t] !== layout.phase[u]) continue;
       const delta = Int32Array.from(layout.offsets, (axis) => axis[t] - axis[u]);
       const lead = delta.find((d) => d !== 0) ?? 0;
       // A negative δ is the transpose of the pair (u, t), already counted through S and A.
@@ -85,10 +94,9 @@ export function planTapGram(rows: number, cInPerGroup: number, layout: TapPositi
   return {
     side,
     n,
-    inner,
     shifts,
     pairs,
-    setupFlops: 2 * products * n * n * inner,
+    setupFlops: side === 'output' ? 2 * products * n * n * cInPerGroup : 2 * stack * stack * rows + 2 * products * cInPerGroup * cInPerGroup,
     // The assembly matMul, then reading, mirroring and scaling the two n × n parts in JS.
     flopsPerFrequency: 4 * stacked * n * n + 16 * n * n,
   };
@@ -114,46 +122,20 @@ export class TapGram {
     private readonly layout: TapPositions,
     private readonly plan: TapGramPlan,
   ) {
-    const { n, inner, pairs } = plan;
+    const { n, pairs } = plan;
     this.n = n;
     this.batch = Math.max(1, Math.min(256, Math.floor(BATCH_FLOATS / (2 * n * n))));
     const { taps } = layout;
-    // Tap matrices, n × inner each: W_t (output side) or W_tᵀ (input side).
-    const tapMatrices = Array.from({ length: taps }, () => new Float32Array(n * inner));
+    // Tap matrices W_t, rows × cin each.
+    const tapMatrices = Array.from({ length: taps }, () => new Float32Array(rows * cInPerGroup));
     for (let o = 0; o < rows; o++) {
       for (let i = 0; i < cInPerGroup; i++) {
         const base = (o * cInPerGroup + i) * taps;
-        const at = plan.side === 'output' ? o * inner + i : i * inner + o;
-        for (let t = 0; t < taps; t++) tapMatrices[t][at] = weight[base + t];
+        for (let t = 0; t < taps; t++) tapMatrices[t][o * cInPerGroup + i] = weight[base + t];
       }
     }
-    let alpha = 0;
-    const products = pairs.map((list) => {
-      const into = new Float64Array(n * n);
-      const total = list.length * inner;
-      const chunk = Math.min(TFJS_CHUNK_ROWS, total);
-      alpha = Math.max(alpha, ChunkAccumulator.errorFactor(chunk, Math.ceil(total / chunk)));
-      const accumulator = new ChunkAccumulator(into);
-      for (let k0 = 0; k0 < total; k0 += chunk) {
-        const c = Math.min(chunk, total - k0);
-        const left = new Float32Array(n * c);
-        const right = new Float32Array(c * n);
-        for (let k = 0; k < c; k++) {
-          const flat = k0 + k;
-          const [t, u] = list[Math.floor(flat / inner)];
-          const column = flat % inner;
-          const wt = tapMatrices[t];
-          const wu = tapMatrices[u];
-          for (let a = 0; a < n; a++) {
-            left[a * c + k] = wt[a * inner + column];
-            right[k * n + a] = wu[a * inner + column];
-          }
-        }
-        accumulator.add(left, right, n, c, n);
-      }
-      accumulator.flush();
-      return into;
-    });
+    const { products, alpha } =
+      plan.side === 'output' ? outputSideProducts(tapMatrices, rows, cInPerGroup, pairs) : inputSideProducts(tapMatrices, rows, cInPerGroup, layout, pairs, n);
     const shiftsHalf = products.length - 1;
     const stacked = new Float32Array((1 + 2 * shiftsHalf) * n * n);
     stacked.set(products[0]);
@@ -174,7 +156,7 @@ export class TapGram {
     // squares are covered by the γ factor).
     let zFrobenius = 0;
     const phases = Math.max(...layout.phase) + 1;
-    const y = new Float64Array(n * inner);
+    const y = new Float64Array(rows * cInPerGroup);
     for (let r = 0; r < phases; r++) {
       y.fill(0);
       for (let t = 0; t < taps; t++) {
@@ -191,7 +173,7 @@ export class TapGram {
     const tapProducts = pairs.reduce((sum, list) => sum + list.length, 0);
     // Subnormals: ≤ 2^-150 per float32 operation, ≤ 4 (products, chunk and group sums) per term of
     // each D entry, and 2 per term of the assembly; 2 entries (D and Dᵀ) per product.
-    const perEntry = (8 * tapProducts * inner + 4 * stackedInner + 64) * UNDERFLOW_F32;
+    const perEntry = (8 * tapProducts * Math.max(rows, cInPerGroup) + 4 * stackedInner + 64) * UNDERFLOW_F32;
     this.error = (factor * zFrobenius + n * perEntry) * SCALAR_SAFETY;
   }
 
@@ -271,6 +253,90 @@ export class TapGram {
   dispose(): void {
     this.stack.dispose();
   }
+}
+
+interface TapProducts {
+  /** D_δ per shift (float64, n × n row-major). */
+  products: Float64Array[];
+  /** Relative error factor of every entry against Σ |tap products| (see Rounding above). */
+  alpha: number;
+}
+
+/** D_δ = Σ_pairs W_t W_uᵀ (rows × rows), one chunked product per shift over its pairs. */
+function outputSideProducts(tapMatrices: Float32Array[], rows: number, cin: number, pairs: [number, number][][]): TapProducts {
+  const n = rows;
+  let alpha = 0;
+  const products = pairs.map((list) => {
+    const into = new Float64Array(n * n);
+    const total = list.length * cin;
+    const chunk = Math.min(TFJS_CHUNK_ROWS, total);
+    alpha = Math.max(alpha, ChunkAccumulator.errorFactor(chunk, Math.ceil(total / chunk)));
+    const accumulator = new ChunkAccumulator(into);
+    for (let k0 = 0; k0 < total; k0 += chunk) {
+      const c = Math.min(chunk, total - k0);
+      const left = new Float32Array(n * c);
+      const right = new Float32Array(c * n);
+      for (let k = 0; k < c; k++) {
+        const flat = k0 + k;
+        const [t, u] = list[Math.floor(flat / cin)];
+        const column = flat % cin;
+        const wt = tapMatrices[t];
+        const wu = tapMatrices[u];
+        for (let a = 0; a < n; a++) {
+          left[a * c + k] = wt[a * cin + column];
+          right[k * n + a] = wu[a * cin + column];
+        }
+      }
+      accumulator.add(left, right, n, c, n);
+    }
+    accumulator.flush();
+    return into;
+  });
+  return { products, alpha };
+}
+
+/**
+ * D_δ with W_tᵀW_u (cin × cin) at block (phase of t, phase of u), n = cin·phases: every tap
+ * product at once as G = [W_0 ...]ᵀ[W_0 ...] (chunked over the rows), then summed in float64.
+ */
+function inputSideProducts(tapMatrices: Float32Array[], rows: number, cin: number, layout: TapPositions, pairs: [number, number][][], n: number): TapProducts {
+  const taps = tapMatrices.length;
+  const width = taps * cin;
+  const gram = new Float64Array(width * width);
+  const chunk = Math.min(TFJS_CHUNK_ROWS, rows);
+  const accumulator = new ChunkAccumulator(gram);
+  for (let o0 = 0; o0 < rows; o0 += chunk) {
+    const c = Math.min(chunk, rows - o0);
+    const left = new Float32Array(width * c);
+    const right = new Float32Array(c * width);
+    for (let k = 0; k < c; k++) {
+      const o = o0 + k;
+      for (let t = 0; t < taps; t++) {
+        const wt = tapMatrices[t];
+        for (let i = 0; i < cin; i++) {
+          const value = wt[o * cin + i];
+          left[(t * cin + i) * c + k] = value;
+          right[k * width + t * cin + i] = value;
+        }
+      }
+    }
+    accumulator.add(left, right, width, c, width);
+  }
+  accumulator.flush();
+  const products = pairs.map((list) => {
+    const into = new Float64Array(n * n);
+    for (const [t, u] of list) {
+      const rowBase = layout.phase[t] * cin;
+      const columnBase = layout.phase[u] * cin;
+      for (let i = 0; i < cin; i++) {
+        for (let j = 0; j < cin; j++) into[(rowBase + i) * n + columnBase + j] += gram[(t * cin + i) * width + u * cin + j];
+      }
+    }
+    return into;
+  });
+  // The float64 sums of up to taps² products of G add γ^(64)_{taps²} relative.
+  const alpha = ChunkAccumulator.errorFactor(chunk, Math.ceil(rows / chunk)) * (1 + 1e-10) + gamma(taps * taps + 2, UNIT_ROUNDOFF_F64);
+  return { products, alpha };
 }
 
 /** exp(−2πi·numerator/denominator), exact on quarter turns. */

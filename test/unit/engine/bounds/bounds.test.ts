@@ -143,6 +143,7 @@ describe('convolution bounds (zero padding, any stride, dilation, groups)', () =
     ['stride 2 pad 1 on 9x9', conv2d(4, 5, 3, 9, { strides: [2, 2] })],
     ['stride 2 on an even 8x8 with SAME_UPPER pads (0,1)', conv2d(3, 4, 3, 8, { strides: [2, 2], padsBegin: [0, 0], padsEnd: [1, 1] })],
     ['7x7 stride 2 pad 3 on 12x12', conv2d(2, 4, 7, 12, { strides: [2, 2], padsBegin: [3, 3], padsEnd: [3, 3] })],
+    ['stem-like 7x7 stride 2, 2 → 12 channels (input-side tap Gram)', conv2d(2, 12, 7, 12, { strides: [2, 2], padsBegin: [3, 3], padsEnd: [3, 3] })],
     ['stride 3 kernel 2 (strided patchify)', conv2d(3, 5, 2, 9, { strides: [3, 3], padsBegin: [0, 0], padsEnd: [0, 0] })],
     ['dilation 2 pad 2 on 7x7', conv2d(3, 3, 3, 7, { dilations: [2, 2], padsBegin: [2, 2], padsEnd: [2, 2] })],
     ['dilation 2 and stride 2 on 9x9', conv2d(2, 3, 3, 9, { dilations: [2, 2], strides: [2, 2], padsBegin: [1, 1], padsEnd: [2, 2] })],
@@ -174,8 +175,9 @@ describe('convolution bounds (zero padding, any stride, dilation, groups)', () =
   }
 
   test('tap-product Gram matrices: same bound as per-block ones up to their rounding margin, on both sides', () => {
-    // cIn < cOut at stride 1 takes the input side; stride 2 always the output side.
-    for (const [cIn, cOut, stride, side] of [[3, 5, 1, 'input'], [5, 3, 1, 'output'], [3, 5, 2, 'output']] as const) {
+    // The smaller side: cIn·phases against cOut.
+    // A stem-like strided conv with few input channels: input side, across phases (2·4 < 9).
+    for (const [cIn, cOut, stride, side] of [[3, 5, 1, 'input'], [5, 3, 1, 'output'], [3, 5, 2, 'output'], [2, 9, 2, 'input']] as const) {
       const c = conv2d(cIn, cOut, 3, 8, { strides: [stride, stride] });
       const weight = randomValues(cOut * cIn * 9, 400 + cIn * 10 + stride);
       const exact = exactSigma(convMatrix(c, weight));

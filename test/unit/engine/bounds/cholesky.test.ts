@@ -61,6 +61,9 @@ describe('Cholesky certificate σ1(B) ≤ t', () => {
     ['complex square 80', block(80, 80, true, 14)],
     ['complex tall 120x64', block(120, 64, true, 16)],
     ['complex wide 64x100', block(64, 100, true, 18)],
+    // One panel, no tfjs trailing update (the size conv.ts also certifies).
+    ['complex small 40x12', block(40, 12, true, 19)],
+    ['real small 20x20', block(20, 20, false, 20)],
   ];
   for (const [name, b] of cases) {
     test(`${name}: refuses every t below σ1, proves t = σ1·(1 + 2e-3)`, () => {
