@@ -40,6 +40,11 @@ const PANEL = 32;
 
 export interface CertifyOptions {
   shouldStop?: () => boolean;
+  /**
+   * Panel width b (default PANEL): the rounding shift is proportional to γ_2b, so a narrower panel
+   * proves a tighter t, at the cost of more (smaller) trailing-update products.
+   */
+  panel?: number;
 }
 
 /**
@@ -57,8 +62,9 @@ export function certifyNormAtMost(first: FirstGramProduct, t: number, options: C
   const re = new Float64Array(first.re);
   const im = first.im ? new Float64Array(first.im) : new Float64Array(n * n);
   const traceP = trace(first);
-  const panels = Math.ceil(n / PANEL);
-  const gammaPrime = roundingFactor(n);
+  const panel = options.panel ?? PANEL;
+  const panels = Math.ceil(n / panel);
+  const gammaPrime = roundingFactor(n, panel);
   const shift = shiftFor(tau, n, traceP, gammaPrime);
   if (!(shift < tau)) return false;
   const diagonal = tau - shift;
@@ -77,7 +83,7 @@ export function certifyNormAtMost(first: FirstGramProduct, t: number, options: C
       im[i * n + j] = -im[i * n + j];
     }
   }
-  if (!blockedCholesky(re, im, n, options.shouldStop)) return false;
+  if (!blockedCholesky(re, im, n, panel, first.im === null, options.shouldStop)) return false;
 
   let frobenius2 = 0;
   for (let i = 0; i < n; i++) {
@@ -85,15 +91,15 @@ export function certifyNormAtMost(first: FirstGramProduct, t: number, options: C
     for (let j = 0; j <= i; j++) frobenius2 += re[row + j] * re[row + j] + im[row + j] * im[row + j];
   }
   frobenius2 *= 1 + gamma(2 * n * n + 2, UNIT_ROUNDOFF_F64);
-  const underflow = n * (2 * PANEL * panels + 4) * UNDERFLOW_F32 * 4;
+  const underflow = n * (2 * panel * panels + 4) * UNDERFLOW_F32 * 4;
   const needed = (gammaPrime * frobenius2 + n * underflow + diagonalRounding) * SCALAR_SAFETY;
   return shift >= needed;
 }
 
-/** γ' above for an n × n factorisation. */
-function roundingFactor(n: number): number {
-  const panels = Math.ceil(n / PANEL);
-  return 1.01 * Math.SQRT2 * (gamma(2 * PANEL, UNIT_ROUNDOFF_F32) + gamma(2 * (panels + PANEL) + 8, UNIT_ROUNDOFF_F64) + 2 * UNIT_ROUNDOFF_F32 + 8 * UNIT_ROUNDOFF_F64);
+/** γ' above for an n × n factorisation in panels of b. */
+function roundingFactor(n: number, b: number): number {
+  const panels = Math.ceil(n / b);
+  return 1.01 * Math.SQRT2 * (gamma(2 * b, UNIT_ROUNDOFF_F32) + gamma(2 * (panels + b) + 8, UNIT_ROUNDOFF_F64) + 2 * UNIT_ROUNDOFF_F32 + 8 * UNIT_ROUNDOFF_F64);
 }
 
 /** The shift s for τ: trace(A) bounds ||L̂||_F² up to (1 − γ'); the factor 1.5 leaves room for the rounding terms. */
@@ -113,9 +119,9 @@ function trace(first: FirstGramProduct): number {
  * like P₀), i.e. the t whose τ satisfies τ − s(τ) = λ: inverting the formulas above. Only a
  * choice of target; the certificate itself decides.
  */
-export function certificateTarget(first: FirstGramProduct, lambda: number): number {
+export function certificateTarget(first: FirstGramProduct, lambda: number, panel = PANEL): number {
   const n = first.n;
-  const g = SHIFT_FACTOR * roundingFactor(n);
+  const g = SHIFT_FACTOR * roundingFactor(n, panel);
   const tau = Math.max(0, lambda - g * trace(first) + n * 2 ** -100) / (1 - g * n);
   const scaledTarget = Math.sqrt((tau + first.productError * SCALAR_SAFETY) * SCALAR_SAFETY);
   return (scaledTarget + first.inputRounding) * SCALAR_SAFETY * 2 ** first.scaleExp;
@@ -126,10 +132,10 @@ export function certificateTarget(first: FirstGramProduct, lambda: number): numb
  * values stored as float64 (real diagonal). False at the first pivot that is not positive and
  * finite, or on cancellation.
  */
-function blockedCholesky(re: Float64Array, im: Float64Array, n: number, shouldStop?: () => boolean): boolean {
-  for (let k0 = 0; k0 < n; k0 += PANEL) {
+function blockedCholesky(re: Float64Array, im: Float64Array, n: number, panel: number, real: boolean, shouldStop?: () => boolean): boolean {
+  for (let k0 = 0; k0 < n; k0 += panel) {
     if (shouldStop?.()) return false;
-    const k1 = Math.min(k0 + PANEL, n);
+    const k1 = Math.min(k0 + panel, n);
     // The panel's columns, left-looking inside the panel (earlier panels are already subtracted):
     // c_ij = a_ij − Σ_{k0 ≤ k < j} l_ik conj(l_jk).
     for (let j = k0; j < k1; j++) {
@@ -158,15 +164,37 @@ function blockedCholesky(re: Float64Array, im: Float64Array, n: number, shouldSt
         im[rowI + j] = Math.fround(sumIm / ljj);
       }
     }
-    if (k1 < n) trailingUpdate(re, im, n, k0, k1);
+    if (k1 < n) trailingUpdate(re, im, n, k0, k1, real);
   }
   return true;
 }
 
-/** a_ij −= Σ_{k0 ≤ k < k1} l_ik conj(l_jk) for k1 ≤ j ≤ i, the sum as one float32 matMul. */
-function trailingUpdate(re: Float64Array, im: Float64Array, n: number, k0: number, k1: number): void {
+/**
+ * a_ij −= Σ_{k0 ≤ k < k1} l_ik conj(l_jk) for k1 ≤ j ≤ i, the sum as one float32 matMul (inner
+ * length 2b; b for a real matrix, whose imaginary parts are all zero: γ_b ≤ γ_2b).
+ */
+function trailingUpdate(re: Float64Array, im: Float64Array, n: number, k0: number, k1: number, real: boolean): void {
   const rows = n - k1;
   const width = k1 - k0;
+  if (real) {
+    const left = new Float32Array(rows * width);
+    const right = new Float32Array(width * rows);
+    for (let r = 0; r < rows; r++) {
+      const from = (k1 + r) * n + k0;
+      for (let k = 0; k < width; k++) {
+        const value = re[from + k];
+        left[r * width + k] = value;
+        right[k * rows + r] = value;
+      }
+    }
+    const values = product(left, right, rows, width, rows);
+    for (let r = 0; r < rows; r++) {
+      const row = (k1 + r) * n + k1;
+      const from = r * rows;
+      for (let c = 0; c <= r; c++) re[row + c] -= values[from + c];
+    }
+    return;
+  }
   const inner = 2 * width;
   // left = [Re L₂, Im L₂] (rows × 2b); right = [[Re L₂ᵀ, −Im L₂ᵀ], [Im L₂ᵀ, Re L₂ᵀ]] (2b × 2·rows).
   const left = new Float32Array(rows * inner);
@@ -185,11 +213,7 @@ function trailingUpdate(re: Float64Array, im: Float64Array, n: number, k0: numbe
       right[(width + k) * rightWidth + rows + r] = lr;
     }
   }
-  const l = tf.tensor2d(left, [rows, inner]);
-  const rT = tf.tensor2d(right, [inner, rightWidth]);
-  const product = tf.matMul(l, rT);
-  const values = product.dataSync() as Float32Array;
-  tf.dispose([l, rT, product]);
+  const values = product(left, right, rows, inner, rightWidth);
   for (let r = 0; r < rows; r++) {
     const row = (k1 + r) * n + k1;
     const from = r * rightWidth;
@@ -198,4 +222,13 @@ function trailingUpdate(re: Float64Array, im: Float64Array, n: number, k0: numbe
       im[row + c] -= values[from + rows + c];
     }
   }
+}
+
+function product(left: Float32Array, right: Float32Array, rows: number, inner: number, width: number): Float32Array {
+  const l = tf.tensor2d(left, [rows, inner]);
+  const r = tf.tensor2d(right, [inner, width]);
+  const result = tf.matMul(l, r);
+  const values = result.dataSync() as Float32Array;
+  tf.dispose([l, r, result]);
+  return values;
 }

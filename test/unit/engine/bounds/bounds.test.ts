@@ -59,6 +59,23 @@ describe('dense bounds', () => {
     });
   }
 
+  test('a Cholesky certificate proves a target just above the caller\'s estimate; a wrong estimate only loosens it', () => {
+    const rows = 150;
+    const cols = 90;
+    const data = randomValues(rows * cols, 6);
+    const exact = exactSigma(new Matrix(Array.from({ length: rows }, (_, i) => Array.from(data.subarray(i * cols, (i + 1) * cols)))));
+    const spec = { type: 'dense' as const, weight: { dims: [rows, cols], data } };
+    for (const lower of [undefined, exact, exact * 0.9, exact * 1.3]) {
+      const bound = upperBound(spec, [1, rows], lower === undefined ? {} : { lowerBound: lower });
+      assert.ok(bound);
+      assertUpper(bound.value, exact, `L = ${lower}`);
+      if (lower === undefined || lower === exact) {
+        assert.match(bound.method, /Cholesky certificate/);
+        assert.ok(bound.value <= exact * 1.001, `L = ${lower}: ratio ${bound.value / exact}`);
+      }
+    }
+  });
+
   test('the row-block bound for over-budget layers stays above σ1', () => {
     const rows = 300;
     const cols = 40;
