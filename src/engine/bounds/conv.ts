@@ -358,11 +358,14 @@ function gridBound(
     // A block above it is proven ≤ its own Lanczos estimate plus a small margin by one more
     // factorisation, which then becomes the max. Gram iteration is the fallback for both.
     if (first && (first.n >= CERTIFY_MIN_SIZE || first.n <= CERTIFY_JS_MAX_SIZE)) {
-      if (best > margin && certifyNormAtMost(first, best - margin, { shouldStop: options.shouldStop })) {
+      // A single block's σ1 IS the layer's σ, so the caller's estimate L (from below) is its
+      // estimate too, and certifying against L itself would all but surely fail.
+      const onlyBlock = order.length === 1 && seed !== undefined && Number.isFinite(seed) && seed > 0;
+      if (!onlyBlock && best > margin && certifyNormAtMost(first, best - margin, { shouldStop: options.shouldStop })) {
         certified++;
         continue;
       }
-      const lambda = largestEigenvalueEstimate(first.n, first.re, first.im);
+      const lambda = onlyBlock ? ((seed as number) * 2 ** -first.scaleExp) ** 2 : largestEigenvalueEstimate(first.n, first.re, first.im);
       const proven = first;
       // These few factorisations set the bound's value: the narrower panel halves their shift.
       const target = RAISE_MARGINS.map((m) => certificateTarget(proven, lambda * (1 + m), RAISE_PANEL)).find(
