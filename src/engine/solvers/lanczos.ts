@@ -93,15 +93,17 @@ const STOP_FRACTION = 0.5;
 const FIRST_CHECK_SPACING = 4;
 
 /**
- * Reorthogonalisation streams the basis through memory four times per pair (two passes, each a
- * projection and a combination), so on long vectors its cost grows with the basis: the default
- * basis holds about this many floats, between SMALLEST_DEFAULT_BASIS and DEFAULT_MAX_BASIS rows,
- * in whole blocks of 8. Measured (scripts/bench/solver-cost.ts, one run each): on the 64→64 3x3
- * @56 (n = 200k) a basis of 40 took 99 pairs in 2.33 s, 24 took 102 in 2.06 s, 16 took 104 in
- * 1.94 s; on 128→128 s2 @56 (n = 100k, the output side) 64: 3.05 s, 24: 2.58 s, 16: 2.72 s
- * (151 pairs); on the 3→64 7x7 s2 @224 (n = 150k) 48: 3.38 s, 24: 3.15 s, 16: 3.21 s.
+ * Reorthogonalisation streams the basis through memory two to four times per pair (one or two
+ * passes, each a projection and a combination), so on long vectors its cost grows with the basis:
+ * the default basis holds about this many floats, between SMALLEST_DEFAULT_BASIS and
+ * DEFAULT_MAX_BASIS rows, in whole blocks of 8. Measured (scripts/bench/solver-cost.ts) with a
+ * second run of the same on the other core, as compute workers run in the product: on ResNet-50's
+ * layers.3.conv2 (n = 100k, the output side) a basis of 40 took 126 pairs in 2.32–2.39 s and 24
+ * took 129 in 2.21–2.22 s; on layers.9.conv2 (n = 50k) 64 took 99 pairs in 1.37–1.69 s and 40 took
+ * 99 in 1.32–1.33 s; on the 64→64 3x3 @56 (n = 200k) 40: 2.37–2.51 s, 24: 2.20–2.25 s, 16:
+ * 2.11–2.36 s.
  */
-const DEFAULT_BASIS_FLOATS = 2 ** 22;
+const DEFAULT_BASIS_FLOATS = 2 ** 21;
 const SMALLEST_DEFAULT_BASIS = 24;
 
 /** Basis size for vectors of `length` values (the shorter side of the operator). */

@@ -18,7 +18,7 @@ export interface SpectralSolverOptions extends SolverOptions {
   method: SpectralMethod;
   /**
    * Lanczos only: the most basis vectors kept (on the operator's shorter side) before a thick
-   * restart. Defaults to 2^22 / length rounded down to a multiple of 8, within 24..64 (cheaper
+   * restart. Defaults to 2^21 / length rounded down to a multiple of 8, within 24..64 (cheaper
    * reorthogonalisation on long vectors), and lowered so that the basis holds at most 2^26 floats
    * (256 MB) counting its four copies.
    */

@@ -7,8 +7,9 @@ import { basisCapacity } from '../../../../src/engine/solvers/lanczos';
 
 test('default basis: 64 on short vectors, down to 24 on long ones, in blocks of 8', () => {
   assert.equal(basisCapacity(25_088), 64); // 512 channels at 7x7
-  assert.equal(basisCapacity(65_536), 64);
-  assert.equal(basisCapacity(100_352), 40); // 128 channels at 28x28
+  assert.equal(basisCapacity(32_768), 64);
+  assert.equal(basisCapacity(50_176), 40); // 256 channels at 14x14
+  assert.equal(basisCapacity(100_352), 24); // 128 channels at 28x28
   assert.equal(basisCapacity(150_528), 24); // 3 channels at 224x224
   assert.equal(basisCapacity(200_704), 24); // 64 channels at 56x56
   assert.equal(basisCapacity(451_584), 24); // 144 channels at 56x56
