@@ -161,19 +161,23 @@ export class Basis {
     this.partial = undefined;
   }
 
-  /** One classical Gram–Schmidt pass; `extra` scalars ride along in the same read-back. */
+  /**
+   * One classical Gram–Schmidt pass; `extra` scalars ride along in the same read-back. ||w||² is
+   * not measured but taken as Σc² + ||rest||² (Pythagoras on an orthonormal basis): it only feeds
+   * the second-pass test, and one reduction over w costs as much as a small block's projection.
+   */
   private pass(w: tf.Tensor1D, extra?: tf.Tensor1D): { vector: tf.Tensor1D; coefficients: number[]; restSquared: number; inputSquared: number; extra: number[] } {
     const { vector, scalars } = tf.tidy(() => {
       const coefficients = this.coefficientsOf(w);
       const rest = tf.sub(w, this.combination(coefficients)) as tf.Tensor1D;
-      const norms = tf.stack([tf.sum(tf.square(rest)), tf.sum(tf.square(w))]);
-      return { vector: rest, scalars: tf.concat([coefficients, norms, ...(extra ? [extra] : [])]) };
+      const restSquared = tf.reshape(tf.sum(tf.square(rest)), [1]);
+      return { vector: rest, scalars: tf.concat([coefficients, restSquared, ...(extra ? [extra] : [])]) };
     });
     const values = Array.from(scalars.dataSync());
     scalars.dispose();
     const extraValues = extra ? values.splice(values.length - extra.size) : [];
-    const inputSquared = values.pop() as number;
     const restSquared = values.pop() as number;
+    const inputSquared = values.reduce((sum, c) => sum + c * c, restSquared);
     return { vector, coefficients: values, restSquared, inputSquared, extra: extraValues };
   }
 
