@@ -91,19 +91,7 @@ export class Basis {
       sum.dispose();
       return { vector, coefficients: [], squaredNorm, passes: 0 };
     }
-    const first = this.pass(w);
-    let { vector, coefficients, restSquared } = first;
-    let passes = 1;
-    if (first.inputSquared > this.secondPassRatio ** 2 * restSquared) {
-      const second = this.pass(vector);
-      vector.dispose();
-      vector = second.vector;
-      coefficients = coefficients.map((value, i) => value + second.coefficients[i]);
-      restSquared = second.restSquared;
-      passes = 2;
-    }
-    this.passCount += passes;
-    return { vector, coefficients, squaredNorm: restSquared, passes };
+    return this.secondPassIfNeeded(this.pass(w), this.secondPassRatio);
   }
 
   /**
@@ -126,10 +114,17 @@ export class Basis {
     const first = this.pass(local, alpha);
     local.dispose();
     alpha.dispose();
-    const alphaValue = first.extra[0];
+    const result = this.secondPassIfNeeded(first, RECURRENCE_SECOND_PASS);
+    result.coefficients[rows - 1] += first.extra[0];
+    result.coefficients[rows - 2] += previousCoefficient;
+    return result;
+  }
+
+  /** A second pass when the first removed too much (||w||² > ratio²·||rest||²); totals per row. */
+  private secondPassIfNeeded(first: ReturnType<Basis['pass']>, ratio: number): Orthogonalised {
     let { vector, coefficients, restSquared } = first;
     let passes = 1;
-    if (first.inputSquared > RECURRENCE_SECOND_PASS ** 2 * restSquared) {
+    if (first.inputSquared > ratio ** 2 * restSquared) {
       const second = this.pass(vector);
       vector.dispose();
       vector = second.vector;
@@ -137,8 +132,6 @@ export class Basis {
       restSquared = second.restSquared;
       passes = 2;
     }
-    coefficients[rows - 1] += alphaValue;
-    coefficients[rows - 2] += previousCoefficient;
     this.passCount += passes;
     return { vector, coefficients, squaredNorm: restSquared, passes };
   }
