@@ -25,6 +25,8 @@ export interface EstimateResult {
 }
 
 const LINEAR_TYPES = new Set<OpSpec['type']>(['conv', 'convTranspose', 'dense', 'avgPool']);
+/** With several lanes, lane 0 takes the cheapest layers for this long (first results at once). */
+const QUICK_START_MS = 1000;
 
 export function isLinearSpec(spec: OpSpec): spec is LinearSpec {
   return LINEAR_TYPES.has(spec.type);
@@ -81,6 +83,8 @@ export interface LayerRunner {
 
 export interface EstimateOptions {
   runner?: LayerRunner;
+  /** With several lanes, how long lane 0 takes the cheapest layers first (default QUICK_START_MS). */
+  quickStartMs?: number;
 }
 
 function inThreadRunner(shouldStop?: () => boolean): LayerRunner {
@@ -229,20 +233,23 @@ export async function estimateModel(model: IrModel, settings: EstimateSettings, 
     );
   };
 
-  // Lane 0 takes the cheapest remaining layer, so results stream from the start; any other lanes
-  // take the costliest, so the lanes finish together instead of one waiting on the largest layers.
+  // Lane 0 takes the cheapest remaining layers at first, so results stream from the start; then,
+  // like any other lane, the costliest (longest first), so the lanes end on small layers and
+  // finish together. A single lane goes cheapest first throughout.
   const queue = [...linear];
   let failed = false;
+  const lanes = Math.max(1, Math.min(runner.concurrency, linear.length));
+  const quickStartEnds = performance.now() + (options.quickStartMs ?? QUICK_START_MS);
   const lane = async (position: number): Promise<void> => {
     while (queue.length > 0 && !failed) {
       if (hooks.shouldStop?.()) throw new CancelledError();
-      const index = (position === 0 ? queue.shift() : queue.pop()) as number;
+      const cheapest = position === 0 && (lanes === 1 || performance.now() < quickStartEnds);
+      const index = (cheapest ? queue.shift() : queue.pop()) as number;
       await estimateLayer(index);
       // Let the event loop deliver messages (progress, cancel) between layers.
       await new Promise((resolve) => setImmediate(resolve));
     }
   };
-  const lanes = Math.max(1, Math.min(runner.concurrency, linear.length));
   await Promise.all(
     Array.from({ length: lanes }, (_, position) =>
       lane(position).catch((error: unknown) => {
