@@ -223,19 +223,27 @@ export async function runUiTest(o: {
     }, 'workbench');
 
     const explorerRow = (label: string) => page!.locator(`.explorer-folders-view .monaco-list-row[aria-label="${label}"]`).first();
+    const resultsTab = (label: string) => page!.locator('.tabs-container .tab', { hasText: `Lipschitz: ${label}` }).first();
     const contextMenuEstimate = async (label: string) => {
       // Contributed menus appear a moment after the explorer; retry the right-click until they do.
+      // A click that lands while the menu is still fading in can be dropped (seen once in CI: the
+      // menu closed and no run started), so the click counts only once the results tab opens.
       const until = Date.now() + 30_000;
+      let shot = false;
       for (;;) {
         await explorerRow(label).click({ button: 'right' });
         const item = page!.locator('.context-view .monaco-menu .action-item', { hasText: 'Estimate Lipschitz' }).first();
         if (await visibleWithin(item, 1500)) {
-          await screenshot(`context-menu-${label.replace(/\W+/g, '_')}`);
+          await item.hover();
+          await page!.waitForTimeout(300);
+          if (!shot) await screenshot(`context-menu-${label.replace(/\W+/g, '_')}`);
+          shot = true;
           await item.click();
-          return;
+          if (await visibleWithin(resultsTab(label), 5000)) return;
+        } else {
+          await page!.keyboard.press('Escape');
         }
-        await page!.keyboard.press('Escape');
-        if (Date.now() > until) throw new Error(`no "Estimate Lipschitz" in the explorer context menu of ${label}`);
+        if (Date.now() > until) throw new Error(`"Estimate Lipschitz" in the explorer context menu of ${label} opened no results within 30 s`);
         await page!.waitForTimeout(1000);
       }
     };
