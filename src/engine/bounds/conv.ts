@@ -65,6 +65,11 @@ const RAISE_PANEL = 16;
 const CERTIFY_FLOPS = 6;
 /** 'auto' assembles Gram matrices from tap products when that is estimated this much cheaper. */
 const TAP_PATH_ADVANTAGE = 0.7;
+/**
+ * ...and when its stacked D_δ hold at most this many floats (64 MB; three copies live at once):
+ * 512-channel 3x3 layers need 6.6M, a 1024-channel one 26M, which then forms its blocks directly.
+ */
+const TAP_STACK_MAX_FLOATS = 2 ** 24;
 
 export function convUpperBound(spec: ConvSpec, inputShape: number[], options: BoundOptions = {}): UpperBound | null {
   const dims = spec.weight.dims;
@@ -214,7 +219,9 @@ function circularBound(
   const frequencies = frequenciesOf(baseGrid);
   const directForming = frequencies * (8 * big * small * small + 8 * rows * cInPerGroup * taps + CERTIFY_FLOPS * small ** 3);
   const tapForming = plan.setupFlops + frequencies * (plan.flopsPerFrequency + CERTIFY_FLOPS * plan.n ** 3);
-  const useTaps = choice === 'taps' || (choice === 'auto' && tapForming < TAP_PATH_ADVANTAGE * directForming);
+  // Memory: the stacked D_δ (float32, plus tfjs's and XNNPACK's copies) stay under TAP_STACK_MAX_FLOATS.
+  const fitsMemory = (2 * plan.shifts.length - 1) * plan.n * plan.n <= TAP_STACK_MAX_FLOATS;
+  const useTaps = choice === 'taps' || (choice === 'auto' && fitsMemory && tapForming < TAP_PATH_ADVANTAGE * directForming);
   const costOf = useTaps ? tapCost : directCost;
   const baseCost = costOf(baseGrid);
   if (small > 1 && baseCost > budget) {
@@ -257,7 +264,8 @@ function circularBound(
   const cholesky = best.certified > 0 ? `; ${best.certified} blocks proven ≤ the max by a Cholesky factorisation` : '';
   const raisedText = best.raised > 0 ? `; ${best.raised} blocks above it proven ≤ a target set from their Lanczos estimate, by one factorisation` : '';
   const tapText = useTaps ? `; Gram matrices assembled from kernel-tap products (${plan.side} side)` : '';
-  return { value: best.value, method: `${what}${polyphase}${tapText}; Gram iteration ≤ ${best.maxSteps} products (${engineText})${cholesky}${raisedText}${seeded}` };
+  const gramText = best.maxSteps > 0 ? `; Gram iteration ≤ ${best.maxSteps} products (${engineText})` : '';
+  return { value: best.value, method: `${what}${polyphase}${tapText}${gramText}${cholesky}${raisedText}${seeded}` };
 }
 
 interface GridResult {
