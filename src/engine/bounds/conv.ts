@@ -26,7 +26,7 @@ import { describeEngine, matrixUpperBound } from './dense';
 import { certificateTarget, certifyNormAtMost } from './cholesky';
 import { firstGramProduct, gramBoundFromFirst, gramSpectralBound, type DenseBlock, type FirstGramProduct, type GramResult } from './gram';
 import { largestEigenvalueEstimate } from './top-eigenvalue';
-import { TapGram, planTapGram, unitPhase } from './tap-gram';
+import { TapGram, dftPhase, planTapGram } from './tap-gram';
 import { SCALAR_SAFETY, UNIT_ROUNDOFF_F64, gamma } from './rounding';
 import { BOUND_BUDGET_FLOPS, type BoundOptions, type UpperBound } from './types';
 
@@ -238,7 +238,8 @@ function circularBound(
       if (spent <= Math.min(budget, EXTRA_GRID_BUDGET_FLOPS)) grids.push(grid);
     }
   }
-  const dftErrors = Array.from({ length: group }, (_, gi) => dftError(groupWeights(weight, gi, rows, cInPerGroup, taps), taps));
+  // The DFT's rounding margin applies only to blocks formed directly (the tap path carries its own).
+  const dftErrors = useTaps ? [] : Array.from({ length: group }, (_, gi) => dftError(groupWeights(weight, gi, rows, cInPerGroup, taps), taps));
   let best: GridResult | null = null;
   const tapGrams = useTaps ? Array.from({ length: group }, (_, gi) => new TapGram(groupWeights(weight, gi, rows, cInPerGroup, taps), rows, cInPerGroup, layout, plan)) : null;
   try {
@@ -464,13 +465,7 @@ function frequencyBlock(
   const cols = cInPerGroup * phases;
   const cos = new Float64Array(taps);
   const sin = new Float64Array(taps);
-  const total = grid.reduce((a, b) => a * b, 1);
-  for (let t = 0; t < taps; t++) {
-    // Σ_a j_a m_a / N_a as one fraction over Π N_a keeps the quarter-turn cases exact.
-    let numerator = 0;
-    for (let a = 0; a < grid.length; a++) numerator += ((j[a] * offsets[a][t]) % grid[a]) * (total / grid[a]);
-    [cos[t], sin[t]] = unitPhase(numerator, total);
-  }
+  for (let t = 0; t < taps; t++) [cos[t], sin[t]] = dftPhase(j, grid, (a) => offsets[a][t]);
   const re = new Float64Array(rows * cols);
   const im = selfConjugate ? null : new Float64Array(rows * cols);
   // Wide blocks are written as K̂'ᴴ (cols × rows): entry (o, c) goes to (c, o), imaginary part negated.

@@ -119,7 +119,7 @@ export class TapGram {
     weight: Float32Array,
     rows: number,
     cInPerGroup: number,
-    private readonly layout: TapPositions,
+    layout: TapPositions,
     private readonly plan: TapGramPlan,
   ) {
     const { n, pairs } = plan;
@@ -187,16 +187,13 @@ export class TapGram {
     const width = 1 + 2 * shiftsHalf;
     const count = frequencies.length;
     const coefficients = new Float32Array(2 * count * width);
-    const total = grid.reduce((a, b) => a * b, 1);
     frequencies.forEach((j, f) => {
       const reRow = 2 * f * width;
       const imRow = (2 * f + 1) * width;
       coefficients[reRow] = 1;
       for (let k = 1; k <= shiftsHalf; k++) {
-        // e^{−iω·δ} as one fraction over Π N_a, exact on quarter turns (conv.ts's unitPhase).
-        let numerator = 0;
-        for (let a = 0; a < grid.length; a++) numerator += ((j[a] * plan.shifts[k][a]) % grid[a]) * (total / grid[a]);
-        const [cos, minusSin] = unitPhase(numerator, total);
+        const shift = plan.shifts[k];
+        const [cos, minusSin] = dftPhase(j, grid, (a) => shift[a]);
         coefficients[reRow + k] = cos;
         coefficients[imRow + shiftsHalf + k] = -minusSin;
       }
@@ -339,13 +336,20 @@ function inputSideProducts(tapMatrices: Float32Array[], rows: number, cin: numbe
   return { products, alpha };
 }
 
-/** exp(−2πi·numerator/denominator), exact on quarter turns. */
-export function unitPhase(numerator: number, denominator: number): [number, number] {
-  const n = ((numerator % denominator) + denominator) % denominator;
-  if ((4 * n) % denominator === 0) {
-    const quarter = (4 * n) / denominator;
+/**
+ * e^{−iω·δ} for the frequency multi-index j on `grid` (ω_a = 2π j_a / N_a) and the shift δ_a =
+ * shift(a): Σ_a j_a δ_a / N_a is summed as one fraction over Π N_a, so quarter turns come out exact
+ * (real frequencies give exactly real blocks).
+ */
+export function dftPhase(j: Int32Array, grid: number[], shift: (axis: number) => number): [number, number] {
+  const total = grid.reduce((a, b) => a * b, 1);
+  let numerator = 0;
+  for (let a = 0; a < grid.length; a++) numerator += ((j[a] * shift(a)) % grid[a]) * (total / grid[a]);
+  const n = ((numerator % total) + total) % total;
+  if ((4 * n) % total === 0) {
+    const quarter = (4 * n) / total;
     return ([[1, 0], [0, -1], [-1, 0], [0, 1]] as [number, number][])[quarter];
   }
-  const angle = (2 * Math.PI * n) / denominator;
+  const angle = (2 * Math.PI * n) / total;
   return [Math.cos(angle), -Math.sin(angle)];
 }
