@@ -4,8 +4,7 @@
 //
 //   node --import tsx scripts/measure-solver-convergence.ts [--channels 64] [--size 56] [--seed 1]
 //
-// Truth: Lanczos in float32 with a basis of 200 vectors (no restart, so no drift in its
-// recurrence) run to tol 1e-7 or 200 pairs, cross-checked against the last power iterate, which
+// Truth: Lanczos in float32 with room for 200 vectors (no restart) run to tol 1e-7 or 200 pairs, cross-checked against the last power iterate, which
 // approaches σ1 from below; the larger of the two is taken.
 
 import * as tf from '@tensorflow/tfjs-core';

@@ -1,5 +1,5 @@
 // Per-step cost and convergence of the Lanczos solver on real layer operators: wall time, product
-// pairs, Gram–Schmidt passes, time inside the products, for a few basis sizes. Not a test.
+// pairs, time inside the products, for a few caps on the kept Lanczos vectors. Not a test.
 //   node --import tsx scripts/bench/solver-cost.ts [--basis default,16,32] [--layer bench7x7,bench64] [--tol 1e-4] [--seed 0]
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../src/engine/backend';
@@ -74,7 +74,7 @@ async function main() {
     for (const maxBasis of bases) {
       const { op, ms } = timed(base);
       const started = performance.now();
-      const result = estimateSpectralNorm(op, { method: 'lanczos', tol, maxIter: Number(argument('maxIter', '500')), seed: Number(argument('seed', '0')), maxBasis, localRecurrence: !process.argv.includes('--two-pass') });
+      const result = estimateSpectralNorm(op, { method: 'lanczos', tol, maxIter: Number(argument('maxIter', '500')), seed: Number(argument('seed', '0')), maxBasis });
       const total = performance.now() - started;
       const error = exact ? ` true error ${(Math.abs(result.sigma - exact) / exact).toExponential(1)}` : '';
       console.log(`${name} basis ${maxBasis ?? 'default'}: σ ${result.sigma.toFixed(7)}${error} it ${result.iterations} conv ${result.converged} res ${result.residual.toExponential(1)} | ${total.toFixed(0)} ms total, ${(total / result.iterations).toFixed(1)} ms/pair, products ${(ms() / result.iterations).toFixed(1)} ms/pair`);

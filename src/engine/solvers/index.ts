@@ -1,13 +1,14 @@
 // Entry point of the spectral solvers: σ1 of a LinearOperator, matrix-free.
 //
-// 'lanczos' (Golub–Kahan–Lanczos bidiagonalisation, full reorthogonalisation, thick restarts) is
-// the method to use; 'power' (power iteration on AᵀA) is the baseline it is measured against.
+// 'lanczos' (Lanczos on the shorter side's Gram operator AᵀA or AAᵀ, which for σ1 is
+// Golub–Kahan–Lanczos bidiagonalisation; the plain recurrence, see lanczos.ts) is the method to
+// use; 'power' (power iteration on AᵀA) is the baseline it is measured against.
 // Both stop on a residual that bounds the true relative error of σ (see each module for what
 // that does and does not guarantee), both are deterministic for a seed, synchronous, and poll
 // options.shouldStop() between products (throwing CancelledError, with every tensor freed).
 
 import type { LinearOperator, SolverResult } from '../operator';
-import { golubKahanLanczos } from './lanczos';
+import { gramLanczos } from './lanczos';
 import { validateOptions, type SpectralSolverOptions } from './options';
 import { powerIteration } from './power';
 
@@ -17,7 +18,7 @@ export function estimateSpectralNorm(op: LinearOperator, options: SpectralSolver
   validateOptions(options);
   switch (options.method) {
     case 'lanczos':
-      return golubKahanLanczos(op, options);
+      return gramLanczos(op, options);
     case 'power':
       return powerIteration(op, options);
     default: {

@@ -1,78 +1,70 @@
-// Lanczos on the Gram operator of the SHORTER side, with full reorthogonalisation and thick
-// restarts: AᵀA on the input side when n ≤ m, A Aᵀ on the output side otherwise. Only that side's
-// basis is kept.
+// Lanczos on the Gram operator of the SHORTER side (AᵀA on the input side when n ≤ m, A Aᵀ on the
+// output side otherwise), by the plain three-term recurrence: no reorthogonalisation.
 //
 // Why one side. In exact arithmetic Golub–Kahan–Lanczos from v₁ builds V_j spanning the Krylov
 // space K_j(AᵀA, v₁), with B_jᵀB_j the Lanczos matrix T_j of AᵀA from v₁: the top Ritz value and
 // vector after j product pairs are the same. The output-side basis U of GKL only matters for the
 // small singular values (it avoids squaring them), never for σ1, where squaring costs nothing:
-// θ = σ² from a float32 product has the same relative accuracy as σ. Keeping one basis (and only
-// the shorter one) removes the other side's Gram–Schmidt, which dominated the cost per pair on
-// large layers (a 64→64 3x3 conv at 56x56 spent ~24 of its ~38 ms per pair in the two sides'
-// reorthogonalisation), and the memory saved buys a larger basis where one side is long (the
-// 3→64 7x7 stride-2 conv at 224x224: 150k inputs, 803k outputs; its basis went from 17 to 64).
+// θ = σ² from a float32 product has the same relative accuracy as σ.
 //
-// The recurrence. Each pair applies G (AᵀA or AAᵀ) to the newest basis vector v_c and removes the
-// projection on the whole basis twice (classical Gram–Schmidt twice: float32 rounding must not
-// bring back converged directions). The coefficients are H's column c above the diagonal
-// (H = VᵀGV, symmetric), the remainder's norm β_c couples v_{c+1} = remainder/β_c. H is read from
-// these measured upper triangles; θ₁ is its largest eigenvalue (float64, ml-matrix), s its
-// eigenvector, σ = √θ₁, and the Ritz vector y = V s satisfies
-//   ||G y − θ₁ y|| / θ₁ = |β_c s_c| / θ₁   (exactly, in exact arithmetic),
-// the same quantity ||AᵀA v − σ² v|| / σ² that SolverResult.residual reports.
+// Why no reorthogonalisation. In floating point the Lanczos vectors lose orthogonality, but only
+// along Ritz vectors that have converged (Paige): G V_k = V_k T_k + β_k v_{k+1} e_kᵀ + F_k holds with
+// ||F_k|| of the order of the products' rounding whatever the orthogonality, so a Ritz value of
+// T_k with a small β_k|s_k| is close to an eigenvalue of G, and the lost orthogonality shows only as
+// later copies ("ghosts") of converged values, which do not move the top one. In float32 that loss
+// starts when the top Ritz value's residual nears √ε ≈ 2.4e-4, about where a run at tol 1e-4 stops.
+// Measured on ResNet-50's 17 3x3 and 7x7 layers (one thread): full Gram–Schmidt against a
+// thick-restarted basis (this solver's previous form) took 1,532 product pairs in 26.1 s, the plain
+// recurrence 1,510 pairs in 18.1 s, with the same errors. On vectors of 200k values the
+// reorthogonalisation had cost 5.6 ms per pair (the basis streamed from memory after every conv),
+// the recurrence costs 1.8 ms.
 //
-// What the stop rule guarantees, and what it does not:
-// - θ₁ is a Rayleigh quotient of G, so some eigenvalue σ_i² lies within r·θ₁ of it, where r is
-//   the residual above; hence |σ_i − σ| ≤ r·σ. The run stops at a measured r ≤ tol/2
-//   (STOP_FRACTION), which bounds the TRUE relative error by tol/2 against the σ_i this Ritz
-//   value approximates (ARPACK's rule, with a margin for clusters: see STOP_FRACTION; the actual
-//   error is usually far smaller, about r²·σ²/gap).
+// Accuracy of the recurrence. α_k = v_kᵀ(G v_k − β_{k−1} v_{k−1}) and β_k = ||remainder|| are read
+// back from two-level sums (vectors.ts): wasm's one-loop float32 sum is off by 5e-5 on ||x||² of
+// 200k values, which would shift every β, and θ with them, by as much as the stop allows.
+//
+// The stop rule. θ₁ is the largest eigenvalue of the tridiagonal T_k (float64, tridiagonal.ts), s
+// its unit eigenvector, σ = √θ₁, and the recurrence's residual for the Ritz vector y = V_k s is
+// r = |β_k s_k| / θ₁ (the quantity ||AᵀA v − σ² v|| / σ² that SolverResult.residual reports).
+// - θ₁ is (up to F_k) a Rayleigh quotient of G, so some eigenvalue σ_i² lies within r·θ₁ of it:
+//   |σ_i − σ| ≤ r·σ. The run ends at a MEASURED r ≤ tol/2 (STOP_FRACTION): once the recurrence's
+//   r passes tol/2, y is formed from the kept vectors and one more product pair measures
+//   ||G y − ρ y|| / ρ with ρ = yᵀ G y; only that measured value ends the run, with σ = √ρ. A failed
+//   check is not a restart: the recurrence goes on, and the next check waits twice as long (4, 8,
+//   16, ... pairs), so checks cost a bounded share of the products even at the float32 floor
+//   (about 1e-7 to 1e-6: a tol below it ends at maxIter with converged = false).
 // - It does not certify that σ_i is σ1: an estimate from below never certifies the top of the
 //   spectrum. A Krylov space from a Gaussian start contains the top singular vector with
 //   probability one, and the largest Ritz value converges to σ1 first, but a start nearly
 //   orthogonal to it, or a huge cluster, can still return a lower σ_i with a small residual.
 //   A certified number needs an upper bound (src/engine/bounds).
-// - In float32 the recurrence's residual can keep falling below what the arithmetic supports. So
-//   when it passes tol/2, the solver restarts from the Ritz vector y: the first pair of the new
-//   cycle measures ||G y − θ y|| directly (as the remainder of G y after removing y), and only
-//   that measured value ends the run. A failed check is not wasted: its pair is the first step of
-//   a new cycle from the Ritz vector (the thick basis is given up, which also clears the drift
-//   below).
-//   Why it matters: over thick restarts the float32 relation behind H drifts (the kept block is
-//   assumed diagonal), so the recurrence can claim far less than the measurement shows. The
-//   measured residual has a float32 floor of about 1e-7 to 1e-6 (larger operators, larger floor);
-//   a tol below it ends at maxIter with converged = false. After a failed check the next one
-//   waits twice as long (4, 8, 16, ... pairs), so checks cost a bounded share of the products
-//   even at the floor.
-// - Convolutions often have near-degenerate top singular values (pairs of frequencies): a check
-//   can pass on a lower member of the cluster, or on a mix of σ1 and a lower member; the error is
-//   then at most the cluster's spread (the tol/2 stop exists for this case).
-// - Breakdown (a remainder that is exactly or numerically zero, ≤ 1e-10·θ_max, or a basis that
-//   spans the whole side) means the Krylov space is invariant and H's eigenvalues are exact; the
-//   same measured check confirms it. Float32 noise above that threshold needs no special case:
-//   the tiny β makes the residual tiny and the check follows.
+// - Convolutions often have near-degenerate top singular values: a check can pass on a lower
+//   member of the cluster, or on a mix of σ1 and a lower member; the error is then at most the
+//   cluster's spread (the tol/2 stop exists for this case: see STOP_FRACTION).
+// - Breakdown (a remainder ≤ 1e-10·θ_max, or as many vectors as the side has entries) means the
+//   Krylov space is invariant or exhausted: the same measured check ends the run.
 // - If maxIter runs out, the result carries the last Ritz value and the recurrence's residual,
-//   and converged says whether that residual is within tol (it was not measured again).
+//   and converged says whether that residual is within tol.
 //
-// Memory: the basis holds at most maxBasis vectors (see basisCapacity for the default); when
-// full, the top half of the Ritz pairs is kept (thick restart: V ← V S_k, H ← diag(θ_1..θ_k)) and the pending v_{c+1} continues the
-// recurrence; its first column of H measures the couplings to the kept vectors.
+// Memory: the Lanczos vectors are kept (one copy each) only to form the Ritz vector, at most
+// basisCapacity(length) of them. When that many are kept the run restarts from the Ritz vector
+// (an explicit restart, whose first pair is also the check).
 
 import * as tf from '@tensorflow/tfjs-core';
-import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
 import { CancelledError, type LinearOperator, type SolverResult } from '../operator';
 import type { SpectralSolverOptions } from './options';
-import { Basis } from './basis';
-import { applyFlat, assertFinite, elementCount, gaussianUnitVector } from './vectors';
+import { topEigenpair } from './tridiagonal';
+import { accurateDot, accurateSum, applyFlat, assertFinite, elementCount, gaussianUnitVector } from './vectors';
 
-const DEFAULT_MAX_BASIS = 64;
-const MIN_BASIS = 4;
 /**
- * The basis stays below this many float32 values, counting the four copies a full block keeps
- * (rows, columns, and the packed copy of each: see basis.ts): 2^26 floats, 256 MB.
+ * The kept Lanczos vectors hold at most this many float32 values (64 MB): 83 vectors of 200k
+ * values, 111 of 150k, maxIter's 300 from 56k values down. ResNet-50's 64-channel 3x3 layers at
+ * 56x56 run 96–142 pairs, so those restart once, for 4–15 more pairs (1,541 against 1,510 over its
+ * 17 3x3 and 7x7 layers, no slower in time); twice the budget raised the peak RSS with two compute
+ * workers from 876–902 MiB to 972 MiB (the wasm heap keeps its largest size).
  */
-const BASIS_FLOAT_BUDGET = 2 ** 26;
-const COPIES_PER_ROW = 4;
+const BASIS_FLOAT_BUDGET = 2 ** 24;
+const MIN_BASIS = 4;
 /**
  * A remainder this small relative to the largest θ = σ² seen so far is treated as zero. Far below
  * the float32 floor on purpose: a larger threshold would end runs whose tol is near that floor.
@@ -84,70 +76,61 @@ const BREAKDOWN_RELATIVE = 1e-10;
  * (weights w₁, 1 − w₁), and then ||G y − θ y|| ≥ √w₁·(σ1² − θ): the error against σ1 is up to
  * r/√w₁, more than r. Measured at tol 1e-4 with a stop at r ≤ tol: ResNet-50's layers.9.conv2
  * (256→256 3x3 @14) stopped at 62 pairs, r = 8.4e-5, true error 1.06e-4 (σ1 only entered the
- * Krylov space at pair ~78); the bench's 512→512 @7 at 7.3e-5. With the stop at r ≤ tol/2 the ten
- * bench and ResNet-50 layers in scripts/bench/solver-cost.ts all ended within 1e-7 of σ1, for
- * 19 % more product pairs in all.
+ * Krylov space at pair ~78); the bench's 512→512 @7 at 7.3e-5. With the stop at r ≤ tol/2 every
+ * bench and ResNet-50 layer ended within 4e-6 of σ1.
  */
 const STOP_FRACTION = 0.5;
 /** Pairs to wait after the first failed residual check; doubles after each failure. */
 const FIRST_CHECK_SPACING = 4;
 
-/**
- * Reorthogonalisation streams the basis through memory two to four times per pair (one or two
- * passes, each a projection and a combination), so on long vectors its cost grows with the basis:
- * the default basis holds about this many floats, between SMALLEST_DEFAULT_BASIS and
- * DEFAULT_MAX_BASIS rows, in whole blocks of 8. Measured (scripts/bench/solver-cost.ts) with a
- * second run of the same on the other core, as compute workers run in the product: on ResNet-50's
- * layers.3.conv2 (n = 100k, the output side) a basis of 40 took 126 pairs in 2.32–2.39 s and 24
- * took 129 in 2.21–2.22 s; on layers.9.conv2 (n = 50k) 64 took 99 pairs in 1.37–1.69 s and 40 took
- * 99 in 1.32–1.33 s; on the 64→64 3x3 @56 (n = 200k) 40: 2.37–2.51 s, 24: 2.20–2.25 s, 16:
- * 2.11–2.36 s.
- */
-const DEFAULT_BASIS_FLOATS = 2 ** 21;
-const SMALLEST_DEFAULT_BASIS = 24;
-
-/** Basis size for vectors of `length` values (the shorter side of the operator). */
+/** Most Lanczos vectors kept for vectors of `length` values (see BASIS_FLOAT_BUDGET); maxBasis wins. */
 export function basisCapacity(length: number, maxBasis?: number): number {
-  const byBudget = Math.floor(BASIS_FLOAT_BUDGET / (COPIES_PER_ROW * length));
-  const bySpeed = 8 * Math.floor(Math.max(SMALLEST_DEFAULT_BASIS, Math.min(DEFAULT_MAX_BASIS, DEFAULT_BASIS_FLOATS / length)) / 8);
-  const wanted = maxBasis ?? Math.min(bySpeed, byBudget);
-  return Math.max(MIN_BASIS, Math.floor(wanted));
+  return Math.max(MIN_BASIS, Math.floor(maxBasis ?? BASIS_FLOAT_BUDGET / length));
 }
 
-function scaled(x: tf.Tensor1D, factor: number): tf.Tensor1D {
-  return tf.tidy(() => tf.mul(x, factor));
+/** One run of the recurrence from a unit start: v_1..v_k kept, T_k's entries, and v_{k+1}. */
+class Cycle {
+  readonly vectors: tf.Tensor1D[] = [];
+  readonly alphas: number[] = [];
+  /** β_1..β_{k−1}: T_k's off-diagonal (β_k, the coupling to `next`, is pushed with it). */
+  readonly betas: number[] = [];
+  next: tf.Tensor1D | undefined;
+
+  constructor(start: tf.Tensor1D) {
+    this.next = start;
+  }
+
+  get size(): number {
+    return this.vectors.length;
+  }
+
+  /**
+   * The Ritz vector Σ s_i v_i, normalised (a new tensor). Sums in groups of 8: the kept vectors
+   * are read once each.
+   */
+  ritzVector(weights: Float64Array): tf.Tensor1D {
+    return tf.tidy(() => {
+      let sum = tf.mul(this.vectors[0], weights[0]) as tf.Tensor1D;
+      for (let start = 1; start < this.vectors.length; start += 8) {
+        const group = this.vectors.slice(start, start + 8).map((v, i) => tf.mul(v, weights[start + i]));
+        sum = tf.addN([sum, ...group]) as tf.Tensor1D;
+      }
+      return tf.mul(sum, tf.rsqrt(accurateSum(tf.square(sum)))) as tf.Tensor1D;
+    });
+  }
+
+  dispose(): void {
+    tf.dispose(this.vectors);
+    this.vectors.length = 0;
+    this.next?.dispose();
+    this.next = undefined;
+  }
 }
 
-interface RitzPairs {
-  /** Eigenvalues of H, largest first. */
-  thetas: number[];
-  /** vectors[i][t]: component i of the eigenvector of thetas[t]. */
-  vectors: Matrix;
-  /** Column of `vectors` holding thetas[t]. */
-  order: number[];
-}
-
-/** Eigenpairs of the symmetric H whose column c holds H[0..c][c] (its upper triangle). */
-function ritzPairs(columns: number[][]): RitzPairs {
-  const size = columns.length;
-  const projected = Matrix.zeros(size, size);
-  columns.forEach((column, c) =>
-    column.forEach((value, i) => {
-      projected.set(i, c, value);
-      projected.set(c, i, value);
-    }),
-  );
-  const evd = new EigenvalueDecomposition(projected, { assumeSymmetric: true });
-  const values = evd.realEigenvalues;
-  const order = values.map((_, t) => t).sort((a, b) => values[b] - values[a]);
-  return { thetas: order.map((t) => values[t]), vectors: evd.eigenvectorMatrix, order };
-}
-
-export function golubKahanLanczos(op: LinearOperator, options: SpectralSolverOptions): SolverResult {
+export function gramLanczos(op: LinearOperator, options: SpectralSolverOptions): SolverResult {
   const method = 'lanczos';
   const inputLength = elementCount(op.inputShape);
   const outputLength = elementCount(op.outputShape);
-  // G = AᵀA on the input side, or A Aᵀ on the output side, whichever is shorter.
   const onInput = inputLength <= outputLength;
   const length = onInput ? inputLength : outputLength;
   const firstProduct = onInput
@@ -157,125 +140,121 @@ export function golubKahanLanczos(op: LinearOperator, options: SpectralSolverOpt
     ? (y: tf.Tensor1D) => applyFlat((t) => op.adjoint(t), y, op.outputShape, inputLength, 'adjoint')
     : (x: tf.Tensor1D) => applyFlat((t) => op.forward(t), x, op.inputShape, outputLength, 'forward');
   const capacity = basisCapacity(length, options.maxBasis);
-  const keepOnRestart = Math.max(1, Math.floor(capacity / 2));
   const shouldStop = options.shouldStop ?? (() => false);
   const target = STOP_FRACTION * options.tol;
 
-  const basis = new Basis(); // rows v_1..v_c
-  let pending: tf.Tensor1D | undefined = gaussianUnitVector(length, options.seed); // v_{c+1}
-  /** v_c and β_c when the pending v_{c+1} came from a plain recurrence step (no restart since). */
-  let recurrence: { vector: tf.Tensor1D; beta: number } | undefined;
-  let inFlight: tf.Tensor[] = [];
-  /** columns[c][i] = v_iᵀ G v_c for i ≤ c: the upper triangle of H. */
-  let columns: number[][] = [];
-  /** True while the current cycle's first pair measures the residual of a Ritz vector. */
-  let checking = false;
-  let checkSpacing = 0;
-  let lastCheckAt = Number.NEGATIVE_INFINITY;
-  let largestSeen = 0;
   let sigma = 0;
   let residual = Number.POSITIVE_INFINITY;
   let iterations = 0;
-
-  const disposeInFlight = () => {
-    tf.dispose(inFlight);
-    inFlight = [];
-  };
+  let largestSeen = 0;
+  let checkSpacing = 0;
+  let lastCheckAt = Number.NEGATIVE_INFINITY;
   const result = (converged: boolean): SolverResult => ({ sigma, iterations, converged, residual, method });
-  const weightsOf = (ritz: RitzPairs, t: number) => Array.from({ length: columns.length }, (_, i) => ritz.vectors.get(i, ritz.order[t]));
 
-  /** Starts a new cycle from the top Ritz vector, whose first pair measures its residual. */
-  const restartFromRitzVector = (ritz: RitzPairs) => {
-    const [combined] = basis.combinations([weightsOf(ritz, 0)]);
-    const unit = tf.tidy(() => tf.mul(combined, tf.rsqrt(tf.sum(tf.square(combined)))) as tf.Tensor1D);
-    combined.dispose();
-    basis.reset();
-    pending?.dispose();
-    pending = unit;
-    columns = [];
-    checking = true;
+  /**
+   * One product pair: G v_k, then α_k and the remainder w = G v_k − α_k v_k − β_{k−1} v_{k−1}.
+   * Appends v_k and α_k; returns β_k = ||w|| and w (caller owns it). Throws CancelledError between
+   * the two products.
+   */
+  const step = (cycle: Cycle): { beta: number; remainder: tf.Tensor1D } => {
+    if (shouldStop()) throw new CancelledError();
+    const v = cycle.next as tf.Tensor1D;
+    const image = firstProduct(v);
+    let product: tf.Tensor1D;
+    try {
+      if (shouldStop()) throw new CancelledError();
+      product = secondProduct(image);
+    } finally {
+      image.dispose();
+    }
+    iterations++;
+    const k = cycle.size;
+    const previous = k > 0 ? { vector: cycle.vectors[k - 1], beta: cycle.betas[k - 1] } : undefined;
+    const { remainder, scalars } = tf.tidy(() => {
+      const shifted = previous ? tf.sub(product, tf.mul(previous.vector, previous.beta)) as tf.Tensor1D : product;
+      const alpha = accurateDot(shifted, v);
+      const rest = tf.sub(shifted, tf.mul(v, alpha)) as tf.Tensor1D;
+      return { remainder: rest, scalars: tf.stack([alpha, accurateSum(tf.square(rest))]) };
+    });
+    product.dispose();
+    const [alpha, restSquared] = Array.from(scalars.dataSync());
+    scalars.dispose();
+    cycle.vectors.push(v);
+    cycle.next = undefined;
+    cycle.alphas.push(alpha);
+    const beta = Math.sqrt(Math.max(restSquared, 0));
+    if (!Number.isFinite(alpha) || !Number.isFinite(beta)) remainder.dispose();
+    assertFinite(alpha, 'α (Rayleigh quotient of a Lanczos vector)');
+    assertFinite(beta, 'β (norm of the remainder of G v)');
+    return { beta, remainder };
   };
 
-  /** Keeps the top `keepOnRestart` Ritz pairs as the new basis. */
-  const thickRestart = (ritz: RitzPairs) => {
-    const keep = Math.min(keepOnRestart, columns.length - 1);
-    const kept = basis.combinations(Array.from({ length: keep }, (_, t) => weightsOf(ritz, t)));
-    basis.reset(kept);
-    tf.dispose(kept);
-    columns = ritz.thetas.slice(0, keep).map((value, c) => [...new Array<number>(c).fill(0), value]);
+  /** Makes w/β the cycle's next vector, with β as T's next off-diagonal entry. */
+  const advance = (cycle: Cycle, beta: number, remainder: tf.Tensor1D) => {
+    cycle.betas.push(beta);
+    cycle.next = tf.tidy(() => tf.mul(remainder, 1 / beta) as tf.Tensor1D);
+    remainder.dispose();
   };
 
+  let cycle = new Cycle(gaussianUnitVector(length, options.seed));
+  let check: Cycle | undefined;
   try {
     while (iterations < options.maxIter) {
-      if (shouldStop()) throw new CancelledError();
-      const v = pending as tf.Tensor1D;
-      pending = undefined;
-      inFlight.push(v);
-      const image = firstProduct(v);
-      inFlight.push(image);
-      if (shouldStop()) throw new CancelledError();
-      const product = secondProduct(image);
-      inFlight.push(product);
-      iterations++;
-      basis.append(v);
-      // After a plain recurrence step v_{c−1}ᵀ G v_c = β_{c−1} is known (H is symmetric): the
-      // local step takes it first. After a restart the new vector couples to every kept one.
-      const orthogonalised = recurrence && options.localRecurrence !== false
-        ? basis.orthogonaliseAfterRecurrence(product, recurrence.vector, recurrence.beta, v)
-        : basis.orthogonalise(product);
-      recurrence?.vector.dispose();
-      recurrence = undefined;
-      inFlight.push(orthogonalised.vector);
-      columns.push(orthogonalised.coefficients);
-      const beta = Math.sqrt(orthogonalised.squaredNorm);
-      assertFinite(beta, 'β (norm of the remainder of G v)');
-
-      const ritz = ritzPairs(columns);
-      const size = columns.length;
-      const theta = ritz.thetas[0];
+      const { beta, remainder } = step(cycle);
+      const top = topEigenpair(cycle.alphas, cycle.betas);
+      const theta = top.value;
       assertFinite(theta, 'θ (largest Ritz value)');
-      sigma = Math.sqrt(Math.max(theta, 0));
       largestSeen = Math.max(largestSeen, theta);
       if (largestSeen <= 0 && beta === 0) {
         // G maps a Gaussian vector to 0: A = 0.
+        remainder.dispose();
         sigma = 0;
         residual = 0;
         options.onIteration?.({ iterations, sigma, residual });
-        disposeInFlight();
         return result(true);
       }
-      residual = Math.abs(beta * ritz.vectors.get(size - 1, ritz.order[0])) / theta;
+      sigma = Math.sqrt(Math.max(theta, 0));
+      residual = Math.abs(beta * top.vector[top.vector.length - 1]) / theta;
       options.onIteration?.({ iterations, sigma, residual });
-      const breakdown = beta <= BREAKDOWN_RELATIVE * largestSeen || size >= length;
-
-      if (checking) {
-        // First pair from a Ritz vector y: θ = yᵀG y and the residual was measured, not inferred.
-        checking = false;
-        if (residual <= target || breakdown) {
-          disposeInFlight();
-          return result(residual <= options.tol);
-        }
-        lastCheckAt = iterations;
-        checkSpacing = checkSpacing === 0 ? FIRST_CHECK_SPACING : 2 * checkSpacing;
-      }
-      const checkDue = iterations - lastCheckAt >= checkSpacing;
-      if ((residual <= target && checkDue) || breakdown) {
-        disposeInFlight();
-        restartFromRitzVector(ritz);
+      const breakdown = beta <= BREAKDOWN_RELATIVE * largestSeen || cycle.size >= length;
+      const full = cycle.size >= capacity;
+      const checkDue = residual <= target && iterations - lastCheckAt >= checkSpacing;
+      if (!(checkDue || breakdown || full) || iterations >= options.maxIter) {
+        if (breakdown) remainder.dispose();
+        else advance(cycle, beta, remainder);
         continue;
       }
-      pending = scaled(orthogonalised.vector, 1 / beta);
-      if (size >= capacity) {
-        disposeInFlight();
-        thickRestart(ritz);
-      } else {
-        recurrence = { vector: tf.clone(v), beta };
-        disposeInFlight();
+
+      // Measure the Ritz vector's residual: the first step of a new cycle from y gives ρ = yᵀG y
+      // (its α) and ||G y − ρ y|| (its β).
+      check = new Cycle(cycle.ritzVector(top.vector));
+      if (breakdown) remainder.dispose();
+      else advance(cycle, beta, remainder);
+      const measured = step(check);
+      const rho = check.alphas[0];
+      sigma = Math.sqrt(Math.max(rho, 0));
+      residual = rho > 0 ? measured.beta / rho : Number.POSITIVE_INFINITY;
+      options.onIteration?.({ iterations, sigma, residual });
+      if (residual <= target || breakdown) {
+        measured.remainder.dispose();
+        return result(residual <= options.tol);
       }
+      lastCheckAt = iterations;
+      checkSpacing = checkSpacing === 0 ? FIRST_CHECK_SPACING : 2 * checkSpacing;
+      if (full) {
+        // No room for more vectors: go on from y, whose first step is already taken.
+        cycle.dispose();
+        cycle = check;
+        advance(cycle, measured.beta, measured.remainder);
+      } else {
+        measured.remainder.dispose();
+        check.dispose();
+      }
+      check = undefined;
     }
     return result(residual <= options.tol);
   } finally {
-    tf.dispose([...inFlight, ...(pending ? [pending] : []), ...(recurrence ? [recurrence.vector] : [])]);
-    basis.dispose();
+    cycle.dispose();
+    check?.dispose();
   }
 }

@@ -17,18 +17,10 @@ export interface IterationInfo {
 export interface SpectralSolverOptions extends SolverOptions {
   method: SpectralMethod;
   /**
-   * Lanczos only: the most basis vectors kept (on the operator's shorter side) before a thick
-   * restart. Defaults to 2^21 / length rounded down to a multiple of 8, within 24..64 (cheaper
-   * reorthogonalisation on long vectors), and lowered so that the basis holds at most 2^26 floats
-   * (256 MB) counting its four copies.
+   * Lanczos only: the most Lanczos vectors kept (on the operator's shorter side) before the run
+   * restarts from its Ritz vector. Defaults to 2^24 floats' worth (see basisCapacity in lanczos.ts).
    */
   maxBasis?: number;
-  /**
-   * Lanczos only: after a plain recurrence step, remove the known β·v_{c−1} and α·v_c first and
-   * take one Gram–Schmidt pass over the basis (a second only when it removes much); false: two
-   * full passes every step. Default true. For measurements and tests.
-   */
-  localRecurrence?: boolean;
   /** Called after every product pair; for progress reports and convergence measurements. */
   onIteration?: (info: IterationInfo) => void;
 }

@@ -14,7 +14,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { CancelledError, type LinearOperator, type SolverResult } from '../operator';
 import type { SpectralSolverOptions } from './options';
-import { applyFlat, assertFinite, elementCount, gaussianUnitVector } from './vectors';
+import { accurateSum, applyFlat, assertFinite, elementCount, gaussianUnitVector } from './vectors';
 
 export function powerIteration(op: LinearOperator, options: SpectralSolverOptions): SolverResult {
   const inputLength = elementCount(op.inputShape);
@@ -38,7 +38,7 @@ export function powerIteration(op: LinearOperator, options: SpectralSolverOption
       iterations++;
 
       const currentY = y;
-      const sigmaSquaredTensor = tf.tidy(() => tf.sum(tf.square(currentY)));
+      const sigmaSquaredTensor = tf.tidy(() => accurateSum(tf.square(currentY)));
       const sigmaSquared = sigmaSquaredTensor.dataSync()[0];
       sigmaSquaredTensor.dispose();
       y.dispose();
@@ -55,8 +55,8 @@ export function powerIteration(op: LinearOperator, options: SpectralSolverOption
       const currentZ = z;
       const sums = tf.tidy(() =>
         tf.stack([
-          tf.sum(tf.square(tf.sub(currentZ, tf.mul(currentX, sigmaSquared)))),
-          tf.sum(tf.square(currentZ)),
+          accurateSum(tf.square(tf.sub(currentZ, tf.mul(currentX, sigmaSquared)))),
+          accurateSum(tf.square(currentZ)),
         ]),
       );
       const [residualSquared, zSquared] = sums.dataSync();
