@@ -406,9 +406,12 @@ interface VisitItem {
 
 /**
  * ||K̂'(ω)||_F² = Σ_{t,u same phase} C(t,u) cos(ω·(m_t − m_u)) with C(t,u) = Σ_{o,i} W_oit W_oiu (the
- * kernel autocorrelation), so every block's Frobenius norm costs T² instead of a DFT. Float64
- * rounding: C has |ΔC| ≤ γ_R A(t,u) with A = Σ|W_t||W_u|, the cosines 2^-46, the sum γ_P; so the
- * total error is ≤ (γ_{R+P+4} + 2^-45) Σ A(t,u). Blocks are visited largest first (heuristic).
+ * kernel autocorrelation), so every block's Frobenius norm costs one term per offset difference
+ * δ = m_t − m_u instead of a DFT: c_δ = Σ C(t,u) over the pairs with that δ (C is symmetric, so
+ * each unordered pair is taken once, twice weighted, and δ and −δ share a cosine). Float64
+ * rounding: C has |ΔC| ≤ γ_R A(t,u) with A = Σ|W_t||W_u|, the grouping and the frequency sum add at
+ * most 2P more terms, the cosines 2^-46; so the total error is ≤ (γ_{R+2P+4} + 2^-45) Σ A(t,u)
+ * (P ordered pairs). Blocks are visited largest first (heuristic).
  */
 function visitOrder(
   blockWeights: (gi: number) => Float32Array,
@@ -420,29 +423,62 @@ function visitOrder(
   frequencies: Int32Array[],
 ): VisitItem[] {
   const { taps, phase, offsets } = layout;
+  const rank = grid.length;
+  // Unordered same-phase pairs t ≤ u, and for each its offset-difference class.
+  const first: number[] = [];
+  const second: number[] = [];
+  const weight: number[] = [];
+  const classOf: number[] = [];
+  const classKeys = new Map<string, number>();
+  const classShifts: number[][] = [];
+  let orderedPairs = 0;
+  for (let t = 0; t < taps; t++) {
+    for (let u = t; u < taps; u++) {
+      if (phase[t] !== phase[u]) continue;
+      orderedPairs += t === u ? 1 : 2;
+      const shift = offsets.map((axis) => axis[t] - axis[u]);
+      // δ and −δ have the same cosine: one class, keyed by the lexicographically larger sign.
+      const negated = shift.map((d) => -d);
+      const canonical = shift.join() > negated.join() ? shift : negated;
+      const key = canonical.join();
+      let index = classKeys.get(key);
+      if (index === undefined) {
+        index = classShifts.length;
+        classKeys.set(key, index);
+        classShifts.push(canonical);
+      }
+      first.push(t);
+      second.push(u);
+      weight.push(t === u ? 1 : 2);
+      classOf.push(index);
+    }
+  }
+  const pairCount = first.length;
+  const errorFactor = gamma(rows * cInPerGroup + 2 * orderedPairs + 4, UNIT_ROUNDOFF_F64) + 2 ** -45;
   const order: VisitItem[] = [];
-  const pairs: [number, number][] = [];
-  for (let t = 0; t < taps; t++) for (let u = 0; u < taps; u++) if (phase[t] === phase[u]) pairs.push([t, u]);
-  const errorFactor = gamma(rows * cInPerGroup + pairs.length + 4, UNIT_ROUNDOFF_F64) + 2 ** -45;
   for (let gi = 0; gi < group; gi++) {
     const w = blockWeights(gi);
-    const correlation = new Float64Array(taps * taps);
+    const correlation = new Float64Array(pairCount);
     let absoluteTotal = 0;
     for (let oi = 0; oi < rows * cInPerGroup; oi++) {
       const base = oi * taps;
-      for (const [t, u] of pairs) {
-        correlation[t * taps + u] += w[base + t] * w[base + u];
-        absoluteTotal += Math.abs(w[base + t] * w[base + u]);
+      for (let p = 0; p < pairCount; p++) {
+        const product = w[base + first[p]] * w[base + second[p]];
+        correlation[p] += product;
+        absoluteTotal += weight[p] * Math.abs(product);
       }
     }
+    const byClass = new Float64Array(classShifts.length);
+    for (let p = 0; p < pairCount; p++) byClass[classOf[p]] += weight[p] * correlation[p];
     const error = errorFactor * absoluteTotal * 1.01;
     for (let f = 0; f < frequencies.length; f++) {
       const j = frequencies[f];
       let score = 0;
-      for (const [t, u] of pairs) {
+      for (let c = 0; c < classShifts.length; c++) {
+        const shift = classShifts[c];
         let turns = 0;
-        for (let a = 0; a < grid.length; a++) turns += ((j[a] * (offsets[a][t] - offsets[a][u])) % grid[a]) / grid[a];
-        score += correlation[t * taps + u] * Math.cos(2 * Math.PI * turns);
+        for (let a = 0; a < rank; a++) turns += ((j[a] * shift[a]) % grid[a]) / grid[a];
+        score += byClass[c] * Math.cos(2 * Math.PI * turns);
       }
       order.push({ groupIndex: gi, frequency: f, frobeniusBound: Math.sqrt(Math.max(0, score + error)) * SCALAR_SAFETY });
     }
