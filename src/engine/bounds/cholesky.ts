@@ -136,37 +136,47 @@ function blockedCholesky(re: Float64Array, im: Float64Array, n: number, panel: n
   for (let k0 = 0; k0 < n; k0 += panel) {
     if (shouldStop?.()) return false;
     const k1 = Math.min(k0 + panel, n);
-    // The panel's columns, left-looking inside the panel (earlier panels are already subtracted):
-    // c_ij = a_ij − Σ_{k0 ≤ k < j} l_ik conj(l_jk).
-    for (let j = k0; j < k1; j++) {
-      const rowJ = j * n;
-      let pivot = re[rowJ + j];
-      for (let k = k0; k < j; k++) pivot -= re[rowJ + k] * re[rowJ + k] + im[rowJ + k] * im[rowJ + k];
+    // The panel's columns (earlier panels are already subtracted), row by row: first the diagonal
+    // block, then every row below against it. Each entry is c_ij = a_ij − Σ_{k0 ≤ k < j}
+    // l_ik conj(l_jk), summed in the same order as column by column (the same bits), but row i's
+    // entries and the diagonal block stay in cache.
+    for (let i = k0; i < k1; i++) {
+      panelRow(re, im, n, i, k0, i);
+      const rowI = i * n;
+      let pivot = re[rowI + i];
+      for (let k = k0; k < i; k++) pivot -= re[rowI + k] * re[rowI + k] + im[rowI + k] * im[rowI + k];
       if (!(pivot > 0) || !Number.isFinite(pivot)) return false;
-      const ljj = Math.fround(Math.sqrt(pivot));
-      if (!(ljj > 0)) return false;
-      re[rowJ + j] = ljj;
-      im[rowJ + j] = 0;
-      for (let i = j + 1; i < n; i++) {
-        const rowI = i * n;
-        let sumRe = re[rowI + j];
-        let sumIm = im[rowI + j];
-        for (let k = k0; k < j; k++) {
-          const ar = re[rowI + k];
-          const ai = im[rowI + k];
-          const br = re[rowJ + k];
-          const bi = im[rowJ + k];
-          // l_ik · conj(l_jk)
-          sumRe -= ar * br + ai * bi;
-          sumIm -= ai * br - ar * bi;
-        }
-        re[rowI + j] = Math.fround(sumRe / ljj);
-        im[rowI + j] = Math.fround(sumIm / ljj);
-      }
+      const lii = Math.fround(Math.sqrt(pivot));
+      if (!(lii > 0)) return false;
+      re[rowI + i] = lii;
+      im[rowI + i] = 0;
     }
+    for (let i = k1; i < n; i++) panelRow(re, im, n, i, k0, k1);
     if (k1 < n) trailingUpdate(re, im, n, k0, k1, real);
   }
   return true;
+}
+
+/** l_ij for k0 ≤ j < end in row i, each from the row's earlier panel entries and row j of L. */
+function panelRow(re: Float64Array, im: Float64Array, n: number, i: number, k0: number, end: number): void {
+  const rowI = i * n;
+  for (let j = k0; j < end; j++) {
+    const rowJ = j * n;
+    let sumRe = re[rowI + j];
+    let sumIm = im[rowI + j];
+    for (let k = k0; k < j; k++) {
+      const ar = re[rowI + k];
+      const ai = im[rowI + k];
+      const br = re[rowJ + k];
+      const bi = im[rowJ + k];
+      // l_ik · conj(l_jk)
+      sumRe -= ar * br + ai * bi;
+      sumIm -= ai * br - ar * bi;
+    }
+    const ljj = re[rowJ + j];
+    re[rowI + j] = Math.fround(sumRe / ljj);
+    im[rowI + j] = Math.fround(sumIm / ljj);
+  }
 }
 
 /**
