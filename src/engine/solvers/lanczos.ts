@@ -15,9 +15,9 @@
 // starts when the top Ritz value's residual nears √ε ≈ 2.4e-4, about where a run at tol 1e-4 stops.
 // Measured on ResNet-50's 17 3x3 and 7x7 layers (one thread): full Gram–Schmidt against a
 // thick-restarted basis (this solver's previous form) took 1,532 product pairs in 26.1 s, the plain
-// recurrence 1,510 pairs in 18.1 s, with the same errors. On vectors of 200k values the
-// reorthogonalisation had cost 5.6 ms per pair (the basis streamed from memory after every conv),
-// the recurrence costs 1.8 ms.
+// recurrence 1,541 pairs in 18.2 s (1,510 with room for every vector), with the same errors. On
+// vectors of 200k values the reorthogonalisation had cost 5.6 ms per pair (the basis streamed from
+// memory after every conv); the recurrence costs 1.8 ms.
 //
 // Accuracy of the recurrence. α_k = v_kᵀ(G v_k − β_{k−1} v_{k−1}) and β_k = ||remainder|| are read
 // back from two-level sums (vectors.ts): wasm's one-loop float32 sum is off by 5e-5 on ||x||² of
