@@ -51,15 +51,26 @@ export interface CacheEntry {
   key: string;
   savedAt: string;
   report: Report;
+  /**
+   * Companion files outside the key that the loader read (an ONNX model's external data, named
+   * only inside the model), with their hashes when the entry was written: the entry is valid only
+   * while they still match.
+   */
+  companions?: HashedFile[];
 }
 
-export function encodeCacheEntry(key: string, report: Report, now = new Date()): string {
-  const entry: CacheEntry = { version: CACHE_FORMAT_VERSION, key, savedAt: now.toISOString(), report };
+export function encodeCacheEntry(key: string, report: Report, now = new Date(), companions: HashedFile[] = []): string {
+  const entry: CacheEntry = { version: CACHE_FORMAT_VERSION, key, savedAt: now.toISOString(), report, ...(companions.length ? { companions } : {}) };
   return JSON.stringify(entry);
 }
 
 /** The report of a cache file, or undefined when the file is not a valid entry for `key`. */
 export function decodeCacheEntry(text: string, key: string): Report | undefined {
+  return decodeCacheFile(text, key)?.report;
+}
+
+/** The entry of a cache file (report and companion hashes), or undefined when it is not valid for `key`. */
+export function decodeCacheFile(text: string, key: string): { report: Report; companions: HashedFile[] } | undefined {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -70,7 +81,15 @@ export function decodeCacheEntry(text: string, key: string): Report | undefined 
   if (!entry || entry.version !== CACHE_FORMAT_VERSION || entry.key !== key) return undefined;
   const report = entry.report as Partial<Report> | undefined;
   if (!report || typeof report !== 'object' || !Array.isArray(report.layers) || !report.model || !report.bounds) return undefined;
-  return report as Report;
+  const companions = entry.companions ?? [];
+  const wellFormed = Array.isArray(companions) && companions.every((c) => c && typeof c.path === 'string' && typeof c.sha256 === 'string');
+  if (!wellFormed) return undefined;
+  return { report: report as Report, companions };
+}
+
+/** True when every companion recorded in an entry still has the recorded hash (a missing one does not). */
+export function companionsUnchanged(recorded: readonly HashedFile[], current: readonly (HashedFile | undefined)[]): boolean {
+  return recorded.every((file, i) => current[i]?.path === file.path && current[i]?.sha256 === file.sha256);
 }
 
 /** File name of a cache entry; keys are hex, so this cannot leave the cache folder. */

@@ -5,10 +5,10 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { FromWorker, LogMessage, ModelSource } from '../protocol/messages';
 import type { Report } from '../protocol/report';
-import { cacheFileName, cacheKey, decodeCacheEntry, encodeCacheEntry } from './cache-key';
+import { cacheFileName, cacheKey, companionsUnchanged, decodeCacheFile, encodeCacheEntry, type HashedFile } from './cache-key';
 import { formatNumber, formatSeconds } from './format-number';
 import { boundSummary } from './lens-text';
-import { baseName, FileHasher, gatherModelFiles, modelKindOf, modelSource } from './model-files';
+import { baseName, companionFiles, FileHasher, gatherModelFiles, modelKindOf, modelSource, type ModelFiles } from './model-files';
 import { estimateSettings, readSettings, sizeRefusal, type ExtensionSettings } from './settings';
 import { SessionStore, type ModelKind, type ModelSession } from './sessions';
 import { WorkerClient, WorkerJobError } from './worker-client';
@@ -98,18 +98,33 @@ export class Controller implements vscode.Disposable {
     return vscode.Uri.joinPath(this.context.globalStorageUri, 'cache', cacheFileName(key));
   }
 
-  private async readCache(key: string): Promise<Report | undefined> {
+  /** The cached report for `key`, if any and if the companions it recorded are unchanged. */
+  private async readCache(key: string, model: ModelFiles): Promise<Report | undefined> {
     try {
-      return decodeCacheEntry(new TextDecoder().decode(await vscode.workspace.fs.readFile(this.cacheUri(key))), key);
+      const entry = decodeCacheFile(new TextDecoder().decode(await vscode.workspace.fs.readFile(this.cacheUri(key))), key);
+      if (!entry) return undefined;
+      if (entry.companions.length > 0) {
+        const current = await this.hasher.hash(await companionFiles(model, entry.companions.map((file) => file.path)), new Map());
+        if (!companionsUnchanged(entry.companions, current)) return undefined;
+      }
+      return entry.report;
     } catch {
+      // Unreadable entry, or a companion that is gone: no cache hit.
       return undefined;
     }
   }
 
-  private async writeCache(key: string, report: Report): Promise<void> {
+  /**
+   * Saves a report under `key` with the hashes of the companions the worker read beyond the key's
+   * own files (an ONNX model's external data), so that a changed companion is a cache miss.
+   */
+  private async writeCache(key: string, report: Report, model: ModelFiles, companions: readonly string[]): Promise<void> {
     try {
+      const inKey = new Set(model.files.map((file) => file.relative));
+      const extra = companions.filter((path) => !inKey.has(path));
+      const hashed: HashedFile[] = extra.length > 0 ? await this.hasher.hash(await companionFiles(model, extra), new Map()) : [];
       await vscode.workspace.fs.createDirectory(vscode.Uri.joinPath(this.context.globalStorageUri, 'cache'));
-      await vscode.workspace.fs.writeFile(this.cacheUri(key), new TextEncoder().encode(encodeCacheEntry(key, report)));
+      await vscode.workspace.fs.writeFile(this.cacheUri(key), new TextEncoder().encode(encodeCacheEntry(key, report, new Date(), hashed)));
     } catch (error) {
       this.log('warn', `could not save the cache entry: ${error instanceof Error ? error.message : String(error)}`);
     }
@@ -147,8 +162,8 @@ export class Controller implements vscode.Disposable {
     const session = this.sessionOf(uri, kind);
     if (session.state.status === 'running') return false;
     try {
-      const { key } = await this.prepare(uri, kind, this.settings());
-      const cached = await this.readCache(key);
+      const { key, files } = await this.prepare(uri, kind, this.settings());
+      const cached = await this.readCache(key, files);
       if (!cached) return false;
       session.showReport(cached, true);
       return true;
@@ -210,7 +225,7 @@ export class Controller implements vscode.Disposable {
     try {
       prepared = await this.prepare(uri, kind, settings);
       if (!options.force) {
-        const cached = await this.readCache(prepared.key);
+        const cached = await this.readCache(prepared.key, prepared.files);
         if (cached) {
           this.log('info', `${name}: cached report (file and settings unchanged), bound ${formatNumber(cached.bounds.product)}`);
           session.showReport(cached, true);
@@ -254,7 +269,7 @@ export class Controller implements vscode.Disposable {
           const report = outcome.report;
           // The 'done' message normally arrived first; show the report in any case.
           if (session.report !== report) session.showReport(report, false);
-          await this.writeCache(prepared.key, report);
+          await this.writeCache(prepared.key, report, prepared.files, outcome.companions);
           this.log('info', `${name}: ${boundSummary(report.bounds)} in ${formatSeconds(report.seconds)} (wall ${formatSeconds((Date.now() - started) / 1000)}${report.backend ? `, ${report.backend}` : ''})`);
           for (const warning of report.warnings ?? []) this.log('warn', `${name}: ${warning}`);
           return { kind: 'done', report, fromCache: false };

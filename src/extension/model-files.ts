@@ -60,7 +60,7 @@ export async function modelKindOf(uri: vscode.Uri): Promise<ModelKind | undefine
   return text !== undefined && isTfjsModelJson(text) ? 'tfjs' : undefined;
 }
 
-/** A shard path from a weights manifest, checked to stay inside the model's folder. */
+/** A companion path (a manifest's shard, an external data file), checked to stay inside the model's folder. */
 function safeRelative(modelName: string, path: string): string {
   const normalised = path.replace(/\\/g, '/').replace(/^\.\//, '');
   if (normalised === '' || normalised.startsWith('/') || /^[a-z]+:/i.test(normalised) || normalised.split('/').includes('..')) {
@@ -72,7 +72,6 @@ function safeRelative(modelName: string, path: string): string {
 /** The main file and, for model.json, every weight shard, with sizes. */
 export async function gatherModelFiles(uri: vscode.Uri, kind: ModelKind): Promise<ModelFiles> {
   const name = baseName(uri);
-  const folder = vscode.Uri.joinPath(uri, '..');
   const relatives = [name];
   if (kind === 'tfjs') {
     // The file on disk is what the worker reads, so the shards come from the saved text.
@@ -84,6 +83,24 @@ export async function gatherModelFiles(uri: vscode.Uri, kind: ModelKind): Promis
     }
     for (const shard of weightShardPaths(text)) relatives.push(safeRelative(name, shard));
   }
+  const files = await statFiles(uri, relatives);
+  return { uri, kind, files, totalBytes: files.reduce((sum, f) => sum + f.size, 0) };
+}
+
+/**
+ * Companion files the worker's loader read (an ONNX model's external data), as ModelFiles of the
+ * same model, for hashing into its cache entry. Paths come from the worker, which refused any that
+ * leave the model's folder; they are checked again here.
+ */
+export async function companionFiles(model: ModelFiles, relatives: readonly string[]): Promise<ModelFiles> {
+  const name = baseName(model.uri);
+  const files = await statFiles(model.uri, relatives.map((path) => safeRelative(name, path)));
+  return { uri: model.uri, kind: model.kind, files, totalBytes: files.reduce((sum, f) => sum + f.size, 0) };
+}
+
+async function statFiles(uri: vscode.Uri, relatives: readonly string[]): Promise<ModelFile[]> {
+  const name = baseName(uri);
+  const folder = vscode.Uri.joinPath(uri, '..');
   const files: ModelFile[] = [];
   for (const relative of relatives) {
     const fileUri = relative === name ? uri : vscode.Uri.joinPath(folder, ...relative.split('/'));
@@ -96,7 +113,7 @@ export async function gatherModelFiles(uri: vscode.Uri, kind: ModelKind): Promis
     if (stat.type & vscode.FileType.Directory) throw new ModelFileError(`${relative}: is a directory, not a model file`);
     files.push({ relative, uri: fileUri, size: stat.size, mtime: stat.mtime });
   }
-  return { uri, kind, files, totalBytes: files.reduce((sum, f) => sum + f.size, 0) };
+  return files;
 }
 
 function describeFsError(error: unknown): string {

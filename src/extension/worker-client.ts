@@ -29,7 +29,8 @@ export class WorkerJobError extends Error {
   }
 }
 
-export type RunOutcome = { kind: 'done'; report: Report } | { kind: 'cancelled' };
+/** `companions`: the weight shards and external data files the worker's loader read. */
+export type RunOutcome = { kind: 'done'; report: Report; companions: string[] } | { kind: 'cancelled' };
 
 export interface JobHandle<T> {
   jobId: number;
@@ -245,7 +246,7 @@ export class WorkerClient {
     }
     switch (message.type) {
       case 'done':
-        if (job.kind === 'run') this.settle(job, () => job.resolve(job.cancelled ? { kind: 'cancelled' } : { kind: 'done', report: message.report }));
+        if (job.kind === 'run') this.settle(job, () => job.resolve(job.cancelled ? { kind: 'cancelled' } : { kind: 'done', report: message.report, companions: message.companions ?? [] }));
         break;
       case 'described':
         if (job.kind === 'describe') this.settle(job, () => job.resolve(message));

@@ -81,6 +81,11 @@ export interface JobDoneMessage {
   type: 'done';
   jobId: number;
   report: Report;
+  /**
+   * Companion files the loader read (weight shards, ONNX external data), relative to the model's
+   * folder: the extension keys its cache on their contents too.
+   */
+  companions?: string[];
 }
 
 export interface JobCancelledMessage {

@@ -6,7 +6,9 @@ import type { FromWorker, ModelSource, ToWorker } from '../protocol/messages';
 import type { FileAccess } from '../model/files';
 import { ModelError } from '../model/errors';
 import { memoryFileAccess } from '../model/memory-files';
+import { recordingFileAccess } from '../model/recording-files';
 import { CancelledError } from '../engine/operator';
+import { basename } from 'node:path';
 import { nodeFileAccess } from '../host/node-files';
 import { describeSession, runSession } from '../host/session';
 
@@ -39,7 +41,9 @@ async function run(job: Extract<ToWorker, { type: 'run' }>) {
   const shouldStop = () => cancelled.has(job.jobId) || (flag !== undefined && Atomics.load(flag, 0) !== 0);
   try {
     if (shouldStop()) throw new CancelledError();
-    const report = await runSession(filesFor(job.source), job.settings, {
+    const mainRelative = job.source.kind === 'path' ? basename(job.source.path) : job.source.main;
+    const recorded = recordingFileAccess(filesFor(job.source), mainRelative);
+    const report = await runSession(recorded.files, job.settings, {
       shouldStop,
       onModel: (model, layers, backend) => {
         post({ type: 'model', jobId: job.jobId, model: { path: model.path, format: model.format, inputShape: model.inputs[0]?.shape ?? [] }, layers, backend: backend.name, warnings: [...model.warnings, ...(backend.note ? [backend.note] : [])] });
@@ -47,7 +51,7 @@ async function run(job: Extract<ToWorker, { type: 'run' }>) {
       },
       onLayer: (index, layer, done, total) => post({ type: 'layer', jobId: job.jobId, index, layer, done, total }),
     });
-    post({ type: 'done', jobId: job.jobId, report });
+    post({ type: 'done', jobId: job.jobId, report, companions: recorded.companions() });
   } catch (error) {
     reportFailure(job.jobId, error);
   } finally {

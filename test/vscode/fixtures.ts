@@ -3,6 +3,7 @@
 // shards, deterministic), so every in-host test has a model even before other fixtures exist.
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
+import { onnx } from 'onnx-proto';
 
 export interface WorkspaceModels {
   /** Workspace folder (absolute). */
@@ -17,6 +18,8 @@ export interface WorkspaceModels {
   brokenOnnx: string;
   /** A model.json whose weight shard is missing. */
   brokenTfjs: string;
+  /** An ONNX Gemm whose weight is ONNX external data in weights.bin next to it. */
+  externalOnnx: string;
   /** .onnx files copied from test/fixtures (smallest first). */
   onnx: string[];
   /** model.json files copied from test/fixtures (smallest total first). */
@@ -142,6 +145,37 @@ function dirSize(dir: string): number {
   return filesUnder(dir).reduce((n, f) => n + statSync(f).size, 0);
 }
 
+/** Output features x input features of the external-data Gemm. */
+export const EXTERNAL_GEMM_SHAPE = [6, 8] as const;
+
+/**
+ * Writes an ONNX model with one Gemm (8 → 6) whose weight lives in `weights.bin` (ONNX external
+ * data, named only inside the model); `scale` multiplies the weights. Returns the model's path.
+ */
+export function writeExternalDataOnnx(dir: string, scale = 1): string {
+  mkdirSync(dir, { recursive: true });
+  const [outputs, inputs] = EXTERNAL_GEMM_SHAPE;
+  const values = weights(outputs * inputs, inputs, 11).map((v) => v * scale);
+  writeFileSync(join(dir, 'weights.bin'), Buffer.from(values.buffer));
+  const float = onnx.TensorProto.DataType.FLOAT;
+  const valueInfo = (name: string, dims: number[]): onnx.IValueInfoProto => ({ name, type: { tensorType: { elemType: float, shape: { dim: dims.map((d) => ({ dimValue: d })) } } } });
+  const model: onnx.IModelProto = {
+    irVersion: 8,
+    producerName: 'lipschitz-lens-fixtures',
+    opsetImport: [{ domain: '', version: 13 }],
+    graph: {
+      name: 'external-data',
+      node: [{ opType: 'Gemm', name: 'gemm', input: ['x', 'w'], output: ['y'], attribute: [{ name: 'transB', type: onnx.AttributeProto.AttributeType.INT, i: 1 }] }],
+      initializer: [{ name: 'w', dims: [outputs, inputs], dataType: float, dataLocation: onnx.TensorProto.DataLocation.EXTERNAL, externalData: [{ key: 'location', value: 'weights.bin' }] }],
+      input: [valueInfo('x', [1, inputs])],
+      output: [valueInfo('y', [1, outputs])],
+    },
+  };
+  const path = join(dir, 'external.onnx');
+  writeFileSync(path, onnx.ModelProto.encode(onnx.ModelProto.create(model)).finish());
+  return path;
+}
+
 /** Builds the workspace under `folder`; `fixturesDir` is the project's test/fixtures. */
 export function prepareWorkspace(folder: string, fixturesDir: string): WorkspaceModels {
   mkdirSync(folder, { recursive: true });
@@ -176,7 +210,8 @@ export function prepareWorkspace(folder: string, fixturesDir: string): Workspace
   const brokenTfjs = writeTfjsLayersModel(join(brokenDir, 'missing-shard'), [null, 4], [dense('d', 4, 4, 'relu')]);
   // Point the manifest at a shard that does not exist.
   writeFileSync(brokenTfjs, readFileSync(brokenTfjs, 'utf8').replace('group1-shard1of1.bin', 'no-such-shard.bin'));
-  return { folder, tinyTfjs, slowTfjs, freshTfjs, brokenOnnx, brokenTfjs, onnx, tfjs };
+  const externalOnnx = writeExternalDataOnnx(join(folder, 'external-data'));
+  return { folder, tinyTfjs, slowTfjs, freshTfjs, brokenOnnx, brokenTfjs, externalOnnx, onnx, tfjs };
 }
 
 /** Relative path of `file` inside the workspace, with forward slashes. */

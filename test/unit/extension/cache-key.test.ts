@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_SETTINGS } from '../../../src/protocol/report';
-import { cacheFileName, cacheKey, canonicalJson, decodeCacheEntry, encodeCacheEntry, sha256File, sha256Hex } from '../../../src/extension/cache-key';
+import { cacheFileName, cacheKey, canonicalJson, companionsUnchanged, decodeCacheEntry, decodeCacheFile, encodeCacheEntry, sha256File, sha256Hex } from '../../../src/extension/cache-key';
 import { sampleReport } from './sample-report';
 
 test('sha256Hex and sha256File agree with the known digest', async () => {
@@ -48,6 +48,19 @@ test('cache entries round-trip and are refused for another key or a damaged file
   assert.equal(decodeCacheEntry(text, 'f'.repeat(64)), undefined);
   assert.equal(decodeCacheEntry(text.slice(0, -2), key), undefined);
   assert.equal(decodeCacheEntry(JSON.stringify({ version: 1, key, report: { layers: 'x' } }), key), undefined);
+});
+
+test('an entry carries the hashes of companions outside the key (ONNX external data), and is valid only while they match', () => {
+  const key = cacheKey([{ path: 'm.onnx', sha256: sha256Hex('m') }], DEFAULT_SETTINGS);
+  const companions = [{ path: 'weights.bin', sha256: sha256Hex('w') }, { path: 'more/w2.bin', sha256: sha256Hex('w2') }];
+  const entry = decodeCacheFile(encodeCacheEntry(key, sampleReport(), new Date(0), companions), key);
+  assert.deepEqual(entry, { report: sampleReport(), companions });
+  assert.deepEqual(decodeCacheFile(encodeCacheEntry(key, sampleReport()), key)?.companions, [], 'no companions: none recorded');
+  assert.ok(companionsUnchanged(companions, [...companions]));
+  assert.ok(!companionsUnchanged(companions, [companions[0], { path: 'more/w2.bin', sha256: sha256Hex('changed') }]), 'a changed companion');
+  assert.ok(!companionsUnchanged(companions, [companions[0]]), 'a missing companion');
+  const damaged = JSON.stringify({ version: 1, key, savedAt: '', report: sampleReport(), companions: [{ path: 'weights.bin' }] });
+  assert.equal(decodeCacheFile(damaged, key), undefined, 'a companion without a hash makes the entry invalid');
 });
 
 test('cache file names are the hex key only', () => {

@@ -3,10 +3,11 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import * as vscode from 'vscode';
 import { suiteConfig } from './config';
 import { activated, estimateReport, weighted, type ReportLike } from './helpers';
+import { writeExternalDataOnnx } from '../fixtures';
 
 function cliReport(model: string): ReportLike | undefined {
   const { cli } = suiteConfig();
@@ -71,6 +72,23 @@ describe('estimate', function () {
     const ms = Date.now() - t;
     assert.deepEqual(again.layers.map((l) => l.sigma), first.layers.map((l) => l.sigma));
     assert.ok(ms < 500, `second run took ${ms} ms (first ${firstMs} ms); expected a cache hit under 500 ms`);
+  });
+
+  it('an ONNX model whose external data changed is estimated again, not served from the cache', async () => {
+    const { workspace } = suiteConfig();
+    const model = vscode.Uri.file(workspace.externalOnnx);
+    const before = await estimateReport(model);
+    const sigma = (report: ReportLike) => weighted(report)[0]?.sigma ?? NaN;
+    assert.ok(sigma(before) > 0, `σ of the external-data Gemm: ${sigma(before)}`);
+    // Same model file, weights doubled in weights.bin: the cache key of the .onnx alone is unchanged.
+    writeExternalDataOnnx(dirname(workspace.externalOnnx), 2);
+    const after = await estimateReport(model);
+    assert.ok(close(sigma(after), 2 * sigma(before), 1e-5), `σ after doubling the external weights: ${sigma(after)}, before ${sigma(before)}`);
+    // Unchanged again: now it is a cache hit with the new numbers.
+    const t = Date.now();
+    const again = await estimateReport(model);
+    assert.equal(sigma(again), sigma(after));
+    assert.ok(Date.now() - t < 500, 'the unchanged model came from the cache');
   });
 
   for (const [format, ext] of [['json', 'json'], ['csv', 'csv'], ['markdown', 'md']] as const) {
