@@ -131,6 +131,11 @@ export function createView(root: HTMLElement, handlers: ViewHandlers): View {
   });
 
   const chartView = createChartView(chartBox);
+  // A bar stands for a table row: a click scrolls to that row and marks it (filtered-out rows stay hidden).
+  chartBox.addEventListener('click', (event) => {
+    const bar = (event.target as Element | null)?.closest('rect.bar[data-index]');
+    if (bar) showRow(Number(bar.getAttribute('data-index')));
+  });
 
   // Announces run transitions only (not every layer) to screen readers.
   const announcer = el('div', { className: 'visually-hidden announcer', attrs: { role: 'status', 'aria-live': 'polite' } });
@@ -145,31 +150,51 @@ export function createView(root: HTMLElement, handlers: ViewHandlers): View {
     cells: HTMLTableCellElement[];
     row: Row | null;
     reveal: boolean;
+    highlighted: boolean;
   }
   const rowViews = new Map<number, RowView>();
   let lastLayers: readonly Row[] | null = null;
+  /** The row last picked from the chart. */
+  let highlighted: number | null = null;
+
+  function showRow(index: number): void {
+    const previous = highlighted;
+    highlighted = index;
+    for (const changed of [previous, index]) {
+      const view = changed === null ? undefined : rowViews.get(changed);
+      if (view?.row) updateRow(view, view.row, changed as number);
+    }
+    const view = rowViews.get(index);
+    if (!view?.tr.isConnected) return;
+    view.tr.scrollIntoView({ block: 'nearest' });
+    view.tr.focus({ preventScroll: true });
+  }
 
   function rowView(index: number): RowView {
     let view = rowViews.get(index);
     if (!view) {
       const cells = COLUMNS.map((column) => el('td', { className: `col-${column.key}${column.numeric ? ' numeric' : ''}` }));
       const tr = el('tr', { attrs: { 'data-index': String(index) } }, cells);
-      view = { tr, cells, row: null, reveal: false };
+      view = { tr, cells, row: null, reveal: false, highlighted: false };
       rowViews.set(index, view);
     }
     return view;
   }
 
   function updateRow(view: RowView, row: Row, index: number): void {
-    if (view.row === row && view.reveal === canReveal) return;
+    const isHighlighted = highlighted === index;
+    if (view.row === row && view.reveal === canReveal && view.highlighted === isHighlighted) return;
     view.row = row;
     view.reveal = canReveal;
+    view.highlighted = isHighlighted;
     const state = rowState(row);
     const classes = [`row-${state}`, `kind-${row.kind}`];
     if (isResult(row) && state === 'computed' && !row.converged) classes.push('not-converged');
     if (canReveal) classes.push('revealable');
+    if (isHighlighted) classes.push('highlighted');
     view.tr.className = classes.join(' ');
-    setAttr(view.tr, 'tabindex', canReveal ? '0' : null);
+    // A row picked from the chart takes focus even when it cannot be revealed.
+    setAttr(view.tr, 'tabindex', canReveal ? '0' : isHighlighted ? '-1' : null);
     setAttr(view.tr, 'title', canReveal ? `${row.name}: reveal in model.json` : null);
     setAttr(view.tr, 'aria-busy', state === 'planned' ? 'true' : null);
     COLUMNS.forEach((column, i) => {

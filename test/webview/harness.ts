@@ -43,6 +43,7 @@ export const THEME: Record<string, string> = {
   '--vscode-focusBorder': 'rgb(0, 127, 212)',
   '--vscode-panel-border': 'rgb(70, 71, 72)',
   '--vscode-list-hoverBackground': 'rgb(42, 45, 46)',
+  '--vscode-list-inactiveSelectionBackground': 'rgb(55, 56, 61)',
   '--vscode-badge-background': 'rgb(77, 77, 78)',
   '--vscode-badge-foreground': 'rgb(255, 254, 255)',
   '--vscode-inputValidation-errorBackground': 'rgb(90, 29, 29)',

@@ -204,6 +204,34 @@ describe('results webview in Chromium', () => {
     assert.equal(classes[2], 'bar bar-pending:3');
   });
 
+  test('a click on a chart bar scrolls to its table row, marks and focuses it, and posts nothing', async () => {
+    const p = await open();
+    await takePosted(p);
+    await p.setViewportSize({ width: 900, height: 420 });
+    await send(p, { type: 'state', state: doneState() });
+    const before = await p.$eval('tbody tr[data-index="6"]', (tr) => tr.getBoundingClientRect().top - window.innerHeight);
+    assert.ok(before > 0, 'the row starts below the fold (the scroll is what brings it in)');
+    await p.locator('rect.bar[data-index="6"]').click();
+    const picked = await p.$eval('tbody tr[data-index="6"]', (tr) => {
+      const box = tr.getBoundingClientRect();
+      // Sub-pixel rows may end a fraction of a pixel past the bottom edge they were aligned with.
+      return { className: tr.className, focused: document.activeElement === tr, inView: box.top >= 0 && box.bottom <= window.innerHeight + 1, top: box.top, bottom: box.bottom, background: getComputedStyle(tr).backgroundColor };
+    });
+    assert.match(picked.className, /\bhighlighted\b/);
+    assert.ok(picked.focused, 'the row has focus');
+    assert.ok(picked.inView, `the row was scrolled into view: ${JSON.stringify(picked)}`);
+    assert.equal(picked.background, THEME['--vscode-list-inactiveSelectionBackground']);
+    assert.deepEqual(await takePosted(p), [], 'picking from the chart does not reveal in the editor');
+    // Another bar moves the mark; the mark survives a re-render; a filtered-out row is not shown.
+    await p.locator('rect.bar[data-index="0"]').click();
+    assert.deepEqual(await p.$$eval('tbody tr.highlighted', (rows) => rows.map((r) => r.getAttribute('data-index'))), ['0']);
+    await send(p, { type: 'state', state: doneState() });
+    assert.deepEqual(await p.$$eval('tbody tr.highlighted', (rows) => rows.map((r) => r.getAttribute('data-index'))), ['0']);
+    await p.locator('input.filter-input').fill('no-such-layer');
+    await p.locator('rect.bar[data-index="3"]').click();
+    assert.equal(await p.locator('tbody tr').count(), 0);
+  });
+
   test('Cancel, Estimate, Export and row clicks post the right messages', async () => {
     const p = await open();
     await takePosted(p);
