@@ -110,7 +110,7 @@ function exactSigma(node: IrNode): number {
   return Math.sqrt(Math.max(...new EigenvalueDecomposition(gram, { assumeSymmetric: true }).realEigenvalues));
 }
 
-const TORCH = ['small_cnn', 'residual', 'concat', 'conv_variants', 'conv_transpose'];
+const TORCH = ['small_cnn', 'residual', 'concat', 'conv_variants', 'conv_transpose', 'gated'];
 
 for (const stem of TORCH) {
   test(`PyTorch ${stem}.onnx: weighted layers load with the exporter's shapes and σ`, async () => {
@@ -144,6 +144,21 @@ for (const stem of TORCH) {
     }
   });
 }
+
+test('PyTorch gated.onnx: SiLU (Sigmoid + Mul) and Hardswish (HardSigmoid + Mul) are activations of x, so the network bound is finite', async () => {
+  const model = await load(join(FIXTURES, 'torch', 'gated.onnx'));
+  const muls = model.nodes.filter((n) => n.op === 'Mul');
+  assert.deepEqual(
+    muls.map((n) => [n.spec.type, n.spec.type === 'fixed' ? Number(n.spec.constant.toFixed(4)) : null, n.inputs.length]),
+    [
+      ['fixed', 1.0998, 1],
+      ['fixed', 1.5, 1],
+    ],
+  );
+  assert.ok(model.nodes.every((n) => n.spec.type !== 'unbounded' && n.spec.type !== 'unsupported'));
+  // Each Mul reads the conv output it gates, as its only data input.
+  assert.deepEqual(muls.map((n) => n.inputs[0]), ['/conv1/Conv_output_0', '/conv2/Conv_output_0']);
+});
 
 test('PyTorch conv_variants.onnx keeps groups, dilations and strides', async () => {
   const model = await load(join(FIXTURES, 'torch', 'conv_variants.onnx'));
