@@ -5,7 +5,7 @@
 import type { ConvSpec, IrModel, IrValueInfo, OpSpec } from '../../model/ir';
 import type { OpenOptions } from '../../model/files';
 import { ModelError } from '../../model/errors';
-import { activationSpec, structural } from '../../analysis/constants';
+import { activationSpec, gatedActivationSpec, structural } from '../../analysis/constants';
 import { product, resolvePads, slidingOutputSize } from '../../analysis/shapes';
 import { graphActivation } from './activations';
 import { GraphBuilder, activationOrUnsupported, broadcastShapes, fmt, normalizeAxis, sameShape, tfConvKernelToCanonical, tfDepthwiseKernelToCanonical } from './common';
@@ -486,6 +486,8 @@ class GraphReader {
     const inputs = this.dataInputs(def);
     const out = this.broadcastAll(def, inputs);
     const divide = def.op !== 'Mul';
+    const gated = divide ? undefined : this.sigmoidGated(dynamic, out);
+    if (gated !== undefined) return this.row(def, [gated], gatedActivationSpec({ kind: 'sigmoid' }), out);
     if (dynamic.length >= 2 || (divide && dynamic[0] !== inputs[0])) {
       return this.row(def, dynamic, { type: 'unbounded', reason: divide ? 'division by a signal is not globally Lipschitz' : 'a product of two signals (x·y) is not globally Lipschitz' }, out);
     }
@@ -511,6 +513,21 @@ class GraphReader {
       spec = { type: 'diagonal', scale: Float32Array.of(largest), axis: -1 };
     }
     this.row(def, [x], spec, out, c.shape);
+  }
+
+  /**
+   * For a Mul of two signals: the signal x when the other is Sigmoid(x) with x's shape (SiLU/swish
+   * as TF writes tf.nn.silu), else undefined.
+   */
+  private sigmoidGated(dynamic: string[], out: number[]): string | undefined {
+    if (dynamic.length !== 2) return undefined;
+    for (const [x, gate] of [[dynamic[0], dynamic[1]], [dynamic[1], dynamic[0]]]) {
+      const gateDef = this.byName.get(producer(gate));
+      if (!gateDef || gateDef.op !== 'Sigmoid' || valueName(gate) !== gateDef.name) continue;
+      const gateInput = this.dataInputs(gateDef)[0];
+      if (gateInput !== undefined && valueName(gateInput) === valueName(x) && sameShape(this.shapeOf(x), out)) return x;
+    }
+    return undefined;
   }
 
   private concat(def: GraphNodeDef, dynamic: string[]): void {

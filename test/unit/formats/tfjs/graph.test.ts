@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import type { ConvSpec, IrModel } from '../../../../src/model/ir';
 import { ModelError } from '../../../../src/model/errors';
+import { SILU_CONSTANT } from '../../../../src/analysis/constants';
 import { maxAbsDiff, openFixture, openMemory, rawFloats, readJson, referenceConv, row, seeded } from './helpers';
 import { graphModel, list, placeholder, range, s, sList } from './graph-builder';
 
@@ -148,6 +149,28 @@ test('elementwise ops: Mul by a per-channel constant is diagonal on its axis, si
   assert.equal(spec('square').type, 'unbounded');
   const divide = spec('divide');
   assert.ok(divide.type === 'diagonal' && divide.axis === -1 && divide.scale[0] === 2);
+});
+
+test('Mul of a signal with Sigmoid of itself (tf.nn.silu as TF writes it) is SiLU on that signal; with Sigmoid of another signal it stays unbounded', async () => {
+  const { json, shards } = graphModel(
+    [
+      placeholder('x', [-1, 4, 4, 2]),
+      { name: 'gate', op: 'Sigmoid', input: ['x'] },
+      { name: 'silu', op: 'Mul', input: ['x', 'gate'] },
+      { name: 'relu', op: 'Relu', input: ['silu'] },
+      { name: 'gate2', op: 'Sigmoid', input: ['relu'] },
+      { name: 'silu_swapped', op: 'Mul', input: ['gate2:0', 'relu'] },
+      { name: 'other', op: 'Mul', input: ['silu_swapped', 'gate'] },
+    ],
+    [],
+  );
+  const model = await openMemory(json, shards);
+  for (const [name, x] of [['silu', 'x'], ['silu_swapped', 'relu']]) {
+    const mul = row(model, name);
+    assert.ok(mul.spec.type === 'fixed' && Math.abs(mul.spec.constant - SILU_CONSTANT) < 1e-15, `${name}: ${JSON.stringify(mul.spec)}`);
+    assert.deepEqual(mul.inputs, [x], `${name} reads only the gated signal`);
+  }
+  assert.equal(row(model, 'other').spec.type, 'unbounded');
 });
 
 test('shape ops: ConcatV2 (axis from a Const), Pad, MirrorPad, MaxPool SAME, AvgPool, Mean keep_dims, Reshape, Squeeze, ExpandDims', async () => {
