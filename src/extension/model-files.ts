@@ -83,8 +83,7 @@ export async function gatherModelFiles(uri: vscode.Uri, kind: ModelKind): Promis
     }
     for (const shard of weightShardPaths(text)) relatives.push(safeRelative(name, shard));
   }
-  const files = await statFiles(uri, relatives);
-  return { uri, kind, files, totalBytes: files.reduce((sum, f) => sum + f.size, 0) };
+  return statFiles(uri, kind, relatives);
 }
 
 /**
@@ -94,11 +93,11 @@ export async function gatherModelFiles(uri: vscode.Uri, kind: ModelKind): Promis
  */
 export async function companionFiles(model: ModelFiles, relatives: readonly string[]): Promise<ModelFiles> {
   const name = baseName(model.uri);
-  const files = await statFiles(model.uri, relatives.map((path) => safeRelative(name, path)));
-  return { uri: model.uri, kind: model.kind, files, totalBytes: files.reduce((sum, f) => sum + f.size, 0) };
+  return statFiles(model.uri, model.kind, relatives.map((path) => safeRelative(name, path)));
 }
 
-async function statFiles(uri: vscode.Uri, relatives: readonly string[]): Promise<ModelFile[]> {
+/** The model's files at these paths (relative to its folder), with sizes and modification times. */
+async function statFiles(uri: vscode.Uri, kind: ModelKind, relatives: readonly string[]): Promise<ModelFiles> {
   const name = baseName(uri);
   const folder = vscode.Uri.joinPath(uri, '..');
   const files: ModelFile[] = [];
@@ -113,7 +112,7 @@ async function statFiles(uri: vscode.Uri, relatives: readonly string[]): Promise
     if (stat.type & vscode.FileType.Directory) throw new ModelFileError(`${relative}: is a directory, not a model file`);
     files.push({ relative, uri: fileUri, size: stat.size, mtime: stat.mtime });
   }
-  return files;
+  return { uri, kind, files, totalBytes: files.reduce((sum, f) => sum + f.size, 0) };
 }
 
 function describeFsError(error: unknown): string {

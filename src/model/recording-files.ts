@@ -13,6 +13,7 @@ export interface RecordingFileAccess {
 /** Wraps `inner`; `mainRelative` is the model file's own name, which is not a companion. */
 export function recordingFileAccess(inner: FileAccess, mainRelative: string): RecordingFileAccess {
   const touched = new Set<string>();
+  const innerStat = inner.stat;
   const note = (relativePath: string) => {
     if (relativePath !== mainRelative) touched.add(relativePath);
   };
@@ -30,7 +31,14 @@ export function recordingFileAccess(inner: FileAccess, mainRelative: string): Re
       note(relativePath);
       return inner.readRange(relativePath, offset, length);
     },
-    ...(inner.stat ? { stat: (relativePath: string) => (note(relativePath), (inner.stat as NonNullable<FileAccess['stat']>)(relativePath)) } : {}),
+    ...(innerStat
+      ? {
+          stat: (relativePath: string) => {
+            note(relativePath);
+            return innerStat(relativePath);
+          },
+        }
+      : {}),
   };
   return { files, companions: () => [...touched] };
 }

@@ -219,17 +219,14 @@ export function gramLanczos(op: LinearOperator, options: SpectralSolverOptions):
       const breakdown = beta <= BREAKDOWN_RELATIVE * largestSeen || cycle.size >= length;
       const full = cycle.size >= capacity;
       const checkDue = residual <= target && iterations - lastCheckAt >= checkSpacing;
-      if (!(checkDue || breakdown || full) || iterations >= options.maxIter) {
-        if (breakdown) remainder.dispose();
-        else advance(cycle, beta, remainder);
-        continue;
-      }
+      // After a breakdown there is no next vector (w/β would be noise); the check below ends the run.
+      if (breakdown) remainder.dispose();
+      else advance(cycle, beta, remainder);
+      if (!(checkDue || breakdown || full) || iterations >= options.maxIter) continue;
 
       // Measure the Ritz vector's residual: the first step of a new cycle from y gives ρ = yᵀG y
       // (its α) and ||G y − ρ y|| (its β).
       check = new Cycle(cycle.ritzVector(top.vector));
-      if (breakdown) remainder.dispose();
-      else advance(cycle, beta, remainder);
       const measured = step(check);
       const rho = check.alphas[0];
       sigma = Math.sqrt(Math.max(rho, 0));
