@@ -1,4 +1,4 @@
-// Lint rules, and the import boundaries of DESIGN.md: the core (protocol, model, formats, analysis,
+// Lint rules, and the import boundaries of docs/architecture.md#import-boundaries: the core (protocol, model, formats, analysis,
 // engine) never imports vscode or the UI; the extension never imports the engine (it talks to the
 // worker); the webview imports only the protocol's types.
 import tseslint from 'typescript-eslint';

@@ -4,7 +4,7 @@
 //   node scripts/code-server.mjs install        install (or reuse) the cached code-server
 //   node scripts/code-server.mjs start [DIR]    start one on a free port and print its URL; Ctrl-C stops it
 //
-// Facts this relies on: /work/shared/notes/real-vscode-testing.md (summarised in test/vscode/README.md).
+// Facts this relies on: docs/measured-facts.md#running-a-real-vs-code-here (and test/vscode/README.md).
 // The install is NOT one of the extension's dependencies: it lives in its own npm prefix.
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';

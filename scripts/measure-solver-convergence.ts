@@ -1,6 +1,6 @@
 // Measures how many product pairs power iteration and Golub–Kahan–Lanczos need to reach a given
 // TRUE relative error of σ1 on a random 3x3 convolution (default 64→64 at 56x56, the case in
-// notes/compute.md), and what each stop rule leaves. Not a test: it takes minutes.
+// docs/measured-facts.md#convergence-power-iteration-against-lanczos), and what each stop rule leaves. Not a test: it takes minutes.
 //
 //   node --import tsx scripts/measure-solver-convergence.ts [--channels 64] [--size 56] [--seed 1]
 //

@@ -1,4 +1,5 @@
-// Lipschitz constants (l2 → l2) of pointwise and structural maps, as DESIGN.md fixes them.
+// Lipschitz constants (l2 → l2) of pointwise and structural maps; each is proven or checked in
+// docs/math.md#constants.
 // Loaders call these so ONNX and TF.js agree on every number.
 
 import type { FixedSpec, UnboundedSpec } from '../model/ir';

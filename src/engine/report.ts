@@ -1,4 +1,4 @@
-// Assembles the report of DESIGN.md from the model and the engine's results.
+// Assembles the report (docs/report.md) from the model and the engine's results.
 
 import type { IrModel } from '../model/ir';
 import type { EstimateSettings, ModelInfo, Report } from '../protocol/report';

@@ -1,6 +1,7 @@
 // A pool of compute workers (src/worker/compute.ts) that solves several layers at once: tfjs-wasm
 // is single-threaded inside worker_threads (its own threads cannot start there, see
-// BENCHMARKS.md), so the cores are used one layer per worker instead.
+// docs/measured-facts.md#no-wasm-threads-inside-worker_threads), so the cores are used one layer per
+// worker instead (docs/architecture.md#threads).
 
 import { existsSync } from 'node:fs';
 import { availableParallelism, freemem } from 'node:os';

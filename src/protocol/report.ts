@@ -1,5 +1,5 @@
 // The report: what the CLI prints with --json and everything the UI shows.
-// Field names follow DESIGN.md and must keep their names and meanings; fields may be added.
+// Every field is documented in docs/report.md; fields keep their names and meanings, and may be added.
 
 export type ModelFormat = 'onnx' | 'tfjs-layers' | 'tfjs-graph';
 

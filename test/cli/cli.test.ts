@@ -121,7 +121,7 @@ describe('per-layer σ on real PyTorch exports, against float64 SVDs of the expl
     assert.ok(Math.max(first.iterations, second.iterations) > 0);
   });
 
-  test('the report keeps DESIGN.md field names', () => {
+  test('the report keeps the field names of docs/report.md', () => {
     const report = runJson(join(torchFixtures, 'small_cnn.onnx'));
     assert.deepEqual(Object.keys(report.model).slice(0, 3), ['path', 'format', 'inputShape']);
     for (const key of ['name', 'op', 'kind', 'weightShape', 'inputShape', 'outputShape', 'sigma', 'upperBound', 'iterations', 'converged', 'seconds']) {

@@ -1,5 +1,5 @@
 // Small tensor helpers shared by the solvers. They follow the wasm pitfalls in
-// notes/compute.md: norms as sqrt(sum(square)) (tf.norm is slow there), scaling by JS numbers
+// docs/measured-facts.md#tfjs-pitfalls-on-wasm: norms as sqrt(sum(square)) (tf.norm is slow there), scaling by JS numbers
 // (dividing by a tensor is slow), and only scalars or tiny arrays read back to JS.
 
 import * as tf from '@tensorflow/tfjs-core';

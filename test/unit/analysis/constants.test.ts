@@ -15,7 +15,7 @@ function numericSlope(f: (x: number) => number): number {
   return best;
 }
 
-test('activation constants match DESIGN.md', () => {
+test('activation constants match docs/math.md', () => {
   for (const name of ['relu', 'relu6', 'clip', 'tanh', 'softsign', 'softmax']) assert.equal(constant(name), 1, name);
   assert.equal(constant('sigmoid'), 0.25);
   assert.equal(constant('leakyRelu', { alpha: 0.2 }), 1);

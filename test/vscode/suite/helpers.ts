@@ -12,7 +12,7 @@ export const COMMANDS = [
 ] as const;
 export const ONNX_VIEW_TYPE = 'lipschitzLens.onnxEditor';
 
-/** The report fields the tests read (see DESIGN.md, "The report"). */
+/** The report fields the tests read (see docs/report.md). */
 export interface LayerRow {
   name: string;
   op: string;
