@@ -1,5 +1,7 @@
 // The one build script: bundles the extension, the worker, the CLI, the benchmark and the webview
 // with esbuild, and copies the tfjs wasm binaries and the media next to them.
+// Usage: node scripts/build.mjs [--production] [--watch]   (--production: minified, no source
+// maps; what `vscode:prepublish` runs before packaging)
 import * as esbuild from 'esbuild';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, chmodSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -21,8 +23,7 @@ const node = {
   sourcemap: !production,
   minify: production,
   logLevel: 'warning',
-  // The wasm backend's node build has an optional require of 'worker_threads' for its threaded
-  // variant and tfjs-core probes for node-fetch; neither is needed at run time here.
+  // VS Code provides 'vscode' to the extension at run time; everything else is bundled.
   external: ['vscode'],
   // tfjs-backend-cpu registers its kernels on import but its package.json claims no side effects.
   ignoreAnnotations: true,
@@ -51,9 +52,15 @@ const entries = [
   },
 ];
 
+// A missing entry point is a broken checkout or a rename this list missed: fail, never ship without it.
+const missing = entries.filter((entry) => !existsSync(join(root, entry.in)));
+if (missing.length > 0) {
+  console.error(`build: missing entry point${missing.length > 1 ? 's' : ''} ${missing.map((entry) => entry.in).join(', ')} (see the entries in scripts/build.mjs)`);
+  process.exit(1);
+}
+
 const contexts = [];
 for (const { in: input, out, ...options } of entries) {
-  if (!existsSync(join(root, input))) continue;
   const config = { ...options, entryPoints: [join(root, input)], outfile: join(outdir, out) };
   if (watch) {
     const ctx = await esbuild.context(config);

@@ -27,7 +27,8 @@ function testFiles(dir) {
 function nodeTests(dir, extraEnv = {}) {
   return () => {
     const files = testFiles(dir);
-    if (files.length === 0) return { passed: 0, failed: 0, note: 'no test files' };
+    // A stage with nothing to run is a broken checkout or a moved folder, never a pass.
+    if (files.length === 0) return { passed: 0, failed: 1, note: `no test files under ${dir}` };
     const scratch = mkdtempSync(join(tmpdir(), 'll-tap-'));
     const tap = join(scratch, 'report.tap');
     const result = spawnSync(
@@ -45,9 +46,14 @@ function nodeTests(dir, extraEnv = {}) {
     const text = existsSync(tap) ? readFileSync(tap, 'utf8') : '';
     rmSync(scratch, { recursive: true, force: true });
     const count = (key) => Number([...text.matchAll(new RegExp(`^# ${key} (\\d+)$`, 'gm'))].pop()?.[1] ?? 0);
-    const passed = count('pass');
-    const failed = count('fail') + count('cancelled');
-    return { passed, failed: failed || (result.status !== 0 ? Math.max(1, failed) : 0) };
+    // node's runner lists a file that registered no test as one passing test named by its path:
+    // such a file ran nothing, so it counts as a failure, not a pass.
+    const empty = [...text.matchAll(/^ok \d+ - (.+\.test\.ts)$/gm)].map((match) => relative(root, match[1]));
+    const passed = count('pass') - empty.length;
+    const failed = count('fail') + count('cancelled') + empty.length;
+    if (passed + failed === 0) return { passed: 0, failed: 1, note: `no test ran (exit status ${result.status})` };
+    const note = empty.length ? `no test in ${empty.join(', ')}` : undefined;
+    return { passed, failed: failed || (result.status !== 0 ? Math.max(1, failed) : 0), ...(note ? { note } : {}) };
   };
 }
 
@@ -62,7 +68,7 @@ function command(cmd, args) {
 /** A script that writes {"passed":N,"failed":N} to $LL_COUNTS_FILE. */
 function countedScript(script) {
   return () => {
-    if (!existsSync(join(root, script))) return { passed: 0, failed: 0, note: `${script} missing` };
+    if (!existsSync(join(root, script))) return { passed: 0, failed: 1, note: `${script} missing` };
     const scratch = mkdtempSync(join(tmpdir(), 'll-counts-'));
     const countsFile = join(scratch, 'counts.json');
     const result = spawnSync(process.execPath, ['--import', 'tsx', script], {
@@ -74,6 +80,7 @@ function countedScript(script) {
     if (existsSync(countsFile)) counts = JSON.parse(readFileSync(countsFile, 'utf8'));
     rmSync(scratch, { recursive: true, force: true });
     if (result.status !== 0 && counts.failed === 0) counts.failed = 1;
+    if (counts.passed + counts.failed === 0) return { passed: 0, failed: 1, note: 'no test ran' };
     return counts;
   };
 }

@@ -1,9 +1,11 @@
 // Cache keys: SHA-256 of the model's bytes (and its weight shards' bytes for model.json) plus the
-// settings that change the numbers. A changed file or setting gives a new key.
+// settings that change the numbers and the engine's results version. A changed file, setting or
+// engine gives a new key.
 
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import type { EstimateSettings, Report } from '../protocol/report';
+import { ENGINE_RESULTS_VERSION } from '../protocol/results-version';
 
 export const CACHE_FORMAT_VERSION = 1;
 
@@ -38,12 +40,15 @@ export interface HashedFile {
   sha256: string;
 }
 
-/** The cache key of a model's files (any order) under the given settings: 64 hex digits. */
-export function cacheKey(files: readonly HashedFile[], settings: EstimateSettings): string {
+/**
+ * The cache key of a model's files (any order) under the given settings, for the reports of engine
+ * results version `resultsVersion` (the current one unless a test asks): 64 hex digits.
+ */
+export function cacheKey(files: readonly HashedFile[], settings: EstimateSettings, resultsVersion = ENGINE_RESULTS_VERSION): string {
   // The thread count changes how fast, never what: it is not part of the key.
   const { threads: _threads, ...numeric } = settings;
   const sorted = [...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  return sha256Hex(canonicalJson({ v: CACHE_FORMAT_VERSION, files: sorted.map((f) => [f.path, f.sha256]), settings: numeric }));
+  return sha256Hex(canonicalJson({ v: CACHE_FORMAT_VERSION, engine: resultsVersion, files: sorted.map((f) => [f.path, f.sha256]), settings: numeric }));
 }
 
 export interface CacheEntry {

@@ -4,6 +4,7 @@ import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_SETTINGS } from '../../../src/protocol/report';
+import { ENGINE_RESULTS_VERSION } from '../../../src/protocol/results-version';
 import { cacheFileName, cacheKey, canonicalJson, companionsUnchanged, decodeCacheEntry, decodeCacheFile, encodeCacheEntry, sha256File, sha256Hex } from '../../../src/extension/cache-key';
 import { sampleReport } from './sample-report';
 
@@ -39,6 +40,25 @@ test('the key changes with any file content or setting, not with file order or k
   assert.notEqual(cacheKey(files, { ...DEFAULT_SETTINGS, method: 'power' }), key);
   assert.notEqual(cacheKey(files, { ...DEFAULT_SETTINGS, inputShape: [1, 3, 32, 32] }), key);
   assert.notEqual(cacheKey([files[0]], DEFAULT_SETTINGS), key);
+});
+
+test('a bumped engine results version misses the cache: another key, another file, and the old entry refused', () => {
+  const files = [{ path: 'm.onnx', sha256: sha256Hex('m') }];
+  assert.ok(Number.isInteger(ENGINE_RESULTS_VERSION) && ENGINE_RESULTS_VERSION >= 2, 'above the version the unversioned keys implied');
+  const current = cacheKey(files, DEFAULT_SETTINGS);
+  assert.equal(cacheKey(files, DEFAULT_SETTINGS, ENGINE_RESULTS_VERSION), current, 'the current version is the default');
+  const bumped = cacheKey(files, DEFAULT_SETTINGS, ENGINE_RESULTS_VERSION + 1);
+  assert.match(bumped, /^[0-9a-f]{64}$/);
+  assert.notEqual(bumped, current);
+  // The lookup as the extension does it: the entry's file is named by the key, and its key must match.
+  const folder = new Map([[cacheFileName(current), encodeCacheEntry(current, sampleReport())]]);
+  const lookup = (key: string) => {
+    const text = folder.get(cacheFileName(key));
+    return text === undefined ? undefined : decodeCacheEntry(text, key);
+  };
+  assert.deepEqual(lookup(current), sampleReport(), 'same engine: a hit');
+  assert.equal(lookup(bumped), undefined, 'bumped engine: a miss');
+  assert.equal(decodeCacheEntry(folder.get(cacheFileName(current))!, bumped), undefined, 'even read by another name, the old entry is refused');
 });
 
 test('cache entries round-trip and are refused for another key or a damaged file', () => {

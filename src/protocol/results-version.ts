@@ -1,0 +1,11 @@
+// The version of the numbers and rows the engine reports. It enters the extension's cache key
+// (src/extension/cache-key.ts), so a report made by an older engine is never served for an
+// unchanged model. It lives in the protocol because both the engine's side and the extension (which
+// never imports the engine) read it.
+
+/**
+ * Bump on EVERY change to the numbers or the rows in reports (a new bound, a fold, an op's
+ * constant, a solver's stop rule, rows added or removed, a field's meaning), never for speed alone.
+ * Starts above 1, the version the keys of earlier releases implied by having none.
+ */
+export const ENGINE_RESULTS_VERSION = 2;
