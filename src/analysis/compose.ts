@@ -3,7 +3,7 @@
 // at a concat they combine as √(ΣL²); a map of several inputs with constant c gets c·√(ΣL²).
 // Unknown ops poison what flows through them (NaN: invalid); unbounded ops give +∞.
 
-import type { IrModel } from '../model/ir';
+import type { IrModel, IrNode } from '../model/ir';
 
 export interface NodeConstants {
   /** Per node: the constant used for composition (σ, a fixed constant, ...); NaN = invalid/unknown, Infinity = unbounded. */
@@ -28,32 +28,108 @@ export function compose(model: IrModel, constants: (number | undefined)[]): Comp
 
   model.nodes.forEach((node, index) => {
     // Inputs not produced inside the graph and not graph inputs are constants: they carry no signal.
-    const inputs = node.inputs.map((name) => (valueBound.has(name) ? valueBound.get(name) : 0));
-    const c = constants[index];
-    let out: number | undefined;
-    if (inputs.some((v) => v === undefined) || c === undefined) {
-      out = inputs.some((v) => Number.isNaN(v)) || Number.isNaN(c) ? NaN : undefined;
-    } else {
-      const known = inputs as number[];
-      switch (node.spec.type) {
-        case 'add':
-          // c is 1 for a sum (a difference has the same rule).
-          out = c * known.reduce((a, b) => a + b, 0);
-          break;
-        default:
-          out = c * combineJointly(known);
-      }
-    }
-    if (Number.isNaN(c)) out = NaN;
+    const out = nodeBound(node.spec.type, node.inputs.map((name) => (valueBound.has(name) ? valueBound.get(name) : 0)), constants[index]);
     running.push(out);
     for (const name of node.outputs) valueBound.set(name, out);
   });
 
-  const outputs = model.outputs.map((name) => valueBound.get(name) ?? (valueBound.has(name) ? undefined : 0));
-  const network = outputs.some((v) => v === undefined)
+  const network = networkBound(model.outputs.map((name) => valueBound.get(name) ?? (valueBound.has(name) ? undefined : 0)));
+  return { running, network };
+}
+
+/** The bound at a node's outputs from the bounds at its inputs and its constant c (undefined: not known yet). */
+function nodeBound(type: IrNode['spec']['type'], inputs: (number | undefined)[], c: number | undefined): number | undefined {
+  let out: number | undefined;
+  if (inputs.some((v) => v === undefined) || c === undefined) {
+    out = inputs.some((v) => Number.isNaN(v)) || Number.isNaN(c) ? NaN : undefined;
+  } else {
+    const known = inputs as number[];
+    switch (type) {
+      case 'add':
+        // c is 1 for a sum (a difference has the same rule).
+        out = c * known.reduce((a, b) => a + b, 0);
+        break;
+      default:
+        out = c * combineJointly(known);
+    }
+  }
+  if (Number.isNaN(c)) out = NaN;
+  return out;
+}
+
+/** The bound for all outputs jointly, from each output's bound. */
+function networkBound(outputs: (number | undefined)[]): number | undefined {
+  return outputs.some((v) => v === undefined)
     ? outputs.some((v) => Number.isNaN(v)) ? NaN : undefined
     : combineJointly(outputs as number[]);
-  return { running, network };
+}
+
+/** Where a node input's bound comes from: a node (its index), the network input, or a constant. */
+const NETWORK_INPUT = -1;
+const CONSTANT = -2;
+
+/**
+ * compose() kept up to date while constants arrive one at a time (layers finish in any order):
+ * setting a constant re-evaluates only the nodes whose bound it newly determines, so a run costs
+ * O(edges) in all instead of a whole-graph composition per finished layer. At every moment it
+ * holds exactly what compose(model, constants so far) returns (same rules, same arithmetic).
+ */
+export class RunningComposition {
+  private readonly types: IrNode['spec']['type'][];
+  private readonly sources: number[][];
+  private readonly consumers: number[][];
+  private readonly outputSources: number[];
+  private readonly constants: (number | undefined)[];
+  private readonly values: (number | undefined)[];
+
+  constructor(model: IrModel) {
+    // The source of each name as compose() sees it: the last writer before the reading node.
+    const writer = new Map<string, number>();
+    for (const input of model.inputs) writer.set(input.name, NETWORK_INPUT);
+    this.types = model.nodes.map((node) => node.spec.type);
+    this.consumers = model.nodes.map(() => []);
+    this.sources = model.nodes.map((node, index) => {
+      const sources = node.inputs.map((name) => writer.get(name) ?? CONSTANT);
+      for (const source of new Set(sources)) if (source >= 0) this.consumers[source].push(index);
+      for (const name of node.outputs) writer.set(name, index);
+      return sources;
+    });
+    this.outputSources = model.outputs.map((name) => writer.get(name) ?? CONSTANT);
+    this.constants = new Array(model.nodes.length).fill(undefined);
+    this.values = new Array(model.nodes.length).fill(undefined);
+  }
+
+  /** Sets node `index`'s constant and updates every bound that depends on it. */
+  set(index: number, constant: number): void {
+    this.constants[index] = constant;
+    const pending = [index];
+    while (pending.length > 0) {
+      const node = pending.pop() as number;
+      const value = nodeBound(this.types[node], this.sources[node].map((source) => this.sourceValue(source)), this.constants[node]);
+      // A bound only ever goes from unknown to its final value, so each node changes at most once.
+      if (Object.is(value, this.values[node])) continue;
+      this.values[node] = value;
+      pending.push(...this.consumers[node]);
+    }
+  }
+
+  /** The bound from the network input to node `index`'s outputs (as compose().running[index]). */
+  running(index: number): number | undefined {
+    return this.values[index];
+  }
+
+  /** The bound for the whole network (as compose().network). */
+  get network(): number | undefined {
+    return networkBound(this.outputSources.map((source) => this.sourceValue(source)));
+  }
+
+  snapshot(): Composition {
+    return { running: [...this.values], network: this.network };
+  }
+
+  private sourceValue(source: number): number | undefined {
+    return source === NETWORK_INPUT ? 1 : source === CONSTANT ? 0 : this.values[source];
+  }
 }
 
 /** √(Σ Lᵢ²): the constant of x ↦ (f₁(x), ..., fₙ(x)); exact for one input. Handles ∞ and NaN. */
