@@ -5,7 +5,9 @@ import { DEFAULT_SETTINGS, type EstimateSettings } from '../protocol/report';
 export const USAGE = `usage: lipschitz-lens MODEL [options]
 
 Estimates the Lipschitz constant (spectral norm) of every layer of an ONNX model or a
-TensorFlow.js model.json, and the bound for the whole network.
+TensorFlow.js model.json, and the bound for the whole network. The network bound L ≤ … is
+composed from certified per-layer upper bounds; L ≈ … composes the per-layer σ estimates and is
+an estimate, not a bound.
 
 options:
   --input-shape 1,3,224,224   shape of the first input (needed when the model's is dynamic)
@@ -16,19 +18,26 @@ options:
   --method lanczos|power      solver (default ${DEFAULT_SETTINGS.method})
   --threads N                 layers solved at once, one worker thread each (default 0: one per
                               core, at most 3, on models large enough; 1: no workers)
-  --fail-above X              exit 1 when the network bound exceeds X (or cannot be bounded)
+  --fail-above X              exit 1 unless the certified network bound (L ≤ …) is at most X;
+                              a model without a certified bound fails, with the reason
+  --fail-above-estimate X     exit 1 when the estimate (L ≈ …, bounds.product) exceeds X or
+                              cannot be computed
   --max-bytes N               refuse models (file plus weight shards or external data) over N bytes
   -q, --quiet                 no progress on stderr
   -h, --help                  this help
   --version                   the version
 
-exit codes: 0 ok, 1 bound above --fail-above, 2 bad input or usage, 3 internal error`;
+exit codes: 0 ok, 1 a --fail-above or --fail-above-estimate check failed, 2 bad input or usage,
+3 internal error, 130 cancelled by SIGINT or SIGTERM (the layers done so far are printed)`;
 
 export interface CliOptions {
   model: string;
   settings: EstimateSettings;
   json: boolean;
+  /** Gate on bounds.certified. */
   failAbove?: number;
+  /** Gate on bounds.product, the estimate. */
+  failAboveEstimate?: number;
   maxBytes?: number;
   quiet: boolean;
 }
@@ -43,6 +52,7 @@ export function parseArgs(argv: string[]): ParsedArgs {
   let json = false;
   let quiet = false;
   let failAbove: number | undefined;
+  let failAboveEstimate: number | undefined;
   let maxBytes: number | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -90,6 +100,9 @@ export function parseArgs(argv: string[]): ParsedArgs {
       case '--fail-above':
         failAbove = parsePositive(flag, value());
         break;
+      case '--fail-above-estimate':
+        failAboveEstimate = parsePositive(flag, value());
+        break;
       case '--max-bytes':
         maxBytes = parseInteger(flag, value(), 1);
         break;
@@ -100,7 +113,18 @@ export function parseArgs(argv: string[]): ParsedArgs {
     }
   }
   if (model === undefined) throw new UsageError('no MODEL given');
-  return { kind: 'run', options: { model, settings, json, quiet, ...(failAbove !== undefined ? { failAbove } : {}), ...(maxBytes !== undefined ? { maxBytes } : {}) } };
+  return {
+    kind: 'run',
+    options: {
+      model,
+      settings,
+      json,
+      quiet,
+      ...(failAbove !== undefined ? { failAbove } : {}),
+      ...(failAboveEstimate !== undefined ? { failAboveEstimate } : {}),
+      ...(maxBytes !== undefined ? { maxBytes } : {}),
+    },
+  };
 }
 
 export function parseShape(text: string): number[] {

@@ -1,17 +1,27 @@
 // `lipschitz-lens MODEL [options]`: the command-line face over the same core as the extension.
+// Every write goes through ./output so that the process never exits before stdout and stderr are
+// written out (a report piped to another program arrives whole on every exit path).
 
 import { resolve } from 'node:path';
 import { ModelError } from '../model/errors';
+import type { IrModel } from '../model/ir';
+import type { LayerResult } from '../protocol/report';
 import { CancelledError } from '../engine/operator';
 import { nodeFileAccess } from '../host/node-files';
 import { runSession } from '../host/session';
 import { USAGE, UsageError, parseArgs } from './args';
-import { describeBound, formatNumber, formatTable } from './table';
+import { checkThresholds } from './gate';
+import { err, exitWhenFlushed, out } from './output';
+import { partialReport } from './partial-report';
+import { formatNumber, formatTable } from './table';
 
 declare const LIPSCHITZ_LENS_VERSION: string | undefined;
 
 /** Without a terminal, long runs print a progress line at most this often. */
 const PROGRESS_INTERVAL_MS = 10_000;
+
+/** Exit codes (README, `--help`). */
+const EXIT = { ok: 0, threshold: 1, badInput: 2, internal: 3, cancelled: 130 } as const;
 
 async function main(argv: string[]): Promise<number> {
   let parsed;
@@ -19,27 +29,34 @@ async function main(argv: string[]): Promise<number> {
     parsed = parseArgs(argv);
   } catch (error) {
     if (error instanceof UsageError) {
-      process.stderr.write(`lipschitz-lens: ${error.message}\n${USAGE}\n`);
-      return 2;
+      err(`lipschitz-lens: ${error.message}\n${USAGE}\n`);
+      return EXIT.badInput;
     }
     throw error;
   }
   if (parsed.kind === 'help') {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
+    out(`${USAGE}\n`);
+    return EXIT.ok;
   }
   if (parsed.kind === 'version') {
-    process.stdout.write(`${typeof LIPSCHITZ_LENS_VERSION === 'string' ? LIPSCHITZ_LENS_VERSION : 'dev'}\n`);
-    return 0;
+    out(`${typeof LIPSCHITZ_LENS_VERSION === 'string' ? LIPSCHITZ_LENS_VERSION : 'dev'}\n`);
+    return EXIT.ok;
   }
   const { options } = parsed;
+  // The first SIGINT or SIGTERM stops the run at the next solver step; the layers done so far are
+  // printed. A second one gets the default action (ends at once).
   let cancelled = false;
-  process.once('SIGINT', () => {
+  const cancel = () => {
     cancelled = true;
-  });
+  };
+  process.once('SIGINT', cancel);
+  process.once('SIGTERM', cancel);
   const progress = !options.quiet && process.stderr.isTTY;
   const started = Date.now();
   let lastProgressLine = started;
+  // What a cancelled run can still print.
+  let opened: { model: IrModel; backend: string } | undefined;
+  const finished = new Map<number, LayerResult>();
   try {
     const report = await runSession(
       nodeFileAccess(resolve(options.model)),
@@ -47,58 +64,56 @@ async function main(argv: string[]): Promise<number> {
       {
         shouldStop: () => cancelled,
         onModel: (model, planned, backend) => {
+          opened = { model, backend: backend.name };
           if (!options.quiet && (progress || process.env.LIPSCHITZ_LENS_PROGRESS)) {
-            process.stderr.write(`${model.path}: ${planned.length} layers, ${model.format}, backend ${backend.name}\n`);
+            err(`${model.path}: ${planned.length} layers, ${model.format}, backend ${backend.name}\n`);
           }
         },
-        onLayer: (_index, layer, done, total) => {
+        onLayer: (index, layer, done, total) => {
+          finished.set(index, layer);
           if (progress) {
             const line = `[${done}/${total}] ${layer.name} σ=${formatNumber(layer.sigma)} (${((Date.now() - started) / 1000).toFixed(1)} s)`;
-            process.stderr.write(`\r\x1b[2K${line.slice(0, (process.stderr.columns ?? 100) - 1)}`);
+            err(`\r\x1b[2K${line.slice(0, (process.stderr.columns ?? 100) - 1)}`);
           } else if (!options.quiet && (process.env.LIPSCHITZ_LENS_PROGRESS || Date.now() - lastProgressLine >= PROGRESS_INTERVAL_MS)) {
             // Not a terminal (CI logs, pipes): a plain line now and then on long runs.
             lastProgressLine = Date.now();
-            process.stderr.write(`[${done}/${total}] ${layer.name} σ=${formatNumber(layer.sigma)} (${((Date.now() - started) / 1000).toFixed(0)} s)\n`);
+            err(`[${done}/${total}] ${layer.name} σ=${formatNumber(layer.sigma)} (${((Date.now() - started) / 1000).toFixed(0)} s)\n`);
           }
         },
       },
       options.maxBytes,
     );
-    if (progress) process.stderr.write('\r\x1b[2K');
-    process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatTable(report)}\n`);
-    if (options.failAbove !== undefined) {
-      const bound = report.bounds.product;
-      if (bound === null) {
-        process.stderr.write(`lipschitz-lens: ${options.model}: the network bound cannot be checked against ${options.failAbove}: ${describeBound(report)}\n`);
-        return 1;
-      }
-      if (bound > options.failAbove) {
-        process.stderr.write(`lipschitz-lens: ${options.model}: network bound ${formatNumber(bound)} exceeds --fail-above ${options.failAbove}\n`);
-        return 1;
-      }
-    }
-    return 0;
+    if (progress) err('\r\x1b[2K');
+    out(options.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatTable(report)}\n`);
+    const failures = checkThresholds(report, options);
+    for (const failure of failures) err(`lipschitz-lens: ${options.model}: ${failure}\n`);
+    return failures.length > 0 ? EXIT.threshold : EXIT.ok;
   } catch (error) {
-    if (progress) process.stderr.write('\r\x1b[2K');
+    if (progress) err('\r\x1b[2K');
     if (error instanceof ModelError) {
-      process.stderr.write(`lipschitz-lens: ${error.message}\n`);
-      return 2;
+      err(`lipschitz-lens: ${error.message}\n`);
+      return EXIT.badInput;
     }
     if (error instanceof CancelledError) {
-      process.stderr.write('lipschitz-lens: cancelled\n');
-      return 130;
+      const total = opened?.model.nodes.length;
+      if (opened) {
+        const partial = partialReport(opened.model, finished, (Date.now() - started) / 1000, options.settings, opened.backend);
+        out(options.json ? `${JSON.stringify(partial, null, 2)}\n` : `${formatTable(partial)}\n`);
+      }
+      err(`lipschitz-lens: ${options.model}: cancelled${total === undefined ? ' before the model was read' : ` with ${finished.size} of ${total} layers done: the report is partial and has no network bound`}\n`);
+      return EXIT.cancelled;
     }
     const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
-    process.stderr.write(`lipschitz-lens: ${options.model}: internal error: ${message}\n`);
-    if (process.env.LIPSCHITZ_LENS_DEBUG && error instanceof Error) process.stderr.write(`${error.stack}\n`);
-    return 3;
+    err(`lipschitz-lens: ${options.model}: internal error: ${message}\n`);
+    if (process.env.LIPSCHITZ_LENS_DEBUG && error instanceof Error) err(`${error.stack}\n`);
+    return EXIT.internal;
   }
 }
 
 main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
+  (code) => exitWhenFlushed(code),
   (error: unknown) => {
-    process.stderr.write(`lipschitz-lens: internal error: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exit(3);
+    err(`lipschitz-lens: internal error: ${error instanceof Error ? error.message : String(error)}\n`);
+    return exitWhenFlushed(EXIT.internal);
   },
 );

@@ -16,7 +16,7 @@ function shape(dims: number[] | null): string {
 }
 
 export function formatTable(report: Report): string {
-  const header = ['#', 'name', 'op', 'kind', 'input', 'weight', 'sigma', 'upper', 'running', 'iters', 'time'];
+  const header = ['#', 'name', 'op', 'kind', 'input', 'weight', 'sigma', 'upper', 'running ≈', 'iters', 'time'];
   const rows = report.layers.map((layer: LayerResult, index) => [
     String(index),
     layer.name,
@@ -43,22 +43,36 @@ export function formatTable(report: Report): string {
   const out = [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
   out.push('');
   out.push(`model: ${report.model.path} (${report.model.format}, input ${shape(report.model.inputShape)})`);
-  out.push(`network bound (product): ${describeBound(report)}`);
-  out.push(`certified upper bound:   ${report.bounds.certified === null ? '— (not every layer has a certified bound)' : formatNumber(report.bounds.certified)}`);
+  // What is proven (composed from certified per-layer upper bounds) comes first and alone gets "≤".
+  out.push(`network bound:    ${report.bounds.certified === null ? `none — ${whyNotCertified(report)}` : `L ≤ ${formatNumber(report.bounds.certified)}`}`);
+  out.push(`network estimate: ${report.bounds.product === null ? `none — ${whyNoEstimate(report)}` : `L ≈ ${formatNumber(report.bounds.product)} (estimate from per-layer σ, not a bound)`}`);
   if (report.layers.some((l) => l.kind === 'linear' && !l.converged && l.sigma !== null)) out.push('* not converged within the iteration cap');
   for (const warning of report.warnings ?? []) out.push(`warning: ${warning}`);
   out.push(`${report.layers.length} layers in ${report.seconds.toFixed(2)} s on ${report.backend ?? 'tfjs'}`);
   return out.join('\n');
 }
 
-export function describeBound(report: Report): string {
+/** Why bounds.product is null: the rows that make the composition invalid or unbounded. */
+export function whyNoEstimate(report: Report): string {
   const { bounds } = report;
-  if (bounds.product !== null) return formatNumber(bounds.product);
   const reasons: string[] = [];
+  if (report.cancelled) reasons.push(`cancelled with ${report.layers.length} layer${report.layers.length === 1 ? '' : 's'} done`);
   if (bounds.invalid?.length) reasons.push(`invalid: ${listSome(bounds.invalid.map((i) => `${i.name} (${i.reason})`))}`);
   if (bounds.unsupported.length) reasons.push(`unsupported ops: ${listSome(bounds.unsupported.map((u) => `${u.name} (${u.op})`))}`);
   if (bounds.unbounded?.length) reasons.push(`unbounded: ${listSome(bounds.unbounded.map((u) => `${u.name} (${u.reason})`))}`);
-  return `none — ${reasons.join('; ') || 'unknown'}`;
+  // Nothing invalid or unbounded, yet no number: the composition overflowed float64.
+  return reasons.join('; ') || 'the composed bound is above the largest float64 (1.8e308)';
+}
+
+/** Why bounds.certified is null: no estimate at all, or the layers without a certified upper bound. */
+export function whyNotCertified(report: Report): string {
+  if (report.bounds.product === null) return whyNoEstimate(report);
+  // The composition uses the folded layer's bound where a batch norm was folded in (foldedUpperBound).
+  const uncertified = report.layers.filter((layer) =>
+    layer.foldedSigma !== undefined && layer.foldedSigma !== null ? layer.foldedUpperBound === undefined || layer.foldedUpperBound === null : layer.sigma !== null && layer.upperBound === null,
+  );
+  if (uncertified.length === 0) return 'the composed bound is above the largest float64 (1.8e308)';
+  return `no certified upper bound for ${uncertified.length === 1 ? 'layer' : `${uncertified.length} layers`} ${listSome(uncertified.map((layer) => `${layer.name} (${layer.op})`))}`;
 }
 
 /** The first few items, then how many more: a report line stays readable on big models. */

@@ -100,6 +100,8 @@ export interface Report {
   settings?: EstimateSettings;
   backend?: string;
   warnings?: string[];
+  /** True on a run stopped before every layer was done: `layers` holds the finished ones, the bounds are null. */
+  cancelled?: boolean;
 }
 
 export type SolverMethod = 'lanczos' | 'power';

@@ -48,7 +48,9 @@ describe('usage', () => {
     const { status, stdout } = run('--help');
     assert.equal(status, 0);
     assert.match(stdout, /usage: lipschitz-lens MODEL/);
-    assert.match(stdout, /--fail-above/);
+    assert.match(stdout, /--fail-above X +exit 1 unless the certified network bound/);
+    assert.match(stdout, /--fail-above-estimate X/);
+    assert.match(stdout, /130 cancelled by SIGINT or SIGTERM/);
   });
 
   test('no model, an unknown option or a bad shape exit 2 with one line naming the problem', () => {
@@ -141,7 +143,9 @@ describe('network bound, checked by hand', () => {
     const report = runJson(join(torchFixtures, 'residual.onnx'), '--tol', '1e-7');
     assert.ok(report.bounds.product !== null);
     assert.ok(Math.abs(report.bounds.product - byHand) / byHand < 1e-5, `${report.bounds.product} vs ${byHand}`);
-    assert.ok(report.bounds.certified === null || report.bounds.certified >= byHand * (1 - 1e-6));
+    // Every layer of this block has a certified upper bound, so the network has one, above the estimate.
+    assert.ok(report.bounds.certified !== null, 'no certified bound');
+    assert.ok(report.bounds.certified >= byHand * (1 - 1e-6), `certified ${report.bounds.certified} below ${byHand}`);
   });
 
   test('concat block: √(σ(b1)² + σ(b3)²) · σ(merge) · 1/4 (sigmoid)', () => {
@@ -153,13 +157,32 @@ describe('network bound, checked by hand', () => {
     assert.ok(Math.abs(report.bounds.product - byHand) / byHand < 1e-5, `${report.bounds.product} vs ${byHand}`);
   });
 
-  test('--fail-above exits 1 above the bound and 0 below it', () => {
-    const report = runJson(join(torchFixtures, 'residual.onnx'));
-    const bound = report.bounds.product!;
-    const above = run(join(torchFixtures, 'residual.onnx'), '--fail-above', String(bound * 0.9));
+  test('--fail-above gates on the certified bound: exit 1 above it (one stderr line), 0 at or below it', () => {
+    const path = join(torchFixtures, 'residual.onnx');
+    const { certified, product } = runJson(path).bounds;
+    assert.ok(certified !== null && product !== null && certified > product);
+    // Between the estimate and the certified bound: the estimate would pass, the certified bound does not.
+    const between = String((product + certified) / 2);
+    const above = run(path, '--fail-above', between);
     assert.equal(above.status, 1);
-    assert.match(above.stderr, /exceeds --fail-above/);
-    assert.equal(run(join(torchFixtures, 'residual.onnx'), '--fail-above', String(bound * 1.1)).status, 0);
+    assert.match(above.stderr, /certified network bound L ≤ \S+ exceeds --fail-above/);
+    assert.equal(above.stderr.trim().split('\n').length, 1, above.stderr);
+    assert.equal(run(path, '--fail-above-estimate', between).status, 0, 'the estimate is below it');
+    assert.equal(run(path, '--fail-above', String(certified * 1.001)).status, 0);
+    const estimateAbove = run(path, '--fail-above-estimate', String(product * 0.9));
+    assert.equal(estimateAbove.status, 1);
+    assert.match(estimateAbove.stderr, /network estimate L ≈ \S+ exceeds --fail-above-estimate/);
+  });
+
+  test('--fail-above without a certified bound exits 1 with the reason on one line', () => {
+    // PaddleOCR's classifier multiplies data tensors (hard-swish, squeeze-excitation): no bound at all.
+    const dir = join(root, 'test', 'fixtures', 'onnx', 'paddle');
+    const path = join(dir, readdirSync(dir).find((f) => f.endsWith('.onnx'))!);
+    const { status, stderr } = run(path, '--input-shape', '1,3,48,192', '--tol', '1e-2', '-q', '--fail-above', '1e30');
+    assert.equal(status, 1, stderr);
+    const lines = stderr.trim().split('\n');
+    assert.equal(lines.length, 1, stderr);
+    assert.match(lines[0], /no certified network bound to check against --fail-above 1e30: unbounded: .*Mul/);
   });
 });
 
@@ -167,7 +190,10 @@ describe('the example model and the readable table', () => {
   test('the README command runs the shipped example and prints a table with the network bound', () => {
     const { status, stdout, stderr } = run(join(root, 'examples', 'cifar-cnn.onnx'));
     assert.equal(status, 0, stderr);
-    assert.match(stdout, /network bound \(product\): \d/);
+    // What is proven is labelled ≤; the composition of estimates ≈, and says it is not a bound.
+    assert.match(stdout, /^network bound: +L ≤ \d/m);
+    assert.match(stdout, /^network estimate: +L ≈ \d\S* \(estimate from per-layer σ, not a bound\)$/m);
+    assert.doesNotMatch(stdout, /≤[^\n]*estimate|estimate[^\n]*≤/);
     assert.match(stdout, /Conv/);
     assert.match(stdout, /Gemm/);
   });
