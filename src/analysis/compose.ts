@@ -2,6 +2,7 @@
 // network input to it. Along an edge constants multiply; at a sum they add (L(f+g) ≤ L(f)+L(g));
 // at a concat they combine as √(ΣL²); a map of several inputs with constant c gets c·√(ΣL²).
 // Unknown ops poison what flows through them (NaN: invalid); unbounded ops give +∞.
+// The rules and why they hold: docs/math.md, "Composition".
 
 import type { IrModel, IrNode } from '../model/ir';
 

@@ -2,6 +2,7 @@
 // certified per-layer upper bounds); a model without one fails, with the reason, because passing
 // it would claim a bound nobody has. `--fail-above-estimate` gates on bounds.product, which
 // composes σ estimates from below and is not an upper bound, for users who ask for exactly that.
+// Exit codes and the two bounds: docs/report.md.
 
 import type { Report } from '../protocol/report';
 import { formatNumber, whyNoEstimate, whyNotCertified } from './table';
