@@ -10,7 +10,14 @@ composed from certified per-layer upper bounds; L ≈ … composes the per-layer
 an estimate, not a bound.
 
 options:
-  --input-shape 1,3,224,224   shape of the first input (needed when the model's is dynamic)
+  --input-shape 1,3,224,224   shape of the signal input (needed when the model's is dynamic)
+  --input-shape NAME=2,1,128  shape of the named input (repeatable; inputs other than the signal
+                              are held fixed)
+  --input NAME                the input the bound is taken with respect to (default: the first
+                              floating-point input)
+  --input-value NAME=16000    fixes a scalar control input, so that control flow on it folds
+  --output NAME               bound the sub-network from the input to this value only (a graph
+                              output or a named intermediate value; repeatable)
   --json                      print the report as one JSON object on stdout
   --tol 1e-4                  target relative accuracy of each σ
   --max-iter N                iteration cap per layer (default ${DEFAULT_SETTINGS.maxIter})
@@ -75,9 +82,31 @@ export function parseArgs(argv: string[]): ParsedArgs {
       case '--quiet':
         quiet = true;
         break;
-      case '--input-shape':
-        settings.inputShape = parseShape(value());
+      case '--input-shape': {
+        const text = value();
+        const named = splitNamed(text);
+        if (named) settings.inputShapes = { ...settings.inputShapes, [named.name]: parseShape(named.value) };
+        else settings.inputShape = parseShape(text);
         break;
+      }
+      case '--input':
+        settings.input = value();
+        if (!settings.input) throw new UsageError('--input needs an input name');
+        break;
+      case '--input-value': {
+        const text = value();
+        const named = splitNamed(text);
+        const number = named ? Number(named.value) : NaN;
+        if (!named || named.value.trim() === '' || !Number.isFinite(number)) throw new UsageError(`--input-value must be NAME=NUMBER, e.g. sr=16000 (got "${text}")`);
+        settings.inputValues = { ...settings.inputValues, [named.name]: number };
+        break;
+      }
+      case '--output': {
+        const name = value();
+        if (!name) throw new UsageError('--output needs a value name');
+        settings.outputs = [...(settings.outputs ?? []), name];
+        break;
+      }
       case '--tol':
         settings.tol = parsePositive(flag, value());
         if (settings.tol >= 1) throw new UsageError('--tol must be below 1');
@@ -125,6 +154,13 @@ export function parseArgs(argv: string[]): ParsedArgs {
       ...(maxBytes !== undefined ? { maxBytes } : {}),
     },
   };
+}
+
+/** "NAME=rest" split at the last "=" (names may hold "=" but shapes and numbers never do); undefined without one. */
+function splitNamed(text: string): { name: string; value: string } | undefined {
+  const at = text.lastIndexOf('=');
+  if (at <= 0) return undefined;
+  return { name: text.slice(0, at), value: text.slice(at + 1) };
 }
 
 export function parseShape(text: string): number[] {

@@ -16,6 +16,8 @@ export function describeModel(model: IrModel): ModelInfo {
     outputs: model.metadata.outputShapes ?? model.outputs.map((name) => ({ name, shape: [] })),
     nodeCount: model.metadata.nodeCount,
     parameterCount: model.metadata.parameterCount,
+    ...(model.signalInput !== undefined && model.inputs.length > 1 ? { signalInput: model.signalInput } : {}),
+    outputsUsed: [...model.outputs],
   };
 }
 

@@ -4,6 +4,7 @@ import type { FileAccess, OpenOptions } from '../model/files';
 import type { IrModel } from '../model/ir';
 import { ModelError, asModelError } from '../model/errors';
 import type { ModelFormatReader } from './format';
+import { selectSubgraph } from '../analysis/subgraph';
 import { onnxFormat } from './onnx';
 import { tfjsFormat } from './tfjs';
 
@@ -28,7 +29,8 @@ export async function openModel(files: FileAccess, options: OpenModelOptions = {
     const reader = modelReaders.find((candidate) => candidate.detect(name, head));
     if (!reader) throw new ModelError(path, 'is neither an ONNX model nor a TF.js model.json');
     const { maxBytes, ...openOptions } = options;
-    const model = await reader.open(bytes, maxBytes === undefined ? files : limitReads(files, maxBytes, size), openOptions);
+    const read = await reader.open(bytes, maxBytes === undefined ? files : limitReads(files, maxBytes, size), openOptions);
+    const model = selectSubgraph(read, options.outputs);
     checkShapes(model);
     return model;
   } catch (error) {
@@ -73,10 +75,16 @@ function checkShapes(model: IrModel): void {
     }
   };
   for (const input of model.inputs) check(input.shape, `input "${input.name}"`);
-  for (const node of model.nodes) {
-    for (const shape of node.inputShapes) check(shape, `the input of ${node.op} "${node.name}"`);
-    for (const shape of node.outputShapes) check(shape, `the output of ${node.op} "${node.name}"`);
-  }
+  // A row whose inferred shape is out of reach is reported unsupported (with the reason), not an abort.
+  model.nodes.forEach((node, index) => {
+    try {
+      for (const shape of node.inputShapes) check(shape, `the input of ${node.op} "${node.name}"`);
+      for (const shape of node.outputShapes) check(shape, `the output of ${node.op} "${node.name}"`);
+    } catch (error) {
+      if (!(error instanceof ModelError)) throw error;
+      model.nodes[index] = { ...node, inputShapes: [], outputShapes: [], spec: { type: 'unsupported', detail: error.problem }, weightShape: node.weightShape };
+    }
+  });
 }
 
 /** Messages quote names from the file: a hostile file's megabyte-long name is cut to fit one line. */

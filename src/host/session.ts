@@ -1,6 +1,6 @@
 // One estimate from a model location to a report: what both Node faces (CLI, worker) run.
 
-import type { FileAccess } from '../model/files';
+import type { FileAccess, OpenOptions } from '../model/files';
 import type { IrModel } from '../model/ir';
 import type { EstimateSettings, LayerResult, Report } from '../protocol/report';
 import type { PlannedLayer } from '../protocol/messages';
@@ -21,7 +21,7 @@ export async function runSession(files: FileAccess, settings: EstimateSettings, 
   const started = performance.now();
   const backend = await startBackend();
   const before = await fingerprint(files);
-  const model = await openModel(files, { ...(settings.inputShape ? { inputShape: settings.inputShape } : {}), ...(maxBytes !== undefined ? { maxBytes } : {}) });
+  const model = await openModel(files, { ...openOptions(settings), ...(maxBytes !== undefined ? { maxBytes } : {}) });
   hooks.onModel?.(model, planLayers(model), backend);
   const pool = startPool(model, settings, hooks.shouldStop);
   let result: Awaited<ReturnType<typeof estimateModel>>;
@@ -63,7 +63,18 @@ async function fingerprint(files: FileAccess): Promise<string> {
   }
 }
 
-export async function describeSession(files: FileAccess, inputShape?: number[]) {
-  const model = await openModel(files, inputShape ? { inputShape } : {});
+/** The reader's options carried by the settings: input shapes, the signal input, fixed values, chosen outputs. */
+export function openOptions(settings: Pick<EstimateSettings, 'inputShape' | 'input' | 'inputShapes' | 'inputValues' | 'outputs'>): OpenOptions {
+  return {
+    ...(settings.inputShape ? { inputShape: settings.inputShape } : {}),
+    ...(settings.input ? { signalInput: settings.input } : {}),
+    ...(settings.inputShapes && Object.keys(settings.inputShapes).length > 0 ? { inputShapes: settings.inputShapes } : {}),
+    ...(settings.inputValues && Object.keys(settings.inputValues).length > 0 ? { inputValues: settings.inputValues } : {}),
+    ...(settings.outputs && settings.outputs.length > 0 ? { outputs: settings.outputs } : {}),
+  };
+}
+
+export async function describeSession(files: FileAccess, inputShape?: number[], options: Omit<EstimateSettings, 'tol' | 'maxIter' | 'seed' | 'method'> = {}) {
+  const model = await openModel(files, openOptions({ ...options, ...(inputShape ? { inputShape } : {}) }));
   return { model: describeModel(model), layers: planLayers(model) };
 }

@@ -16,6 +16,14 @@ export interface FileAccess {
 }
 
 export interface OpenOptions {
-  /** Override of the first graph input's shape (the file's own layout, batch included). */
+  /** Override of the signal input's shape (the file's own layout, batch included). */
   inputShape?: number[];
+  /** The input the bound is taken with respect to (default: the first floating-point input). */
+  signalInput?: string;
+  /** Shapes of named inputs (the signal's too), overriding the file's declared shapes. */
+  inputShapes?: Record<string, number[]>;
+  /** Fixed values of scalar control inputs (e.g. a sample rate), so that control flow on them folds. */
+  inputValues?: Record<string, number>;
+  /** Bound the sub-network from the signal input to these values only (graph outputs or named intermediate values). */
+  outputs?: string[];
 }

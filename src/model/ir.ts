@@ -164,8 +164,12 @@ export interface IrModel {
   format: ModelFormat;
   path: string;
   inputs: IrValueInfo[];
-  /** Graph output value names. */
+  /** Graph output value names (after `--output`, the chosen ones: the bound is taken to these). */
   outputs: string[];
+  /** The input the bound is taken with respect to (inputs[0] after selection); the others are held fixed. */
+  signalInput?: string;
+  /** Set when outputs were chosen: the values the sub-network was cut to. */
+  outputsChosen?: boolean;
   /** Nodes in topological order. */
   nodes: IrNode[];
   metadata: {

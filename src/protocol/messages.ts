@@ -40,6 +40,8 @@ export interface DescribeJob {
   jobId: number;
   source: ModelSource;
   inputShape?: number[];
+  /** The signal input, other inputs' shapes and values, and chosen outputs (as in EstimateSettings). */
+  selection?: Pick<EstimateSettings, 'input' | 'inputShapes' | 'inputValues' | 'outputs'>;
 }
 
 export type ToWorker = RunJob | CancelJob | DescribeJob;

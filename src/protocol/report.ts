@@ -89,6 +89,10 @@ export interface ModelInfo {
   outputs?: { name: string; shape: (number | string)[] }[];
   nodeCount?: number;
   parameterCount?: number;
+  /** The input the bound is taken with respect to; the others are held fixed. */
+  signalInput?: string;
+  /** The values the network bound is taken to (the graph's outputs, or those chosen with --output). */
+  outputsUsed?: string[];
 }
 
 export interface Report {
@@ -112,8 +116,16 @@ export interface EstimateSettings {
   maxIter: number;
   seed: number;
   method: SolverMethod;
-  /** Override of the model's input shape (the file's own layout), or undefined. */
+  /** Override of the signal input's shape (the file's own layout), or undefined. */
   inputShape?: number[];
+  /** The input the bound is taken with respect to (default: the first floating-point input). */
+  input?: string;
+  /** Shapes of other named inputs (held fixed), by name. */
+  inputShapes?: Record<string, number[]>;
+  /** Fixed values of scalar control inputs, by name (so that control flow on them folds). */
+  inputValues?: Record<string, number>;
+  /** Bound the sub-network from the signal input to these values only (default: every graph output). */
+  outputs?: string[];
   /**
    * Layers solved at once, each on its own worker thread; 0 or absent: one per core (at most 3),
    * when the model is large enough to repay starting them; 1: all in the session's thread. The

@@ -61,7 +61,7 @@ async function run(job: Extract<ToWorker, { type: 'run' }>) {
 
 async function describe(job: Extract<ToWorker, { type: 'describe' }>) {
   try {
-    const { model, layers } = await describeSession(filesFor(job.source), job.inputShape);
+    const { model, layers } = await describeSession(filesFor(job.source), job.inputShape, job.selection);
     post({ type: 'described', jobId: job.jobId, model, layers });
   } catch (error) {
     reportFailure(job.jobId, error);

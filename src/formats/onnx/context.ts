@@ -3,6 +3,7 @@
 
 import type { OpSpec } from '../../model/ir';
 import { ModelError } from '../../model/errors';
+import { broadcastShapes as sharedBroadcast } from '../../analysis/broadcast';
 import { Attributes, type onnx } from './proto';
 import type { ConstTensor } from './tensor';
 
@@ -10,7 +11,8 @@ import type { ConstTensor } from './tensor';
 export type Value =
   | { kind: 'dynamic'; shape: number[] }
   | { kind: 'const'; tensor: ConstTensor }
-  | { kind: 'unknown'; reason: string };
+  /** `data`: it may carry the signal (the output of a data op the reader cannot follow). */
+  | { kind: 'unknown'; reason: string; data?: boolean };
 
 export interface NodeResult {
   spec: OpSpec;
@@ -124,19 +126,9 @@ export function normAxis(ctx: NodeContext, axis: number, rank: number): number {
   return a;
 }
 
-/** NumPy-style broadcast of shapes; fails when they do not broadcast. */
+/** NumPy-style broadcast of shapes (analysis/broadcast.ts); fails when they do not broadcast. */
 export function broadcastShapes(ctx: NodeContext, shapes: number[][]): number[] {
-  const rank = Math.max(0, ...shapes.map((s) => s.length));
-  const out = new Array<number>(rank).fill(1);
-  for (const s of shapes) {
-    for (let i = 0; i < s.length; i++) {
-      const o = rank - s.length + i;
-      if (s[i] === 1) continue;
-      if (out[o] === 1) out[o] = s[i];
-      else if (out[o] !== s[i]) ctx.fail(`shapes ${shapes.map((x) => `[${x.join(', ')}]`).join(' and ')} do not broadcast`);
-    }
-  }
-  return out;
+  return sharedBroadcast(...shapes) ?? ctx.fail(`shapes ${shapes.map((x) => `[${x.join(', ')}]`).join(' and ')} do not broadcast`);
 }
 
 /** Row-major strides of `shape`. */

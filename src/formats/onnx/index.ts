@@ -40,6 +40,7 @@ export const onnxFormat: ModelFormatReader = {
         format: 'onnx',
         path: file,
         inputs: walked.inputs,
+        signalInput: walked.signal,
         outputs: (model.graph.output ?? []).map((o) => o.name ?? ''),
         nodes: walked.nodes,
         metadata: {

@@ -6,6 +6,8 @@ import type { IrNode, OpSpec, WeightTensor } from '../../model/ir';
 import { ModelError } from '../../model/errors';
 import { activationSpec, type ActivationName } from '../../analysis/constants';
 
+export { broadcastShapes } from '../../analysis/broadcast';
+
 /** Permutes a row-major tensor: result axis i is source axis perm[i]. */
 export function permute(data: Float32Array, shape: readonly number[], perm: readonly number[]): WeightTensor {
   const rank = shape.length;
@@ -53,19 +55,6 @@ export function tfTransposeKernelToCanonical(data: Float32Array, shape: readonly
   const rank = shape.length;
   const spatial = Array.from({ length: rank - 2 }, (_, i) => i);
   return permute(data, shape, [rank - 1, rank - 2, ...spatial]);
-}
-
-/** Numpy broadcasting of two shapes, or undefined when they do not broadcast. */
-export function broadcastShapes(a: readonly number[], b: readonly number[]): number[] | undefined {
-  const rank = Math.max(a.length, b.length);
-  const out: number[] = [];
-  for (let i = 0; i < rank; i++) {
-    const x = a[a.length - rank + i] ?? 1;
-    const y = b[b.length - rank + i] ?? 1;
-    if (x !== y && x !== 1 && y !== 1) return undefined;
-    out.push(x === 1 ? y : x);
-  }
-  return out;
 }
 
 export function sameShape(a: readonly number[], b: readonly number[]): boolean {

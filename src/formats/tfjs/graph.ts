@@ -7,6 +7,7 @@ import type { OpenOptions } from '../../model/files';
 import { ModelError } from '../../model/errors';
 import { activationSpec, gatedActivationSpec, structural } from '../../analysis/constants';
 import { product, resolvePads, slidingOutputSize } from '../../analysis/shapes';
+import { largestCopies } from '../../analysis/padding';
 import { graphActivation } from './activations';
 import { GraphBuilder, activationOrUnsupported, broadcastShapes, fmt, normalizeAxis, sameShape, tfConvKernelToCanonical, tfDepthwiseKernelToCanonical } from './common';
 import type { WeightStore } from './weights';
@@ -557,7 +558,7 @@ class GraphReader {
     const mode = attrS(def, 'mode') ?? 'REFLECT';
     let copies = 1;
     shape.forEach((size, i) => {
-      copies *= mirrorMultiplicity(size, pairs[i][0], pairs[i][1], mode === 'SYMMETRIC');
+      copies *= largestCopies(mode === 'SYMMETRIC' ? 'symmetric' : 'reflect', size, pairs[i][0], pairs[i][1]);
     });
     this.row(def, [x], structural(`mirror padding (${mode}): √(${copies} copies of one input)`, Math.sqrt(copies)), out);
   }
@@ -725,22 +726,4 @@ function strictBase64(text: string): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** Largest number of output positions a mirror pad copies one input position to, along one axis. */
-function mirrorMultiplicity(size: number, before: number, after: number, symmetric: boolean): number {
-  const counts = new Array<number>(size).fill(1);
-  const source = (p: number): number => {
-    // Position p in [-before, size + after) of the padded axis → input index.
-    if (p < 0) return symmetric ? -p - 1 : -p;
-    if (p >= size) return symmetric ? 2 * size - p - 1 : 2 * size - p - 2;
-    return p;
-  };
-  const bump = (p: number): void => {
-    const i = source(p);
-    if (i >= 0 && i < size) counts[i]++;
-  };
-  for (let p = -before; p < 0; p++) bump(p);
-  for (let p = size; p < size + after; p++) bump(p);
-  return Math.max(...counts);
 }

@@ -1,27 +1,9 @@
 // Pad: constant mode only adds constants (1); reflect, edge and wrap copy entries: √ of the largest
-// number of copies of one entry (per axis the counts multiply, so the largest is the product of maxima).
+// number of copies of one entry (analysis/padding.ts).
 
 import { structural } from '../../../analysis/constants';
+import { largestCopies, type CopyingPadMode } from '../../../analysis/padding';
 import { formatShape, normAxis, type NodeContext, type OpHandler } from '../context';
-
-/** Source index of output position p (−before ≤ p < n + after) of an axis of length n. */
-function sourceIndex(mode: string, p: number, n: number): number {
-  if (p >= 0 && p < n) return p;
-  if (mode === 'edge') return p < 0 ? 0 : n - 1;
-  if (mode === 'wrap') return ((p % n) + n) % n;
-  // reflect (without repeating the edge): period 2(n−1).
-  if (n === 1) return 0;
-  const period = 2 * (n - 1);
-  const q = ((p % period) + period) % period;
-  return q < n ? q : period - q;
-}
-
-/** Largest number of output positions that read one input index along an axis. */
-export function largestCopies(mode: string, n: number, before: number, after: number): number {
-  const counts = new Array<number>(n).fill(0);
-  for (let p = -before; p < n + after; p++) counts[sourceIndex(mode, p, n)]++;
-  return Math.max(0, ...counts);
-}
 
 function padAmounts(ctx: NodeContext, x: number[]): { begin: number[]; end: number[]; mode: string } {
   const mode = ctx.attrs.string('mode', 'constant');
@@ -55,7 +37,7 @@ export const pad: OpHandler = {
     if (mode === 'constant' || out.some((d) => d === 0)) return { spec: structural(`${mode} padding: 1`), outputShapes: [out], dataInputs: [0] };
     if (mode === 'reflect' && x.some((d, i) => d < 2 && (begin[i] > 0 || end[i] > 0))) ctx.fail(`reflect padding of an axis of length 1 in ${formatShape(x)}`);
     let copies = 1;
-    for (let i = 0; i < x.length; i++) copies *= largestCopies(mode, x[i], begin[i], end[i]);
+    for (let i = 0; i < x.length; i++) copies *= largestCopies(mode as CopyingPadMode, x[i], begin[i], end[i]);
     const spec = copies === 1 ? structural(`${mode} padding without copies: 1`) : structural(`${mode} padding copies one entry ${copies} times: √${copies}`, Math.sqrt(copies));
     return { spec, outputShapes: [out], dataInputs: [0] };
   },
