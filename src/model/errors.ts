@@ -11,6 +11,17 @@ export class ModelError extends Error {
   }
 }
 
+/**
+ * The file contradicts itself (a weight's bytes, dtype or shape against its declaration): the model
+ * cannot be read at all. Readers report an op they cannot follow on its row, but never this.
+ */
+export class BrokenFileError extends ModelError {
+  constructor(file: string, problem: string) {
+    super(file, problem);
+    this.name = 'ModelError';
+  }
+}
+
 /** Throws a ModelError unless `condition` holds. */
 export function check(condition: unknown, file: string, problem: string | (() => string)): asserts condition {
   if (!condition) throw new ModelError(file, typeof problem === 'string' ? problem : problem());

@@ -76,8 +76,8 @@ export function activationOrUnsupported(name: ActivationName | string, params: {
 export class GraphBuilder {
   readonly nodes: IrNode[] = [];
   readonly shapes = new Map<string, number[]>();
-  /** Values whose shape is a guess (after an op whose output shape the reader cannot infer). */
-  readonly uncertain = new Set<string>();
+  /** Values whose shape is unknown (after an op the reader cannot follow), with the reason. */
+  readonly unknown = new Map<string, string>();
   readonly warnings: string[] = [];
   private readonly usedNames = new Set<string>();
 
@@ -89,18 +89,20 @@ export class GraphBuilder {
 
   shape(value: string): number[] {
     const shape = this.shapes.get(value);
-    if (!shape) this.fail(`value "${value}" is used before it is produced`);
+    if (!shape) this.fail(this.unknown.has(value) ? `value "${value}" has an unknown shape (${this.unknown.get(value)})` : `value "${value}" is used before it is produced`);
     return shape;
   }
 
-  isUncertain(values: readonly string[]): boolean {
-    return values.some((v) => this.uncertain.has(v));
+  /** Why one of `values` has an unknown shape, or undefined when all are known. */
+  unknownReason(values: readonly string[]): string | undefined {
+    for (const v of values) if (this.unknown.has(v)) return this.unknown.get(v);
+    return undefined;
   }
 
   /** A value name not used yet, derived from `base`. */
   freshValue(base: string): string {
     let name = base;
-    for (let k = 1; this.shapes.has(name); k++) name = `${base}_${k}`;
+    for (let k = 1; this.shapes.has(name) || this.unknown.has(name); k++) name = `${base}_${k}`;
     return name;
   }
 
@@ -112,14 +114,20 @@ export class GraphBuilder {
     return name;
   }
 
-  add(node: Omit<IrNode, 'inputShapes'> & { inputShapes?: number[][] }, options: { uncertainOutput?: boolean } = {}): IrNode {
+  /** Adds a row; outputs without an output shape get an unknown shape (`unknownReason` says why). */
+  add(node: Omit<IrNode, 'inputShapes'> & { inputShapes?: number[][] }, options: { unknownReason?: string } = {}): IrNode {
     const full: IrNode = { ...node, inputShapes: node.inputShapes ?? node.inputs.map((v) => [...this.shape(v)]) };
     this.nodes.push(full);
-    const uncertain = options.uncertainOutput || this.isUncertain(node.inputs);
     node.outputs.forEach((value, i) => {
-      this.shapes.set(value, [...full.outputShapes[i]]);
-      if (uncertain) this.uncertain.add(value);
+      const shape = full.outputShapes[i];
+      if (shape) this.shapes.set(value, [...shape]);
+      else this.unknown.set(value, options.unknownReason ?? `output of ${node.op} "${node.name}"`);
     });
     return full;
+  }
+
+  /** A row for an op whose input shape is unknown: listed as unsupported, its outputs unknown too. */
+  addUnknown(node: Pick<IrNode, 'name' | 'op' | 'inputs' | 'outputs' | 'sourceIndex'>, reason: string): IrNode {
+    return this.add({ ...node, inputShapes: [], outputShapes: [], spec: { type: 'unsupported', detail: `input shape unknown (${reason})` }, weightShape: null }, { unknownReason: reason });
   }
 }

@@ -4,15 +4,26 @@
 
 import type { ConvSpec, IrModel, IrValueInfo, OpSpec } from '../../model/ir';
 import type { OpenOptions } from '../../model/files';
-import { ModelError } from '../../model/errors';
+import { BrokenFileError, ModelError } from '../../model/errors';
 import { activationSpec, gatedActivationSpec, structural } from '../../analysis/constants';
 import { product, resolvePads, slidingOutputSize } from '../../analysis/shapes';
 import { largestCopies } from '../../analysis/padding';
 import { graphActivation } from './activations';
 import { GraphBuilder, activationOrUnsupported, broadcastShapes, fmt, normalizeAxis, sameShape, tfConvKernelToCanonical, tfDepthwiseKernelToCanonical } from './common';
 import type { WeightStore } from './weights';
+import { SHAPE_OPS, foldTfNode, type ConstValue } from './fold';
+import { GraphOrderError, topologicalOrder } from '../../analysis/topological';
 
 type Json = Record<string, unknown>;
+
+/** TF control flow: functional loops and branches (bodies in the library) and the parts of TF1 while loops and conds. */
+const LOOP_PARTS = new Set(['Enter', 'Exit', 'Merge', 'Switch', 'NextIteration', 'LoopCond', 'RefEnter', 'RefExit', 'RefMerge', 'RefSwitch', 'RefNextIteration']);
+const CONTROL_FLOW = new Set([...LOOP_PARTS, 'While', 'StatelessWhile', 'If', 'StatelessIf', 'Case', 'StatelessCase', 'PartitionedCall', 'StatefulPartitionedCall']);
+
+/** Unknown ops whose output has their first input's shape. */
+const POINTWISE = new Set(['Abs', 'Neg', 'Square', 'Sqrt', 'Rsqrt', 'Exp', 'Log', 'Log1p', 'Expm1', 'Floor', 'Ceil', 'Round', 'Sign', 'Reciprocal', 'Sin', 'Cos', 'Tan', 'Asin', 'Acos', 'Atan', 'Sinh', 'Cosh', 'Erf', 'ZerosLike', 'OnesLike', 'Cast', 'LogicalNot', 'IsNan', 'IsInf', 'IsFinite', 'ClipByValue', 'Softplus', 'Softsign', 'Inv']);
+/** Unknown ops whose output is the broadcast of their inputs' shapes. */
+const ELEMENTWISE = new Set(['Maximum', 'Minimum', 'SquaredDifference', 'Pow', 'Equal', 'NotEqual', 'Less', 'LessEqual', 'Greater', 'GreaterEqual', 'LogicalAnd', 'LogicalOr', 'FloorDiv', 'FloorMod', 'Mod', 'Atan2', 'SelectV2', 'DivNoNan', 'TruncateDiv']);
 
 interface GraphNodeDef {
   name: string;
@@ -22,11 +33,6 @@ interface GraphNodeDef {
   index: number;
 }
 
-interface ConstValue {
-  shape: number[];
-  dtype: string;
-  values: Float32Array | Int32Array | Uint8Array;
-}
 
 const TF_DTYPES: Record<string, string> = {
   DT_FLOAT: 'float32', DT_HALF: 'float32', DT_BFLOAT16: 'float32', DT_DOUBLE: 'float32', DT_INT32: 'int32', DT_INT64: 'int32',
@@ -42,12 +48,13 @@ export async function readGraphModel(json: Json, weights: WeightStore, options: 
   const outputs = reader.outputs(json);
   const library = topology.library as Json | undefined;
   const functions = Array.isArray(library?.function) ? (library.function as unknown[]).length : 0;
-  if (functions > 0) reader.graph.warnings.push(`the graph has ${functions} library function(s) (control flow); ops that call them are unsupported`);
+  if (functions > 0) reader.graph.warnings.push(`the graph has ${functions} library function(s) (control flow bodies); ops that call them are unsupported`);
   const g = reader.graph;
   return {
     format: 'tfjs-graph',
     path: file,
-    inputs: reader.inputs,
+    inputs: reader.orderedInputs(),
+    signalInput: reader.signal(),
     outputs,
     nodes: g.nodes,
     metadata: {
@@ -55,7 +62,7 @@ export async function readGraphModel(json: Json, weights: WeightStore, options: 
       producerVersion: typeof json.convertedBy === 'string' ? json.convertedBy : undefined,
       nodeCount: rawNodes.length,
       parameterCount: weights.parameterCount,
-      outputShapes: outputs.map((name) => ({ name, shape: [...g.shape(name)] })),
+      outputShapes: outputs.map((name) => ({ name, shape: g.shapes.has(name) ? [...g.shape(name)] : ['?'] })),
     },
     warnings: [...weights.warnings, ...g.warnings],
   };
@@ -69,6 +76,9 @@ class GraphReader {
   private readonly constCache = new Map<string, ConstValue | null>();
   /** Values computed from constants only (no signal); their numbers are known when in constCache. */
   private readonly constantValues = new Set<string>();
+  /** Nodes whose outputs (every ":k") have an unknown shape, with the reason. */
+  private readonly unknownNodes = new Map<string, string>();
+  private signalName: string | undefined;
 
   constructor(
     readonly file: string,
@@ -96,6 +106,7 @@ class GraphReader {
   }
 
   read(): void {
+    this.checkInputNames();
     for (const def of this.order()) {
       if (def.op === 'Const') {
         this.constantValues.add(def.name);
@@ -106,19 +117,44 @@ class GraphReader {
         continue;
       }
       if (def.op === 'NoOp') continue;
-      const dynamic = this.dataInputs(def).filter((v) => !this.constantValues.has(v));
-      if (dynamic.length === 0) {
-        // A computation on constants only: it carries no signal.
+      const inputs = this.dataInputs(def);
+      // Shape / Size / Rank of a value whose shape is known are constants (fold.ts).
+      if (SHAPE_OPS.has(def.op) && inputs[0] !== undefined && (this.constantValues.has(inputs[0]) || this.graph.shapes.has(inputs[0]))) {
         this.constantValues.add(def.name);
+        continue;
+      }
+      const dynamic = inputs.filter((v) => !this.constantValues.has(v));
+      if (dynamic.length === 0) {
+        // A computation on constants only: it carries no signal (its value is folded when needed).
+        this.constantValues.add(def.name);
+        continue;
+      }
+      const unknown = dynamic.map((v) => this.unknownOf(v)).find((r) => r !== undefined);
+      if (unknown !== undefined) {
+        this.graph.addUnknown({ name: this.graph.rowName(def.name), op: def.op, inputs: dynamic, outputs: [def.name], sourceIndex: def.index }, unknown);
+        this.unknownNodes.set(def.name, unknown);
+        continue;
+      }
+      if (CONTROL_FLOW.has(def.op)) {
+        this.unsupported(def, dynamic, `control flow ${def.op}: ${LOOP_PARTS.has(def.op) ? 'part of a while loop' : 'a loop or a branch chosen at run time'}, not followed`);
         continue;
       }
       try {
         this.node(def, dynamic);
       } catch (error) {
-        if (!(error instanceof ModelError) || !this.graph.isUncertain(dynamic)) throw error;
-        this.unsupported(def, dynamic, `input shape unknown: ${error.problem}`);
+        // An op the reader knows but cannot follow here is reported on its row, never an abort.
+        if (!(error instanceof ModelError) || error instanceof BrokenFileError) throw error;
+        this.unsupported(def, dynamic, error.problem);
       }
     }
+  }
+
+  /** Why value `v` has an unknown shape (its producer could not be followed), or undefined. */
+  private unknownOf(v: string): string | undefined {
+    const reason = this.graph.unknown.get(v) ?? this.unknownNodes.get(producer(v));
+    if (reason !== undefined) return reason;
+    if (!this.graph.shapes.has(v) && !this.constantValues.has(v)) return `output "${v}" of ${this.byName.get(producer(v))?.op ?? 'an op'} "${producer(v)}" is not followed`;
+    return undefined;
   }
 
   /** Graph outputs: the signature's, else the values no node consumes. */
@@ -127,7 +163,7 @@ class GraphReader {
     const declared = signature && typeof signature.outputs === 'object' && signature.outputs !== null ? Object.entries(signature.outputs as Record<string, Json>) : [];
     const names = declared
       .map(([key, v]) => valueName(typeof v.name === 'string' ? v.name : key))
-      .filter((name) => this.graph.shapes.has(name));
+      .filter((name) => this.graph.shapes.has(name) || this.graph.unknown.has(name));
     if (names.length > 0) return names;
     const consumed = new Set<string>();
     for (const def of this.defs) for (const i of def.input) consumed.add(valueName(i.replace(/^\^/, '')));
@@ -137,56 +173,100 @@ class GraphReader {
     return outs;
   }
 
-  /** Nodes in dependency order (Kahn's algorithm; the file's order breaks ties). */
+  /**
+   * Nodes in dependency order (analysis/topological.ts). A TF1 while loop feeds NextIteration back
+   * into Merge: that edge is left out, so the loop's nodes order like any others.
+   */
   private order(): GraphNodeDef[] {
-    const indegree = new Map<string, number>();
-    const users = new Map<string, GraphNodeDef[]>();
-    for (const def of this.defs) {
-      const deps = new Set(def.input.map((i) => producer(i)).filter((p) => this.byName.has(p)));
-      indegree.set(def.name, deps.size);
-      for (const d of deps) users.set(d, [...(users.get(d) ?? []), def]);
-      for (const i of def.input) {
-        if (!this.byName.has(producer(i))) this.fail(`node "${def.name}" takes "${i}", which no node produces`);
-      }
+    const nodes = this.defs.map((def) => ({
+      inputs: def.input.map((i) => producer(i)).filter((p) => !(def.op === 'Merge' && this.byName.get(p)?.op === 'NextIteration')),
+      outputs: [def.name],
+    }));
+    try {
+      return topologicalOrder(nodes, () => false, {
+        producedTwice: (value) => `two nodes are named "${value}"`,
+        dangling: (i, value) => `node "${this.defs[i].name}" takes "${value}", which no node produces`,
+        cycle: (i) => `the graph has a cycle through node "${this.defs[i].name}"`,
+      }).map((i) => this.defs[i]);
+    } catch (error) {
+      if (error instanceof GraphOrderError) this.fail(error.message);
+      throw error;
     }
-    const ready = this.defs.filter((d) => indegree.get(d.name) === 0);
-    const out: GraphNodeDef[] = [];
-    while (ready.length > 0) {
-      const def = ready.shift() as GraphNodeDef;
-      out.push(def);
-      for (const user of users.get(def.name) ?? []) {
-        const left = (indegree.get(user.name) ?? 0) - 1;
-        indegree.set(user.name, left);
-        if (left === 0) ready.push(user);
-      }
-    }
-    if (out.length !== this.defs.length) this.fail('the graph has a cycle (control flow loops are not supported)');
-    return out;
   }
 
   private dataInputs(def: GraphNodeDef): string[] {
     return def.input.filter((i) => !i.startsWith('^')).map(valueName);
   }
 
+  /** The input the bound is taken with respect to: the one named, else the first floating-point placeholder. */
+  signal(): string | undefined {
+    if (this.signalName === undefined) {
+      const placeholders = this.defs.filter((d) => d.op === 'Placeholder' || d.op === 'PlaceholderWithDefault');
+      const isFloat = (d: GraphNodeDef) => ['DT_FLOAT', 'DT_HALF', 'DT_DOUBLE', 'DT_BFLOAT16', undefined].includes(d.attr.dtype?.type as string | undefined);
+      this.signalName = this.options.signalInput ?? (placeholders.find(isFloat) ?? placeholders[0])?.name;
+    }
+    return this.signalName;
+  }
+
+  /** The inputs, the signal input first. */
+  orderedInputs(): IrValueInfo[] {
+    const signal = this.signal();
+    return [...this.inputs.filter((i) => i.name === signal), ...this.inputs.filter((i) => i.name !== signal)];
+  }
+
+  private checkInputNames(): void {
+    const names = this.defs.filter((d) => d.op === 'Placeholder' || d.op === 'PlaceholderWithDefault').map((d) => d.name);
+    for (const name of [...Object.keys(this.options.inputShapes ?? {}), ...Object.keys(this.options.inputValues ?? {}), ...(this.options.signalInput ? [this.options.signalInput] : [])]) {
+      if (!names.includes(name)) this.fail(`has no input "${name}"; its inputs are ${names.map((n) => `"${n}"`).join(', ')}`);
+    }
+    if (this.options.signalInput && this.options.inputValues?.[this.options.signalInput] !== undefined) this.fail(`input "${this.options.signalInput}" is the signal input: it cannot also be given a fixed value`);
+  }
+
   private placeholder(def: GraphNodeDef): void {
     const shapeAttr = def.attr.shape?.shape as Json | undefined;
-    const dims = Array.isArray(shapeAttr?.dim) ? (shapeAttr.dim as Json[]).map((d) => Number(d.size ?? -1)) : undefined;
-    const override = this.inputs.length === 0 ? this.options.inputShape : undefined;
+    const dims = Array.isArray(shapeAttr?.dim) ? (shapeAttr.dim as Json[]).map((d) => Number(d.size ?? -1)) : shapeAttr && shapeAttr.unknownRank !== true ? [] : undefined;
+    const isSignal = def.name === this.signal();
+    const override = (isSignal ? this.options.inputShape : undefined) ?? this.options.inputShapes?.[def.name];
+    const value = this.options.inputValues?.[def.name];
     let shape: number[];
     if (override) {
       if (dims && dims.length !== override.length) this.fail(`the input shape ${fmt(override)} has ${override.length} dimensions but input "${def.name}" has ${dims.length}: ${fmt(dims.map((d) => (d < 0 ? null : d)))}`);
       shape = [...override];
-    } else {
-      if (!dims || shapeAttr?.unknownRank === true) this.fail(`input "${def.name}" has an unknown rank; give an input shape`);
+    } else if (isSignal) {
+      if (!dims) this.fail(`input "${def.name}" has an unknown rank; give an input shape`);
       const unknown = dims.map((d, i) => (i > 0 && d < 0 ? i : -1)).filter((i) => i >= 0);
       if (unknown.length > 0) {
         this.fail(`input "${def.name}" has unknown dimension${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} in ${fmt(dims.map((d) => (d < 0 ? null : d)))}; give an input shape (batch included)`);
       }
       shape = dims.map((d) => (d < 0 ? 1 : d));
+    } else if (!dims) {
+      if (value === undefined) this.graph.warnings.push(`input "${def.name}" has an unknown rank; taken as a scalar (give its shape with --input-shape ${def.name}=...)`);
+      shape = [];
+    } else {
+      // Inputs held fixed: a dynamic batch follows the signal's, any other unknown dim is 1.
+      const signalShape = this.signalShape();
+      shape = dims.map((d, i) => {
+        if (d >= 0) return d;
+        if (i === 0 && signalShape) return signalShape[0];
+        this.graph.warnings.push(`input "${def.name}" dimension ${i} is not given: using 1 (set it with --input-shape ${def.name}=...)`);
+        return 1;
+      });
     }
     if (shape.some((d) => !Number.isSafeInteger(d) || d <= 0)) this.fail(`input "${def.name}" has an invalid shape ${fmt(shape)}`);
     this.inputs.push({ name: def.name, shape, declaredShape: dims ? dims.map((d) => (d < 0 ? '?' : d)) : shape });
+    if (value !== undefined) {
+      const dtype = TF_DTYPES[String(def.attr.dtype?.type)] ?? 'float32';
+      const count = product(shape);
+      this.constCache.set(def.name, { shape, dtype, values: dtype === 'int32' ? new Int32Array(count).fill(Math.trunc(value)) : dtype === 'bool' ? new Uint8Array(count).fill(value ? 1 : 0) : new Float32Array(count).fill(value) });
+      this.constantValues.add(def.name);
+      return;
+    }
     this.graph.shapes.set(def.name, shape);
+  }
+
+  private signalShape(): number[] | undefined {
+    const signal = this.signal();
+    return this.inputs.find((i) => i.name === signal)?.shape;
   }
 
   /** The value of a constant input, or undefined when it is computed (not a Const node). */
@@ -194,10 +274,36 @@ class GraphReader {
     if (this.constCache.has(value)) return this.constCache.get(value) ?? undefined;
     const def = this.byName.get(producer(value));
     let result: ConstValue | undefined;
-    if (def?.op === 'Const') result = this.readConst(def);
-    else if (def && (def.op === 'Identity' || def.op === 'StopGradient') && def.input[0]) result = this.constant(valueName(def.input[0]));
+    if (def?.op === 'Const') {
+      try {
+        result = this.readConst(def);
+      } catch (error) {
+        if (error instanceof ModelError && !(error instanceof BrokenFileError)) throw new BrokenFileError(error.file, error.problem);
+        throw error;
+      }
+    }
+    else if (def && value === def.name && this.constantValues.has(def.name)) result = this.fold(def);
     this.constCache.set(value, result ?? null);
     return result;
+  }
+
+  /** A computed constant (shape arithmetic, fold.ts), or undefined when it cannot be folded. */
+  private fold(def: GraphNodeDef): ConstValue | undefined {
+    const inputs = this.dataInputs(def);
+    return foldTfNode({
+      op: def.op,
+      int: (name) => (def.attr[name]?.i !== undefined ? Number(def.attr[name].i) : undefined),
+      ints: (name) => attrListI(def, name),
+      type: (name) => (typeof def.attr[name]?.type === 'string' ? (def.attr[name].type as string) : undefined),
+      bool: (name) => attrB(def, name),
+      input: (k) => (inputs[k] === undefined ? undefined : this.constant(inputs[k])),
+      shapeOf: (k) => {
+        const v = inputs[k];
+        if (v === undefined) return undefined;
+        return this.graph.shapes.get(v) ?? this.constant(v)?.shape;
+      },
+      inputCount: inputs.length,
+    });
   }
 
   private readConst(def: GraphNodeDef): ConstValue {
@@ -229,15 +335,35 @@ class GraphReader {
     return [...this.graph.shape(value)];
   }
 
-  private row(def: GraphNodeDef, inputs: string[], spec: OpSpec, outputShape: number[], weightShape: number[] | null = null, output = def.name, name = def.name, op = def.op, uncertain = false): void {
-    this.graph.add({ name: this.graph.rowName(name), op, inputs, outputs: [output], outputShapes: [outputShape], spec, weightShape, sourceIndex: def.index }, { uncertainOutput: uncertain });
+  private row(def: GraphNodeDef, inputs: string[], spec: OpSpec, outputShape: number[], weightShape: number[] | null = null, output = def.name, name = def.name, op = def.op): void {
+    this.graph.add({ name: this.graph.rowName(name), op, inputs, outputs: [output], outputShapes: [outputShape], spec, weightShape, sourceIndex: def.index });
   }
 
+  /**
+   * A row for an op the reader cannot follow. Its output shapes come from the file's
+   * `_output_shapes`, else from its input for pointwise ops, else the broadcast of its inputs for
+   * elementwise ones; without any, what follows has an unknown shape.
+   */
   private unsupported(def: GraphNodeDef, dynamic: string[], detail?: string): void {
     const declared = outputShapesAttr(def);
-    const shape = declared?.[0]?.every((d) => d >= 0) ? declared[0] : this.shapeOf(dynamic[0]);
-    if (!declared) this.graph.warnings.push(`node "${def.name}" (${def.op}) is not supported; its output shape is assumed equal to its input's`);
-    this.row(def, dynamic, { type: 'unsupported', detail }, shape, null, def.name, def.name, def.op, !declared);
+    const known = declared && declared.length > 0 && declared.every((s) => s.every((d) => d >= 0)) ? declared : undefined;
+    let shapes: number[][] | undefined = known;
+    if (!shapes && POINTWISE.has(def.op) && this.graph.shapes.has(dynamic[0])) shapes = [this.shapeOf(dynamic[0])];
+    if (!shapes && ELEMENTWISE.has(def.op)) {
+      try {
+        shapes = [this.broadcastAll(def, this.dataInputs(def))];
+      } catch {
+        shapes = undefined;
+      }
+    }
+    const outputs = (shapes ?? [[]]).map((_, k) => (k === 0 ? def.name : `${def.name}:${k}`));
+    if (shapes) this.graph.warnings.push(`node "${def.name}" (${def.op}) is not supported; its output shape is ${known ? "the file's _output_shapes" : POINTWISE.has(def.op) ? "its input's (a pointwise op)" : "its inputs' broadcast (an elementwise op)"}`);
+    else {
+      this.graph.warnings.push(`node "${def.name}" (${def.op}) is not supported and its output shape is unknown: the layers after it cannot be analysed`);
+      this.unknownNodes.set(def.name, `output of unsupported ${def.op} "${def.name}"`);
+    }
+    const inputShapes = dynamic.map((v) => this.graph.shapes.get(v) ?? []);
+    this.graph.add({ name: this.graph.rowName(def.name), op: def.op, inputs: dynamic, outputs, inputShapes, outputShapes: shapes ?? [], spec: { type: 'unsupported', ...(detail ? { detail } : {}) }, weightShape: null, sourceIndex: def.index }, { unknownReason: `output of unsupported ${def.op} "${def.name}"` });
   }
 
   private node(def: GraphNodeDef, dynamic: string[]): void {

@@ -54,7 +54,7 @@ export async function readLayersModel(json: Json, weights: WeightStore, options:
   const reader = new LayersReader(file, weights, options);
   const top = reader.readModel(className, modelConfig.config, '', undefined, undefined);
   const g = reader.graph;
-  const outputShapes = top.outputs.map((name) => ({ name, shape: [...g.shape(name)] as (number | string)[] }));
+  const outputShapes = top.outputs.map((name) => ({ name, shape: (g.shapes.has(name) ? [...g.shape(name)] : ['?']) as (number | string)[] }));
   return {
     format: 'tfjs-layers',
     path: file,
@@ -234,15 +234,19 @@ class LayersReader {
     const act = activation === undefined ? null : kerasActivation(activation);
     const linearOut = act ? g.freshValue(`${output}/linear`) : output;
     const ctx: LayerCtx = { entry, name, inputs, output: linearOut, prefix };
-    try {
-      this.layer(ctx);
-    } catch (error) {
-      if (!(error instanceof ModelError) || !g.isUncertain(inputs)) throw error;
-      // The input's shape was a guess after an op the reader cannot follow: report, don't fail.
-      const shape = g.shape(inputs[0]);
-      g.add({ name, op: entry.className, inputs: inputs.slice(0, 1), outputs: [linearOut], outputShapes: [shape], spec: { type: 'unsupported', detail: `input shape unknown: ${error.problem}` }, weightShape: null, sourceIndex: entry.sourceIndex }, { uncertainOutput: true });
+    const unknown = g.unknownReason(inputs);
+    if (unknown !== undefined) {
+      // After a layer the reader cannot follow nothing is inferred: listed, never guessed.
+      g.addUnknown({ name, op: entry.className, inputs, outputs: [output], sourceIndex: entry.sourceIndex }, unknown);
+      return [output];
     }
+    this.layer(ctx);
     if (act && activation !== undefined) {
+      const unknownLinear = g.unknownReason([linearOut]);
+      if (unknownLinear !== undefined) {
+        g.addUnknown({ name: g.rowName(`${name}/${activation}`), op: activation, inputs: [linearOut], outputs: [output], sourceIndex: entry.sourceIndex }, unknownLinear);
+        return [output];
+      }
       const shape = g.shape(linearOut);
       const spec = activationOrUnsupported(act.name, { alpha: act.alpha, axisLength: shape[shape.length - 1] }, activation);
       g.add({ name: g.rowName(`${name}/${activation}`), op: activation, inputs: [linearOut], outputs: [output], outputShapes: [shape], spec, weightShape: null, sourceIndex: entry.sourceIndex });
@@ -364,8 +368,7 @@ class LayersReader {
         return this.row(ctx, { type: 'unbounded', reason: 'layer normalisation divides by the input\'s own spread: not globally Lipschitz' }, this.in(ctx));
       default:
         if (INFERENCE_NO_OPS.has(cls)) return this.row(ctx, structural(`${cls} at inference: identity, 1`), this.in(ctx));
-        this.graph.warnings.push(`layer "${entry.name}" (${cls}) is not supported; its output shape is assumed equal to its input's`);
-        return this.row(ctx, { type: 'unsupported', detail: `Keras layer class ${cls}` }, this.in(ctx), null, ctx.inputs, true);
+        return this.unknownClass(ctx);
     }
   }
 
@@ -373,10 +376,28 @@ class LayersReader {
     return [...this.graph.shape(ctx.inputs[0])];
   }
 
-  private row(ctx: LayerCtx, spec: OpSpec, outputShape: number[], weightShape: number[] | null = null, inputs = ctx.inputs.slice(0, 1), uncertain = false): void {
+  private row(ctx: LayerCtx, spec: OpSpec, outputShape: number[], weightShape: number[] | null = null, inputs = ctx.inputs.slice(0, 1)): void {
+    this.graph.add({ name: ctx.name, op: ctx.entry.className, inputs, outputs: [ctx.output], outputShapes: [outputShape], spec, weightShape, sourceIndex: ctx.entry.sourceIndex });
+  }
+
+  /**
+   * A layer class the reader does not know (a custom layer): unsupported. Its output shape comes
+   * from its config where the file states one (output_shape, target_shape with the batch), else
+   * it is unknown and the layers after it are listed with "input shape unknown".
+   */
+  private unknownClass(ctx: LayerCtx): void {
+    const c = ctx.entry.config;
+    const stated = c.batch_output_shape ?? c.batchOutputShape ?? c.output_shape ?? c.outputShape;
+    const batch = this.in(ctx)[0];
+    let shape: number[] | undefined;
+    if (Array.isArray(stated) && stated.every((d, i) => (i === 0 && d === null) || (typeof d === 'number' && d > 0))) {
+      const dims = stated as (number | null)[];
+      shape = dims.length > 0 && (c.batch_output_shape !== undefined || c.batchOutputShape !== undefined) ? dims.map((d) => d ?? batch) : [batch, ...(dims as number[])];
+    }
+    if (!shape) this.graph.warnings.push(`layer "${ctx.entry.name}" (${ctx.entry.className}) is not supported and its output shape is unknown: the layers after it cannot be analysed`);
     this.graph.add(
-      { name: ctx.name, op: ctx.entry.className, inputs, outputs: [ctx.output], outputShapes: [outputShape], spec, weightShape, sourceIndex: ctx.entry.sourceIndex },
-      { uncertainOutput: uncertain },
+      { name: ctx.name, op: ctx.entry.className, inputs: ctx.inputs, outputs: [ctx.output], outputShapes: shape ? [shape] : [], spec: { type: 'unsupported', detail: `Keras layer class ${ctx.entry.className}` }, weightShape: null, sourceIndex: ctx.entry.sourceIndex },
+      { unknownReason: `output of unsupported layer ${ctx.entry.className} "${ctx.entry.name}"` },
     );
   }
 

@@ -56,11 +56,33 @@ test('--input-shape fills dynamic dims; a wrong rank or a non-positive dim is re
   assert.ok(overridden.warnings.some((w) => /declared \[1, 3, 8, 8\]; using the given shape/.test(w)));
 });
 
-test('a second input with dynamic dims cannot take --input-shape and says so', async () => {
+test('inputs held fixed take a named --input-shape, else a dim name shared with the signal input, else 1 with a warning', async () => {
   const spec: ModelSpec = {
-    inputs: [{ name: 'a', shape: [1, 4] }, { name: 'b', shape: [1, 'n'] }],
+    inputs: [{ name: 'a', shape: ['batch', 4] }, { name: 'b', shape: ['batch', 'n'] }],
     outputs: ['y'],
     nodes: [node('Add', ['a', 'b'], ['y'])],
   };
-  await assert.rejects(open(spec), /input "b" has dynamic dims .*only the first input takes an --input-shape/);
+  const guessed = await open(spec, { inputShape: [3, 4] });
+  assert.deepEqual(guessed.inputs.map((i) => [i.name, i.shape]), [['a', [3, 4]], ['b', [3, 1]]], 'batch is shared with the signal input; n is guessed');
+  assert.ok(guessed.warnings.some((w) => /input "b" dimension 1 \(n\) is not given and shares no name with the signal input "a": using 1/.test(w)));
+  const named = await open(spec, { inputShape: [3, 4], inputShapes: { b: [3, 4] } });
+  assert.deepEqual(named.inputs.map((i) => i.shape), [[3, 4], [3, 4]]);
+  assert.equal(named.signalInput, 'a');
+  assert.ok(!named.warnings.some((w) => /input "b"/.test(w)));
+  await assert.rejects(open(spec, { inputShapes: { c: [1] } }), /has no input "c"; its inputs are "a", "b"/);
+  await assert.rejects(open(spec, { inputShapes: { b: [3, 4, 1] } }), /input "b" has rank 2/);
+});
+
+test('the signal input is the first floating-point input unless one is named; integer inputs are held fixed', async () => {
+  const spec: ModelSpec = {
+    inputs: [{ name: 'sr', shape: [], elemType: 7 }, { name: 'x', shape: [1, 4] }, { name: 'h', shape: [1, 4] }],
+    outputs: ['y'],
+    nodes: [node('Add', ['x', 'h'], ['y'], [], 'add')],
+  };
+  const model = await open(spec);
+  assert.deepEqual(model.inputs.map((i) => i.name), ['x', 'sr', 'h'], 'the signal input first');
+  assert.equal(model.signalInput, 'x');
+  const chosen = await open(spec, { signalInput: 'h' });
+  assert.deepEqual([chosen.signalInput, chosen.inputs[0].name], ['h', 'h']);
+  await assert.rejects(open(spec, { signalInput: 'x', inputValues: { x: 1 } }), /signal input: it cannot also be given a fixed value/);
 });

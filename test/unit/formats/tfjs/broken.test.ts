@@ -98,29 +98,30 @@ test('shard paths may not leave the model\'s folder or be URLs', async () => {
   assert.equal(model.nodes.length, 3);
 });
 
-test('an unknown layer class is an UnsupportedSpec row with a warning, and the layers after it still load', async () => {
+test('an unknown layer class is an UnsupportedSpec row with a warning; the layers after it are listed with an unknown input shape, never guessed', async () => {
   const { json, shards } = fixture();
   json.modelTopology.config.layers.splice(1, 0, { class_name: 'MyFancyLayer', config: { name: 'fancy' } });
   const model = await openMemory(json, shards);
   const fancy = row(model, 'fancy');
   assert.equal(fancy.op, 'MyFancyLayer');
   assert.ok(fancy.spec.type === 'unsupported' && fancy.spec.detail?.includes('MyFancyLayer'));
-  assert.ok(model.warnings.some((w) => w.includes('fancy')));
-  assert.deepEqual(row(model, 'gap_cf').outputShapes[0], [1, 3]);
+  assert.deepEqual(fancy.outputShapes, [], 'its output shape is unknown');
+  assert.ok(model.warnings.some((w) => /layer "fancy" \(MyFancyLayer\) is not supported and its output shape is unknown/.test(w)));
+  const after = row(model, 'gap_cf');
+  assert.deepEqual([after.spec.type, after.spec.type === 'unsupported' ? after.spec.detail : '', after.outputShapes], ['unsupported', 'input shape unknown (output of unsupported layer MyFancyLayer "fancy")', []]);
 });
 
-test('after an unsupported layer that changes the shape, a mismatching layer is unsupported too instead of failing the model', async () => {
+test('an unknown layer whose config states its output shape gives the layers after it that shape', async () => {
   const { json, shards } = fixture();
-  // A pretend layer between conv and a Dense that expects 7 features: the guessed shape has 2.
   json.modelTopology.config.layers = [
     json.modelTopology.config.layers[0],
-    { class_name: 'Cropping9D', config: { name: 'odd' } },
+    { class_name: 'Cropping9D', config: { name: 'odd', batch_output_shape: [null, 7] } },
     { class_name: 'Flatten', config: { name: 'flat' } },
   ];
   const model = await openMemory(json, shards);
-  assert.equal(row(model, 'odd').spec.type, 'unsupported');
-  assert.equal(row(model, 'flat').spec.type, 'fixed');
-  // But with a known input shape, the same mismatch is an error.
+  assert.deepEqual([row(model, 'odd').spec.type, row(model, 'odd').outputShapes], ['unsupported', [[1, 7]]]);
+  assert.deepEqual([row(model, 'flat').spec.type, row(model, 'flat').outputShapes], ['fixed', [[1, 7]]]);
+  // With a known input shape, a layer that contradicts its weights is an error.
   const bad = fixture();
   bad.json.modelTopology.config.layers[0].config.filters = 5;
   await rejects(openMemory(bad.json, bad.shards), /5 filters but the kernel weight has shape \[3, 2, 2, 3\]/);
