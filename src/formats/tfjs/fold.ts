@@ -135,7 +135,7 @@ export function foldTfNode(node: FoldNode): ConstValue | undefined {
     if (op === 'Size') return make([], dtypeOf(node.type('out_type'), 'int32'), [product(shape)]);
     return make([], 'int32', [shape.length]);
   }
-  if (op === 'Identity' || op === 'StopGradient' || op === 'Snapshot') return x;
+  if (op === 'Identity' || op === 'StopGradient' || op === 'Snapshot' || op === 'Enter') return x;
   if (op in UNARY) {
     if (!x) return undefined;
     const dtype = op === 'LogicalNot' ? 'bool' : x.dtype;
@@ -280,6 +280,48 @@ export function foldTfNode(node: FoldNode): ConstValue | undefined {
     default:
       return undefined;
   }
+}
+
+/** The outputs of a multi-output node on constants (Unpack, Split, SplitV), or undefined. */
+export function foldTfOutputs(node: FoldNode): ConstValue[] | undefined {
+  if (node.op === 'Unpack' || node.op === 'Unstack') {
+    const x = node.input(0);
+    if (!x || x.shape.length === 0) return undefined;
+    const axis = norm(node.int('axis') ?? 0, x.shape.length);
+    const shape = x.shape.filter((_, i) => i !== axis);
+    return Array.from({ length: x.shape[axis] }, (_, k) => {
+      const begin = x.shape.map((_, i) => (i === axis ? k : 0));
+      const counts = x.shape.map((d, i) => (i === axis ? 1 : d));
+      const box = sliceBox(x, begin, x.shape.map(() => 1), counts);
+      return box ? { ...box, shape } : make(shape, x.dtype, []);
+    });
+  }
+  if (node.op === 'Split' || node.op === 'SplitV') {
+    const x = node.op === 'Split' ? node.input(1) : node.input(0);
+    const axisValue = node.op === 'Split' ? node.input(0) : node.input(2);
+    if (!x || !axisValue) return undefined;
+    const axis = norm(Number(axisValue.values[0]), x.shape.length);
+    let sizes: number[];
+    if (node.op === 'Split') {
+      const n = node.int('num_split') ?? 1;
+      sizes = new Array<number>(n).fill(x.shape[axis] / n);
+    } else {
+      const given = node.input(1);
+      if (!given) return undefined;
+      sizes = Array.from(given.values, Number);
+      const rest = x.shape[axis] - sizes.filter((d) => d >= 0).reduce((a, b) => a + b, 0);
+      sizes = sizes.map((d) => (d < 0 ? rest : d));
+    }
+    if (sizes.some((d) => !Number.isInteger(d) || d < 0)) return undefined;
+    let start = 0;
+    return sizes.map((size) => {
+      const begin = x.shape.map((_, i) => (i === axis ? start : 0));
+      const counts = x.shape.map((d, i) => (i === axis ? size : d));
+      start += size;
+      return sliceBox(x, begin, x.shape.map(() => 1), counts) ?? make(counts, x.dtype, []);
+    });
+  }
+  return undefined;
 }
 
 function concat(parts: ConstValue[], axis: number): ConstValue | undefined {

@@ -11,7 +11,7 @@ import { largestCopies } from '../../analysis/padding';
 import { graphActivation } from './activations';
 import { GraphBuilder, activationOrUnsupported, broadcastShapes, fmt, normalizeAxis, sameShape, tfConvKernelToCanonical, tfDepthwiseKernelToCanonical } from './common';
 import type { WeightStore } from './weights';
-import { SHAPE_OPS, foldTfNode, type ConstValue } from './fold';
+import { SHAPE_OPS, foldTfNode, foldTfOutputs, type ConstValue, type FoldNode } from './fold';
 import { GraphOrderError, topologicalOrder } from '../../analysis/topological';
 
 type Json = Record<string, unknown>;
@@ -78,6 +78,10 @@ class GraphReader {
   private readonly constantValues = new Set<string>();
   /** Nodes whose outputs (every ":k") have an unknown shape, with the reason. */
   private readonly unknownNodes = new Map<string, string>();
+  /** Values on a branch not taken (after a Switch on a known predicate), and the nodes that read them. */
+  private readonly deadValues = new Set<string>();
+  private readonly deadNodes = new Set<string>();
+  private readonly reportedPredicates = new Set<string>();
   private signalName: string | undefined;
 
   constructor(
@@ -118,25 +122,34 @@ class GraphReader {
       }
       if (def.op === 'NoOp') continue;
       const inputs = this.dataInputs(def);
+      // A branch not taken (a Switch on a known predicate) never runs: what reads it is dead too.
+      if (def.op === 'Merge') {
+        if (this.merge(def, inputs)) continue;
+      } else if (inputs.some((v) => this.isDead(v))) {
+        this.deadNodes.add(def.name);
+        continue;
+      }
+      if (def.op === 'Switch' && this.switch(def, inputs)) continue;
       // Shape / Size / Rank of a value whose shape is known are constants (fold.ts).
-      if (SHAPE_OPS.has(def.op) && inputs[0] !== undefined && (this.constantValues.has(inputs[0]) || this.graph.shapes.has(inputs[0]))) {
+      if (SHAPE_OPS.has(def.op) && inputs[0] !== undefined && (this.isConstantValue(inputs[0]) || this.graph.shapes.has(inputs[0]))) {
         this.constantValues.add(def.name);
         continue;
       }
-      const dynamic = inputs.filter((v) => !this.constantValues.has(v));
+      const dynamic = inputs.filter((v) => !this.isConstantValue(v));
       if (dynamic.length === 0) {
         // A computation on constants only: it carries no signal (its value is folded when needed).
         this.constantValues.add(def.name);
+        continue;
+      }
+      if (CONTROL_FLOW.has(def.op)) {
+        // Loop parts read values of later iterations (NextIteration): listed, their outputs unknown unless declared.
+        this.unsupported(def, dynamic, `control flow ${def.op}: ${LOOP_PARTS.has(def.op) ? 'part of a while loop or of a tf.cond on a value not known before running' : 'a loop or a branch chosen at run time'}, not followed`);
         continue;
       }
       const unknown = dynamic.map((v) => this.unknownOf(v)).find((r) => r !== undefined);
       if (unknown !== undefined) {
         this.graph.addUnknown({ name: this.graph.rowName(def.name), op: def.op, inputs: dynamic, outputs: [def.name], sourceIndex: def.index }, unknown);
         this.unknownNodes.set(def.name, unknown);
-        continue;
-      }
-      if (CONTROL_FLOW.has(def.op)) {
-        this.unsupported(def, dynamic, `control flow ${def.op}: ${LOOP_PARTS.has(def.op) ? 'part of a while loop' : 'a loop or a branch chosen at run time'}, not followed`);
         continue;
       }
       try {
@@ -149,11 +162,68 @@ class GraphReader {
     }
   }
 
+  private isDead(v: string): boolean {
+    return this.deadValues.has(v) || this.deadNodes.has(producer(v));
+  }
+
+  /**
+   * A Switch on a predicate known before running (constants, an input fixed with --input-value):
+   * output 1 carries the data when true, output 0 when false; the other is dead. False when the
+   * predicate is not known (then it is control flow that cannot be folded).
+   */
+  private switch(def: GraphNodeDef, inputs: string[]): boolean {
+    const [data, pred] = inputs;
+    if (pred === undefined || !this.isConstantValue(pred)) return false;
+    const value = this.constant(pred);
+    if (!value || value.values.length !== 1) return false;
+    const taken = value.values[0] ? 1 : 0;
+    const live = taken === 0 ? def.name : `${def.name}:1`;
+    this.deadValues.add(taken === 0 ? `${def.name}:1` : def.name);
+    if (!this.reportedPredicates.has(pred)) this.graph.warnings.push(`the predicate "${pred}" is fixed (${taken ? 'true' : 'false'}): only the branch it takes is analysed`);
+    this.reportedPredicates.add(pred);
+    if (this.isConstantValue(data)) {
+      this.constantValues.add(live);
+      this.constCache.set(live, this.constant(data) ?? null);
+      return true;
+    }
+    const unknown = this.unknownOf(data);
+    if (unknown !== undefined) {
+      this.graph.addUnknown({ name: this.graph.rowName(def.name), op: def.op, inputs: [data], outputs: [live], sourceIndex: def.index }, unknown);
+      return true;
+    }
+    this.row(def, [data], structural(`Switch on a fixed predicate: the ${taken ? 'true' : 'false'} branch, 1`), this.shapeOf(data), null, live);
+    return true;
+  }
+
+  /** A Merge with exactly one input alive (the others on branches not taken) is that input; false otherwise. */
+  private merge(def: GraphNodeDef, inputs: string[]): boolean {
+    const live = inputs.filter((v) => !this.isDead(v));
+    if (live.length === 0) {
+      this.deadNodes.add(def.name);
+      return true;
+    }
+    if (live.length !== 1 || live.length === inputs.length) return false;
+    const [value] = live;
+    if (this.isConstantValue(value)) {
+      this.constantValues.add(def.name);
+      this.constCache.set(def.name, this.constant(value) ?? null);
+      return true;
+    }
+    const unknown = this.unknownOf(value);
+    if (unknown !== undefined) {
+      this.graph.addUnknown({ name: this.graph.rowName(def.name), op: def.op, inputs: [value], outputs: [def.name], sourceIndex: def.index }, unknown);
+      this.unknownNodes.set(def.name, unknown);
+      return true;
+    }
+    this.row(def, [value], structural('Merge of the one branch taken: 1'), this.shapeOf(value));
+    return true;
+  }
+
   /** Why value `v` has an unknown shape (its producer could not be followed), or undefined. */
   private unknownOf(v: string): string | undefined {
     const reason = this.graph.unknown.get(v) ?? this.unknownNodes.get(producer(v));
     if (reason !== undefined) return reason;
-    if (!this.graph.shapes.has(v) && !this.constantValues.has(v)) return `output "${v}" of ${this.byName.get(producer(v))?.op ?? 'an op'} "${producer(v)}" is not followed`;
+    if (!this.graph.shapes.has(v) && !this.isConstantValue(v)) return `output "${v}" of ${this.byName.get(producer(v))?.op ?? 'an op'} "${producer(v)}" is not followed`;
     return undefined;
   }
 
@@ -203,7 +273,9 @@ class GraphReader {
     if (this.signalName === undefined) {
       const placeholders = this.defs.filter((d) => d.op === 'Placeholder' || d.op === 'PlaceholderWithDefault');
       const isFloat = (d: GraphNodeDef) => ['DT_FLOAT', 'DT_HALF', 'DT_DOUBLE', 'DT_BFLOAT16', undefined].includes(d.attr.dtype?.type as string | undefined);
-      this.signalName = this.options.signalInput ?? (placeholders.find(isFloat) ?? placeholders[0])?.name;
+      // A placeholder of unknown rank or a scalar is a control value (a ratio, a flag), not the signal.
+      const ranked = (d: GraphNodeDef) => Array.isArray((d.attr.shape?.shape as Json | undefined)?.dim) && ((d.attr.shape?.shape as Json).dim as unknown[]).length > 0;
+      this.signalName = this.options.signalInput ?? (placeholders.find((d) => isFloat(d) && ranked(d)) ?? placeholders.find(isFloat) ?? placeholders[0])?.name;
     }
     return this.signalName;
   }
@@ -282,15 +354,30 @@ class GraphReader {
         throw error;
       }
     }
-    else if (def && value === def.name && this.constantValues.has(def.name)) result = this.fold(def);
+    else if (def && this.constantValues.has(def.name)) result = value === def.name ? this.fold(def) : this.foldOutput(def, value);
     this.constCache.set(value, result ?? null);
     return result;
   }
 
+  /** Whether value `v` is computed from constants only (any output of a constant node). */
+  private isConstantValue(v: string): boolean {
+    return this.constantValues.has(v) || this.constantValues.has(producer(v));
+  }
+
+  /** Output k ≥ 1 ("name:k") of a constant multi-output node (Unpack, Split, SplitV), or undefined. */
+  private foldOutput(def: GraphNodeDef, value: string): ConstValue | undefined {
+    const k = Number(/:(\d+)$/.exec(value)?.[1] ?? 0);
+    return foldTfOutputs(this.foldNode(def))?.[k];
+  }
+
   /** A computed constant (shape arithmetic, fold.ts), or undefined when it cannot be folded. */
   private fold(def: GraphNodeDef): ConstValue | undefined {
+    return foldTfNode(this.foldNode(def)) ?? foldTfOutputs(this.foldNode(def))?.[0];
+  }
+
+  private foldNode(def: GraphNodeDef): FoldNode {
     const inputs = this.dataInputs(def);
-    return foldTfNode({
+    return {
       op: def.op,
       int: (name) => (def.attr[name]?.i !== undefined ? Number(def.attr[name].i) : undefined),
       ints: (name) => attrListI(def, name),
@@ -303,7 +390,7 @@ class GraphReader {
         return this.graph.shapes.get(v) ?? this.constant(v)?.shape;
       },
       inputCount: inputs.length,
-    });
+    };
   }
 
   private readConst(def: GraphNodeDef): ConstValue {
@@ -348,6 +435,7 @@ class GraphReader {
     const declared = outputShapesAttr(def);
     const known = declared && declared.length > 0 && declared.every((s) => s.every((d) => d >= 0)) ? declared : undefined;
     let shapes: number[][] | undefined = known;
+    if (!shapes) shapes = this.shapeRule(def);
     if (!shapes && POINTWISE.has(def.op) && this.graph.shapes.has(dynamic[0])) shapes = [this.shapeOf(dynamic[0])];
     if (!shapes && ELEMENTWISE.has(def.op)) {
       try {
@@ -357,13 +445,58 @@ class GraphReader {
       }
     }
     const outputs = (shapes ?? [[]]).map((_, k) => (k === 0 ? def.name : `${def.name}:${k}`));
-    if (shapes) this.graph.warnings.push(`node "${def.name}" (${def.op}) is not supported; its output shape is ${known ? "the file's _output_shapes" : POINTWISE.has(def.op) ? "its input's (a pointwise op)" : "its inputs' broadcast (an elementwise op)"}`);
+    if (shapes) this.graph.warnings.push(`node "${def.name}" (${def.op}) is not supported; its output shape is ${known ? "the file's _output_shapes" : POINTWISE.has(def.op) ? "its input's (a pointwise op)" : ELEMENTWISE.has(def.op) ? "its inputs' broadcast (an elementwise op)" : 'given by its arguments'}`);
     else {
       this.graph.warnings.push(`node "${def.name}" (${def.op}) is not supported and its output shape is unknown: the layers after it cannot be analysed`);
       this.unknownNodes.set(def.name, `output of unsupported ${def.op} "${def.name}"`);
     }
     const inputShapes = dynamic.map((v) => this.graph.shapes.get(v) ?? []);
     this.graph.add({ name: this.graph.rowName(def.name), op: def.op, inputs: dynamic, outputs, inputShapes, outputShapes: shapes ?? [], spec: { type: 'unsupported', ...(detail ? { detail } : {}) }, weightShape: null, sourceIndex: def.index }, { unknownReason: `output of unsupported ${def.op} "${def.name}"` });
+  }
+
+  /** Output shapes of ops the engine cannot bound but whose output shape is plain (resizes, depth/space moves, transposed convs). */
+  private shapeRule(def: GraphNodeDef): number[][] | undefined {
+    const inputs = this.dataInputs(def);
+    const x = inputs[0] !== undefined ? this.graph.shapes.get(inputs[0]) : undefined;
+    try {
+      switch (def.op) {
+        case 'ResizeBilinear':
+        case 'ResizeNearestNeighbor':
+        case 'ResizeBicubic': {
+          const size = this.constant(inputs[1]);
+          if (!x || x.length !== 4 || !size || size.values.length !== 2) return undefined;
+          return [[x[0], Number(size.values[0]), Number(size.values[1]), x[3]]];
+        }
+        case 'DepthToSpace':
+        case 'SpaceToDepth': {
+          const block = def.attr.block_size?.i !== undefined ? Number(def.attr.block_size.i) : undefined;
+          if (!x || x.length !== 4 || !block || (attrS(def, 'data_format') ?? 'NHWC') !== 'NHWC') return undefined;
+          return def.op === 'DepthToSpace' ? [[x[0], x[1] * block, x[2] * block, x[3] / (block * block)]] : [[x[0], x[1] / block, x[2] / block, x[3] * block * block]];
+        }
+        case 'SpaceToBatchND':
+        case 'BatchToSpaceND': {
+          const block = this.constant(inputs[1]);
+          const pads = this.constant(inputs[2]);
+          if (!x || !block || !pads || pads.values.length !== 2 * block.values.length) return undefined;
+          const b = Array.from(block.values, Number);
+          const p = Array.from(pads.values, Number);
+          const n = b.reduce((a, c) => a * c, 1);
+          const spatial = b.map((k, i) => (def.op === 'SpaceToBatchND' ? (x[1 + i] + p[2 * i] + p[2 * i + 1]) / k : x[1 + i] * k - p[2 * i] - p[2 * i + 1]));
+          const batch = def.op === 'SpaceToBatchND' ? x[0] * n : x[0] / n;
+          const out = [batch, ...spatial, ...x.slice(1 + b.length)];
+          return out.every((d) => Number.isInteger(d) && d > 0) ? [out] : undefined;
+        }
+        case 'Conv2DBackpropInput': {
+          const sizes = this.constant(inputs[0]);
+          return sizes ? [Array.from(sizes.values, Number)] : undefined;
+        }
+        default:
+          return undefined;
+      }
+    } catch (error) {
+      if (error instanceof ModelError && !(error instanceof BrokenFileError)) return undefined;
+      throw error;
+    }
   }
 
   private node(def: GraphNodeDef, dynamic: string[]): void {
@@ -423,6 +556,11 @@ class GraphReader {
         const perm = Array.from(this.constOrFail(def, this.dataInputs(def)[1], 'permutation').values);
         return this.row(def, [x], structural('transpose: 1'), perm.map((p) => shape[p]));
       }
+      case 'Cast': {
+        const to = typeof def.attr.DstT?.type === 'string' ? (def.attr.DstT.type as string) : 'DT_FLOAT';
+        if (['DT_FLOAT', 'DT_HALF', 'DT_DOUBLE', 'DT_BFLOAT16'].includes(to)) return this.row(def, [x], structural('cast to a floating-point type: 1'), this.shapeOf(x));
+        return this.row(def, [x], { type: 'unbounded', reason: `a cast to ${to} rounds: a step function is not Lipschitz` }, this.shapeOf(x));
+      }
       case 'Identity':
       case 'StopGradient':
       case 'Snapshot':
@@ -480,7 +618,7 @@ class GraphReader {
     const inputs = this.dataInputs(def);
     const x = inputs[0];
     const shape = this.shapeOf(x);
-    if (this.constantValues.has(x) || shape.length !== 4) this.fail(`node "${def.name}" (${def.op}) expects a rank-4 signal input, gets ${fmt(shape)}`);
+    if (this.isConstantValue(x) || shape.length !== 4) this.fail(`node "${def.name}" (${def.op}) expects a rank-4 signal input, gets ${fmt(shape)}`);
     const filter = this.constant(inputs[1]);
     if (!filter) return this.unsupported(def, [x], 'a filter computed at run time');
     if (filter.shape.length !== 4) this.fail(`node "${def.name}" (${def.op}): filter shape ${fmt(filter.shape)} is not 4-D`);
@@ -590,7 +728,7 @@ class GraphReader {
   private broadcastAll(def: GraphNodeDef, values: string[]): number[] {
     let shape: number[] | undefined;
     for (const v of values) {
-      const s = this.constantValues.has(v) ? this.constant(v)?.shape : this.shapeOf(v);
+      const s = this.isConstantValue(v) ? this.constant(v)?.shape : this.shapeOf(v);
       if (!s) continue;
       const joined: number[] | undefined = shape ? broadcastShapes(shape, s) : [...s];
       if (!joined) this.fail(`node "${def.name}" (${def.op}): shapes ${fmt(shape ?? [])} and ${fmt(s)} do not broadcast`);
@@ -662,7 +800,7 @@ class GraphReader {
     const axisValue = def.op === 'ConcatV2' ? inputs[inputs.length - 1] : inputs[0];
     const values = def.op === 'ConcatV2' ? inputs.slice(0, -1) : inputs.slice(1);
     const axisConst = this.constOrFail(def, axisValue, 'axis');
-    const shapes = values.map((v) => (this.constantValues.has(v) ? this.constant(v)?.shape : this.shapeOf(v)) ?? this.fail(`node "${def.name}": input "${v}" has an unknown shape`));
+    const shapes = values.map((v) => (this.isConstantValue(v) ? this.constant(v)?.shape : this.shapeOf(v)) ?? this.fail(`node "${def.name}": input "${v}" has an unknown shape`));
     const rank = shapes[0].length;
     const axis = normalizeAxis(Number(axisConst.values[0]), rank);
     const out = [...shapes[0]];
