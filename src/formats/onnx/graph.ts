@@ -106,7 +106,14 @@ export function resolveInputs(graph: onnx.IGraphProto, initializers: Set<string>
   if (options.inputValues?.[signal] !== undefined) throw new ModelError(file, `input "${signal}" is the signal input: it cannot also be given a fixed value`);
 
   const signalDeclared = declaredShape(signalInfo);
-  const signalShape = resolveSignal(signalInfo, options.inputShape ?? options.inputShapes?.[signal], file, warnings);
+  // Dim names whose size another input's given shape fixes (e.g. batch) hold for the signal input too.
+  const namedDims = new Map<string, number>();
+  for (const info of inputs) {
+    const given = options.inputShapes?.[info.name as string];
+    if (!given || info.name === signal) continue;
+    (declaredShape(info) ?? []).forEach((d, i) => typeof d === 'string' && d !== '?' && given[i] !== undefined && namedDims.set(d, given[i]));
+  }
+  const signalShape = resolveSignal(signalInfo, options.inputShape ?? options.inputShapes?.[signal], file, warnings, namedDims);
   const infos: IrValueInfo[] = [{ name: signal, shape: signalShape, declaredShape: signalDeclared ?? signalShape }];
   const fixed = new Map<string, ConstTensor>();
   const shapeless = new Set<string>();
@@ -156,9 +163,10 @@ function checkGiven(name: string, shape: number[], declared: (number | string)[]
 }
 
 /** The signal input's shape: the one given, else its declared dims (a dynamic batch as 1); other dynamic dims must be given. */
-function resolveSignal(info: onnx.IValueInfoProto, given: number[] | undefined, file: string, warnings: string[]): number[] {
+function resolveSignal(info: onnx.IValueInfoProto, given: number[] | undefined, file: string, warnings: string[], namedDims: ReadonlyMap<string, number>): number[] {
   const name = info.name as string;
-  const declared = declaredShape(info);
+  const stated = declaredShape(info);
+  const declared = stated?.map((d) => (typeof d === 'string' && namedDims.has(d) ? (namedDims.get(d) as number) : d));
   if (given) {
     checkGiven(name, given, declared, file, warnings);
     return [...given];
