@@ -148,7 +148,7 @@ class GraphReader {
       }
       const unknown = dynamic.map((v) => this.unknownOf(v)).find((r) => r !== undefined);
       if (unknown !== undefined) {
-        this.graph.addUnknown({ name: this.graph.rowName(def.name), op: def.op, inputs: dynamic, outputs: [def.name], sourceIndex: def.index }, unknown);
+        this.graph.addUnknown({ name: this.graph.rowName(def.name), op: def.op, inputs: dynamic.map((v) => this.rowInput(v)), outputs: [def.name], sourceIndex: def.index }, unknown);
         this.unknownNodes.set(def.name, unknown);
         continue;
       }
@@ -160,6 +160,17 @@ class GraphReader {
         this.unsupported(def, dynamic, error.problem);
       }
     }
+  }
+
+  /**
+   * The value a row reads for `v`: `v` itself when a row produced it, else the output its producer
+   * was listed with (an op followed no further lists one output for all its ":k"), so the bound
+   * never loses the edge.
+   */
+  private rowInput(v: string): string {
+    if (this.graph.shapes.has(v) || this.graph.unknown.has(v)) return v;
+    const p = producer(v);
+    return this.graph.shapes.has(p) || this.graph.unknown.has(p) ? p : v;
   }
 
   private isDead(v: string): boolean {
@@ -188,7 +199,7 @@ class GraphReader {
     }
     const unknown = this.unknownOf(data);
     if (unknown !== undefined) {
-      this.graph.addUnknown({ name: this.graph.rowName(def.name), op: def.op, inputs: [data], outputs: [live], sourceIndex: def.index }, unknown);
+      this.graph.addUnknown({ name: this.graph.rowName(def.name), op: def.op, inputs: [this.rowInput(data)], outputs: [live], sourceIndex: def.index }, unknown);
       return true;
     }
     this.row(def, [data], structural(`Switch on a fixed predicate: the ${taken ? 'true' : 'false'} branch, 1`), this.shapeOf(data), null, live);
@@ -211,7 +222,7 @@ class GraphReader {
     }
     const unknown = this.unknownOf(value);
     if (unknown !== undefined) {
-      this.graph.addUnknown({ name: this.graph.rowName(def.name), op: def.op, inputs: [value], outputs: [def.name], sourceIndex: def.index }, unknown);
+      this.graph.addUnknown({ name: this.graph.rowName(def.name), op: def.op, inputs: [this.rowInput(value)], outputs: [def.name], sourceIndex: def.index }, unknown);
       this.unknownNodes.set(def.name, unknown);
       return true;
     }
@@ -451,7 +462,7 @@ class GraphReader {
       this.unknownNodes.set(def.name, `output of unsupported ${def.op} "${def.name}"`);
     }
     const inputShapes = dynamic.map((v) => this.graph.shapes.get(v) ?? []);
-    this.graph.add({ name: this.graph.rowName(def.name), op: def.op, inputs: dynamic, outputs, inputShapes, outputShapes: shapes ?? [], spec: { type: 'unsupported', ...(detail ? { detail } : {}) }, weightShape: null, sourceIndex: def.index }, { unknownReason: `output of unsupported ${def.op} "${def.name}"` });
+    this.graph.add({ name: this.graph.rowName(def.name), op: def.op, inputs: dynamic.map((v) => this.rowInput(v)), outputs, inputShapes, outputShapes: shapes ?? [], spec: { type: 'unsupported', ...(detail ? { detail } : {}) }, weightShape: null, sourceIndex: def.index }, { unknownReason: `output of unsupported ${def.op} "${def.name}"` });
   }
 
   /** Output shapes of ops the engine cannot bound but whose output shape is plain (resizes, depth/space moves, transposed convs). */
