@@ -2,7 +2,6 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ModelError } from '../../../../src/model/errors';
 import { GELU_CONSTANT, SELU_ALPHA, SELU_LAMBDA, activationSpec } from '../../../../src/analysis/constants';
 import { T, attr, byName, floats, int64s, node, only, open, seeded, single, tensor, type Attr, type ModelSpec } from '../../../helpers/onnx-builder';
 
