@@ -17,7 +17,7 @@ function reduction(ctx: NodeContext, shape: number[], inputSince: number): { axe
   return { axes, out, noop: false };
 }
 
-function reduce(kind: 'mean' | 'sum' | 'max' | 'min' | 'l2', inputSince: number): OpHandler {
+function reduce(kind: 'mean' | 'sum' | 'max' | 'min' | 'l2' | 'prod', inputSince: number): OpHandler {
   return {
     infer(ctx) {
       const x = ctx.dynamic(0);
@@ -28,6 +28,7 @@ function reduce(kind: 'mean' | 'sum' | 'max' | 'min' | 'l2', inputSince: number)
       else if (kind === 'mean') spec = { type: 'reduceMean', axes };
       else if (kind === 'sum') spec = structural(`sum over ${n} entries: √${n}`, Math.sqrt(n));
       else if (kind === 'l2') spec = structural('ℓ2 norm over the reduced axes: 1');
+      else if (kind === 'prod') spec = { type: 'unbounded', reason: 'a product of entries of the signal is not globally Lipschitz' };
       else spec = { type: 'fixed', kind: 'pool', constant: 1, detail: `${kind} over the reduced axes: 1` };
       return { spec, outputShapes: [out], dataInputs: [0] };
     },
@@ -41,17 +42,17 @@ function reduce(kind: 'mean' | 'sum' | 'max' | 'min' | 'l2', inputSince: number)
   };
 }
 
-function foldReduce(x: ConstTensor, axes: number[], out: number[], kind: 'mean' | 'sum' | 'max' | 'min'): ConstTensor {
+function foldReduce(x: ConstTensor, axes: number[], out: number[], kind: 'mean' | 'sum' | 'max' | 'min' | 'prod'): ConstTensor {
   const keptShape = x.dims.map((d, i) => (axes.includes(i) ? 1 : d));
   const count = elementCount(keptShape);
-  const acc = new Float64Array(count).fill(kind === 'max' ? -Infinity : kind === 'min' ? Infinity : 0);
+  const acc = new Float64Array(count).fill(kind === 'max' ? -Infinity : kind === 'min' ? Infinity : kind === 'prod' ? 1 : 0);
   const rank = x.dims.length;
   const coords = new Array<number>(rank).fill(0);
   for (let j = 0; j < x.data.length; j++) {
     let target = 0;
     for (let d = 0; d < rank; d++) target = target * keptShape[d] + (axes.includes(d) ? 0 : coords[d]);
     const v = x.data[j];
-    acc[target] = kind === 'max' ? Math.max(acc[target], v) : kind === 'min' ? Math.min(acc[target], v) : acc[target] + v;
+    acc[target] = kind === 'max' ? Math.max(acc[target], v) : kind === 'min' ? Math.min(acc[target], v) : kind === 'prod' ? acc[target] * v : acc[target] + v;
     for (let d = rank - 1; d >= 0; d--) {
       if (++coords[d] < x.dims[d]) break;
       coords[d] = 0;
@@ -68,4 +69,6 @@ export const reduceOps: Record<string, OpHandler> = {
   ReduceMax: reduce('max', 18),
   ReduceMin: reduce('min', 18),
   ReduceL2: reduce('l2', 18),
+  // Shape arithmetic (the number of features from a Shape): folded; on the signal, not Lipschitz.
+  ReduceProd: reduce('prod', 18),
 };

@@ -183,6 +183,32 @@ test('shape ops: Flatten, Reshape (0 and −1), Transpose, Squeeze/Unsqueeze in 
   assert.deepEqual([c.spec, c.outputShapes[0]], [{ type: 'concat', axis: 2 }, [1, 2, 6]]);
 });
 
+test('shape arithmetic through ReduceProd, Div, Mul, Range and ConstantOfShape folds to a Reshape target', async () => {
+  // target = [batch, prod(shape[1:]) / 2, 2]: a value computed only from shapes and constants is a constant.
+  const spec: ModelSpec = {
+    opset: 13,
+    inputs: [{ name: 'x', shape: ['N', 4, 3, 3] }],
+    outputs: ['y'],
+    initializers: [int64s('one', [1]), int64s('big', [4]), int64s('zero', [0]), int64s('two', [2], []), int64s('twoVec', [2]), int64s('start', [0], []), int64s('step', [1], [])],
+    nodes: [
+      node('Shape', ['x'], ['s']),
+      node('Slice', ['s', 'one', 'big', 'zero'], ['rest']),
+      node('ReduceProd', ['rest'], ['features'], [attr.int('keepdims', 1)]),
+      node('Div', ['features', 'two'], ['half']),
+      node('Slice', ['s', 'zero', 'one', 'zero'], ['batch']),
+      node('Range', ['start', 'two', 'step'], ['indices']),
+      node('ReduceProd', ['indices'], ['zeroProd'], [attr.int('keepdims', 1)]),
+      node('ConstantOfShape', ['one'], ['ones'], [attr.tensor('value', tensor('v', [1], [2], { dataType: T.INT64 }))]),
+      node('Mul', ['ones', 'zeroProd'], ['nothing']),
+      node('Add', ['twoVec', 'nothing'], ['last']),
+      node('Concat', ['batch', 'half', 'last'], ['target'], [attr.int('axis', 0)]),
+      node('Reshape', ['x', 'target'], ['y'], [], 'reshape'),
+    ],
+  };
+  const model = await open(spec);
+  assert.deepEqual(model.nodes.map((n) => [n.name, n.spec.type, n.outputShapes]), [['reshape', 'fixed', [[1, 18, 2]]]]);
+});
+
 test('PyTorch flatten chain Shape→Gather→Unsqueeze→Concat→Reshape folds to a concrete shape', async () => {
   const spec: ModelSpec = {
     opset: 11,
