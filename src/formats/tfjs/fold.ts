@@ -378,10 +378,10 @@ function sliceBox(x: ConstValue, begin: number[], strides: number[], counts: num
   return make(counts, x.dtype, values);
 }
 
-/** TF StridedSlice (begin/end/ellipsis/new-axis/shrink masks) on a constant. */
-function stridedSlice(node: FoldNode, x: ConstValue | undefined): ConstValue | undefined {
+/** Where a StridedSlice reads (begin, stride and count per input axis) and its output shape, for an input of `shape`. */
+export function stridedSliceGeometry(node: FoldNode, shape: readonly number[]): { begin: number[]; strides: number[]; counts: number[]; outShape: number[] } | undefined {
   const [beginV, endV, stridesV] = [1, 2, 3].map((k) => node.input(k));
-  if (!x || !beginV || !endV) return undefined;
+  if (!beginV || !endV) return undefined;
   const spec = Array.from(beginV.values, Number);
   const ends = Array.from(endV.values, Number);
   const steps = stridesV ? Array.from(stridesV.values, Number) : spec.map(() => 1);
@@ -391,7 +391,7 @@ function stridedSlice(node: FoldNode, x: ConstValue | undefined): ConstValue | u
   const newAxisMask = node.int('new_axis_mask') ?? 0;
   const shrinkMask = node.int('shrink_axis_mask') ?? 0;
   // Expand the spec to one entry per input axis (an ellipsis covers the axes not named).
-  const rank = x.shape.length;
+  const rank = shape.length;
   const named = spec.filter((_, i) => !(newAxisMask & (1 << i)) && !(ellipsisMask & (1 << i))).length;
   const begin: number[] = [];
   const strides: number[] = [];
@@ -405,8 +405,8 @@ function stridedSlice(node: FoldNode, x: ConstValue | undefined): ConstValue | u
       for (let k = 0; k < covered; k++, axis++) {
         begin.push(0);
         strides.push(1);
-        counts.push(x.shape[axis]);
-        outShape.push(x.shape[axis]);
+        counts.push(shape[axis]);
+        outShape.push(shape[axis]);
       }
       continue;
     }
@@ -415,7 +415,7 @@ function stridedSlice(node: FoldNode, x: ConstValue | undefined): ConstValue | u
       continue;
     }
     if (axis >= rank) return undefined;
-    const n = x.shape[axis];
+    const n = shape[axis];
     const step = steps[i];
     if (!step) return undefined;
     if (shrinkMask & bit) {
@@ -442,9 +442,17 @@ function stridedSlice(node: FoldNode, x: ConstValue | undefined): ConstValue | u
   for (; axis < rank; axis++) {
     begin.push(0);
     strides.push(1);
-    counts.push(x.shape[axis]);
-    outShape.push(x.shape[axis]);
+    counts.push(shape[axis]);
+    outShape.push(shape[axis]);
   }
-  const box = sliceBox(x, begin, strides, counts);
-  return box && { ...box, shape: outShape };
+  return { begin, strides, counts, outShape };
+}
+
+/** TF StridedSlice (begin/end/ellipsis/new-axis/shrink masks) on a constant. */
+function stridedSlice(node: FoldNode, x: ConstValue | undefined): ConstValue | undefined {
+  if (!x) return undefined;
+  const geometry = stridedSliceGeometry(node, x.shape);
+  if (!geometry) return undefined;
+  const box = sliceBox(x, geometry.begin, geometry.strides, geometry.counts);
+  return box && { ...box, shape: geometry.outShape };
 }

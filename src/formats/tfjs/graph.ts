@@ -11,7 +11,7 @@ import { largestCopies } from '../../analysis/padding';
 import { graphActivation } from './activations';
 import { GraphBuilder, activationOrUnsupported, broadcastShapes, fmt, normalizeAxis, sameShape, tfConvKernelToCanonical, tfDepthwiseKernelToCanonical } from './common';
 import type { WeightStore } from './weights';
-import { SHAPE_OPS, foldTfNode, foldTfOutputs, type ConstValue, type FoldNode } from './fold';
+import { SHAPE_OPS, foldTfNode, foldTfOutputs, stridedSliceGeometry, type ConstValue, type FoldNode } from './fold';
 import { GraphOrderError, topologicalOrder } from '../../analysis/topological';
 
 type Json = Record<string, unknown>;
@@ -496,6 +496,41 @@ class GraphReader {
           const batch = def.op === 'SpaceToBatchND' ? x[0] * n : x[0] / n;
           const out = [batch, ...spatial, ...x.slice(1 + b.length)];
           return out.every((d) => Number.isInteger(d) && d > 0) ? [out] : undefined;
+        }
+        case 'StridedSlice': {
+          const geometry = x ? stridedSliceGeometry(this.foldNode(def), x) : undefined;
+          return geometry ? [geometry.outShape] : undefined;
+        }
+        case 'Slice': {
+          const begin = this.constant(inputs[1]);
+          const size = this.constant(inputs[2]);
+          if (!x || !begin || !size || size.values.length !== x.length) return undefined;
+          return [Array.from(size.values, (d, i) => (Number(d) === -1 ? x[i] - Number(begin.values[i]) : Number(d)))];
+        }
+        case 'Unpack': {
+          if (!x) return undefined;
+          const axis = normalizeAxis(def.attr.axis?.i !== undefined ? Number(def.attr.axis.i) : 0, x.length);
+          return Array.from({ length: x[axis] }, () => x.filter((_, i) => i !== axis));
+        }
+        case 'Split':
+        case 'SplitV': {
+          const data = def.op === 'Split' ? (inputs[1] !== undefined ? this.graph.shapes.get(inputs[1]) : undefined) : x;
+          const axisValue = this.constant(def.op === 'Split' ? inputs[0] : inputs[2]);
+          if (!data || !axisValue) return undefined;
+          const axis = normalizeAxis(Number(axisValue.values[0]), data.length);
+          let sizes: number[];
+          if (def.op === 'Split') {
+            const n = def.attr.num_split?.i !== undefined ? Number(def.attr.num_split.i) : 1;
+            sizes = new Array<number>(n).fill(data[axis] / n);
+          } else {
+            const given = this.constant(inputs[1]);
+            if (!given) return undefined;
+            sizes = Array.from(given.values, Number);
+            const rest = data[axis] - sizes.filter((d) => d >= 0).reduce((a, b) => a + b, 0);
+            sizes = sizes.map((d) => (d < 0 ? rest : d));
+          }
+          if (sizes.some((d) => !Number.isInteger(d) || d < 0)) return undefined;
+          return sizes.map((d) => data.map((v, i) => (i === axis ? d : v)));
         }
         case 'Conv2DBackpropInput': {
           const sizes = this.constant(inputs[0]);

@@ -3,7 +3,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { foldTfNode, foldTfOutputs, type ConstValue, type FoldNode } from '../../../../src/formats/tfjs/fold';
+import { foldTfNode, foldTfOutputs, stridedSliceGeometry, type ConstValue, type FoldNode } from '../../../../src/formats/tfjs/fold';
 
 const ints = (values: number[], shape = [values.length]): ConstValue => ({ shape, dtype: 'int32', values: Int32Array.from(values) });
 const floats = (values: number[], shape = [values.length]): ConstValue => ({ shape, dtype: 'float32', values: Float32Array.from(values) });
@@ -88,4 +88,11 @@ test('multi-output ops: Unpack, Split, SplitV', () => {
   assert.deepEqual(foldTfOutputs(node('Unpack', [ints([1, 24, 32, 8])], { axis: 0 }))?.map(plain), [1, 24, 32, 8].map((v) => ({ shape: [], dtype: 'int32', values: [v] })));
   assert.deepEqual(foldTfOutputs(node('Split', [ints([1], []), ints([1, 2, 3, 4], [1, 4])], { num_split: 2 }))?.map((c) => c.values.length), [2, 2]);
   assert.deepEqual(foldTfOutputs(node('SplitV', [ints([1, 2, 3, 4, 5]), ints([1, -1]), ints([0], [])]))?.map((c) => Array.from(c.values)), [[1], [2, 3, 4, 5]]);
+});
+
+test('the output shape of a StridedSlice on a signal, without its values', () => {
+  const geometry = (begin: number[], end: number[], attrs: Record<string, number> = {}) => stridedSliceGeometry(node('StridedSlice', [undefined, ints(begin), ints(end), ints(begin.map(() => 1))], attrs), [1, 64, 64, 3])?.outShape;
+  assert.deepEqual(geometry([0, 0], [0, 1], { begin_mask: 1, end_mask: 1, ellipsis_mask: 0, shrink_axis_mask: 0 }), [1, 1, 64, 3]);
+  assert.deepEqual(geometry([0, 1], [0, 2], { ellipsis_mask: 1, shrink_axis_mask: 2 }), [1, 64, 64]);
+  assert.deepEqual(geometry([0, 8, 8], [1, -8, -8]), [1, 48, 48, 3]);
 });
