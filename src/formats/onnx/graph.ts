@@ -1,7 +1,7 @@
 // Walks an ONNX graph in topological order, propagating concrete shapes and folding constants, and
 // emits one IR node per op that touches data derived from the network input.
 
-import type { IrNode, IrValueInfo } from '../../model/ir';
+import type { IrNode, IrValueInfo, OpSpec } from '../../model/ir';
 import type { FileAccess, OpenOptions } from '../../model/files';
 import { ModelError } from '../../model/errors';
 import { gatedProduct, gateOf, type Gate } from './gated';
@@ -371,9 +371,12 @@ export async function walkGraph(model: onnx.IModelProto, files: FileAccess, opti
       return;
     }
 
+    if (ctx.op === 'If' && (domain === '' || domain === 'ai.onnx')) {
+      await bothBranches(node, ctx, index);
+      return;
+    }
     if (CONTROL_FLOW.has(ctx.op) && (domain === '' || domain === 'ai.onnx')) {
-      const why = ctx.op === 'If' ? 'its condition depends on the data or on an input not fixed (fix a control input with --input-value NAME=VALUE)' : 'a loop over a subgraph';
-      unsupported(`control flow ${ctx.op} that cannot be folded: ${why}`);
+      unsupported(`control flow ${ctx.op} that cannot be folded: a loop over a subgraph`);
       return;
     }
 
@@ -424,6 +427,71 @@ export async function walkGraph(model: onnx.IModelProto, files: FileAccess, opti
       else if (value.kind === 'unknown') irNodes.push({ ...row, inputShapes: [], outputShapes: [], spec: { type: 'unsupported', detail: `input shape unknown (${value.reason})` } });
     });
     warnings.push(`If "${ctx.name}": the condition is fixed (${condition.data[0] ? 'true' : 'false'}), so only its ${taken} is analysed`);
+  };
+
+  /**
+   * An If whose condition is not known: both branches are walked (their layers get rows and σ),
+   * and the If is an unsupported row reading both branches' outputs. Where both branches give an
+   * output the same shape (or the file declares it), what follows is analysed with that shape.
+   */
+  // What each value is computed from, for asking whether a value depends on the signal input.
+  const producers = new Map<string, onnx.INodeProto>();
+  for (const n of allNodes(graph)) for (const o of n.output ?? []) if (o) producers.set(o, n);
+  const dependsOnSignal = (name: string | undefined): boolean => {
+    const seen = new Set<string>();
+    const stack = name ? [name] : [];
+    while (stack.length > 0) {
+      const v = stack.pop() as string;
+      if (v === resolved.signal) return true;
+      if (seen.has(v)) continue;
+      seen.add(v);
+      const p = producers.get(v);
+      if (p) stack.push(...(p.input ?? []).filter((i) => i), ...outerReads(p));
+    }
+    return false;
+  };
+
+  const bothBranches = async (node: onnx.INodeProto, ctx: NodeContext, index: number): Promise<void> => {
+    const branchOutputs: string[][] = [];
+    for (const which of ['then_branch', 'else_branch']) {
+      const branch = (node.attribute ?? []).find((a) => a.name === which)?.g;
+      if (!branch) ctx.fail(`has no ${which}`);
+      await readInitializers(branch.initializer ?? [], false);
+      collectValueInfo(branch);
+      const firstRow = irNodes.length;
+      await walkGraphNodes(branch);
+      for (const row of irNodes.slice(firstRow)) row.sourceIndex = index >= 0 ? index : row.sourceIndex;
+      branchOutputs.push((branch.output ?? []).map((o) => o.name ?? ''));
+    }
+    const outputs = node.output ?? [];
+    const shapeOf = (name: string | undefined) => {
+      const v = name ? values.get(name) : undefined;
+      return v?.kind === 'dynamic' ? v.shape : v?.kind === 'const' ? v.tensor.dims : undefined;
+    };
+    const outputShapes = outputs.map((name, slot) => {
+      const [a, b] = branchOutputs.map((names) => shapeOf(names[slot]));
+      if (a && b && a.length === b.length && a.every((d, i) => d === b[i])) return a;
+      const declared = valueInfo.get(name);
+      return declared?.every((d) => typeof d === 'number' && d > 0) ? (declared as number[]) : undefined;
+    });
+    const inputs = [...new Set([...(ctx.isDynamic(0) ? [(node.input ?? [])[0]] : []), ...branchOutputs.flat().filter((n) => values.get(n)?.kind === 'dynamic' || (values.get(n)?.kind === 'unknown' && (values.get(n) as { data?: boolean }).data))])];
+    const known = outputs.filter((o) => o).every((_, slot) => outputShapes[slot]);
+    // A condition that does not depend on the signal picks one branch for every signal: the If's
+    // constant is at most the larger branch's, and the composition over both inputs, √(L₁² + L₂²),
+    // is above that. A condition computed from the signal switches between branches: not bounded here.
+    const held = known && !dependsOnSignal((node.input ?? [])[0]);
+    const spec: OpSpec = held
+      ? structural('If on a condition that does not depend on the signal: one of its two branches (both listed before it), 1')
+      : { type: 'unsupported', detail: 'control flow If that cannot be folded: its condition depends on the data or on an input not fixed (fix a control input with --input-value NAME=VALUE); both branches are listed before it' };
+    const rowInputs = held ? inputs.filter((n) => n !== (node.input ?? [])[0]) : inputs;
+    irNodes.push({ name: ctx.name, op: ctx.op, inputs: rowInputs, outputs: outputs.filter((o) => o), inputShapes: rowInputs.map((n) => shapeOf(n) ?? []), outputShapes: known ? (outputShapes.filter((_, slot) => outputs[slot]) as number[][]) : [], spec, weightShape: null, ...(index >= 0 ? { sourceIndex: index } : {}) });
+    if (held) warnings.push(`If "${ctx.name}": the condition is not known but does not depend on the signal input; both branches are analysed and the bound covers either (fix it with --input-value to analyse one)`);
+    outputs.forEach((name, slot) => {
+      if (!name) return;
+      const shape = outputShapes[slot];
+      values.set(name, known && shape ? { kind: 'dynamic', shape } : { kind: 'unknown', reason: `output of If "${ctx.name}", whose condition is not known`, data: true });
+    });
+    if (!known) warnings.push(`If node "${ctx.name}": the condition is not known and its branches' outputs differ in shape: the layers after it cannot be analysed`);
   };
 
   await walkGraphNodes(graph);

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { runSession } from '../../../src/host/session';
 import { nodeFileAccess } from '../../../src/host/node-files';
 import { DEFAULT_SETTINGS, type EstimateSettings, type Report } from '../../../src/protocol/report';
+import { attr, floats, node, open, type ModelSpec } from '../../helpers/onnx-builder';
 
 const FIXTURES = join(__dirname, '..', '..', 'fixtures', 'graphs');
 const expected = JSON.parse(readFileSync(join(FIXTURES, 'expected.json'), 'utf8')) as { vad_if: Record<string, number>; loop: Record<string, number> };
@@ -57,17 +58,48 @@ test('an If on an integer input fixed with --input-value is its taken branch; th
   close(sigmaOf(other, '/conv8/Conv'), ref.conv8, 'conv8');
 });
 
-test('an If whose condition is not fixed is an unsupported row, and the rows after it are listed with an unknown input shape', async () => {
+test('an If whose condition is not fixed but does not depend on the signal: both branches are computed, and the bound covers either', async () => {
   const report = await run('vad_if.onnx');
-  assert.deepEqual(report.layers.map((l) => [l.name, l.kind, l.sigma]), [
-    ['/Unsqueeze', 'structural', 1],
-    ['/If', 'unsupported', null],
-    ...['/Relu', '/Flatten', '/dense/Gemm', '/Add', '/Tanh', '/out/Gemm', '/Sigmoid', '/Unsqueeze_1', '/Concat'].map((name) => [name, 'unsupported', null]),
+  assert.deepEqual(report.layers.slice(0, 5).map((l) => [l.name, l.kind, l.inputShape, l.outputShape]), [
+    ['/Unsqueeze', 'structural', [1, 16], [1, 1, 16]],
+    ['/conv16/Conv', 'linear', [1, 1, 16], [1, 4, 16]],
+    ['/conv8/Conv', 'linear', [1, 1, 16], [1, 4, 16]],
+    ['/If', 'structural', [1, 4, 16], [1, 4, 16]],
+    ['/Relu', 'activation', [1, 4, 16], [1, 4, 16]],
   ]);
-  assert.match(report.layers[1].note ?? '', /control flow If that cannot be folded: .*--input-value NAME=VALUE/);
-  assert.match(report.layers[2].note ?? '', /input shape unknown \(output of unsupported If "\/If"\)/);
-  assert.deepEqual([report.bounds.product, report.bounds.certified], [null, null]);
-  assert.equal(report.bounds.unsupported[0].name, '/If');
+  const ref = expected.vad_if;
+  close(sigmaOf(report, '/conv16/Conv'), ref.conv16, 'conv16');
+  close(sigmaOf(report, '/conv8/Conv'), ref.conv8, 'conv8');
+  // For every sr the If is one branch: L ≤ max(L₁, L₂) ≤ √(L₁² + L₂²), the composition over its two inputs.
+  const front = Math.hypot(ref.conv16, ref.conv8) * ref.dense;
+  close(report.bounds.product ?? NaN, Math.hypot(front * ref.out * 0.25, front), 'network bound over either branch');
+  assert.ok(report.warnings?.some((w) => /If "\/If": the condition is not known but does not depend on the signal input/.test(w)));
+});
+
+test('an If whose condition is computed from the signal is an unsupported row after both branches; what follows keeps their common shape', async () => {
+  const graph = (op: string, out: string) => ({ node: [{ opType: op, input: ['x'], output: [out], name: out }], output: [{ name: out }] });
+  const spec: ModelSpec = {
+    opset: 13,
+    inputs: [{ name: 'x', shape: [1, 4] }],
+    outputs: ['y'],
+    initializers: [floats('zero', [], [0])],
+    nodes: [
+      node('ReduceSum', ['x'], ['s'], [attr.int('keepdims', 0)], 'sum'),
+      node('Greater', ['s', 'zero'], ['c'], [], 'positive'),
+      node('If', ['c'], ['t'], [{ name: 'then_branch', type: 5, g: graph('Relu', 'then_relu') }, { name: 'else_branch', type: 5, g: graph('Neg', 'else_neg') }], 'branch'),
+      node('Tanh', ['t'], ['y'], [], 'after'),
+    ],
+  };
+  const model = await open(spec);
+  assert.deepEqual(model.nodes.map((n) => [n.name, n.spec.type, n.outputShapes]), [
+    ['sum', 'fixed', [[]]],
+    ['positive', 'unsupported', [[]]],
+    ['then_relu', 'fixed', [[1, 4]]],
+    ['else_neg', 'fixed', [[1, 4]]],
+    ['branch', 'unsupported', [[1, 4]]],
+    ['after', 'fixed', [[1, 4]]],
+  ]);
+  assert.deepEqual(model.nodes[4].inputs, ['c', 'then_relu', 'else_neg']);
 });
 
 test('a Loop is an unsupported row; the convolution before it is computed', async () => {
