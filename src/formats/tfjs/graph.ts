@@ -507,6 +507,34 @@ class GraphReader {
           if (!x || !begin || !size || size.values.length !== x.length) return undefined;
           return [Array.from(size.values, (d, i) => (Number(d) === -1 ? x[i] - Number(begin.values[i]) : Number(d)))];
         }
+        case 'MatMul':
+        case '_FusedMatMul':
+        case 'BatchMatMul':
+        case 'BatchMatMulV2': {
+          const [sa, sb] = inputs.slice(0, 2).map((v) => this.graph.shapes.get(v) ?? this.constant(v)?.shape);
+          if (!sa || !sb || sa.length < 2 || sb.length < 2) return undefined;
+          const batch = def.op.startsWith('BatchMatMul');
+          const ta = batch ? attrB(def, 'adj_x') : attrB(def, 'transpose_a');
+          const tb = batch ? attrB(def, 'adj_y') : attrB(def, 'transpose_b');
+          const lead = broadcastShapes(sa.slice(0, -2), sb.slice(0, -2));
+          return lead ? [[...lead, ta ? sa[sa.length - 1] : sa[sa.length - 2], tb ? sb[sb.length - 2] : sb[sb.length - 1]]] : undefined;
+        }
+        case 'Pack': {
+          const shapes = inputs.map((v) => this.graph.shapes.get(v) ?? this.constant(v)?.shape);
+          const first = shapes[0];
+          if (!first || shapes.some((sh) => !sh || sh.length !== first.length || sh.some((d, i) => d !== first[i]))) return undefined;
+          const axis = normalizeAxis(def.attr.axis?.i !== undefined ? Number(def.attr.axis.i) : 0, first.length + 1);
+          return [[...first.slice(0, axis), shapes.length, ...first.slice(axis)]];
+        }
+        case 'GatherV2': {
+          // Indices computed from the data (a spatial transformer's sampling) still have a known shape.
+          const params = x ?? this.constant(inputs[0])?.shape;
+          const indices = this.graph.shapes.get(inputs[1]) ?? this.constant(inputs[1])?.shape;
+          const axisValue = this.constant(inputs[2]);
+          if (!params || !indices || !axisValue || Number(def.attr.batch_dims?.i ?? 0) !== 0) return undefined;
+          const axis = normalizeAxis(Number(axisValue.values[0]), params.length);
+          return [[...params.slice(0, axis), ...indices, ...params.slice(axis + 1)]];
+        }
         case 'Unpack': {
           if (!x) return undefined;
           const axis = normalizeAxis(def.attr.axis?.i !== undefined ? Number(def.attr.axis.i) : 0, x.length);

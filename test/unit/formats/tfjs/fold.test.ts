@@ -96,3 +96,35 @@ test('the output shape of a StridedSlice on a signal, without its values', () =>
   assert.deepEqual(geometry([0, 1], [0, 2], { ellipsis_mask: 1, shrink_axis_mask: 2 }), [1, 64, 64]);
   assert.deepEqual(geometry([0, 8, 8], [1, -8, -8]), [1, 48, 48, 3]);
 });
+
+test('rows after ops the engine cannot bound keep shapes: StridedSlice, Pack, GatherV2 with data indices, MatMul of two signals', async () => {
+  const { graphModel, placeholder } = await import('./graph-builder');
+  const { openMemory } = await import('./helpers');
+  const { json, shards } = graphModel(
+    [
+      placeholder('x', [1, 6, 4]),
+      { name: 'head', op: 'StridedSlice', input: ['x', 'b', 'e', 'st'], attr: { begin_mask: { i: '5' }, end_mask: { i: '5' } } },
+      { name: 'pair', op: 'Pack', input: ['head', 'head'], attr: { axis: { i: '0' } } },
+      { name: 'idx', op: 'Cast', input: ['head'], attr: { DstT: { type: 'DT_INT32' } } },
+      { name: 'picked', op: 'GatherV2', input: ['x', 'idx', 'axis1'] },
+      { name: 'gram', op: 'BatchMatMulV2', input: ['head', 'head'], attr: { adj_y: { b: true } } },
+      { name: 'dense', op: 'MatMul', input: ['head_flat', 'w'] },
+      { name: 'head_flat', op: 'Reshape', input: ['head', 'flat'] },
+    ],
+    [
+      { name: 'b', shape: [3], values: [0, 0, 0], dtype: 'int32' },
+      { name: 'e', shape: [3], values: [0, 2, 0], dtype: 'int32' },
+      { name: 'st', shape: [3], values: [1, 1, 1], dtype: 'int32' },
+      { name: 'axis1', shape: [], values: [1], dtype: 'int32' },
+      { name: 'flat', shape: [2], values: [1, 8], dtype: 'int32' },
+      { name: 'w', shape: [8, 2], values: Array.from({ length: 16 }, (_, i) => i / 10) },
+    ],
+  );
+  const model = await openMemory(json, shards);
+  const shapes = Object.fromEntries(model.nodes.map((n) => [n.name, [n.spec.type, n.outputShapes[0]]]));
+  assert.deepEqual(shapes.head, ['unsupported', [1, 2, 4]]);
+  assert.deepEqual(shapes.pair, ['unsupported', [2, 1, 2, 4]]);
+  assert.deepEqual(shapes.picked, ['unsupported', [1, 1, 2, 4, 4]], 'the shape of data-dependent indices');
+  assert.deepEqual(shapes.gram, ['unbounded', [1, 2, 2]]);
+  assert.deepEqual(shapes.dense, ['dense', [1, 2]], 'the dense layer after the slice is computed');
+});
