@@ -4,7 +4,6 @@
 import type { IrNode, IrValueInfo } from '../../model/ir';
 import type { FileAccess, OpenOptions } from '../../model/files';
 import { ModelError } from '../../model/errors';
-import { gatedProduct, gateOf, type Gate } from './gated';
 import { NodeContext, formatShape, type NodeResult, type Value } from './context';
 import { CONTRIB_OPS, OPS, SHAPE_PRESERVING } from './ops';
 import { DataType, onnx, toNumber } from './proto';
@@ -178,8 +177,6 @@ export async function walkGraph(model: onnx.IModelProto, files: FileAccess, opti
   }
 
   const irNodes: IrNode[] = [];
-  /** Values computed by a sigmoid-like gate from another data value, for x·gate(x) (gated.ts). */
-  const gates = new Map<string, Gate>();
   for (const index of order) {
     const node = nodes[index];
     const inputValues = (node.input ?? []).map((name) => (name ? values.get(name) : undefined));
@@ -190,8 +187,6 @@ export async function walkGraph(model: onnx.IModelProto, files: FileAccess, opti
     const handler = domain === '' || domain === 'ai.onnx' ? OPS[ctx.op] : CONTRIB_OPS[`${domain}:${ctx.op}`];
     const unknownInput = inputValues.find((v) => v?.kind === 'unknown');
     const dataDependent = inputValues.some((v) => v?.kind === 'dynamic');
-    const gate = gateOf(ctx);
-    if (gate && outputs[0]) gates.set(outputs[0], gate);
 
     const emit = (result: NodeResult) => {
       const dataInputs = result.dataInputs ?? ctx.dynamicIndices();
@@ -210,12 +205,6 @@ export async function walkGraph(model: onnx.IModelProto, files: FileAccess, opti
       setOutputs((slot) => ({ kind: 'dynamic', shape: result.outputShapes[slot] ?? result.outputShapes[0] }));
     };
     const opName = domain && domain !== 'ai.onnx' ? `${domain}:${ctx.op}` : ctx.op;
-
-    const gated = gatedProduct(ctx, gates);
-    if (gated) {
-      emit(gated);
-      continue;
-    }
 
     if (unknownInput?.kind === 'unknown') {
       // Past an op whose output shape is unknown nothing can be inferred: report, never guess.

@@ -4,6 +4,7 @@
 import type { IrModel } from '../../model/ir';
 import type { ModelFormatReader } from '../format';
 import { ModelError, asModelError } from '../../model/errors';
+import { resolveProducts } from '../../analysis/products';
 import { walkGraph } from './graph';
 import { decodeModel, toNumber } from './proto';
 
@@ -36,7 +37,7 @@ export const onnxFormat: ModelFormatReader = {
         opset = MIN_OPSET;
       }
       const walked = await walkGraph(model, files, options, opset);
-      return {
+      const ir: IrModel = {
         format: 'onnx',
         path: file,
         inputs: walked.inputs,
@@ -52,6 +53,9 @@ export const onnxFormat: ModelFormatReader = {
         },
         warnings: [...warnings, ...walked.warnings],
       };
+      // Products of two data tensors: gated activations, bounded factors, or unbounded (shared with TF.js).
+      resolveProducts(ir);
+      return ir;
     } catch (error) {
       if (error instanceof RangeError && /allocation|Array buffer|Invalid typed array length/i.test(error.message)) {
         throw new ModelError(file, `a tensor is too large to load (${error.message})`);

@@ -5,7 +5,7 @@
 import type { ConvSpec, IrModel, IrValueInfo, OpSpec } from '../../model/ir';
 import type { OpenOptions } from '../../model/files';
 import { ModelError } from '../../model/errors';
-import { activationSpec, gatedActivationSpec, structural } from '../../analysis/constants';
+import { activationSpec, shiftValues, structural } from '../../analysis/constants';
 import { product, resolvePads, slidingOutputSize } from '../../analysis/shapes';
 import { graphActivation } from './activations';
 import { GraphBuilder, activationOrUnsupported, broadcastShapes, fmt, normalizeAxis, sameShape, tfConvKernelToCanonical, tfDepthwiseKernelToCanonical } from './common';
@@ -475,10 +475,20 @@ class GraphReader {
   private addLike(def: GraphNodeDef, dynamic: string[]): void {
     const inputs = this.dataInputs(def);
     const out = this.broadcastAll(def, inputs);
-    if (dynamic.length >= 2) return this.row(def, dynamic, { type: 'add' }, out);
+    const subtract = def.op === 'Sub';
+    const signs = subtract ? dynamic.map((v) => (v === inputs[0] ? 1 : -1)) : undefined;
+    if (dynamic.length >= 2) {
+      const copies = dynamic.map((v) => product(out) / product(this.shapeOf(v)));
+      if (copies.every((c) => c === 1)) return this.row(def, dynamic, { type: 'add', ...(signs ? { signs } : {}) }, out);
+      // A signal broadcast to the output copies each entry c times: its bound counts √c times.
+      const weights = copies.map(Math.sqrt);
+      return this.row(def, dynamic, { type: 'add', weights, detail: `${def.op} of signals that broadcast: each bound times √(copies) = ${weights.map((w) => w.toPrecision(4)).join(', ')}`, ...(signs ? { signs } : {}) }, out);
+    }
     const inSize = product(this.shapeOf(dynamic[0]));
     const copies = product(out) / inSize;
-    const spec = copies === 1 ? structural(`${def.op} of a constant: a shift, 1`) : structural(`${def.op} broadcasting the signal ${copies} times: √${copies}`, Math.sqrt(copies));
+    const shift = inputs.length === 2 ? this.constant(inputs.find((v) => v !== dynamic[0]) ?? '') : undefined;
+    const values = shift ? shiftValues(shift.values, subtract && inputs[0] === dynamic[0], subtract && inputs[1] === dynamic[0]) : undefined;
+    const spec = copies === 1 ? structural(`${def.op} of a constant: a shift, 1`, 1, values) : structural(`${def.op} broadcasting the signal ${copies} times: √${copies}`, Math.sqrt(copies), values);
     this.row(def, dynamic, spec, out);
   }
 
@@ -486,8 +496,10 @@ class GraphReader {
     const inputs = this.dataInputs(def);
     const out = this.broadcastAll(def, inputs);
     const divide = def.op !== 'Mul';
-    const gated = divide ? undefined : this.sigmoidGated(dynamic, out);
-    if (gated !== undefined) return this.row(def, [gated], gatedActivationSpec({ kind: 'sigmoid' }), out);
+    if (!divide && dynamic.length === 2) {
+      // Resolved on the finished graph (src/analysis/products.ts): a gated activation, a product of bounded factors, or unbounded.
+      return this.row(def, dynamic, { type: 'unbounded', product: true, reason: 'a product of two signals (x·y) is not globally Lipschitz' }, out);
+    }
     if (dynamic.length >= 2 || (divide && dynamic[0] !== inputs[0])) {
       return this.row(def, dynamic, { type: 'unbounded', reason: divide ? 'division by a signal is not globally Lipschitz' : 'a product of two signals (x·y) is not globally Lipschitz' }, out);
     }
@@ -513,21 +525,6 @@ class GraphReader {
       spec = { type: 'diagonal', scale: Float32Array.of(largest), axis: -1 };
     }
     this.row(def, [x], spec, out, c.shape);
-  }
-
-  /**
-   * For a Mul of two signals: the signal x when the other is Sigmoid(x) with x's shape (SiLU/swish
-   * as TF writes tf.nn.silu), else undefined.
-   */
-  private sigmoidGated(dynamic: string[], out: number[]): string | undefined {
-    if (dynamic.length !== 2) return undefined;
-    for (const [x, gate] of [[dynamic[0], dynamic[1]], [dynamic[1], dynamic[0]]]) {
-      const gateDef = this.byName.get(producer(gate));
-      if (!gateDef || gateDef.op !== 'Sigmoid' || valueName(gate) !== gateDef.name) continue;
-      const gateInput = this.dataInputs(gateDef)[0];
-      if (gateInput !== undefined && valueName(gateInput) === valueName(x) && sameShape(this.shapeOf(x), out)) return x;
-    }
-    return undefined;
   }
 
   private concat(def: GraphNodeDef, dynamic: string[]): void {

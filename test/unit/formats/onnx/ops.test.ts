@@ -100,7 +100,7 @@ test('Mul and Div by constants are diagonal; data·data and c/x are unbounded', 
 test('Add/Sub: data+data merges, data+constant is a shift, a broadcast copy costs √copies', async () => {
   const residual: ModelSpec = { inputs: [{ name: 'x', shape: [1, 4] }], outputs: ['y'], nodes: [node('Relu', ['x'], ['r']), node('Sub', ['r', 'x'], ['y'], [], 'sub')] };
   const sub = byName(await open(residual), 'sub');
-  assert.deepEqual([sub.spec, sub.inputs, sub.inputShapes], [{ type: 'add' }, ['r', 'x'], [[1, 4], [1, 4]]]);
+  assert.deepEqual([sub.spec, sub.inputs, sub.inputShapes], [{ type: 'add', signs: [1, -1] }, ['r', 'x'], [[1, 4], [1, 4]]]);
   const shift = await only(single('Add', [1, 4], { inputs: ['c'], initializers: [floats('c', [4], [1, 2, 3, 4])] }));
   assert.equal(fixed(shift).constant, 1);
   assert.deepEqual(shift.inputs, ['x']);
