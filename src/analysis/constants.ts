@@ -187,18 +187,3 @@ function maxDerivative(f: (x: number) => number, lo: number, hi: number): number
   }
   return f((a + b) / 2);
 }
-
-/**
- * x·gate(x) written as two ops (a Mul of x with Sigmoid(x), or with HardSigmoid(x) = clip(αx + β,
- * 0, 1)): a pointwise activation of x.
- * - x·sigmoid(x) is SiLU: slope σ(x)(1 + x(1 − σ(x))), at most ≈ 1.0998.
- * - x·clip(αx + β, 0, 1): the slope is 0 or 1 where the clip is flat and 2αx + β in between, which
- *   runs from −β to 2 − β there (for any α ≠ 0), so the constant is max(|β|, |2 − β|, 1);
- *   hard-swish (α = 1/6, β = 1/2) gives 1.5.
- */
-export function gatedActivationSpec(gate: { kind: 'sigmoid' } | { kind: 'hardSigmoid'; alpha: number; beta: number }): FixedSpec {
-  if (gate.kind === 'sigmoid') return { type: 'fixed', kind: 'activation', constant: SILU_CONSTANT, detail: 'x·sigmoid(x) = SiLU/swish: max slope ≈ 1.0998' };
-  const { alpha, beta } = gate;
-  const constant = Math.max(Math.abs(beta), Math.abs(2 - beta), 1);
-  return { type: 'fixed', kind: 'activation', constant, detail: `x·hardsigmoid(x) (α=${alpha}, β=${beta}; hard-swish when 1/6, 1/2): max slope max(|β|, |2 − β|, 1) = ${constant}` };
-}
