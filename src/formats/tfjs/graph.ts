@@ -5,7 +5,8 @@
 import type { ConvSpec, IrModel, IrValueInfo, OpSpec } from '../../model/ir';
 import type { OpenOptions } from '../../model/files';
 import { ModelError } from '../../model/errors';
-import { activationSpec, shiftValues, structural } from '../../analysis/constants';
+import { activationSpec, SELECTS, shiftValues, structural } from '../../analysis/constants';
+import { ROUNDING, TRANSFORMS, resizeNorm, type AxisResize, type CoordinateTransform } from '../../analysis/resize';
 import { product, resolvePads, slidingOutputSize } from '../../analysis/shapes';
 import { graphActivation } from './activations';
 import { GraphBuilder, activationOrUnsupported, broadcastShapes, fmt, normalizeAxis, sameShape, tfConvKernelToCanonical, tfDepthwiseKernelToCanonical } from './common';
@@ -296,6 +297,12 @@ class GraphReader {
         const perm = Array.from(this.constOrFail(def, this.dataInputs(def)[1], 'permutation').values);
         return this.row(def, [x], structural('transpose: 1'), perm.map((p) => shape[p]));
       }
+      case 'ResizeBilinear':
+      case 'ResizeNearestNeighbor':
+        return this.resize(def);
+      case 'DepthToSpace':
+      case 'SpaceToDepth':
+        return this.depthToSpace(def);
       case 'Identity':
       case 'StopGradient':
       case 'Snapshot':
@@ -525,6 +532,36 @@ class GraphReader {
       spec = { type: 'diagonal', scale: Float32Array.of(largest), axis: -1 };
     }
     this.row(def, [x], spec, out, c.shape);
+  }
+
+  /** ResizeBilinear / ResizeNearestNeighbor on NHWC images, as tfjs computes them (docs/op-coverage.md, "Resize"). */
+  private resize(def: GraphNodeDef): void {
+    const [x, sizeValue] = this.dataInputs(def);
+    const shape = this.shapeOf(x);
+    const size = this.constOrFail(def, sizeValue, 'size');
+    if (shape.length !== 4 || size.values.length !== 2) this.fail(`node "${def.name}" (${def.op}): expects NHWC images and a size of 2, gets ${fmt(shape)} and ${fmt(size.shape)}`);
+    const out = [shape[0], Number(size.values[0]), Number(size.values[1]), shape[3]];
+    const alignCorners = attrB(def, 'align_corners');
+    const halfPixel = attrB(def, 'half_pixel_centers');
+    const nearest = def.op === 'ResizeNearestNeighbor';
+    const transform = TRANSFORMS[alignCorners ? 'align_corners' : halfPixel ? (nearest ? 'tf_half_pixel_for_nearest' : 'half_pixel') : 'asymmetric'] as CoordinateTransform;
+    // TF rounds half away from zero under align_corners (coordinates are ≥ 0 there), else floors.
+    const round = alignCorners ? ROUNDING.round_prefer_ceil : ROUNDING.floor;
+    const axes: AxisResize[] = shape.map((inLength, i) => ({ inLength, outLength: out[i], scale: out[i] / inLength, mode: nearest ? 'nearest' : 'linear', transform, round }));
+    const { sigma, detail } = resizeNorm(axes);
+    this.row(def, [x], structural(detail, sigma, SELECTS), out);
+  }
+
+  /** DepthToSpace / SpaceToDepth (NHWC): a permutation of the entries. */
+  private depthToSpace(def: GraphNodeDef): void {
+    const [x] = this.dataInputs(def);
+    const shape = this.shapeOf(x);
+    const block = Number(def.attr.block_size?.i ?? 0);
+    if (shape.length !== 4 || !(block >= 1) || attrS(def, 'data_format') === 'NCHW') this.fail(`node "${def.name}" (${def.op}): expects NHWC input and a block size, gets ${fmt(shape)} and ${block}`);
+    const [n, h, w, c] = shape;
+    const out = def.op === 'DepthToSpace' ? [n, h * block, w * block, c / (block * block)] : [n, h / block, w / block, c * block * block];
+    if (!out.every(Number.isInteger)) this.fail(`node "${def.name}" (${def.op}): block ${block} does not fit ${fmt(shape)}`);
+    this.row(def, [x], structural(`${def.op}: a permutation of the entries, 1`, 1, SELECTS), out);
   }
 
   private concat(def: GraphNodeDef, dynamic: string[]): void {

@@ -5,7 +5,8 @@
 import type { ConvSpec, IrModel, IrValueInfo, OpSpec, WeightTensor } from '../../model/ir';
 import type { OpenOptions } from '../../model/files';
 import { ModelError } from '../../model/errors';
-import { activationSpec, structural } from '../../analysis/constants';
+import { activationSpec, SELECTS, structural } from '../../analysis/constants';
+import { TRANSFORMS, resizeNorm, type CoordinateTransform } from '../../analysis/resize';
 import { product, resolvePads, slidingOutputSize } from '../../analysis/shapes';
 import { kerasActivation, kerasActivationIdentifier } from './activations';
 import {
@@ -631,9 +632,14 @@ class LayersReader {
     const interpolation = str(c.interpolation) ?? 'nearest';
     const outSpatial = layout.spatial.map((s, i) => s * size[i]);
     const copies = product(size);
-    const spec: OpSpec = interpolation === 'nearest'
-      ? structural(`nearest upsampling ×${size.join('×')}: √${copies}`, Math.sqrt(copies))
-      : { type: 'unsupported', detail: `UpSampling with ${interpolation} interpolation` };
+    let spec: OpSpec;
+    if (interpolation === 'nearest') spec = structural(`nearest upsampling ×${size.join('×')}: √${copies}`, Math.sqrt(copies), SELECTS);
+    else if (interpolation === 'bilinear') {
+      // tfjs-layers calls tf.image.resizeBilinear without align_corners or half-pixel centres: src = dst·in/out.
+      const axes = layout.spatial.map((inLength, i) => ({ inLength, outLength: outSpatial[i], scale: size[i], mode: 'linear' as const, transform: TRANSFORMS.asymmetric as CoordinateTransform }));
+      const { sigma, detail } = resizeNorm(axes);
+      spec = structural(detail, sigma, SELECTS);
+    } else spec = { type: 'unsupported', detail: `UpSampling with ${interpolation} interpolation` };
     this.row(ctx, spec, layout.assemble(layout.channels, outSpatial));
   }
 

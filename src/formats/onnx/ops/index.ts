@@ -3,6 +3,7 @@
 import type { OpHandler } from '../context';
 import { activationOps } from './activation';
 import { constantOps } from './constant';
+import { depthToSpaceOps } from './depth-to-space';
 import { conv, convTranspose } from './conv';
 import { gemm, matmul } from './dense';
 import { binaryOps } from './elementwise';
@@ -24,6 +25,7 @@ export const OPS: Record<string, OpHandler> = {
   ...activationOps,
   ...binaryOps,
   ...constantOps,
+  ...depthToSpaceOps,
   ...normalizationOps,
   ...poolOps,
   ...reduceOps,
