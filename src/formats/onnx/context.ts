@@ -20,6 +20,8 @@ export interface NodeResult {
   weightShape?: number[] | null;
   /** Positions of the inputs that are data flow (default: every dynamic input). */
   dataInputs?: number[];
+  /** Output slots that are constants although the node reads data (DynamicQuantizeLinear's scale and zero point, read on real values). */
+  constOutputs?: (ConstTensor | undefined)[];
 }
 
 export class NodeContext {
@@ -38,6 +40,11 @@ export class NodeContext {
     this.attrs = new Attributes(node.attribute);
     this.op = node.opType ?? '';
     this.name = node.name || node.output?.[0] || this.op;
+  }
+
+  /** The same node seen with other inputs (quantised ops hand their real-valued equivalent to the float op's handler). */
+  withInputs(inputs: (Value | undefined)[]): NodeContext {
+    return new NodeContext(this.node, this.opset, inputs, this.file, this.warnings, this.resolveTensor);
   }
 
   get domain(): string {

@@ -190,19 +190,23 @@ export async function walkGraph(model: onnx.IModelProto, files: FileAccess, opti
 
     const emit = (result: NodeResult) => {
       const dataInputs = result.dataInputs ?? ctx.dynamicIndices();
-      const outputShapes = outputs.flatMap((name, slot) => (name ? [result.outputShapes[slot] ?? result.outputShapes[0]] : []));
+      const constant = (slot: number) => result.constOutputs?.[slot];
+      const outputShapes = outputs.flatMap((name, slot) => (name && !constant(slot) ? [result.outputShapes[slot] ?? result.outputShapes[0]] : []));
       irNodes.push({
         name: ctx.name,
         op: ctx.op,
         inputs: dataInputs.map((i) => (node.input ?? [])[i]),
-        outputs: outputs.filter((o) => o),
+        outputs: outputs.filter((o, slot) => o && !constant(slot)),
         inputShapes: dataInputs.map((i) => ctx.shape(i)),
         outputShapes,
         spec: result.spec,
         weightShape: result.weightShape ?? null,
         sourceIndex: index,
       });
-      setOutputs((slot) => ({ kind: 'dynamic', shape: result.outputShapes[slot] ?? result.outputShapes[0] }));
+      setOutputs((slot) => {
+        const tensor = constant(slot);
+        return tensor ? { kind: 'const', tensor } : { kind: 'dynamic', shape: result.outputShapes[slot] ?? result.outputShapes[0] };
+      });
     };
     const opName = domain && domain !== 'ai.onnx' ? `${domain}:${ctx.op}` : ctx.op;
 

@@ -6,6 +6,7 @@ import type { ModelFormatReader } from '../format';
 import { ModelError, asModelError } from '../../model/errors';
 import { resolveProducts } from '../../analysis/products';
 import { walkGraph } from './graph';
+import { QUANTISATION_STEPS, QUANTISED_WARNING } from './ops/quantized';
 import { decodeModel, toNumber } from './proto';
 
 /** Oldest opset whose attribute and input forms the loader knows. */
@@ -55,6 +56,7 @@ export const onnxFormat: ModelFormatReader = {
       };
       // Products of two data tensors: gated activations, bounded factors, or unbounded (shared with TF.js).
       resolveProducts(ir);
+      if (ir.nodes.some((n) => QUANTISATION_STEPS.has(n.op))) ir.warnings.push(QUANTISED_WARNING);
       return ir;
     } catch (error) {
       if (error instanceof RangeError && /allocation|Array buffer|Invalid typed array length/i.test(error.message)) {

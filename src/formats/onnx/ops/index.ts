@@ -11,6 +11,7 @@ import { normalizationOps } from './normalization';
 import { pad } from './pad';
 import { poolOps } from './pool';
 import { reduceOps } from './reduce';
+import { quantizedContribOps, quantizedOps } from './quantized';
 import { resize } from './resize';
 import { shapeOps } from './shape';
 
@@ -30,11 +31,13 @@ export const OPS: Record<string, OpHandler> = {
   ...poolOps,
   ...reduceOps,
   ...shapeOps,
+  ...quantizedOps,
 };
 
 /** Ops of other domains whose maths is an ONNX op's (ONNX Runtime's contrib ops). */
 export const CONTRIB_OPS: Record<string, OpHandler> = {
   'com.microsoft:Gelu': activationOps.Gelu,
+  ...quantizedContribOps,
 };
 
 /** Unknown pointwise ops whose output has their first input's shape, so inference can go on past them. */
