@@ -14,6 +14,7 @@
 
 import type { AddSpec, FixedSpec, IrModel, IrNode } from '../model/ir';
 import { SILU_CONSTANT } from './constants';
+import { recogniseLayerNorms } from './layer-norm';
 import { nodeRange, productRange, supAbs, type Range } from './ranges';
 import { product as elementCount } from './shapes';
 
@@ -215,6 +216,12 @@ function isHardSwish(u: PiecewiseLinear, g: PiecewiseLinear, scale: number): boo
 
 function sameShape(a: readonly number[] | undefined, b: readonly number[] | undefined): boolean {
   return !!a && !!b && a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+/** The passes both readers run on their finished IR: products (see the header), then written-out layer norms. */
+export function resolveSharedPatterns(model: IrModel): void {
+  resolveProducts(model);
+  recogniseLayerNorms(model);
 }
 
 /** Resolves every product row of the model in place (see the header). */

@@ -41,6 +41,11 @@ export interface ConvTransposeSpec {
 export interface DenseSpec {
   type: 'dense';
   weight: WeightTensor;
+  /**
+   * The input axis the map contracts, when not the last (a constant left operand A·X contracts the
+   * second-to-last; an Einsum any one axis). The map is still I ⊗ W up to a permutation: same σ.
+   */
+  axis?: number;
 }
 
 /** Elementwise multiplication by constants broadcast along one axis (batch norm at inference, Mul by a constant). */

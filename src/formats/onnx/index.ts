@@ -4,7 +4,7 @@
 import type { IrModel } from '../../model/ir';
 import type { ModelFormatReader } from '../format';
 import { ModelError, asModelError } from '../../model/errors';
-import { resolveProducts } from '../../analysis/products';
+import { resolveSharedPatterns } from '../../analysis/products';
 import { walkGraph } from './graph';
 import { QUANTISATION_STEPS, QUANTISED_WARNING } from './ops/quantized';
 import { decodeModel, toNumber } from './proto';
@@ -54,8 +54,8 @@ export const onnxFormat: ModelFormatReader = {
         },
         warnings: [...warnings, ...walked.warnings],
       };
-      // Products of two data tensors: gated activations, bounded factors, or unbounded (shared with TF.js).
-      resolveProducts(ir);
+      // Products of two data tensors (gated activations, bounded factors, or unbounded) and written-out layer norms, shared with TF.js.
+      resolveSharedPatterns(ir);
       if (ir.nodes.some((n) => QUANTISATION_STEPS.has(n.op))) ir.warnings.push(QUANTISED_WARNING);
       return ir;
     } catch (error) {

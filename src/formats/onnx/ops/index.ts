@@ -7,6 +7,7 @@ import { depthToSpaceOps } from './depth-to-space';
 import { conv, convTranspose } from './conv';
 import { gemm, matmul } from './dense';
 import { binaryOps } from './elementwise';
+import { einsum } from './einsum';
 import { normalizationOps } from './normalization';
 import { pad } from './pad';
 import { poolOps } from './pool';
@@ -20,6 +21,7 @@ export const OPS: Record<string, OpHandler> = {
   ConvTranspose: convTranspose,
   Gemm: gemm,
   MatMul: matmul,
+  Einsum: einsum,
   Pad: pad,
   Resize: resize,
   Upsample: resize,
