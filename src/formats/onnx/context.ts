@@ -22,6 +22,8 @@ export interface NodeResult {
   dataInputs?: number[];
   /** Output slots that are constants although the node reads data (DynamicQuantizeLinear's scale and zero point, read on real values). */
   constOutputs?: (ConstTensor | undefined)[];
+  /** Rows listed before the node's own, off the data path (a recurrent cell's weight matrices, one row each). */
+  extraRows?: { name: string; spec: OpSpec; inputShape: number[]; outputShape: number[]; weightShape: number[] }[];
 }
 
 export class NodeContext {

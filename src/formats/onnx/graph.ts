@@ -191,6 +191,10 @@ export async function walkGraph(model: onnx.IModelProto, files: FileAccess, opti
     const emit = (result: NodeResult) => {
       const dataInputs = result.dataInputs ?? ctx.dynamicIndices();
       const constant = (slot: number) => result.constOutputs?.[slot];
+      // Their inputs are values nothing produces, so they never enter the network bound.
+      for (const extra of result.extraRows ?? []) {
+        irNodes.push({ name: extra.name, op: ctx.op, inputs: [`${extra.name}:input`], outputs: [`${extra.name}:output`], inputShapes: [extra.inputShape], outputShapes: [extra.outputShape], spec: extra.spec, weightShape: extra.weightShape, sourceIndex: index });
+      }
       const outputShapes = outputs.flatMap((name, slot) => (name && !constant(slot) ? [result.outputShapes[slot] ?? result.outputShapes[0]] : []));
       irNodes.push({
         name: ctx.name,

@@ -13,6 +13,7 @@ import { pad } from './pad';
 import { poolOps } from './pool';
 import { reduceOps } from './reduce';
 import { quantizedContribOps, quantizedOps } from './quantized';
+import { recurrentOps } from './recurrent';
 import { resize } from './resize';
 import { shapeOps } from './shape';
 
@@ -34,6 +35,7 @@ export const OPS: Record<string, OpHandler> = {
   ...reduceOps,
   ...shapeOps,
   ...quantizedOps,
+  ...recurrentOps,
 };
 
 /** Ops of other domains whose maths is an ONNX op's (ONNX Runtime's contrib ops). */
