@@ -250,6 +250,8 @@ class GraphReader {
       case 'DepthwiseConv2dNative':
       case 'FusedDepthwiseConv2dNative':
         return this.conv(def, true);
+      case 'Conv2DBackpropInput':
+        return this.transposedConv(def);
       case 'MatMul':
       case '_FusedMatMul':
       case 'BatchMatMul':
@@ -532,6 +534,39 @@ class GraphReader {
       spec = { type: 'diagonal', scale: Float32Array.of(largest), axis: -1 };
     }
     this.row(def, [x], spec, out, c.shape);
+  }
+
+  /**
+   * Conv2DBackpropInput(input_sizes, filter [kh, kw, in, out], dy): the transposed convolution
+   * (tf.conv2dTranspose), dy [N, H', W', out] → [N, H, W, in]. The forward convolution's pads for
+   * the output size give the transposed one's; output_padding makes up the rest of input_sizes.
+   */
+  private transposedConv(def: GraphNodeDef): void {
+    const [sizesValue, filterValue, dy] = this.dataInputs(def);
+    const shape = this.shapeOf(dy);
+    const filter = this.constant(filterValue);
+    const sizes = this.constant(sizesValue);
+    if (!filter || !sizes) return this.unsupported(def, [dy], 'a filter or output size computed at run time');
+    const channelsLast = this.dataFormat(def);
+    if (shape.length !== 4 || filter.shape.length !== 4 || sizes.values.length !== 4) this.fail(`node "${def.name}" (${def.op}): expects 4-D input, filter and input_sizes, gets ${fmt(shape)}, ${fmt(filter.shape)}`);
+    const [kh, kw, inChannels, outChannels] = filter.shape;
+    const out = Array.from(sizes.values, Number);
+    const outSpatial = channelsLast ? out.slice(1, 3) : out.slice(2, 4);
+    const inSpatial = channelsLast ? shape.slice(1, 3) : shape.slice(2, 4);
+    if ((channelsLast ? shape[3] : shape[1]) !== outChannels) this.fail(`node "${def.name}" (${def.op}): input ${fmt(shape)} does not have the filter's ${outChannels} channels`);
+    const strides = this.spatialAttr(def, 'strides', channelsLast, 1);
+    const dilations = this.spatialAttr(def, 'dilations', channelsLast, 1);
+    const kernel = [kh, kw];
+    const { padsBegin, padsEnd } = this.windowPads(def, outSpatial, kernel, strides, dilations, channelsLast);
+    const outputPadding = outSpatial.map((size, i) => size - (strides[i] * (inSpatial[i] - 1) + (kernel[i] - 1) * dilations[i] + 1 - padsBegin[i] - padsEnd[i]));
+    if (outputPadding.some((p, i) => p < 0 || p >= Math.max(strides[i], dilations[i]))) this.fail(`node "${def.name}" (${def.op}): input_sizes ${fmt(out)} do not fit input ${fmt(shape)} and filter ${fmt(filter.shape)}`);
+    // Canonical (ONNX) layout [cIn of the transposed map = out, cOut = in, kh, kw].
+    const data = new Float32Array(filter.values.length);
+    for (let y = 0; y < kh; y++) for (let x = 0; x < kw; x++) for (let i = 0; i < inChannels; i++) for (let o = 0; o < outChannels; o++) {
+      data[((o * inChannels + i) * kh + y) * kw + x] = Number(filter.values[((y * kw + x) * inChannels + i) * outChannels + o]);
+    }
+    const spec: OpSpec = { type: 'convTranspose', channelsLast, weight: { dims: [outChannels, inChannels, kh, kw], data }, strides, dilations, padsBegin, padsEnd, outputPadding, group: 1 };
+    this.row(def, [dy], spec, out, filter.shape);
   }
 
   /** ResizeBilinear / ResizeNearestNeighbor on NHWC images, as tfjs computes them (docs/op-coverage.md, "Resize"). */
