@@ -302,6 +302,10 @@ class GraphReader {
       case 'ResizeBilinear':
       case 'ResizeNearestNeighbor':
         return this.resize(def);
+      case 'Maximum':
+      case 'Minimum':
+      case 'ClipByValue':
+        return this.clamp(def, dynamic);
       case 'DepthToSpace':
       case 'SpaceToDepth':
         return this.depthToSpace(def);
@@ -585,6 +589,22 @@ class GraphReader {
     const axes: AxisResize[] = shape.map((inLength, i) => ({ inLength, outLength: out[i], scale: out[i] / inLength, mode: nearest ? 'nearest' : 'linear', transform, round }));
     const { sigma, detail } = resizeNorm(axes);
     this.row(def, [x], structural(detail, sigma, SELECTS), out);
+  }
+
+  /** Maximum / Minimum of a signal with a constant, ClipByValue with constant limits: a clamp, 1. */
+  private clamp(def: GraphNodeDef, dynamic: string[]): void {
+    const inputs = this.dataInputs(def);
+    const x = dynamic[0];
+    const shape = this.shapeOf(x);
+    const limits = inputs.filter((v) => v !== x).map((v) => this.constant(v));
+    const out = this.broadcastAll(def, inputs);
+    if (dynamic.length !== 1 || limits.some((c) => !c) || !sameShape(out, shape)) return this.unsupported(def, dynamic, `${def.op} of several signals or by a computed value`);
+    const scalar = (i: number) => (limits[i]?.values.length === 1 ? Number(limits[i]?.values[0]) : undefined);
+    const min = def.op === 'Maximum' ? scalar(0) : def.op === 'ClipByValue' ? scalar(0) : undefined;
+    const max = def.op === 'Minimum' ? scalar(0) : def.op === 'ClipByValue' ? scalar(1) : undefined;
+    const known = (def.op === 'Maximum' && min !== undefined) || (def.op === 'Minimum' && max !== undefined) || (def.op === 'ClipByValue' && min !== undefined && max !== undefined);
+    const spec = known ? (activationSpec('clip', { min, max }) as OpSpec) : ({ type: 'fixed', kind: 'activation', constant: 1, detail: `${def.op} with a constant (a clamp): 1` } as OpSpec);
+    this.row(def, [x], spec, shape);
   }
 
   /** DepthToSpace / SpaceToDepth (NHWC): a permutation of the entries. */

@@ -174,3 +174,24 @@ test('TF.js: x·relu6(x + 3)/6 is hard-swish on x (1.5); the RealDiv after it co
   const constants = model.nodes.map((n) => closedForm(n)?.compositionConstant);
   assert.ok(Math.abs((compose(model, constants).network ?? NaN) - (1.5 / 4 + 1)) < 1e-6);
 });
+
+test('TF.js: hard-swish written with Maximum and Minimum (x·min(max(x + 3, 0), 6)·(1/6)) is 1.5; each clamp alone is 1', async () => {
+  const { json, shards } = graphModel(
+    [
+      placeholder('x', [-1, 3, 3, 2]),
+      { name: 'shifted', op: 'AddV2', input: ['x', 'three'] },
+      { name: 'low', op: 'Maximum', input: ['shifted', 'zero'] },
+      { name: 'gate', op: 'Minimum', input: ['low', 'six'] },
+      { name: 'scaled', op: 'Mul', input: ['gate', 'sixth'] },
+      { name: 'hswish', op: 'Mul', input: ['x', 'scaled'] },
+    ],
+    [{ name: 'three', shape: [], values: [3] }, { name: 'zero', shape: [], values: [0] }, { name: 'six', shape: [], values: [6] }, { name: 'sixth', shape: [], values: [1 / 6] }],
+  );
+  const model = await openMemory(json, shards);
+  for (const name of ['low', 'gate']) {
+    const clamp = row(model, name);
+    assert.ok(clamp.spec.type === 'fixed' && clamp.spec.constant === 1 && clamp.spec.values?.kind === 'clip', JSON.stringify(clamp.spec));
+  }
+  const product = row(model, 'hswish');
+  assert.ok(product.spec.type === 'fixed' && Math.abs(product.spec.constant - 1.5) < 1e-6 && /hard-swish/.test(product.spec.detail ?? ''), JSON.stringify(product.spec));
+});
