@@ -195,3 +195,19 @@ test('TF.js: hard-swish written with Maximum and Minimum (x·min(max(x + 3, 0), 
   const product = row(model, 'hswish');
   assert.ok(product.spec.type === 'fixed' && Math.abs(product.spec.constant - 1.5) < 1e-6 && /hard-swish/.test(product.spec.detail ?? ''), JSON.stringify(product.spec));
 });
+
+test('PaddleOCR classifier (real paddle2onnx export): all 18 hard-swishes are 1.5; only the 9 squeeze-excitation products stay unbounded', async () => {
+  const path = join(__dirname, '..', '..', 'fixtures', 'onnx', 'paddle', 'ch_ppocr_mobile_v2.0_cls_infer.onnx');
+  const model = await onnxFormat.open(readFileSync(path), nodeFileAccess(path), { inputShape: [1, 3, 48, 192] });
+  const hardSwish = model.nodes.filter((n) => n.spec.type === 'fixed' && /^hard-swish/.test(n.spec.detail ?? ''));
+  assert.equal(hardSwish.length, 18);
+  for (const n of hardSwish) assert.ok(n.spec.type === 'fixed' && Math.abs(n.spec.constant - 1.5) < 1e-6, n.name);
+  const unbounded = model.nodes.filter((n) => n.spec.type === 'unbounded');
+  assert.equal(unbounded.length, 9);
+  for (const n of unbounded) {
+    assert.equal(n.op, 'Mul');
+    // The gate is HardSigmoid(conv(relu(conv(global average)))): bounded; the other factor is not.
+    assert.ok(n.spec.type === 'unbounded' && /has no bounded range$/.test(n.spec.reason), n.spec.type === 'unbounded' ? n.spec.reason : '');
+  }
+  assert.equal(model.nodes.filter((n) => n.spec.type === 'unsupported').length, 0);
+});
