@@ -55,7 +55,11 @@ export function closedForm(node: IrNode): ClosedForm | undefined {
     }
     case 'add': {
       const n = node.inputs.length;
-      return { sigma: Math.sqrt(n), compositionConstant: 1, note: `sum of ${n} inputs: bounds add` };
+      const weights = spec.weights;
+      if (!weights) return { sigma: Math.sqrt(n), compositionConstant: 1, note: spec.detail ?? `sum of ${n} inputs: bounds add` };
+      // The joint map's norm is at most √(Σ wᵢ²); the composition adds wᵢ·Lᵢ.
+      const sigma = Math.sqrt(weights.reduce((sum, w) => sum + w * w, 0));
+      return { sigma, compositionConstant: 1, note: spec.detail ?? `weighted sum of ${n} inputs (weights ${weights.map((w) => w.toPrecision(4)).join(', ')}): bounds add, weighted` };
     }
     case 'concat':
       return { sigma: 1, compositionConstant: 1, note: 'concat: √(Σ L²) over the inputs' };

@@ -1,6 +1,7 @@
 // The graph-aware network bound: every value gets the Lipschitz constant of the map from the
 // network input to it. Along an edge constants multiply; at a sum they add (L(f+g) ≤ L(f)+L(g));
-// at a concat they combine as √(ΣL²); a map of several inputs with constant c gets c·√(ΣL²).
+// at a concat they combine as √(ΣL²); a weighted sum (a broadcast difference, a product of bounded
+// factors: docs/op-coverage.md) adds its inputs' bounds times their weights; a map of several inputs with constant c gets c·√(ΣL²).
 // Unknown ops poison what flows through them (NaN: invalid); unbounded ops give +∞.
 // The rules and why they hold: docs/math.md, "Composition".
 
@@ -29,7 +30,7 @@ export function compose(model: IrModel, constants: (number | undefined)[]): Comp
 
   model.nodes.forEach((node, index) => {
     // Inputs not produced inside the graph and not graph inputs are constants: they carry no signal.
-    const out = nodeBound(node.spec.type, node.inputs.map((name) => (valueBound.has(name) ? valueBound.get(name) : 0)), constants[index]);
+    const out = nodeBound(node.spec, node.inputs.map((name) => (valueBound.has(name) ? valueBound.get(name) : 0)), constants[index]);
     running.push(out);
     for (const name of node.outputs) valueBound.set(name, out);
   });
@@ -39,17 +40,19 @@ export function compose(model: IrModel, constants: (number | undefined)[]): Comp
 }
 
 /** The bound at a node's outputs from the bounds at its inputs and its constant c (undefined: not known yet). */
-function nodeBound(type: IrNode['spec']['type'], inputs: (number | undefined)[], c: number | undefined): number | undefined {
+function nodeBound(spec: IrNode['spec'], inputs: (number | undefined)[], c: number | undefined): number | undefined {
   let out: number | undefined;
   if (inputs.some((v) => v === undefined) || c === undefined) {
     out = inputs.some((v) => Number.isNaN(v)) || Number.isNaN(c) ? NaN : undefined;
   } else {
     const known = inputs as number[];
-    switch (type) {
-      case 'add':
-        // c is 1 for a sum (a difference has the same rule).
-        out = c * known.reduce((a, b) => a + b, 0);
+    switch (spec.type) {
+      case 'add': {
+        // c is 1 for a sum (a difference has the same rule); weighted for broadcasts and bounded products.
+        const weights = spec.weights;
+        out = c * known.reduce((sum, bound, i) => sum + weighted(bound, weights?.[i] ?? 1), 0);
         break;
+      }
       default:
         out = c * combineJointly(known);
     }
@@ -76,7 +79,7 @@ const CONSTANT = -2;
  * holds exactly what compose(model, constants so far) returns (same rules, same arithmetic).
  */
 export class RunningComposition {
-  private readonly types: IrNode['spec']['type'][];
+  private readonly specs: IrNode['spec'][];
   private readonly sources: number[][];
   private readonly consumers: number[][];
   private readonly outputSources: number[];
@@ -87,7 +90,7 @@ export class RunningComposition {
     // The source of each name as compose() sees it: the last writer before the reading node.
     const writer = new Map<string, number>();
     for (const input of model.inputs) writer.set(input.name, NETWORK_INPUT);
-    this.types = model.nodes.map((node) => node.spec.type);
+    this.specs = model.nodes.map((node) => node.spec);
     this.consumers = model.nodes.map(() => []);
     this.sources = model.nodes.map((node, index) => {
       const sources = node.inputs.map((name) => writer.get(name) ?? CONSTANT);
@@ -106,7 +109,7 @@ export class RunningComposition {
     const pending = [index];
     while (pending.length > 0) {
       const node = pending.pop() as number;
-      const value = nodeBound(this.types[node], this.sources[node].map((source) => this.sourceValue(source)), this.constants[node]);
+      const value = nodeBound(this.specs[node], this.sources[node].map((source) => this.sourceValue(source)), this.constants[node]);
       // A bound only ever goes from unknown to its final value, so each node changes at most once.
       if (Object.is(value, this.values[node])) continue;
       this.values[node] = value;
@@ -131,6 +134,11 @@ export class RunningComposition {
   private sourceValue(source: number): number | undefined {
     return source === NETWORK_INPUT ? 1 : source === CONSTANT ? 0 : this.values[source];
   }
+}
+
+/** w·L, where a zero weight silences even an unbounded input (0·∞ would be NaN). */
+function weighted(bound: number, weight: number): number {
+  return weight === 0 && !Number.isNaN(bound) ? 0 : weight * bound;
 }
 
 /** √(Σ Lᵢ²): the constant of x ↦ (f₁(x), ..., fₙ(x)); exact for one input. Handles ∞ and NaN. */

@@ -2,7 +2,7 @@
 // docs/math.md#constants.
 // Loaders call these so ONNX and TF.js agree on every number.
 
-import type { FixedSpec, UnboundedSpec } from '../model/ir';
+import type { FixedSpec, UnboundedSpec, ValueMap } from '../model/ir';
 
 /** SELU's fixed parameters (Klambauer et al. 2017). */
 export const SELU_ALPHA = 1.6732632423543772;
@@ -37,6 +37,11 @@ export interface ActivationParams {
   alpha?: number;
   /** Length of the axis a softmax-like op normalises over. */
   axisLength?: number;
+  /** Hard-sigmoid offset β (ONNX's HardSigmoid beta; Keras 0.5). */
+  beta?: number;
+  /** Clip limits (absent: unbounded on that side). */
+  min?: number;
+  max?: number;
 }
 
 /**
@@ -45,23 +50,28 @@ export interface ActivationParams {
  * as unsupported: never guess).
  */
 export function activationSpec(name: ActivationName | string, params: ActivationParams = {}): FixedSpec | UnboundedSpec | undefined {
-  const fixed = (constant: number, detail: string): FixedSpec => ({ type: 'fixed', kind: 'activation', constant, detail });
+  const fixed = (constant: number, detail: string, values?: ValueMap): FixedSpec => ({ type: 'fixed', kind: 'activation', constant, detail, ...(values ? { values } : {}) });
   const alpha = params.alpha;
   switch (name) {
-    case 'relu': return fixed(1, 'ReLU: 1');
-    case 'relu6': return fixed(1, 'ReLU6: 1');
-    case 'clip': return fixed(1, 'clip: 1');
-    case 'tanh': return fixed(1, 'tanh: 1');
-    case 'softsign': return fixed(1, 'softsign: 1');
-    case 'linear': return fixed(1, 'identity: 1');
+    case 'relu': return fixed(1, 'ReLU: 1', { kind: 'clip', min: 0, max: Infinity });
+    case 'relu6': return fixed(1, 'ReLU6: 1', { kind: 'clip', min: 0, max: 6 });
+    case 'clip': {
+      const min = params.min ?? -Infinity;
+      const max = params.max ?? Infinity;
+      // clip(x, lo, hi) with lo > hi is the constant hi (ONNX and NumPy): slope 0 there, still within 1.
+      return fixed(1, 'clip: 1', { kind: 'clip', min: Math.min(min, max), max });
+    }
+    case 'tanh': return fixed(1, 'tanh: 1', { kind: 'tanh' });
+    case 'softsign': return fixed(1, 'softsign: 1', { kind: 'bounded', min: -1, max: 1 });
+    case 'linear': return fixed(1, 'identity: 1', { kind: 'affine', scale: [1, 1], shift: [0, 0] });
     case 'abs': return fixed(1, '|x|: 1');
-    case 'neg': return fixed(1, '−x: 1');
+    case 'neg': return fixed(1, '−x: 1', { kind: 'affine', scale: [-1, -1], shift: [0, 0] });
     case 'softplus': return fixed(1, 'softplus: 1');
-    case 'softmax': return fixed(1, 'softmax: 1');
-    case 'sigmoid': return fixed(0.25, 'sigmoid: 1/4');
+    case 'softmax': return fixed(1, 'softmax: 1', { kind: 'bounded', min: 0, max: 1 });
+    case 'sigmoid': return fixed(0.25, 'sigmoid: 1/4', { kind: 'sigmoid' });
     case 'hardSigmoid': {
       const slope = alpha ?? 0.2;
-      return fixed(Math.abs(slope), `hard-sigmoid: its slope ${slope}`);
+      return fixed(Math.abs(slope), `hard-sigmoid: its slope ${slope}`, { kind: 'hardSigmoid', alpha: slope, beta: params.beta ?? 0.5 });
     }
     case 'leakyRelu': {
       const a = alpha ?? 0.01;
@@ -88,7 +98,7 @@ export function activationSpec(name: ActivationName | string, params: Activation
     case 'silu': return fixed(SILU_CONSTANT, 'SiLU/swish: max slope ≈ 1.0998');
     case 'gelu': return fixed(GELU_CONSTANT, 'GELU: max slope ≈ 1.1289');
     case 'geluTanh': return fixed(GELU_TANH_CONSTANT, 'GELU (tanh approximation): max slope ≈ 1.1290');
-    case 'erf': return fixed(2 / Math.sqrt(Math.PI), 'erf: max slope 2/√π ≈ 1.1284');
+    case 'erf': return fixed(2 / Math.sqrt(Math.PI), 'erf: max slope 2/√π ≈ 1.1284', { kind: 'bounded', min: -1, max: 1 });
     case 'hardSwish': return fixed(HARD_SWISH_CONSTANT, 'hard-swish: 1.5');
     case 'mish': return fixed(maxDerivative((x) => mishSlope(x), -1, 5), 'Mish: max slope ≈ 1.089');
     case 'logSoftmax': {
@@ -102,8 +112,27 @@ export function activationSpec(name: ActivationName | string, params: Activation
 }
 
 /** Ops with a constant of 1 because they only move, copy once or drop entries. */
-export function structural(detail: string, constant = 1): FixedSpec {
-  return { type: 'fixed', kind: 'structural', constant, detail };
+export function structural(detail: string, constant = 1, values?: ValueMap): FixedSpec {
+  return { type: 'fixed', kind: 'structural', constant, detail, ...(values ? { values } : {}) };
+}
+
+/** Ops whose every output entry is one of the input's (or a 0 with `zero`): value ranges pass through. */
+export const SELECTS: ValueMap = { kind: 'select' };
+export const IDENTITY_VALUES: ValueMap = { kind: 'affine', scale: [1, 1], shift: [0, 0] };
+export const SELECTS_OR_ZERO: ValueMap = { kind: 'select', zero: true };
+
+/** y = x + t with t ranging over the constant's values (a shift); `negate` for c − x. */
+export function shiftValues(constant: ArrayLike<number>, negateConstant: boolean, negateInput: boolean): ValueMap {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let i = 0; i < constant.length; i++) {
+    const v = Number(constant[i]) * (negateConstant ? -1 : 1);
+    lo = Math.min(lo, v);
+    hi = Math.max(hi, v);
+  }
+  if (!(lo <= hi)) lo = hi = 0;
+  const s = negateInput ? -1 : 1;
+  return { kind: 'affine', scale: [s, s], shift: [lo, hi] };
 }
 
 function normalCdf(x: number): number {
@@ -157,19 +186,4 @@ function maxDerivative(f: (x: number) => number, lo: number, hi: number): number
     else a = c;
   }
   return f((a + b) / 2);
-}
-
-/**
- * x·gate(x) written as two ops (a Mul of x with Sigmoid(x), or with HardSigmoid(x) = clip(αx + β,
- * 0, 1)): a pointwise activation of x.
- * - x·sigmoid(x) is SiLU: slope σ(x)(1 + x(1 − σ(x))), at most ≈ 1.0998.
- * - x·clip(αx + β, 0, 1): the slope is 0 or 1 where the clip is flat and 2αx + β in between, which
- *   runs from −β to 2 − β there (for any α ≠ 0), so the constant is max(|β|, |2 − β|, 1);
- *   hard-swish (α = 1/6, β = 1/2) gives 1.5.
- */
-export function gatedActivationSpec(gate: { kind: 'sigmoid' } | { kind: 'hardSigmoid'; alpha: number; beta: number }): FixedSpec {
-  if (gate.kind === 'sigmoid') return { type: 'fixed', kind: 'activation', constant: SILU_CONSTANT, detail: 'x·sigmoid(x) = SiLU/swish: max slope ≈ 1.0998' };
-  const { alpha, beta } = gate;
-  const constant = Math.max(Math.abs(beta), Math.abs(2 - beta), 1);
-  return { type: 'fixed', kind: 'activation', constant, detail: `x·hardsigmoid(x) (α=${alpha}, β=${beta}; hard-swish when 1/6, 1/2): max slope max(|β|, |2 − β|, 1) = ${constant}` };
 }

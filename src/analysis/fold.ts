@@ -2,7 +2,7 @@
 // them: diag(a)·Conv(W) = Conv(diag(a)·W), whose σ is usually well below σ(Conv)·max|a|, so the
 // network bound uses the folded layer and counts the batch norm as 1.
 
-import type { IrModel } from '../model/ir';
+import type { IrModel, IrNode } from '../model/ir';
 
 export interface BatchNormFold {
   /** Index of the diagonal node folded into the convolution. */
@@ -22,11 +22,18 @@ export function findBatchNormFolds(model: IrModel): Map<number, BatchNormFold> {
   model.nodes.forEach((node, index) => {
     const spec = node.spec;
     if (spec.type !== 'conv' || node.outputs.length !== 1) return;
-    const value = node.outputs[0];
-    const users = consumers.get(value) ?? [];
+    let value = node.outputs[0];
+    let users = consumers.get(value) ?? [];
     // The convolution's own output must feed nothing but the diagonal, or folding would change it.
     if (users.length !== 1 || outputs.has(value)) return;
-    const next = model.nodes[users[0]];
+    let next = model.nodes[users[0]];
+    // Identity rows in between (a Cast of a quantised convolution's accumulator) change nothing.
+    while (isIdentity(next) && next.outputs.length === 1) {
+      value = next.outputs[0];
+      users = consumers.get(value) ?? [];
+      if (users.length !== 1 || outputs.has(value)) return;
+      next = model.nodes[users[0]];
+    }
     if (next.spec.type !== 'diagonal' || next.inputs.length !== 1) return;
     const rank = next.inputShapes[0]?.length ?? 0;
     const channelAxis = spec.channelsLast ? rank - 1 : 1;
@@ -38,4 +45,12 @@ export function findBatchNormFolds(model: IrModel): Map<number, BatchNormFold> {
     folds.set(index, { diagonalIndex: users[0], scale });
   });
   return folds;
+}
+
+/** A row that is exactly the identity on values (Cast between float types, Identity, Dropout). */
+function isIdentity(node: IrNode): boolean {
+  const spec = node.spec;
+  if (spec.type !== 'fixed' || spec.constant !== 1 || spec.values?.kind !== 'affine' || node.inputs.length !== 1) return false;
+  const { scale, shift } = spec.values;
+  return scale[0] === 1 && scale[1] === 1 && shift[0] === 0 && shift[1] === 0;
 }

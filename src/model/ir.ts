@@ -41,6 +41,11 @@ export interface ConvTransposeSpec {
 export interface DenseSpec {
   type: 'dense';
   weight: WeightTensor;
+  /**
+   * The input axis the map contracts, when not the last (a constant left operand A·X contracts the
+   * second-to-last; an Einsum any one axis). The map is still I ⊗ W up to a permutation: same σ.
+   */
+  axis?: number;
 }
 
 /** Elementwise multiplication by constants broadcast along one axis (batch norm at inference, Mul by a constant). */
@@ -84,6 +89,24 @@ export interface ReduceMeanSpec {
   axes: number[];
 }
 
+/**
+ * What a row does to the values of its input, entry by entry, where the value-range and gated-product
+ * analyses need it (docs/op-coverage.md). Absent: nothing is known (the output range is unbounded).
+ * - select: every output entry is an input entry (reshape, transpose, slice, nearest resize), or 0 with `zero` (zero padding);
+ * - affine: y = s·x + t entrywise with s in `scale` and t in `shift` ([a, a] when uniform: then exactly pointwise);
+ * - clip: y = min(max(x, min), max) (ReLU is clip(0, ∞), ReLU6 clip(0, 6));
+ * - sigmoid, tanh, hardSigmoid (clip(αx + β, 0, 1)): exactly these pointwise maps;
+ * - bounded: only that every output lies in [min, max] (softmax, softsign, erf).
+ */
+export type ValueMap =
+  | { kind: 'select'; zero?: boolean }
+  | { kind: 'affine'; scale: [number, number]; shift: [number, number] }
+  | { kind: 'clip'; min: number; max: number }
+  | { kind: 'sigmoid' }
+  | { kind: 'tanh' }
+  | { kind: 'hardSigmoid'; alpha: number; beta: number }
+  | { kind: 'bounded'; min: number; max: number };
+
 /** A map with a known, fixed Lipschitz constant (activations, reshape, pad, dropout, ...). */
 export interface FixedSpec {
   type: 'fixed';
@@ -91,11 +114,22 @@ export interface FixedSpec {
   constant: number;
   /** Human-readable origin of the constant, e.g. "LeakyReLU(0.2): max(1, |α|)". */
   detail?: string;
+  /** What the map does to values, where known (ranges and gated products, docs/op-coverage.md). */
+  values?: ValueMap;
 }
 
-/** Elementwise sum or difference of its dynamic inputs (constant operands are shifts and are dropped). */
+/**
+ * Elementwise sum or difference of its dynamic inputs (constant operands are shifts and are dropped).
+ * With `weights`, input i's bound counts `weights[i]` times (a broadcast input copied c times counts √c;
+ * a product of two bounded factors a·b counts sup|b|·√copies for a and sup|a|·√copies for b).
+ */
 export interface AddSpec {
   type: 'add';
+  /** −1 for a subtracted input (only value ranges care); default all +1. */
+  signs?: number[];
+  weights?: number[];
+  /** Why the weights are what they are (the row's note). */
+  detail?: string;
 }
 
 /** Concatenation of its dynamic inputs along `axis`. */
@@ -108,6 +142,12 @@ export interface ConcatSpec {
 export interface UnboundedSpec {
   type: 'unbounded';
   reason: string;
+  /**
+   * An elementwise product of its two data inputs (broadcasting allowed). The shared pass in
+   * src/analysis/products.ts turns it into an activation (x·gate(x)) or a weighted sum (both factors
+   * bounded) where it can, and otherwise leaves it unbounded with a reason naming the unbounded factor.
+   */
+  product?: true;
 }
 
 /** An op the engine does not understand: the bound through it is invalid. */

@@ -13,8 +13,10 @@ import type { LinearOperator } from '../operator';
 export function denseOperator(spec: DenseSpec, inputShape: number[]): LinearOperator {
   const [inFeatures, outFeatures] = spec.weight.dims;
   if (spec.weight.dims.length !== 2) throw new Error(`dense weight must be [in, out], got [${spec.weight.dims.join(', ')}]`);
-  if (inputShape.length > 0 && inputShape[inputShape.length - 1] !== inFeatures) {
-    throw new Error(`input's last axis is ${inputShape[inputShape.length - 1]}; the weight expects ${inFeatures}`);
+  // The contracted axis (the last unless stated): the map is I ⊗ W up to a permutation either way.
+  const axis = spec.axis ?? inputShape.length - 1;
+  if (inputShape.length > 0 && inputShape[axis] !== inFeatures) {
+    throw new Error(`input's axis ${axis} is ${inputShape[axis]}; the weight expects ${inFeatures}`);
   }
   const weights = tf.tensor2d(spec.weight.data, [inFeatures, outFeatures]);
   const transposed = tf.transpose(weights) as tf.Tensor2D;

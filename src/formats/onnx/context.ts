@@ -22,6 +22,10 @@ export interface NodeResult {
   weightShape?: number[] | null;
   /** Positions of the inputs that are data flow (default: every dynamic input). */
   dataInputs?: number[];
+  /** Output slots that are constants although the node reads data (DynamicQuantizeLinear's scale and zero point, read on real values). */
+  constOutputs?: (ConstTensor | undefined)[];
+  /** Rows listed before the node's own, off the data path (a recurrent cell's weight matrices, one row each). */
+  extraRows?: { name: string; spec: OpSpec; inputShape: number[]; outputShape: number[]; weightShape: number[] }[];
 }
 
 export class NodeContext {
@@ -40,6 +44,11 @@ export class NodeContext {
     this.attrs = new Attributes(node.attribute);
     this.op = node.opType ?? '';
     this.name = node.name || node.output?.[0] || this.op;
+  }
+
+  /** The same node seen with other inputs (quantised ops hand their real-valued equivalent to the float op's handler). */
+  withInputs(inputs: (Value | undefined)[]): NodeContext {
+    return new NodeContext(this.node, this.opset, inputs, this.file, this.warnings, this.resolveTensor);
   }
 
   get domain(): string {

@@ -4,7 +4,6 @@
 import type { IrNode, IrValueInfo, OpSpec } from '../../model/ir';
 import type { FileAccess, OpenOptions } from '../../model/files';
 import { ModelError } from '../../model/errors';
-import { gatedProduct, gateOf, type Gate } from './gated';
 import { NodeContext, formatShape, type NodeResult, type Value } from './context';
 import { CONTRIB_OPS, OPS, SHAPE_PRESERVING } from './ops';
 import { DataType, isFloatType, onnx, toNumber } from './proto';
@@ -277,9 +276,6 @@ export async function walkGraph(model: onnx.IModelProto, files: FileAccess, opti
   collectValueInfo(graph);
 
   const irNodes: IrNode[] = [];
-  /** Values computed by a sigmoid-like gate from another data value, for x·gate(x) (gated.ts). */
-  const gates = new Map<string, Gate>();
-
   const walkNode = async (node: onnx.INodeProto, index: number): Promise<void> => {
     const inputValues = (node.input ?? []).map((name) => (name ? values.get(name) : undefined));
     const ctx = new NodeContext(node, opset, inputValues, file, warnings, resolveTensor);
@@ -294,25 +290,31 @@ export async function walkGraph(model: onnx.IModelProto, files: FileAccess, opti
     const unknownInput = unknowns.find((v) => v.data) ?? unknowns[0];
     const dataDependent = [...inputValues, ...implicitValues].some((v) => v?.kind === 'dynamic');
     const dynamicNames = () => [...ctx.dynamicIndices().map((i) => (node.input ?? [])[i]), ...implicit.filter((name) => values.get(name)?.kind === 'dynamic')];
-    const gate = gateOf(ctx);
-    if (gate && outputs[0]) gates.set(outputs[0], gate);
     const opName = domain && domain !== 'ai.onnx' ? `${domain}:${ctx.op}` : ctx.op;
 
     const emit = (result: NodeResult) => {
       const dataInputs = result.dataInputs ?? ctx.dynamicIndices();
-      const outputShapes = outputs.flatMap((name, slot) => (name ? [result.outputShapes[slot] ?? result.outputShapes[0]] : []));
+      const constant = (slot: number) => result.constOutputs?.[slot];
+      // Their inputs are values nothing produces, so they never enter the network bound.
+      for (const extra of result.extraRows ?? []) {
+        irNodes.push({ name: extra.name, op: ctx.op, inputs: [`${extra.name}:input`], outputs: [`${extra.name}:output`], inputShapes: [extra.inputShape], outputShapes: [extra.outputShape], spec: extra.spec, weightShape: extra.weightShape, sourceIndex: index });
+      }
+      const outputShapes = outputs.flatMap((name, slot) => (name && !constant(slot) ? [result.outputShapes[slot] ?? result.outputShapes[0]] : []));
       irNodes.push({
         name: ctx.name,
         op: ctx.op,
         inputs: dataInputs.map((i) => (node.input ?? [])[i]),
-        outputs: outputs.filter((o) => o),
+        outputs: outputs.filter((o, slot) => o && !constant(slot)),
         inputShapes: dataInputs.map((i) => ctx.shape(i)),
         outputShapes,
         spec: result.spec,
         weightShape: result.weightShape ?? null,
         sourceIndex: index,
       });
-      setOutputs((slot) => ({ kind: 'dynamic', shape: result.outputShapes[slot] ?? result.outputShapes[0] }));
+      setOutputs((slot) => {
+        const tensor = constant(slot);
+        return tensor ? { kind: 'const', tensor } : { kind: 'dynamic', shape: result.outputShapes[slot] ?? result.outputShapes[0] };
+      });
     };
 
     // An op the loader cannot follow: unsupported (never treated as 1). Its output shapes come from
@@ -381,8 +383,6 @@ export async function walkGraph(model: onnx.IModelProto, files: FileAccess, opti
     }
 
     try {
-      const gated = gatedProduct(ctx, gates);
-      if (gated) return emit(gated);
       if (handler?.infer) {
         const result = handler.infer(ctx);
         if (Array.isArray(result)) setOutputs((slot) => (result[slot] ? { kind: 'const', tensor: result[slot] } : { kind: 'unknown', reason: `${opName} "${ctx.name}" gave no output ${slot}` }));

@@ -4,7 +4,9 @@
 import type { IrModel } from '../../model/ir';
 import type { ModelFormatReader } from '../format';
 import { ModelError, asModelError } from '../../model/errors';
+import { resolveSharedPatterns } from '../../analysis/products';
 import { walkGraph } from './graph';
+import { QUANTISATION_STEPS, QUANTISED_WARNING } from './ops/quantized';
 import { decodeModel, toNumber } from './proto';
 
 /** Oldest opset whose attribute and input forms the loader knows. */
@@ -36,7 +38,7 @@ export const onnxFormat: ModelFormatReader = {
         opset = MIN_OPSET;
       }
       const walked = await walkGraph(model, files, options, opset);
-      return {
+      const ir: IrModel = {
         format: 'onnx',
         path: file,
         inputs: walked.inputs,
@@ -53,6 +55,10 @@ export const onnxFormat: ModelFormatReader = {
         },
         warnings: [...warnings, ...walked.warnings],
       };
+      // Products of two data tensors (gated activations, bounded factors, or unbounded) and written-out layer norms, shared with TF.js.
+      resolveSharedPatterns(ir);
+      if (ir.nodes.some((n) => QUANTISATION_STEPS.has(n.op))) ir.warnings.push(QUANTISED_WARNING);
+      return ir;
     } catch (error) {
       if (error instanceof RangeError && /allocation|Array buffer|Invalid typed array length/i.test(error.message)) {
         throw new ModelError(file, `a tensor is too large to load (${error.message})`);

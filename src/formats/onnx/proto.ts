@@ -86,6 +86,11 @@ export class Attributes {
     return a?.s ? textDecoder.decode(a.s) : fallback;
   }
 
+  strings(name: string): string[] | undefined {
+    const a = this.byName.get(name);
+    return a?.strings?.length ? a.strings.map((s) => textDecoder.decode(s)) : undefined;
+  }
+
   tensor(name: string): onnx.ITensorProto | undefined {
     return this.byName.get(name)?.t ?? undefined;
   }

@@ -5,7 +5,8 @@
 import type { ConvSpec, IrModel, IrValueInfo, OpSpec } from '../../model/ir';
 import type { OpenOptions } from '../../model/files';
 import { BrokenFileError, ModelError } from '../../model/errors';
-import { activationSpec, gatedActivationSpec, structural } from '../../analysis/constants';
+import { activationSpec, SELECTS, shiftValues, structural } from '../../analysis/constants';
+import { ROUNDING, TRANSFORMS, resizeNorm, type AxisResize, type CoordinateTransform } from '../../analysis/resize';
 import { product, resolvePads, slidingOutputSize } from '../../analysis/shapes';
 import { largestCopies } from '../../analysis/padding';
 import { graphActivation } from './activations';
@@ -583,6 +584,8 @@ class GraphReader {
       case 'DepthwiseConv2dNative':
       case 'FusedDepthwiseConv2dNative':
         return this.conv(def, true);
+      case 'Conv2DBackpropInput':
+        return this.transposedConv(def);
       case 'MatMul':
       case '_FusedMatMul':
       case 'BatchMatMul':
@@ -635,6 +638,16 @@ class GraphReader {
         if (['DT_FLOAT', 'DT_HALF', 'DT_DOUBLE', 'DT_BFLOAT16'].includes(to)) return this.row(def, [x], structural('cast to a floating-point type: 1'), this.shapeOf(x));
         return this.row(def, [x], { type: 'unbounded', reason: `a cast to ${to} rounds: a step function is not Lipschitz` }, this.shapeOf(x));
       }
+      case 'ResizeBilinear':
+      case 'ResizeNearestNeighbor':
+        return this.resize(def);
+      case 'Maximum':
+      case 'Minimum':
+      case 'ClipByValue':
+        return this.clamp(def, dynamic);
+      case 'DepthToSpace':
+      case 'SpaceToDepth':
+        return this.depthToSpace(def);
       case 'Identity':
       case 'StopGradient':
       case 'Snapshot':
@@ -814,10 +827,20 @@ class GraphReader {
   private addLike(def: GraphNodeDef, dynamic: string[]): void {
     const inputs = this.dataInputs(def);
     const out = this.broadcastAll(def, inputs);
-    if (dynamic.length >= 2) return this.row(def, dynamic, { type: 'add' }, out);
+    const subtract = def.op === 'Sub';
+    const signs = subtract ? dynamic.map((v) => (v === inputs[0] ? 1 : -1)) : undefined;
+    if (dynamic.length >= 2) {
+      const copies = dynamic.map((v) => product(out) / product(this.shapeOf(v)));
+      if (copies.every((c) => c === 1)) return this.row(def, dynamic, { type: 'add', ...(signs ? { signs } : {}) }, out);
+      // A signal broadcast to the output copies each entry c times: its bound counts √c times.
+      const weights = copies.map(Math.sqrt);
+      return this.row(def, dynamic, { type: 'add', weights, detail: `${def.op} of signals that broadcast: each bound times √(copies) = ${weights.map((w) => w.toPrecision(4)).join(', ')}`, ...(signs ? { signs } : {}) }, out);
+    }
     const inSize = product(this.shapeOf(dynamic[0]));
     const copies = product(out) / inSize;
-    const spec = copies === 1 ? structural(`${def.op} of a constant: a shift, 1`) : structural(`${def.op} broadcasting the signal ${copies} times: √${copies}`, Math.sqrt(copies));
+    const shift = inputs.length === 2 ? this.constant(inputs.find((v) => v !== dynamic[0]) ?? '') : undefined;
+    const values = shift ? shiftValues(shift.values, subtract && inputs[0] === dynamic[0], subtract && inputs[1] === dynamic[0]) : undefined;
+    const spec = copies === 1 ? structural(`${def.op} of a constant: a shift, 1`, 1, values) : structural(`${def.op} broadcasting the signal ${copies} times: √${copies}`, Math.sqrt(copies), values);
     this.row(def, dynamic, spec, out);
   }
 
@@ -825,8 +848,10 @@ class GraphReader {
     const inputs = this.dataInputs(def);
     const out = this.broadcastAll(def, inputs);
     const divide = def.op !== 'Mul';
-    const gated = divide ? undefined : this.sigmoidGated(dynamic, out);
-    if (gated !== undefined) return this.row(def, [gated], gatedActivationSpec({ kind: 'sigmoid' }), out);
+    if (!divide && dynamic.length === 2) {
+      // Resolved on the finished graph (src/analysis/products.ts): a gated activation, a product of bounded factors, or unbounded.
+      return this.row(def, dynamic, { type: 'unbounded', product: true, reason: 'a product of two signals (x·y) is not globally Lipschitz' }, out);
+    }
     if (dynamic.length >= 2 || (divide && dynamic[0] !== inputs[0])) {
       return this.row(def, dynamic, { type: 'unbounded', reason: divide ? 'division by a signal is not globally Lipschitz' : 'a product of two signals (x·y) is not globally Lipschitz' }, out);
     }
@@ -855,18 +880,82 @@ class GraphReader {
   }
 
   /**
-   * For a Mul of two signals: the signal x when the other is Sigmoid(x) with x's shape (SiLU/swish
-   * as TF writes tf.nn.silu), else undefined.
+   * Conv2DBackpropInput(input_sizes, filter [kh, kw, in, out], dy): the transposed convolution
+   * (tf.conv2dTranspose), dy [N, H', W', out] → [N, H, W, in]. The forward convolution's pads for
+   * the output size give the transposed one's; output_padding makes up the rest of input_sizes.
    */
-  private sigmoidGated(dynamic: string[], out: number[]): string | undefined {
-    if (dynamic.length !== 2) return undefined;
-    for (const [x, gate] of [[dynamic[0], dynamic[1]], [dynamic[1], dynamic[0]]]) {
-      const gateDef = this.byName.get(producer(gate));
-      if (!gateDef || gateDef.op !== 'Sigmoid' || valueName(gate) !== gateDef.name) continue;
-      const gateInput = this.dataInputs(gateDef)[0];
-      if (gateInput !== undefined && valueName(gateInput) === valueName(x) && sameShape(this.shapeOf(x), out)) return x;
+  private transposedConv(def: GraphNodeDef): void {
+    const [sizesValue, filterValue, dy] = this.dataInputs(def);
+    const shape = this.shapeOf(dy);
+    const filter = this.constant(filterValue);
+    const sizes = this.constant(sizesValue);
+    if (!filter || !sizes) return this.unsupported(def, [dy], 'a filter or output size computed at run time');
+    const channelsLast = this.dataFormat(def);
+    if (shape.length !== 4 || filter.shape.length !== 4 || sizes.values.length !== 4) this.fail(`node "${def.name}" (${def.op}): expects 4-D input, filter and input_sizes, gets ${fmt(shape)}, ${fmt(filter.shape)}`);
+    const [kh, kw, inChannels, outChannels] = filter.shape;
+    const out = Array.from(sizes.values, Number);
+    const outSpatial = channelsLast ? out.slice(1, 3) : out.slice(2, 4);
+    const inSpatial = channelsLast ? shape.slice(1, 3) : shape.slice(2, 4);
+    if ((channelsLast ? shape[3] : shape[1]) !== outChannels) this.fail(`node "${def.name}" (${def.op}): input ${fmt(shape)} does not have the filter's ${outChannels} channels`);
+    const strides = this.spatialAttr(def, 'strides', channelsLast, 1);
+    const dilations = this.spatialAttr(def, 'dilations', channelsLast, 1);
+    const kernel = [kh, kw];
+    const { padsBegin, padsEnd } = this.windowPads(def, outSpatial, kernel, strides, dilations, channelsLast);
+    const outputPadding = outSpatial.map((size, i) => size - (strides[i] * (inSpatial[i] - 1) + (kernel[i] - 1) * dilations[i] + 1 - padsBegin[i] - padsEnd[i]));
+    if (outputPadding.some((p, i) => p < 0 || p >= Math.max(strides[i], dilations[i]))) this.fail(`node "${def.name}" (${def.op}): input_sizes ${fmt(out)} do not fit input ${fmt(shape)} and filter ${fmt(filter.shape)}`);
+    // Canonical (ONNX) layout [cIn of the transposed map = out, cOut = in, kh, kw].
+    const data = new Float32Array(filter.values.length);
+    for (let y = 0; y < kh; y++) for (let x = 0; x < kw; x++) for (let i = 0; i < inChannels; i++) for (let o = 0; o < outChannels; o++) {
+      data[((o * inChannels + i) * kh + y) * kw + x] = Number(filter.values[((y * kw + x) * inChannels + i) * outChannels + o]);
     }
-    return undefined;
+    const spec: OpSpec = { type: 'convTranspose', channelsLast, weight: { dims: [outChannels, inChannels, kh, kw], data }, strides, dilations, padsBegin, padsEnd, outputPadding, group: 1 };
+    this.row(def, [dy], spec, out, filter.shape);
+  }
+
+  /** ResizeBilinear / ResizeNearestNeighbor on NHWC images, as tfjs computes them (docs/op-coverage.md, "Resize"). */
+  private resize(def: GraphNodeDef): void {
+    const [x, sizeValue] = this.dataInputs(def);
+    const shape = this.shapeOf(x);
+    const size = this.constOrFail(def, sizeValue, 'size');
+    if (shape.length !== 4 || size.values.length !== 2) this.fail(`node "${def.name}" (${def.op}): expects NHWC images and a size of 2, gets ${fmt(shape)} and ${fmt(size.shape)}`);
+    const out = [shape[0], Number(size.values[0]), Number(size.values[1]), shape[3]];
+    const alignCorners = attrB(def, 'align_corners');
+    const halfPixel = attrB(def, 'half_pixel_centers');
+    const nearest = def.op === 'ResizeNearestNeighbor';
+    const transform = TRANSFORMS[alignCorners ? 'align_corners' : halfPixel ? (nearest ? 'tf_half_pixel_for_nearest' : 'half_pixel') : 'asymmetric'] as CoordinateTransform;
+    // TF rounds half away from zero under align_corners (coordinates are ≥ 0 there), else floors.
+    const round = alignCorners ? ROUNDING.round_prefer_ceil : ROUNDING.floor;
+    const axes: AxisResize[] = shape.map((inLength, i) => ({ inLength, outLength: out[i], scale: out[i] / inLength, mode: nearest ? 'nearest' : 'linear', transform, round }));
+    const { sigma, detail } = resizeNorm(axes);
+    this.row(def, [x], structural(detail, sigma, SELECTS), out);
+  }
+
+  /** Maximum / Minimum of a signal with a constant, ClipByValue with constant limits: a clamp, 1. */
+  private clamp(def: GraphNodeDef, dynamic: string[]): void {
+    const inputs = this.dataInputs(def);
+    const x = dynamic[0];
+    const shape = this.shapeOf(x);
+    const limits = inputs.filter((v) => v !== x).map((v) => this.constant(v));
+    const out = this.broadcastAll(def, inputs);
+    if (dynamic.length !== 1 || limits.some((c) => !c) || !sameShape(out, shape)) return this.unsupported(def, dynamic, `${def.op} of several signals or by a computed value`);
+    const scalar = (i: number) => (limits[i]?.values.length === 1 ? Number(limits[i]?.values[0]) : undefined);
+    const min = def.op === 'Maximum' ? scalar(0) : def.op === 'ClipByValue' ? scalar(0) : undefined;
+    const max = def.op === 'Minimum' ? scalar(0) : def.op === 'ClipByValue' ? scalar(1) : undefined;
+    const known = (def.op === 'Maximum' && min !== undefined) || (def.op === 'Minimum' && max !== undefined) || (def.op === 'ClipByValue' && min !== undefined && max !== undefined);
+    const spec = known ? (activationSpec('clip', { min, max }) as OpSpec) : ({ type: 'fixed', kind: 'activation', constant: 1, detail: `${def.op} with a constant (a clamp): 1` } as OpSpec);
+    this.row(def, [x], spec, shape);
+  }
+
+  /** DepthToSpace / SpaceToDepth (NHWC): a permutation of the entries. */
+  private depthToSpace(def: GraphNodeDef): void {
+    const [x] = this.dataInputs(def);
+    const shape = this.shapeOf(x);
+    const block = Number(def.attr.block_size?.i ?? 0);
+    if (shape.length !== 4 || !(block >= 1) || attrS(def, 'data_format') === 'NCHW') this.fail(`node "${def.name}" (${def.op}): expects NHWC input and a block size, gets ${fmt(shape)} and ${block}`);
+    const [n, h, w, c] = shape;
+    const out = def.op === 'DepthToSpace' ? [n, h * block, w * block, c / (block * block)] : [n, h / block, w / block, c * block * block];
+    if (!out.every(Number.isInteger)) this.fail(`node "${def.name}" (${def.op}): block ${block} does not fit ${fmt(shape)}`);
+    this.row(def, [x], structural(`${def.op}: a permutation of the entries, 1`, 1, SELECTS), out);
   }
 
   private concat(def: GraphNodeDef, dynamic: string[]): void {

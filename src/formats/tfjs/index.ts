@@ -1,6 +1,7 @@
 // The TF.js model.json reader: a layers-model (Keras topology) or a graph-model (tfjs-converter
 // GraphDef), plus the weight shards its `weightsManifest` names.
 
+import { resolveSharedPatterns } from '../../analysis/products';
 import type * as tf from '@tensorflow/tfjs-core';
 import type { ModelFormatReader } from '../format';
 import type { FileAccess, OpenOptions } from '../../model/files';
@@ -35,6 +36,8 @@ export const tfjsFormat: ModelFormatReader = {
       const record = json as unknown as Record<string, unknown>;
       const model = kind === 'graph' ? await readGraphModel(record, weights, options, file) : await readLayersModel(record, weights, options, file);
       if (model.nodes.length === 0) throw new ModelError(file, `is a TF.js ${kind} model with no ${kind === 'graph' ? 'nodes' : 'layers'} to analyse`);
+      // Products of two data tensors (gated activations, bounded factors, or unbounded) and written-out layer norms, shared with ONNX.
+      resolveSharedPatterns(model);
       return model;
     } catch (error) {
       throw asModelError(error, file);

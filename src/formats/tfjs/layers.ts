@@ -5,7 +5,9 @@
 import type { ConvSpec, IrModel, IrValueInfo, OpSpec, WeightTensor } from '../../model/ir';
 import type { OpenOptions } from '../../model/files';
 import { ModelError } from '../../model/errors';
-import { activationSpec, structural } from '../../analysis/constants';
+import { activationSpec, SELECTS, structural } from '../../analysis/constants';
+import { TRANSFORMS, resizeNorm, type CoordinateTransform } from '../../analysis/resize';
+import { gruGains, lstmGains, matrixNorm, nonnegativeNorm, rnnGains } from '../../analysis/recurrent';
 import { product, resolvePads, slidingOutputSize } from '../../analysis/shapes';
 import { kerasActivation, kerasActivationIdentifier } from './activations';
 import {
@@ -276,6 +278,10 @@ class LayersReader {
         return this.convTranspose(ctx, Number(cls[4]));
       case 'Dense':
         return this.dense(ctx);
+      case 'LSTM':
+      case 'GRU':
+      case 'SimpleRNN':
+        return this.recurrent(ctx, cls);
       case 'BatchNormalization':
         return this.batchNorm(ctx);
       case 'MaxPooling1D':
@@ -581,6 +587,76 @@ class LayersReader {
     this.row(ctx, { type: 'dense', weight: { dims: [...w.shape], data: w.data } }, [...shape.slice(0, -1), w.shape[1]], w.shape);
   }
 
+  /**
+   * LSTM / GRU / SimpleRNN on [N, T, F]: a dense row per gate matrix (kernel and recurrent kernel,
+   * Keras gate order), then the layer's row with the certified bound over T steps from zero
+   * initial states (src/analysis/recurrent.ts, docs/op-coverage.md). Hard-sigmoid gates (tfjs's
+   * default) have slope 0.2, within the ¼ the bound uses.
+   */
+  private recurrent(ctx: LayerCtx, cls: 'LSTM' | 'GRU' | 'SimpleRNN'): void {
+    const shape = this.in(ctx);
+    const c = ctx.entry.config;
+    const kernel = this.weight(ctx, 'kernel');
+    const recurrentKernel = this.weight(ctx, 'recurrent_kernel');
+    const gates = cls === 'LSTM' ? ['i', 'f', 'c', 'o'] : cls === 'GRU' ? ['z', 'r', 'h'] : ['h'];
+    const units = kernel.shape[1] / gates.length;
+    if (shape.length !== 3 || kernel.shape[0] !== shape[2] || recurrentKernel.shape[0] !== units || recurrentKernel.shape[1] !== kernel.shape[1]) {
+      this.fail(`layer "${ctx.entry.name}" (${cls}): kernel ${fmt(kernel.shape)} and recurrent kernel ${fmt(recurrentKernel.shape)} do not fit input ${fmt(shape)}`);
+    }
+    const [batch, steps, features] = shape;
+    const norms: Record<string, { w: number; r: number }> = {};
+    gates.forEach((gate, g) => {
+      for (const [which, w, rows] of [['kernel', kernel, features], ['recurrent_kernel', recurrentKernel, units]] as const) {
+        // Columns [g·U, (g + 1)·U) of a [rows, 4U] kernel: canonical [in, out] already.
+        const data = new Float32Array(rows * units);
+        for (let i = 0; i < rows; i++) for (let j = 0; j < units; j++) data[i * units + j] = w.data[i * w.shape[1] + g * units + j];
+        const name = `${ctx.name}/${which}_${gate}`;
+        this.graph.add({ name, op: cls, inputs: [`${name}:input`], outputs: [`${name}:output`], inputShapes: [[batch, rows]], outputShapes: [[batch, units]], spec: { type: 'dense', weight: { dims: [rows, units], data } }, weightShape: [rows, units], sourceIndex: ctx.entry.sourceIndex });
+        const transposed = new Float32Array(rows * units);
+        for (let i = 0; i < rows; i++) for (let j = 0; j < units; j++) transposed[j * rows + i] = data[i * units + j];
+        (norms[gate] ??= { w: 0, r: 0 })[which === 'kernel' ? 'w' : 'r'] = matrixNorm(transposed, units, rows);
+      }
+    });
+    const activation = str(c.activation) ?? 'tanh';
+    const recurrentActivation = str(c.recurrent_activation) ?? 'hard_sigmoid';
+    const outShape = c.return_sequences ? [batch, steps, units] : [batch, units];
+    let spec: OpSpec;
+    if (c.return_state || c.stateful) spec = { type: 'unsupported', detail: `${cls} with return_state or stateful` };
+    else if (cls === 'SimpleRNN' ? !['tanh', 'relu', 'linear'].includes(activation) : activation !== 'tanh' || !['sigmoid', 'hard_sigmoid', 'hardSigmoid'].includes(recurrentActivation)) {
+      spec = { type: 'unsupported', detail: `${cls} with activation ${activation} / recurrent activation ${recurrentActivation}` };
+    } else {
+      let gains;
+      if (cls === 'LSTM') {
+        const { i, f, c: candidate, o } = norms;
+        gains = lstmGains({ w: { i: i.w, o: o.w, f: f.w, c: candidate.w }, r: { i: i.r, o: o.r, f: f.r, c: candidate.r }, p: { i: 0, o: 0, f: 0 }, c0: 0 }, steps);
+      }
+      let constant: number;
+      if (gains) constant = Math.max(nonnegativeNorm(gains.h), nonnegativeNorm(gains.c));
+      else if (cls === 'GRU') {
+        const resetAfter = c.reset_after === true;
+        let recurrentSup: ((h: number) => number) | undefined;
+        if (resetAfter) {
+          // sup |R_h h + b_h| for |h| ≤ H: H·max row ℓ1 norm of R_hᵀ's rows, plus the largest recurrent bias.
+          let rowSum = 0;
+          for (let j = 0; j < units; j++) {
+            let sum = 0;
+            for (let i = 0; i < units; i++) sum += Math.abs(recurrentKernel.data[i * recurrentKernel.shape[1] + 2 * units + j]);
+            rowSum = Math.max(rowSum, sum);
+          }
+          const bias = c.use_bias === false ? undefined : this.weight(ctx, 'bias');
+          let largest = 0;
+          if (bias && bias.data.length === 6 * units) for (let j = 5 * units; j < 6 * units; j++) largest = Math.max(largest, Math.abs(bias.data[j]));
+          else if (bias) for (const v of bias.data) largest = Math.max(largest, Math.abs(v));
+          recurrentSup = (big) => rowSum * big + largest;
+        }
+        const { z, r, h } = norms;
+        constant = nonnegativeNorm(gruGains({ w: { z: z.w, r: r.w, h: h.w }, r: { z: z.r, r: r.r, h: h.r }, h0: 0, linearBeforeReset: resetAfter, recurrentSup }, steps));
+      } else constant = nonnegativeNorm(rnnGains({ w: norms.h.w, r: norms.h.r, activation: 1 }, steps));
+      spec = { type: 'fixed', kind: 'activation', constant, detail: `${cls} over ${steps} steps from zero initial states: certified bound from the per-gate weight norms (rows above) and the gates' ranges (docs/op-coverage.md)` };
+    }
+    this.row(ctx, spec, outShape, kernel.shape);
+  }
+
   private batchNorm(ctx: LayerCtx): void {
     const shape = this.in(ctx);
     const c = ctx.entry.config;
@@ -652,9 +728,14 @@ class LayersReader {
     const interpolation = str(c.interpolation) ?? 'nearest';
     const outSpatial = layout.spatial.map((s, i) => s * size[i]);
     const copies = product(size);
-    const spec: OpSpec = interpolation === 'nearest'
-      ? structural(`nearest upsampling ×${size.join('×')}: √${copies}`, Math.sqrt(copies))
-      : { type: 'unsupported', detail: `UpSampling with ${interpolation} interpolation` };
+    let spec: OpSpec;
+    if (interpolation === 'nearest') spec = structural(`nearest upsampling ×${size.join('×')}: √${copies}`, Math.sqrt(copies), SELECTS);
+    else if (interpolation === 'bilinear') {
+      // tfjs-layers calls tf.image.resizeBilinear without align_corners or half-pixel centres: src = dst·in/out.
+      const axes = layout.spatial.map((inLength, i) => ({ inLength, outLength: outSpatial[i], scale: size[i], mode: 'linear' as const, transform: TRANSFORMS.asymmetric as CoordinateTransform }));
+      const { sigma, detail } = resizeNorm(axes);
+      spec = structural(detail, sigma, SELECTS);
+    } else spec = { type: 'unsupported', detail: `UpSampling with ${interpolation} interpolation` };
     this.row(ctx, spec, layout.assemble(layout.channels, outSpatial));
   }
 

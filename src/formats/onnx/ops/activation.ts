@@ -2,7 +2,7 @@
 // folded when its input is a constant.
 
 import type { FixedSpec, OpSpec, UnboundedSpec } from '../../../model/ir';
-import { activationSpec, SELU_ALPHA, SELU_LAMBDA, structural, type ActivationParams } from '../../../analysis/constants';
+import { activationSpec, IDENTITY_VALUES, SELU_ALPHA, SELU_LAMBDA, structural, type ActivationParams } from '../../../analysis/constants';
 import { DataType, isFloatType } from '../proto';
 import { foldElementwise } from './elementwise';
 import { broadcastShapes, normAxis, type NodeContext, type OpHandler } from '../context';
@@ -70,7 +70,7 @@ export const cast: OpHandler = {
   infer(ctx) {
     const x = ctx.dynamic(0);
     const to = ctx.attrs.int('to', DataType.FLOAT);
-    const spec: OpSpec = isFloatType(to) ? structural('cast between floating types: 1') : { type: 'unbounded', reason: 'cast to an integer type is discontinuous' };
+    const spec: OpSpec = isFloatType(to) ? structural('cast between floating types: 1', 1, IDENTITY_VALUES) : { type: 'unbounded', reason: 'cast to an integer type is discontinuous' };
     return { spec, outputShapes: [x], dataInputs: [0] };
   },
   fold(ctx) {
@@ -93,12 +93,21 @@ export const dropout: OpHandler = {
     const x = ctx.dynamic(0);
     const training = ctx.constant(2);
     if (ctx.isDynamic(2) || (training && training.data[0])) return { spec: { type: 'unsupported', detail: 'Dropout in training mode is random' }, outputShapes: [x, x], dataInputs: [0] };
-    return { spec: structural('dropout at inference: 1'), outputShapes: [x, x], dataInputs: [0] };
+    return { spec: structural('dropout at inference: 1', 1, IDENTITY_VALUES), outputShapes: [x, x], dataInputs: [0] };
   },
   fold: identityFold,
 };
 
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
+
+/** Clip with its limits (attributes before opset 11, optional constant inputs after; absent: no limit). */
+function clip(ctx: NodeContext): OpSpec {
+  if (ctx.opset < 11) return shared(ctx, 'clip', { min: ctx.attrs.float('min', -Infinity), max: ctx.attrs.float('max', Infinity) });
+  const spec = shared(ctx, 'clip', { min: ctx.constant(1)?.data[0], max: ctx.constant(2)?.data[0] });
+  // A limit computed from the data: the map is not the pointwise clip the values describe.
+  if (spec.type === 'fixed' && (ctx.isDynamic(1) || ctx.isDynamic(2))) delete spec.values;
+  return spec;
+}
 
 export const activationOps: Record<string, OpHandler> = {
   Relu: pointwise((ctx) => shared(ctx, 'relu'), (x) => Math.max(0, x)),
@@ -109,7 +118,7 @@ export const activationOps: Record<string, OpHandler> = {
   Selu: pointwise(selu),
   ThresholdedRelu: pointwise((ctx) => shared(ctx, 'thresholdedRelu', { alpha: ctx.attrs.float('alpha', 1) })),
   Sigmoid: pointwise((ctx) => shared(ctx, 'sigmoid'), sigmoid),
-  HardSigmoid: pointwise((ctx) => shared(ctx, 'hardSigmoid', { alpha: ctx.attrs.float('alpha', 0.2) })),
+  HardSigmoid: pointwise((ctx) => shared(ctx, 'hardSigmoid', { alpha: ctx.attrs.float('alpha', 0.2), beta: ctx.attrs.float('beta', 0.5) })),
   HardSwish: pointwise((ctx) => shared(ctx, 'hardSwish')),
   Tanh: pointwise((ctx) => shared(ctx, 'tanh'), Math.tanh),
   Softsign: pointwise((ctx) => shared(ctx, 'softsign')),
@@ -119,7 +128,7 @@ export const activationOps: Record<string, OpHandler> = {
   Erf: pointwise((ctx) => shared(ctx, 'erf')),
   Softmax: pointwise((ctx, x) => softmaxLike(ctx, x, 'softmax')),
   LogSoftmax: pointwise((ctx, x) => softmaxLike(ctx, x, 'logSoftmax')),
-  Clip: pointwise((ctx) => shared(ctx, 'clip')),
+  Clip: pointwise(clip),
   Abs: pointwise((ctx) => shared(ctx, 'abs'), Math.abs),
   Neg: pointwise((ctx) => shared(ctx, 'neg'), (x) => -x),
   Exp: pointwise((ctx) => shared(ctx, 'exp'), Math.exp),
@@ -131,7 +140,7 @@ export const activationOps: Record<string, OpHandler> = {
   Round: pointwise(discontinuous('Round'), roundHalfEven),
   Sign: pointwise(discontinuous('Sign'), Math.sign),
   Not: pointwise(discontinuous('Not'), (x) => +!x),
-  Identity: pointwise(() => structural('identity: 1'), (x) => x),
+  Identity: pointwise(() => structural('identity: 1', 1, IDENTITY_VALUES), (x) => x),
   Dropout: dropout,
   Cast: cast,
 };

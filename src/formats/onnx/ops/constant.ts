@@ -4,7 +4,8 @@
 
 import { DataType } from '../proto';
 import { elementCount, type ConstTensor } from '../tensor';
-import { formatShape, normAxis, type NodeContext, type OpHandler } from '../context';
+import { formatShape, normAxis, type NodeContext, type NodeResult, type OpHandler } from '../context';
+import { dequantizeLinearOnData, quantizeLinear as quantizeOnData } from './quantized';
 import { roundHalfEven } from './activation';
 
 const FOLD_LIMIT = 1 << 24;
@@ -76,9 +77,8 @@ function perEntry(dims: number[], axis: number): (j: number) => number {
 
 export const dequantizeLinear: OpHandler = {
   infer(ctx) {
-    const x = ctx.dynamic(0);
-    const { axis, scale } = quantParams(ctx, x);
-    return { spec: { type: 'diagonal', scale: Float32Array.from(scale.data), axis }, outputShapes: [x], weightShape: [...scale.dims], dataInputs: [0] };
+    quantParams(ctx, ctx.dynamic(0));
+    return dequantizeLinearOnData(ctx);
   },
   fold(ctx) {
     const x = ctx.constant(0);
@@ -100,8 +100,8 @@ const RANGES: Record<number, [number, number]> = {
 
 export const quantizeLinear: OpHandler = {
   infer(ctx) {
-    const x = ctx.dynamic(0);
-    return { spec: { type: 'unbounded', reason: 'QuantizeLinear rounds to integers: discontinuous' }, outputShapes: [x], dataInputs: [0] };
+    quantParams(ctx, ctx.dynamic(0));
+    return quantizeOnData.infer?.(ctx) as NodeResult;
   },
   fold(ctx) {
     // QDQ models keep float weights behind QuantizeLinear → DequantizeLinear.

@@ -44,6 +44,18 @@ export function matmulShape(ctx: NodeContext, a: number[], b: number[]): number[
   return out;
 }
 
+/** A·X with A a constant matrix: X ↦ A·X contracts X's second-to-last axis with Aᵀ (σ = σ(A)). */
+function leftMultiplication(ctx: NodeContext, a: number[], b: number[], outputShapes: number[][]): NodeResult {
+  const w = ctx.requireConstant(0, 'the left operand');
+  if (a.length !== 2) return { spec: { type: 'unsupported', detail: `MatMul by a batched constant left operand ${formatShape(a)} is not modelled` }, outputShapes, weightShape: [...a] };
+  const [m, k] = a;
+  const data = transpose2d(w.data, m, k, 1);
+  const spec: OpSpec = b.length === 1
+    ? { type: 'dense', weight: { dims: [k, m], data } }
+    : { type: 'dense', weight: { dims: [k, m], data }, axis: b.length - 2 };
+  return { spec, outputShapes, weightShape: [...a], dataInputs: [1] };
+}
+
 export const matmul: OpHandler = {
   infer(ctx): NodeResult {
     const a = ctx.shape(0);
@@ -51,7 +63,7 @@ export const matmul: OpHandler = {
     const out = matmulShape(ctx, a, b);
     const outputShapes = [out];
     if (ctx.isDynamic(0) && ctx.isDynamic(1)) return { spec: { type: 'unbounded', reason: PRODUCT }, outputShapes };
-    if (!ctx.isDynamic(0)) return { spec: { type: 'unsupported', detail: 'MatMul of a constant by a data-dependent tensor (left multiplication) is not modelled' }, outputShapes };
+    if (!ctx.isDynamic(0)) return leftMultiplication(ctx, a, b, outputShapes);
     const w = ctx.requireConstant(1, 'the weight');
     if (w.dims.length > 2) {
       return { spec: { type: 'unsupported', detail: `MatMul by a batched constant ${formatShape(w.dims)} is not modelled` }, outputShapes, weightShape: [...w.dims] };

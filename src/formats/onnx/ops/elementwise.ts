@@ -2,7 +2,7 @@
 // Mul/Div by a constant: a diagonal map. Products and quotients of data tensors are not Lipschitz.
 
 import type { OpSpec } from '../../../model/ir';
-import { structural } from '../../../analysis/constants';
+import { shiftValues, structural } from '../../../analysis/constants';
 import { DataType, isFloatType } from '../proto';
 import { elementCount, type ConstTensor } from '../tensor';
 import { broadcastIndex, broadcastShapes, formatShape, sameShape, type NodeContext, type NodeResult, type OpHandler } from '../context';
@@ -46,15 +46,22 @@ function broadcastCopies(x: number[], out: number[]): number {
 export function addSub(ctx: NodeContext): NodeResult {
   const out = outShape(ctx);
   const dyn = ctx.dynamicIndices();
+  const subtract = ctx.op === 'Sub';
   if (dyn.length >= 2) {
-    if (dyn.every((i) => sameShape(ctx.shape(i), out))) return { spec: { type: 'add' }, outputShapes: [out] };
-    return { spec: { type: 'unsupported', detail: `${ctx.op} of data tensors that broadcast (${dyn.map((i) => formatShape(ctx.shape(i))).join(' and ')})` }, outputShapes: [out] };
+    const signs = subtract ? dyn.map((i) => (i === 0 ? 1 : -1)) : undefined;
+    if (dyn.every((i) => sameShape(ctx.shape(i), out))) return { spec: { type: 'add', ...(signs ? { signs } : {}) }, outputShapes: [out] };
+    // A data tensor broadcast to the output copies each entry c times: its bound counts √c times.
+    const weights = dyn.map((i) => Math.sqrt(broadcastCopies(ctx.shape(i), out)));
+    const detail = `${subtract ? 'difference' : 'sum'} of data tensors that broadcast (${dyn.map((i) => formatShape(ctx.shape(i))).join(' and ')}): each bound times √(copies) = ${weights.map((w) => w.toPrecision(4)).join(', ')}`;
+    return { spec: { type: 'add', weights, detail, ...(signs ? { signs } : {}) }, outputShapes: [out] };
   }
   const x = ctx.shape(dyn[0]);
   const copies = broadcastCopies(x, out);
+  const shift = ctx.constant(1 - dyn[0]);
+  const values = shift ? shiftValues(shift.data, subtract && dyn[0] === 0, subtract && dyn[0] === 1) : undefined;
   const spec = copies === 1
-    ? structural(`${ctx.op === 'Sub' ? 'subtracting' : 'adding'} a constant (a shift): 1`)
-    : structural(`shift broadcast from ${formatShape(x)} to ${formatShape(out)}, each entry copied ${copies} times: √${copies}`, Math.sqrt(copies));
+    ? structural(`${subtract ? 'subtracting' : 'adding'} a constant (a shift): 1`, 1, values)
+    : structural(`shift broadcast from ${formatShape(x)} to ${formatShape(out)}, each entry copied ${copies} times: √${copies}`, Math.sqrt(copies), values);
   return { spec, outputShapes: [out], dataInputs: dyn };
 }
 
@@ -88,7 +95,11 @@ export function scaleByConstant(xShape: number[], c: ConstTensor, out: number[],
 export function mulDiv(ctx: NodeContext): NodeResult {
   const out = outShape(ctx);
   const dyn = ctx.dynamicIndices();
-  if (dyn.length >= 2) return { spec: { type: 'unbounded', reason: `${ctx.op} of two data-dependent tensors (x${ctx.op === 'Mul' ? '·' : '/'}y) is not globally Lipschitz` }, outputShapes: [out] };
+  if (dyn.length >= 2 && ctx.op === 'Mul') {
+    // Resolved on the finished graph (src/analysis/products.ts): a gated activation, a product of bounded factors, or unbounded.
+    return { spec: { type: 'unbounded', product: true, reason: 'Mul of two data-dependent tensors (x·y) is not globally Lipschitz' }, outputShapes: [out] };
+  }
+  if (dyn.length >= 2) return { spec: { type: 'unbounded', reason: `${ctx.op} of two data-dependent tensors (x/y) is not globally Lipschitz` }, outputShapes: [out] };
   if (ctx.op === 'Div' && dyn[0] === 1) return { spec: { type: 'unbounded', reason: 'division by a data-dependent tensor is not globally Lipschitz' }, outputShapes: [out] };
   const x = ctx.shape(dyn[0]);
   const c = ctx.requireConstant(1 - dyn[0], 'the constant operand');
@@ -161,7 +172,10 @@ function extremum(op: 'Max' | 'Min'): OpHandler {
       const out = outShape(ctx);
       const dyn = ctx.dynamicIndices();
       if (dyn.length === 1 && sameShape(ctx.shape(dyn[0]), out)) {
-        return { spec: { type: 'fixed', kind: 'activation', constant: 1, detail: `${op} with a constant (a clamp): 1` }, outputShapes: [out], dataInputs: dyn };
+        const limit = ctx.constant(1 - dyn[0]);
+        const value = limit && limit.data.length === 1 ? limit.data[0] : undefined;
+        const values = value === undefined || ctx.inputs.length !== 2 ? undefined : op === 'Max' ? { kind: 'clip' as const, min: value, max: Infinity } : { kind: 'clip' as const, min: -Infinity, max: value };
+        return { spec: { type: 'fixed', kind: 'activation', constant: 1, detail: `${op} with a constant (a clamp): 1`, ...(values ? { values } : {}) }, outputShapes: [out], dataInputs: dyn };
       }
       return { spec: { type: 'unsupported', detail: `${op} of several data-dependent tensors` }, outputShapes: [out] };
     },

@@ -3,13 +3,17 @@
 import type { OpHandler } from '../context';
 import { activationOps } from './activation';
 import { constantOps } from './constant';
+import { depthToSpaceOps } from './depth-to-space';
 import { conv, convTranspose } from './conv';
 import { gemm, matmul } from './dense';
 import { binaryOps } from './elementwise';
+import { einsum } from './einsum';
 import { normalizationOps } from './normalization';
 import { pad } from './pad';
 import { poolOps } from './pool';
 import { reduceOps } from './reduce';
+import { quantizedContribOps, quantizedOps } from './quantized';
+import { recurrentOps } from './recurrent';
 import { resize } from './resize';
 import { shapeOps } from './shape';
 
@@ -18,21 +22,26 @@ export const OPS: Record<string, OpHandler> = {
   ConvTranspose: convTranspose,
   Gemm: gemm,
   MatMul: matmul,
+  Einsum: einsum,
   Pad: pad,
   Resize: resize,
   Upsample: resize,
   ...activationOps,
   ...binaryOps,
   ...constantOps,
+  ...depthToSpaceOps,
   ...normalizationOps,
   ...poolOps,
   ...reduceOps,
   ...shapeOps,
+  ...quantizedOps,
+  ...recurrentOps,
 };
 
 /** Ops of other domains whose maths is an ONNX op's (ONNX Runtime's contrib ops). */
 export const CONTRIB_OPS: Record<string, OpHandler> = {
   'com.microsoft:Gelu': activationOps.Gelu,
+  ...quantizedContribOps,
 };
 
 /** Unknown pointwise ops whose output has their first input's shape, so inference can go on past them. */

@@ -1,7 +1,7 @@
 // Pad: constant mode only adds constants (1); reflect, edge and wrap copy entries: √ of the largest
 // number of copies of one entry (analysis/padding.ts).
 
-import { structural } from '../../../analysis/constants';
+import { SELECTS, SELECTS_OR_ZERO, structural } from '../../../analysis/constants';
 import { largestCopies, type CopyingPadMode } from '../../../analysis/padding';
 import { formatShape, normAxis, type NodeContext, type OpHandler } from '../context';
 
@@ -34,11 +34,14 @@ export const pad: OpHandler = {
     const { begin, end, mode } = padAmounts(ctx, x);
     const out = x.map((d, i) => d + begin[i] + end[i]);
     if (out.some((d) => d < 0)) ctx.fail(`pads crop ${formatShape(x)} below zero`);
-    if (mode === 'constant' || out.some((d) => d === 0)) return { spec: structural(`${mode} padding: 1`), outputShapes: [out], dataInputs: [0] };
+    if (mode === 'constant' || out.some((d) => d === 0)) {
+      const fill = mode === 'constant' ? ctx.constant(2)?.data[0] ?? 0 : 0;
+      return { spec: structural(`${mode} padding: 1`, 1, fill === 0 ? SELECTS_OR_ZERO : undefined), outputShapes: [out], dataInputs: [0] };
+    }
     if (mode === 'reflect' && x.some((d, i) => d < 2 && (begin[i] > 0 || end[i] > 0))) ctx.fail(`reflect padding of an axis of length 1 in ${formatShape(x)}`);
     let copies = 1;
     for (let i = 0; i < x.length; i++) copies *= largestCopies(mode as CopyingPadMode, x[i], begin[i], end[i]);
-    const spec = copies === 1 ? structural(`${mode} padding without copies: 1`) : structural(`${mode} padding copies one entry ${copies} times: √${copies}`, Math.sqrt(copies));
+    const spec = copies === 1 ? structural(`${mode} padding without copies: 1`, 1, SELECTS) : structural(`${mode} padding copies one entry ${copies} times: √${copies}`, Math.sqrt(copies), SELECTS);
     return { spec, outputShapes: [out], dataInputs: [0] };
   },
 };

@@ -1,28 +1,14 @@
 // Resize (opset 10+) and Upsample (opset 7–9). Nearest-neighbour resizing only selects and copies
 // entries: its constant is √ of the largest number of outputs that read one input, found by running
-// ONNX's own coordinate mapping per axis. Linear and cubic modes are linear maps this loader does not
-// derive a constant for: they are reported unsupported.
+// ONNX's own coordinate mapping per axis. Linear and cubic resizing are linear maps whose exact norm
+// is the product of each axis's interpolation norm (src/analysis/resize.ts, docs/op-coverage.md).
 
 import type { OpSpec } from '../../../model/ir';
-import { structural } from '../../../analysis/constants';
+import { SELECTS, structural } from '../../../analysis/constants';
+import { resizeNorm, ROUNDING, TRANSFORMS, type CoordinateTransform, type ResizeMode } from '../../../analysis/resize';
 import { formatShape, type NodeContext, type NodeResult, type OpHandler } from '../context';
 
-type Transform = (outIndex: number, scale: number, inLength: number, outLength: number) => number;
-
-const TRANSFORMS: Record<string, Transform | undefined> = {
-  half_pixel: (x, s) => (x + 0.5) / s - 0.5,
-  pytorch_half_pixel: (x, s, _in, out) => (out > 1 ? (x + 0.5) / s - 0.5 : 0),
-  align_corners: (x, _s, inLength, out) => (out === 1 ? 0 : (x * (inLength - 1)) / (out - 1)),
-  asymmetric: (x, s) => x / s,
-  tf_half_pixel_for_nearest: (x, s) => (x + 0.5) / s,
-};
-
-const ROUNDING: Record<string, ((v: number) => number) | undefined> = {
-  round_prefer_floor: (v) => (v % 1 === 0.5 || v % 1 === -0.5 ? Math.floor(v) : Math.round(v)),
-  round_prefer_ceil: (v) => (v % 1 === 0.5 || v % 1 === -0.5 ? Math.ceil(v) : Math.round(v)),
-  floor: Math.floor,
-  ceil: Math.ceil,
-};
+type Transform = CoordinateTransform;
 
 /** Largest number of outputs that read one input index along an axis, under nearest resizing. */
 export function nearestCopies(inLength: number, outLength: number, scale: number, transform: Transform, round: (v: number) => number): number {
@@ -68,8 +54,20 @@ export const resize: OpHandler = {
     let spec: OpSpec;
     const t = TRANSFORMS[transform];
     const round = ROUNDING[nearestMode];
-    if (mode !== 'nearest') spec = { type: 'unsupported', detail: `${mode} resizing (a linear map without a derived constant here)` };
-    else if (!t || !round) spec = { type: 'unsupported', detail: `nearest resizing with coordinate_transformation_mode=${transform}, nearest_mode=${nearestMode}` };
+    const interpolation: ResizeMode | undefined = mode === 'nearest' ? 'nearest' : mode === 'linear' || mode === 'bilinear' || mode === 'trilinear' ? 'linear' : mode === 'cubic' || mode === 'bicubic' ? 'cubic' : undefined;
+    const antialias = ctx.attrs.int('antialias', 0) !== 0 && scales.some((s) => s < 1);
+    const policy = ctx.attrs.string('keep_aspect_ratio_policy', 'stretch');
+    if (!interpolation) spec = { type: 'unsupported', detail: `resize mode "${mode}"` };
+    else if (!t) spec = { type: 'unsupported', detail: `${mode} resizing with coordinate_transformation_mode=${transform} (tf_crop_and_resize reads a region of interest)` };
+    else if (antialias || policy !== 'stretch') spec = { type: 'unsupported', detail: antialias ? 'antialiased downsampling' : `keep_aspect_ratio_policy=${policy}` };
+    else if (interpolation !== 'nearest') {
+      const { sigma, detail } = resizeNorm(x.map((inLength, i) => ({
+        inLength, outLength: out[i], scale: scales[i], mode: interpolation, transform: t,
+        cubicCoeff: ctx.attrs.float('cubic_coeff_a', -0.75), excludeOutside: ctx.attrs.int('exclude_outside', 0) !== 0,
+      })));
+      // Linear interpolation averages (a convex combination): value ranges pass; cubic overshoots.
+      spec = structural(detail, sigma, interpolation === 'linear' ? SELECTS : undefined);
+    } else if (!round) spec = { type: 'unsupported', detail: `nearest resizing with nearest_mode=${nearestMode}` };
     else {
       let copies = 1;
       for (let i = 0; i < x.length; i++) copies *= nearestCopies(x[i], out[i], scales[i], t, round);
@@ -77,6 +75,7 @@ export const resize: OpHandler = {
       spec = structural(
         integral ? `nearest upsampling by ${scales.join('×')}: √${copies}` : `nearest resizing, one entry copied at most ${copies} times: √${copies}`,
         Math.sqrt(copies),
+        SELECTS,
       );
     }
     return { spec, outputShapes: [out], dataInputs: [0] };

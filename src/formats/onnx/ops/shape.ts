@@ -4,7 +4,7 @@
 // Shape→Gather→Unsqueeze→Concat→Reshape chains become concrete shapes.
 
 import type { OpSpec } from '../../../model/ir';
-import { structural } from '../../../analysis/constants';
+import { SELECTS, structural } from '../../../analysis/constants';
 import { DataType } from '../proto';
 import { elementCount, type ConstTensor } from '../tensor';
 import { broadcastIndex, broadcastShapes, formatShape, normAxis, stridesOf, type NodeContext, type NodeResult, type OpHandler } from '../context';
@@ -44,7 +44,7 @@ function shapeOp(shapeOf: (ctx: NodeContext, x: number[]) => number[][], detail:
   return {
     infer(ctx) {
       const x = ctx.dynamic(0);
-      return { spec: structural(detail), outputShapes: shapeOf(ctx, x), dataInputs: [0] };
+      return { spec: structural(detail, 1, SELECTS), outputShapes: shapeOf(ctx, x), dataInputs: [0] };
     },
     fold(ctx) {
       const x = ctx.constant(0);
@@ -197,7 +197,7 @@ export const split: OpHandler = {
   infer(ctx) {
     const x = ctx.dynamic(0);
     const { axis, sizes } = splitSizes(ctx, x);
-    return { spec: structural('split: each output is a restriction: 1'), outputShapes: sizes.map((s) => x.map((d, i) => (i === axis ? s : d))), dataInputs: [0] };
+    return { spec: structural('split: each output is a restriction: 1', 1, SELECTS), outputShapes: sizes.map((s) => x.map((d, i) => (i === axis ? s : d))), dataInputs: [0] };
   },
   fold(ctx) {
     const x = ctx.constant(0);
@@ -261,7 +261,7 @@ function sliceIndices(ctx: NodeContext, x: number[]): number[][] {
 export const slice: OpHandler = {
   infer(ctx) {
     const x = ctx.dynamic(0);
-    return { spec: structural('slice: a restriction: 1'), outputShapes: [sliceIndices(ctx, x).map((l) => l.length)], dataInputs: [0] };
+    return { spec: structural('slice: a restriction: 1', 1, SELECTS), outputShapes: [sliceIndices(ctx, x).map((l) => l.length)], dataInputs: [0] };
   },
   fold(ctx) {
     const x = ctx.constant(0);
@@ -297,7 +297,7 @@ export const gather: OpHandler = {
     const counts = new Map<number, number>();
     for (const k of flat) counts.set(k, (counts.get(k) ?? 0) + 1);
     const most = Math.max(1, ...counts.values());
-    const spec = most === 1 ? structural('gather of distinct entries: 1') : structural(`gather copies one entry ${most} times: √${most}`, Math.sqrt(most));
+    const spec = most === 1 ? structural('gather of distinct entries: 1', 1, SELECTS) : structural(`gather copies one entry ${most} times: √${most}`, Math.sqrt(most), SELECTS);
     return { spec, outputShapes: [out], dataInputs: [0] };
   },
   fold(ctx) {
@@ -320,7 +320,7 @@ export const expand: OpHandler = {
     const x = ctx.dynamic(0);
     const out = expandShape(ctx, x);
     const copies = elementCount(out) / elementCount(x);
-    return { spec: structural(copies === 1 ? 'expand without copies: 1' : `expand copies each entry ${copies} times: √${copies}`, Math.sqrt(copies)), outputShapes: [out], dataInputs: [0] };
+    return { spec: structural(copies === 1 ? 'expand without copies: 1' : `expand copies each entry ${copies} times: √${copies}`, Math.sqrt(copies), SELECTS), outputShapes: [out], dataInputs: [0] };
   },
   fold(ctx) {
     const x = ctx.constant(0);
@@ -346,7 +346,7 @@ export const tile: OpHandler = {
     const x = ctx.dynamic(0);
     const r = repeats(ctx, x);
     const copies = elementCount(r);
-    return { spec: structural(`tile copies each entry ${copies} times: √${copies}`, Math.sqrt(copies)), outputShapes: [x.map((d, i) => d * r[i])], dataInputs: [0] };
+    return { spec: structural(`tile copies each entry ${copies} times: √${copies}`, Math.sqrt(copies), SELECTS), outputShapes: [x.map((d, i) => d * r[i])], dataInputs: [0] };
   },
   fold(ctx) {
     const x = ctx.constant(0);

@@ -1,5 +1,6 @@
 // Shape inference and specs per op, including the attribute-vs-input forms across opsets.
 
+import { axisNorm, interpolationRows, TRANSFORMS, type CoordinateTransform } from '../../../../src/analysis/resize';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { GELU_CONSTANT, SELU_ALPHA, SELU_LAMBDA, activationSpec } from '../../../../src/analysis/constants';
@@ -103,7 +104,7 @@ test('Mul and Div by constants are diagonal; data·data and c/x are unbounded', 
 test('Add/Sub: data+data merges, data+constant is a shift, a broadcast copy costs √copies', async () => {
   const residual: ModelSpec = { inputs: [{ name: 'x', shape: [1, 4] }], outputs: ['y'], nodes: [node('Relu', ['x'], ['r']), node('Sub', ['r', 'x'], ['y'], [], 'sub')] };
   const sub = byName(await open(residual), 'sub');
-  assert.deepEqual([sub.spec, sub.inputs, sub.inputShapes], [{ type: 'add' }, ['r', 'x'], [[1, 4], [1, 4]]]);
+  assert.deepEqual([sub.spec, sub.inputs, sub.inputShapes], [{ type: 'add', signs: [1, -1] }, ['r', 'x'], [[1, 4], [1, 4]]]);
   const shift = await only(single('Add', [1, 4], { inputs: ['c'], initializers: [floats('c', [4], [1, 2, 3, 4])] }));
   assert.equal(fixed(shift).constant, 1);
   assert.deepEqual(shift.inputs, ['x']);
@@ -266,7 +267,7 @@ test('Pad: attribute form (opset 7) and input form (opset 11+); constant 1, edge
   assert.deepEqual([reflect.outputShapes[0], fixed(reflect).constant], [[1, 1, 9], Math.sqrt(3)]);
 });
 
-test('Resize/Upsample: nearest with integer scales is √(product), opset 9 vs 13 forms; linear is unsupported', async () => {
+test('Resize/Upsample: nearest with integer scales is √(product), opset 9 vs 13 forms; linear is the axes\' interpolation norms; antialiased downsampling is unsupported', async () => {
   const up9 = await only(single('Upsample', [1, 2, 3, 3], { opset: 9, inputs: ['sc'], initializers: [floats('sc', [4], [1, 1, 2, 3])] }));
   assert.deepEqual([up9.outputShapes[0], fixed(up9).constant], [[1, 2, 6, 9], Math.sqrt(6)]);
   const up7 = await only(single('Upsample', [1, 2, 3, 3], { opset: 7, attrs: [attr.floats('scales', [1, 1, 2, 2])] }));
@@ -276,7 +277,12 @@ test('Resize/Upsample: nearest with integer scales is √(product), opset 9 vs 1
   const sizes = await only(single('Resize', [1, 2, 3, 3], { opset: 11, inputs: ['roi', 'empty', 'sz'], initializers: [floats('roi', [0], []), floats('empty', [0], []), int64s('sz', [1, 2, 9, 6])], attrs: [attr.string('coordinate_transformation_mode', 'asymmetric'), attr.string('nearest_mode', 'floor')] }));
   assert.deepEqual([sizes.outputShapes[0], fixed(sizes).constant], [[1, 2, 9, 6], Math.sqrt(6)]);
   const linear = await only(single('Resize', [1, 2, 3, 3], { opset: 13, inputs: ['', 'sc'], initializers: [floats('sc', [4], [1, 1, 2, 2])], attrs: [attr.string('mode', 'linear')] }));
-  assert.equal(linear.spec.type, 'unsupported');
+  // Each 3 → 6 half-pixel axis has norm 1.5514… (its explicit matrix's SVD is checked in analysis/resize.test.ts).
+  const axis = { inLength: 3, outLength: 6, scale: 2, mode: 'linear' as const, transform: TRANSFORMS.half_pixel as CoordinateTransform };
+  const perAxis = axisNorm(interpolationRows(axis), 3);
+  assert.ok(linear.spec.type === 'fixed' && Math.abs(linear.spec.constant - perAxis * perAxis) < 1e-12, JSON.stringify(linear.spec));
+  const antialiased = await only(single('Resize', [1, 2, 6, 6], { opset: 18, inputs: ['', 'sc'], initializers: [floats('sc', [4], [1, 1, 0.5, 0.5])], attrs: [attr.string('mode', 'linear'), attr.int('antialias', 1)] }));
+  assert.equal(antialiased.spec.type, 'unsupported');
 });
 
 test('Dropout and Identity are structural; an unknown op is unsupported, never 1', async () => {

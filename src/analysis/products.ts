@@ -1,0 +1,306 @@
+// Elementwise products of two data values, shared by both readers (docs/op-coverage.md, "Gated
+// products"). A reader marks every Mul of two data tensors as an unbounded product; this pass, run
+// on the finished IR, then decides:
+// 1. x·gate(x), both factors pointwise functions of one value r (SiLU as Sigmoid + Mul, hard-swish
+//    as HardSigmoid + Mul, or as x·clip(x + 3, 0, 6)/6 written with Add, Clip, Mul and Div): a
+//    pointwise activation of r, whose constant is the largest slope of the scalar function, found
+//    exactly for piecewise-linear gates (pieces of a product of two linear functions have a
+//    derivative linear in x, so its largest size is at a piece's end) and from SiLU's constant for
+//    a sigmoid gate. A scalar scale right after (the /6) is counted in that row.
+// 2. otherwise, both factors with a certified value range (src/analysis/ranges.ts):
+//    ‖ab − a'b'‖ ≤ sup|b|·‖a − a'‖ + sup|a|·‖b − b'‖, each term times √(copies) where broadcasting
+//    copies a factor's entries: a weighted sum of the factors' bounds.
+// 3. otherwise it stays unbounded, naming the factor without a range.
+
+import type { AddSpec, FixedSpec, IrModel, IrNode } from '../model/ir';
+import { SILU_CONSTANT } from './constants';
+import { recogniseLayerNorms } from './layer-norm';
+import { nodeRange, productRange, supAbs, type Range } from './ranges';
+import { product as elementCount } from './shapes';
+
+interface Piece {
+  slope: number;
+  intercept: number;
+}
+
+/** A continuous piecewise-linear scalar function: pieces[i] holds between breaks[i − 1] and breaks[i]. */
+export interface PiecewiseLinear {
+  breaks: number[];
+  pieces: Piece[];
+}
+
+/** scale·sigmoid(slope·x + intercept) + shift. */
+interface SigmoidGate {
+  kind: 'sigmoid';
+  inner: Piece;
+  scale: number;
+  shift: number;
+}
+
+type Pointwise = { kind: 'linear'; f: PiecewiseLinear } | SigmoidGate;
+
+/** An exactly pointwise map of a row, as far as this pass composes them. */
+type ExactMap =
+  | { kind: 'affine'; scale: number; shift: number }
+  | { kind: 'clip'; min: number; max: number }
+  | { kind: 'hardSigmoid'; alpha: number; beta: number }
+  | { kind: 'sigmoid' };
+
+export const IDENTITY: PiecewiseLinear = { breaks: [], pieces: [{ slope: 1, intercept: 0 }] };
+
+export function affineOf(f: PiecewiseLinear, scale: number, shift: number): PiecewiseLinear {
+  return { breaks: [...f.breaks], pieces: f.pieces.map((p) => ({ slope: scale * p.slope, intercept: scale * p.intercept + shift })) };
+}
+
+function intervalOf(f: PiecewiseLinear, i: number): [number, number] {
+  return [i === 0 ? -Infinity : f.breaks[i - 1], i === f.pieces.length - 1 ? Infinity : f.breaks[i]];
+}
+
+/** A point strictly inside (left, right). */
+function inside(left: number, right: number): number {
+  if (left === -Infinity && right === Infinity) return 0;
+  if (left === -Infinity) return right - 1;
+  if (right === Infinity) return left + 1;
+  return (left + right) / 2;
+}
+
+/** min(max(f, lo), hi), split where f crosses lo or hi. */
+export function clipOf(f: PiecewiseLinear, lo: number, hi: number): PiecewiseLinear {
+  const breaks: number[] = [];
+  const pieces: Piece[] = [];
+  const push = (piece: Piece, end: number) => {
+    const last = pieces[pieces.length - 1];
+    if (last && last.slope === piece.slope && last.intercept === piece.intercept) breaks[breaks.length - 1] = end;
+    else {
+      pieces.push(piece);
+      breaks.push(end);
+    }
+  };
+  f.pieces.forEach((p, i) => {
+    const [left, right] = intervalOf(f, i);
+    const cuts = p.slope === 0 ? [] : [lo, hi].filter(Number.isFinite).map((level) => (level - p.intercept) / p.slope).filter((x) => x > left && x < right).sort((a, b) => a - b);
+    const ends = [left, ...cuts, right];
+    for (let k = 0; k + 1 < ends.length; k++) {
+      const value = p.slope * inside(ends[k], ends[k + 1]) + p.intercept;
+      const piece = value < lo ? { slope: 0, intercept: lo } : value > hi ? { slope: 0, intercept: hi } : p;
+      push(piece, ends[k + 1]);
+    }
+  });
+  breaks.pop();
+  return { breaks, pieces };
+}
+
+/** The piece of f on the open interval around x (x is never a break here). */
+function pieceAt(f: PiecewiseLinear, x: number): Piece {
+  let i = 0;
+  while (i < f.breaks.length && f.breaks[i] < x) i++;
+  return f.pieces[i];
+}
+
+/** sup |d/dx (u·g)|: exact; Infinity when a piece of the product is quadratic on an unbounded interval. */
+export function productSlope(u: PiecewiseLinear, g: PiecewiseLinear): number {
+  const breaks = [...new Set([...u.breaks, ...g.breaks])].sort((a, b) => a - b);
+  const ends = [-Infinity, ...breaks, Infinity];
+  let largest = 0;
+  for (let k = 0; k + 1 < ends.length; k++) {
+    const [left, right] = [ends[k], ends[k + 1]];
+    const x = inside(left, right);
+    const a = pieceAt(u, x);
+    const b = pieceAt(g, x);
+    // d/dx (a₁x + c₁)(a₂x + c₂) = 2a₁a₂x + a₁c₂ + a₂c₁: linear, largest in size at an end.
+    const quadratic = 2 * a.slope * b.slope;
+    const constant = a.slope * b.intercept + b.slope * a.intercept;
+    if (quadratic !== 0 && (left === -Infinity || right === Infinity)) return Infinity;
+    for (const end of [left, right]) {
+      largest = Math.max(largest, Math.abs(Number.isFinite(end) ? quadratic * end + constant : constant));
+    }
+  }
+  return largest;
+}
+
+function evaluate(f: PiecewiseLinear, x: number): number {
+  const p = pieceAt(f, x);
+  return p.slope * x + p.intercept;
+}
+
+function applyMap(fn: Pointwise, map: ExactMap): Pointwise | undefined {
+  if (fn.kind === 'sigmoid') {
+    return map.kind === 'affine' ? { ...fn, scale: fn.scale * map.scale, shift: fn.shift * map.scale + map.shift } : undefined;
+  }
+  switch (map.kind) {
+    case 'affine': return { kind: 'linear', f: affineOf(fn.f, map.scale, map.shift) };
+    case 'clip': return { kind: 'linear', f: clipOf(fn.f, map.min, map.max) };
+    case 'hardSigmoid': return { kind: 'linear', f: clipOf(affineOf(fn.f, map.alpha, map.beta), 0, 1) };
+    case 'sigmoid':
+      return fn.f.pieces.length === 1 ? { kind: 'sigmoid', inner: fn.f.pieces[0], scale: 1, shift: 0 } : undefined;
+  }
+}
+
+/** The row's map when it is exactly pointwise (same shape in and out, one input, one output). */
+function exactMap(node: IrNode): ExactMap | undefined {
+  if (node.inputs.length !== 1 || node.outputs.length !== 1) return undefined;
+  const [x, y] = [node.inputShapes[0], node.outputShapes[0]];
+  if (!x || !y || x.length !== y.length || x.some((d, i) => d !== y[i])) return undefined;
+  const spec = node.spec;
+  if (spec.type === 'diagonal') {
+    const s = spec.scale[0];
+    return spec.scale.every((v) => v === s) ? { kind: 'affine', scale: s, shift: 0 } : undefined;
+  }
+  if (spec.type !== 'fixed' || !spec.values) return undefined;
+  const v = spec.values;
+  switch (v.kind) {
+    case 'affine':
+      return v.scale[0] === v.scale[1] && v.shift[0] === v.shift[1] ? { kind: 'affine', scale: v.scale[0], shift: v.shift[0] } : undefined;
+    case 'clip': return { kind: 'clip', min: v.min, max: v.max };
+    case 'hardSigmoid': return { kind: 'hardSigmoid', alpha: v.alpha, beta: v.beta };
+    case 'sigmoid': return { kind: 'sigmoid' };
+    default: return undefined;
+  }
+}
+
+/** The values `value` is an exactly pointwise function of, nearest first (itself first), with the map that makes each from the next. */
+function pointwiseAncestry(value: string, producers: ReadonlyMap<string, IrNode>): { value: string; map?: ExactMap }[] {
+  const chain: { value: string; map?: ExactMap }[] = [{ value }];
+  for (let node = producers.get(value); node; node = producers.get(chain[chain.length - 1].value)) {
+    const map = exactMap(node);
+    if (!map) break;
+    chain[chain.length - 1].map = map;
+    chain.push({ value: node.inputs[0] });
+  }
+  return chain;
+}
+
+/** value = fn(root), for `root` the `depth`-th entry of value's ancestry. */
+function pointwiseFrom(chain: { value: string; map?: ExactMap }[], depth: number): Pointwise | undefined {
+  let fn: Pointwise | undefined = { kind: 'linear', f: IDENTITY };
+  for (let k = depth - 1; k >= 0 && fn; k--) fn = applyMap(fn, chain[k].map as ExactMap);
+  return fn;
+}
+
+/** Both factors as pointwise functions of their nearest common ancestor, where they have one. */
+function commonOrigin(a: string, b: string, producers: ReadonlyMap<string, IrNode>): { root: string; u: Pointwise; g: Pointwise } | undefined {
+  const [chainA, chainB] = [pointwiseAncestry(a, producers), pointwiseAncestry(b, producers)];
+  const depthB = new Map(chainB.map((entry, depth) => [entry.value, depth]));
+  const depthA = chainA.findIndex((entry) => depthB.has(entry.value));
+  if (depthA < 0) return undefined;
+  const root = chainA[depthA].value;
+  const u = pointwiseFrom(chainA, depthA);
+  const g = pointwiseFrom(chainB, depthB.get(root) as number);
+  return u && g ? { root, u, g } : undefined;
+}
+
+/** The Lipschitz constant of r ↦ u(r)·g(r), or undefined when this pass cannot say. */
+function gatedConstant(u: Pointwise, g: Pointwise): { constant: number; detail: string; f?: PiecewiseLinear[] } | undefined {
+  if (u.kind === 'linear' && g.kind === 'linear') {
+    const constant = productSlope(u.f, g.f);
+    return Number.isFinite(constant) ? { constant, detail: 'x·gate(x), piecewise quadratic', f: [u.f, g.f] } : undefined;
+  }
+  const [linear, gate] = u.kind === 'sigmoid' ? [g, u] : [u, g];
+  if (linear.kind !== 'linear' || gate.kind !== 'sigmoid') return undefined;
+  const piece = linear.f.pieces[0];
+  // a·x · s·sigmoid(k·x) = (a·s/k)·h(kx) with h(t) = t·sigmoid(t): slope a·s·h'(kx), at most |a·s|·1.0998.
+  if (linear.f.pieces.length !== 1 || piece.intercept !== 0 || gate.inner.intercept !== 0 || gate.shift !== 0 || gate.inner.slope === 0) return undefined;
+  const scale = Math.abs(piece.slope * gate.scale);
+  const constant = scale * SILU_CONSTANT;
+  return { constant, detail: scale === 1 ? 'x·sigmoid(x) = SiLU/swish: max slope ≈ 1.0998' : `${scale}·SiLU (x·sigmoid(x) scaled): ${scale} × 1.0998` };
+}
+
+/** Hard-swish x·clip(x + 3, 0, 6)/6, checked on points around its three pieces. */
+function isHardSwish(u: PiecewiseLinear, g: PiecewiseLinear, scale: number): boolean {
+  return [-7, -4, -3, -2, -0.5, 0, 1, 2.5, 3, 4, 9].every((x) => {
+    const written = evaluate(u, x) * evaluate(g, x) * scale;
+    const expected = (x * Math.min(Math.max(x + 3, 0), 6)) / 6;
+    return Math.abs(written - expected) <= 1e-6 * Math.max(1, Math.abs(expected));
+  });
+}
+
+function sameShape(a: readonly number[] | undefined, b: readonly number[] | undefined): boolean {
+  return !!a && !!b && a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+/** The passes both readers run on their finished IR: products (see the header), then written-out layer norms. */
+export function resolveSharedPatterns(model: IrModel): void {
+  resolveProducts(model);
+  recogniseLayerNorms(model);
+}
+
+/** Resolves every product row of the model in place (see the header). */
+export function resolveProducts(model: IrModel): void {
+  const producers = new Map<string, IrNode>();
+  const consumers = new Map<string, IrNode[]>();
+  for (const node of model.nodes) for (const input of node.inputs) consumers.set(input, [...(consumers.get(input) ?? []), node]);
+  const graphOutputs = new Set(model.outputs);
+  const ranges = new Map<string, Range>();
+
+  for (const node of model.nodes) {
+    let range: Range | undefined;
+    if (node.spec.type === 'unbounded' && node.spec.product && node.inputs.length === 2) {
+      range = resolveProduct(node, producers, consumers, graphOutputs, ranges);
+    } else {
+      range = nodeRange(node, node.inputs.map((name) => ranges.get(name)));
+    }
+    for (const output of node.outputs) {
+      producers.set(output, node);
+      if (range) ranges.set(output, range);
+    }
+  }
+}
+
+function resolveProduct(node: IrNode, producers: ReadonlyMap<string, IrNode>, consumers: ReadonlyMap<string, IrNode[]>, graphOutputs: ReadonlySet<string>, ranges: ReadonlyMap<string, Range>): Range | undefined {
+  const [a, b] = node.inputs;
+  const [ra, rb] = [ranges.get(a), ranges.get(b)];
+  const out = node.outputShapes[0];
+  const range = ra && rb ? productRange(ra, rb) : undefined;
+
+  // 1. x·gate(x): both factors pointwise functions of one value, nothing broadcast.
+  if (sameShape(node.inputShapes[0], out) && sameShape(node.inputShapes[1], out)) {
+    const origin = commonOrigin(a, b, producers);
+    const gated = origin && gatedConstant(origin.u, origin.g);
+    if (origin && gated) {
+      // A scalar scale that alone reads the product (hard-swish's /6) is counted here, as 1 there.
+      const users = node.outputs.length === 1 && !graphOutputs.has(node.outputs[0]) ? consumers.get(node.outputs[0]) ?? [] : [];
+      const next = users.length === 1 ? users[0] : undefined;
+      const scaleMap = next ? exactMap(next) : undefined;
+      const scale = scaleMap?.kind === 'affine' && scaleMap.shift === 0 ? scaleMap.scale : undefined;
+      let constant = gated.constant;
+      let detail = gated.detail;
+      if (next && scale !== undefined) {
+        constant *= Math.abs(scale);
+        detail = gated.f && isHardSwish(gated.f[0], gated.f[1], scale)
+          ? `hard-swish x·clip(x + 3, 0, 6)/6 as written (${node.op} with ${next.op} "${next.name}" after it): max slope ${constant}`
+          : `${detail}, with the scale ${scale} of ${next.op} "${next.name}" after it: max slope ${constant}`;
+        next.spec = { type: 'fixed', kind: 'structural', constant: 1, detail: `scale ${scale}: counted in the gated product "${node.name}" before it, as 1 here`, values: { kind: 'affine', scale: [scale, scale], shift: [0, 0] } };
+      } else if (gated.f) {
+        detail = gated.f && isHardSwish(gated.f[0], gated.f[1], 1) ? `hard-swish written as x·hardsigmoid(x): max slope ${constant}` : `${detail}: max slope ${constant}`;
+      }
+      const spec: FixedSpec = { type: 'fixed', kind: 'activation', constant, detail };
+      node.spec = spec;
+      node.inputs = [origin.root];
+      node.inputShapes = [out];
+      return range;
+    }
+  }
+
+  // 2. Both factors bounded: the product rule, each factor's bound weighted by the other's size.
+  if (ra && rb) {
+    const count = elementCount(out);
+    const copies = node.inputShapes.map((shape) => count / elementCount(shape));
+    const weights = [supAbs(rb) * Math.sqrt(copies[0]), supAbs(ra) * Math.sqrt(copies[1])];
+    const spec: AddSpec = {
+      type: 'add',
+      weights,
+      detail: `product of bounded factors (|${a}| ≤ ${supAbs(ra).toPrecision(4)}, |${b}| ≤ ${supAbs(rb).toPrecision(4)}): L ≤ sup|b|·L_a + sup|a|·L_b${copies.some((c) => c > 1) ? ', times √(copies) for broadcast factors' : ''}`,
+    };
+    node.spec = spec;
+    return range;
+  }
+
+  // 3. Unbounded, naming the factor without a range.
+  const open = [ra ? undefined : a, rb ? undefined : b].filter((v): v is string => v !== undefined);
+  node.spec = {
+    type: 'unbounded',
+    product: true,
+    reason: `${node.op} of two data-dependent tensors (x·y) is not globally Lipschitz: ${open.map((v) => `"${v}"`).join(' and ')} ${open.length > 1 ? 'have' : 'has'} no bounded range`,
+  };
+  return undefined;
+}

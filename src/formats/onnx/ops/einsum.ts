@@ -1,0 +1,57 @@
+// Einsum with one constant operand that is a matrix contracting one axis of the data operand (a mode
+// product: "bij,jk->bik", "bchw,oc->bohw", "ij,kj->ik"): a dense map on that axis, up to a
+// permutation of the output, so σ = σ(W). Anything else is unsupported (reported, never guessed).
+
+import type { OpSpec } from '../../../model/ir';
+import { asFloat32, transpose2d } from '../tensor';
+import { type NodeContext, type NodeResult, type OpHandler } from '../context';
+
+/** Labels of each operand and of the output; undefined for ellipses or malformed equations. */
+function parse(equation: string): { inputs: string[]; output: string } | undefined {
+  const text = equation.replace(/\s/g, '');
+  if (text.includes('.')) return undefined;
+  const [left, output] = text.split('->');
+  if (output === undefined) return undefined;
+  return { inputs: left.split(','), output };
+}
+
+export const einsum: OpHandler = {
+  infer(ctx: NodeContext): NodeResult {
+    const equation = ctx.attrs.string('equation', '');
+    const parsed = parse(equation);
+    const dyn = ctx.dynamicIndices();
+    const unsupported = (why: string): NodeResult => {
+      if (!parsed) return ctx.fail(`equation "${equation}" ${why}`);
+      const sizes = new Map<string, number>();
+      parsed.inputs.forEach((labels, i) => [...labels].forEach((l, d) => sizes.set(l, ctx.shape(i)[d])));
+      return { spec: { type: 'unsupported', detail: `Einsum "${equation}" ${why}` }, outputShapes: [[...parsed.output].map((l) => sizes.get(l) ?? 1)] };
+    };
+    if (!parsed) return ctx.fail(`equation "${equation}" uses an ellipsis or has no output (not supported)`);
+    if (parsed.inputs.length !== 2 || dyn.length !== 1) return unsupported('is not one data operand with one constant matrix');
+    const x = dyn[0];
+    const [xLabels, wLabels] = [parsed.inputs[x], parsed.inputs[1 - x]];
+    const w = ctx.requireConstant(1 - x, 'the constant operand');
+    const xShape = ctx.shape(x);
+    const distinct = (s: string) => new Set(s).size === s.length;
+    if (wLabels.length !== 2 || !distinct(xLabels) || !distinct(wLabels) || !distinct(parsed.output) || xLabels.length !== xShape.length) {
+      return unsupported('repeats a label or has a constant operand that is not a matrix');
+    }
+    const contracted = [...wLabels].filter((l) => xLabels.includes(l) && !parsed.output.includes(l));
+    const kept = [...wLabels].filter((l) => !xLabels.includes(l) && parsed.output.includes(l));
+    const passing = [...xLabels].filter((l) => !wLabels.includes(l));
+    if (contracted.length !== 1 || kept.length !== 1 || passing.some((l) => !parsed.output.includes(l)) || parsed.output.length !== passing.length + 1) {
+      return unsupported('is not a product of the data with a matrix along one axis');
+    }
+    const axis = xLabels.indexOf(contracted[0]);
+    const [rows, cols] = w.dims;
+    // Weight canonical [in, out]: in is the contracted label.
+    const inFirst = wLabels[0] === contracted[0];
+    const data = inFirst ? asFloat32(w) : transpose2d(w.data, rows, cols, 1);
+    const inFeatures = inFirst ? rows : cols;
+    const outFeatures = inFirst ? cols : rows;
+    if (xShape[axis] !== inFeatures) ctx.fail(`axis ${axis} of ${xShape.join('x')} does not fit the matrix ${rows}x${cols}`);
+    const sizeOf = (l: string) => (l === kept[0] ? outFeatures : xShape[xLabels.indexOf(l)]);
+    const spec: OpSpec = { type: 'dense', weight: { dims: [inFeatures, outFeatures], data }, ...(axis === xShape.length - 1 ? {} : { axis }) };
+    return { spec, outputShapes: [[...parsed.output].map(sizeOf)], weightShape: [...w.dims], dataInputs: [x] };
+  },
+};
