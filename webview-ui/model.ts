@@ -305,18 +305,31 @@ export type BoundStatus = 'pending' | 'running' | 'valid' | 'unbounded' | 'unsup
 
 export interface BoundSummary {
   status: BoundStatus;
-  /** The number to show big, or null. */
-  value: number | null;
+  /** bounds.certified: the proven bound, shown "L ≤ …". */
   certified: number | null;
+  /** bounds.product: the same composition of σ estimates, shown "L ≈ …"; not proven. */
+  estimate: number | null;
+  /**
+   * While a run is going or after a cancel: the estimate from the input to the furthest row (in
+   * network order) whose running value is known. It is that row's, never the network's.
+   */
+  partial: PartialBound | null;
   /** One line for the status, e.g. "unbounded because attn (MatMul): x·y is not Lipschitz". */
   reasons: string[];
 }
 
-/** The last running bound known in network order, while a run is in progress. */
-export function latestRunningBound(layers: readonly Row[]): number | null {
+export interface PartialBound {
+  value: number;
+  /** Row index of the furthest row with a known running value. */
+  row: number;
+  name: string;
+}
+
+/** The furthest row in network order with a known running value (rows finish out of order). */
+export function latestRunningBound(layers: readonly Row[]): PartialBound | null {
   for (let i = layers.length - 1; i >= 0; i--) {
     const value = runningBoundOf(layers[i]);
-    if (value !== null) return value;
+    if (value !== null && Number.isFinite(value)) return { value, row: i, name: layers[i].name };
   }
   return null;
 }
@@ -325,7 +338,7 @@ export function boundSummary(panel: PanelState): BoundSummary {
   const bounds = panel.bounds;
   if (!bounds) {
     const partial = latestRunningBound(panel.layers);
-    return { status: panel.status === 'running' || partial !== null ? 'running' : 'pending', value: partial, certified: null, reasons: [] };
+    return { status: panel.status === 'running' || partial !== null ? 'running' : 'pending', certified: null, estimate: null, partial, reasons: [] };
   }
   const reasons: string[] = [];
   let status: BoundStatus = 'valid';
@@ -341,11 +354,12 @@ export function boundSummary(panel: PanelState): BoundSummary {
     if (status === 'valid') status = 'unbounded';
     reasons.push(`unbounded because ${bounds.unbounded.map((u) => `${u.name} (${u.op}): ${u.reason}`).join('; ')}`);
   }
-  if (status === 'valid' && bounds.product === null) {
+  if (status === 'valid' && bounds.product === null && bounds.certified === null) {
     status = 'invalid';
     reasons.push('no bound was reported');
   }
-  return { status, value: status === 'valid' ? bounds.product : null, certified: status === 'valid' ? bounds.certified : null, reasons };
+  const valid = status === 'valid';
+  return { status, certified: valid ? bounds.certified : null, estimate: valid ? bounds.product : null, partial: null, reasons };
 }
 
 // ---- saved view state ---------------------------------------------------------------------

@@ -6,7 +6,7 @@ import type { ModelInfo } from '../src/protocol/report';
 import { createChartView } from './chart-view';
 import { cell, COLUMNS } from './columns';
 import { el, setAttr, setHidden, setText } from './dom';
-import { formatInteger, formatParameterCount, formatSeconds, formatShape, formatValue } from './format';
+import { formatInteger, formatParameterCount, formatSeconds, formatShape, formatNumber } from '../src/protocol/format-number';
 import { boundSummary, isResult, rowState, visibleRows, type Row, type SortKey, type SortSpec } from './model';
 
 export interface ViewHandlers {
@@ -42,11 +42,13 @@ export function createView(root: HTMLElement, handlers: ViewHandlers): View {
   // ---- bound and controls
   const boundStatus = el('span', { className: 'bound-status' });
   const boundValue = el('span', { className: 'bound-value' });
-  const boundCertified = el('span', { className: 'bound-certified' });
+  const boundEstimate = el('span', { className: 'bound-estimate' });
+  const boundExplain = el('ul', { className: 'bound-explain' });
   const boundReasons = el('ul', { className: 'bound-reasons' });
   const bound = el('section', { className: 'bound', attrs: { 'aria-label': 'Network bound' } }, [
-    el('div', { className: 'bound-head' }, [el('span', { className: 'bound-label', text: 'Network bound' }), boundStatus]),
-    el('div', { className: 'bound-numbers' }, [boundValue, boundCertified]),
+    el('div', { className: 'bound-head' }, [el('span', { className: 'bound-label', text: 'Network Lipschitz constant' }), boundStatus]),
+    el('div', { className: 'bound-numbers' }, [boundValue, boundEstimate]),
+    boundExplain,
     boundReasons,
   ]);
 
@@ -77,7 +79,7 @@ export function createView(root: HTMLElement, handlers: ViewHandlers): View {
       el('span', { className: 'swatch swatch-bar', attrs: { 'aria-hidden': 'true' } }),
       ' σ  ',
       el('span', { className: 'swatch swatch-line', attrs: { 'aria-hidden': 'true' } }),
-      ' running bound  ',
+      ' running estimate L ≈  ',
       el('span', { className: 'swatch swatch-upper', attrs: { 'aria-hidden': 'true' } }),
       ' certified upper bound  ',
       el('span', { className: 'swatch swatch-one', attrs: { 'aria-hidden': 'true' } }),
@@ -266,16 +268,36 @@ export function createView(root: HTMLElement, handlers: ViewHandlers): View {
     bound.setAttribute('data-status', b.status);
     const statusText: Record<typeof b.status, string> = {
       pending: panel.status === 'cancelled' ? 'cancelled' : 'not estimated yet',
-      running: panel.status === 'running' ? 'estimating… (so far)' : 'partial (so far)',
+      running: panel.status === 'running' ? 'estimating…' : panel.status === 'cancelled' ? 'cancelled: partial' : 'partial',
       valid: 'valid',
       unbounded: 'unbounded',
       unsupported: 'unsupported ops',
       invalid: 'invalid',
     };
     setText(boundStatus, statusText[b.status]);
-    setText(boundValue, b.value === null ? '—' : `L ≤ ${formatValue(b.value)}`);
-    setText(boundCertified, b.certified === null ? (b.status === 'valid' ? 'no certified bound' : '') : `certified ≤ ${formatValue(b.certified)}`);
-    boundCertified.classList.toggle('has-certified', b.certified !== null);
+    const explain: string[] = [];
+    if (b.partial) {
+      // Rows finish out of order: a running value belongs to its row, never to the whole network.
+      setText(boundValue, `L ≈ ${formatNumber(b.partial.value)} up to row ${b.partial.row} (${b.partial.name})`);
+      setText(boundEstimate, '');
+      explain.push(`Known only from the input to row ${b.partial.row}: the network's value comes when every row is done.`);
+    } else if (b.certified !== null) {
+      setText(boundValue, `L ≤ ${formatNumber(b.certified)}`);
+      setText(boundEstimate, b.estimate === null ? '' : `L ≈ ${formatNumber(b.estimate)} (estimate)`);
+    } else if (b.estimate !== null) {
+      setText(boundValue, `L ≈ ${formatNumber(b.estimate)} (estimate)`);
+      setText(boundEstimate, 'no certified bound');
+    } else {
+      setText(boundValue, '—');
+      setText(boundEstimate, '');
+    }
+    if (!b.partial && b.certified !== null) explain.push('L ≤ is proven: the graph composition of every layer\'s certified upper bound.');
+    if (!b.partial && b.estimate !== null) {
+      explain.push('L ≈ is an estimate: the same composition of the σ values, each found from below within the tolerance; not proven.');
+    }
+    if (!b.partial && b.certified === null && b.estimate !== null) explain.push('No certified bound: some layer has no certified upper bound on its constant.');
+    boundEstimate.classList.toggle('has-estimate', b.estimate !== null && b.certified !== null);
+    boundExplain.replaceChildren(...explain.map((line) => el('li', { text: line })));
     boundReasons.replaceChildren(...b.reasons.map((reason) => el('li', { text: reason })));
   }
 
@@ -307,7 +329,7 @@ export function createView(root: HTMLElement, handlers: ViewHandlers): View {
     const messages: Record<PanelState['status'], string> = {
       idle: '',
       running: `Estimating ${panel.total} layers`,
-      done: `Estimation finished: ${b.value !== null ? `network bound ${formatValue(b.value)}` : b.status}`,
+      done: `Estimation finished: ${b.certified !== null ? `L ≤ ${formatNumber(b.certified)}` : b.estimate !== null ? `L ≈ ${formatNumber(b.estimate)} (estimate)` : b.status}`,
       cancelled: `Estimation cancelled after ${panel.done} of ${panel.total} layers`,
       error: 'Estimation failed',
     };

@@ -4,10 +4,10 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { FromWorker, LogMessage, ModelSource } from '../protocol/messages';
-import type { Report } from '../protocol/report';
+import type { NetworkBounds, Report } from '../protocol/report';
 import { cacheFileName, cacheKey, companionsUnchanged, decodeCacheFile, encodeCacheEntry, type HashedFile } from './cache-key';
-import { formatNumber, formatSeconds } from './format-number';
-import { boundSummary } from './lens-text';
+import { formatSeconds } from '../protocol/format-number';
+import { boundShort, boundSummary, CERTIFIED_MEANING, ESTIMATE_MEANING } from './lens-text';
 import { baseName, companionFiles, FileHasher, gatherModelFiles, modelKindOf, modelSource, type ModelFiles } from './model-files';
 import { estimateSettings, readSettings, sizeRefusal, type ExtensionSettings } from './settings';
 import { SessionStore, type ModelKind, type ModelSession } from './sessions';
@@ -227,7 +227,7 @@ export class Controller implements vscode.Disposable {
       if (!options.force) {
         const cached = await this.readCache(prepared.key, prepared.files);
         if (cached) {
-          this.log('info', `${name}: cached report (file and settings unchanged), bound ${formatNumber(cached.bounds.product)}`);
+          this.log('info', `${name}: cached report (file and settings unchanged), ${boundSummary(cached.bounds)}`);
           session.showReport(cached, true);
           return { kind: 'done', report: cached, fromCache: true };
         }
@@ -332,8 +332,8 @@ export class Controller implements vscode.Disposable {
       this.statusBar.show();
     } else if (session.report && state.status === 'done') {
       const { bounds } = session.report;
-      this.statusBar.text = `$(pulse) L ≤ ${bounds.product === null ? '—' : formatNumber(bounds.product)}`;
-      this.statusBar.tooltip = `${name}: ${boundSummary(bounds)}${state.fromCache ? ' (cached)' : ''}. Click to show the results.`;
+      this.statusBar.text = `$(pulse) ${boundShort(bounds)}`;
+      this.statusBar.tooltip = boundTooltip(name, bounds, state.fromCache === true);
       this.statusBar.command = { title: 'Show results', command: 'lipschitzLens.showResults', arguments: [uri] };
       this.statusBar.show();
     } else if (running.length === 0 && !this.sessions.all().some((s) => s.report)) {
@@ -345,6 +345,15 @@ export class Controller implements vscode.Disposable {
       this.statusBar.show();
     }
   }
+}
+
+/** The status bar's tooltip: both values and what each means. */
+function boundTooltip(name: string, bounds: NetworkBounds, fromCache: boolean): string {
+  const lines = [`${name}: ${boundSummary(bounds)}${fromCache ? ' (cached)' : ''}.`];
+  if (bounds.certified !== null) lines.push(CERTIFIED_MEANING);
+  if (bounds.product !== null) lines.push(ESTIMATE_MEANING);
+  lines.push('Click to show the results.');
+  return lines.join('\n');
 }
 
 /** A model the settings refuse to run (too large). */

@@ -2,7 +2,8 @@
 // (`<model>.metrics.json`, "signature": "netron:attachment") that shows σ per node in Netron.
 
 import type { LayerResult, Report } from '../protocol/report';
-import { formatNumber, formatSeconds, formatShape } from './format-number';
+import { formatNumber, formatSeconds, formatShape } from '../protocol/format-number';
+import { CERTIFIED_MEANING, ESTIMATE_MEANING } from './lens-text';
 
 export type ExportFormat = 'json' | 'csv' | 'markdown' | 'netron';
 
@@ -45,8 +46,9 @@ export function reportToMarkdown(report: Report): string {
   lines.push(`# Lipschitz report: ${markdownCell(model.path)}`, '');
   lines.push(`- Format: ${model.format}`);
   lines.push(`- Input shape: ${formatShape(model.inputShape)}`);
-  lines.push(`- Network bound (estimates): ${bounds.product === null ? 'none (see below)' : formatNumber(bounds.product)}`);
-  lines.push(`- Certified upper bound: ${bounds.certified === null ? 'none' : formatNumber(bounds.certified)}`);
+  lines.push(`- Lipschitz bound (certified): ${bounds.certified === null ? 'none' : `L ≤ ${formatNumber(bounds.certified)}`}`);
+  lines.push(`- Lipschitz estimate: ${bounds.product === null ? 'none (see below)' : `L ≈ ${formatNumber(bounds.product)}`}`);
+  lines.push(`- ${CERTIFIED_MEANING}`, `- ${ESTIMATE_MEANING} "L ≈ so far" is the same estimate from the input to that row.`);
   if (report.settings) lines.push(`- Solver: ${report.settings.method}, tolerance ${report.settings.tol}, at most ${report.settings.maxIter} iterations`);
   if (report.backend) lines.push(`- Backend: ${markdownCell(report.backend)}`);
   lines.push(`- Time: ${formatSeconds(report.seconds)}`);
@@ -58,7 +60,7 @@ export function reportToMarkdown(report: Report): string {
   ];
   for (const problem of problems) lines.push(`- ⚠ ${problem}`);
   lines.push('');
-  lines.push('| # | Layer | Op | Kind | Weight | Input → output | σ | Upper bound | Bound so far | Iterations | Converged |');
+  lines.push('| # | Layer | Op | Kind | Weight | Input → output | σ (estimate) | σ ≤ (certified) | L ≈ so far | Iterations | Converged |');
   lines.push('|---:|---|---|---|---|---|---:|---:|---:|---:|---|');
   report.layers.forEach((layer, i) => {
     lines.push(
@@ -101,8 +103,9 @@ export function reportToNetronAttachment(report: Report): string {
     if (value === null || value === undefined || (typeof value === 'number' && !Number.isFinite(value))) return;
     list.push({ kind, target: target.split('\n')[0], name, value, ...(type ? { type } : {}) });
   };
-  push(metrics, 'model', '', 'lipschitz_bound', report.bounds.product, 'float64');
+  // The certified value is the bound; the composition of estimates is named as an estimate.
   push(metrics, 'model', '', 'lipschitz_certified_bound', report.bounds.certified, 'float64');
+  push(metrics, 'model', '', 'lipschitz_estimate', report.bounds.product, 'float64');
   push(metadata, 'model', '', 'lipschitz_input_shape', formatShape(report.model.inputShape));
   if (report.settings) push(metadata, 'model', '', 'lipschitz_solver', `${report.settings.method}, tol ${report.settings.tol}`);
   const seen = new Set<string>();
@@ -113,7 +116,7 @@ export function reportToNetronAttachment(report: Report): string {
     seen.add(target);
     push(metrics, 'node', target, 'sigma', layer.sigma, 'float64');
     push(metrics, 'node', target, 'sigma_upper_bound', layer.upperBound, 'float64');
-    push(metrics, 'node', target, 'bound_so_far', layer.runningBound, 'float64');
+    push(metrics, 'node', target, 'lipschitz_estimate_so_far', layer.runningBound, 'float64');
     push(metrics, 'node', target, 'iterations', layer.iterations, 'int64');
     push(metadata, 'node', target, 'lipschitz_kind', layer.kind);
     push(metadata, 'node', target, 'converged', layer.converged, 'boolean');

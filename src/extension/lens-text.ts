@@ -3,7 +3,7 @@
 
 import type { PanelState, PlannedLayer } from '../protocol/messages';
 import type { LayerResult, NetworkBounds } from '../protocol/report';
-import { formatNumber, formatSeconds, formatShape } from './format-number';
+import { formatNumber, formatSeconds, formatShape } from '../protocol/format-number';
 import { entriesByName, entryForLayer, type LayerEntry } from './model-json-locations';
 import { isLayerResult } from './panel-state';
 
@@ -23,7 +23,7 @@ export function isWeighted(layer: LayerResult | PlannedLayer): boolean {
 
 export function layerLensTitle(layer: LayerResult): string {
   const parts = [`σ ${formatNumber(layer.sigma)}`];
-  if (layer.runningBound !== undefined) parts.push(`bound so far ${formatNumber(layer.runningBound)}`);
+  if (layer.runningBound !== undefined && layer.runningBound !== null) parts.push(`L ≈ ${formatNumber(layer.runningBound)} so far`);
   if (!layer.converged && layer.sigma !== null) parts.push('not converged');
   return parts.join(' · ');
 }
@@ -39,7 +39,7 @@ export function layerLenses(entries: readonly LayerEntry[], layers: readonly (La
     lenses.push({
       offset: entry.start,
       title: layerLensTitle(layer),
-      tooltip: `${layer.name} (${layer.op}): σ ${formatNumber(layer.sigma, 6)}, upper bound ${formatNumber(layer.upperBound, 6)}`,
+      tooltip: `${layer.name} (${layer.op}): σ ${formatNumber(layer.sigma, 6)} (estimate), certified σ ≤ ${formatNumber(layer.upperBound, 6)}`,
       row,
     });
   });
@@ -61,12 +61,34 @@ export function topLensTitle(state: PanelState | undefined): string {
   }
 }
 
+/**
+ * The network's constant in one line: the certified value is the bound ("L ≤"), the composition of
+ * σ estimates is an estimate ("L ≈"); neither is shown as the other.
+ */
 export function boundSummary(bounds: NetworkBounds | null): string {
-  if (!bounds) return 'Lipschitz bound —';
-  const product = bounds.product === null ? (bounds.unsupported.length || bounds.unbounded?.length ? 'none' : '—') : formatNumber(bounds.product);
-  const certified = bounds.certified === null ? '' : ` (certified ≤ ${formatNumber(bounds.certified)})`;
-  return `Lipschitz bound ${product}${certified}`;
+  if (!bounds) return 'Lipschitz —';
+  if (bounds.certified !== null) {
+    const estimate = bounds.product === null ? '' : ` · L ≈ ${formatNumber(bounds.product)} (estimate)`;
+    return `Lipschitz L ≤ ${formatNumber(bounds.certified)}${estimate}`;
+  }
+  if (bounds.product !== null) return `Lipschitz L ≈ ${formatNumber(bounds.product)} (estimate; no certified bound)`;
+  if (bounds.invalid?.length) return 'Lipschitz: no bound (invalid weights)';
+  if (bounds.unsupported.length) return 'Lipschitz: no bound (unsupported ops)';
+  if (bounds.unbounded?.length) return 'Lipschitz: unbounded';
+  return 'Lipschitz —';
 }
+
+/** The status bar's short form: "L ≤ 0.699", else "L ≈ 0.595", else why there is none. */
+export function boundShort(bounds: NetworkBounds): string {
+  if (bounds.certified !== null) return `L ≤ ${formatNumber(bounds.certified)}`;
+  if (bounds.product !== null) return `L ≈ ${formatNumber(bounds.product)}`;
+  if (bounds.unbounded?.length && !bounds.unsupported.length && !bounds.invalid?.length) return 'L unbounded';
+  return 'L —';
+}
+
+/** What "L ≤" and "L ≈" mean, in one line each (tooltips and exports). */
+export const CERTIFIED_MEANING = 'L ≤ is proven: the graph composition of every layer\'s certified upper bound.';
+export const ESTIMATE_MEANING = 'L ≈ is an estimate: the same composition of the σ values, each found from below within the tolerance; not proven.';
 
 function escapeMarkdown(text: string): string {
   return text.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, '\\$&');
@@ -103,10 +125,10 @@ export function layerHoverMarkdown(layer: LayerResult | PlannedLayer, bounds: Ne
     } else if (layer.method) {
       rows.push(['Method', layer.method.replace(/-/g, ' ')]);
     }
-    if (layer.runningBound !== undefined) rows.push(['Bound so far', formatNumber(layer.runningBound)]);
+    if (layer.runningBound !== undefined && layer.runningBound !== null) rows.push(['L ≈ from the input to here (estimate)', formatNumber(layer.runningBound)]);
     const share = logShare(layer.sigma, bounds?.product);
     if (share !== null && bounds?.product !== null && bounds?.product !== undefined) {
-      rows.push(['Share of network bound', `${Math.round(share * 100)} % of log ${formatNumber(bounds.product)}`]);
+      rows.push(['Share of the network estimate', `${Math.round(share * 100)} % of log L ≈ ${formatNumber(bounds.product)}`]);
     }
     if (layer.seconds > 0) rows.push(['Time', formatSeconds(layer.seconds)]);
   } else {

@@ -60,9 +60,9 @@ export function parseShown(text: string): number | null {
   return Number(m[0].replace(/−/g, '-'));
 }
 
-/** Whether `shown` (3 significant digits or more) is `exact` rounded. */
+/** Whether `shown` (4 significant digits, the one formatter's) is `exact` rounded. */
 export function agrees(shown: number, exact: number): boolean {
-  const tol = 0.0051 * Math.abs(exact) + 1e-12;
+  const tol = 0.000505 * Math.abs(exact) + 1e-12;
   return Math.abs(shown - exact) <= tol;
 }
 
@@ -74,27 +74,32 @@ function nameColumn(headers: string[]): number {
   return i >= 0 ? i : 0;
 }
 
-/** Compares the webview table against the CLI; returns problems (empty when all agree). */
-function compareTable(table: Table, cli: CliReport): string[] {
+/**
+ * Compares the webview table against the CLI; returns problems (empty when all agree). Rows match
+ * by the "#" column (the report's row index) and must carry the CLI's name exactly: a renamed,
+ * missing or extra row is a problem, as is a σ that is not the CLI's rounded.
+ */
+export function compareTable(table: Table, cli: CliReport): string[] {
   const sc = sigmaColumn(table.headers);
   const nc = nameColumn(table.headers);
+  const ic = table.headers.findIndex((h) => /^#/.test(h));
   if (sc < 0) return [`no σ column in headers ${JSON.stringify(table.headers)}`];
+  if (ic < 0) return [`no # column in headers ${JSON.stringify(table.headers)}`];
   const problems: string[] = [];
-  for (const layer of cli.layers.filter((l) => l.sigma !== null)) {
-    const row =
-      table.rows.find((r) => r[nc] === layer.name) ??
-      table.rows.find((r) => (r[nc] ?? '').split(/\s+/).includes(layer.name)) ??
-      table.rows.find((r) => (r[nc] ?? '').startsWith(layer.name));
+  if (table.rows.length !== cli.layers.length) problems.push(`${table.rows.length} rows in the table, ${cli.layers.length} in the CLI report`);
+  // Fixed-constant rows (activations, pooling, normalisation) show their number under "Constant".
+  const cc = table.headers.findIndex((h) => /^constant/i.test(h));
+  cli.layers.forEach((layer, index) => {
+    const row = table.rows.find((r) => r[ic] === String(index));
     if (!row) {
-      problems.push(`no row for ${layer.name}`);
-      continue;
+      problems.push(`no row #${index} (${layer.name})`);
+      return;
     }
-    // Fixed-constant rows (activations, pooling, normalisation) may show their number under
-    // "Constant" instead of σ.
-    const cc = table.headers.findIndex((h) => /^constant/i.test(h));
+    if (row[nc] !== layer.name) problems.push(`row #${index} is named "${row[nc]}", the CLI's is "${layer.name}"`);
+    if (layer.sigma === null) return;
     const shown = parseShown(row[sc] ?? '') ?? (cc >= 0 ? parseShown(row[cc] ?? '') : null);
-    if (shown === null || !agrees(shown, layer.sigma as number)) problems.push(`${layer.name}: table σ "${row[sc]}"${cc >= 0 ? ` constant "${row[cc]}"` : ''}, CLI ${layer.sigma}`);
-  }
+    if (shown === null || !agrees(shown, layer.sigma)) problems.push(`${layer.name}: table σ "${row[sc]}"${cc >= 0 ? ` constant "${row[cc]}"` : ''}, CLI ${layer.sigma}`);
+  });
   return problems;
 }
 
@@ -239,7 +244,7 @@ export async function runUiTest(o: {
           if (!shot) await screenshot(`context-menu-${label.replace(/\W+/g, '_')}`);
           shot = true;
           await item.click();
-          if (await visibleWithin(resultsTab(label), 5000)) return;
+          if (await visibleWithin(resultsTab(label), 15_000)) return;
         } else {
           await page!.keyboard.press('Escape');
         }
@@ -317,7 +322,7 @@ export async function runUiTest(o: {
         await page!.mouse.move(5, 5);
         await token.hover();
         await page!.mouse.move((await token.boundingBox())!.x + 3, (await token.boundingBox())!.y + 4, { steps: 3 });
-        if (await visibleWithin(hover, 2500)) return `${name} (mouse): ${await shownText()}`;
+        if (await visibleWithin(hover, 5000)) return `${name} (mouse): ${await shownText()}`;
       }
       // Then the keyboard's: caret on the name, "Show or Focus Hover" (Ctrl+K Ctrl+I).
       await token.click();

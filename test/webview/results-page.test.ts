@@ -94,7 +94,7 @@ describe('results webview in Chromium', () => {
     assert.equal(await cellText(p, 0, 'sigma'), '3.215');
     assert.equal(await cellText(p, 0, 'runningBound'), '3.215');
     assert.equal(await p.locator('tbody tr.row-planned').count(), 7);
-    assert.equal(await p.locator('.bound-value').textContent(), 'L ≤ 3.215');
+    assert.equal(await p.locator('.bound-value').textContent(), 'L ≈ 3.215 up to row 0 (conv1)');
     assert.equal(await p.$eval('progress', (e) => [e.value, e.max].join('/')), '1/8');
 
     for (let i = 1; i <= 3; i++) await send(p, layerMessage(i));
@@ -102,7 +102,7 @@ describe('results webview in Chromium', () => {
     assert.equal(await cellText(p, 3, 'iterations'), '31');
     assert.equal(await cellText(p, 3, 'seconds'), '1.53 s');
     assert.equal(await cellText(p, 1, 'constant'), '1');
-    assert.equal(await p.locator('.bound-value').textContent(), 'L ≤ 146.8');
+    assert.equal(await p.locator('.bound-value').textContent(), 'L ≈ 146.8 up to row 3 (conv2)');
     assert.equal(await p.locator('.progress-text').textContent(), '4 / 8 layers');
     assert.equal(await p.locator('.bound').getAttribute('data-status'), 'running');
     await screenshot(p, '02-running');
@@ -113,8 +113,13 @@ describe('results webview in Chromium', () => {
     assert.equal(await p.locator('tbody tr.row-planned').count(), 0);
     assert.equal(await p.locator('.bound').getAttribute('data-status'), 'valid');
     assert.equal(await p.locator('.bound-status').textContent(), 'valid');
-    assert.equal(await p.locator('.bound-value').textContent(), 'L ≤ 0.4515');
-    assert.equal(await p.locator('.bound-certified').textContent(), 'certified ≤ 0.6512');
+    assert.equal(await p.locator('.bound-value').textContent(), 'L ≤ 0.6512', 'the certified value is the bound');
+    assert.equal(await p.locator('.bound-estimate').textContent(), 'L ≈ 0.4515 (estimate)', 'the composition of estimates is an estimate');
+    assert.deepEqual(await p.locator('.bound-explain li').allTextContents(), [
+      "L ≤ is proven: the graph composition of every layer's certified upper bound.",
+      'L ≈ is an estimate: the same composition of the σ values, each found from below within the tolerance; not proven.',
+    ]);
+    assert.doesNotMatch((await p.locator('.bound').textContent()) ?? '', /≤ 0\.4515/, 'no estimate is labelled ≤');
     assert.equal(await p.locator('.progress-text').textContent(), '8 layers in 1.61 s');
     assert.equal(await p.locator('progress').isVisible(), false);
     assert.equal(await p.locator('button.cancel').isVisible(), false);
@@ -122,7 +127,7 @@ describe('results webview in Chromium', () => {
     assert.equal(await cellText(p, 6, 'converged'), 'no');
     assert.equal(await cellText(p, 4, 'constant'), '0.25');
     await screenshot(p, '03-done');
-    assert.equal(await p.locator('.announcer').textContent(), 'Estimation finished: network bound 0.4515');
+    assert.equal(await p.locator('.announcer').textContent(), 'Estimation finished: L ≤ 0.6512');
     assert.equal(await p.locator('.announcer').getAttribute('role'), 'status');
   });
 

@@ -45,13 +45,17 @@ test('Markdown: summary lines and a table row per layer, pipes escaped', () => {
   report.bounds.unsupported.push({ name: 'attn', op: 'Custom' });
   const md = reportToMarkdown(report);
   assert.match(md, /^# Lipschitz report: \/models\/mnist\/model\.json/);
-  assert.match(md, /Network bound \(estimates\): 45\.2/);
-  assert.match(md, /Certified upper bound: none/);
+  assert.match(md, /- Lipschitz bound \(certified\): none\n/);
+  assert.match(md, /- Lipschitz estimate: L ≈ 45\.2\n/);
+  assert.doesNotMatch(md, /≤ 45\.2/, 'the estimate is never labelled ≤');
+  const certified = reportToMarkdown({ ...report, bounds: { ...report.bounds, certified: 60.1 } });
+  assert.match(certified, /- Lipschitz bound \(certified\): L ≤ 60\.1\n/);
+  assert.match(certified, /- L ≤ is proven: .*\n- L ≈ is an estimate: /);
   assert.match(md, /unsupported op `Custom` \(attn\)/);
   const tableRows = md.split('\n').filter((l) => /^\| \d+ \|/.test(l));
   assert.equal(tableRows.length, report.layers.length);
   assert.match(tableRows[0], /\| a\\\|b \|/);
-  assert.match(tableRows[0], /\| 3\.21 \| 3\.5 \|/);
+  assert.match(tableRows[0], /\| 3\.215 \| 3\.5 \|/);
   // Escaped pipes do not add columns.
   const cells = (line: string) => line.replace(/\\\|/g, '').split('|').length;
   assert.ok(tableRows.every((row) => cells(row) === cells(tableRows[1])));
@@ -66,7 +70,8 @@ test('Netron attachment: the signature, model bounds and σ per node', () => {
   };
   assert.equal(data.signature, 'netron:attachment');
   const metric = (kind: string, target: string, name: string) => data.metrics.find((m) => m.kind === kind && m.target === target && m.name === name)?.value;
-  assert.equal(metric('model', '', 'lipschitz_bound'), 45.2);
+  assert.equal(metric('model', '', 'lipschitz_estimate'), 45.2);
+  assert.equal(metric('model', '', 'lipschitz_bound'), undefined, 'the estimate is not called a bound');
   assert.equal(metric('model', '', 'lipschitz_certified_bound'), undefined, 'no certified bound, no item');
   assert.equal(metric('node', 'conv2d', 'sigma'), 3.2145678);
   assert.equal(metric('node', 'dense', 'sigma'), 14.06);

@@ -126,15 +126,18 @@ test('nextSort flips the same column and starts numeric columns descending', () 
 test('the bound summary names why a network has no bound', () => {
   assert.equal(boundSummary(emptyPanel()).status, 'pending');
   const valid = boundSummary(doneState());
-  assert.deepEqual(valid, { status: 'valid', value: 0.45153, certified: 0.6512, reasons: [] });
+  assert.deepEqual(valid, { status: 'valid', certified: 0.6512, estimate: 0.45153, partial: null, reasons: [] });
   const running = boundSummary(applyMessage(plannedState(), layerMessage(3)));
   assert.equal(running.status, 'running');
-  assert.equal(running.value, 146.84);
+  assert.deepEqual(running.partial, { value: 146.84, row: 3, name: 'conv2' }, 'a running value belongs to its row');
+  assert.equal(running.certified, null);
+  assert.equal(running.estimate, null, 'no network value before the run ends');
   const unbounded = boundSummary(
     doneState({ bounds: { product: null, certified: null, unsupported: [], unbounded: [{ name: 'attn', op: 'MatMul', reason: 'x·y is not Lipschitz' }] } }),
   );
   assert.equal(unbounded.status, 'unbounded');
-  assert.equal(unbounded.value, null);
+  assert.equal(unbounded.certified, null);
+  assert.equal(unbounded.estimate, null);
   assert.match(unbounded.reasons[0], /^unbounded because attn \(MatMul\): x·y is not Lipschitz$/);
   const unsupported = boundSummary(doneState({ bounds: { product: null, certified: null, unsupported: [{ name: 'n1', op: 'Einsum' }] } }));
   assert.equal(unsupported.status, 'unsupported');
