@@ -337,7 +337,8 @@ export function latestRunningBound(layers: readonly Row[]): PartialBound | null 
 export function boundSummary(panel: PanelState): BoundSummary {
   const bounds = panel.bounds;
   if (!bounds) {
-    const partial = latestRunningBound(panel.layers);
+    // Before the first row of a run is done, the rows shown may still be the previous run's.
+    const partial = panel.done > 0 ? latestRunningBound(panel.layers) : null;
     return { status: panel.status === 'running' || partial !== null ? 'running' : 'pending', certified: null, estimate: null, partial, reasons: [] };
   }
   const reasons: string[] = [];
@@ -384,4 +385,30 @@ export function restoreViewState(value: unknown): ViewState | undefined {
   const key = SORT_KEYS.includes(sort.key as SortKey) ? (sort.key as SortKey) : DEFAULT_SORT.key;
   const direction: SortDirection = sort.direction === 'descending' ? 'descending' : 'ascending';
   return { version: 1, panel: value.panel, sort: { key, direction }, filter: typeof value.filter === 'string' ? value.filter : '' };
+}
+
+// ---- the .onnx editor's input shape ---------------------------------------------------------
+
+/**
+ * A shape to offer for a model whose input has symbolic dimensions: the declared numbers kept, a
+ * symbolic batch as 1, other symbolic dimensions 224 on a 4-D (image) input and 64 otherwise.
+ */
+export function suggestInputShape(declared: readonly (number | string)[] | undefined): number[] | null {
+  if (!declared || declared.length === 0) return null;
+  return declared.map((d, i) => (typeof d === 'number' && d > 0 ? d : i === 0 ? 1 : declared.length === 4 ? 224 : 64));
+}
+
+/** "1,3,224,224", "1x3x224x224" or "1×3×224×224" → [1, 3, 224, 224]; null unless every part is a positive integer. */
+export function parseShapeText(text: string): number[] | null {
+  const parts = text.trim().split(/\s*[,x×\s]\s*/i).filter((p) => p !== '');
+  if (parts.length === 0 || parts.length > 8) return null;
+  const dims = parts.map((p) => (/^\d+$/.test(p) ? Number(p) : NaN));
+  return dims.every((d) => Number.isSafeInteger(d) && d > 0) ? dims : null;
+}
+
+/** The input shape the page's numbers are for: the run's, else the summary's; null when none is resolved. */
+export function shapeInUse(panel: PanelState): number[] | null {
+  if (panel.model && panel.model.inputShape.length > 0 && panel.layers.some(isResult)) return panel.model.inputShape;
+  const summary = panel.summary?.inputShape;
+  return summary && summary.length > 0 ? summary : null;
 }

@@ -7,7 +7,7 @@ import { createChartView } from './chart-view';
 import { cell, COLUMNS } from './columns';
 import { el, setAttr, setHidden, setText } from './dom';
 import { formatInteger, formatParameterCount, formatSeconds, formatShape, formatNumber } from '../src/protocol/format-number';
-import { boundSummary, isResult, rowState, visibleRows, type Row, type SortKey, type SortSpec } from './model';
+import { boundSummary, isResult, parseShapeText, rowState, shapeInUse, suggestInputShape, visibleRows, type Row, type SortKey, type SortSpec } from './model';
 
 export interface ViewHandlers {
   post(message: FromWebview): void;
@@ -34,9 +34,40 @@ export function createView(root: HTMLElement, handlers: ViewHandlers): View {
   const header = el('header', { className: 'header' }, [el('div', { className: 'header-text' }, [title, modelLine]), cacheBadge]);
   const errorBanner = el('div', { className: 'error-banner', attrs: { role: 'alert' } });
   const summaryList = el('dl', { className: 'summary-list' });
+  // The .onnx editor's input shape: a field pre-filled with the shape in use (or a suggestion) and an Estimate button.
+  const shapeInput = el('input', { className: 'shape-input', attrs: { type: 'text', 'aria-label': 'Input shape, batch first', spellcheck: 'false', placeholder: '1,3,224,224' } });
+  const shapeButton = el('button', { className: 'primary shape-estimate', text: 'Estimate', attrs: { type: 'button' } });
+  const shapeNote = el('p', { className: 'shape-note' });
+  const shapeError = el('p', { className: 'shape-error', attrs: { role: 'alert' } });
+  let shapeEdited = false;
+  shapeInput.addEventListener('input', () => {
+    shapeEdited = true;
+    setText(shapeError, '');
+  });
+  const submitShape = () => {
+    const shape = parseShapeText(shapeInput.value);
+    if (!shape) {
+      setText(shapeError, 'Give positive integers, batch first, separated by commas: 1,3,224,224.');
+      return;
+    }
+    setText(shapeError, '');
+    shapeEdited = false;
+    handlers.post({ type: 'estimate', inputShape: shape });
+  };
+  shapeButton.addEventListener('click', submitShape);
+  shapeInput.addEventListener('keydown', (event) => {
+    if (event.key === 'Enter') submitShape();
+  });
+  const shapeBox = el('div', { className: 'shape-box' }, [
+    el('label', { className: 'shape-label' }, ['Input shape ', shapeInput]),
+    shapeButton,
+    shapeNote,
+    shapeError,
+  ]);
   const summary = el('section', { className: 'summary', attrs: { 'aria-label': 'Model summary' } }, [
     el('h2', { text: 'Model' }),
     summaryList,
+    shapeBox,
   ]);
 
   // ---- bound and controls
@@ -246,7 +277,8 @@ export function createView(root: HTMLElement, handlers: ViewHandlers): View {
     }
   }
 
-  function renderSummary(info: ModelInfo | undefined): void {
+  function renderSummary(panel: PanelState): void {
+    const info: ModelInfo | undefined = panel.summary;
     setHidden(summary, !info);
     if (!info) return;
     const entries: [string, string][] = [];
@@ -259,8 +291,20 @@ export function createView(root: HTMLElement, handlers: ViewHandlers): View {
     entries.push(['Outputs', io(info.outputs)]);
     if (info.nodeCount !== undefined) entries.push(['Nodes', formatInteger(info.nodeCount)]);
     if (info.parameterCount !== undefined) entries.push(['Parameters', formatParameterCount(info.parameterCount)]);
-    entries.push(['Input shape used', formatShape(info.inputShape)]);
+    const inUse = shapeInUse(panel);
+    entries.push(['Input shape used', inUse ? formatShape(inUse) : 'none yet: give one below']);
     summaryList.replaceChildren(...entries.flatMap(([term, value]) => [el('dt', { text: term }), el('dd', { text: value })]));
+    const suggestion = suggestInputShape(info.inputs?.[0]?.shape);
+    const running = panel.status === 'running';
+    if (!shapeEdited && document.activeElement !== shapeInput) shapeInput.value = (inUse ?? suggestion ?? []).join(',');
+    shapeButton.disabled = running;
+    setText(
+      shapeNote,
+      panel.needsInputShape
+        ? `The input shape cannot be read from the file (${panel.needsInputShape}). ${inUse ? '' : 'Suggested: '}Enter the shape to estimate at, batch first.`
+        : 'Batch first, in the file\'s own layout. Estimate runs at this shape.',
+    );
+    shapeNote.classList.toggle('warn', panel.needsInputShape !== undefined && !inUse);
   }
 
   function renderBound(panel: PanelState): void {
@@ -343,7 +387,7 @@ export function createView(root: HTMLElement, handlers: ViewHandlers): View {
       setHidden(cacheBadge, !panel.fromCache);
       setHidden(errorBanner, !panel.error);
       setText(errorBanner, panel.error ?? '');
-      renderSummary(panel.summary);
+      renderSummary(panel);
       renderBound(panel);
       renderControls(panel);
       if (filterInput.value !== filter) filterInput.value = filter;

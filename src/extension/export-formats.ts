@@ -4,11 +4,19 @@
 import type { LayerResult, Report } from '../protocol/report';
 import { formatNumber, formatSeconds, formatShape } from '../protocol/format-number';
 import { CERTIFIED_MEANING, ESTIMATE_MEANING } from './lens-text';
+import type { PartialRun } from './panel-state';
 
 export type ExportFormat = 'json' | 'csv' | 'markdown' | 'netron';
 
-export function reportToJson(report: Report): string {
-  return JSON.stringify(report, null, 2) + '\n';
+/** A partial export carries `partial: { status, done, total }` beside the report's own fields. */
+export function reportToJson(report: Report, partial?: PartialRun): string {
+  return JSON.stringify(partial ? { ...report, partial } : report, null, 2) + '\n';
+}
+
+/** One sentence saying a report is partial, for the Markdown export and the notification. */
+export function partialSentence(partial: PartialRun): string {
+  const how = partial.status === 'cancelled' ? 'was cancelled' : partial.status === 'error' ? 'failed' : 'was still running';
+  return `Partial report: the run ${how} after ${partial.done} of ${partial.total} rows; the rows not done are missing and there is no network bound.`;
 }
 
 const CSV_COLUMNS = [
@@ -40,10 +48,11 @@ function markdownCell(text: string): string {
 }
 
 /** A readable summary and table. */
-export function reportToMarkdown(report: Report): string {
+export function reportToMarkdown(report: Report, partial?: PartialRun): string {
   const { model, bounds } = report;
   const lines: string[] = [];
   lines.push(`# Lipschitz report: ${markdownCell(model.path)}`, '');
+  if (partial) lines.push(`**${partialSentence(partial)}**`, '');
   lines.push(`- Format: ${model.format}`);
   lines.push(`- Input shape: ${formatShape(model.inputShape)}`);
   lines.push(`- Lipschitz bound (certified): ${bounds.certified === null ? 'none' : `L ≤ ${formatNumber(bounds.certified)}`}`);
@@ -62,11 +71,12 @@ export function reportToMarkdown(report: Report): string {
   lines.push('');
   lines.push('| # | Layer | Op | Kind | Weight | Input → output | σ (estimate) | σ ≤ (certified) | L ≈ so far | Iterations | Converged |');
   lines.push('|---:|---|---|---|---|---|---:|---:|---:|---:|---|');
+  // Rows are numbered as in the panel: the report's row index, from 0.
   report.layers.forEach((layer, i) => {
     lines.push(
       '| ' +
         [
-          String(i + 1),
+          String(i),
           markdownCell(layer.name),
           `\`${markdownCell(layer.op)}\``,
           layer.kind,
@@ -125,11 +135,11 @@ export function reportToNetronAttachment(report: Report): string {
   return JSON.stringify({ signature: 'netron:attachment', metadata, metrics }, null, 2) + '\n';
 }
 
-export function exportReport(report: Report, format: ExportFormat): string {
+export function exportReport(report: Report, format: ExportFormat, partial?: PartialRun): string {
   switch (format) {
-    case 'json': return reportToJson(report);
+    case 'json': return reportToJson(report, partial);
     case 'csv': return reportToCsv(report);
-    case 'markdown': return reportToMarkdown(report);
+    case 'markdown': return reportToMarkdown(report, partial);
     case 'netron': return reportToNetronAttachment(report);
   }
 }

@@ -20,6 +20,8 @@ export interface LipschitzLensApi {
     panelState(uri: vscode.Uri): PanelState | undefined;
     /** The input shape set for a model (Set Input Shape), or undefined for the model's own. */
     inputShape(uri: vscode.Uri): number[] | undefined;
+    /** What the status bar item shows now, and which model it follows. */
+    statusBar(): { visible: boolean; text: string; tooltip: string; model: string | undefined };
   };
 }
 
@@ -54,6 +56,7 @@ export function activate(context: vscode.ExtensionContext): LipschitzLensApi {
       terminateWorker: () => c.terminateWorkerForTesting(),
       panelState: (uri) => c.sessions.get(uri.toString())?.state,
       inputShape: (uri) => c.inputShapeFor(uri),
+      statusBar: () => c.statusBar.snapshot(),
     },
   };
 }

@@ -26,7 +26,7 @@ interface CliLayer {
 }
 interface CliReport {
   layers: CliLayer[];
-  bounds: { product: number | null };
+  bounds: { product: number | null; certified?: number | null };
 }
 
 class Skip extends Error {}
@@ -34,6 +34,20 @@ class Skip extends Error {}
 interface Table {
   headers: string[];
   rows: string[][];
+}
+
+/** The results page's headline (.bound-value) and estimate line (.bound-estimate), from whichever frame has them. */
+async function readBound(page: Page): Promise<{ value: string; estimate: string }> {
+  for (const frame of page.frames()) {
+    const found = await frame
+      .evaluate(() => {
+        const value = document.querySelector('.bound-value');
+        return value ? { value: (value.textContent ?? '').trim(), estimate: (document.querySelector('.bound-estimate')?.textContent ?? '').trim() } : undefined;
+      })
+      .catch(() => undefined);
+    if (found) return found;
+  }
+  return { value: '', estimate: '' };
 }
 
 /** Every <table> in every frame of the page (webviews are two iframes deep). */
@@ -276,7 +290,17 @@ export async function runUiTest(o: {
           const candidates = tables.map((t) => ({ t, p: compareTable(t, cli!) }));
           const best = candidates.sort((a, b) => a.p.length - b.p.length)[0];
           problems = best.p;
-          if (problems.length === 0) return `${best.t.rows.length} rows match`;
+          if (problems.length === 0) {
+            // The headline: the certified value is the bound (L ≤), the estimate is "≈", never "≤".
+            const bound = await readBound(page!);
+            const certified = cli.bounds.certified;
+            if (certified !== null && certified !== undefined) {
+              if (!/^L ≤ /.test(bound.value) || !agrees(parseShown(bound.value.slice(3)) ?? NaN, certified)) problems = [`headline "${bound.value}", CLI certified ${certified}`];
+            }
+            if (cli.bounds.product !== null && !/^L ≈ .*\(estimate\)$/.test(certified === null ? bound.value : bound.estimate)) problems.push(`estimate shown as "${bound.estimate || bound.value}"`);
+            if (/≤/.test(bound.estimate)) problems.push(`the estimate is labelled ≤: "${bound.estimate}"`);
+            if (problems.length === 0) return `${best.t.rows.length} rows match; ${bound.value}; ${bound.estimate}`;
+          }
         } else if (tables.length && !cli) {
           throw new Skip(`the results table appeared (${tables[0].rows.length} rows) but there is no CLI report to compare with`);
         }

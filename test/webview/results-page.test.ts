@@ -304,6 +304,31 @@ describe('results webview in Chromium', () => {
     assert.equal(await cellText(p, 6, 'sigma'), '0.0123');
   });
 
+  test('a dynamic-shape model: the summary, a suggested shape, and Estimate posts the shape typed', async () => {
+    const p = await open();
+    const dynamicModel = { ...MODEL, inputShape: [], inputs: [{ name: 'x', shape: ['p2o.DynamicDimension.0', 3, 'p2o.DynamicDimension.1', 'p2o.DynamicDimension.2'] }] };
+    await send(p, { type: 'state', state: { model: dynamicModel, layers: [], bounds: null, status: 'idle', done: 0, total: 0, canReveal: false, summary: dynamicModel, needsInputShape: 'input "x" has dynamic dims; they cannot be guessed' } });
+    await takePosted(p);
+    assert.equal(await p.locator('.summary').isVisible(), true);
+    assert.equal(await p.locator('.shape-input').inputValue(), '1,3,224,224', 'a suggestion fills the field');
+    assert.match((await p.locator('.shape-note').textContent()) ?? '', /cannot be guessed/);
+    const dd = await p.$$eval('.summary-list dd', (items) => items.map((i) => i.textContent));
+    assert.ok(dd.includes('none yet: give one below'));
+    await p.locator('.shape-input').fill('1,3,-2,4');
+    await p.locator('button.shape-estimate').click();
+    assert.match((await p.locator('.shape-error').textContent()) ?? '', /positive integers/);
+    assert.deepEqual(await takePosted(p), [], 'an invalid shape is not posted');
+    await p.locator('.shape-input').fill('1 x 3 x 48 x 192');
+    await p.locator('button.shape-estimate').click();
+    assert.deepEqual(await takePosted(p), [{ type: 'estimate', inputShape: [1, 3, 48, 192] }]);
+    // After the run the field and the summary say which shape is in use.
+    await send(p, { type: 'state', state: doneState({ summary: dynamicModel, model: { ...MODEL, inputShape: [1, 3, 48, 192] } }) });
+    const after = await p.$$eval('.summary-list dd', (items) => items.map((i) => i.textContent));
+    assert.ok(after.includes('1×3×48×192'), `the summary names the shape in use: ${after.join(' | ')}`);
+    assert.equal(await p.locator('.shape-input').inputValue(), '1,3,48,192');
+    await screenshot(p, '05b-dynamic-shape');
+  });
+
   test('model summary, error banner, cache badge and the bound statuses', async () => {
     const p = await open();
     await send(p, { type: 'state', state: doneState({ summary: MODEL, fromCache: true }) });

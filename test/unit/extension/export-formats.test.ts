@@ -102,3 +102,18 @@ test('export file names sit next to the model', () => {
   assert.equal(exportFileName('model.json', 'netron'), 'model.metrics.json');
   assert.equal(exportFileName('net.ONNX', 'json'), 'net.lipschitz.json');
 });
+
+test('Markdown numbers rows from 0, as the panel does', () => {
+  const md = reportToMarkdown(sampleReport());
+  const numbers = md.split('\n').filter((l) => /^\| \d+ \|/.test(l)).map((l) => Number(/^\| (\d+) \|/.exec(l)![1]));
+  assert.deepEqual(numbers, [0, 1, 2, 3, 4]);
+});
+
+test('a partial export says so in JSON and Markdown', () => {
+  const partial = { status: 'cancelled' as const, done: 2, total: 5 };
+  const json = JSON.parse(exportReport(sampleReport(), 'json', partial)) as { partial?: unknown; layers: unknown[] };
+  assert.deepEqual(json.partial, partial);
+  assert.equal(JSON.parse(exportReport(sampleReport(), 'json')).partial, undefined);
+  const md = exportReport(sampleReport(), 'markdown', partial);
+  assert.match(md, /\*\*Partial report: the run was cancelled after 2 of 5 rows; the rows not done are missing and there is no network bound\.\*\*/);
+});

@@ -4,6 +4,9 @@ import type { ToWebview } from '../../../src/protocol/messages';
 import {
   applyMessage,
   boundSummary,
+  parseShapeText,
+  shapeInUse,
+  suggestInputShape,
   constantOf,
   emptyPanel,
   isResult,
@@ -160,4 +163,29 @@ test('saved view state round-trips and malformed state is ignored', () => {
   const loose = restoreViewState({ version: 1, panel: doneState(), sort: { key: 'bogus' } });
   assert.deepEqual(loose?.sort, { key: 'index', direction: 'ascending' });
   assert.equal(loose?.filter, '');
+});
+
+test('the .onnx editor suggests a shape for symbolic dimensions and parses what the user types', () => {
+  assert.deepEqual(suggestInputShape(['p2o.DynamicDimension.0', 3, 'p2o.DynamicDimension.1', 'p2o.DynamicDimension.2']), [1, 3, 224, 224]);
+  assert.deepEqual(suggestInputShape(['batch', 'sequence', 80]), [1, 64, 80]);
+  assert.deepEqual(suggestInputShape([1, 3, 32, 32]), [1, 3, 32, 32]);
+  assert.equal(suggestInputShape([]), null);
+  assert.deepEqual(parseShapeText('1,3,224,224'), [1, 3, 224, 224]);
+  assert.deepEqual(parseShapeText(' 1 x 3 × 48 x192 '), [1, 3, 48, 192]);
+  assert.equal(parseShapeText('1,3,-1,4'), null);
+  assert.equal(parseShapeText('1,3,0'), null);
+  assert.equal(parseShapeText('a,b'), null);
+  assert.equal(parseShapeText(''), null);
+});
+
+test('the shape in use is the run\'s, else the summary\'s (never a stale summary after a re-run)', () => {
+  const summary = { ...doneState().model!, inputShape: [1, 3, 640, 640] };
+  assert.deepEqual(shapeInUse(doneState({ summary })), doneState().model!.inputShape);
+  assert.deepEqual(shapeInUse(plannedState({ summary })), [1, 3, 640, 640]);
+  assert.equal(shapeInUse(plannedState({ summary: { ...summary, inputShape: [] } })), null);
+});
+
+test('a running bound shows only once a row of this run is done', () => {
+  const stale = { ...doneState(), status: 'running' as const, bounds: null, done: 0 };
+  assert.equal(boundSummary(stale).partial, null);
 });

@@ -6,7 +6,7 @@ import { basename } from 'node:path';
 import { readFileSync } from 'node:fs';
 import * as vscode from 'vscode';
 import { suiteConfig } from './config';
-import { activated, estimate, estimateReport, isReport, sleep, waitFor, weighted, withTimeout } from './helpers';
+import { activated, estimate, estimateReport, isReport, runningWithRows, sleep, weighted, withTimeout } from './helpers';
 
 /** The command's outcome for a model that cannot be read: a rejection, or `{ error }`. */
 async function errorOf(uri: vscode.Uri): Promise<string> {
@@ -61,21 +61,7 @@ async function loopDelay(ms: number): Promise<{ cpuBlockMs: number | undefined; 
 }
 
 interface TestingApi {
-  testing?: {
-    terminateWorker?: () => Promise<void> | void;
-    panelState?: (uri: vscode.Uri) => { status: string; done: number; total: number } | undefined;
-  };
-}
-
-/** Waits until the model's run has started solving (a row is done), however loaded the machine. */
-async function runningWithRows(uri: vscode.Uri): Promise<void> {
-  const api = (await activated()).exports as TestingApi | undefined;
-  const panelState = api?.testing?.panelState;
-  assert.ok(panelState, 'the extension exports no testing.panelState() (see test/vscode/README.md)');
-  await waitFor(() => {
-    const state = panelState(uri);
-    return state?.status === 'running' && state.done > 0;
-  }, 60_000, `a running estimate of ${basename(uri.fsPath)} with a finished row`, 20);
+  testing?: { terminateWorker?: () => Promise<void> | void };
 }
 
 describe('robustness', function () {
