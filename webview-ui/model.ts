@@ -153,6 +153,8 @@ export function rowState(row: Row): RowState {
 /** True for a row whose σ is a solver's result rather than a fixed constant. */
 function isComputed(row: LayerResult): boolean {
   if (row.kind === 'linear') return true;
+  // A batch norm's constant is max |γ/√(var+ε)| of a diagonal map: a fixed constant, not a σ.
+  if (row.kind === 'normalization' || row.kind === 'activation' || row.kind === 'merge') return false;
   if (row.method === 'lanczos' || row.method === 'power' || row.method === 'exact') return true;
   if (row.method === 'closed-form') return false;
   return row.weightShape !== null || row.iterations > 0;
@@ -160,7 +162,12 @@ function isComputed(row: LayerResult): boolean {
 
 /** A row that holds a weight tensor: these get a bar in the chart. */
 export function isWeighted(row: Row): boolean {
-  return row.weightShape !== null || row.kind === 'linear';
+  return row.kind === 'linear' || (row.weightShape !== null && row.kind !== 'normalization');
+}
+
+/** σ with the next batch norm folded in (the value the bound uses), when the row has one. */
+export function foldedSigmaOf(row: Row): number | null {
+  return isResult(row) && row.foldedSigma !== undefined && row.foldedSigma !== null ? row.foldedSigma : null;
 }
 
 /** The σ column: solver results only. */
@@ -188,6 +195,7 @@ export type SortKey =
   | 'inputShape'
   | 'sigma'
   | 'upperBound'
+  | 'foldedSigma'
   | 'constant'
   | 'runningBound'
   | 'iterations'
@@ -210,6 +218,7 @@ export const SORT_KEYS: readonly SortKey[] = [
   'inputShape',
   'sigma',
   'upperBound',
+  'foldedSigma',
   'constant',
   'runningBound',
   'iterations',
@@ -243,6 +252,8 @@ export function sortValue(row: Row, index: number, key: SortKey): number | strin
       return finiteOrNull(sigmaOf(row));
     case 'upperBound':
       return isResult(row) ? finiteOrNull(row.upperBound) : null;
+    case 'foldedSigma':
+      return finiteOrNull(foldedSigmaOf(row));
     case 'constant':
       return finiteOrNull(constantOf(row));
     case 'runningBound':
@@ -295,7 +306,7 @@ export function visibleRows(layers: readonly Row[], sort: SortSpec, filter: stri
 /** Clicking a header: a new column sorts ascending (numbers descending for σ-like columns), the same column flips. */
 export function nextSort(current: SortSpec, key: SortKey): SortSpec {
   if (current.key === key) return { key, direction: current.direction === 'ascending' ? 'descending' : 'ascending' };
-  const firstDescending: readonly SortKey[] = ['sigma', 'upperBound', 'constant', 'runningBound', 'iterations', 'seconds'];
+  const firstDescending: readonly SortKey[] = ['sigma', 'upperBound', 'foldedSigma', 'constant', 'runningBound', 'iterations', 'seconds'];
   return { key, direction: firstDescending.includes(key) ? 'descending' : 'ascending' };
 }
 
@@ -325,6 +336,21 @@ export interface PartialBound {
   name: string;
 }
 
+/**
+ * A long list of problems, grouped: "Mul: x·y is not Lipschitz ×34 (a, b, c and 31 more); Einsum (e)".
+ * One item reads as "reason (name)". Groups keep the order of their first item.
+ */
+export function groupByReason(items: readonly { reason: string; name: string }[], shown = 3): string {
+  const groups = new Map<string, string[]>();
+  for (const { reason, name } of items) groups.set(reason, [...(groups.get(reason) ?? []), name]);
+  return [...groups]
+    .map(([reason, names]) => {
+      const listed = names.length <= shown ? names.join(', ') : `${names.slice(0, shown).join(', ')} and ${names.length - shown} more`;
+      return names.length === 1 ? `${reason} (${listed})` : `${reason} ×${names.length} (${listed})`;
+    })
+    .join('; ');
+}
+
 /** The furthest row in network order with a known running value (rows finish out of order). */
 export function latestRunningBound(layers: readonly Row[]): PartialBound | null {
   for (let i = layers.length - 1; i >= 0; i--) {
@@ -345,15 +371,15 @@ export function boundSummary(panel: PanelState): BoundSummary {
   let status: BoundStatus = 'valid';
   if (bounds.invalid?.length) {
     status = 'invalid';
-    reasons.push(`invalid: ${bounds.invalid.map((i) => `${i.name} (${i.op}): ${i.reason}`).join('; ')}`);
+    reasons.push(`invalid: ${groupByReason(bounds.invalid.map((i) => ({ reason: `${i.op}: ${i.reason}`, name: i.name })))}`);
   }
   if (bounds.unsupported.length) {
     if (status === 'valid') status = 'unsupported';
-    reasons.push(`unsupported ops: ${bounds.unsupported.map((u) => `${u.op} (${u.name})`).join(', ')}`);
+    reasons.push(`unsupported ops: ${groupByReason(bounds.unsupported.map((u) => ({ reason: u.op, name: u.name })))}`);
   }
   if (bounds.unbounded?.length) {
     if (status === 'valid') status = 'unbounded';
-    reasons.push(`unbounded because ${bounds.unbounded.map((u) => `${u.name} (${u.op}): ${u.reason}`).join('; ')}`);
+    reasons.push(`unbounded because ${groupByReason(bounds.unbounded.map((u) => ({ reason: `${u.op}: ${u.reason}`, name: u.name })))}`);
   }
   if (status === 'valid' && bounds.product === null && bounds.certified === null) {
     status = 'invalid';

@@ -7,7 +7,7 @@ import { createChartView } from './chart-view';
 import { cell, COLUMNS } from './columns';
 import { el, setAttr, setHidden, setText } from './dom';
 import { formatInteger, formatParameterCount, formatSeconds, formatShape, formatNumber } from '../src/protocol/format-number';
-import { boundSummary, isResult, parseShapeText, rowState, shapeInUse, suggestInputShape, visibleRows, type Row, type SortKey, type SortSpec } from './model';
+import { boundSummary, foldedSigmaOf, isResult, parseShapeText, rowState, shapeInUse, suggestInputShape, visibleRows, type Row, type SortKey, type SortSpec } from './model';
 
 export interface ViewHandlers {
   post(message: FromWebview): void;
@@ -25,6 +25,10 @@ const EXPORTS: { format: 'json' | 'csv' | 'markdown' | 'netron'; label: string; 
   { format: 'markdown', label: 'Markdown', title: 'Export the table as Markdown' },
   { format: 'netron', label: 'Netron', title: 'Export for viewing in Netron' },
 ];
+
+/** Below this page width the table starts without the columns in NARROW_HIDDEN. */
+const NARROW_WIDTH = 720;
+const NARROW_HIDDEN: readonly SortKey[] = ['kind', 'weightShape', 'inputShape', 'iterations', 'converged'];
 
 export function createView(root: HTMLElement, handlers: ViewHandlers): View {
   // ---- header, banners, summary
@@ -125,7 +129,20 @@ export function createView(root: HTMLElement, handlers: ViewHandlers): View {
   });
   filterInput.addEventListener('input', () => handlers.filter(filterInput.value));
   const rowCount = el('span', { className: 'row-count', attrs: { 'aria-live': 'polite' } });
-  const filterBar = el('div', { className: 'filter-bar' }, [el('label', { className: 'filter-label' }, ['Filter ', filterInput]), rowCount]);
+  // Columns can be hidden; a narrow editor (half width) starts without the shape and solver columns.
+  const hiddenColumns = new Set<SortKey>(window.innerWidth < NARROW_WIDTH ? NARROW_HIDDEN : []);
+  const columnBoxes = COLUMNS.filter((column) => column.key !== 'index' && column.key !== 'name').map((column) => {
+    const box = el('input', { className: 'column-toggle', attrs: { type: 'checkbox', 'data-key': column.key } });
+    box.checked = !hiddenColumns.has(column.key);
+    box.addEventListener('change', () => {
+      if (box.checked) hiddenColumns.delete(column.key);
+      else hiddenColumns.add(column.key);
+      applyHiddenColumns();
+    });
+    return el('label', { className: 'column-choice', attrs: { title: column.title } }, [box, ` ${column.label}`]);
+  });
+  const columnPicker = el('details', { className: 'column-picker' }, [el('summary', { text: 'Columns' }), el('div', { className: 'column-choices' }, columnBoxes)]);
+  const filterBar = el('div', { className: 'filter-bar' }, [el('label', { className: 'filter-label' }, ['Filter ', filterInput]), rowCount, columnPicker]);
 
   const headerCells = new Map<SortKey, { th: HTMLTableCellElement; indicator: HTMLSpanElement }>();
   const headRow = el('tr');
@@ -142,6 +159,10 @@ export function createView(root: HTMLElement, handlers: ViewHandlers): View {
   }
   const tbody = el('tbody');
   const table = el('table', { className: 'results' }, [el('caption', { className: 'visually-hidden', text: 'Per-layer Lipschitz constants' }), el('thead', {}, [headRow]), tbody]);
+  function applyHiddenColumns(): void {
+    for (const column of COLUMNS) table.classList.toggle(`hide-${column.key}`, hiddenColumns.has(column.key));
+  }
+  applyHiddenColumns();
   const emptyNote = el('p', { className: 'empty-note' });
   const tableSection = el('section', { className: 'table-section', attrs: { 'aria-label': 'Layers' } }, [
     filterBar,
@@ -268,6 +289,7 @@ export function createView(root: HTMLElement, handlers: ViewHandlers): View {
   function renderHeader(panel: PanelState, sort: SortSpec): void {
     const hasUpper = panel.layers.some((row) => isResult(row) && row.upperBound !== null);
     table.classList.toggle('no-upper', !hasUpper);
+    table.classList.toggle('no-folded', !panel.layers.some((row) => foldedSigmaOf(row) !== null));
     for (const column of COLUMNS) {
       const entry = headerCells.get(column.key);
       if (!entry) continue;

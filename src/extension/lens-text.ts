@@ -21,25 +21,33 @@ export function isWeighted(layer: LayerResult | PlannedLayer): boolean {
   return layer.kind === 'linear' || (layer.weightShape !== null && layer.weightShape.length > 0);
 }
 
+/** A σ the solver computed (conv, dense, average pooling), as opposed to a fixed constant (activation, batch norm, ...). */
+function hasSigma(layer: LayerResult): boolean {
+  return layer.kind === 'linear' || (layer.kind === 'pool' && layer.iterations > 0);
+}
+
 export function layerLensTitle(layer: LayerResult): string {
-  const parts = [`σ ${formatNumber(layer.sigma)}`];
+  const parts = [hasSigma(layer) ? `σ ${formatNumber(layer.sigma)}` : `${layer.op} constant ${formatNumber(layer.sigma)}`];
+  if (layer.foldedSigma !== undefined && layer.foldedSigma !== null) parts.push(`σ folded ${formatNumber(layer.foldedSigma)}`);
   if (layer.runningBound !== undefined && layer.runningBound !== null) parts.push(`L ≈ ${formatNumber(layer.runningBound)} so far`);
   if (!layer.converged && layer.sigma !== null) parts.push('not converged');
   return parts.join(' · ');
 }
 
-/** One lens per finished weighted layer, placed at its entry in model.json. */
+/** One lens per finished row with a value (σ or a fixed constant; merges have none), placed at its entry in model.json. */
 export function layerLenses(entries: readonly LayerEntry[], layers: readonly (LayerResult | PlannedLayer)[]): LayerLensSpec[] {
   const byName = entriesByName(entries);
   const lenses: LayerLensSpec[] = [];
   layers.forEach((layer, row) => {
-    if (!isLayerResult(layer) || !isWeighted(layer)) return;
+    if (!isLayerResult(layer) || layer.sigma === null || layer.kind === 'merge' || layer.kind === 'structural') return;
     const entry = entryForLayer(entries, layer, byName);
     if (!entry) return;
     lenses.push({
       offset: entry.start,
       title: layerLensTitle(layer),
-      tooltip: `${layer.name} (${layer.op}): σ ${formatNumber(layer.sigma, 6)} (estimate), certified σ ≤ ${formatNumber(layer.upperBound, 6)}`,
+      tooltip: hasSigma(layer)
+        ? `${layer.name} (${layer.op}): σ ${formatNumber(layer.sigma, 6)} (estimate), certified σ ≤ ${formatNumber(layer.upperBound, 6)}`
+        : `${layer.name} (${layer.op}): Lipschitz constant ${formatNumber(layer.sigma, 6)}`,
       row,
     });
   });

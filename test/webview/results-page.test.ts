@@ -329,6 +329,30 @@ describe('results webview in Chromium', () => {
     await screenshot(p, '05b-dynamic-shape');
   });
 
+  test('columns can be hidden, and a half-width editor starts with a table that fits', async () => {
+    const p = await open();
+    await send(p, { type: 'state', state: doneState({ layers: doneState().layers.map((l, i) => (i === 0 ? { ...l, foldedSigma: 3.1 } : l)) }) });
+    assert.equal(await p.locator('th.col-foldedSigma').isVisible(), true, 'the folded σ column shows when a row has one');
+    assert.equal(await p.locator('th.col-seconds').isVisible(), true);
+    await p.locator('.column-picker summary').click();
+    await p.locator('input.column-toggle[data-key="seconds"]').uncheck();
+    assert.equal(await p.locator('th.col-seconds').isVisible(), false);
+    assert.equal(await p.locator('td.col-seconds').first().isVisible(), false);
+    await p.locator('input.column-toggle[data-key="seconds"]').check();
+    assert.equal(await p.locator('th.col-seconds').isVisible(), true);
+
+    await p.setViewportSize({ width: 560, height: 800 });
+    await p.reload();
+    await waitForReady(p);
+    await send(p, { type: 'state', state: doneState() });
+    assert.equal(await p.locator('th.col-weightShape').isVisible(), false, 'narrow: the shape columns start hidden');
+    assert.equal(await p.locator('input.column-toggle[data-key="weightShape"]').isChecked(), false);
+    await screenshot(p, '07-narrow');
+    const widths = await p.$eval('.table-scroll', (e) => [e.scrollWidth, e.clientWidth]);
+    assert.ok(widths[0] <= widths[1] + 1, `the table fits a half-width editor, the time column is not cut off: ${widths.join(' > ')}`);
+    await screenshot(p, '07-narrow');
+  });
+
   test('model summary, error banner, cache badge and the bound statuses', async () => {
     const p = await open();
     await send(p, { type: 'state', state: doneState({ summary: MODEL, fromCache: true }) });
@@ -365,7 +389,7 @@ describe('results webview in Chromium', () => {
     assert.equal(await p.locator('.summary').isVisible(), false);
     assert.equal(await p.locator('.bound-status').textContent(), 'unbounded');
     assert.equal(await p.locator('.bound-value').textContent(), '—');
-    assert.equal(await p.locator('.bound-reasons li').textContent(), 'unbounded because attn (MatMul): x·y of two activations is not Lipschitz');
+    assert.equal(await p.locator('.bound-reasons li').textContent(), 'unbounded because MatMul: x·y of two activations is not Lipschitz (attn)');
     assert.equal(await p.locator('th.col-upperBound').isVisible(), false, 'upper bound column only when present');
 
     await send(p, { type: 'status', status: 'done', bounds: { product: null, certified: null, unsupported: [{ name: 'n7', op: 'Einsum' }] } });
@@ -378,7 +402,7 @@ describe('results webview in Chromium', () => {
       bounds: { product: null, certified: null, unsupported: [], invalid: [{ name: 'fc', op: 'Gemm', reason: 'NaN in weights' }] },
     });
     assert.equal(await p.locator('.bound-status').textContent(), 'invalid');
-    assert.equal(await p.locator('.bound-reasons li').textContent(), 'invalid: fc (Gemm): NaN in weights');
+    assert.equal(await p.locator('.bound-reasons li').textContent(), 'invalid: Gemm: NaN in weights (fc)');
     const statusColour = await p.$eval('.bound-status', (e) => getComputedStyle(e).color);
     assert.equal(statusColour, THEME['--vscode-errorForeground']);
     await screenshot(p, '08-invalid');

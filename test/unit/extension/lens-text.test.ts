@@ -15,20 +15,23 @@ test('one lens per finished weighted layer, on the line of its entry', () => {
   const { entries } = locateLayerEntries(text);
   const report = sampleReport();
   const lenses = layerLenses(entries, report.layers);
-  assert.deepEqual(lenses.map((l) => l.row), [0, 4]);
+  // Every row with a value and its own entry gets a lens (the pooling too); Flatten has none.
+  assert.deepEqual(lenses.map((l) => l.row), [0, 2, 4]);
   assert.equal(lenses[0].title, 'σ 3.215 · L ≈ 3.215 so far');
-  assert.equal(lenses[1].title, 'σ 14.06 · L ≈ 45.2 so far · not converged');
+  assert.equal(lenses[1].title, 'MaxPooling2D constant 1 · L ≈ 3.215 so far');
+  assert.equal(lenses[2].title, 'σ 14.06 · L ≈ 45.2 so far · not converged');
   assert.equal(lineOf(lenses[0].offset), text.split('\n').findIndex((l) => l.includes('"class_name": "Conv2D"')) - 1);
-  assert.match(text.split('\n')[lineOf(lenses[1].offset) + 1], /"class_name": "Dense"/);
+  assert.match(text.split('\n')[lineOf(lenses[1].offset)], /"class_name": "MaxPooling2D"/);
+  assert.match(text.split('\n')[lineOf(lenses[2].offset) + 1], /"class_name": "Dense"/);
 });
 
 test('minified model.json: lenses on line 0 at each entry', () => {
   const minified = JSON.stringify(JSON.parse(text));
   const { entries } = locateLayerEntries(minified);
   const lenses = layerLenses(entries, sampleReport().layers);
-  assert.equal(lenses.length, 2);
   assert.ok(minified.startsWith('{"class_name":"Conv2D"', lenses[0].offset));
-  assert.ok(minified.startsWith('{"class_name":"Dense"', lenses[1].offset));
+  assert.ok(lenses.some((l) => minified.startsWith('{"class_name":"MaxPooling2D"', l.offset)));
+  assert.ok(minified.startsWith('{"class_name":"Dense"', lenses[lenses.length - 1].offset));
 });
 
 test('rows without results, or with no entry, get no lens; a name match works without sourceIndex', () => {

@@ -141,7 +141,10 @@ test('the bound summary names why a network has no bound', () => {
   assert.equal(unbounded.status, 'unbounded');
   assert.equal(unbounded.certified, null);
   assert.equal(unbounded.estimate, null);
-  assert.match(unbounded.reasons[0], /^unbounded because attn \(MatMul\): x·y is not Lipschitz$/);
+  assert.match(unbounded.reasons[0], /^unbounded because MatMul: x·y is not Lipschitz \(attn\)$/);
+  const many = Array.from({ length: 34 }, (_, i) => ({ name: `mul_${i}`, op: 'Mul', reason: 'Mul of two data-dependent tensors' }));
+  const grouped = boundSummary(doneState({ bounds: { product: null, certified: null, unsupported: [], unbounded: [...many, { name: 'ln', op: 'LayerNormalization', reason: 'divides by the std' }] } }));
+  assert.equal(grouped.reasons[0], 'unbounded because Mul: Mul of two data-dependent tensors ×34 (mul_0, mul_1, mul_2 and 31 more); LayerNormalization: divides by the std (ln)');
   const unsupported = boundSummary(doneState({ bounds: { product: null, certified: null, unsupported: [{ name: 'n1', op: 'Einsum' }] } }));
   assert.equal(unsupported.status, 'unsupported');
   assert.match(unsupported.reasons[0], /Einsum \(n1\)/);
@@ -150,7 +153,7 @@ test('the bound summary names why a network has no bound', () => {
   );
   assert.equal(invalid.status, 'invalid');
   assert.equal(invalid.reasons.length, 2);
-  assert.match(invalid.reasons[0], /fc \(Gemm\): NaN weights/);
+  assert.match(invalid.reasons[0], /Gemm: NaN weights \(fc\)/);
 });
 
 test('saved view state round-trips and malformed state is ignored', () => {
