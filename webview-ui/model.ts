@@ -3,6 +3,7 @@
 // No DOM here, so all of it runs under node:test.
 
 import type { PanelState, PlannedLayer, RunStatus, ToWebview } from '../src/protocol/messages';
+import { groupByReason } from '../src/protocol/format-number';
 import type { LayerKind, LayerResult, NetworkBounds } from '../src/protocol/report';
 
 export type Row = LayerResult | PlannedLayer;
@@ -334,21 +335,6 @@ export interface PartialBound {
   /** Row index of the furthest row with a known running value. */
   row: number;
   name: string;
-}
-
-/**
- * A long list of problems, grouped: "Mul: x·y is not Lipschitz ×34 (a, b, c and 31 more); Einsum (e)".
- * One item reads as "reason (name)". Groups keep the order of their first item.
- */
-export function groupByReason(items: readonly { reason: string; name: string }[], shown = 3): string {
-  const groups = new Map<string, string[]>();
-  for (const { reason, name } of items) groups.set(reason, [...(groups.get(reason) ?? []), name]);
-  return [...groups]
-    .map(([reason, names]) => {
-      const listed = names.length <= shown ? names.join(', ') : `${names.slice(0, shown).join(', ')} and ${names.length - shown} more`;
-      return names.length === 1 ? `${reason} (${listed})` : `${reason} ×${names.length} (${listed})`;
-    })
-    .join('; ');
 }
 
 /** The furthest row in network order with a known running value (rows finish out of order). */

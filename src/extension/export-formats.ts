@@ -2,7 +2,7 @@
 // (`<model>.metrics.json`, "signature": "netron:attachment") that shows σ per node in Netron.
 
 import type { LayerResult, Report } from '../protocol/report';
-import { formatNumber, formatSeconds, formatShape } from '../protocol/format-number';
+import { formatNumber, formatSeconds, formatShape, groupByReason } from '../protocol/format-number';
 import { CERTIFIED_MEANING, ESTIMATE_MEANING } from './lens-text';
 import type { PartialRun } from './panel-state';
 
@@ -61,10 +61,12 @@ export function reportToMarkdown(report: Report, partial?: PartialRun): string {
   if (report.settings) lines.push(`- Solver: ${report.settings.method}, tolerance ${report.settings.tol}, at most ${report.settings.maxIter} iterations`);
   if (report.backend) lines.push(`- Backend: ${markdownCell(report.backend)}`);
   lines.push(`- Time: ${formatSeconds(report.seconds)}`);
+  // Long lists are grouped by reason, with counts: 34 identical sentences read as one line.
+  const grouped = (prefix: string, items: { reason: string; name: string }[]) => (items.length ? [`${prefix}${markdownCell(groupByReason(items))}`] : []);
   const problems = [
-    ...bounds.unsupported.map((u) => `unsupported op \`${markdownCell(u.op)}\` (${markdownCell(u.name)})`),
-    ...(bounds.unbounded ?? []).map((u) => `not globally Lipschitz: \`${markdownCell(u.op)}\` (${markdownCell(u.name)}): ${markdownCell(u.reason)}`),
-    ...(bounds.invalid ?? []).map((u) => `invalid weights: \`${markdownCell(u.op)}\` (${markdownCell(u.name)}): ${markdownCell(u.reason)}`),
+    ...grouped('unsupported ops: ', bounds.unsupported.map((u) => ({ reason: `\`${u.op}\``, name: u.name }))),
+    ...grouped('not globally Lipschitz: ', (bounds.unbounded ?? []).map((u) => ({ reason: `\`${u.op}\`: ${u.reason}`, name: u.name }))),
+    ...grouped('invalid weights: ', (bounds.invalid ?? []).map((u) => ({ reason: `\`${u.op}\`: ${u.reason}`, name: u.name }))),
     ...(report.warnings ?? []).map((w) => markdownCell(w)),
   ];
   for (const problem of problems) lines.push(`- ⚠ ${problem}`);

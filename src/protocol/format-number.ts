@@ -69,3 +69,18 @@ export function formatParameterCount(value: number | null | undefined): string {
   }
   return formatInteger(value);
 }
+
+/**
+ * A long list of problems, grouped: "Mul: x·y is not Lipschitz ×34 (a, b, c and 31 more); Einsum (e)".
+ * One item reads as "reason (name)". Groups keep the order of their first item.
+ */
+export function groupByReason(items: readonly { reason: string; name: string }[], shown = 3): string {
+  const groups = new Map<string, string[]>();
+  for (const { reason, name } of items) groups.set(reason, [...(groups.get(reason) ?? []), name]);
+  return [...groups]
+    .map(([reason, names]) => {
+      const listed = names.length <= shown ? names.join(', ') : `${names.slice(0, shown).join(', ')} and ${names.length - shown} more`;
+      return names.length === 1 ? `${reason} (${listed})` : `${reason} ×${names.length} (${listed})`;
+    })
+    .join('; ');
+}

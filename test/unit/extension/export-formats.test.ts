@@ -51,7 +51,7 @@ test('Markdown: summary lines and a table row per layer, pipes escaped', () => {
   const certified = reportToMarkdown({ ...report, bounds: { ...report.bounds, certified: 60.1 } });
   assert.match(certified, /- Lipschitz bound \(certified\): L ≤ 60\.1\n/);
   assert.match(certified, /- L ≤ is proven: .*\n- L ≈ is an estimate: /);
-  assert.match(md, /unsupported op `Custom` \(attn\)/);
+  assert.match(md, /unsupported ops: `Custom` \(attn\)/);
   const tableRows = md.split('\n').filter((l) => /^\| \d+ \|/.test(l));
   assert.equal(tableRows.length, report.layers.length);
   assert.match(tableRows[0], /\| a\\\|b \|/);
@@ -116,4 +116,14 @@ test('a partial export says so in JSON and Markdown', () => {
   assert.equal(JSON.parse(exportReport(sampleReport(), 'json')).partial, undefined);
   const md = exportReport(sampleReport(), 'markdown', partial);
   assert.match(md, /\*\*Partial report: the run was cancelled after 2 of 5 rows; the rows not done are missing and there is no network bound\.\*\*/);
+});
+
+test('Markdown groups a long unbounded list by reason, with a count', () => {
+  const report = sampleReport();
+  report.bounds.product = null;
+  report.bounds.unbounded = Array.from({ length: 34 }, (_, i) => ({ name: `mul_${i}`, op: 'Mul', reason: 'Mul of two data-dependent tensors' }));
+  const md = reportToMarkdown(report);
+  const lines = md.split('\n').filter((l) => l.includes('data-dependent'));
+  assert.equal(lines.length, 1, 'one line, not 34');
+  assert.match(lines[0], /not globally Lipschitz: `Mul`: Mul of two data-dependent tensors ×34 \(mul_0, mul_1, mul_2 and 31 more\)/);
 });
