@@ -217,7 +217,8 @@ export async function runUiTest(o: {
   try {
     await critical('package the extension with vsce', async () => {
       const vsce = join(o.root, 'node_modules', '@vscode', 'vsce', 'vsce');
-      const r = spawnSync(process.execPath, [vsce, 'package', '--no-dependencies', '--allow-missing-repository', '--skip-license', '--out', vsix], {
+      // The README links docs/ relatively; with no repository URL vsce would refuse to rewrite them.
+      const r = spawnSync(process.execPath, [vsce, 'package', '--no-dependencies', '--allow-missing-repository', '--skip-license', '--no-rewrite-relative-links', '--out', vsix], {
         cwd: o.root,
         input: 'y\ny\ny\n',
         encoding: 'utf8',
