@@ -4,7 +4,7 @@
 
 import { chartLayout, type ChartBar, type ChartLayout } from './chart';
 import { round, setAttr, svg } from './dom';
-import { formatValue } from './format';
+import { formatNumber } from '../src/protocol/format-number';
 import type { Row } from './model';
 
 interface BarElements {
@@ -20,8 +20,8 @@ export interface ChartView {
 function barTitle(bar: ChartBar): string {
   if (bar.state === 'pending') return `${bar.index} ${bar.name}: pending`;
   if (bar.state === 'invalid') return `${bar.index} ${bar.name}: invalid (no σ)`;
-  const upper = bar.upperBound !== null ? `, certified ≤ ${formatValue(bar.upperBound)}` : '';
-  return `${bar.index} ${bar.name}: σ = ${formatValue(bar.value ?? 0)}${upper}`;
+  const upper = bar.upperBound !== null ? `, certified ≤ ${formatNumber(bar.upperBound)}` : '';
+  return `${bar.index} ${bar.name}: σ = ${formatNumber(bar.value ?? 0)}${upper}`;
 }
 
 function setNumber(node: Element, name: string, value: number): void {
@@ -57,7 +57,7 @@ export function createChartView(container: HTMLElement): ChartView {
       setAttr(
         root,
         'aria-label',
-        `σ of ${layout.bars.length} weighted layers on a log scale from ${formatValue(layout.lo)} to ${formatValue(layout.hi)} (${valued} computed), with the running bound as a line`,
+        `σ of ${layout.bars.length} weighted layers on a log scale from ${formatNumber(layout.lo)} to ${formatNumber(layout.hi)} (${valued} computed), with the running estimate L ≈ as a line`,
       );
 
       // Axis, grid and the σ = 1 line: rebuilt only when the domain or the size changes.
@@ -134,7 +134,7 @@ export function createChartView(container: HTMLElement): ChartView {
         setNumber(entry.circle, 'cy', point.y);
         setAttr(entry.circle, 'data-index', String(point.index));
         setAttr(entry.circle, 'data-value', String(point.value));
-        const text = `running bound after ${layers[point.index].name}: ${formatValue(point.value)}`;
+        const text = `L ≈ ${formatNumber(point.value)} up to ${layers[point.index].name}`;
         if (entry.title.textContent !== text) entry.title.textContent = text;
       }
       for (const [index, entry] of points) {

@@ -1,7 +1,7 @@
 // Layout of the per-layer chart: one bar per weighted row (its σ) on a log scale, with the
 // running bound as a line through the bars' centres. Pure geometry; chart-view.ts draws it.
 
-import { formatValue } from './format';
+import { formatNumber } from '../src/protocol/format-number';
 import { isResult, isWeighted, runningBoundOf, type Row } from './model';
 
 export interface ChartOptions {
@@ -165,7 +165,7 @@ export function chartLayout(layers: readonly Row[], options: ChartOptions = DEFA
   const ticks: ChartTick[] = [];
   for (let k = a; k <= b; k += step) {
     const value = 10 ** k;
-    ticks.push({ value, y: y(value), label: formatValue(value) });
+    ticks.push({ value, y: y(value), label: formatNumber(value) });
   }
 
   return { width, height: options.height, plotLeft, plotRight, plotTop, plotBottom, lo, hi, bars, line, ticks, oneY: y(1) };

@@ -1,7 +1,7 @@
 // The table's columns and what each cell says. Pure: the view only copies text and classes.
 
-import { formatSeconds, formatShape, formatValue } from './format';
-import { constantOf, isResult, rowState, runningBoundOf, type Row, type SortKey } from './model';
+import { formatSeconds, formatShape, formatNumber } from '../src/protocol/format-number';
+import { constantOf, foldedSigmaOf, isResult, rowState, runningBoundOf, type Row, type SortKey } from './model';
 
 export interface Column {
   key: SortKey;
@@ -22,8 +22,9 @@ export const COLUMNS: readonly Column[] = [
   { key: 'inputShape', label: 'Input', title: 'Input shape', numeric: false },
   { key: 'sigma', label: 'σ', title: 'Spectral norm σ (largest singular value)', numeric: true },
   { key: 'upperBound', label: 'Upper bound', title: 'Certified upper bound on σ', numeric: true, optional: true },
-  { key: 'constant', label: 'Constant', title: 'Fixed Lipschitz constant', numeric: true },
-  { key: 'runningBound', label: 'Running bound', title: 'Bound from the network input to this layer', numeric: true },
+  { key: 'foldedSigma', label: 'σ folded', title: 'σ of the convolution with the next batch norm folded in: the value the bound uses (the batch norm then counts as 1)', numeric: true, optional: true },
+  { key: 'constant', label: 'Constant', title: 'Fixed Lipschitz constant (activations, pooling, batch norm), or how a merge combines its branches', numeric: true },
+  { key: 'runningBound', label: 'L ≈ so far', title: 'Estimate of the constant from the network input to this row: the composition of σ estimates up to here, not a proven bound', numeric: true },
   { key: 'iterations', label: 'Iters', title: 'Solver iterations', numeric: true },
   { key: 'converged', label: 'Converged', title: 'Converged within the tolerance', numeric: false },
   { key: 'seconds', label: 'Time', title: 'Time spent on this layer', numeric: true },
@@ -57,7 +58,7 @@ export function cell(row: Row, index: number, key: SortKey): Cell {
       if (state === 'computed') {
         const converged = result?.converged ?? true;
         return {
-          text: formatValue(result?.sigma),
+          text: formatNumber(result?.sigma),
           className: converged ? undefined : 'warn',
           title: [result?.method ? `method: ${result.method}` : '', residualText(result?.residual), converged ? '' : 'not converged']
             .filter(Boolean)
@@ -67,15 +68,21 @@ export function cell(row: Row, index: number, key: SortKey): Cell {
       if (state === 'invalid') return { text: 'invalid', className: 'invalid', title: result?.note ?? 'σ could not be computed (NaN or Inf weights?)' };
       return { text: '' };
     case 'upperBound':
-      return { text: result && result.upperBound !== null ? formatValue(result.upperBound) : '' };
+      return { text: result && result.upperBound !== null ? formatNumber(result.upperBound) : '' };
+    case 'foldedSigma': {
+      const folded = foldedSigmaOf(row);
+      return folded === null ? { text: '' } : { text: formatNumber(folded), title: 'σ with the next batch norm folded in; the bound uses this' };
+    }
     case 'constant':
-      if (state === 'fixed') return { text: formatValue(constantOf(row)), title: result?.note };
+      // A merge is not a factor: Add sums its branches' bounds, Concat takes √(Σ bound²).
+      if (row.kind === 'merge' && state !== 'planned') return mergeCell(row.op);
+      if (state === 'fixed') return { text: formatNumber(constantOf(row)), title: result?.note };
       if (state === 'unbounded') return { text: 'unbounded', className: 'unbounded', title: result?.note ?? 'not globally Lipschitz' };
       if (state === 'unsupported') return { text: 'unsupported', className: 'unsupported', title: result?.note ?? 'op not supported by the engine' };
       return { text: '' };
     case 'runningBound': {
       const bound = runningBoundOf(row);
-      return { text: bound === null ? '' : formatValue(bound) };
+      return { text: bound === null ? '' : formatNumber(bound) };
     }
     case 'iterations':
       return { text: state === 'computed' && result ? String(result.iterations) : '' };
@@ -92,5 +99,12 @@ function isWeightedPlan(row: Row): boolean {
 }
 
 function residualText(residual: number | null | undefined): string {
-  return residual === null || residual === undefined ? '' : `residual ${formatValue(residual, 2)}`;
+  return residual === null || residual === undefined ? '' : `residual ${formatNumber(residual, 2)}`;
+}
+
+/** How a merge row combines the bounds of its branches (docs: the composition rule of the bound). */
+function mergeCell(op: string): Cell {
+  if (/concat|pack|stack/i.test(op)) return { text: '√Σ Lᵢ²', className: 'merge', title: 'Concatenation: the bound is the square root of the sum of the branches\' squared bounds' };
+  if (/add|sum|sub/i.test(op)) return { text: 'Σ Lᵢ', className: 'merge', title: 'Sum: the bound is the sum of the branches\' bounds' };
+  return { text: 'c·√Σ Lᵢ²', className: 'merge', title: 'A map of several inputs: its constant times the root of the sum of the branches\' squared bounds' };
 }

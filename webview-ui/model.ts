@@ -3,6 +3,7 @@
 // No DOM here, so all of it runs under node:test.
 
 import type { PanelState, PlannedLayer, RunStatus, ToWebview } from '../src/protocol/messages';
+import { groupByReason } from '../src/protocol/format-number';
 import type { LayerKind, LayerResult, NetworkBounds } from '../src/protocol/report';
 
 export type Row = LayerResult | PlannedLayer;
@@ -153,6 +154,8 @@ export function rowState(row: Row): RowState {
 /** True for a row whose σ is a solver's result rather than a fixed constant. */
 function isComputed(row: LayerResult): boolean {
   if (row.kind === 'linear') return true;
+  // A batch norm's constant is max |γ/√(var+ε)| of a diagonal map: a fixed constant, not a σ.
+  if (row.kind === 'normalization' || row.kind === 'activation' || row.kind === 'merge') return false;
   if (row.method === 'lanczos' || row.method === 'power' || row.method === 'exact') return true;
   if (row.method === 'closed-form') return false;
   return row.weightShape !== null || row.iterations > 0;
@@ -160,7 +163,12 @@ function isComputed(row: LayerResult): boolean {
 
 /** A row that holds a weight tensor: these get a bar in the chart. */
 export function isWeighted(row: Row): boolean {
-  return row.weightShape !== null || row.kind === 'linear';
+  return row.kind === 'linear' || (row.weightShape !== null && row.kind !== 'normalization');
+}
+
+/** σ with the next batch norm folded in (the value the bound uses), when the row has one. */
+export function foldedSigmaOf(row: Row): number | null {
+  return isResult(row) && row.foldedSigma !== undefined && row.foldedSigma !== null ? row.foldedSigma : null;
 }
 
 /** The σ column: solver results only. */
@@ -188,6 +196,7 @@ export type SortKey =
   | 'inputShape'
   | 'sigma'
   | 'upperBound'
+  | 'foldedSigma'
   | 'constant'
   | 'runningBound'
   | 'iterations'
@@ -210,6 +219,7 @@ export const SORT_KEYS: readonly SortKey[] = [
   'inputShape',
   'sigma',
   'upperBound',
+  'foldedSigma',
   'constant',
   'runningBound',
   'iterations',
@@ -243,6 +253,8 @@ export function sortValue(row: Row, index: number, key: SortKey): number | strin
       return finiteOrNull(sigmaOf(row));
     case 'upperBound':
       return isResult(row) ? finiteOrNull(row.upperBound) : null;
+    case 'foldedSigma':
+      return finiteOrNull(foldedSigmaOf(row));
     case 'constant':
       return finiteOrNull(constantOf(row));
     case 'runningBound':
@@ -295,7 +307,7 @@ export function visibleRows(layers: readonly Row[], sort: SortSpec, filter: stri
 /** Clicking a header: a new column sorts ascending (numbers descending for σ-like columns), the same column flips. */
 export function nextSort(current: SortSpec, key: SortKey): SortSpec {
   if (current.key === key) return { key, direction: current.direction === 'ascending' ? 'descending' : 'ascending' };
-  const firstDescending: readonly SortKey[] = ['sigma', 'upperBound', 'constant', 'runningBound', 'iterations', 'seconds'];
+  const firstDescending: readonly SortKey[] = ['sigma', 'upperBound', 'foldedSigma', 'constant', 'runningBound', 'iterations', 'seconds'];
   return { key, direction: firstDescending.includes(key) ? 'descending' : 'ascending' };
 }
 
@@ -305,18 +317,31 @@ export type BoundStatus = 'pending' | 'running' | 'valid' | 'unbounded' | 'unsup
 
 export interface BoundSummary {
   status: BoundStatus;
-  /** The number to show big, or null. */
-  value: number | null;
+  /** bounds.certified: the proven bound, shown "L ≤ …". */
   certified: number | null;
+  /** bounds.product: the same composition of σ estimates, shown "L ≈ …"; not proven. */
+  estimate: number | null;
+  /**
+   * While a run is going or after a cancel: the estimate from the input to the furthest row (in
+   * network order) whose running value is known. It is that row's, never the network's.
+   */
+  partial: PartialBound | null;
   /** One line for the status, e.g. "unbounded because attn (MatMul): x·y is not Lipschitz". */
   reasons: string[];
 }
 
-/** The last running bound known in network order, while a run is in progress. */
-export function latestRunningBound(layers: readonly Row[]): number | null {
+export interface PartialBound {
+  value: number;
+  /** Row index of the furthest row with a known running value. */
+  row: number;
+  name: string;
+}
+
+/** The furthest row in network order with a known running value (rows finish out of order). */
+export function latestRunningBound(layers: readonly Row[]): PartialBound | null {
   for (let i = layers.length - 1; i >= 0; i--) {
     const value = runningBoundOf(layers[i]);
-    if (value !== null) return value;
+    if (value !== null && Number.isFinite(value)) return { value, row: i, name: layers[i].name };
   }
   return null;
 }
@@ -324,28 +349,30 @@ export function latestRunningBound(layers: readonly Row[]): number | null {
 export function boundSummary(panel: PanelState): BoundSummary {
   const bounds = panel.bounds;
   if (!bounds) {
-    const partial = latestRunningBound(panel.layers);
-    return { status: panel.status === 'running' || partial !== null ? 'running' : 'pending', value: partial, certified: null, reasons: [] };
+    // Before the first row of a run is done, the rows shown may still be the previous run's.
+    const partial = panel.done > 0 ? latestRunningBound(panel.layers) : null;
+    return { status: panel.status === 'running' || partial !== null ? 'running' : 'pending', certified: null, estimate: null, partial, reasons: [] };
   }
   const reasons: string[] = [];
   let status: BoundStatus = 'valid';
   if (bounds.invalid?.length) {
     status = 'invalid';
-    reasons.push(`invalid: ${bounds.invalid.map((i) => `${i.name} (${i.op}): ${i.reason}`).join('; ')}`);
+    reasons.push(`invalid: ${groupByReason(bounds.invalid.map((i) => ({ reason: `${i.op}: ${i.reason}`, name: i.name })))}`);
   }
   if (bounds.unsupported.length) {
     if (status === 'valid') status = 'unsupported';
-    reasons.push(`unsupported ops: ${bounds.unsupported.map((u) => `${u.op} (${u.name})`).join(', ')}`);
+    reasons.push(`unsupported ops: ${groupByReason(bounds.unsupported.map((u) => ({ reason: u.op, name: u.name })))}`);
   }
   if (bounds.unbounded?.length) {
     if (status === 'valid') status = 'unbounded';
-    reasons.push(`unbounded because ${bounds.unbounded.map((u) => `${u.name} (${u.op}): ${u.reason}`).join('; ')}`);
+    reasons.push(`unbounded because ${groupByReason(bounds.unbounded.map((u) => ({ reason: `${u.op}: ${u.reason}`, name: u.name })))}`);
   }
-  if (status === 'valid' && bounds.product === null) {
+  if (status === 'valid' && bounds.product === null && bounds.certified === null) {
     status = 'invalid';
     reasons.push('no bound was reported');
   }
-  return { status, value: status === 'valid' ? bounds.product : null, certified: status === 'valid' ? bounds.certified : null, reasons };
+  const valid = status === 'valid';
+  return { status, certified: valid ? bounds.certified : null, estimate: valid ? bounds.product : null, partial: null, reasons };
 }
 
 // ---- saved view state ---------------------------------------------------------------------
@@ -370,4 +397,30 @@ export function restoreViewState(value: unknown): ViewState | undefined {
   const key = SORT_KEYS.includes(sort.key as SortKey) ? (sort.key as SortKey) : DEFAULT_SORT.key;
   const direction: SortDirection = sort.direction === 'descending' ? 'descending' : 'ascending';
   return { version: 1, panel: value.panel, sort: { key, direction }, filter: typeof value.filter === 'string' ? value.filter : '' };
+}
+
+// ---- the .onnx editor's input shape ---------------------------------------------------------
+
+/**
+ * A shape to offer for a model whose input has symbolic dimensions: the declared numbers kept, a
+ * symbolic batch as 1, other symbolic dimensions 224 on a 4-D (image) input and 64 otherwise.
+ */
+export function suggestInputShape(declared: readonly (number | string)[] | undefined): number[] | null {
+  if (!declared || declared.length === 0) return null;
+  return declared.map((d, i) => (typeof d === 'number' && d > 0 ? d : i === 0 ? 1 : declared.length === 4 ? 224 : 64));
+}
+
+/** "1,3,224,224", "1x3x224x224" or "1×3×224×224" → [1, 3, 224, 224]; null unless every part is a positive integer. */
+export function parseShapeText(text: string): number[] | null {
+  const parts = text.trim().split(/\s*[,x×\s]\s*/i).filter((p) => p !== '');
+  if (parts.length === 0 || parts.length > 8) return null;
+  const dims = parts.map((p) => (/^\d+$/.test(p) ? Number(p) : NaN));
+  return dims.every((d) => Number.isSafeInteger(d) && d > 0) ? dims : null;
+}
+
+/** The input shape the page's numbers are for: the run's, else the summary's; null when none is resolved. */
+export function shapeInUse(panel: PanelState): number[] | null {
+  if (panel.model && panel.model.inputShape.length > 0 && panel.layers.some(isResult)) return panel.model.inputShape;
+  const summary = panel.summary?.inputShape;
+  return summary && summary.length > 0 ? summary : null;
 }

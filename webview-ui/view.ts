@@ -6,8 +6,8 @@ import type { ModelInfo } from '../src/protocol/report';
 import { createChartView } from './chart-view';
 import { cell, COLUMNS } from './columns';
 import { el, setAttr, setHidden, setText } from './dom';
-import { formatInteger, formatParameterCount, formatSeconds, formatShape, formatValue } from './format';
-import { boundSummary, isResult, rowState, visibleRows, type Row, type SortKey, type SortSpec } from './model';
+import { formatInteger, formatParameterCount, formatSeconds, formatShape, formatNumber } from '../src/protocol/format-number';
+import { boundSummary, foldedSigmaOf, isResult, parseShapeText, rowState, shapeInUse, suggestInputShape, visibleRows, type Row, type SortKey, type SortSpec } from './model';
 
 export interface ViewHandlers {
   post(message: FromWebview): void;
@@ -26,6 +26,10 @@ const EXPORTS: { format: 'json' | 'csv' | 'markdown' | 'netron'; label: string; 
   { format: 'netron', label: 'Netron', title: 'Export for viewing in Netron' },
 ];
 
+/** Below this page width the table starts without the columns in NARROW_HIDDEN. */
+const NARROW_WIDTH = 720;
+const NARROW_HIDDEN: readonly SortKey[] = ['kind', 'weightShape', 'inputShape', 'iterations', 'converged'];
+
 export function createView(root: HTMLElement, handlers: ViewHandlers): View {
   // ---- header, banners, summary
   const title = el('h1', { className: 'title', text: 'Lipschitz Lens' });
@@ -34,19 +38,52 @@ export function createView(root: HTMLElement, handlers: ViewHandlers): View {
   const header = el('header', { className: 'header' }, [el('div', { className: 'header-text' }, [title, modelLine]), cacheBadge]);
   const errorBanner = el('div', { className: 'error-banner', attrs: { role: 'alert' } });
   const summaryList = el('dl', { className: 'summary-list' });
+  // The .onnx editor's input shape: a field pre-filled with the shape in use (or a suggestion) and an Estimate button.
+  const shapeInput = el('input', { className: 'shape-input', attrs: { type: 'text', 'aria-label': 'Input shape, batch first', spellcheck: 'false', placeholder: '1,3,224,224' } });
+  const shapeButton = el('button', { className: 'primary shape-estimate', text: 'Estimate', attrs: { type: 'button' } });
+  const shapeNote = el('p', { className: 'shape-note' });
+  const shapeError = el('p', { className: 'shape-error', attrs: { role: 'alert' } });
+  let shapeEdited = false;
+  shapeInput.addEventListener('input', () => {
+    shapeEdited = true;
+    setText(shapeError, '');
+  });
+  const submitShape = () => {
+    const shape = parseShapeText(shapeInput.value);
+    if (!shape) {
+      setText(shapeError, 'Give positive integers, batch first, separated by commas: 1,3,224,224.');
+      return;
+    }
+    setText(shapeError, '');
+    shapeEdited = false;
+    handlers.post({ type: 'estimate', inputShape: shape });
+  };
+  shapeButton.addEventListener('click', submitShape);
+  shapeInput.addEventListener('keydown', (event) => {
+    if (event.key === 'Enter') submitShape();
+  });
+  const shapeBox = el('div', { className: 'shape-box' }, [
+    el('label', { className: 'shape-label' }, ['Input shape ', shapeInput]),
+    shapeButton,
+    shapeNote,
+    shapeError,
+  ]);
   const summary = el('section', { className: 'summary', attrs: { 'aria-label': 'Model summary' } }, [
     el('h2', { text: 'Model' }),
     summaryList,
+    shapeBox,
   ]);
 
   // ---- bound and controls
   const boundStatus = el('span', { className: 'bound-status' });
   const boundValue = el('span', { className: 'bound-value' });
-  const boundCertified = el('span', { className: 'bound-certified' });
+  const boundEstimate = el('span', { className: 'bound-estimate' });
+  const boundExplain = el('ul', { className: 'bound-explain' });
   const boundReasons = el('ul', { className: 'bound-reasons' });
   const bound = el('section', { className: 'bound', attrs: { 'aria-label': 'Network bound' } }, [
-    el('div', { className: 'bound-head' }, [el('span', { className: 'bound-label', text: 'Network bound' }), boundStatus]),
-    el('div', { className: 'bound-numbers' }, [boundValue, boundCertified]),
+    el('div', { className: 'bound-head' }, [el('span', { className: 'bound-label', text: 'Network Lipschitz constant' }), boundStatus]),
+    el('div', { className: 'bound-numbers' }, [boundValue, boundEstimate]),
+    boundExplain,
     boundReasons,
   ]);
 
@@ -77,7 +114,7 @@ export function createView(root: HTMLElement, handlers: ViewHandlers): View {
       el('span', { className: 'swatch swatch-bar', attrs: { 'aria-hidden': 'true' } }),
       ' σ  ',
       el('span', { className: 'swatch swatch-line', attrs: { 'aria-hidden': 'true' } }),
-      ' running bound  ',
+      ' running estimate L ≈  ',
       el('span', { className: 'swatch swatch-upper', attrs: { 'aria-hidden': 'true' } }),
       ' certified upper bound  ',
       el('span', { className: 'swatch swatch-one', attrs: { 'aria-hidden': 'true' } }),
@@ -92,7 +129,20 @@ export function createView(root: HTMLElement, handlers: ViewHandlers): View {
   });
   filterInput.addEventListener('input', () => handlers.filter(filterInput.value));
   const rowCount = el('span', { className: 'row-count', attrs: { 'aria-live': 'polite' } });
-  const filterBar = el('div', { className: 'filter-bar' }, [el('label', { className: 'filter-label' }, ['Filter ', filterInput]), rowCount]);
+  // Columns can be hidden; a narrow editor (half width) starts without the shape and solver columns.
+  const hiddenColumns = new Set<SortKey>(window.innerWidth < NARROW_WIDTH ? NARROW_HIDDEN : []);
+  const columnBoxes = COLUMNS.filter((column) => column.key !== 'index' && column.key !== 'name').map((column) => {
+    const box = el('input', { className: 'column-toggle', attrs: { type: 'checkbox', 'data-key': column.key } });
+    box.checked = !hiddenColumns.has(column.key);
+    box.addEventListener('change', () => {
+      if (box.checked) hiddenColumns.delete(column.key);
+      else hiddenColumns.add(column.key);
+      applyHiddenColumns();
+    });
+    return el('label', { className: 'column-choice', attrs: { title: column.title } }, [box, ` ${column.label}`]);
+  });
+  const columnPicker = el('details', { className: 'column-picker' }, [el('summary', { text: 'Columns' }), el('div', { className: 'column-choices' }, columnBoxes)]);
+  const filterBar = el('div', { className: 'filter-bar' }, [el('label', { className: 'filter-label' }, ['Filter ', filterInput]), rowCount, columnPicker]);
 
   const headerCells = new Map<SortKey, { th: HTMLTableCellElement; indicator: HTMLSpanElement }>();
   const headRow = el('tr');
@@ -109,6 +159,10 @@ export function createView(root: HTMLElement, handlers: ViewHandlers): View {
   }
   const tbody = el('tbody');
   const table = el('table', { className: 'results' }, [el('caption', { className: 'visually-hidden', text: 'Per-layer Lipschitz constants' }), el('thead', {}, [headRow]), tbody]);
+  function applyHiddenColumns(): void {
+    for (const column of COLUMNS) table.classList.toggle(`hide-${column.key}`, hiddenColumns.has(column.key));
+  }
+  applyHiddenColumns();
   const emptyNote = el('p', { className: 'empty-note' });
   const tableSection = el('section', { className: 'table-section', attrs: { 'aria-label': 'Layers' } }, [
     filterBar,
@@ -235,6 +289,7 @@ export function createView(root: HTMLElement, handlers: ViewHandlers): View {
   function renderHeader(panel: PanelState, sort: SortSpec): void {
     const hasUpper = panel.layers.some((row) => isResult(row) && row.upperBound !== null);
     table.classList.toggle('no-upper', !hasUpper);
+    table.classList.toggle('no-folded', !panel.layers.some((row) => foldedSigmaOf(row) !== null));
     for (const column of COLUMNS) {
       const entry = headerCells.get(column.key);
       if (!entry) continue;
@@ -244,7 +299,8 @@ export function createView(root: HTMLElement, handlers: ViewHandlers): View {
     }
   }
 
-  function renderSummary(info: ModelInfo | undefined): void {
+  function renderSummary(panel: PanelState): void {
+    const info: ModelInfo | undefined = panel.summary;
     setHidden(summary, !info);
     if (!info) return;
     const entries: [string, string][] = [];
@@ -257,8 +313,20 @@ export function createView(root: HTMLElement, handlers: ViewHandlers): View {
     entries.push(['Outputs', io(info.outputs)]);
     if (info.nodeCount !== undefined) entries.push(['Nodes', formatInteger(info.nodeCount)]);
     if (info.parameterCount !== undefined) entries.push(['Parameters', formatParameterCount(info.parameterCount)]);
-    entries.push(['Input shape used', formatShape(info.inputShape)]);
+    const inUse = shapeInUse(panel);
+    entries.push(['Input shape used', inUse ? formatShape(inUse) : 'none yet: give one below']);
     summaryList.replaceChildren(...entries.flatMap(([term, value]) => [el('dt', { text: term }), el('dd', { text: value })]));
+    const suggestion = suggestInputShape(info.inputs?.[0]?.shape);
+    const running = panel.status === 'running';
+    if (!shapeEdited && document.activeElement !== shapeInput) shapeInput.value = (inUse ?? suggestion ?? []).join(',');
+    shapeButton.disabled = running;
+    setText(
+      shapeNote,
+      panel.needsInputShape
+        ? `The input shape cannot be read from the file (${panel.needsInputShape}). ${inUse ? '' : 'Suggested: '}Enter the shape to estimate at, batch first.`
+        : 'Batch first, in the file\'s own layout. Estimate runs at this shape.',
+    );
+    shapeNote.classList.toggle('warn', panel.needsInputShape !== undefined && !inUse);
   }
 
   function renderBound(panel: PanelState): void {
@@ -266,16 +334,36 @@ export function createView(root: HTMLElement, handlers: ViewHandlers): View {
     bound.setAttribute('data-status', b.status);
     const statusText: Record<typeof b.status, string> = {
       pending: panel.status === 'cancelled' ? 'cancelled' : 'not estimated yet',
-      running: panel.status === 'running' ? 'estimating… (so far)' : 'partial (so far)',
+      running: panel.status === 'running' ? 'estimating…' : panel.status === 'cancelled' ? 'cancelled: partial' : 'partial',
       valid: 'valid',
       unbounded: 'unbounded',
       unsupported: 'unsupported ops',
       invalid: 'invalid',
     };
     setText(boundStatus, statusText[b.status]);
-    setText(boundValue, b.value === null ? '—' : `L ≤ ${formatValue(b.value)}`);
-    setText(boundCertified, b.certified === null ? (b.status === 'valid' ? 'no certified bound' : '') : `certified ≤ ${formatValue(b.certified)}`);
-    boundCertified.classList.toggle('has-certified', b.certified !== null);
+    const explain: string[] = [];
+    if (b.partial) {
+      // Rows finish out of order: a running value belongs to its row, never to the whole network.
+      setText(boundValue, `L ≈ ${formatNumber(b.partial.value)} up to row ${b.partial.row} (${b.partial.name})`);
+      setText(boundEstimate, '');
+      explain.push(`Known only from the input to row ${b.partial.row}: the network's value comes when every row is done.`);
+    } else if (b.certified !== null) {
+      setText(boundValue, `L ≤ ${formatNumber(b.certified)}`);
+      setText(boundEstimate, b.estimate === null ? '' : `L ≈ ${formatNumber(b.estimate)} (estimate)`);
+    } else if (b.estimate !== null) {
+      setText(boundValue, `L ≈ ${formatNumber(b.estimate)} (estimate)`);
+      setText(boundEstimate, 'no certified bound');
+    } else {
+      setText(boundValue, '—');
+      setText(boundEstimate, '');
+    }
+    if (!b.partial && b.certified !== null) explain.push('L ≤ is proven: the graph composition of every layer\'s certified upper bound.');
+    if (!b.partial && b.estimate !== null) {
+      explain.push('L ≈ is an estimate: the same composition of the σ values, each found from below within the tolerance; not proven.');
+    }
+    if (!b.partial && b.certified === null && b.estimate !== null) explain.push('No certified bound: some layer has no certified upper bound on its constant.');
+    boundEstimate.classList.toggle('has-estimate', b.estimate !== null && b.certified !== null);
+    boundExplain.replaceChildren(...explain.map((line) => el('li', { text: line })));
     boundReasons.replaceChildren(...b.reasons.map((reason) => el('li', { text: reason })));
   }
 
@@ -307,7 +395,7 @@ export function createView(root: HTMLElement, handlers: ViewHandlers): View {
     const messages: Record<PanelState['status'], string> = {
       idle: '',
       running: `Estimating ${panel.total} layers`,
-      done: `Estimation finished: ${b.value !== null ? `network bound ${formatValue(b.value)}` : b.status}`,
+      done: `Estimation finished: ${b.certified !== null ? `L ≤ ${formatNumber(b.certified)}` : b.estimate !== null ? `L ≈ ${formatNumber(b.estimate)} (estimate)` : b.status}`,
       cancelled: `Estimation cancelled after ${panel.done} of ${panel.total} layers`,
       error: 'Estimation failed',
     };
@@ -321,7 +409,7 @@ export function createView(root: HTMLElement, handlers: ViewHandlers): View {
       setHidden(cacheBadge, !panel.fromCache);
       setHidden(errorBanner, !panel.error);
       setText(errorBanner, panel.error ?? '');
-      renderSummary(panel.summary);
+      renderSummary(panel);
       renderBound(panel);
       renderControls(panel);
       if (filterInput.value !== filter) filterInput.value = filter;

@@ -1,15 +1,9 @@
 // The CLI's readable table.
 
+import { formatNumber } from '../protocol/format-number';
 import type { LayerResult, Report } from '../protocol/report';
 
-export function formatNumber(value: number | null | undefined): string {
-  if (value === null || value === undefined) return '—';
-  if (!Number.isFinite(value)) return String(value);
-  if (value === 0) return '0';
-  const magnitude = Math.abs(value);
-  if (magnitude >= 1e5 || magnitude < 1e-3) return value.toExponential(3);
-  return value.toPrecision(5);
-}
+export { formatNumber };
 
 function shape(dims: number[] | null): string {
   return dims ? dims.join('x') : '';

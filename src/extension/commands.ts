@@ -6,7 +6,8 @@
 import * as vscode from 'vscode';
 import type { Report } from '../protocol/report';
 import type { Controller, EstimateOutcome } from './controller';
-import { exportFileName, exportReport, type ExportFormat } from './export-formats';
+import { exportFileName, exportReport, partialSentence, type ExportFormat } from './export-formats';
+import { shownReport } from './panel-state';
 import { baseName, modelKindOf } from './model-files';
 import type { TfjsModelIndex } from './model-json-providers';
 import type { OnnxEditorProvider } from './onnx-editor';
@@ -61,10 +62,10 @@ async function targetReport(surfaces: Surfaces, argument: unknown): Promise<Mode
   const { sessions } = surfaces.controller;
   const uri = argument instanceof vscode.Uri ? argument : typeof argument === 'string' ? vscode.Uri.parse(argument) : activeResourceUri();
   const direct = uri ? sessions.get(uri.toString()) : undefined;
-  if (direct?.report) return direct;
+  if (direct && shownReport(direct.state, direct.report)) return direct;
   if (argument instanceof vscode.Uri || typeof argument === 'string') return undefined;
-  const withReports = sessions.all().filter((s) => s.report);
-  if (sessions.last?.report && withReports.length === 1) return sessions.last;
+  const withReports = sessions.all().filter((s) => shownReport(s.state, s.report));
+  if (sessions.last && withReports.length === 1 && withReports[0] === sessions.last) return sessions.last;
   if (withReports.length <= 1) return withReports[0];
   const picked = await vscode.window.showQuickPick(
     withReports.map((s) => ({ label: baseName(vscode.Uri.parse(s.key)), description: vscode.workspace.asRelativePath(vscode.Uri.parse(s.key), true), session: s })),
@@ -99,11 +100,15 @@ export function registerCommands(surfaces: Surfaces): vscode.Disposable[] {
   const commandResult = (outcome: EstimateOutcome): Report | { error: string } | undefined =>
     outcome.kind === 'done' ? outcome.report : outcome.kind === 'error' ? { error: outcome.message } : undefined;
 
+  /** The explorer passes (clicked, selected URIs): the second argument when it is a list of URIs. */
+  const explorerSelection = (second: unknown): vscode.Uri[] | undefined =>
+    Array.isArray(second) && second.every((u) => u instanceof vscode.Uri) ? (second as vscode.Uri[]) : undefined;
+
   const estimate = async (argument?: unknown, second?: unknown): Promise<Report | { error: string } | undefined> => {
     const options = second && typeof second === 'object' && !Array.isArray(second) ? (second as { force?: unknown }) : {};
     const force = options.force === true;
     // Explorer: (clicked, selection). Estimate every selected model.
-    const selection = Array.isArray(second) ? second.filter((u): u is vscode.Uri => u instanceof vscode.Uri) : [];
+    const selection = explorerSelection(second) ?? [];
     if (selection.length > 1) {
       const outcomes = await Promise.all(selection.map(async (uri) => {
         await showFor(uri, true);
@@ -133,7 +138,9 @@ export function registerCommands(surfaces: Surfaces): vscode.Disposable[] {
     const formatArgument = named ? named.format : second;
     const targetArgument = named ? named.target : third;
     const session = await targetReport(surfaces, argument);
-    if (!session?.report) {
+    // Export what the panel shows: after a cancelled re-run that is the partial run, not the older report.
+    const shown = session ? shownReport(session.state, session.report) : undefined;
+    if (!session || !shown) {
       void vscode.window.showInformationMessage('No Lipschitz report to export yet: run "Lipschitz Lens: Estimate Lipschitz" first.');
       return undefined;
     }
@@ -153,23 +160,28 @@ export function registerCommands(surfaces: Surfaces): vscode.Disposable[] {
       if (!target) return undefined;
     }
     try {
-      await vscode.workspace.fs.writeFile(target, new TextEncoder().encode(exportReport(session.report, format)));
+      await vscode.workspace.fs.writeFile(target, new TextEncoder().encode(exportReport(shown.report, format, shown.partial)));
     } catch (error) {
       void vscode.window.showErrorMessage(`Could not write ${baseName(target)}: ${error instanceof Error ? error.message : String(error)}`);
       return undefined;
     }
-    controller.log('info', `exported ${format} to ${target.toString(true)}`);
+    const partial = shown.partial ? ` ${partialSentence(shown.partial)}` : '';
+    controller.log('info', `exported ${format} to ${target.toString(true)}${partial}`);
     if (!(targetArgument instanceof vscode.Uri)) {
-      void vscode.window.showInformationMessage(`Saved ${baseName(target)}.`, 'Open').then((choice) => {
+      void vscode.window.showInformationMessage(`Saved ${baseName(target)}.${partial}`, 'Open').then((choice) => {
         if (choice && target) void vscode.window.showTextDocument(target);
       });
     }
     return target;
   };
 
-  const setInputShape = async (argument?: unknown, shapeArgument?: unknown): Promise<number[] | null | undefined> => {
+  const setInputShape = async (argument?: unknown, second?: unknown): Promise<number[] | null | undefined> => {
+    // Explorer: (clicked, selection); the selection is where the shape goes, and the shape is asked for.
+    const selection = explorerSelection(second);
+    const shapeArgument = selection ? undefined : second;
     const uri = await targetModel(surfaces, argument, true);
     if (!uri) return undefined;
+    const targets = selection && selection.length > 0 ? selection : [uri];
     let shape: number[] | undefined;
     if (shapeArgument === null || shapeArgument === '') shape = undefined;
     else if (shapeArgument !== undefined) {
@@ -181,7 +193,7 @@ export function registerCommands(surfaces: Surfaces): vscode.Disposable[] {
     } else {
       const current = controller.inputShapeFor(uri);
       const text = await vscode.window.showInputBox({
-        title: `Input shape for ${baseName(uri)}`,
+        title: `Input shape for ${targets.length > 1 ? `${targets.length} models` : baseName(uri)}`,
         prompt: 'Batch first, in the model file\'s own layout (e.g. 1,3,224,224 for ONNX, 1,224,224,3 for TF.js). Empty to use the model\'s own.',
         value: current?.join(',') ?? '',
         placeHolder: controller.settings().defaultInputShape?.join(',') ?? 'the model\'s own input shape',
@@ -190,8 +202,10 @@ export function registerCommands(surfaces: Surfaces): vscode.Disposable[] {
       if (text === undefined) return undefined;
       shape = parseInputShape(text);
     }
-    await controller.setInputShapeFor(uri, shape);
-    controller.log('info', `${baseName(uri)}: input shape ${shape ? shape.join('x') : 'from the model'}`);
+    for (const target of targets) {
+      await controller.setInputShapeFor(target, shape);
+      controller.log('info', `${baseName(target)}: input shape ${shape ? shape.join('x') : 'from the model'}`);
+    }
     const session = controller.sessions.get(uri.toString());
     if (shapeArgument === undefined && session?.report) {
       void vscode.window.showInformationMessage(`Input shape for ${baseName(uri)}: ${shape ? shape.join('×') : 'the model\'s own'}.`, 'Estimate now').then((choice) => {

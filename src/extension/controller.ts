@@ -6,10 +6,12 @@ import * as vscode from 'vscode';
 import type { FromWorker, LogMessage, ModelSource } from '../protocol/messages';
 import type { Report } from '../protocol/report';
 import { cacheFileName, cacheKey, companionsUnchanged, decodeCacheFile, encodeCacheEntry, type HashedFile } from './cache-key';
-import { formatNumber, formatSeconds } from './format-number';
+import { formatSeconds } from '../protocol/format-number';
 import { boundSummary } from './lens-text';
+import { shownReport } from './panel-state';
 import { baseName, companionFiles, FileHasher, gatherModelFiles, modelKindOf, modelSource, type ModelFiles } from './model-files';
 import { estimateSettings, readSettings, sizeRefusal, type ExtensionSettings } from './settings';
+import { ModelStatusBar } from './status-bar';
 import { SessionStore, type ModelKind, type ModelSession } from './sessions';
 import { WorkerClient, WorkerJobError } from './worker-client';
 
@@ -30,7 +32,7 @@ export interface EstimateOptions {
 export class Controller implements vscode.Disposable {
   readonly sessions = new SessionStore();
   readonly output: vscode.OutputChannel;
-  private readonly statusBar: vscode.StatusBarItem;
+  readonly statusBar: ModelStatusBar;
   private runClient: WorkerClient | undefined;
   private describeClient: WorkerClient | undefined;
   private readonly hasher = new FileHasher();
@@ -39,8 +41,7 @@ export class Controller implements vscode.Disposable {
 
   constructor(private readonly context: vscode.ExtensionContext) {
     this.output = vscode.window.createOutputChannel('Lipschitz Lens');
-    this.statusBar = vscode.window.createStatusBarItem('lipschitzLens.status', vscode.StatusBarAlignment.Right, 100);
-    this.statusBar.name = 'Lipschitz Lens';
+    this.statusBar = new ModelStatusBar(this.sessions);
     this.disposables.push(this.output, this.statusBar, this.sessions.onDidChange((session) => this.onSessionChanged(session)));
   }
 
@@ -90,6 +91,9 @@ export class Controller implements vscode.Disposable {
     if (shape) all[uri.toString()] = shape;
     else delete all[uri.toString()];
     await this.context.workspaceState.update(INPUT_SHAPES_KEY, all);
+    // The .onnx editor's summary says which shape is in use: read it again with the new one.
+    const session = this.sessions.get(uri.toString());
+    if (session?.state.summary) await this.describe(uri, session.kind);
   }
 
   // ---- cache -------------------------------------------------------------------------------
@@ -227,7 +231,7 @@ export class Controller implements vscode.Disposable {
       if (!options.force) {
         const cached = await this.readCache(prepared.key, prepared.files);
         if (cached) {
-          this.log('info', `${name}: cached report (file and settings unchanged), bound ${formatNumber(cached.bounds.product)}`);
+          this.log('info', `${name}: cached report (file and settings unchanged), ${boundSummary(cached.bounds)}`);
           session.showReport(cached, true);
           return { kind: 'done', report: cached, fromCache: true };
         }
@@ -318,32 +322,9 @@ export class Controller implements vscode.Disposable {
 
   // ---- status bar and context keys ---------------------------------------------------------
 
-  private onSessionChanged(session: ModelSession): void {
-    const running = this.sessions.running();
-    void vscode.commands.executeCommand('setContext', 'lipschitzLens.running', running.length > 0);
-    void vscode.commands.executeCommand('setContext', 'lipschitzLens.hasReport', this.sessions.all().some((s) => s.report));
-    const uri = vscode.Uri.parse(session.key);
-    const name = baseName(uri);
-    const { state } = session;
-    if (state.status === 'running') {
-      this.statusBar.text = `$(sync~spin) Lipschitz ${state.total ? `${state.done}/${state.total}` : '…'}`;
-      this.statusBar.tooltip = `Estimating ${name}. Click to cancel.`;
-      this.statusBar.command = { title: 'Cancel', command: 'lipschitzLens.cancel', arguments: [uri] };
-      this.statusBar.show();
-    } else if (session.report && state.status === 'done') {
-      const { bounds } = session.report;
-      this.statusBar.text = `$(pulse) L ≤ ${bounds.product === null ? '—' : formatNumber(bounds.product)}`;
-      this.statusBar.tooltip = `${name}: ${boundSummary(bounds)}${state.fromCache ? ' (cached)' : ''}. Click to show the results.`;
-      this.statusBar.command = { title: 'Show results', command: 'lipschitzLens.showResults', arguments: [uri] };
-      this.statusBar.show();
-    } else if (running.length === 0 && !this.sessions.all().some((s) => s.report)) {
-      this.statusBar.hide();
-    } else if (state.status === 'error' || state.status === 'cancelled') {
-      this.statusBar.text = state.status === 'error' ? '$(error) Lipschitz' : '$(circle-slash) Lipschitz';
-      this.statusBar.tooltip = `${name}: ${state.status === 'error' ? state.error ?? 'failed' : 'cancelled'}. Click to show the log.`;
-      this.statusBar.command = 'lipschitzLens.showLog';
-      this.statusBar.show();
-    }
+  private onSessionChanged(_session: ModelSession): void {
+    void vscode.commands.executeCommand('setContext', 'lipschitzLens.running', this.sessions.running().length > 0);
+    void vscode.commands.executeCommand('setContext', 'lipschitzLens.hasReport', this.sessions.all().some((s) => shownReport(s.state, s.report) !== undefined));
   }
 }
 

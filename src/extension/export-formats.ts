@@ -2,12 +2,21 @@
 // (`<model>.metrics.json`, "signature": "netron:attachment") that shows σ per node in Netron.
 
 import type { LayerResult, Report } from '../protocol/report';
-import { formatNumber, formatSeconds, formatShape } from './format-number';
+import { formatNumber, formatSeconds, formatShape, groupByReason } from '../protocol/format-number';
+import { CERTIFIED_MEANING, ESTIMATE_MEANING } from './lens-text';
+import type { PartialRun } from './panel-state';
 
 export type ExportFormat = 'json' | 'csv' | 'markdown' | 'netron';
 
-export function reportToJson(report: Report): string {
-  return JSON.stringify(report, null, 2) + '\n';
+/** A partial export carries `partial: { status, done, total }` beside the report's own fields. */
+export function reportToJson(report: Report, partial?: PartialRun): string {
+  return JSON.stringify(partial ? { ...report, partial } : report, null, 2) + '\n';
+}
+
+/** One sentence saying a report is partial, for the Markdown export and the notification. */
+export function partialSentence(partial: PartialRun): string {
+  const how = partial.status === 'cancelled' ? 'was cancelled' : partial.status === 'error' ? 'failed' : 'was still running';
+  return `Partial report: the run ${how} after ${partial.done} of ${partial.total} rows; the rows not done are missing and there is no network bound.`;
 }
 
 const CSV_COLUMNS = [
@@ -39,32 +48,37 @@ function markdownCell(text: string): string {
 }
 
 /** A readable summary and table. */
-export function reportToMarkdown(report: Report): string {
+export function reportToMarkdown(report: Report, partial?: PartialRun): string {
   const { model, bounds } = report;
   const lines: string[] = [];
   lines.push(`# Lipschitz report: ${markdownCell(model.path)}`, '');
+  if (partial) lines.push(`**${partialSentence(partial)}**`, '');
   lines.push(`- Format: ${model.format}`);
   lines.push(`- Input shape: ${formatShape(model.inputShape)}`);
-  lines.push(`- Network bound (estimates): ${bounds.product === null ? 'none (see below)' : formatNumber(bounds.product)}`);
-  lines.push(`- Certified upper bound: ${bounds.certified === null ? 'none' : formatNumber(bounds.certified)}`);
+  lines.push(`- Lipschitz bound (certified): ${bounds.certified === null ? 'none' : `L ≤ ${formatNumber(bounds.certified)}`}`);
+  lines.push(`- Lipschitz estimate: ${bounds.product === null ? 'none (see below)' : `L ≈ ${formatNumber(bounds.product)}`}`);
+  lines.push(`- ${CERTIFIED_MEANING}`, `- ${ESTIMATE_MEANING} "L ≈ so far" is the same estimate from the input to that row.`);
   if (report.settings) lines.push(`- Solver: ${report.settings.method}, tolerance ${report.settings.tol}, at most ${report.settings.maxIter} iterations`);
   if (report.backend) lines.push(`- Backend: ${markdownCell(report.backend)}`);
   lines.push(`- Time: ${formatSeconds(report.seconds)}`);
+  // Long lists are grouped by reason, with counts: 34 identical sentences read as one line.
+  const grouped = (prefix: string, items: { reason: string; name: string }[]) => (items.length ? [`${prefix}${markdownCell(groupByReason(items))}`] : []);
   const problems = [
-    ...bounds.unsupported.map((u) => `unsupported op \`${markdownCell(u.op)}\` (${markdownCell(u.name)})`),
-    ...(bounds.unbounded ?? []).map((u) => `not globally Lipschitz: \`${markdownCell(u.op)}\` (${markdownCell(u.name)}): ${markdownCell(u.reason)}`),
-    ...(bounds.invalid ?? []).map((u) => `invalid weights: \`${markdownCell(u.op)}\` (${markdownCell(u.name)}): ${markdownCell(u.reason)}`),
+    ...grouped('unsupported ops: ', bounds.unsupported.map((u) => ({ reason: `\`${u.op}\``, name: u.name }))),
+    ...grouped('not globally Lipschitz: ', (bounds.unbounded ?? []).map((u) => ({ reason: `\`${u.op}\`: ${u.reason}`, name: u.name }))),
+    ...grouped('invalid weights: ', (bounds.invalid ?? []).map((u) => ({ reason: `\`${u.op}\`: ${u.reason}`, name: u.name }))),
     ...(report.warnings ?? []).map((w) => markdownCell(w)),
   ];
   for (const problem of problems) lines.push(`- ⚠ ${problem}`);
   lines.push('');
-  lines.push('| # | Layer | Op | Kind | Weight | Input → output | σ | Upper bound | Bound so far | Iterations | Converged |');
+  lines.push('| # | Layer | Op | Kind | Weight | Input → output | σ (estimate) | σ ≤ (certified) | L ≈ so far | Iterations | Converged |');
   lines.push('|---:|---|---|---|---|---|---:|---:|---:|---:|---|');
+  // Rows are numbered as in the panel: the report's row index, from 0.
   report.layers.forEach((layer, i) => {
     lines.push(
       '| ' +
         [
-          String(i + 1),
+          String(i),
           markdownCell(layer.name),
           `\`${markdownCell(layer.op)}\``,
           layer.kind,
@@ -101,8 +115,9 @@ export function reportToNetronAttachment(report: Report): string {
     if (value === null || value === undefined || (typeof value === 'number' && !Number.isFinite(value))) return;
     list.push({ kind, target: target.split('\n')[0], name, value, ...(type ? { type } : {}) });
   };
-  push(metrics, 'model', '', 'lipschitz_bound', report.bounds.product, 'float64');
+  // The certified value is the bound; the composition of estimates is named as an estimate.
   push(metrics, 'model', '', 'lipschitz_certified_bound', report.bounds.certified, 'float64');
+  push(metrics, 'model', '', 'lipschitz_estimate', report.bounds.product, 'float64');
   push(metadata, 'model', '', 'lipschitz_input_shape', formatShape(report.model.inputShape));
   if (report.settings) push(metadata, 'model', '', 'lipschitz_solver', `${report.settings.method}, tol ${report.settings.tol}`);
   const seen = new Set<string>();
@@ -113,7 +128,7 @@ export function reportToNetronAttachment(report: Report): string {
     seen.add(target);
     push(metrics, 'node', target, 'sigma', layer.sigma, 'float64');
     push(metrics, 'node', target, 'sigma_upper_bound', layer.upperBound, 'float64');
-    push(metrics, 'node', target, 'bound_so_far', layer.runningBound, 'float64');
+    push(metrics, 'node', target, 'lipschitz_estimate_so_far', layer.runningBound, 'float64');
     push(metrics, 'node', target, 'iterations', layer.iterations, 'int64');
     push(metadata, 'node', target, 'lipschitz_kind', layer.kind);
     push(metadata, 'node', target, 'converged', layer.converged, 'boolean');
@@ -122,11 +137,11 @@ export function reportToNetronAttachment(report: Report): string {
   return JSON.stringify({ signature: 'netron:attachment', metadata, metrics }, null, 2) + '\n';
 }
 
-export function exportReport(report: Report, format: ExportFormat): string {
+export function exportReport(report: Report, format: ExportFormat, partial?: PartialRun): string {
   switch (format) {
-    case 'json': return reportToJson(report);
+    case 'json': return reportToJson(report, partial);
     case 'csv': return reportToCsv(report);
-    case 'markdown': return reportToMarkdown(report);
+    case 'markdown': return reportToMarkdown(report, partial);
     case 'netron': return reportToNetronAttachment(report);
   }
 }

@@ -3,7 +3,7 @@
 
 import type { PanelState, PlannedLayer } from '../protocol/messages';
 import type { LayerResult, NetworkBounds } from '../protocol/report';
-import { formatNumber, formatSeconds, formatShape } from './format-number';
+import { formatNumber, formatSeconds, formatShape } from '../protocol/format-number';
 import { entriesByName, entryForLayer, type LayerEntry } from './model-json-locations';
 import { isLayerResult } from './panel-state';
 
@@ -21,25 +21,33 @@ export function isWeighted(layer: LayerResult | PlannedLayer): boolean {
   return layer.kind === 'linear' || (layer.weightShape !== null && layer.weightShape.length > 0);
 }
 
+/** A σ the solver computed (conv, dense, average pooling), as opposed to a fixed constant (activation, batch norm, ...). */
+function hasSigma(layer: LayerResult): boolean {
+  return layer.kind === 'linear' || (layer.kind === 'pool' && layer.iterations > 0);
+}
+
 export function layerLensTitle(layer: LayerResult): string {
-  const parts = [`σ ${formatNumber(layer.sigma)}`];
-  if (layer.runningBound !== undefined) parts.push(`bound so far ${formatNumber(layer.runningBound)}`);
+  const parts = [hasSigma(layer) ? `σ ${formatNumber(layer.sigma)}` : `${layer.op} constant ${formatNumber(layer.sigma)}`];
+  if (layer.foldedSigma !== undefined && layer.foldedSigma !== null) parts.push(`σ folded ${formatNumber(layer.foldedSigma)}`);
+  if (layer.runningBound !== undefined && layer.runningBound !== null) parts.push(`L ≈ ${formatNumber(layer.runningBound)} so far`);
   if (!layer.converged && layer.sigma !== null) parts.push('not converged');
   return parts.join(' · ');
 }
 
-/** One lens per finished weighted layer, placed at its entry in model.json. */
+/** One lens per finished row with a value (σ or a fixed constant; merges have none), placed at its entry in model.json. */
 export function layerLenses(entries: readonly LayerEntry[], layers: readonly (LayerResult | PlannedLayer)[]): LayerLensSpec[] {
   const byName = entriesByName(entries);
   const lenses: LayerLensSpec[] = [];
   layers.forEach((layer, row) => {
-    if (!isLayerResult(layer) || !isWeighted(layer)) return;
+    if (!isLayerResult(layer) || layer.sigma === null || layer.kind === 'merge' || layer.kind === 'structural') return;
     const entry = entryForLayer(entries, layer, byName);
     if (!entry) return;
     lenses.push({
       offset: entry.start,
       title: layerLensTitle(layer),
-      tooltip: `${layer.name} (${layer.op}): σ ${formatNumber(layer.sigma, 6)}, upper bound ${formatNumber(layer.upperBound, 6)}`,
+      tooltip: hasSigma(layer)
+        ? `${layer.name} (${layer.op}): σ ${formatNumber(layer.sigma, 6)} (estimate), certified σ ≤ ${formatNumber(layer.upperBound, 6)}`
+        : `${layer.name} (${layer.op}): Lipschitz constant ${formatNumber(layer.sigma, 6)}`,
       row,
     });
   });
@@ -61,12 +69,34 @@ export function topLensTitle(state: PanelState | undefined): string {
   }
 }
 
+/**
+ * The network's constant in one line: the certified value is the bound ("L ≤"), the composition of
+ * σ estimates is an estimate ("L ≈"); neither is shown as the other.
+ */
 export function boundSummary(bounds: NetworkBounds | null): string {
-  if (!bounds) return 'Lipschitz bound —';
-  const product = bounds.product === null ? (bounds.unsupported.length || bounds.unbounded?.length ? 'none' : '—') : formatNumber(bounds.product);
-  const certified = bounds.certified === null ? '' : ` (certified ≤ ${formatNumber(bounds.certified)})`;
-  return `Lipschitz bound ${product}${certified}`;
+  if (!bounds) return 'Lipschitz —';
+  if (bounds.certified !== null) {
+    const estimate = bounds.product === null ? '' : ` · L ≈ ${formatNumber(bounds.product)} (estimate)`;
+    return `Lipschitz L ≤ ${formatNumber(bounds.certified)}${estimate}`;
+  }
+  if (bounds.product !== null) return `Lipschitz L ≈ ${formatNumber(bounds.product)} (estimate; no certified bound)`;
+  if (bounds.invalid?.length) return 'Lipschitz: no bound (invalid weights)';
+  if (bounds.unsupported.length) return 'Lipschitz: no bound (unsupported ops)';
+  if (bounds.unbounded?.length) return 'Lipschitz: unbounded';
+  return 'Lipschitz —';
 }
+
+/** The status bar's short form: "L ≤ 0.699", else "L ≈ 0.595", else why there is none. */
+export function boundShort(bounds: NetworkBounds): string {
+  if (bounds.certified !== null) return `L ≤ ${formatNumber(bounds.certified)}`;
+  if (bounds.product !== null) return `L ≈ ${formatNumber(bounds.product)}`;
+  if (bounds.unbounded?.length && !bounds.unsupported.length && !bounds.invalid?.length) return 'L unbounded';
+  return 'L —';
+}
+
+/** What "L ≤" and "L ≈" mean, in one line each (tooltips and exports). */
+export const CERTIFIED_MEANING = 'L ≤ is proven: the graph composition of every layer\'s certified upper bound.';
+export const ESTIMATE_MEANING = 'L ≈ is an estimate: the same composition of the σ values, each found from below within the tolerance; not proven.';
 
 function escapeMarkdown(text: string): string {
   return text.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, '\\$&');
@@ -103,10 +133,10 @@ export function layerHoverMarkdown(layer: LayerResult | PlannedLayer, bounds: Ne
     } else if (layer.method) {
       rows.push(['Method', layer.method.replace(/-/g, ' ')]);
     }
-    if (layer.runningBound !== undefined) rows.push(['Bound so far', formatNumber(layer.runningBound)]);
+    if (layer.runningBound !== undefined && layer.runningBound !== null) rows.push(['L ≈ from the input to here (estimate)', formatNumber(layer.runningBound)]);
     const share = logShare(layer.sigma, bounds?.product);
     if (share !== null && bounds?.product !== null && bounds?.product !== undefined) {
-      rows.push(['Share of network bound', `${Math.round(share * 100)} % of log ${formatNumber(bounds.product)}`]);
+      rows.push(['Share of the network estimate', `${Math.round(share * 100)} % of log L ≈ ${formatNumber(bounds.product)}`]);
     }
     if (layer.seconds > 0) rows.push(['Time', formatSeconds(layer.seconds)]);
   } else {

@@ -2,6 +2,7 @@
 // tfjs) lives in the worker, spawned on the first estimate.
 
 import * as vscode from 'vscode';
+import type { PanelState } from '../protocol/messages';
 import { registerCommands } from './commands';
 import { Controller } from './controller';
 import { modelKindOf } from './model-files';
@@ -13,7 +14,15 @@ let controller: Controller | undefined;
 
 /** What activate returns: hooks for the real-VS-Code tests. */
 export interface LipschitzLensApi {
-  testing: { terminateWorker(): Promise<void> };
+  testing: {
+    terminateWorker(): Promise<void>;
+    /** What a model's panel shows now (status, rows done, bounds): tests wait on it instead of sleeping. */
+    panelState(uri: vscode.Uri): PanelState | undefined;
+    /** The input shape set for a model (Set Input Shape), or undefined for the model's own. */
+    inputShape(uri: vscode.Uri): number[] | undefined;
+    /** What the status bar item shows now, and which model it follows. */
+    statusBar(): { visible: boolean; text: string; tooltip: string; model: string | undefined };
+  };
 }
 
 export function activate(context: vscode.ExtensionContext): LipschitzLensApi {
@@ -42,7 +51,14 @@ export function activate(context: vscode.ExtensionContext): LipschitzLensApi {
   // After activation returns: find the workspace's TF.js models for the menus.
   setTimeout(() => void tfjsIndex.scan().catch((error: unknown) => controller?.log('warn', `workspace scan: ${String(error)}`)), 0);
   const c = controller;
-  return { testing: { terminateWorker: () => c.terminateWorkerForTesting() } };
+  return {
+    testing: {
+      terminateWorker: () => c.terminateWorkerForTesting(),
+      panelState: (uri) => c.sessions.get(uri.toString())?.state,
+      inputShape: (uri) => c.inputShapeFor(uri),
+      statusBar: () => c.statusBar.snapshot(),
+    },
+  };
 }
 
 /** A TF.js model.json opened: show its cached results at once, or run it when small enough. */

@@ -84,12 +84,51 @@ export function applyWorkerMessage(previous: PanelState, message: FromWorker): {
     case 'described': {
       const summary: ModelInfo = message.model;
       const untouched = previous.status === 'idle' && previous.layers.length === 0;
+      const needsInputShape = message.needsInputShape;
       const state: PanelState = untouched
-        ? { ...previous, summary, model: message.model, layers: message.layers, total: message.layers.length }
-        : { ...previous, summary };
+        ? { ...previous, summary, needsInputShape, model: message.model, layers: message.layers, total: message.layers.length }
+        : { ...previous, summary, needsInputShape };
       return { state, messages: [{ type: 'state', state }] };
     }
     case 'log':
       return { state: previous, messages: [] };
   }
+}
+
+/** A report that is not the whole run: what the panel showed when a run was cancelled or failed. */
+export interface PartialRun {
+  status: 'running' | 'cancelled' | 'error';
+  /** Rows with a result, of `total`. */
+  done: number;
+  total: number;
+}
+
+/**
+ * What the panel shows, as a report to export: the finished report, or the rows finished so far
+ * of a run that was cancelled, failed or is still going (with `partial` saying so, and no network
+ * bound, since none is known). Undefined when the panel shows no result at all.
+ */
+export function shownReport(state: PanelState, report: Report | undefined): { report: Report; partial?: PartialRun } | undefined {
+  if (state.status === 'done' && report && state.layers === report.layers) return { report };
+  if (state.status === 'idle' || state.status === 'done') return report ? { report } : undefined;
+  const done = state.layers.filter(isLayerResult).length;
+  const model = state.model ?? report?.model;
+  if (done === 0 || !model) return undefined;
+  const how = state.status === 'cancelled' ? 'the run was cancelled before this row' : state.status === 'error' ? 'the run failed before this row' : 'not computed yet';
+  // Rows keep their panel index: a row not done is there, with no σ and a note saying why.
+  const layers: LayerResult[] = state.layers.map((layer) => {
+    if (isLayerResult(layer)) return layer;
+    const { index: _index, ...plan } = layer;
+    return { ...plan, sigma: null, upperBound: null, iterations: 0, converged: false, seconds: 0, note: `not computed: ${how}` };
+  });
+  return {
+    report: {
+      model,
+      layers,
+      bounds: { product: null, certified: null, unsupported: [] },
+      seconds: layers.reduce((sum, layer) => sum + (layer.seconds > 0 ? layer.seconds : 0), 0),
+      ...(report?.settings ? { settings: report.settings } : {}),
+    },
+    partial: { status: state.status, done, total: Math.max(state.total, state.layers.length) },
+  };
 }

@@ -52,8 +52,10 @@ async function handleMessage(message: FromWebview, webview: vscode.Webview, uri:
       session.resend(webview);
       return;
     case 'estimate':
+      // The .onnx editor's shape field: set the shape first (the summary then says it is in use).
+      if (message.inputShape) await controller.setInputShapeFor(uri, message.inputShape);
       // The page's button means "compute now": a finished or cached report is recomputed.
-      await controller.estimate(uri, { force: session.state.status === 'done' });
+      await controller.estimate(uri, { force: session.state.status === 'done' && !message.inputShape });
       return;
     case 'cancel':
       controller.cancel(uri);

@@ -109,6 +109,8 @@ export interface DescribeResultMessage {
   jobId: number;
   model: ModelInfo;
   layers: PlannedLayer[];
+  /** Set when the model could not be laid out without an input shape: why (model.inputShape is then []). */
+  needsInputShape?: string;
 }
 
 export interface LogMessage {
@@ -145,6 +147,8 @@ export interface PanelState {
   canReveal: boolean;
   /** Summary shown by the .onnx custom editor above the table. */
   summary?: ModelInfo;
+  /** Why the model needs an input shape before it can be estimated (the .onnx editor asks for one). */
+  needsInputShape?: string;
   seconds?: number;
 }
 
@@ -157,7 +161,7 @@ export type ToWebview =
 
 export type FromWebview =
   | { type: 'ready' }
-  | { type: 'estimate' }
+  | { type: 'estimate'; inputShape?: number[] }
   | { type: 'cancel' }
   | { type: 'export'; format: 'json' | 'csv' | 'markdown' | 'netron' }
   | { type: 'reveal'; index: number };
@@ -167,8 +171,13 @@ export function parseFromWebview(value: unknown): FromWebview | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
   const message = value as Record<string, unknown>;
   switch (message.type) {
+    case 'estimate': {
+      const shape = message.inputShape;
+      if (shape === undefined) return { type: 'estimate' };
+      const valid = Array.isArray(shape) && shape.length > 0 && shape.length <= 8 && shape.every((d) => Number.isSafeInteger(d) && (d as number) > 0);
+      return valid ? { type: 'estimate', inputShape: shape as number[] } : undefined;
+    }
     case 'ready':
-    case 'estimate':
     case 'cancel':
       return { type: message.type };
     case 'export':

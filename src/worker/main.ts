@@ -10,6 +10,7 @@ import { recordingFileAccess } from '../model/recording-files';
 import { CancelledError } from '../engine/operator';
 import { basename } from 'node:path';
 import { nodeFileAccess } from '../host/node-files';
+import { summarizeOnnx } from '../host/onnx-summary';
 import { describeSession, runSession } from '../host/session';
 
 const port = parentPort;
@@ -64,6 +65,17 @@ async function describe(job: Extract<ToWorker, { type: 'describe' }>) {
     const { model, layers } = await describeSession(filesFor(job.source), job.inputShape, job.selection);
     post({ type: 'described', jobId: job.jobId, model, layers });
   } catch (error) {
+    // An ONNX model that cannot be laid out (most often: an input shape that cannot be guessed)
+    // still has a summary in its header; the editor shows it and asks for the shape.
+    if (error instanceof ModelError && /\.onnx$/i.test(job.source.path)) {
+      try {
+        const model = await summarizeOnnx(filesFor(job.source));
+        post({ type: 'described', jobId: job.jobId, model, layers: [], needsInputShape: error.message });
+        return;
+      } catch {
+        // Not readable as ONNX either: report the first problem.
+      }
+    }
     reportFailure(job.jobId, error);
   }
 }

@@ -20,6 +20,8 @@ export interface WorkspaceModels {
   brokenTfjs: string;
   /** An ONNX Gemm whose weight is ONNX external data in weights.bin next to it. */
   externalOnnx: string;
+  /** Two small dense TF.js models only the menu tests use (input shapes set and reset). */
+  menuTfjs: [string, string];
   /** .onnx files copied from test/fixtures (smallest first). */
   onnx: string[];
   /** model.json files copied from test/fixtures (smallest total first). */
@@ -211,7 +213,11 @@ export function prepareWorkspace(folder: string, fixturesDir: string): Workspace
   // Point the manifest at a shard that does not exist.
   writeFileSync(brokenTfjs, readFileSync(brokenTfjs, 'utf8').replace('group1-shard1of1.bin', 'no-such-shard.bin'));
   const externalOnnx = writeExternalDataOnnx(join(folder, 'external-data'));
-  return { folder, tinyTfjs, slowTfjs, freshTfjs, brokenOnnx, brokenTfjs, externalOnnx, onnx, tfjs };
+  const menuTfjs: [string, string] = [
+    writeTfjsLayersModel(join(folder, 'menu-a'), [null, 8], [dense('menu_a_dense', 8, 4, 'relu')], 21),
+    writeTfjsLayersModel(join(folder, 'menu-b'), [null, 8], [dense('menu_b_dense', 8, 4, 'relu')], 22),
+  ];
+  return { folder, tinyTfjs, slowTfjs, freshTfjs, brokenOnnx, brokenTfjs, externalOnnx, menuTfjs, onnx, tfjs };
 }
 
 /** Relative path of `file` inside the workspace, with forward slashes. */

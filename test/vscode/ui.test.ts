@@ -26,7 +26,7 @@ interface CliLayer {
 }
 interface CliReport {
   layers: CliLayer[];
-  bounds: { product: number | null };
+  bounds: { product: number | null; certified?: number | null };
 }
 
 class Skip extends Error {}
@@ -34,6 +34,20 @@ class Skip extends Error {}
 interface Table {
   headers: string[];
   rows: string[][];
+}
+
+/** The results page's headline (.bound-value) and estimate line (.bound-estimate), from whichever frame has them. */
+async function readBound(page: Page): Promise<{ value: string; estimate: string }> {
+  for (const frame of page.frames()) {
+    const found = await frame
+      .evaluate(() => {
+        const value = document.querySelector('.bound-value');
+        return value ? { value: (value.textContent ?? '').trim(), estimate: (document.querySelector('.bound-estimate')?.textContent ?? '').trim() } : undefined;
+      })
+      .catch(() => undefined);
+    if (found) return found;
+  }
+  return { value: '', estimate: '' };
 }
 
 /** Every <table> in every frame of the page (webviews are two iframes deep). */
@@ -60,9 +74,9 @@ export function parseShown(text: string): number | null {
   return Number(m[0].replace(/−/g, '-'));
 }
 
-/** Whether `shown` (3 significant digits or more) is `exact` rounded. */
+/** Whether `shown` (4 significant digits, the one formatter's) is `exact` rounded. */
 export function agrees(shown: number, exact: number): boolean {
-  const tol = 0.0051 * Math.abs(exact) + 1e-12;
+  const tol = 0.000505 * Math.abs(exact) + 1e-12;
   return Math.abs(shown - exact) <= tol;
 }
 
@@ -74,27 +88,32 @@ function nameColumn(headers: string[]): number {
   return i >= 0 ? i : 0;
 }
 
-/** Compares the webview table against the CLI; returns problems (empty when all agree). */
-function compareTable(table: Table, cli: CliReport): string[] {
+/**
+ * Compares the webview table against the CLI; returns problems (empty when all agree). Rows match
+ * by the "#" column (the report's row index) and must carry the CLI's name exactly: a renamed,
+ * missing or extra row is a problem, as is a σ that is not the CLI's rounded.
+ */
+export function compareTable(table: Table, cli: CliReport): string[] {
   const sc = sigmaColumn(table.headers);
   const nc = nameColumn(table.headers);
+  const ic = table.headers.findIndex((h) => /^#/.test(h));
   if (sc < 0) return [`no σ column in headers ${JSON.stringify(table.headers)}`];
+  if (ic < 0) return [`no # column in headers ${JSON.stringify(table.headers)}`];
   const problems: string[] = [];
-  for (const layer of cli.layers.filter((l) => l.sigma !== null)) {
-    const row =
-      table.rows.find((r) => r[nc] === layer.name) ??
-      table.rows.find((r) => (r[nc] ?? '').split(/\s+/).includes(layer.name)) ??
-      table.rows.find((r) => (r[nc] ?? '').startsWith(layer.name));
+  if (table.rows.length !== cli.layers.length) problems.push(`${table.rows.length} rows in the table, ${cli.layers.length} in the CLI report`);
+  // Fixed-constant rows (activations, pooling, normalisation) show their number under "Constant".
+  const cc = table.headers.findIndex((h) => /^constant/i.test(h));
+  cli.layers.forEach((layer, index) => {
+    const row = table.rows.find((r) => r[ic] === String(index));
     if (!row) {
-      problems.push(`no row for ${layer.name}`);
-      continue;
+      problems.push(`no row #${index} (${layer.name})`);
+      return;
     }
-    // Fixed-constant rows (activations, pooling, normalisation) may show their number under
-    // "Constant" instead of σ.
-    const cc = table.headers.findIndex((h) => /^constant/i.test(h));
+    if (row[nc] !== layer.name) problems.push(`row #${index} is named "${row[nc]}", the CLI's is "${layer.name}"`);
+    if (layer.sigma === null) return;
     const shown = parseShown(row[sc] ?? '') ?? (cc >= 0 ? parseShown(row[cc] ?? '') : null);
-    if (shown === null || !agrees(shown, layer.sigma as number)) problems.push(`${layer.name}: table σ "${row[sc]}"${cc >= 0 ? ` constant "${row[cc]}"` : ''}, CLI ${layer.sigma}`);
-  }
+    if (shown === null || !agrees(shown, layer.sigma)) problems.push(`${layer.name}: table σ "${row[sc]}"${cc >= 0 ? ` constant "${row[cc]}"` : ''}, CLI ${layer.sigma}`);
+  });
   return problems;
 }
 
@@ -198,7 +217,8 @@ export async function runUiTest(o: {
   try {
     await critical('package the extension with vsce', async () => {
       const vsce = join(o.root, 'node_modules', '@vscode', 'vsce', 'vsce');
-      const r = spawnSync(process.execPath, [vsce, 'package', '--no-dependencies', '--allow-missing-repository', '--skip-license', '--out', vsix], {
+      // The README links docs/ relatively; with no repository URL vsce would refuse to rewrite them.
+      const r = spawnSync(process.execPath, [vsce, 'package', '--no-dependencies', '--allow-missing-repository', '--skip-license', '--no-rewrite-relative-links', '--out', vsix], {
         cwd: o.root,
         input: 'y\ny\ny\n',
         encoding: 'utf8',
@@ -239,7 +259,7 @@ export async function runUiTest(o: {
           if (!shot) await screenshot(`context-menu-${label.replace(/\W+/g, '_')}`);
           shot = true;
           await item.click();
-          if (await visibleWithin(resultsTab(label), 5000)) return;
+          if (await visibleWithin(resultsTab(label), 15_000)) return;
         } else {
           await page!.keyboard.press('Escape');
         }
@@ -271,7 +291,17 @@ export async function runUiTest(o: {
           const candidates = tables.map((t) => ({ t, p: compareTable(t, cli!) }));
           const best = candidates.sort((a, b) => a.p.length - b.p.length)[0];
           problems = best.p;
-          if (problems.length === 0) return `${best.t.rows.length} rows match`;
+          if (problems.length === 0) {
+            // The headline: the certified value is the bound (L ≤), the estimate is "≈", never "≤".
+            const bound = await readBound(page!);
+            const certified = cli.bounds.certified;
+            if (certified !== null && certified !== undefined) {
+              if (!/^L ≤ /.test(bound.value) || !agrees(parseShown(bound.value.slice(3)) ?? NaN, certified)) problems = [`headline "${bound.value}", CLI certified ${certified}`];
+            }
+            if (cli.bounds.product !== null && !/^L ≈ .*\(estimate\)$/.test(certified === null ? bound.value : bound.estimate)) problems.push(`estimate shown as "${bound.estimate || bound.value}"`);
+            if (/≤/.test(bound.estimate)) problems.push(`the estimate is labelled ≤: "${bound.estimate}"`);
+            if (problems.length === 0) return `${best.t.rows.length} rows match; ${bound.value}; ${bound.estimate}`;
+          }
         } else if (tables.length && !cli) {
           throw new Skip(`the results table appeared (${tables[0].rows.length} rows) but there is no CLI report to compare with`);
         }
@@ -317,7 +347,7 @@ export async function runUiTest(o: {
         await page!.mouse.move(5, 5);
         await token.hover();
         await page!.mouse.move((await token.boundingBox())!.x + 3, (await token.boundingBox())!.y + 4, { steps: 3 });
-        if (await visibleWithin(hover, 2500)) return `${name} (mouse): ${await shownText()}`;
+        if (await visibleWithin(hover, 5000)) return `${name} (mouse): ${await shownText()}`;
       }
       // Then the keyboard's: caret on the name, "Show or Focus Hover" (Ctrl+K Ctrl+I).
       await token.click();

@@ -94,7 +94,7 @@ describe('results webview in Chromium', () => {
     assert.equal(await cellText(p, 0, 'sigma'), '3.215');
     assert.equal(await cellText(p, 0, 'runningBound'), '3.215');
     assert.equal(await p.locator('tbody tr.row-planned').count(), 7);
-    assert.equal(await p.locator('.bound-value').textContent(), 'L ≤ 3.215');
+    assert.equal(await p.locator('.bound-value').textContent(), 'L ≈ 3.215 up to row 0 (conv1)');
     assert.equal(await p.$eval('progress', (e) => [e.value, e.max].join('/')), '1/8');
 
     for (let i = 1; i <= 3; i++) await send(p, layerMessage(i));
@@ -102,7 +102,7 @@ describe('results webview in Chromium', () => {
     assert.equal(await cellText(p, 3, 'iterations'), '31');
     assert.equal(await cellText(p, 3, 'seconds'), '1.53 s');
     assert.equal(await cellText(p, 1, 'constant'), '1');
-    assert.equal(await p.locator('.bound-value').textContent(), 'L ≤ 146.8');
+    assert.equal(await p.locator('.bound-value').textContent(), 'L ≈ 146.8 up to row 3 (conv2)');
     assert.equal(await p.locator('.progress-text').textContent(), '4 / 8 layers');
     assert.equal(await p.locator('.bound').getAttribute('data-status'), 'running');
     await screenshot(p, '02-running');
@@ -113,8 +113,13 @@ describe('results webview in Chromium', () => {
     assert.equal(await p.locator('tbody tr.row-planned').count(), 0);
     assert.equal(await p.locator('.bound').getAttribute('data-status'), 'valid');
     assert.equal(await p.locator('.bound-status').textContent(), 'valid');
-    assert.equal(await p.locator('.bound-value').textContent(), 'L ≤ 0.4515');
-    assert.equal(await p.locator('.bound-certified').textContent(), 'certified ≤ 0.6512');
+    assert.equal(await p.locator('.bound-value').textContent(), 'L ≤ 0.6512', 'the certified value is the bound');
+    assert.equal(await p.locator('.bound-estimate').textContent(), 'L ≈ 0.4515 (estimate)', 'the composition of estimates is an estimate');
+    assert.deepEqual(await p.locator('.bound-explain li').allTextContents(), [
+      "L ≤ is proven: the graph composition of every layer's certified upper bound.",
+      'L ≈ is an estimate: the same composition of the σ values, each found from below within the tolerance; not proven.',
+    ]);
+    assert.doesNotMatch((await p.locator('.bound').textContent()) ?? '', /≤ 0\.4515/, 'no estimate is labelled ≤');
     assert.equal(await p.locator('.progress-text').textContent(), '8 layers in 1.61 s');
     assert.equal(await p.locator('progress').isVisible(), false);
     assert.equal(await p.locator('button.cancel').isVisible(), false);
@@ -122,7 +127,7 @@ describe('results webview in Chromium', () => {
     assert.equal(await cellText(p, 6, 'converged'), 'no');
     assert.equal(await cellText(p, 4, 'constant'), '0.25');
     await screenshot(p, '03-done');
-    assert.equal(await p.locator('.announcer').textContent(), 'Estimation finished: network bound 0.4515');
+    assert.equal(await p.locator('.announcer').textContent(), 'Estimation finished: L ≤ 0.6512');
     assert.equal(await p.locator('.announcer').getAttribute('role'), 'status');
   });
 
@@ -299,6 +304,55 @@ describe('results webview in Chromium', () => {
     assert.equal(await cellText(p, 6, 'sigma'), '0.0123');
   });
 
+  test('a dynamic-shape model: the summary, a suggested shape, and Estimate posts the shape typed', async () => {
+    const p = await open();
+    const dynamicModel = { ...MODEL, inputShape: [], inputs: [{ name: 'x', shape: ['p2o.DynamicDimension.0', 3, 'p2o.DynamicDimension.1', 'p2o.DynamicDimension.2'] }] };
+    await send(p, { type: 'state', state: { model: dynamicModel, layers: [], bounds: null, status: 'idle', done: 0, total: 0, canReveal: false, summary: dynamicModel, needsInputShape: 'input "x" has dynamic dims; they cannot be guessed' } });
+    await takePosted(p);
+    assert.equal(await p.locator('.summary').isVisible(), true);
+    assert.equal(await p.locator('.shape-input').inputValue(), '1,3,224,224', 'a suggestion fills the field');
+    assert.match((await p.locator('.shape-note').textContent()) ?? '', /cannot be guessed/);
+    const dd = await p.$$eval('.summary-list dd', (items) => items.map((i) => i.textContent));
+    assert.ok(dd.includes('none yet: give one below'));
+    await p.locator('.shape-input').fill('1,3,-2,4');
+    await p.locator('button.shape-estimate').click();
+    assert.match((await p.locator('.shape-error').textContent()) ?? '', /positive integers/);
+    assert.deepEqual(await takePosted(p), [], 'an invalid shape is not posted');
+    await p.locator('.shape-input').fill('1 x 3 x 48 x 192');
+    await p.locator('button.shape-estimate').click();
+    assert.deepEqual(await takePosted(p), [{ type: 'estimate', inputShape: [1, 3, 48, 192] }]);
+    // After the run the field and the summary say which shape is in use.
+    await send(p, { type: 'state', state: doneState({ summary: dynamicModel, model: { ...MODEL, inputShape: [1, 3, 48, 192] } }) });
+    const after = await p.$$eval('.summary-list dd', (items) => items.map((i) => i.textContent));
+    assert.ok(after.includes('1×3×48×192'), `the summary names the shape in use: ${after.join(' | ')}`);
+    assert.equal(await p.locator('.shape-input').inputValue(), '1,3,48,192');
+    await screenshot(p, '05b-dynamic-shape');
+  });
+
+  test('columns can be hidden, and a half-width editor starts with a table that fits', async () => {
+    const p = await open();
+    await send(p, { type: 'state', state: doneState({ layers: doneState().layers.map((l, i) => (i === 0 ? { ...l, foldedSigma: 3.1 } : l)) }) });
+    assert.equal(await p.locator('th.col-foldedSigma').isVisible(), true, 'the folded σ column shows when a row has one');
+    assert.equal(await p.locator('th.col-seconds').isVisible(), true);
+    await p.locator('.column-picker summary').click();
+    await p.locator('input.column-toggle[data-key="seconds"]').uncheck();
+    assert.equal(await p.locator('th.col-seconds').isVisible(), false);
+    assert.equal(await p.locator('td.col-seconds').first().isVisible(), false);
+    await p.locator('input.column-toggle[data-key="seconds"]').check();
+    assert.equal(await p.locator('th.col-seconds').isVisible(), true);
+
+    await p.setViewportSize({ width: 560, height: 800 });
+    await p.reload();
+    await waitForReady(p);
+    await send(p, { type: 'state', state: doneState() });
+    assert.equal(await p.locator('th.col-weightShape').isVisible(), false, 'narrow: the shape columns start hidden');
+    assert.equal(await p.locator('input.column-toggle[data-key="weightShape"]').isChecked(), false);
+    await screenshot(p, '07-narrow');
+    const widths = await p.$eval('.table-scroll', (e) => [e.scrollWidth, e.clientWidth]);
+    assert.ok(widths[0] <= widths[1] + 1, `the table fits a half-width editor, the time column is not cut off: ${widths.join(' > ')}`);
+    await screenshot(p, '07-narrow');
+  });
+
   test('model summary, error banner, cache badge and the bound statuses', async () => {
     const p = await open();
     await send(p, { type: 'state', state: doneState({ summary: MODEL, fromCache: true }) });
@@ -335,7 +389,7 @@ describe('results webview in Chromium', () => {
     assert.equal(await p.locator('.summary').isVisible(), false);
     assert.equal(await p.locator('.bound-status').textContent(), 'unbounded');
     assert.equal(await p.locator('.bound-value').textContent(), '—');
-    assert.equal(await p.locator('.bound-reasons li').textContent(), 'unbounded because attn (MatMul): x·y of two activations is not Lipschitz');
+    assert.equal(await p.locator('.bound-reasons li').textContent(), 'unbounded because MatMul: x·y of two activations is not Lipschitz (attn)');
     assert.equal(await p.locator('th.col-upperBound').isVisible(), false, 'upper bound column only when present');
 
     await send(p, { type: 'status', status: 'done', bounds: { product: null, certified: null, unsupported: [{ name: 'n7', op: 'Einsum' }] } });
@@ -348,7 +402,7 @@ describe('results webview in Chromium', () => {
       bounds: { product: null, certified: null, unsupported: [], invalid: [{ name: 'fc', op: 'Gemm', reason: 'NaN in weights' }] },
     });
     assert.equal(await p.locator('.bound-status').textContent(), 'invalid');
-    assert.equal(await p.locator('.bound-reasons li').textContent(), 'invalid: fc (Gemm): NaN in weights');
+    assert.equal(await p.locator('.bound-reasons li').textContent(), 'invalid: Gemm: NaN in weights (fc)');
     const statusColour = await p.$eval('.bound-status', (e) => getComputedStyle(e).color);
     assert.equal(statusColour, THEME['--vscode-errorForeground']);
     await screenshot(p, '08-invalid');

@@ -45,13 +45,17 @@ test('Markdown: summary lines and a table row per layer, pipes escaped', () => {
   report.bounds.unsupported.push({ name: 'attn', op: 'Custom' });
   const md = reportToMarkdown(report);
   assert.match(md, /^# Lipschitz report: \/models\/mnist\/model\.json/);
-  assert.match(md, /Network bound \(estimates\): 45\.2/);
-  assert.match(md, /Certified upper bound: none/);
-  assert.match(md, /unsupported op `Custom` \(attn\)/);
+  assert.match(md, /- Lipschitz bound \(certified\): none\n/);
+  assert.match(md, /- Lipschitz estimate: L ≈ 45\.2\n/);
+  assert.doesNotMatch(md, /≤ 45\.2/, 'the estimate is never labelled ≤');
+  const certified = reportToMarkdown({ ...report, bounds: { ...report.bounds, certified: 60.1 } });
+  assert.match(certified, /- Lipschitz bound \(certified\): L ≤ 60\.1\n/);
+  assert.match(certified, /- L ≤ is proven: .*\n- L ≈ is an estimate: /);
+  assert.match(md, /unsupported ops: `Custom` \(attn\)/);
   const tableRows = md.split('\n').filter((l) => /^\| \d+ \|/.test(l));
   assert.equal(tableRows.length, report.layers.length);
   assert.match(tableRows[0], /\| a\\\|b \|/);
-  assert.match(tableRows[0], /\| 3\.21 \| 3\.5 \|/);
+  assert.match(tableRows[0], /\| 3\.215 \| 3\.5 \|/);
   // Escaped pipes do not add columns.
   const cells = (line: string) => line.replace(/\\\|/g, '').split('|').length;
   assert.ok(tableRows.every((row) => cells(row) === cells(tableRows[1])));
@@ -66,7 +70,8 @@ test('Netron attachment: the signature, model bounds and σ per node', () => {
   };
   assert.equal(data.signature, 'netron:attachment');
   const metric = (kind: string, target: string, name: string) => data.metrics.find((m) => m.kind === kind && m.target === target && m.name === name)?.value;
-  assert.equal(metric('model', '', 'lipschitz_bound'), 45.2);
+  assert.equal(metric('model', '', 'lipschitz_estimate'), 45.2);
+  assert.equal(metric('model', '', 'lipschitz_bound'), undefined, 'the estimate is not called a bound');
   assert.equal(metric('model', '', 'lipschitz_certified_bound'), undefined, 'no certified bound, no item');
   assert.equal(metric('node', 'conv2d', 'sigma'), 3.2145678);
   assert.equal(metric('node', 'dense', 'sigma'), 14.06);
@@ -96,4 +101,29 @@ test('export file names sit next to the model', () => {
   assert.equal(exportFileName('model.json', 'markdown'), 'model.lipschitz.md');
   assert.equal(exportFileName('model.json', 'netron'), 'model.metrics.json');
   assert.equal(exportFileName('net.ONNX', 'json'), 'net.lipschitz.json');
+});
+
+test('Markdown numbers rows from 0, as the panel does', () => {
+  const md = reportToMarkdown(sampleReport());
+  const numbers = md.split('\n').filter((l) => /^\| \d+ \|/.test(l)).map((l) => Number(/^\| (\d+) \|/.exec(l)![1]));
+  assert.deepEqual(numbers, [0, 1, 2, 3, 4]);
+});
+
+test('a partial export says so in JSON and Markdown', () => {
+  const partial = { status: 'cancelled' as const, done: 2, total: 5 };
+  const json = JSON.parse(exportReport(sampleReport(), 'json', partial)) as { partial?: unknown; layers: unknown[] };
+  assert.deepEqual(json.partial, partial);
+  assert.equal(JSON.parse(exportReport(sampleReport(), 'json')).partial, undefined);
+  const md = exportReport(sampleReport(), 'markdown', partial);
+  assert.match(md, /\*\*Partial report: the run was cancelled after 2 of 5 rows; the rows not done are missing and there is no network bound\.\*\*/);
+});
+
+test('Markdown groups a long unbounded list by reason, with a count', () => {
+  const report = sampleReport();
+  report.bounds.product = null;
+  report.bounds.unbounded = Array.from({ length: 34 }, (_, i) => ({ name: `mul_${i}`, op: 'Mul', reason: 'Mul of two data-dependent tensors' }));
+  const md = reportToMarkdown(report);
+  const lines = md.split('\n').filter((l) => l.includes('data-dependent'));
+  assert.equal(lines.length, 1, 'one line, not 34');
+  assert.match(lines[0], /not globally Lipschitz: `Mul`: Mul of two data-dependent tensors ×34 \(mul_0, mul_1, mul_2 and 31 more\)/);
 });

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { boundSummary, layerHoverMarkdown, layerLenses, logShare, rowsForEntry, topLensTitle } from '../../../src/extension/lens-text';
+import { boundShort, boundSummary, layerHoverMarkdown, layerLenses, logShare, rowsForEntry, topLensTitle } from '../../../src/extension/lens-text';
 import { locateLayerEntries } from '../../../src/extension/model-json-locations';
 import { initialPanelState, stateFromReport } from '../../../src/extension/panel-state';
 import type { PlannedLayer } from '../../../src/protocol/messages';
@@ -15,20 +15,23 @@ test('one lens per finished weighted layer, on the line of its entry', () => {
   const { entries } = locateLayerEntries(text);
   const report = sampleReport();
   const lenses = layerLenses(entries, report.layers);
-  assert.deepEqual(lenses.map((l) => l.row), [0, 4]);
-  assert.equal(lenses[0].title, 'σ 3.21 · bound so far 3.21');
-  assert.equal(lenses[1].title, 'σ 14.1 · bound so far 45.2 · not converged');
+  // Every row with a value and its own entry gets a lens (the pooling too); Flatten has none.
+  assert.deepEqual(lenses.map((l) => l.row), [0, 2, 4]);
+  assert.equal(lenses[0].title, 'σ 3.215 · L ≈ 3.215 so far');
+  assert.equal(lenses[1].title, 'MaxPooling2D constant 1 · L ≈ 3.215 so far');
+  assert.equal(lenses[2].title, 'σ 14.06 · L ≈ 45.2 so far · not converged');
   assert.equal(lineOf(lenses[0].offset), text.split('\n').findIndex((l) => l.includes('"class_name": "Conv2D"')) - 1);
-  assert.match(text.split('\n')[lineOf(lenses[1].offset) + 1], /"class_name": "Dense"/);
+  assert.match(text.split('\n')[lineOf(lenses[1].offset)], /"class_name": "MaxPooling2D"/);
+  assert.match(text.split('\n')[lineOf(lenses[2].offset) + 1], /"class_name": "Dense"/);
 });
 
 test('minified model.json: lenses on line 0 at each entry', () => {
   const minified = JSON.stringify(JSON.parse(text));
   const { entries } = locateLayerEntries(minified);
   const lenses = layerLenses(entries, sampleReport().layers);
-  assert.equal(lenses.length, 2);
   assert.ok(minified.startsWith('{"class_name":"Conv2D"', lenses[0].offset));
-  assert.ok(minified.startsWith('{"class_name":"Dense"', lenses[1].offset));
+  assert.ok(lenses.some((l) => minified.startsWith('{"class_name":"MaxPooling2D"', l.offset)));
+  assert.ok(minified.startsWith('{"class_name":"Dense"', lenses[lenses.length - 1].offset));
 });
 
 test('rows without results, or with no entry, get no lens; a name match works without sourceIndex', () => {
@@ -58,7 +61,7 @@ test('hover: shapes, σ and bound, iterations, convergence, share of the network
   assert.match(md, /\| σ \(estimate from below\) \| 14\.06 \|/);
   assert.match(md, /\| Certified upper bound \| none \|/);
   assert.match(md, /\| Iterations \| 300 \(lanczos\), not converged, residual 0\.02 \|/);
-  assert.match(md, /\| Share of network bound \| 69 % of log 45\.2 \|/);
+  assert.match(md, /\| Share of the network estimate \| 69 % of log L ≈ 45\.2 \|/);
   assert.match(md, /stopped at the iteration cap/);
   const relu = layerHoverMarkdown(report.layers[1], report.bounds);
   assert.match(relu, /\| Lipschitz constant \| 1 \|/);
@@ -88,7 +91,11 @@ test('the top lens says what to do or where the run stands', () => {
   assert.equal(topLensTitle(undefined), '$(pulse) Estimate Lipschitz');
   assert.equal(topLensTitle({ ...initialPanelState(true), status: 'running', done: 2, total: 5 }), '$(sync~spin) Estimating Lipschitz… 2/5');
   const done = stateFromReport(sampleReport(), initialPanelState(true), true);
-  assert.equal(topLensTitle(done), '$(pulse) Lipschitz bound 45.2 (cached) · re-run');
-  assert.equal(boundSummary({ product: 45.2, certified: 60.1, unsupported: [] }), 'Lipschitz bound 45.2 (certified ≤ 60.1)');
-  assert.equal(boundSummary({ product: null, certified: null, unsupported: [{ name: 'a', op: 'B' }] }), 'Lipschitz bound none');
+  assert.equal(topLensTitle(done), '$(pulse) Lipschitz L ≈ 45.2 (estimate; no certified bound) (cached) · re-run');
+  assert.equal(boundSummary({ product: 45.2, certified: 60.1, unsupported: [] }), 'Lipschitz L ≤ 60.1 · L ≈ 45.2 (estimate)');
+  assert.equal(boundSummary({ product: null, certified: null, unsupported: [{ name: 'a', op: 'B' }] }), 'Lipschitz: no bound (unsupported ops)');
+  assert.equal(boundSummary({ product: null, certified: null, unsupported: [], unbounded: [{ name: 'a', op: 'B', reason: 'x·y' }] }), 'Lipschitz: unbounded');
+  assert.equal(boundShort({ product: 45.2, certified: 60.1, unsupported: [] }), 'L ≤ 60.1');
+  assert.equal(boundShort({ product: 45.2, certified: null, unsupported: [] }), 'L ≈ 45.2');
+  assert.equal(boundShort({ product: null, certified: null, unsupported: [{ name: 'a', op: 'B' }] }), 'L —');
 });

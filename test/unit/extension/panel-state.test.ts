@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FromWorker, PanelState, PlannedLayer } from '../../../src/protocol/messages';
-import { applyWorkerMessage, cancelRun, failRun, initialPanelState, isLayerResult, startRun, stateFromReport } from '../../../src/extension/panel-state';
+import { applyWorkerMessage, cancelRun, failRun, initialPanelState, isLayerResult, shownReport, startRun, stateFromReport } from '../../../src/extension/panel-state';
 import { sampleReport } from './sample-report';
 
 const planned = (): PlannedLayer[] =>
@@ -97,4 +97,34 @@ test('log messages change nothing', () => {
   const result = applyWorkerMessage(state, { type: 'log', level: 'info', text: 'x' });
   assert.equal(result.state, state);
   assert.deepEqual(result.messages, []);
+});
+
+test('export shows what the panel shows: after a cancelled re-run, the partial run, not the older report', () => {
+  const old = sampleReport();
+  const done = stateFromReport(old, initialPanelState(true), false);
+  assert.equal(shownReport(done, old)?.report, old);
+  assert.equal(shownReport(done, old)?.partial, undefined);
+  // Re-run: the model is read again, two rows finish, then the run is cancelled.
+  const rerun = sampleReport();
+  const { state } = run(
+    [
+      { type: 'model', jobId: 2, model: rerun.model, layers: planned(), backend: 'wasm', warnings: [] },
+      { type: 'layer', jobId: 2, index: 4, layer: { ...rerun.layers[4], sigma: 99 }, done: 1, total: 5 },
+      { type: 'layer', jobId: 2, index: 1, layer: rerun.layers[1], done: 2, total: 5 },
+      { type: 'cancelled', jobId: 2 },
+    ],
+    startRun(done).state,
+  );
+  const shown = shownReport(state, old);
+  assert.ok(shown);
+  assert.notEqual(shown.report, old, 'not the older complete report');
+  assert.deepEqual(shown.partial, { status: 'cancelled', done: 2, total: 5 });
+  assert.equal(shown.report.layers.length, 5, 'rows keep their panel index');
+  assert.equal(shown.report.layers[4].sigma, 99);
+  assert.equal(shown.report.layers[0].sigma, null);
+  assert.match(shown.report.layers[0].note ?? '', /cancelled before this row/);
+  assert.deepEqual([shown.report.bounds.product, shown.report.bounds.certified], [null, null], 'no network bound is known');
+  // Cancelled before any row: nothing to export.
+  const empty = run([{ type: 'model', jobId: 3, model: rerun.model, layers: planned(), backend: 'wasm', warnings: [] }, { type: 'cancelled', jobId: 3 }], startRun(done).state);
+  assert.equal(shownReport(empty.state, old), undefined);
 });

@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { estimateSettings, parseInputShape, readSettings, sizeRefusal, validateInputShapeText } from '../../../src/extension/settings';
-import { formatNumber, formatSeconds, formatShape } from '../../../src/extension/format-number';
 
 test('input shapes: commas, x, brackets or arrays; anything else is refused', () => {
   assert.deepEqual(parseInputShape('1,3,224,224'), [1, 3, 224, 224]);
@@ -40,18 +39,4 @@ test('size limit: refuse with a one-line message naming the file and the setting
   assert.equal(sizeRefusal('a.onnx', 100, 1000), undefined);
   assert.equal(sizeRefusal('a.onnx', 10 ** 12, 0), undefined);
   assert.equal(sizeRefusal('big.onnx', 3 * 1024 ** 3, 2 * 1024 ** 3), 'big.onnx is 3072 MB with its weights, over the limit of 2048 MB (setting lipschitzLens.maxModelBytes).');
-});
-
-test('number formatting', () => {
-  assert.equal(formatNumber(3.2145), '3.21');
-  assert.equal(formatNumber(45.23), '45.2');
-  assert.equal(formatNumber(123456), '1.23e5');
-  assert.equal(formatNumber(0.000123), '1.23e-4');
-  assert.equal(formatNumber(0.5), '0.5');
-  assert.equal(formatNumber(null), '—');
-  assert.equal(formatNumber(Infinity), '∞');
-  assert.equal(formatShape([1, 3, 224, 224]), '1×3×224×224');
-  assert.equal(formatShape(null), '—');
-  assert.equal(formatSeconds(0.0123), '12 ms');
-  assert.equal(formatSeconds(125), '2 min 5 s');
 });

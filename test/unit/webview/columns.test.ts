@@ -9,7 +9,7 @@ const texts = (row: Parameters<typeof cell>[0], index: number) => Object.fromEnt
 test('the columns follow the brief and every one is sortable', () => {
   assert.deepEqual(
     COLUMNS.map((c) => c.label),
-    ['#', 'Name', 'Op', 'Kind', 'Weight', 'Input', 'σ', 'Upper bound', 'Constant', 'Running bound', 'Iters', 'Converged', 'Time'],
+    ['#', 'Name', 'Op', 'Kind', 'Weight', 'Input', 'σ', 'Upper bound', 'σ folded', 'Constant', 'L ≈ so far', 'Iters', 'Converged', 'Time'],
   );
   for (const column of COLUMNS) assert.ok(SORT_KEYS.includes(column.key));
 });
@@ -25,6 +25,7 @@ test('a computed row shows σ, bounds, iterations and time; the constant column 
     inputShape: '1×8×4×4',
     sigma: '45.68',
     upperBound: '51.2',
+    foldedSigma: '',
     constant: '',
     runningBound: '146.8',
     iterations: '31',
@@ -70,4 +71,17 @@ test('unbounded, unsupported and invalid rows say so with the note as title', ()
   assert.equal(cell({ ...base, sigma: NaN, note: 'NaN in weight' }, 0, 'sigma').text, 'invalid');
   assert.equal(cell({ ...base, sigma: NaN, note: 'NaN in weight' }, 0, 'sigma').title, 'NaN in weight');
   assert.equal(cell({ ...base, runningBound: Infinity }, 0, 'runningBound').text, '∞');
+});
+
+test('the folded σ, how merges combine, and batch-norm constants outside the σ column', () => {
+  const conv = { ...RESULTS[0].layer, foldedSigma: 2.5, foldedUpperBound: 2.6 };
+  assert.equal(cell(conv, 0, 'foldedSigma').text, '2.5');
+  assert.equal(cell(RESULTS[0].layer, 0, 'foldedSigma').text, '');
+  const add = { ...RESULTS[1].layer, name: 'add', op: 'Add', kind: 'merge' as const, sigma: 1.4142 };
+  assert.equal(cell(add, 1, 'constant').text, 'Σ Lᵢ', 'an Add row says it sums its branches, not 1.414');
+  assert.equal(cell({ ...add, op: 'Concat' }, 1, 'constant').text, '√Σ Lᵢ²');
+  assert.equal(cell(add, 1, 'sigma').text, '');
+  const bn = { ...RESULTS[1].layer, name: 'bn', op: 'BatchNormalization', kind: 'normalization' as const, weightShape: [8], sigma: 1.7, method: undefined };
+  assert.equal(cell(bn, 1, 'sigma').text, '', 'a batch norm constant is not labelled σ');
+  assert.equal(cell(bn, 1, 'constant').text, '1.7');
 });

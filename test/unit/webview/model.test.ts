@@ -4,6 +4,9 @@ import type { ToWebview } from '../../../src/protocol/messages';
 import {
   applyMessage,
   boundSummary,
+  parseShapeText,
+  shapeInUse,
+  suggestInputShape,
   constantOf,
   emptyPanel,
   isResult,
@@ -126,16 +129,22 @@ test('nextSort flips the same column and starts numeric columns descending', () 
 test('the bound summary names why a network has no bound', () => {
   assert.equal(boundSummary(emptyPanel()).status, 'pending');
   const valid = boundSummary(doneState());
-  assert.deepEqual(valid, { status: 'valid', value: 0.45153, certified: 0.6512, reasons: [] });
+  assert.deepEqual(valid, { status: 'valid', certified: 0.6512, estimate: 0.45153, partial: null, reasons: [] });
   const running = boundSummary(applyMessage(plannedState(), layerMessage(3)));
   assert.equal(running.status, 'running');
-  assert.equal(running.value, 146.84);
+  assert.deepEqual(running.partial, { value: 146.84, row: 3, name: 'conv2' }, 'a running value belongs to its row');
+  assert.equal(running.certified, null);
+  assert.equal(running.estimate, null, 'no network value before the run ends');
   const unbounded = boundSummary(
     doneState({ bounds: { product: null, certified: null, unsupported: [], unbounded: [{ name: 'attn', op: 'MatMul', reason: 'x·y is not Lipschitz' }] } }),
   );
   assert.equal(unbounded.status, 'unbounded');
-  assert.equal(unbounded.value, null);
-  assert.match(unbounded.reasons[0], /^unbounded because attn \(MatMul\): x·y is not Lipschitz$/);
+  assert.equal(unbounded.certified, null);
+  assert.equal(unbounded.estimate, null);
+  assert.match(unbounded.reasons[0], /^unbounded because MatMul: x·y is not Lipschitz \(attn\)$/);
+  const many = Array.from({ length: 34 }, (_, i) => ({ name: `mul_${i}`, op: 'Mul', reason: 'Mul of two data-dependent tensors' }));
+  const grouped = boundSummary(doneState({ bounds: { product: null, certified: null, unsupported: [], unbounded: [...many, { name: 'ln', op: 'LayerNormalization', reason: 'divides by the std' }] } }));
+  assert.equal(grouped.reasons[0], 'unbounded because Mul: Mul of two data-dependent tensors ×34 (mul_0, mul_1, mul_2 and 31 more); LayerNormalization: divides by the std (ln)');
   const unsupported = boundSummary(doneState({ bounds: { product: null, certified: null, unsupported: [{ name: 'n1', op: 'Einsum' }] } }));
   assert.equal(unsupported.status, 'unsupported');
   assert.match(unsupported.reasons[0], /Einsum \(n1\)/);
@@ -144,7 +153,7 @@ test('the bound summary names why a network has no bound', () => {
   );
   assert.equal(invalid.status, 'invalid');
   assert.equal(invalid.reasons.length, 2);
-  assert.match(invalid.reasons[0], /fc \(Gemm\): NaN weights/);
+  assert.match(invalid.reasons[0], /Gemm: NaN weights \(fc\)/);
 });
 
 test('saved view state round-trips and malformed state is ignored', () => {
@@ -157,4 +166,29 @@ test('saved view state round-trips and malformed state is ignored', () => {
   const loose = restoreViewState({ version: 1, panel: doneState(), sort: { key: 'bogus' } });
   assert.deepEqual(loose?.sort, { key: 'index', direction: 'ascending' });
   assert.equal(loose?.filter, '');
+});
+
+test('the .onnx editor suggests a shape for symbolic dimensions and parses what the user types', () => {
+  assert.deepEqual(suggestInputShape(['p2o.DynamicDimension.0', 3, 'p2o.DynamicDimension.1', 'p2o.DynamicDimension.2']), [1, 3, 224, 224]);
+  assert.deepEqual(suggestInputShape(['batch', 'sequence', 80]), [1, 64, 80]);
+  assert.deepEqual(suggestInputShape([1, 3, 32, 32]), [1, 3, 32, 32]);
+  assert.equal(suggestInputShape([]), null);
+  assert.deepEqual(parseShapeText('1,3,224,224'), [1, 3, 224, 224]);
+  assert.deepEqual(parseShapeText(' 1 x 3 × 48 x192 '), [1, 3, 48, 192]);
+  assert.equal(parseShapeText('1,3,-1,4'), null);
+  assert.equal(parseShapeText('1,3,0'), null);
+  assert.equal(parseShapeText('a,b'), null);
+  assert.equal(parseShapeText(''), null);
+});
+
+test('the shape in use is the run\'s, else the summary\'s (never a stale summary after a re-run)', () => {
+  const summary = { ...doneState().model!, inputShape: [1, 3, 640, 640] };
+  assert.deepEqual(shapeInUse(doneState({ summary })), doneState().model!.inputShape);
+  assert.deepEqual(shapeInUse(plannedState({ summary })), [1, 3, 640, 640]);
+  assert.equal(shapeInUse(plannedState({ summary: { ...summary, inputShape: [] } })), null);
+});
+
+test('a running bound shows only once a row of this run is done', () => {
+  const stale = { ...doneState(), status: 'running' as const, bounds: null, done: 0 };
+  assert.equal(boundSummary(stale).partial, null);
 });

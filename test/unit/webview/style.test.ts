@@ -55,7 +55,7 @@ test('the webview code sets no inline styles and builds no HTML from strings', (
 test('the webview imports only the protocol and its own modules', () => {
   for (const { file, text } of sources) {
     for (const match of text.matchAll(/from\s+'([^']+)'/g)) {
-      assert.match(match[1], /^(\.\/[a-z-]+|\.\.\/src\/protocol\/(messages|report))$/, `${file} imports ${match[1]}`);
+      assert.match(match[1], /^(\.\/[a-z-]+|\.\.\/src\/protocol\/(messages|report|format-number))$/, `${file} imports ${match[1]}`);
     }
   }
 });

@@ -1,7 +1,7 @@
 // The extension loads and activates in the real extension host, and registers its commands.
 import assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import { COMMANDS, EXTENSION_ID, activated, extension } from './helpers';
+import { COMMANDS, EXTENSION_ID, activated, extension, waitFor } from './helpers';
 
 describe('activation', () => {
   it('runs in code-server\'s Node extension host', () => {
@@ -33,6 +33,11 @@ describe('activation', () => {
 
   it('shows its log on lipschitzLens.showLog', async () => {
     await activated();
+    // The Output view shows one channel as an editor on an output: document; its URI names the channel.
+    const logShown = () => vscode.window.visibleTextEditors.some((e) => e.document.uri.scheme === 'output' && /Lipschitz(%20| )Lens/.test(e.document.uri.toString()));
+    await vscode.commands.executeCommand('workbench.action.closePanel');
+    await waitFor(() => !logShown(), 10_000, 'the panel to close before the command');
     await vscode.commands.executeCommand('lipschitzLens.showLog');
+    await waitFor(logShown, 10_000, 'the "Lipschitz Lens" output channel to be visible');
   });
 });

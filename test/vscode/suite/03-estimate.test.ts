@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import * as vscode from 'vscode';
 import { suiteConfig } from './config';
-import { activated, estimateReport, weighted, type ReportLike } from './helpers';
+import { activated, estimateReport, extension, weighted, type ReportLike } from './helpers';
 import { writeExternalDataOnnx } from '../fixtures';
 
 function cliReport(model: string): ReportLike | undefined {
@@ -26,6 +26,13 @@ function cliReport(model: string): ReportLike | undefined {
   } catch {
     throw new Error(`the CLI printed no report for ${model}: ${err.trim().slice(0, 400)}`);
   }
+}
+
+/** The model's panel state through the extension's testing API. */
+function panelStateOf(uri: vscode.Uri): { fromCache?: boolean } | undefined {
+  const api = extension().exports as { testing?: { panelState?: (uri: vscode.Uri) => { fromCache?: boolean } | undefined } } | undefined;
+  assert.ok(api?.testing?.panelState, 'the extension exports no testing.panelState() (see test/vscode/README.md)');
+  return api.testing.panelState(uri);
 }
 
 function close(a: number | null, b: number | null, rel = 1e-3): boolean {
@@ -71,7 +78,11 @@ describe('estimate', function () {
     const again = await estimateReport(vscode.Uri.file(workspace.tinyTfjs));
     const ms = Date.now() - t;
     assert.deepEqual(again.layers.map((l) => l.sigma), first.layers.map((l) => l.sigma));
-    assert.ok(ms < 500, `second run took ${ms} ms (first ${firstMs} ms); expected a cache hit under 500 ms`);
+    // A cache hit is the first run's report itself (its timings too) and the panel says so; how
+    // long it takes depends on the machine's load, so the time is only logged.
+    assert.equal(again.seconds, first.seconds, 'the second report is the cached first one, not a re-run');
+    assert.equal(panelStateOf(vscode.Uri.file(workspace.tinyTfjs))?.fromCache, true, 'the panel shows the report as cached');
+    console.log(`      cache hit in ${ms} ms (first run ${firstMs} ms)`);
   });
 
   it('an ONNX model whose external data changed is estimated again, not served from the cache', async () => {
@@ -85,10 +96,10 @@ describe('estimate', function () {
     const after = await estimateReport(model);
     assert.ok(close(sigma(after), 2 * sigma(before), 1e-5), `σ after doubling the external weights: ${sigma(after)}, before ${sigma(before)}`);
     // Unchanged again: now it is a cache hit with the new numbers.
-    const t = Date.now();
     const again = await estimateReport(model);
     assert.equal(sigma(again), sigma(after));
-    assert.ok(Date.now() - t < 500, 'the unchanged model came from the cache');
+    assert.equal(again.seconds, after.seconds, 'the unchanged model came from the cache');
+    assert.equal(panelStateOf(model)?.fromCache, true, 'the panel shows the report as cached');
   });
 
   for (const [format, ext] of [['json', 'json'], ['csv', 'csv'], ['markdown', 'md']] as const) {

@@ -31,7 +31,7 @@ describe('editors', function () {
         const titled = all.filter((l) => l.command?.title && /σ|sigma/i.test(l.command.title));
         return titled.length >= names.length ? titled : undefined;
       },
-      10_000,
+      30_000,
       `${names.length} CodeLenses with σ`,
     );
     const doc = await vscode.workspace.openTextDocument(uri);
@@ -56,7 +56,7 @@ describe('editors', function () {
         const t = hoverText(hovers);
         return /σ|sigma/i.test(t) ? t : undefined;
       },
-      10_000,
+      30_000,
       `a hover with σ on ${layer.name}`,
     );
     assert.ok(text.includes(layer.name) || text.includes(layer.op), `hover does not name the layer: ${text.slice(0, 300)}`);
@@ -70,7 +70,7 @@ describe('editors', function () {
     await withTimeout(Promise.resolve(vscode.commands.executeCommand('vscode.open', uri)), 15_000, `vscode.open ${basename(onnx)}`);
     const tab = await waitFor(
       () => vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => t.input instanceof vscode.TabInputCustom && t.input.uri.fsPath === uri.fsPath),
-      15_000,
+      30_000,
       `a custom-editor tab for ${basename(onnx)}`,
     );
     const input = tab.input as vscode.TabInputCustom;
@@ -83,7 +83,7 @@ describe('editors', function () {
     await withTimeout(Promise.resolve(vscode.commands.executeCommand('vscode.openWith', uri, ONNX_VIEW_TYPE)), 15_000, 'vscode.openWith broken.onnx');
     await waitFor(
       () => vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => t.input instanceof vscode.TabInputCustom && t.input.uri.fsPath === uri.fsPath),
-      15_000,
+      30_000,
       'a custom-editor tab for broken.onnx',
     );
     const all = await vscode.commands.getCommands(true);

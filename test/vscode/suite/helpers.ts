@@ -91,3 +91,36 @@ export async function closeAllEditors(): Promise<void> {
 export function weighted(report: ReportLike): LayerRow[] {
   return report.layers.filter((l) => Array.isArray(l.weightShape) && l.weightShape.length > 0);
 }
+
+/** What the extension's testing API offers (see test/vscode/README.md). */
+export interface TestingApi {
+  terminateWorker(): Promise<void>;
+  panelState(uri: vscode.Uri): { status: string; done: number; total: number; fromCache?: boolean } | undefined;
+  inputShape(uri: vscode.Uri): number[] | undefined;
+  statusBar(): { visible: boolean; text: string; tooltip: string; model: string | undefined };
+}
+
+export async function testingApi(): Promise<TestingApi> {
+  const api = (await activated()).exports as { testing?: Partial<TestingApi> } | undefined;
+  const testing = api?.testing;
+  if (!testing) throw new Error('the extension exports no testing API (see test/vscode/README.md)');
+  // Each function is checked where it is called, so a test fails on the behaviour it needs.
+  return new Proxy(testing, {
+    get(target, name: string | symbol) {
+      // Not a thenable: an async function returns this object.
+      if (typeof name !== 'string' || name === 'then') return undefined;
+      const value = target[name as keyof TestingApi];
+      if (typeof value !== 'function') throw new Error(`the extension exports no testing.${name}() (see test/vscode/README.md)`);
+      return value;
+    },
+  }) as TestingApi;
+}
+
+/** Waits until the model's run has started solving (a row is done), however loaded the machine. */
+export async function runningWithRows(uri: vscode.Uri): Promise<void> {
+  const api = await testingApi();
+  await waitFor(() => {
+    const state = api.panelState(uri);
+    return state?.status === 'running' && state.done > 0;
+  }, 60_000, `a running estimate of ${uri.path.split('/').pop()} with a finished row`, 20);
+}

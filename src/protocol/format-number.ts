@@ -1,16 +1,21 @@
-// Number, shape and time formatting for the results page. Pure functions, no DOM.
+// The one place numbers, shapes and times are written for people: the CLI table, the extension's
+// lenses, hovers, status bar and exports, and the results page all format through here, so one value
+// reads the same everywhere. Pure functions (no DOM, no vscode, no Node).
+
+/** Significant digits every surface shows unless it asks for more (a hover's detail line). */
+export const DEFAULT_DIGITS = 4;
 
 /**
- * A norm or bound: 4 significant digits, trailing zeros dropped; exponent form below 1e-3 and
- * from 1e5 up. Null or undefined is an em dash; NaN and infinities are spelled out.
+ * A norm or bound: `digits` significant digits, trailing zeros dropped; exponent form below 1e-3 and
+ * from 1e5 up, decided after rounding (99999.7 → "1e5", never "100000"). Null or undefined is an em
+ * dash; NaN and the infinities are spelled out. Negative values keep an ASCII minus.
  */
-export function formatValue(value: number | null | undefined, digits = 4): string {
+export function formatNumber(value: number | null | undefined, digits = DEFAULT_DIGITS): string {
   if (value === null || value === undefined) return '—';
   if (Number.isNaN(value)) return 'NaN';
   if (value === Infinity) return '∞';
   if (value === -Infinity) return '−∞';
   if (value === 0) return '0';
-  // Decide the form after rounding, so 99999.7 becomes 1e5 and not 100000.
   const magnitude = Math.abs(Number(value.toPrecision(digits)));
   if (magnitude >= 1e5 || magnitude < 1e-3) {
     const [mantissa, exponent] = value.toExponential(digits - 1).split('e');
@@ -21,14 +26,14 @@ export function formatValue(value: number | null | undefined, digits = 4): strin
   return String(Number(value.toPrecision(digits)));
 }
 
-/** 1×3×224×224; [] is a scalar; null or undefined is no shape. Symbolic dimensions stay as written. */
+/** 1×3×224×224; [] is a scalar; null or undefined is no shape. Symbolic dimensions stay as written, negative ones are "?". */
 export function formatShape(shape: readonly (number | string)[] | null | undefined): string {
   if (!shape) return '—';
   if (shape.length === 0) return 'scalar';
   return shape.map((d) => (typeof d === 'number' && d < 0 ? '?' : String(d))).join('×');
 }
 
-/** Wall time: 0.3 ms, 12 ms, 1.53 s, 2 min 5 s. */
+/** Wall time: 0.3 ms, 12 ms, 1.53 s, 2 min 5 s (seconds rounding to 60 carry into the minutes). */
 export function formatSeconds(seconds: number | null | undefined): string {
   if (seconds === null || seconds === undefined || !Number.isFinite(seconds) || seconds < 0) return '—';
   if (seconds === 0) return '0 ms';
@@ -37,17 +42,13 @@ export function formatSeconds(seconds: number | null | undefined): string {
     const ms = seconds * 1000;
     return `${ms < 10 ? Number(ms.toPrecision(2)) : Math.round(ms)} ms`;
   }
-  if (seconds < 60) return `${Number(seconds.toPrecision(3))} s`;
-  let minutes = Math.floor(seconds / 60);
-  let rest = Math.round(seconds - minutes * 60);
-  if (rest === 60) {
-    minutes += 1;
-    rest = 0;
-  }
-  return `${minutes} min ${rest} s`;
+  const rounded = Number(seconds.toPrecision(3));
+  if (rounded < 60) return `${rounded} s`;
+  const whole = Math.round(seconds);
+  return `${Math.floor(whole / 60)} min ${whole % 60} s`;
 }
 
-/** 1,234,567 — grouping with a thin comma, independent of the host locale so tests are stable. */
+/** 1,234,567: grouping independent of the host locale, so tests are stable. */
 export function formatInteger(value: number | null | undefined): string {
   if (value === null || value === undefined || !Number.isFinite(value)) return '—';
   const sign = value < 0 ? '−' : '';
@@ -67,4 +68,19 @@ export function formatParameterCount(value: number | null | undefined): string {
     if (Math.abs(value) >= scale) return `${formatInteger(value)} (${Number((value / scale).toPrecision(3))} ${unit})`;
   }
   return formatInteger(value);
+}
+
+/**
+ * A long list of problems, grouped: "Mul: x·y is not Lipschitz ×34 (a, b, c and 31 more); Einsum (e)".
+ * One item reads as "reason (name)". Groups keep the order of their first item.
+ */
+export function groupByReason(items: readonly { reason: string; name: string }[], shown = 3): string {
+  const groups = new Map<string, string[]>();
+  for (const { reason, name } of items) groups.set(reason, [...(groups.get(reason) ?? []), name]);
+  return [...groups]
+    .map(([reason, names]) => {
+      const listed = names.length <= shown ? names.join(', ') : `${names.slice(0, shown).join(', ')} and ${names.length - shown} more`;
+      return names.length === 1 ? `${reason} (${listed})` : `${reason} ×${names.length} (${listed})`;
+    })
+    .join('; ');
 }
