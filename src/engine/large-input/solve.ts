@@ -36,7 +36,7 @@ const PAIR_OVERHEAD = 3e-4;
 /** The exact path is taken when it costs at most this, or no more than the iterative solver. */
 const EXACT_BUDGET_SECONDS = 0.5;
 /** Curvature constant of the finite-size gap estimate (see the header). */
-const GAP_CURVATURE = 0.15;
+const GAP_CURVATURE = 0.3;
 
 /** Float operations of one forward product of a linear layer. */
 export function forwardFlops(spec: LinearSpec, inputShape: number[]): number {
