@@ -7,7 +7,7 @@
 // Prints per-layer time, iterations (cells for symbol-sup), method, interval width, and totals;
 // with --arpack, SciPy ARPACK (eigsh on AᵀA with PyTorch conv products, tol = the same relative
 // accuracy) on the sweep's layers, when /usr/bin/python3 has torch and scipy.
-// Flags: --only=sweep|upscaler|unet --sizes=128,256 (sweep) --unet-levels=N --convs-per-level=N --arpack.
+// Flags: --only=sweep|upscaler|unet --sizes=128,256 (sweep) --upscaler-sizes=128,256 --unet-levels=N --convs-per-level=N --arpack.
 
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -100,7 +100,7 @@ export async function benchLarge(): Promise<void> {
   console.error(`backend ${backend.name}; ${cpus().length} × ${cpus()[0]?.model}; load average at start ${loadavg().map((v) => v.toFixed(1)).join(' ')}`);
   const groups: [string, LargeLayer[]][] = [
     ['sweep', sweep()],
-    ['upscaler', [...upscaler(128), ...upscaler(256)]],
+    ['upscaler', (flag('upscaler-sizes') ?? '128,256').split(',').flatMap((size) => upscaler(Number(size)))],
     ['unet', unet(levels, perLevel)],
   ];
   const rows: LargeRow[] = [];
