@@ -37,8 +37,9 @@ export function solveLinearProblem(problem: LinearProblem, settings: SolverSetti
   let operator: ReturnType<typeof buildOperator> | undefined;
   try {
     // A certified interval [lower, upper] of width ≤ tol·σ when the cost model finds one cheaper
-    // (large-input/solve.ts); null sends the layer to the full-size solver below.
-    const interval = solveByInterval(problem.spec, problem.inputShape, settings.tol, shouldStop);
+    // (large-input/solve.ts); null sends the layer to the full-size solver below. An explicit
+    // 'power' (the baseline solver, for comparisons) always runs as asked.
+    const interval = settings.method === 'lanczos' ? solveByInterval(problem.spec, problem.inputShape, settings.tol, shouldStop) : null;
     if (shouldStop?.()) throw new CancelledError();
     if (interval) {
       return {
