@@ -2,7 +2,7 @@
 // set of shapes, with PyTorch's power iteration to the same true accuracy as the reference when
 // Python with torch and scipy is present. A benchmark, not a test: it prints and writes .bench/.
 // Flags: --runs=N --only=NAME --no-power; --resnet50 [--no-torch] runs the whole-model bench in
-// ./resnet50.ts instead.
+// ./resnet50.ts instead; --large the large-input bench in ./large.ts.
 
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -16,6 +16,7 @@ import { upperBound } from '../engine/bounds';
 import { startBackend } from '../host/start-backend';
 import { seededNormal } from './random-layers';
 import { benchResnet50 } from './resnet50';
+import { benchLarge } from './large';
 
 interface BenchLayer {
   name: string;
@@ -185,7 +186,7 @@ async function main() {
   writeFileSync(join(outDir, `results-${new Date().toISOString().replace(/[:.]/g, '-')}.json`), JSON.stringify({ backend: backend.name, cpu: cpus()[0]?.model, rows }, null, 2));
 }
 
-(process.argv.includes('--resnet50') ? benchResnet50(process.argv) : main()).catch((error: unknown) => {
+(process.argv.includes('--resnet50') ? benchResnet50(process.argv) : process.argv.includes('--large') ? benchLarge() : main()).catch((error: unknown) => {
   console.error(error);
   process.exit(1);
 });

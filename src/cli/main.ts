@@ -9,6 +9,7 @@ import type { LayerResult } from '../protocol/report';
 import { CancelledError } from '../engine/operator';
 import { nodeFileAccess } from '../host/node-files';
 import { runSession } from '../host/session';
+import { expectedLayerSeconds, formatSeconds, remainingSeconds } from '../engine/large-input/run-estimate';
 import { USAGE, UsageError, parseArgs } from './args';
 import { checkThresholds } from './gate';
 import { err, exitWhenFlushed, out } from './output';
@@ -57,6 +58,10 @@ async function main(argv: string[]): Promise<number> {
   // What a cancelled run can still print.
   let opened: { model: IrModel; backend: string } | undefined;
   const finished = new Map<number, LayerResult>();
+  // The cost model's expected seconds per layer, for the expected duration and a countdown.
+  let expected: number[] = [];
+  let expectedTotal = 0;
+  let expectedDone = 0;
   try {
     const report = await runSession(
       nodeFileAccess(resolve(options.model)),
@@ -65,14 +70,18 @@ async function main(argv: string[]): Promise<number> {
         shouldStop: () => cancelled,
         onModel: (model, planned, backend) => {
           opened = { model, backend: backend.name };
+          expected = expectedLayerSeconds(model, options.settings.tol);
+          expectedTotal = expected.reduce((sum, value) => sum + value, 0);
           if (!options.quiet && (progress || process.env.LIPSCHITZ_LENS_PROGRESS)) {
-            err(`${model.path}: ${planned.length} layers, ${model.format}, backend ${backend.name}\n`);
+            err(`${model.path}: ${planned.length} layers, ${model.format}, backend ${backend.name}; expected ~${formatSeconds(expectedTotal)} (cost model, one quiet core)\n`);
           }
         },
         onLayer: (index, layer, done, total) => {
           finished.set(index, layer);
+          expectedDone += expected[index] ?? 0;
           if (progress) {
-            const line = `[${done}/${total}] ${layer.name} σ=${formatNumber(layer.sigma)} (${((Date.now() - started) / 1000).toFixed(1)} s)`;
+            const left = remainingSeconds(expectedTotal, expectedDone, (Date.now() - started) / 1000);
+            const line = `[${done}/${total}] ${layer.name} σ=${formatNumber(layer.sigma)} (${((Date.now() - started) / 1000).toFixed(1)} s, ~${formatSeconds(left)} left)`;
             err(`\r\x1b[2K${line.slice(0, (process.stderr.columns ?? 100) - 1)}`);
           } else if (!options.quiet && (process.env.LIPSCHITZ_LENS_PROGRESS || Date.now() - lastProgressLine >= PROGRESS_INTERVAL_MS)) {
             // Not a terminal (CI logs, pipes): a plain line now and then on long runs.

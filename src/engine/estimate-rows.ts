@@ -88,6 +88,7 @@ export function solvedLinearLayer(plan: EstimatePlan, task: LinearTask, { result
       seconds,
       residual: result.residual,
       method: result.method,
+      ...(result.lower !== undefined ? { lowerBound: result.lower } : {}),
       ...(folded ? { foldedSigma: folded.sigma, foldedUpperBound: folded.upper } : {}),
       ...(notes.length ? { note: notes.join('; ') } : {}),
     },

@@ -5,8 +5,10 @@
 import type { LinearSpec } from '../model/ir';
 import type { EstimateSettings } from '../protocol/report';
 import { upperBound } from './bounds';
+import { solveByInterval } from './large-input/solve';
 import { buildOperator } from './operators';
 import { estimateSpectralNorm } from './solvers';
+import { CancelledError } from './operator';
 
 export interface LinearProblem {
   spec: LinearSpec;
@@ -23,6 +25,8 @@ export interface SolvedLayer {
   residual: number;
   method: string;
   boundMethod?: string;
+  /** Certified lower bound on σ, when the path proves one ('exact-dense', 'symbol-sup'). */
+  lower?: number;
 }
 
 /** A layer too large for memory is an outcome (its row becomes invalid), not an exception. */
@@ -32,6 +36,25 @@ export type SolveOutcome = { result: SolvedLayer } | { failure: string };
 export function solveLinearProblem(problem: LinearProblem, settings: SolverSettings, shouldStop?: () => boolean): SolveOutcome {
   let operator: ReturnType<typeof buildOperator> | undefined;
   try {
+    // A certified interval [lower, upper] of width ≤ tol·σ when the cost model finds one cheaper
+    // (large-input/solve.ts); null sends the layer to the full-size solver below. An explicit
+    // 'power' (the baseline solver, for comparisons) always runs as asked.
+    const interval = settings.method === 'lanczos' ? solveByInterval(problem.spec, problem.inputShape, settings.tol, shouldStop) : null;
+    if (shouldStop?.()) throw new CancelledError();
+    if (interval) {
+      return {
+        result: {
+          sigma: interval.sigma,
+          upper: interval.upper,
+          lower: interval.lower,
+          iterations: interval.iterations,
+          converged: true,
+          residual: (interval.upper - interval.lower) / Math.max(interval.lower, Number.MIN_VALUE),
+          method: interval.method,
+          boundMethod: interval.detail,
+        },
+      };
+    }
     operator = buildOperator(problem.spec, problem.inputShape);
     const solution = estimateSpectralNorm(operator, {
       tol: settings.tol,

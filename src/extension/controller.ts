@@ -249,14 +249,28 @@ export class Controller implements vscode.Disposable {
       { location: vscode.ProgressLocation.Notification, title: `Lipschitz Lens: ${name}`, cancellable: true },
       async (progress, token): Promise<EstimateOutcome> => {
         let reported = 0;
+        // Expected seconds (the engine's cost model) per layer and in all, for a countdown scaled by
+        // the observed rate.
+        let expected: number[] = [];
+        let expectedTotal = 0;
+        let expectedDone = 0;
+        const left = (): string => {
+          if (!(expectedTotal > 0)) return '';
+          const elapsed = (Date.now() - started) / 1000;
+          const rate = expectedDone > 0.05 * expectedTotal ? elapsed / expectedDone : 1;
+          return `, ~${Math.max(0, Math.round((expectedTotal - expectedDone) * rate))} s left`;
+        };
         const onMessage = (message: FromWorker) => {
           session.apply(message);
           if (message.type === 'model') {
             for (const warning of message.warnings) this.log('warn', `${name}: ${warning}`);
-            progress.report({ message: `${message.layers.length} layers` });
+            expected = message.layers.map((layer) => layer.expectedSeconds ?? 0);
+            expectedTotal = message.expectedSeconds ?? 0;
+            progress.report({ message: `${message.layers.length} layers${expectedTotal > 0 ? `, expected ~${Math.max(1, Math.round(expectedTotal))} s` : ''}` });
           } else if (message.type === 'layer') {
+            expectedDone += expected[message.index] ?? 0;
             const fraction = message.total > 0 ? (100 * message.done) / message.total : 0;
-            progress.report({ increment: fraction - reported, message: `${message.done}/${message.total} ${message.layer.name}` });
+            progress.report({ increment: fraction - reported, message: `${message.done}/${message.total} ${message.layer.name}${left()}` });
             reported = fraction;
           }
         };

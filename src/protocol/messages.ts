@@ -58,6 +58,8 @@ export interface PlannedLayer {
   inputShape: number[];
   outputShape: number[];
   sourceIndex?: number;
+  /** Expected seconds of this layer on one quiet core (the engine's cost model; 0 for closed forms). */
+  expectedSeconds?: number;
 }
 
 export interface ModelReadMessage {
@@ -67,6 +69,8 @@ export interface ModelReadMessage {
   layers: PlannedLayer[];
   backend: string;
   warnings: string[];
+  /** Expected seconds of the whole run on one quiet core, from the cost model (sum of the layers'). */
+  expectedSeconds?: number;
 }
 
 export interface LayerDoneMessage {

@@ -39,13 +39,15 @@ export interface LayerResult {
   sigma: number | null;
   /** A certified upper bound on sigma, or null when none is available. */
   upperBound: number | null;
+  /** A certified lower bound on sigma, when the method proves one ('exact-dense', 'symbol-sup'). */
+  lowerBound?: number | null;
   /** Solver iterations (matrix-vector product pairs); 0 for closed forms. */
   iterations: number;
   converged: boolean;
   seconds: number;
   /** ||AᵀA v - σ² v|| / σ² at the returned vector: small means the estimate sits on a singular pair. */
   residual?: number | null;
-  /** Solver that produced sigma: 'lanczos', 'power', 'closed-form', 'exact'. */
+  /** Solver that produced sigma: 'lanczos', 'power', 'closed-form', 'exact', 'exact-dense', 'symbol-sup'. */
   method?: string;
   /** Graph-aware bound from the network input to this layer's output, when known. */
   runningBound?: number | null;

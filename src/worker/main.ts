@@ -8,6 +8,7 @@ import { ModelError } from '../model/errors';
 import { memoryFileAccess } from '../model/memory-files';
 import { recordingFileAccess } from '../model/recording-files';
 import { CancelledError } from '../engine/operator';
+import { expectedLayerSeconds } from '../engine/large-input/run-estimate';
 import { basename } from 'node:path';
 import { nodeFileAccess } from '../host/node-files';
 import { summarizeOnnx } from '../host/onnx-summary';
@@ -46,8 +47,11 @@ async function run(job: Extract<ToWorker, { type: 'run' }>) {
     const recorded = recordingFileAccess(filesFor(job.source), mainRelative);
     const report = await runSession(recorded.files, job.settings, {
       shouldStop,
-      onModel: (model, layers, backend) => {
-        post({ type: 'model', jobId: job.jobId, model: { path: model.path, format: model.format, inputShape: model.inputs[0]?.shape ?? [] }, layers, backend: backend.name, warnings: [...model.warnings, ...(backend.note ? [backend.note] : [])] });
+      onModel: (model, planned, backend) => {
+        const expected = expectedLayerSeconds(model, job.settings.tol);
+        const layers = planned.map((layer, i) => ({ ...layer, expectedSeconds: expected[i] }));
+        const expectedSeconds = expected.reduce((a, b) => a + b, 0);
+        post({ type: 'model', jobId: job.jobId, model: { path: model.path, format: model.format, inputShape: model.inputs[0]?.shape ?? [] }, layers, backend: backend.name, warnings: [...model.warnings, ...(backend.note ? [backend.note] : [])], expectedSeconds });
         post({ type: 'log', jobId: job.jobId, level: 'info', text: `${model.path}: ${layers.length} layers (${model.format}), backend ${backend.name}` });
       },
       onLayer: (index, layer, done, total) => post({ type: 'layer', jobId: job.jobId, index, layer, done, total }),

@@ -122,7 +122,7 @@ export function convGeometry(
   return g;
 }
 
-interface TapLayout {
+export interface TapLayout {
   /** Per flattened kernel tap: its input phase (flattened over axes) and its offsets m_t per axis. */
   phase: Int32Array;
   offsets: Int32Array[];
@@ -130,7 +130,7 @@ interface TapLayout {
   taps: number;
 }
 
-function tapLayout(g: ConvGeometry): TapLayout {
+export function tapLayout(g: ConvGeometry): TapLayout {
   const rank = g.kernel.length;
   const taps = g.kernel.reduce((a, b) => a * b, 1);
   const phases = g.strides.reduce((a, b) => a * b, 1);

@@ -21,8 +21,54 @@ export interface LinearProblem {
 }
 
 export function reduceLinearProblem(spec: LinearSpec, inputShape: number[]): LinearProblem {
-  if (spec.type === 'conv') return reducePointwiseConv(spec, inputShape) ?? { spec, inputShape };
+  if (spec.type === 'conv') return reducePointwiseConv(spec, inputShape) ?? reduceUnitKernelAxes(spec, inputShape) ?? { spec, inputShape };
   return { spec, inputShape };
+}
+
+/**
+ * The same argument one axis at a time: along an axis where the kernel has size 1, output position
+ * o reads input position o·s − p_begin only, so the layer is S_a ⊗ (the layer on one position of
+ * that axis), with S_a's rows orthonormal or zero; if some output reads a real input, ||S_a|| = 1
+ * and σ1 is that of the layer with the axis reduced to one position (stride 1, no padding).
+ * A 1x3 conv on a 76x32 map becomes a 1-D conv on 32 positions.
+ */
+function reduceUnitKernelAxes(spec: ConvSpec, inputShape: number[]): LinearProblem | undefined {
+  const kernel = spec.weight.dims.slice(2);
+  const rank = kernel.length;
+  if (rank < 2 || inputShape.length !== rank + 2) return undefined;
+  const offset = spec.channelsLast ? 1 : 2;
+  const reduced: number[] = [];
+  for (let axis = 0; axis < rank; axis++) {
+    if (kernel[axis] !== 1) continue;
+    const size = inputShape[offset + axis];
+    if (size === 1 && (spec.padsBegin[axis] ?? 0) === 0 && (spec.padsEnd[axis] ?? 0) === 0) continue;
+    const stride = spec.strides[axis] ?? 1;
+    const begin = spec.padsBegin[axis] ?? 0;
+    const end = spec.padsEnd[axis] ?? 0;
+    const outputs = Math.floor((size + begin + end - 1) / stride) + 1;
+    if (!(size >= 1 && outputs >= 1 && stride >= 1)) return undefined;
+    const first = Math.ceil(begin / stride);
+    if (first >= outputs || first * stride - begin >= size) return undefined;
+    reduced.push(axis);
+  }
+  if (reduced.length === 0) return undefined;
+  const shape = [...inputShape];
+  const strides = kernel.map((_, a) => spec.strides[a] ?? 1);
+  const dilations = kernel.map((_, a) => spec.dilations[a] ?? 1);
+  const padsBegin = kernel.map((_, a) => spec.padsBegin[a] ?? 0);
+  const padsEnd = kernel.map((_, a) => spec.padsEnd[a] ?? 0);
+  for (const axis of reduced) {
+    shape[offset + axis] = 1;
+    strides[axis] = 1;
+    dilations[axis] = 1;
+    padsBegin[axis] = 0;
+    padsEnd[axis] = 0;
+  }
+  return {
+    spec: { ...spec, strides, dilations, padsBegin, padsEnd },
+    inputShape: shape,
+    reduction: `kernel size 1 along spatial ${reduced.length > 1 ? 'axes' : 'axis'} ${reduced.join(', ')}: σ of the layer on one position there, exact for any size`,
+  };
 }
 
 function reducePointwiseConv(spec: ConvSpec, inputShape: number[]): LinearProblem | undefined {

@@ -1,0 +1,100 @@
+// Chooses, per layer, between the certified-interval paths of this folder and the full-size
+// iterative solver, by a cost model (seconds on a quiet core; only ratios matter).
+//
+// - 'exact-dense' (exact-small.ts): the explicit matrix is small; its cost is float64 JS work.
+// - 'symbol-sup' (index.ts): zero-padded conv/convTranspose whose full-size products are costly and
+//   whose real size is large enough that the interval can close to tol: σ(n) sits below the
+//   symbol's sup by about c·Σ_a (π/L_a)² (relative), L_a the window length, c a property of the
+//   kernel (≈ 0.3 for random 64-channel 3x3 kernels); the path is tried when that estimate with
+//   c = GAP_CURVATURE is below tol, and declines (null) when the certified interval does not close.
+// - otherwise null: the caller runs the existing solver (Lanczos on the real-size operator and the
+//   circular-embedding bound), which is also the route for everything these paths decline.
+
+import type { LinearSpec } from '../../model/ir';
+import { convGeometry } from '../bounds/conv';
+import { asConvView } from './conv-view';
+import { exactFlops, exactInterval, explicitSize, EXACT_MAX_SIDE } from './exact-small';
+import { symbolPathSeconds, symbolSupInterval } from './index';
+
+export interface IntervalSolution {
+  sigma: number;
+  lower: number;
+  upper: number;
+  iterations: number;
+  method: 'exact-dense' | 'symbol-sup';
+  detail: string;
+}
+
+/** float64 JS, one quiet core (measured ~1–1.5 GFLOP/s on these loops). */
+export const JS_FLOPS = 1e9;
+/** float32 wasm convolutions, one core (compute notes: ~20–25 GFLOP/s for 3x3 layers). */
+export const WASM_FLOPS = 2e10;
+/** Product pairs the iterative solver typically needs at tol 1e-4, plus its bound (in pairs). */
+const EXPECTED_PAIRS = 60;
+/** Per-pair overhead of tfjs calls (seconds). */
+const PAIR_OVERHEAD = 3e-4;
+/** The exact path is taken when it costs at most this, or no more than the iterative solver. */
+const EXACT_BUDGET_SECONDS = 0.5;
+/** Curvature constant of the finite-size gap estimate (see the header). */
+const GAP_CURVATURE = 0.3;
+
+/** Float operations of one forward product of a linear layer. */
+export function forwardFlops(spec: LinearSpec, inputShape: number[]): number {
+  if (spec.type === 'dense') return 2 * spec.weight.data.length;
+  if (spec.type === 'avgPool') return 2 * inputShape.reduce((a, b) => a * b, 1);
+  const conv = asConvView(spec, inputShape);
+  if (!conv) return 0;
+  const [cOut, cInPerGroup, ...kernel] = conv.spec.weight.dims;
+  const g = convGeometry(conv.spatial, kernel, conv.spec.strides, conv.spec.dilations, conv.spec.padsBegin, conv.spec.padsEnd);
+  if (!g) return 0;
+  return 2 * cOut * cInPerGroup * kernel.reduce((a, b) => a * b, 1) * g.outputSize.reduce((a, b) => Math.max(0, a * b), 1);
+}
+
+/** Expected seconds of the full-size iterative solver on this layer. */
+export function iterativeSeconds(spec: LinearSpec, inputShape: number[]): number {
+  return EXPECTED_PAIRS * (2 * forwardFlops(spec, inputShape) / WASM_FLOPS + PAIR_OVERHEAD);
+}
+
+export function exactSeconds(spec: LinearSpec, inputShape: number[]): number | null {
+  const size = explicitSize(spec, inputShape);
+  if (!size || Math.min(size.rows, size.cols) > EXACT_MAX_SIDE) return null;
+  const conv = asConvView(spec, inputShape);
+  const perRow = conv ? conv.spec.weight.dims[1] * conv.spec.weight.dims.slice(2).reduce((a, b) => a * b, 1) : size.cols;
+  return exactFlops(size.rows, size.cols, perRow) / JS_FLOPS;
+}
+
+/** The path the cost model picks, with its expected seconds. */
+export function planLayer(spec: LinearSpec, inputShape: number[], tol: number): { path: 'exact-dense' | 'symbol-sup' | 'iterative'; seconds: number } {
+  const iterative = iterativeSeconds(spec, inputShape);
+  const exact = exactSeconds(spec, inputShape);
+  if (exact !== null && exact <= Math.max(EXACT_BUDGET_SECONDS, iterative)) return { path: 'exact-dense', seconds: exact };
+  const conv = asConvView(spec, inputShape);
+  if (conv) {
+    const symbol = symbolPathSeconds(conv.spec);
+    const [, , ...kernel] = conv.spec.weight.dims;
+    const g = convGeometry(conv.spatial, kernel, conv.spec.strides, conv.spec.dilations, conv.spec.padsBegin, conv.spec.padsEnd);
+    if (g && symbol < 0.5 * iterative) {
+      const gap = GAP_CURVATURE * g.outputSize.reduce((sum, size, a) => sum + (g.phaseTaps[a] > 1 ? (Math.PI / Math.max(1, size - g.phaseTaps[a])) ** 2 : 0), 0);
+      if (gap <= tol) return { path: 'symbol-sup', seconds: symbol };
+    }
+  }
+  return { path: 'iterative', seconds: iterative };
+}
+
+/** A certified interval by the planned path, or null (the caller runs the iterative solver). */
+export function solveByInterval(spec: LinearSpec, inputShape: number[], tol: number, shouldStop?: () => boolean): IntervalSolution | null {
+  const plan = planLayer(spec, inputShape, tol);
+  if (plan.path === 'exact-dense') {
+    const exact = exactInterval(spec, inputShape);
+    if (exact) return { sigma: exact.sigma, lower: exact.lower, upper: exact.upper, iterations: exact.steps, method: 'exact-dense', detail: exact.detail };
+  }
+  if (plan.path === 'symbol-sup') {
+    const conv = asConvView(spec, inputShape);
+    const interval = conv && symbolSupInterval(conv.spec, conv.spatial, tol, shouldStop);
+    if (interval) {
+      const what = spec.type === 'convTranspose' ? `adjoint conv: ${interval.detail}` : interval.detail;
+      return { sigma: interval.lower, lower: interval.lower, upper: interval.upper, iterations: interval.cells, method: 'symbol-sup', detail: what };
+    }
+  }
+  return null;
+}

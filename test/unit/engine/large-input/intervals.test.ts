@@ -1,0 +1,188 @@
+// The certified intervals of src/engine/large-input against the exact σ1 of explicitly built layer
+// matrices (naive float64 loops and ml-matrix's SVD, test/unit/engine/bounds/reference.ts): the
+// interval must contain the exact value and meet its width target. ml-matrix's SVD takes seconds
+// from ~400 columns on, so the symbol tests on larger maps use the exact-dense interval (itself
+// checked against the SVD on the small cases, and built from the explicit matrix, not the symbol)
+// as their reference: the two certified intervals must overlap.
+
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { ConvSpec, ConvTransposeSpec, LinearSpec } from '../../../../src/model/ir';
+import { exactInterval } from '../../../../src/engine/large-input/exact-small';
+import { symbolSupInterval } from '../../../../src/engine/large-input/index';
+import { adjointConv } from '../../../../src/engine/large-input/conv-view';
+import { planLayer, solveByInterval } from '../../../../src/engine/large-input/solve';
+import { reduceLinearProblem } from '../../../../src/engine/operators';
+import { certifiedEigenvalueBound, certifiedHermitianBound } from '../../../../src/engine/large-input/dense-symmetric';
+import { convMatrix, convTransposeMatrix, exactSigma, randomValues, type ConvCase, type ConvTransposeCase } from '../bounds/reference';
+
+/** SVD's own error is ~1e-15 relative. */
+const SLACK = 1e-12;
+
+function convSpec(c: ConvCase, weight: Float32Array): ConvSpec {
+  return {
+    type: 'conv',
+    channelsLast: false,
+    weight: { dims: [c.cOut, c.cIn / c.group, ...c.kernel], data: weight },
+    strides: c.strides,
+    dilations: c.dilations,
+    padsBegin: c.padsBegin,
+    padsEnd: c.padsEnd,
+    group: c.group,
+  };
+}
+
+function transposeSpec(c: ConvTransposeCase, weight: Float32Array): ConvTransposeSpec {
+  return {
+    type: 'convTranspose',
+    channelsLast: false,
+    weight: { dims: [c.cIn, c.cOut / c.group, ...c.kernel], data: weight },
+    strides: c.strides,
+    dilations: c.dilations,
+    padsBegin: c.padsBegin,
+    padsEnd: c.padsEnd,
+    outputPadding: c.outputPadding,
+    group: c.group,
+  };
+}
+
+function assertContains(lower: number, upper: number, exact: number, label: string): void {
+  assert.ok(lower <= exact * (1 + SLACK), `${label}: lower ${lower} above exact ${exact}`);
+  assert.ok(upper >= exact * (1 - SLACK), `${label}: upper ${upper} below exact ${exact}`);
+}
+
+const base = { strides: [1, 1], dilations: [1, 1], padsBegin: [1, 1], padsEnd: [1, 1], group: 1 };
+const convCases: [string, ConvCase][] = [
+  ['3x3 stride 1', { ...base, cIn: 2, cOut: 3, kernel: [3, 3], input: [7, 9] }],
+  ['3x3 stride 2', { ...base, cIn: 2, cOut: 5, kernel: [3, 3], input: [10, 8], strides: [2, 2] }],
+  ['3x3 dilation 2', { ...base, cIn: 2, cOut: 3, kernel: [3, 3], input: [9, 8], dilations: [2, 2], padsBegin: [2, 2], padsEnd: [2, 2] }],
+  ['depthwise 3x3', { ...base, cIn: 3, cOut: 3, kernel: [3, 3], input: [8, 7], group: 3 }],
+  ['grouped 3x3', { ...base, cIn: 4, cOut: 6, kernel: [3, 3], input: [6, 6], group: 2 }],
+  ['1x1', { ...base, cIn: 5, cOut: 3, kernel: [1, 1], input: [6, 7], padsBegin: [0, 0], padsEnd: [0, 0] }],
+  ['5x5', { ...base, cIn: 2, cOut: 2, kernel: [5, 5], input: [10, 9], padsBegin: [2, 2], padsEnd: [2, 2] }],
+  ['1x3 on a non-square map', { ...base, cIn: 2, cOut: 3, kernel: [1, 3], input: [13, 8], padsBegin: [0, 1], padsEnd: [0, 1] }],
+  ['1-D k3 stride 2', { cIn: 3, cOut: 4, kernel: [3], input: [30], strides: [2], dilations: [1], padsBegin: [1], padsEnd: [0], group: 1 }],
+];
+
+describe('exact-dense: float64 Gram matrix with a Cholesky certificate', () => {
+  for (const [label, c] of convCases) {
+    test(label, () => {
+      const weight = randomValues(c.cOut * (c.cIn / c.group) * c.kernel.reduce((a, b) => a * b, 1), 11 + label.length);
+      const exact = exactSigma(convMatrix(c, weight));
+      const interval = exactInterval(convSpec(c, weight), [1, c.cIn, ...c.input]);
+      assert.ok(interval, label);
+      assertContains(interval.lower, interval.upper, exact, label);
+      // Width is rounding only.
+      assert.ok(interval.upper - interval.lower <= 1e-9 * exact, `${label}: width ${interval.upper - interval.lower}`);
+    });
+  }
+
+  test('ConvTranspose stride 2 with output padding', () => {
+    const c: ConvTransposeCase = { cIn: 3, cOut: 2, kernel: [3, 3], input: [5, 6], strides: [2, 2], dilations: [1, 1], padsBegin: [1, 1], padsEnd: [1, 1], outputPadding: [1, 0], group: 1 };
+    const weight = randomValues(3 * 2 * 9, 5);
+    const exact = exactSigma(convTransposeMatrix(c, weight));
+    const interval = exactInterval(transposeSpec(c, weight), [1, 3, 5, 6]);
+    assert.ok(interval);
+    assertContains(interval.lower, interval.upper, exact, 'convTranspose');
+    assert.ok(interval.upper - interval.lower <= 1e-9 * exact);
+  });
+
+  test('a 1x3 conv on a 76x32 map: upper bound equals σ up to rounding', () => {
+    const c: ConvCase = { ...base, cIn: 1, cOut: 2, kernel: [1, 3], input: [76, 32], padsBegin: [0, 1], padsEnd: [0, 1] };
+    const weight = randomValues(6, 3);
+    // The kernel-1 axis reduces away (operators/reduce.ts): a 1-D problem on 32 positions.
+    const problem = reduceLinearProblem(convSpec(c, weight), [1, 1, 76, 32]);
+    assert.deepEqual(problem.inputShape, [1, 1, 1, 32]);
+    assert.equal(planLayer(problem.spec, problem.inputShape, 1e-4).path, 'exact-dense');
+    const solved = solveByInterval(problem.spec, problem.inputShape, 1e-4);
+    assert.ok(solved);
+    // The reduced problem's exact σ: the same layer on one row of the map.
+    const exact = exactSigma(convMatrix({ ...c, input: [1, 32] }, weight));
+    assertContains(solved.lower, solved.upper, exact, '1x3');
+    assert.ok(solved.upper <= exact * (1 + 1e-9));
+  });
+});
+
+describe('symbol-sup: certified symbol sup and a windowed plane wave at the real size', () => {
+  // Small maps keep the explicit SVD cheap; the tolerance is loose because σ(n) sits below the
+  // symbol's sup by O(1/n²). The interval must still contain the exact σ.
+  const cases: [string, ConvCase, number][] = [
+    ['3x3 stride 1', { ...base, cIn: 2, cOut: 3, kernel: [3, 3], input: [16, 14] }, 0.15],
+    ['3x3 stride 2', { ...base, cIn: 2, cOut: 3, kernel: [3, 3], input: [20, 18], strides: [2, 2] }, 0.25],
+    ['3x3 dilation 2', { ...base, cIn: 2, cOut: 2, kernel: [3, 3], input: [18, 16], dilations: [2, 2], padsBegin: [2, 2], padsEnd: [2, 2] }, 0.3],
+    ['depthwise 3x3', { ...base, cIn: 3, cOut: 3, kernel: [3, 3], input: [14, 14], group: 3 }, 0.15],
+    ['1x1 (single frequency)', { ...base, cIn: 4, cOut: 3, kernel: [1, 1], input: [6, 5], padsBegin: [0, 0], padsEnd: [0, 0] }, 1e-9],
+    ['5x5', { ...base, cIn: 1, cOut: 2, kernel: [5, 5], input: [18, 16], padsBegin: [2, 2], padsEnd: [2, 2] }, 0.3],
+    ['1-D k3, long', { cIn: 2, cOut: 3, kernel: [3], input: [300], strides: [1], dilations: [1], padsBegin: [1], padsEnd: [1], group: 1 }, 1e-3],
+  ];
+  for (const [label, c, tol] of cases) {
+    test(`${label}: contains the exact σ, width ≤ ${tol}·σ`, () => {
+      const weight = randomValues(c.cOut * (c.cIn / c.group) * c.kernel.reduce((a, b) => a * b, 1), 17 + label.length);
+      const reference = exactInterval(convSpec(c, weight), [1, c.cIn, ...c.input]);
+      assert.ok(reference && reference.upper - reference.lower <= 1e-9 * reference.lower, `${label}: reference`);
+      const interval = symbolSupInterval(convSpec(c, weight), c.input, tol);
+      assert.ok(interval, `${label}: no interval`);
+      assert.ok(interval.lower <= reference.upper, `${label}: lower ${interval.lower} above exact ${reference.upper}`);
+      assert.ok(interval.upper >= reference.lower, `${label}: upper ${interval.upper} below exact ${reference.lower}`);
+      assert.ok(interval.upper - interval.lower <= tol * interval.lower, `${label}: width`);
+    });
+  }
+
+  test('ConvTranspose stride 2 through its adjoint conv', () => {
+    const c: ConvTransposeCase = { cIn: 2, cOut: 2, kernel: [3, 3], input: [14, 13], strides: [2, 2], dilations: [1, 1], padsBegin: [1, 1], padsEnd: [1, 1], outputPadding: [1, 1], group: 1 };
+    const weight = randomValues(2 * 2 * 9, 23);
+    const reference = exactInterval(transposeSpec(c, weight), [1, 2, 14, 13]);
+    assert.ok(reference);
+    const adjoint = adjointConv(transposeSpec(c, weight), [1, 2, 14, 13]);
+    assert.ok(adjoint);
+    const interval = symbolSupInterval(adjoint.spec, adjoint.spatial, 0.3);
+    assert.ok(interval);
+    assert.ok(interval.lower <= reference.upper && interval.upper >= reference.lower, 'convTranspose');
+  });
+
+  test('the upper bound holds at other sizes, and the SVD agrees on a small 1-D case', () => {
+    const big: ConvCase = { ...base, cIn: 2, cOut: 2, kernel: [3, 3], input: [60, 60] };
+    const weight = randomValues(2 * 2 * 9, 29);
+    const interval = symbolSupInterval(convSpec(big, weight), big.input, 0.05);
+    assert.ok(interval);
+    const other = exactInterval(convSpec(big, weight), [1, 2, 16, 20]);
+    assert.ok(other && interval.upper >= other.upper * (1 - 1e-9), 'sup below a real size');
+    const line: ConvCase = { cIn: 2, cOut: 3, kernel: [3], input: [60], strides: [1], dilations: [1], padsBegin: [1], padsEnd: [1], group: 1 };
+    const w1 = randomValues(18, 37);
+    const exact = exactSigma(convMatrix(line, w1));
+    const small = symbolSupInterval(convSpec(line, w1), line.input, 0.01);
+    assert.ok(small);
+    assertContains(small.lower, small.upper, exact, '1-D against the SVD');
+  });
+
+  test('declines (null) when the interval cannot close: a tiny map at a tight tolerance', () => {
+    const c: ConvCase = { ...base, cIn: 2, cOut: 2, kernel: [3, 3], input: [8, 8] };
+    assert.equal(symbolSupInterval(convSpec(c, randomValues(36, 31)), c.input, 1e-4), null);
+  });
+});
+
+describe('certificates', () => {
+  test('the Cholesky certificate proves t above λmax and refuses t below it', () => {
+    // diag(3, 1) rotated: λmax = 3.
+    const c = Math.cos(0.3);
+    const s = Math.sin(0.3);
+    const m = Float64Array.from([3 * c * c + s * s, 2 * c * s, 2 * c * s, 3 * s * s + c * c]);
+    const bound = certifiedEigenvalueBound(m, 2, 3 + 1e-9);
+    assert.ok(bound !== null && bound >= 3 && bound < 3 + 1e-8);
+    assert.equal(certifiedEigenvalueBound(m, 2, 3 - 1e-6), null);
+    // Hermitian [[2, i], [−i, 2]]: eigenvalues 1 and 3.
+    const re = Float64Array.from([2, 0, 0, 2]);
+    const im = Float64Array.from([0, 1, -1, 0]);
+    assert.ok((certifiedHermitianBound(re, im, 2, 3 + 1e-9) ?? 0) >= 3);
+    assert.equal(certifiedHermitianBound(re, im, 2, 2.999), null);
+  });
+});
+
+describe('path choice', () => {
+  test('a 64→64 3x3 layer at 512² takes the symbol path; at 224² ResNet-like sizes the iterative solver', () => {
+    const weight = randomValues(64 * 64 * 9, 1);
+    const spec: LinearSpec = { type: 'conv', channelsLast: false, weight: { dims: [64, 64, 3, 3], data: weight }, strides: [1, 1], dilations: [1, 1], padsBegin: [1, 1], padsEnd: [1, 1], group: 1 };
+    assert.equal(planLayer(spec, [1, 64, 512, 512], 1e-4).path, 'symbol-sup');
+    assert.equal(planLayer(spec, [1, 64, 56, 56], 1e-4).path, 'iterative');
+  });
+});

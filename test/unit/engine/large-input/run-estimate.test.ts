@@ -1,0 +1,42 @@
+// The run's expected duration: per-layer seconds from the cost model (closed forms and repeated
+// layers cost nothing), and the countdown scaled by the observed rate.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { IrModel, IrNode } from '../../../../src/model/ir';
+import { expectedLayerSeconds, formatSeconds, remainingSeconds } from '../../../../src/engine/large-input/run-estimate';
+import { randomValues } from '../bounds/reference';
+
+function convNode(name: string, size: number, data: Float32Array): IrNode {
+  return {
+    name,
+    op: 'Conv',
+    inputs: ['x'],
+    outputs: [name],
+    inputShapes: [[1, 64, size, size]],
+    outputShapes: [[1, 64, size, size]],
+    spec: { type: 'conv', channelsLast: false, weight: { dims: [64, 64, 3, 3], data }, strides: [1, 1], dilations: [1, 1], padsBegin: [1, 1], padsEnd: [1, 1], group: 1 },
+    weightShape: [64, 64, 3, 3],
+  };
+}
+
+test('expected seconds: linear layers by the cost model, repeats and closed forms at zero', () => {
+  const a = randomValues(64 * 64 * 9, 1);
+  const b = randomValues(64 * 64 * 9, 2);
+  const relu: IrNode = { name: 'relu', op: 'Relu', inputs: ['c1'], outputs: ['r'], inputShapes: [[1, 64, 56, 56]], outputShapes: [[1, 64, 56, 56]], spec: { type: 'fixed', kind: 'activation', constant: 1 } as IrNode['spec'], weightShape: null };
+  const model = { nodes: [convNode('c1', 56, a), relu, convNode('c2', 56, a), convNode('c3', 112, b)] } as unknown as IrModel;
+  const seconds = expectedLayerSeconds(model, 1e-4);
+  assert.equal(seconds.length, 4);
+  assert.ok(seconds[0] > 0);
+  assert.equal(seconds[1], 0, 'closed form');
+  assert.equal(seconds[2], 0, 'identical to c1: solved once');
+  assert.ok(seconds[3] > seconds[0], 'a 4x larger map costs more on the iterative path');
+});
+
+test('remaining seconds follow the observed rate once 5 % is done', () => {
+  assert.equal(remainingSeconds(100, 0, 0), 100);
+  assert.equal(remainingSeconds(100, 50, 100), 100, 'twice as slow as expected');
+  assert.equal(remainingSeconds(100, 100, 30), 0);
+  assert.equal(formatSeconds(3.14), '3.1 s');
+  assert.equal(formatSeconds(185), '3 min 5 s');
+});
