@@ -32,7 +32,8 @@ export function gatedProduct(ctx: NodeContext, gates: ReadonlyMap<string, Gate>)
   for (const x of [0, 1]) {
     const gate = gates.get(names[1 - x]);
     if (!gate || gate.of !== names[x]) continue;
-    return { spec: gatedActivationSpec(gate), outputShapes: [a], dataInputs: [x] };
+    const execution = gate.kind === 'sigmoid' ? { kind: 'activation' as const, name: 'silu' } : { kind: 'activation' as const, name: 'gatedHardSigmoid', alpha: gate.alpha, beta: gate.beta };
+    return { spec: gatedActivationSpec(gate), outputShapes: [a], dataInputs: [x], execution };
   }
   return undefined;
 }

@@ -1,7 +1,7 @@
 // Elementwise binary ops. Add/Sub: two data tensors merge (AddSpec), a constant operand is a shift.
 // Mul/Div by a constant: a diagonal map. Products and quotients of data tensors are not Lipschitz.
 
-import type { OpSpec } from '../../../model/ir';
+import type { NodeExecution, OpSpec } from '../../../model/ir';
 import { structural } from '../../../analysis/constants';
 import { DataType, isFloatType } from '../proto';
 import { elementCount, type ConstTensor } from '../tensor';
@@ -47,7 +47,11 @@ export function addSub(ctx: NodeContext): NodeResult {
   const out = outShape(ctx);
   const dyn = ctx.dynamicIndices();
   if (dyn.length >= 2) {
-    if (dyn.every((i) => sameShape(ctx.shape(i), out))) return { spec: { type: 'add' }, outputShapes: [out] };
+    if (dyn.every((i) => sameShape(ctx.shape(i), out))) {
+      // Sub of two data tensors subtracts the second; with a constant operand as well it is not executable.
+      const execution = dyn.length === ctx.inputs.length ? { execution: { kind: 'sum' as const, signs: dyn.map((i) => (ctx.op === 'Sub' && i === 1 ? -1 : 1)) } } : {};
+      return { spec: { type: 'add' }, outputShapes: [out], ...execution };
+    }
     return { spec: { type: 'unsupported', detail: `${ctx.op} of data tensors that broadcast (${dyn.map((i) => formatShape(ctx.shape(i))).join(' and ')})` }, outputShapes: [out] };
   }
   const x = ctx.shape(dyn[0]);
@@ -55,7 +59,9 @@ export function addSub(ctx: NodeContext): NodeResult {
   const spec = copies === 1
     ? structural(`${ctx.op === 'Sub' ? 'subtracting' : 'adding'} a constant (a shift): 1`)
     : structural(`shift broadcast from ${formatShape(x)} to ${formatShape(out)}, each entry copied ${copies} times: √${copies}`, Math.sqrt(copies));
-  return { spec, outputShapes: [out], dataInputs: dyn };
+  const c = ctx.inputs.length === 2 ? ctx.constant(1 - dyn[0]) : undefined;
+  const execution = c ? { execution: { kind: 'shift' as const, constant: { dims: [...c.dims], data: Float32Array.from(c.data) }, sign: ctx.op === 'Sub' && dyn[0] === 1 ? -1 as const : 1 as const, constantSign: ctx.op === 'Sub' && dyn[0] === 0 ? -1 as const : 1 as const } } : {};
+  return { spec, outputShapes: [out], dataInputs: dyn, ...execution };
 }
 
 /**
@@ -93,7 +99,9 @@ export function mulDiv(ctx: NodeContext): NodeResult {
   const x = ctx.shape(dyn[0]);
   const c = ctx.requireConstant(1 - dyn[0], 'the constant operand');
   const spec = scaleByConstant(x, c, out, ctx.op === 'Div', ctx.op === 'Div' ? 'division' : 'multiplication');
-  return { spec, outputShapes: [out], weightShape: [...c.dims], dataInputs: dyn };
+  // A diagonal spec scales by its own entries; a broadcast scaling runs as a multiplication by the constant.
+  const execution: NodeExecution | undefined = spec.type === 'diagonal' ? { kind: 'affine' } : spec.type === 'fixed' ? { kind: 'activation', name: 'scale', operand: { dims: [...c.dims], data: Float32Array.from(c.data, (v) => (ctx.op === 'Div' ? 1 / v : v)) } } : undefined;
+  return { spec, outputShapes: [out], weightShape: [...c.dims], dataInputs: dyn, ...(execution ? { execution } : {}) };
 }
 
 const BINARY: Record<string, (a: number, b: number) => number> = {
@@ -161,7 +169,9 @@ function extremum(op: 'Max' | 'Min'): OpHandler {
       const out = outShape(ctx);
       const dyn = ctx.dynamicIndices();
       if (dyn.length === 1 && sameShape(ctx.shape(dyn[0]), out)) {
-        return { spec: { type: 'fixed', kind: 'activation', constant: 1, detail: `${op} with a constant (a clamp): 1` }, outputShapes: [out], dataInputs: dyn };
+        const c = ctx.inputs.length === 2 ? ctx.constant(1 - dyn[0]) : undefined;
+        const execution = c ? { execution: { kind: 'activation' as const, name: op === 'Max' ? 'maximum' : 'minimum', operand: { dims: [...c.dims], data: Float32Array.from(c.data) } } } : {};
+        return { spec: { type: 'fixed', kind: 'activation', constant: 1, detail: `${op} with a constant (a clamp): 1` }, outputShapes: [out], dataInputs: dyn, ...execution };
       }
       return { spec: { type: 'unsupported', detail: `${op} of several data-dependent tensors` }, outputShapes: [out] };
     },

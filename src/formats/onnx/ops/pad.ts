@@ -34,7 +34,11 @@ export const pad: OpHandler = {
     const { begin, end, mode } = padAmounts(ctx, x);
     const out = x.map((d, i) => d + begin[i] + end[i]);
     if (out.some((d) => d < 0)) ctx.fail(`pads crop ${formatShape(x)} below zero`);
-    if (mode === 'constant' || out.some((d) => d === 0)) return { spec: structural(`${mode} padding: 1`), outputShapes: [out], dataInputs: [0] };
+    if (mode === 'constant' || out.some((d) => d === 0)) {
+      const value = ctx.opset >= 11 ? ctx.constant(2)?.data[0] ?? (ctx.has(2) ? undefined : 0) : ctx.attrs.float('value', 0);
+      const execution = mode === 'constant' && value !== undefined ? { execution: { kind: 'pad' as const, begin, end, value } } : {};
+      return { spec: structural(`${mode} padding: 1`), outputShapes: [out], dataInputs: [0], ...execution };
+    }
     if (mode === 'reflect' && x.some((d, i) => d < 2 && (begin[i] > 0 || end[i] > 0))) ctx.fail(`reflect padding of an axis of length 1 in ${formatShape(x)}`);
     let copies = 1;
     for (let i = 0; i < x.length; i++) copies *= largestCopies(mode as CopyingPadMode, x[i], begin[i], end[i]);
