@@ -154,9 +154,10 @@ const ACTIVATIONS = new Map<string, (x: tf.Tensor, e: ActivationExecution) => tf
   ['relu', (x) => tf.relu(x)],
   ['relu6', (x) => tf.clipByValue(x, 0, 6)],
   ['linear', (x) => x],
-  ['leakyRelu', (x, e) => tf.where(tf.greaterEqual(x, 0), x, tf.mul(x, e.alpha ?? 0.01))],
-  ['elu', (x, e) => tf.where(tf.greater(x, 0), x, tf.mul(tf.sub(tf.exp(x), 1), e.alpha ?? 1))],
-  ['selu', (x, e) => tf.mul(tf.where(tf.greater(x, 0), x, tf.mul(tf.sub(tf.exp(x), 1), e.alpha ?? 1.6732632423543772)), e.beta ?? 1.0507009873554805)],
+  // Written with differentiable ops only (tfjs has no gradient for comparisons on the path from x).
+  ['leakyRelu', (x, e) => tf.sub(tf.relu(x), tf.mul(tf.relu(tf.neg(x)), e.alpha ?? 0.01))],
+  ['elu', (x, e) => elu(x, e.alpha ?? 1)],
+  ['selu', (x, e) => tf.mul(elu(x, e.alpha ?? 1.6732632423543772), e.beta ?? 1.0507009873554805)],
   ['sigmoid', (x) => tf.sigmoid(x)],
   ['hardSigmoid', (x, e) => tf.clipByValue(tf.add(tf.mul(x, e.alpha ?? 0.2), e.beta ?? 0.5), 0, 1)],
   ['hardSwish', (x) => tf.mul(x, tf.clipByValue(tf.add(tf.div(x, 6), 0.5), 0, 1))],
@@ -170,11 +171,16 @@ const ACTIVATIONS = new Map<string, (x: tf.Tensor, e: ActivationExecution) => tf
   ['clip', (x, e) => tf.minimum(tf.maximum(x, e.min ?? -Infinity), e.max ?? Infinity)],
   ['softmax', (x, e) => softmaxAlong(x, e.axis ?? -1, false)],
   ['logSoftmax', (x, e) => softmaxAlong(x, e.axis ?? -1, true)],
-  ['prelu', (x, e) => tf.where(tf.greaterEqual(x, 0), x, tf.mul(x, operand(e)))],
+  ['prelu', (x, e) => tf.sub(tf.relu(x), tf.mul(tf.relu(tf.neg(x)), operand(e)))],
   ['scale', (x, e) => tf.mul(x, operand(e))],
   ['maximum', (x, e) => tf.maximum(x, operand(e))],
   ['minimum', (x, e) => tf.minimum(x, operand(e))],
 ]);
+
+/** x for x > 0, α(eˣ − 1) otherwise. */
+function elu(x: tf.Tensor, alpha: number): tf.Tensor {
+  return tf.add(tf.relu(x), tf.mul(tf.sub(tf.exp(tf.minimum(x, 0)), 1), alpha));
+}
 
 function operand(e: ActivationExecution): tf.Tensor {
   if (!e.operand) throw new Error(`activation ${e.name} needs its constant operand`);
