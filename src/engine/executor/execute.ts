@@ -76,7 +76,8 @@ export function runGraph(model: IrModel, plan: IrNode[], input: tf.Tensor): tf.T
   return model.outputs.map((name) => values.get(name) as tf.Tensor);
 }
 
-function runNode(node: IrNode, inputs: tf.Tensor[]): tf.Tensor {
+/** One node on its inputs (batch as the tensors have it; outputShapes[0] gives the rest of the output shape). */
+export function runNode(node: IrNode, inputs: tf.Tensor[]): tf.Tensor {
   const { spec } = node;
   const execution = node.execution;
   const x = inputs[0];

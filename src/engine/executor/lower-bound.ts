@@ -9,8 +9,10 @@
 // 2. from the best sample, steps along v (crossing activation regions), re-running a short power
 //    iteration at each;
 // 3. sign-gradient ascent on R(x, δ) = ||f(x + δ) − f(x)|| / ||δ|| over both x and δ.
-// Inputs stay inside the declared input range, so the value is also a lower bound on the constant
-// restricted to that range.
+// With domain 'range' the inputs stay inside the declared input range, so the value is also a lower
+// bound on the constant restricted to that range; with 'everywhere' (the default, for the global
+// constant the upper bound bounds) every other random sample is drawn from 10× and 1000× wider
+// boxes around the range's centre, where a ReLU net behaves like its bias-free self.
 
 import * as tf from '@tensorflow/tfjs-core';
 // Gradients are registered only on request (the union package does it; this project uses tfjs-core).
@@ -20,8 +22,10 @@ import { CancelledError } from '../operator';
 import { executionPlan, runGraph } from './execute';
 
 export interface LowerBoundOptions {
-  /** Inputs are drawn from, and kept inside, [lo, hi] (default [0, 1]). */
+  /** Inputs are drawn from [lo, hi] (default [0, 1]). */
   inputRange?: [number, number];
+  /** 'range': stay inside the input range; 'everywhere' (default): also sample far outside it. */
+  domain?: 'range' | 'everywhere';
   /** Random sample inputs (default 4). */
   samples?: number;
   /** Further sample inputs (flattened, the model's input shape), e.g. from --samples. */
@@ -85,7 +89,8 @@ export function measureLowerBound(model: IrModel, options: LowerBoundOptions = {
     evaluations++;
     return tf.tidy(() => network(tf.tensor1d(x)).dataSync() as Float32Array).slice();
   };
-  const clip = (x: Float32Array) => x.map((v) => Math.min(hi, Math.max(lo, v)));
+  const inRange = options.domain === 'range';
+  const clip = (x: Float32Array): Float32Array => (inRange ? x.map((v) => Math.min(hi, Math.max(lo, v))) : x);
   /** The quotient of a pair, recorded when it is the best so far. */
   const quotient = (a: Float32Array, b: Float32Array, foundBy: string): number => {
     const fa = evaluate(a);
@@ -107,9 +112,12 @@ export function measureLowerBound(model: IrModel, options: LowerBoundOptions = {
       return gradient.dataSync() as Float32Array;
     }).slice();
   };
-  // The central-difference step: about 1e-3 of the range per coordinate for a unit v.
-  const step = 1e-3 * span * Math.sqrt(n);
+  // The central-difference step: about 1e-3 of the range (or of the input's own size, far from
+  // it, where float32 resolves no finer) per coordinate for a unit v.
+  const scaleOf = (x: Float32Array) => Math.max(span, x.reduce((m, v) => Math.max(m, Math.abs(v)), 0));
+  const stepAt = (x: Float32Array) => 1e-3 * scaleOf(x) * Math.sqrt(n);
   const jvp = (x: Float32Array, v: Float32Array): Float32Array => {
+    const step = stepAt(x);
     const plus = evaluate(x.map((xi, i) => xi + step * v[i]));
     const minus = evaluate(x.map((xi, i) => xi - step * v[i]));
     return plus.map((p, i) => (p - minus[i]) / (2 * step));
@@ -134,14 +142,18 @@ export function measureLowerBound(model: IrModel, options: LowerBoundOptions = {
   };
   const pairAlong = (x: Float32Array, v: Float32Array, foundBy: string) => {
     for (const scale of [1, 10, 100]) {
-      const t = step * scale;
+      const t = stepAt(x) * scale;
       quotient(clip(x.map((xi, i) => xi + t * v[i])), clip(x.map((xi, i) => xi - t * v[i])), foundBy);
     }
   };
 
   // 1. Samples.
   const inputs = [...(options.givenInputs ?? []).map((x) => clip(x))];
-  for (let s = 0; s < (options.samples ?? 4); s++) inputs.push(Float32Array.from({ length: n }, () => lo + random() * span));
+  const centre = (lo + hi) / 2;
+  for (let s = 0; s < (options.samples ?? 4); s++) {
+    const width = inRange || s % 2 === 0 ? 1 : s % 4 === 1 ? 10 : 1000;
+    inputs.push(Float32Array.from({ length: n }, () => centre + (random() - 0.5) * span * width));
+  }
   let bestSample: { x: Float32Array; v: Float32Array; sigma: number } | undefined;
   for (const x of inputs) {
     if (samplesTried > 0 && outOfTime()) break;
@@ -156,15 +168,15 @@ export function measureLowerBound(model: IrModel, options: LowerBoundOptions = {
   for (const fraction of [0.01, -0.01, 0.05, -0.05, 0.2, -0.2]) {
     if (outOfTime()) break;
     const { x, v } = bestSample;
-    const moved = clip(x.map((xi, i) => xi + fraction * span * Math.sqrt(n) * v[i]));
+    const moved = clip(x.map((xi, i) => xi + fraction * scaleOf(x) * Math.sqrt(n) * v[i]));
     const { v: w, sigma } = topDirection(moved, v, 4);
     pairAlong(moved, w, 'singular-direction');
     if (sigma > bestSample.sigma) bestSample = { x: moved, v: w, sigma };
   }
 
   // 3. Sign-gradient ascent on R(x, δ) over both the point and the displacement.
-  let x = bestSample.x.slice();
-  let delta = bestSample.v.map((vi) => vi * step * 10);
+  let x: Float32Array = bestSample.x.slice();
+  let delta = bestSample.v.map((vi) => vi * stepAt(bestSample.x) * 10);
   for (let k = 0; k < (options.ascentSteps ?? 24) && !outOfTime(); k++) {
     checkStop();
     evaluations++;
@@ -178,7 +190,8 @@ export function measureLowerBound(model: IrModel, options: LowerBoundOptions = {
       return grads.map((g) => (g.dataSync() as Float32Array).slice());
     });
     const rate = 0.02 / (1 + k / 8);
-    x = clip(x.map((xi, i) => xi + rate * span * Math.sign(gx[i])));
+    const reach = rate * scaleOf(x);
+    x = clip(x.map((xi, i) => xi + reach * Math.sign(gx[i])));
     delta = delta.map((di, i) => di + rate * (size / Math.sqrt(n)) * Math.sign(gd[i]));
     quotient(clip(x.map((xi, i) => xi + delta[i])), x, 'ascent');
   }

@@ -1,0 +1,153 @@
+// Explicit matrices of small linear nodes and certified norms of their products (docs/bracket.md,
+// "Certifying a partial product").
+//
+// A node's matrix (row-vector convention y = x·M, in the node's own layout flattened) is read off
+// the graph executor on the batch of all basis vectors, biases and shifts dropped. Its entries are
+// EXACT: for conv, conv-transpose, dense, diagonal and pads every output of a basis vector is one
+// weight times 1 plus exact zeros; pool entries (1/count) are rounded in float32, and are snapped
+// back to the reciprocal of their integer (refused if one is not within 1e-5 of such a value).
+// Products run in float64 in JS; for exact factors Mᵢ the computed P̂ satisfies
+// |P̂ − P| ≤ γ_n |M₁|⋯|M_k| entrywise (n = total inner length, Higham §3.5), so
+// ||P − P̂||₂ ≤ γ_n ∏ ||Mᵢ||_F, added to the certified bound of P̂ (bounds/dense.ts).
+
+import * as tf from '@tensorflow/tfjs-core';
+import type { IrNode } from '../../model/ir';
+import { runNode } from '../executor/execute';
+import { matrixUpperBound } from '../bounds/dense';
+import { SCALAR_SAFETY, UNIT_ROUNDOFF_F64, frobeniusUpper, gamma } from '../bounds/rounding';
+
+export interface ExplicitMatrix {
+  rows: number;
+  cols: number;
+  /** Row-major rows × cols, float64, exact. */
+  data: Float64Array;
+  /** Upper bound on the Frobenius norm. */
+  frobenius: number;
+}
+
+/** Largest node matrix built (entries). */
+export const MAX_MATRIX_ENTRIES = 2 ** 22;
+
+const POOL_SPECS = new Set(['avgPool', 'globalAvgPool', 'reduceMean']);
+
+/** The node's linear part as an explicit matrix, or null (not executable, not batchable, too large). */
+export function nodeMatrix(node: IrNode, maxEntries = MAX_MATRIX_ENTRIES): ExplicitMatrix | null {
+  const inShape = node.inputShapes[0];
+  const outShape = node.outputShapes[0];
+  if (!inShape || !outShape || inShape[0] !== 1 || outShape[0] !== 1) return null;
+  const rows = count(inShape);
+  const cols = count(outShape);
+  if (rows * cols > maxEntries) return null;
+  const linear = linearPart(node, rows);
+  if (!linear) return null;
+  const values = tf.tidy(() => {
+    const basis = tf.reshape(tf.eye(rows), [rows, ...inShape.slice(1)]);
+    return runNode(linear, [basis]).dataSync() as Float32Array;
+  });
+  if (values.length !== rows * cols) return null;
+  const data = Float64Array.from(values);
+  if (POOL_SPECS.has(node.spec.type) && !snapReciprocals(data)) return null;
+  if (!data.every(Number.isFinite)) return null;
+  return { rows, cols, data, frobenius: frobeniusUpper(data) };
+}
+
+/** A copy of the node that computes its linear part on a batch of `batch`, or null. */
+function linearPart(node: IrNode, batch: number): IrNode | null {
+  const execution = node.execution;
+  if (!execution) return null;
+  const outputShapes = [[batch, ...node.outputShapes[0].slice(1)]];
+  const base = { ...node, outputShapes };
+  switch (execution.kind) {
+    case 'affine':
+      return { ...base, execution: { kind: 'affine' } };
+    case 'pad':
+      return { ...base, execution: { ...execution, value: 0 } };
+    case 'shift':
+      return { ...base, execution: { ...execution, constant: { dims: execution.constant.dims, data: new Float32Array(execution.constant.data.length) } } };
+    case 'transpose':
+      return execution.perm[0] === 0 ? base : null;
+    case 'reshape':
+    case 'spec':
+      return base;
+    default:
+      return null;
+  }
+}
+
+/** Pool entries are 1/k for integers k: restores them exactly; false if one is not. */
+function snapReciprocals(data: Float64Array): boolean {
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i];
+    if (v === 0) continue;
+    const k = Math.round(1 / v);
+    if (!(k >= 1) || Math.abs(1 / k - v) > 1e-5 * Math.abs(v)) return false;
+    data[i] = 1 / k;
+  }
+  return true;
+}
+
+function count(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+/** A product of explicit factors with scalars between them: x·M₁·c₁·M₂⋯ (null factor: identity). */
+export interface ProductTerm {
+  matrix: ExplicitMatrix | 'identity';
+  /** Scalar applied after this factor. */
+  scale: number;
+}
+
+/** Multiply-adds of the product, to refuse costly ones before starting. */
+export function productCost(factors: readonly ProductTerm[]): number {
+  let cost = 0;
+  let rows = 0;
+  for (const { matrix } of factors) {
+    if (matrix === 'identity') continue;
+    if (rows === 0) rows = matrix.rows;
+    else cost += rows * matrix.rows * matrix.cols;
+  }
+  return cost;
+}
+
+/** Certified upper bound on ||M₁ c₁ M₂ c₂ ⋯|| (the scalars all multiply the product). */
+export function certifiedProductNorm(factors: readonly ProductTerm[], shouldStop?: () => boolean): number {
+  let product: ExplicitMatrix | null = null;
+  let scale = 1;
+  let frobeniusProduct = 1;
+  let inner = 0;
+  for (const { matrix, scale: c } of factors) {
+    scale *= Math.abs(c);
+    if (matrix === 'identity') continue;
+    frobeniusProduct *= matrix.frobenius;
+    if (!product) {
+      product = matrix;
+      continue;
+    }
+    if (shouldStop?.()) return Infinity;
+    if (product.cols !== matrix.rows) throw new Error(`factor shapes ${product.cols} and ${matrix.rows} do not chain`);
+    inner += matrix.rows;
+    product = multiply(product, matrix);
+  }
+  if (!product) return scale;
+  if (scale === 0) return 0;
+  const computed = matrixUpperBound(product.data, product.rows, product.cols, { shouldStop }).value;
+  // Rounding of the float64 products (exact factors), and of the scalar product.
+  const rounding = gamma(inner + factors.length + 2, UNIT_ROUNDOFF_F64) * frobeniusProduct;
+  return (computed + rounding) * scale * SCALAR_SAFETY;
+}
+
+function multiply(a: ExplicitMatrix, b: ExplicitMatrix): ExplicitMatrix {
+  const { rows, cols: inner } = a;
+  const cols = b.cols;
+  const out = new Float64Array(rows * cols);
+  for (let i = 0; i < rows; i++) {
+    const row = i * cols;
+    for (let k = 0; k < inner; k++) {
+      const v = a.data[i * inner + k];
+      if (v === 0) continue;
+      const source = k * cols;
+      for (let j = 0; j < cols; j++) out[row + j] += v * b.data[source + j];
+    }
+  }
+  return { rows, cols, data: out, frobenius: frobeniusUpper(out) };
+}
