@@ -54,3 +54,43 @@ export function relativeError(actual: Float32Array[], expected: Float32Array[]):
   });
   return diff / Math.max(scale, 1e-30);
 }
+
+/** tfjs's own runner (tfjs-converter's loadGraphModel, or tfjs-layers' loadLayersModel) on a model.json in this folder. */
+export async function tfjsOutputs(path: string, model: IrModel, input: Float32Array): Promise<Float32Array[]> {
+  const { dirname, join } = await import('node:path');
+  const json = JSON.parse(readFileSync(path, 'utf8'));
+  const specs = (json.weightsManifest as { paths: string[]; weights: unknown[] }[]).flatMap((group) => group.weights);
+  const buffers = (json.weightsManifest as { paths: string[] }[]).flatMap((group) => group.paths.map((p) => readFileSync(join(dirname(path), p))));
+  const total = buffers.reduce((n, b) => n + b.length, 0);
+  const weightData = new Uint8Array(total);
+  let offset = 0;
+  for (const b of buffers) {
+    weightData.set(b, offset);
+    offset += b.length;
+  }
+  const artifacts = { modelTopology: json.modelTopology, weightSpecs: specs as tf.io.WeightsManifestEntry[], weightData: weightData.buffer, format: json.format, generatedBy: json.generatedBy, convertedBy: json.convertedBy };
+  const x = tf.tensor(input, model.inputs[0].shape);
+  try {
+    if (json.format === 'graph-model' || json.modelTopology?.node) {
+      const converter = await import('@tensorflow/tfjs-converter');
+      const graph = await converter.loadGraphModel(tf.io.fromMemory(artifacts));
+      // In the IR's output order (tfjs's own order can differ).
+      const out = graph.execute(x, model.outputs);
+      const list = Array.isArray(out) ? out : [out];
+      const values = list.map((t) => Float32Array.from(t.dataSync()));
+      tf.dispose(list);
+      graph.dispose();
+      return values;
+    }
+    const layers = await import('@tensorflow/tfjs-layers');
+    const net = await layers.loadLayersModel(tf.io.fromMemory(artifacts));
+    const out = net.predict(x) as tf.Tensor | tf.Tensor[];
+    const list = Array.isArray(out) ? out : [out];
+    const values = list.map((t) => Float32Array.from(t.dataSync()));
+    tf.dispose(list);
+    net.dispose();
+    return values;
+  } finally {
+    x.dispose();
+  }
+}
