@@ -123,8 +123,12 @@ function chainBound(
       let best = B[k][j];
       for (let m = j + 1; m < k; m++) best = Math.min(best, B[k][m] * Math.abs(c(m)) * B[m][j]);
       if (length <= window && !outOfTime()) {
-        const terms = explicitTerms(j, k, c, groupTerms);
-        if (terms && productCost(terms) <= maxCost) {
+        // A c = 0 in between (max pool, a map with no useful midpoint) makes the linearised path 0.
+        const zero = Array.from({ length: k - j - 1 }, (_, i) => c(j + 1 + i)).some((v) => v === 0);
+        const terms = zero ? [] : explicitTerms(j, k, c, groupTerms);
+        if (zero) {
+          best = 0;
+        } else if (terms && chains(terms) && productCost(terms) <= maxCost) {
           const value = certifiedProductNorm(terms, outOfTime);
           if (value < best) {
             best = value;
@@ -142,6 +146,17 @@ function chainBound(
     theta[k] = sum;
   }
   return { bound: theta[K], direct };
+}
+
+/** The factors' sizes match (a non-linear map that changes the shape has c = 0 and never gets here). */
+function chains(terms: readonly ProductTerm[]): boolean {
+  let cols: number | undefined;
+  for (const { matrix } of terms) {
+    if (matrix === 'identity') continue;
+    if (cols !== undefined && matrix.rows !== cols) return false;
+    cols = matrix.cols;
+  }
+  return true;
 }
 
 /** Factors of M_{k,j} = L_{j+1} c_{j+1} ⋯ c_{k−1} L_k (row-vector order), or null if one group has no matrices. */
