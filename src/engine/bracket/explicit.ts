@@ -97,16 +97,23 @@ export interface ProductTerm {
   scale: number;
 }
 
-/** Multiply-adds of the product, to refuse costly ones before starting. */
+/**
+ * Multiply-adds of the product (float64 JS) plus a tenth of its certificate's (float32 tfjs, about
+ * ten times faster: 2·big·small² for the Gram matrix and ~16·small³ after), to refuse costly ones.
+ */
 export function productCost(factors: readonly ProductTerm[]): number {
   let cost = 0;
   let rows = 0;
+  let cols = 0;
   for (const { matrix } of factors) {
     if (matrix === 'identity') continue;
     if (rows === 0) rows = matrix.rows;
     else cost += rows * matrix.rows * matrix.cols;
+    cols = matrix.cols;
   }
-  return cost;
+  const small = Math.min(rows, cols);
+  const big = Math.max(rows, cols);
+  return cost + (2 * big * small * small + 16 * small ** 3) / 10;
 }
 
 /** Certified upper bound on ||M₁ c₁ M₂ c₂ ⋯|| (the scalars all multiply the product). */
