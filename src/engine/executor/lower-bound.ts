@@ -47,8 +47,9 @@ export interface LowerBoundResult {
   foundBy: string;
   /** Largest ||J(x)v|| / ||v|| seen (the power iteration's estimate of a local Jacobian norm). */
   jacobianNorm: number;
-  /** The pair's first input (flattened) and the distance between the pair. */
+  /** The pair (flattened inputs) and the distance between them. */
   input: Float32Array;
+  partner: Float32Array;
   distance: number;
   /** Forward (and gradient) evaluations of the network. */
   evaluations: number;
@@ -60,6 +61,7 @@ interface Best {
   value: number;
   foundBy: string;
   input: Float32Array;
+  partner: Float32Array;
   distance: number;
 }
 
@@ -75,7 +77,7 @@ export function measureLowerBound(model: IrModel, options: LowerBoundOptions = {
   let evaluations = 0;
   let jacobianNorm = 0;
   let samplesTried = 0;
-  const best: Best = { value: 0, foundBy: 'none', input: new Float32Array(n), distance: 0 };
+  const best: Best = { value: 0, foundBy: 'none', input: new Float32Array(n), partner: new Float32Array(n), distance: 0 };
   const outOfTime = () => performance.now() - started > budget;
   const checkStop = () => {
     if (options.shouldStop?.()) throw new CancelledError();
@@ -100,7 +102,7 @@ export function measureLowerBound(model: IrModel, options: LowerBoundOptions = {
     for (let i = 0; i < fa.length; i++) top += (fa[i] - fb[i]) ** 2;
     for (let i = 0; i < n; i++) bottom += (a[i] - b[i]) ** 2;
     const value = bottom > 0 ? Math.sqrt(top / bottom) : 0;
-    if (Number.isFinite(value) && value > best.value) Object.assign(best, { value, foundBy, input: a.slice(), distance: Math.sqrt(bottom) });
+    if (Number.isFinite(value) && value > best.value) Object.assign(best, { value, foundBy, input: a.slice(), partner: b.slice(), distance: Math.sqrt(bottom) });
     return value;
   };
   /** J(x)ᵀu by autodiff. */
@@ -201,6 +203,7 @@ export function measureLowerBound(model: IrModel, options: LowerBoundOptions = {
     foundBy: best.foundBy,
     jacobianNorm,
     input: best.input,
+    partner: best.partner,
     distance: best.distance,
     evaluations,
     samplesTried,

@@ -215,3 +215,15 @@ export function sampledConstant(net: RandomNet, samples = 20_000, seed = 1): num
   }
   return best;
 }
+
+/** The largest ||J|| at 400 points of the segment from a to b (its regions are the net's too). */
+export function segmentConstant(net: RandomNet, a: ArrayLike<number>, b: ArrayLike<number>, points = 400): number {
+  let best = 0;
+  const x = new Float64Array(net.d);
+  for (let k = 0; k <= points; k++) {
+    const t = k / points;
+    for (let i = 0; i < net.d; i++) x[i] = a[i] + t * (b[i] - a[i]);
+    best = Math.max(best, jacobianNorm(net.reference(x).J, net.d));
+  }
+  return best;
+}
