@@ -72,7 +72,7 @@ export function randomNet(seed: number, kind: Kind): RandomNet {
   };
   const activation = (input: string, n: number): string => {
     const slope = leaky;
-    const apply: RefOp = ([x], dd) => {
+    const apply: RefOp = ([x]) => {
       const v = x.v.map((t) => (t >= 0 ? t : slope * t));
       const J = x.J.map((t, idx) => (x.v[idx % n] >= 0 ? t : slope * t));
       return { v, J };
@@ -83,7 +83,7 @@ export function randomNet(seed: number, kind: Kind): RandomNet {
   const batchNorm = (input: string, n: number): string => {
     const scale = Float32Array.from({ length: n }, () => 0.5 + 1.5 * random());
     const shift = Float32Array.from({ length: n }, () => 0.3 * gauss());
-    const apply = (withShift: boolean): RefOp => ([x], dd) => ({
+    const apply = (withShift: boolean): RefOp => ([x]) => ({
       v: x.v.map((t, i) => t * scale[i] + (withShift ? shift[i] : 0)),
       J: x.J.map((t, idx) => t * scale[idx % n]),
     });
