@@ -143,6 +143,7 @@ export type OpSpec =
  * - `reshape`: the output is the input reshaped to outputShapes[0] (flatten, squeeze, identity, ...).
  * - `transpose`, `pad` (constant value), `shift` (x + c, x − c or c − x for a broadcast constant c),
  * - `sum`: the data inputs added with these signs (Add, Sub).
+ * - `upsample`: nearest-neighbour upsampling of the two spatial axes by integer factors.
  * - `spec`: the spec alone says everything (pools, reduce mean, concat).
  */
 export type NodeExecution =
@@ -153,6 +154,7 @@ export type NodeExecution =
   | { kind: 'pad'; begin: number[]; end: number[]; value: number }
   | { kind: 'shift'; constant: WeightTensor; sign: 1 | -1; constantSign: 1 | -1 }
   | { kind: 'sum'; signs: number[] }
+  | { kind: 'upsample'; factors: number[]; channelsLast: boolean }
   | { kind: 'spec' };
 
 /** Specs whose σ the engine computes with a matrix-free solver. */

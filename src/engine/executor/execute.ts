@@ -139,6 +139,13 @@ function fixed(node: IrNode, x: tf.Tensor, outShape: number[]): tf.Tensor {
       const c = constantTensor(execution.constant);
       return tf.add(execution.sign < 0 ? tf.neg(x) : x, execution.constantSign < 0 ? tf.neg(c) : c);
     }
+    case 'upsample': {
+      // Nearest neighbour by integer factors: output (i, j) reads input (⌊i/f⌋, ⌊j/g⌋).
+      const t = toNhwc(x, execution.channelsLast);
+      const [, h, w] = t.shape;
+      const y = tf.image.resizeNearestNeighbor(t, [h * execution.factors[0], w * execution.factors[1]]);
+      return tf.reshape(fromNhwc(y, x.shape.length, execution.channelsLast), outShape);
+    }
     case 'activation': {
       const run = ACTIVATIONS.get(execution.name);
       if (!run) throw new NotExecutableError(node.name, `activation ${execution.name}`);

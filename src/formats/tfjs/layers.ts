@@ -694,7 +694,8 @@ class LayersReader {
     const spec: OpSpec = interpolation === 'nearest'
       ? structural(`nearest upsampling ×${size.join('×')}: √${copies}`, Math.sqrt(copies))
       : { type: 'unsupported', detail: `UpSampling with ${interpolation} interpolation` };
-    this.row(ctx, spec, layout.assemble(layout.channels, outSpatial));
+    const execution: NodeExecution | undefined = interpolation === 'nearest' && rank === 2 ? { kind: 'upsample', factors: size, channelsLast: this.channelsLast(ctx) } : undefined;
+    this.runnable(ctx, spec, layout.assemble(layout.channels, outSpatial), execution);
   }
 
   private mergeShape(ctx: LayerCtx): number[] {

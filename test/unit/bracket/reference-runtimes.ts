@@ -8,8 +8,8 @@ import { nodeFileAccess } from '../../../src/host/node-files';
 import type { IrModel } from '../../../src/model/ir';
 import { executionPlan, runGraph } from '../../../src/engine/executor/execute';
 
-export async function openIr(path: string): Promise<IrModel> {
-  return openModel(nodeFileAccess(path));
+export async function openIr(path: string, inputShape?: number[]): Promise<IrModel> {
+  return openModel(nodeFileAccess(path), inputShape ? { inputShape } : {});
 }
 
 /** Deterministic inputs in [lo, hi) (xorshift). */
