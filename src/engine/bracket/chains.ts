@@ -69,6 +69,18 @@ export function slopesOf(node: IrNode, constant: number): Slopes {
       const alpha = execution.alpha ?? 0.01;
       return range(Math.min(alpha, 1), Math.max(alpha, 1), `slopes in [${Math.min(alpha, 1)}, ${Math.max(alpha, 1)}]`);
     }
+    case 'prelu': {
+      // Slopes 1 and each channel's α: [min(1, min α), max(1, max α)].
+      const slopes = execution.operand?.data;
+      if (!slopes || slopes.length === 0) return generic;
+      let low = 1;
+      let high = 1;
+      for (const a of slopes) {
+        low = Math.min(low, a);
+        high = Math.max(high, a);
+      }
+      return range(low, high, `slopes in [${low.toPrecision(3)}, ${high.toPrecision(3)}]`);
+    }
     case 'silu':
       // σ(x)(1 + x(1 − σ(x))) runs over [1 − L, L] with L ≈ 1.0998 (its minimum is −0.0998).
       return range(1 - constant, constant, `slopes in [${(1 - constant).toFixed(4)}, ${constant.toFixed(4)}]`);

@@ -38,14 +38,19 @@ export function nodeMatrix(node: IrNode, maxEntries = MAX_MATRIX_ENTRIES): Expli
   const rows = count(inShape);
   const cols = count(outShape);
   if (rows * cols > maxEntries) return null;
-  const linear = linearPart(node, rows);
-  if (!linear) return null;
-  const values = tf.tidy(() => {
-    const basis = tf.reshape(tf.eye(rows), [rows, ...inShape.slice(1)]);
-    return runNode(linear, [basis]).dataSync() as Float32Array;
-  });
-  if (values.length !== rows * cols) return null;
-  const data = Float64Array.from(values);
+  if (!linearPart(node, 1)) return null;
+  // The basis vectors in batches of at most ~2^20 values in and out.
+  const batch = Math.max(1, Math.min(rows, Math.floor(2 ** 20 / (rows + cols))));
+  const data = new Float64Array(rows * cols);
+  for (let start = 0; start < rows; start += batch) {
+    const size = Math.min(batch, rows - start);
+    const ones = new Float32Array(size * rows);
+    for (let i = 0; i < size; i++) ones[i * rows + start + i] = 1;
+    const chunk = linearPart(node, size) as IrNode;
+    const values = tf.tidy(() => runNode(chunk, [tf.tensor(ones, [size, ...inShape.slice(1)])]).dataSync() as Float32Array);
+    if (values.length !== size * cols) return null;
+    data.set(values, start * cols);
+  }
   if (POOL_SPECS.has(node.spec.type) && !snapReciprocals(data)) return null;
   if (!data.every(Number.isFinite)) return null;
   return { rows, cols, data, frobenius: frobeniusUpper(data) };

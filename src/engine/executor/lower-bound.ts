@@ -131,6 +131,8 @@ export function measureLowerBound(model: IrModel, options: LowerBoundOptions = {
     let sigma = 0;
     for (let k = 0; k < steps; k++) {
       checkStop();
+      // Past the budget only the very first step runs (one sample always gets a direction).
+      if (k > 0 && outOfTime()) break;
       const w = jvp(x, v);
       sigma = norm(w);
       jacobianNorm = Math.max(jacobianNorm, sigma);
@@ -138,12 +140,12 @@ export function measureLowerBound(model: IrModel, options: LowerBoundOptions = {
       const size = norm(g);
       if (!(size > 0)) break;
       v = g.map((gi) => gi / size);
-      if (outOfTime()) break;
     }
     return { v, sigma };
   };
   const pairAlong = (x: Float32Array, v: Float32Array, foundBy: string) => {
     for (const scale of [1, 10, 100]) {
+      if (scale > 1 && outOfTime()) break;
       const t = stepAt(x) * scale;
       quotient(clip(x.map((xi, i) => xi + t * v[i])), clip(x.map((xi, i) => xi - t * v[i])), foundBy);
     }
