@@ -41,7 +41,7 @@ export async function runSession(files: FileAccess, settings: EstimateSettings, 
     const elements = model.inputs[0]?.shape.reduce((a, b) => a * b, 1) ?? 0;
     const givenInputs = extras.samples?.(elements);
     // 'auto' runs on small models with short budgets, so that the default run stays about as fast.
-    const budgets = settings.bracket === 'on' ? { lowerSeconds: 20, upperSeconds: 30 } : { lowerSeconds: 1, upperSeconds: 1, maxMatrixEntries: 2 ** 16 };
+    const budgets = settings.bracket === 'on' ? { lowerSeconds: 20, upperSeconds: 30 } : { lowerSeconds: 1, upperSeconds: 1, maxMatrixEntries: 2 ** 16, maxProductCost: 1e8 };
     Object.assign(result.bounds, computeBracket(model, result.layers, result.bounds.certified, { inputRange: settings.inputRange, givenInputs, seed: settings.seed, shouldStop: hooks.shouldStop, ...budgets }).bounds);
   }
   const after = await fingerprint(files);

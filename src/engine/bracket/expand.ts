@@ -17,7 +17,7 @@ export interface ExpansionOptions {
   window?: number;
   /** Largest node matrix built (entries). */
   maxMatrixEntries?: number;
-  /** Largest multiply-add count of one partial product and its certificate (default 3e8). */
+  /** Largest cost (productCost) of one partial product and its certificate (default 3e9). */
   maxProductCost?: number;
   /** Wall-clock budget; past it the remaining products fall back to splits (default 30 s). */
   timeBudgetMs?: number;
@@ -52,7 +52,7 @@ export function expandCertified(model: IrModel, certified: readonly (number | un
   const started = performance.now();
   const window = options.window ?? 8;
   const budget = options.timeBudgetMs ?? 30_000;
-  const maxCost = options.maxProductCost ?? 3e8;
+  const maxCost = options.maxProductCost ?? 3e9;
   const constants = certified.map((c) => (c === undefined ? NaN : c));
   const chains = findChains(model, constants);
   const matrices = new Map<number, ExplicitMatrix | null>();

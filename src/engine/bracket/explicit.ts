@@ -14,7 +14,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { IrNode } from '../../model/ir';
 import { runNode } from '../executor/execute';
 import { matrixUpperBound } from '../bounds/dense';
-import { SCALAR_SAFETY, UNIT_ROUNDOFF_F64, frobeniusUpper, gamma } from '../bounds/rounding';
+import { SCALAR_SAFETY, UNIT_ROUNDOFF_F32, UNIT_ROUNDOFF_F64, frobeniusUpper, gamma } from '../bounds/rounding';
 
 export interface ExplicitMatrix {
   rows: number;
@@ -102,9 +102,13 @@ export interface ProductTerm {
   scale: number;
 }
 
+/** Products of more multiply-adds than this run in float32 on tfjs (about 20× faster than JS float64). */
+const JS_PRODUCT_MAX = 5e7;
+
 /**
- * Multiply-adds of the product (float64 JS) plus a tenth of its certificate's (float32 tfjs, about
- * ten times faster: 2·big·small² for the Gram matrix and ~16·small³ after), to refuse costly ones.
+ * Multiply-adds of the product plus those of its certificate (2·big·small² for the Gram matrix and
+ * ~16·small³ after), JS float64 work counted ten times (it is that much slower than tfjs), to
+ * refuse costly ones.
  */
 export function productCost(factors: readonly ProductTerm[]): number {
   let cost = 0;
@@ -118,11 +122,17 @@ export function productCost(factors: readonly ProductTerm[]): number {
   }
   const small = Math.min(rows, cols);
   const big = Math.max(rows, cols);
-  return cost + (2 * big * small * small + 16 * small ** 3) / 10;
+  return (cost > JS_PRODUCT_MAX ? cost : 10 * cost) + 2 * big * small * small + 16 * small ** 3;
 }
 
-/** Certified upper bound on ||M₁ c₁ M₂ c₂ ⋯|| (the scalars all multiply the product). */
+/**
+ * Certified upper bound on ||M₁ c₁ M₂ c₂ ⋯|| (the scalars all multiply the product). Small products
+ * run in float64 (JS); large ones in float32 on tfjs, where rounding each factor to float32 (pool
+ * entries 1/k) and every product adds at most one unit roundoff per step to |M₁|⋯|M_k|, so the
+ * margin is γ(n + 2k)·∏||M_i||_F in float32's unit roundoff, plus gradual underflow.
+ */
 export function certifiedProductNorm(factors: readonly ProductTerm[], shouldStop?: () => boolean): number {
+  if (productCost(factors) > 0 && multiplyAdds(factors) > JS_PRODUCT_MAX) return float32ProductNorm(factors, shouldStop);
   let product: ExplicitMatrix | null = null;
   let scale = 1;
   let frobeniusProduct = 1;
@@ -162,4 +172,54 @@ function multiply(a: ExplicitMatrix, b: ExplicitMatrix): ExplicitMatrix {
     }
   }
   return { rows, cols, data: out, frobenius: frobeniusUpper(out) };
+}
+
+function multiplyAdds(factors: readonly ProductTerm[]): number {
+  let rows = 0;
+  let cost = 0;
+  for (const { matrix } of factors) {
+    if (matrix === 'identity') continue;
+    if (rows === 0) rows = matrix.rows;
+    else cost += rows * matrix.rows * matrix.cols;
+  }
+  return cost;
+}
+
+function float32ProductNorm(factors: readonly ProductTerm[], shouldStop?: () => boolean): number {
+  let scale = 1;
+  let frobeniusProduct = 1;
+  let inner = 0;
+  let count = 0;
+  let rows = 0;
+  let cols = 0;
+  let product: tf.Tensor2D | null = null;
+  try {
+    for (const { matrix, scale: c } of factors) {
+      scale *= Math.abs(c);
+      if (matrix === 'identity') continue;
+      frobeniusProduct *= matrix.frobenius;
+      count++;
+      const next = tf.tensor2d(Float32Array.from(matrix.data), [matrix.rows, matrix.cols]);
+      if (!product) {
+        product = next;
+        rows = matrix.rows;
+      } else {
+        if (shouldStop?.()) return Infinity;
+        if (product.shape[1] !== matrix.rows) throw new Error(`factor shapes ${product.shape[1]} and ${matrix.rows} do not chain`);
+        inner += matrix.rows;
+        const multiplied: tf.Tensor2D = tf.matMul(product, next);
+        tf.dispose([product, next]);
+        product = multiplied;
+      }
+      cols = matrix.cols;
+    }
+    if (!product) return scale;
+    if (scale === 0) return 0;
+    const data = Float64Array.from(product.dataSync());
+    const computed = matrixUpperBound(data, rows, cols, { shouldStop }).value;
+    const rounding = gamma(inner + 2 * count + 2, UNIT_ROUNDOFF_F32) * frobeniusProduct + Math.sqrt(rows * cols) * (inner + count) * 2 ** -149;
+    return (computed + rounding) * scale * SCALAR_SAFETY;
+  } finally {
+    product?.dispose();
+  }
 }

@@ -18,8 +18,9 @@ export interface BracketOptions {
   /** Budgets of the two sides (defaults 20 s and 30 s). */
   lowerSeconds?: number;
   upperSeconds?: number;
-  /** Largest node matrix the expansion builds (entries). */
+  /** Largest node matrix the expansion builds (entries), and largest cost of one partial product. */
   maxMatrixEntries?: number;
+  maxProductCost?: number;
   shouldStop?: () => boolean;
 }
 
@@ -61,7 +62,7 @@ export interface BracketResult {
 export function computeBracket(model: IrModel, layers: readonly LayerResult[], certified: number | null, options: BracketOptions = {}): BracketResult {
   const inputRange = options.inputRange ?? [0, 1];
   // From above.
-  const expansion = expandCertified(model, certifiedConstants(model, layers), { timeBudgetMs: (options.upperSeconds ?? 30) * 1000, shouldStop: options.shouldStop, ...(options.maxMatrixEntries ? { maxMatrixEntries: options.maxMatrixEntries } : {}) });
+  const expansion = expandCertified(model, certifiedConstants(model, layers), { timeBudgetMs: (options.upperSeconds ?? 30) * 1000, shouldStop: options.shouldStop, ...(options.maxMatrixEntries ? { maxMatrixEntries: options.maxMatrixEntries } : {}), ...(options.maxProductCost ? { maxProductCost: options.maxProductCost } : {}) });
   if (options.shouldStop?.()) throw new CancelledError();
   const candidates = [certified, expansion.value].filter((v): v is number => v !== null && Number.isFinite(v));
   const certifiedTight = candidates.length ? Math.min(...candidates) : null;
