@@ -62,8 +62,8 @@ export function describeBracket(report: Report): string[] | undefined {
   const upper = bounds.certifiedTight ?? null;
   const lines = [
     `bracket:                 L ∈ [${lower === null ? '—' : formatNumber(lower)}, ${upper === null ? '—' : formatNumber(upper)}]${bounds.bracket.width === null ? '' : `, width ×${formatNumber(bounds.bracket.width)}`}`,
-    `  measured lower bound:  ${lower === null ? `— (${bounds.bracket.lower.unavailable ?? 'none found'})` : `L ≥ ${formatNumber(lower)} (measured, not certified: a difference quotient found by ${bounds.bracket.lower.foundBy}, ${bounds.bracket.lower.seconds.toFixed(1)} s)`}`,
-    `  certified expansion:   ${bounds.bracket.upper.expansion === null ? '—' : `L ≤ ${formatNumber(bounds.bracket.upper.expansion)}`} (${bounds.bracket.upper.chains.length} chains, ${bounds.bracket.upper.seconds.toFixed(1)} s)`,
+    `  measured lower bound:  ${lower === null ? `— (${bounds.bracket.lower.unavailable ?? 'none found'})` : `L ≥ ${formatNumber(lower)} (measured, not certified: a difference quotient found by ${bounds.bracket.lower.foundBy}${report.bracketSeconds ? `, ${report.bracketSeconds.lower.toFixed(1)} s` : ''})`}`,
+    `  certified expansion:   ${bounds.bracket.upper.expansion === null ? '—' : `L ≤ ${formatNumber(bounds.bracket.upper.expansion)}`} (${bounds.bracket.upper.chains.length} chains${report.bracketSeconds ? `, ${report.bracketSeconds.upper.toFixed(1)} s` : ''})`,
   ];
   return lines;
 }

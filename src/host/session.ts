@@ -37,17 +37,22 @@ export async function runSession(files: FileAccess, settings: EstimateSettings, 
     await pool?.close();
   }
   // The bracket (docs/bracket.md), when asked for or cheap: measured lower and tighter certified upper.
+  let bracketSeconds: Report['bracketSeconds'];
   if (bracketWanted(settings, linearWork(model))) {
     const elements = model.inputs[0]?.shape.reduce((a, b) => a * b, 1) ?? 0;
     const givenInputs = extras.samples?.(elements);
     // 'auto' runs on small models with short budgets, so that the default run stays about as fast.
-    const budgets = settings.bracket === 'on' ? { lowerSeconds: 20, upperSeconds: 30 } : { lowerSeconds: 1, upperSeconds: 1, maxMatrixEntries: 2 ** 16, maxProductCost: 1e8 };
-    Object.assign(result.bounds, computeBracket(model, result.layers, result.bounds.certified, { inputRange: settings.inputRange, givenInputs, seed: settings.seed, shouldStop: hooks.shouldStop, ...budgets }).bounds);
+    // Effort in counts, not seconds, so that reports are reproducible; the time budgets are a safety net.
+    const budgets = settings.bracket === 'on' ? {} : { samples: 2, powerSteps: 6, ascentSteps: 8, maxMatrixEntries: 2 ** 16, maxProductCost: 1e8, lowerSeconds: 20, upperSeconds: 20 };
+    const bracket = computeBracket(model, result.layers, result.bounds.certified, { inputRange: settings.inputRange, givenInputs, seed: settings.seed, shouldStop: hooks.shouldStop, ...budgets });
+    Object.assign(result.bounds, bracket.bounds);
+    bracketSeconds = bracket.seconds;
   }
   const after = await fingerprint(files);
   const warnings = [...model.warnings, ...(backend.note ? [backend.note] : [])];
   if (before !== after) warnings.push(`${files.mainPath} changed during the run: the results may be stale; estimate again`);
-  return buildReport(model, result, (performance.now() - started) / 1000, settings, backend.name, warnings);
+  const report = buildReport(model, result, (performance.now() - started) / 1000, settings, backend.name, warnings);
+  return bracketSeconds ? { ...report, bracketSeconds } : report;
 }
 
 /**

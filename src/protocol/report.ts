@@ -108,14 +108,16 @@ export interface BracketDetail {
     /** Random samples plus given ones (--samples) tried. */
     samples: number;
     evaluations?: number;
-    seconds: number;
+    /** The search stopped on its time budget (the numbers then depend on the machine's speed). */
+    timedOut?: boolean;
   };
   upper: {
     /** The expansion's own certified bound (null: unbounded or invalid). */
     expansion: number | null;
     /** Chains expanded, largest gain (product / bound) first: where the product was loosest. */
     chains: { from: string; to: string; groups: number; product: number; bound: number; directProducts: number }[];
-    seconds: number;
+    /** The expansion stopped on its time budget: the remaining partial products used splits. */
+    timedOut?: boolean;
   };
 }
 
@@ -147,6 +149,8 @@ export interface Report {
   warnings?: string[];
   /** True on a run stopped before every layer was done: `layers` holds the finished ones, the bounds are null. */
   cancelled?: boolean;
+  /** Seconds each side of the bracket took (kept out of `bounds`, which is reproducible). */
+  bracketSeconds?: { lower: number; upper: number };
 }
 
 export type SolverMethod = 'lanczos' | 'power';

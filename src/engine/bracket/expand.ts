@@ -42,6 +42,8 @@ export interface ExpansionResult {
   value: number | null;
   chains: ChainBound[];
   seconds: number;
+  /** The time budget ran out before every partial product in the window was tried. */
+  timedOut: boolean;
 }
 
 /**
@@ -80,7 +82,9 @@ export function expandCertified(model: IrModel, certified: readonly (number | un
     });
   }
   const network = compose(model, adjusted).network;
+  const timedOut = performance.now() - started > budget;
   return {
+    timedOut,
     value: network !== undefined && Number.isFinite(network) ? network : null,
     chains: results,
     seconds: (performance.now() - started) / 1000,

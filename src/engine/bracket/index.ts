@@ -15,7 +15,11 @@ export interface BracketOptions {
   /** Sample inputs (flattened, the model's input shape), e.g. from --samples. */
   givenInputs?: Float32Array[];
   seed?: number;
-  /** Budgets of the two sides (defaults 20 s and 30 s). */
+  /** The lower bound's search effort (measureLowerBound's defaults when absent). */
+  samples?: number;
+  powerSteps?: number;
+  ascentSteps?: number;
+  /** Time budgets of the two sides, a safety net: the effort above is what normally ends them (defaults 120 s). */
   lowerSeconds?: number;
   upperSeconds?: number;
   /** Largest node matrix the expansion builds (entries), and largest cost of one partial product. */
@@ -57,12 +61,13 @@ export function certifiedConstants(model: IrModel, layers: readonly LayerResult[
 
 export interface BracketResult {
   bounds: Pick<NetworkBounds, 'lower' | 'certifiedTight' | 'bracket'>;
+  seconds: { lower: number; upper: number };
 }
 
 export function computeBracket(model: IrModel, layers: readonly LayerResult[], certified: number | null, options: BracketOptions = {}): BracketResult {
   const inputRange = options.inputRange ?? [0, 1];
   // From above.
-  const expansion = expandCertified(model, certifiedConstants(model, layers), { timeBudgetMs: (options.upperSeconds ?? 30) * 1000, shouldStop: options.shouldStop, ...(options.maxMatrixEntries ? { maxMatrixEntries: options.maxMatrixEntries } : {}), ...(options.maxProductCost ? { maxProductCost: options.maxProductCost } : {}) });
+  const expansion = expandCertified(model, certifiedConstants(model, layers), { timeBudgetMs: (options.upperSeconds ?? 120) * 1000, shouldStop: options.shouldStop, ...(options.maxMatrixEntries ? { maxMatrixEntries: options.maxMatrixEntries } : {}), ...(options.maxProductCost ? { maxProductCost: options.maxProductCost } : {}) });
   if (options.shouldStop?.()) throw new CancelledError();
   const candidates = [certified, expansion.value].filter((v): v is number => v !== null && Number.isFinite(v));
   const certifiedTight = candidates.length ? Math.min(...candidates) : null;
@@ -72,13 +77,17 @@ export function computeBracket(model: IrModel, layers: readonly LayerResult[], c
   let lower: number | null = null;
   let lowerDetail: BracketDetail['lower'];
   const started = performance.now();
+  const lowerBudget = (options.lowerSeconds ?? 120) * 1000;
   try {
     const result = measureLowerBound(model, {
       inputRange,
       givenInputs: options.givenInputs,
       seed: options.seed ?? 0,
-      timeBudgetMs: (options.lowerSeconds ?? 20) * 1000,
+      timeBudgetMs: lowerBudget,
       shouldStop: options.shouldStop,
+      ...(options.samples !== undefined ? { samples: options.samples } : {}),
+      ...(options.powerSteps !== undefined ? { powerSteps: options.powerSteps } : {}),
+      ...(options.ascentSteps !== undefined ? { ascentSteps: options.ascentSteps } : {}),
     });
     lower = result.value > 0 ? result.value : null;
     lowerDetail = {
@@ -88,11 +97,11 @@ export function computeBracket(model: IrModel, layers: readonly LayerResult[], c
       inputRange,
       samples: result.samplesTried,
       evaluations: result.evaluations,
-      seconds: result.seconds,
+      ...(result.seconds * 1000 >= lowerBudget ? { timedOut: true } : {}),
     };
   } catch (error) {
     if (!(error instanceof NotExecutableError)) throw error;
-    lowerDetail = { unavailable: error.message, inputRange, samples: 0, seconds: (performance.now() - started) / 1000 };
+    lowerDetail = { unavailable: error.message, inputRange, samples: 0 };
   }
   const width = lower !== null && certifiedTight !== null ? certifiedTight / lower : null;
   return {
@@ -102,8 +111,9 @@ export function computeBracket(model: IrModel, layers: readonly LayerResult[], c
       bracket: {
         width,
         lower: lowerDetail,
-        upper: { expansion: expansion.value, chains, seconds: expansion.seconds },
+        upper: { expansion: expansion.value, chains, ...(expansion.timedOut ? { timedOut: true } : {}) },
       },
     },
+    seconds: { lower: (performance.now() - started) / 1000, upper: expansion.seconds },
   };
 }
