@@ -29,6 +29,13 @@ options:
                               a model without a certified bound fails, with the reason
   --fail-above-estimate X     exit 1 when the estimate (L ≈ …, bounds.product) exceeds X or
                               cannot be computed
+  --bracket[=on|auto|off]     bracket the true constant: a measured lower bound and a tighter
+                              certified upper bound (docs/bracket.md); default auto: on for small
+                              models only
+  --input-range LO,HI         the lower bound's inputs are drawn from [LO, HI] (default 0,1)
+  --samples DIR               also start the lower bound's search from these inputs (.npy / .json)
+  --fail-above-measured X     exit 1 when the MEASURED lower bound exceeds X: the network is then
+                              certainly more sensitive than X (runs the bracket)
   --max-bytes N               refuse models (file plus weight shards or external data) over N bytes
   -q, --quiet                 no progress on stderr
   -h, --help                  this help
@@ -45,6 +52,10 @@ export interface CliOptions {
   failAbove?: number;
   /** Gate on bounds.product, the estimate. */
   failAboveEstimate?: number;
+  /** Gate on the measured lower bound (bounds.lower). */
+  failAboveMeasured?: number;
+  /** Folder of sample inputs for the bracket's lower bound. */
+  samples?: string;
   maxBytes?: number;
   quiet: boolean;
 }
@@ -54,7 +65,9 @@ export class UsageError extends Error {}
 export type ParsedArgs = { kind: 'help' } | { kind: 'version' } | { kind: 'run'; options: CliOptions };
 
 export function parseArgs(argv: string[]): ParsedArgs {
-  const settings: EstimateSettings = { ...DEFAULT_SETTINGS };
+  const settings: EstimateSettings = { ...DEFAULT_SETTINGS, bracket: 'auto' };
+  let failAboveMeasured: number | undefined;
+  let samples: string | undefined;
   let model: string | undefined;
   let json = false;
   let quiet = false;
@@ -132,6 +145,27 @@ export function parseArgs(argv: string[]): ParsedArgs {
       case '--fail-above-estimate':
         failAboveEstimate = parsePositive(flag, value());
         break;
+      case '--bracket': {
+        const mode = inline ?? 'on';
+        if (mode !== 'on' && mode !== 'auto' && mode !== 'off') throw new UsageError(`--bracket must be on, auto or off, not "${mode}"`);
+        settings.bracket = mode;
+        break;
+      }
+      case '--input-range': {
+        const text = value();
+        const range = text.split(',').map(Number);
+        if (range.length !== 2 || !range.every(Number.isFinite) || !(range[0] < range[1])) throw new UsageError(`--input-range must be LO,HI with LO < HI (got "${text}")`);
+        settings.inputRange = [range[0], range[1]];
+        break;
+      }
+      case '--samples':
+        samples = value();
+        if (settings.bracket !== 'off') settings.bracket = 'on';
+        break;
+      case '--fail-above-measured':
+        failAboveMeasured = parsePositive(flag, value());
+        settings.bracket = 'on';
+        break;
       case '--max-bytes':
         maxBytes = parseInteger(flag, value(), 1);
         break;
@@ -151,6 +185,8 @@ export function parseArgs(argv: string[]): ParsedArgs {
       quiet,
       ...(failAbove !== undefined ? { failAbove } : {}),
       ...(failAboveEstimate !== undefined ? { failAboveEstimate } : {}),
+      ...(failAboveMeasured !== undefined ? { failAboveMeasured } : {}),
+      ...(samples !== undefined ? { samples } : {}),
       ...(maxBytes !== undefined ? { maxBytes } : {}),
     },
   };

@@ -5,11 +5,12 @@
 import { resolve } from 'node:path';
 import { ModelError } from '../model/errors';
 import type { IrModel } from '../model/ir';
-import type { LayerResult } from '../protocol/report';
+import type { LayerResult, Report } from '../protocol/report';
 import { CancelledError } from '../engine/operator';
 import { nodeFileAccess } from '../host/node-files';
 import { runSession } from '../host/session';
 import { expectedLayerSeconds, formatSeconds, remainingSeconds } from '../engine/large-input/run-estimate';
+import { readSamples } from '../host/samples';
 import { USAGE, UsageError, parseArgs } from './args';
 import { checkThresholds } from './gate';
 import { err, exitWhenFlushed, out } from './output';
@@ -91,10 +92,11 @@ async function main(argv: string[]): Promise<number> {
         },
       },
       options.maxBytes,
+      options.samples ? { samples: (elements) => readSamples(resolve(options.samples as string), elements) } : {},
     );
     if (progress) err('\r\x1b[2K');
     out(options.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatTable(report)}\n`);
-    const failures = checkThresholds(report, options);
+    const failures = [...checkThresholds(report, options), ...measuredGate(report, options.failAboveMeasured)];
     for (const failure of failures) err(`lipschitz-lens: ${options.model}: ${failure}\n`);
     return failures.length > 0 ? EXIT.threshold : EXIT.ok;
   } catch (error) {
@@ -126,3 +128,12 @@ main(process.argv.slice(2)).then(
     return exitWhenFlushed(EXIT.internal);
   },
 );
+
+/** --fail-above-measured: fails when the MEASURED lower bound exceeds X (docs/bracket.md), or when there is none. */
+function measuredGate(report: Report, threshold: number | undefined): string[] {
+  if (threshold === undefined) return [];
+  const lower = report.bounds.lower;
+  if (lower === undefined || lower === null) return [`no measured lower bound to check against --fail-above-measured ${threshold}: ${report.bounds.bracket?.lower.unavailable ?? 'the bracket did not run'}`];
+  if (lower > threshold) return [`measured lower bound ${formatNumber(lower)} exceeds --fail-above-measured ${threshold}: the network is at least that sensitive`];
+  return [];
+}

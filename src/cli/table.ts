@@ -40,10 +40,26 @@ export function formatTable(report: Report): string {
   // What is proven (composed from certified per-layer upper bounds) comes first and alone gets "≤".
   out.push(`network bound:    ${report.bounds.certified === null ? `none — ${whyNotCertified(report)}` : `L ≤ ${formatNumber(report.bounds.certified)}`}`);
   out.push(`network estimate: ${report.bounds.product === null ? `none — ${whyNoEstimate(report)}` : `L ≈ ${formatNumber(report.bounds.product)} (estimate from per-layer σ, not a bound)`}`);
+  const bracket = describeBracket(report);
+  if (bracket) out.push(...bracket);
   if (report.layers.some((l) => l.kind === 'linear' && !l.converged && l.sigma !== null)) out.push('* not converged within the iteration cap');
   for (const warning of report.warnings ?? []) out.push(`warning: ${warning}`);
   out.push(`${report.layers.length} layers in ${report.seconds.toFixed(2)} s on ${report.backend ?? 'tfjs'}`);
   return out.join('\n');
+}
+
+/** The bracket lines (docs/bracket.md): L ∈ [measured lower, certified upper] and its width. */
+export function describeBracket(report: Report): string[] | undefined {
+  const { bounds } = report;
+  if (!bounds.bracket) return undefined;
+  const lower = bounds.lower ?? null;
+  const upper = bounds.certifiedTight ?? null;
+  const lines = [
+    `bracket:                 L ∈ [${lower === null ? '—' : formatNumber(lower)}, ${upper === null ? '—' : formatNumber(upper)}]${bounds.bracket.width === null ? '' : `, width ×${formatNumber(bounds.bracket.width)}`}`,
+    `  measured lower bound:  ${lower === null ? `— (${bounds.bracket.lower.unavailable ?? 'none found'})` : `L ≥ ${formatNumber(lower)} (measured, not certified: a difference quotient found by ${bounds.bracket.lower.foundBy}${report.bracketSeconds ? `, ${report.bracketSeconds.lower.toFixed(1)} s` : ''})`}`,
+    `  certified expansion:   ${bounds.bracket.upper.expansion === null ? '—' : `L ≤ ${formatNumber(bounds.bracket.upper.expansion)}`} (${bounds.bracket.upper.chains.length} chains${report.bracketSeconds ? `, ${report.bracketSeconds.upper.toFixed(1)} s` : ''})`,
+  ];
+  return lines;
 }
 
 /** Why bounds.product is null: the rows that make the composition invalid or unbounded. */

@@ -10,6 +10,7 @@ import { estimateModel, linearWork, planLayers } from '../engine/estimate';
 import { ComputePool, computeWorkerScript, resolveThreads } from './compute-pool';
 import { startBackend } from './start-backend';
 import { buildReport, describeModel } from '../engine/report';
+import { bracketWanted, computeBracket } from '../engine/bracket';
 
 export interface SessionHooks {
   onModel?(model: IrModel, planned: PlannedLayer[], backend: BackendInfo): void;
@@ -17,7 +18,12 @@ export interface SessionHooks {
   shouldStop?(): boolean;
 }
 
-export async function runSession(files: FileAccess, settings: EstimateSettings, hooks: SessionHooks = {}, maxBytes?: number): Promise<Report> {
+/** Inputs of the run that are not settings: the bracket's sample inputs (--samples), read once the input shape is known. */
+export interface SessionExtras {
+  samples?: (elements: number) => Float32Array[];
+}
+
+export async function runSession(files: FileAccess, settings: EstimateSettings, hooks: SessionHooks = {}, maxBytes?: number, extras: SessionExtras = {}): Promise<Report> {
   const started = performance.now();
   const backend = await startBackend();
   const before = await fingerprint(files);
@@ -30,10 +36,23 @@ export async function runSession(files: FileAccess, settings: EstimateSettings, 
   } finally {
     await pool?.close();
   }
+  // The bracket (docs/bracket.md), when asked for or cheap: measured lower and tighter certified upper.
+  let bracketSeconds: Report['bracketSeconds'];
+  if (bracketWanted(settings, linearWork(model))) {
+    const elements = model.inputs[0]?.shape.reduce((a, b) => a * b, 1) ?? 0;
+    const givenInputs = extras.samples?.(elements);
+    // 'auto' runs on small models with short budgets, so that the default run stays about as fast.
+    // Effort in counts, not seconds, so that reports are reproducible; the time budgets are a safety net.
+    const budgets = settings.bracket === 'on' ? {} : { samples: 2, powerSteps: 6, ascentSteps: 8, maxMatrixEntries: 2 ** 16, maxProductCost: 1e8, lowerSeconds: 20, upperSeconds: 20 };
+    const bracket = computeBracket(model, result.layers, result.bounds.certified, { inputRange: settings.inputRange, givenInputs, seed: settings.seed, shouldStop: hooks.shouldStop, ...budgets });
+    Object.assign(result.bounds, bracket.bounds);
+    bracketSeconds = bracket.seconds;
+  }
   const after = await fingerprint(files);
   const warnings = [...model.warnings, ...(backend.note ? [backend.note] : [])];
   if (before !== after) warnings.push(`${files.mainPath} changed during the run: the results may be stale; estimate again`);
-  return buildReport(model, result, (performance.now() - started) / 1000, settings, backend.name, warnings);
+  const report = buildReport(model, result, (performance.now() - started) / 1000, settings, backend.name, warnings);
+  return bracketSeconds ? { ...report, bracketSeconds } : report;
 }
 
 /**

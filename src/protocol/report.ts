@@ -78,6 +78,49 @@ export interface NetworkBounds {
   unbounded?: { name: string; op: string; reason: string }[];
   /** Layers whose weights hold NaN or Inf: the bound through them is invalid. */
   invalid?: { name: string; op: string; reason: string }[];
+  /**
+   * MEASURED lower bound on the network's Lipschitz constant (docs/bracket.md): the best difference
+   * quotient ||f(a) − f(b)|| / ||a − b|| the search found, ≤ L up to float32 rounding. Not certified.
+   * Present only when the bracket ran; null when the graph executor cannot run the model.
+   */
+  lower?: number | null;
+  /**
+   * CERTIFIED upper bound, the tighter of `certified` (the per-layer composition, unchanged) and
+   * the activation-midpoint expansion of docs/bracket.md. Present only when the bracket ran.
+   */
+  certifiedTight?: number | null;
+  /** How both sides of the bracket were found, and its width. */
+  bracket?: BracketDetail;
+}
+
+/** The bracket L ∈ [lower, certifiedTight] (docs/bracket.md). */
+export interface BracketDetail {
+  /** certifiedTight / lower: how far apart the two sides are (null when either is missing). */
+  width: number | null;
+  lower: {
+    /** Why there is no lower bound (the op the executor cannot run), when there is none. */
+    unavailable?: string;
+    /** Which search stage found the best pair: 'sample', 'singular-direction' or 'ascent'. */
+    foundBy?: string;
+    /** Largest local Jacobian norm ||J(x)v||/||v|| the power iteration saw (an estimate). */
+    jacobianNorm?: number;
+    /** Distance between the two inputs of the best pair. */
+    distance?: number;
+    inputRange: [number, number];
+    /** Random samples plus given ones (--samples) tried. */
+    samples: number;
+    evaluations?: number;
+    /** The search stopped on its time budget (the numbers then depend on the machine's speed). */
+    timedOut?: boolean;
+  };
+  upper: {
+    /** The expansion's own certified bound (null: unbounded or invalid). */
+    expansion: number | null;
+    /** Chains expanded, largest gain (product / bound) first: where the product was loosest. */
+    chains: { from: string; to: string; groups: number; product: number; bound: number; directProducts: number }[];
+    /** The expansion stopped on its time budget: the remaining partial products used splits. */
+    timedOut?: boolean;
+  };
 }
 
 export interface ModelInfo {
@@ -108,6 +151,8 @@ export interface Report {
   warnings?: string[];
   /** True on a run stopped before every layer was done: `layers` holds the finished ones, the bounds are null. */
   cancelled?: boolean;
+  /** Seconds each side of the bracket took (kept out of `bounds`, which is reproducible). */
+  bracketSeconds?: { lower: number; upper: number };
 }
 
 export type SolverMethod = 'lanczos' | 'power';
@@ -134,6 +179,13 @@ export interface EstimateSettings {
    * numbers do not depend on it.
    */
   threads?: number;
+  /**
+   * The bracket (docs/bracket.md): 'on' runs it, 'auto' runs it when the model is small enough for
+   * it to cost little, 'off' or absent never.
+   */
+  bracket?: 'on' | 'auto' | 'off';
+  /** The bracket's lower-bound search draws inputs from this range (default [0, 1]). */
+  inputRange?: [number, number];
 }
 
 export const DEFAULT_SETTINGS: EstimateSettings = {

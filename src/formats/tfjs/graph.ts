@@ -2,7 +2,7 @@
 // from the weights manifest (or an inline tensor); attributes are TF AttrValue JSON
 // (`{"list": {"i": ["1","2","2","1"]}}`, `{"s": base64}`, `{"f": 0.2}`, `{"type": "DT_FLOAT"}`).
 
-import type { ConvSpec, IrModel, IrValueInfo, OpSpec } from '../../model/ir';
+import type { ConvSpec, IrModel, IrValueInfo, NodeExecution, OpSpec } from '../../model/ir';
 import type { OpenOptions } from '../../model/files';
 import { BrokenFileError, ModelError } from '../../model/errors';
 import { activationSpec, SELECTS, shiftValues, structural } from '../../analysis/constants';
@@ -434,8 +434,19 @@ class GraphReader {
     return [...this.graph.shape(value)];
   }
 
-  private row(def: GraphNodeDef, inputs: string[], spec: OpSpec, outputShape: number[], weightShape: number[] | null = null, output = def.name, name = def.name, op = def.op): void {
-    this.graph.add({ name: this.graph.rowName(name), op, inputs, outputs: [output], outputShapes: [outputShape], spec, weightShape, sourceIndex: def.index });
+  private row(def: GraphNodeDef, inputs: string[], spec: OpSpec, outputShape: number[], weightShape: number[] | null = null, output = def.name, name = def.name, op = def.op, execution?: NodeExecution): void {
+    this.graph.add({ name: this.graph.rowName(name), op, inputs, outputs: [output], outputShapes: [outputShape], spec, weightShape, sourceIndex: def.index, ...(execution ? { execution } : {}) });
+  }
+
+  /** A row the graph executor can run (src/model/ir.ts NodeExecution). */
+  private runnable(def: GraphNodeDef, inputs: string[], spec: OpSpec, outputShape: number[], execution: NodeExecution | undefined, weightShape: number[] | null = null): void {
+    this.row(def, inputs, spec, outputShape, weightShape, def.name, def.name, def.op, execution);
+  }
+
+  /** A constant as float32 values, or undefined when it is computed. */
+  private floats(value: string | undefined): Float32Array | undefined {
+    const c = value === undefined ? undefined : this.constant(value);
+    return c ? Float32Array.from(c.values, Number) : undefined;
   }
 
   /**
@@ -591,8 +602,13 @@ class GraphReader {
       case 'BatchMatMul':
       case 'BatchMatMulV2':
         return this.matMul(def, dynamic);
-      case 'BiasAdd':
-        return this.row(def, [x], structural('bias add: a shift, 1'), this.shapeOf(x));
+      case 'BiasAdd': {
+        const bias = this.floats(this.dataInputs(def)[1]);
+        const channelsLast = this.dataFormat(def);
+        const rank = this.shapeOf(x).length;
+        const execution: NodeExecution | undefined = bias ? { kind: 'shift', constant: { dims: channelsLast ? [bias.length] : [bias.length, ...new Array<number>(Math.max(0, rank - 2)).fill(1)], data: bias }, sign: 1, constantSign: 1 } : undefined;
+        return this.runnable(def, [x], structural('bias add: a shift, 1'), this.shapeOf(x), execution);
+      }
       case 'Add':
       case 'AddV2':
       case 'Sub':
@@ -626,12 +642,12 @@ class GraphReader {
         const axisConst = this.constOrFail(def, this.dataInputs(def)[1], 'axis');
         const axis = normalizeAxis(Number(axisConst.values[0]), shape.length + 1);
         shape.splice(axis, 0, 1);
-        return this.row(def, [x], structural('expand dims: 1'), shape);
+        return this.runnable(def, [x], structural('expand dims: 1'), shape, { kind: 'reshape' });
       }
       case 'Transpose': {
         const shape = this.shapeOf(x);
         const perm = Array.from(this.constOrFail(def, this.dataInputs(def)[1], 'permutation').values);
-        return this.row(def, [x], structural('transpose: 1'), perm.map((p) => shape[p]));
+        return this.runnable(def, [x], structural('transpose: 1'), perm.map((p) => shape[p]), { kind: 'transpose', perm: perm.map(Number) });
       }
       case 'Cast': {
         const to = typeof def.attr.DstT?.type === 'string' ? (def.attr.DstT.type as string) : 'DT_FLOAT';
@@ -651,7 +667,7 @@ class GraphReader {
       case 'Identity':
       case 'StopGradient':
       case 'Snapshot':
-        return this.row(def, [x], structural('identity: 1'), this.shapeOf(x));
+        return this.runnable(def, [x], structural('identity: 1'), this.shapeOf(x), { kind: 'reshape' });
       case 'FusedBatchNorm':
       case 'FusedBatchNormV2':
       case 'FusedBatchNormV3':
@@ -660,13 +676,14 @@ class GraphReader {
         const alpha = this.constOrFail(def, this.dataInputs(def)[1], 'alpha');
         let largest = 0;
         for (const v of alpha.values) largest = Math.max(largest, Math.abs(v));
-        return this.row(def, [x], activationSpec('prelu', { alpha: largest }) as OpSpec, this.shapeOf(x), alpha.shape);
+        const operand = { dims: [...alpha.shape], data: Float32Array.from(alpha.values, Number) };
+        return this.runnable(def, [x], activationSpec('prelu', { alpha: largest }) as OpSpec, this.shapeOf(x), { kind: 'activation', name: 'prelu', operand }, alpha.shape);
       }
       default: {
         const act = graphActivation(op, attrF(def, 'alpha'));
         if (act) {
           const shape = this.shapeOf(x);
-          return this.row(def, [x], activationOrUnsupported(act.name, { alpha: act.alpha, axisLength: shape[shape.length - 1] }, op), shape);
+          return this.runnable(def, [x], activationOrUnsupported(act.name, { alpha: act.alpha, axisLength: shape[shape.length - 1] }, op), shape, { kind: 'activation', name: act.name, ...(act.alpha !== undefined ? { alpha: act.alpha } : {}) });
         }
         return this.unsupported(def, dynamic, `TF op ${op}`);
       }
@@ -737,6 +754,8 @@ class GraphReader {
 
     const fusedOps = attrListS(def, 'fused_ops') ?? [];
     let activations = fusedOps;
+    let bias: Float32Array | undefined;
+    let executable = true;
     if (fusedOps[0] === 'FusedBatchNorm') {
       // Fold the batch norm into the convolution: each output channel scales by γ/√(var+ε).
       const [scaleV, , , varianceV] = inputs.slice(2, 6).map((v) => this.constOrFail(def, v, 'batch-norm argument'));
@@ -749,33 +768,44 @@ class GraphReader {
         const s = Number(scaleV.values[o]) / Math.sqrt(Number(varianceV.values[o]) + epsilon);
         for (let k = 0; k < per; k++) weight.data[o * per + k] *= s;
       }
+      // The batch norm's shift β − mean·γ/√(var+ε), for the graph executor.
+      const offset = this.floats(inputs[3]);
+      const mean = this.floats(inputs[4]);
+      if (offset && mean && offset.length === outChannels && mean.length === outChannels) {
+        bias = Float32Array.from(offset, (b, o) => b - mean[o] * (Number(scaleV.values[o]) / Math.sqrt(Number(varianceV.values[o]) + epsilon)));
+      } else executable = false;
       activations = fusedOps.slice(1);
     } else if (fusedOps[0] === 'BiasAdd') {
+      bias = this.floats(inputs[2]);
+      executable = bias?.length === outChannels;
       activations = fusedOps.slice(1);
     }
     const spec: ConvSpec = { type: 'conv', channelsLast, weight, strides, dilations, padsBegin, padsEnd, group };
-    this.linearWithActivations(def, [x], spec, outShape, filter.shape, activations, inputs);
+    this.linearWithActivations(def, [x], spec, outShape, filter.shape, activations, inputs, executable ? { kind: 'affine', ...(bias ? { bias } : {}) } : undefined);
   }
 
   /** The linear row, then one row per fused activation (`<node>/<Activation>`). */
-  private linearWithActivations(def: GraphNodeDef, inputs: string[], spec: OpSpec, outShape: number[], weightShape: number[], activations: string[], allInputs: string[]): void {
-    if (activations.length === 0) return this.row(def, inputs, spec, outShape, weightShape);
+  private linearWithActivations(def: GraphNodeDef, inputs: string[], spec: OpSpec, outShape: number[], weightShape: number[], activations: string[], allInputs: string[], execution?: NodeExecution): void {
+    if (activations.length === 0) return this.row(def, inputs, spec, outShape, weightShape, def.name, def.name, def.op, execution);
     let value = this.graph.freshValue(`${def.name}/linear`);
-    this.row(def, inputs, spec, outShape, weightShape, value);
+    this.row(def, inputs, spec, outShape, weightShape, value, def.name, def.op, execution);
     activations.forEach((act, i) => {
       const out = i === activations.length - 1 ? def.name : this.graph.freshValue(`${def.name}/${act}`);
       let actSpec: OpSpec;
+      let actExecution: NodeExecution | undefined;
       if (act === 'Prelu') {
         // _Fused ops with Prelu take [bias, alpha] as their arguments.
         const alpha = this.constant(allInputs[allInputs.length - 1]);
         let largest = 0;
         for (const v of alpha?.values ?? []) largest = Math.max(largest, Math.abs(v));
         actSpec = alpha ? (activationSpec('prelu', { alpha: largest }) as OpSpec) : { type: 'unsupported', detail: 'Prelu without constant slopes' };
+        if (alpha) actExecution = { kind: 'activation', name: 'prelu', operand: { dims: [...alpha.shape], data: Float32Array.from(alpha.values, Number) } };
       } else {
         const ref = graphActivation(act, attrF(def, 'leakyrelu_alpha'));
         actSpec = ref ? activationOrUnsupported(ref.name, { alpha: ref.alpha, axisLength: outShape[outShape.length - 1] }, act) : { type: 'unsupported', detail: `fused op ${act}` };
+        if (ref) actExecution = { kind: 'activation', name: ref.name, ...(ref.alpha !== undefined ? { alpha: ref.alpha } : {}) };
       }
-      this.row(def, [value], actSpec, outShape, null, out, `${def.name}/${act}`, act);
+      this.row(def, [value], actSpec, outShape, null, out, `${def.name}/${act}`, act, actExecution);
       value = out;
     });
   }
@@ -809,7 +839,9 @@ class GraphReader {
     if (shape[shape.length - 1] !== inDim) this.fail(`node "${def.name}" (${def.op}): input ${fmt(shape)} has ${shape[shape.length - 1]} features but the weight ${fmt(weightConst.shape)}${transposeB ? ' (transposed)' : ''} expects ${inDim}`);
     const fusedOps = attrListS(def, 'fused_ops') ?? [];
     const activations = fusedOps[0] === 'BiasAdd' ? fusedOps.slice(1) : fusedOps;
-    this.linearWithActivations(def, [a], { type: 'dense', weight }, [...shape.slice(0, -1), outDim], weightConst.shape, activations, inputs);
+    const bias = fusedOps[0] === 'BiasAdd' ? this.floats(inputs[2]) : undefined;
+    const execution: NodeExecution | undefined = fusedOps[0] !== 'BiasAdd' ? { kind: 'affine' } : bias?.length === outDim ? { kind: 'affine', bias } : undefined;
+    this.linearWithActivations(def, [a], { type: 'dense', weight }, [...shape.slice(0, -1), outDim], weightConst.shape, activations, inputs, execution);
   }
 
   private broadcastAll(def: GraphNodeDef, values: string[]): number[] {
@@ -831,7 +863,10 @@ class GraphReader {
     const signs = subtract ? dynamic.map((v) => (v === inputs[0] ? 1 : -1)) : undefined;
     if (dynamic.length >= 2) {
       const copies = dynamic.map((v) => product(out) / product(this.shapeOf(v)));
-      if (copies.every((c) => c === 1)) return this.row(def, dynamic, { type: 'add', ...(signs ? { signs } : {}) }, out);
+      if (copies.every((c) => c === 1)) {
+        const execution: NodeExecution | undefined = dynamic.length === inputs.length ? { kind: 'sum', signs: inputs.map((_, i) => (subtract && i === 1 ? -1 : 1)) } : undefined;
+        return this.runnable(def, dynamic, { type: 'add', ...(signs ? { signs } : {}) }, out, execution);
+      }
       // A signal broadcast to the output copies each entry c times: its bound counts √c times.
       const weights = copies.map(Math.sqrt);
       return this.row(def, dynamic, { type: 'add', weights, detail: `${def.op} of signals that broadcast: each bound times √(copies) = ${weights.map((w) => w.toPrecision(4)).join(', ')}`, ...(signs ? { signs } : {}) }, out);
@@ -841,7 +876,10 @@ class GraphReader {
     const shift = inputs.length === 2 ? this.constant(inputs.find((v) => v !== dynamic[0]) ?? '') : undefined;
     const values = shift ? shiftValues(shift.values, subtract && inputs[0] === dynamic[0], subtract && inputs[1] === dynamic[0]) : undefined;
     const spec = copies === 1 ? structural(`${def.op} of a constant: a shift, 1`, 1, values) : structural(`${def.op} broadcasting the signal ${copies} times: √${copies}`, Math.sqrt(copies), values);
-    this.row(def, dynamic, spec, out);
+    const execution: NodeExecution | undefined = shift
+      ? { kind: 'shift', constant: { dims: [...shift.shape], data: Float32Array.from(shift.values, Number) }, sign: subtract && inputs[1] === dynamic[0] ? -1 : 1, constantSign: subtract && inputs[0] === dynamic[0] ? -1 : 1 }
+      : undefined;
+    this.runnable(def, dynamic, spec, out, execution);
   }
 
   private mulLike(def: GraphNodeDef, dynamic: string[]): void {
@@ -866,17 +904,20 @@ class GraphReader {
     const offset = inShape.length - c.shape.length;
     const varying = c.shape.map((d, i) => (d !== 1 ? i + offset : -1)).filter((a) => a >= 0);
     let spec: OpSpec;
+    // The diagonal forms are the exact map; the max-|c| form below is only a bound (not executable).
+    let execution: NodeExecution | undefined = { kind: 'affine' };
     if (values.length === 1 || varying.length === 0) {
       spec = { type: 'diagonal', scale: Float32Array.of(values[0]), axis: -1 };
     } else if (varying.length === 1) {
       spec = { type: 'diagonal', scale: values, axis: varying[0] };
     } else {
+      execution = undefined;
       // Multipliers varying along several axes: the map is still diagonal, its norm max |c|.
       let largest = 0;
       for (const v of values) largest = Math.max(largest, Math.abs(v));
       spec = { type: 'diagonal', scale: Float32Array.of(largest), axis: -1 };
     }
-    this.row(def, [x], spec, out, c.shape);
+    this.runnable(def, [x], spec, out, execution, c.shape);
   }
 
   /**
@@ -971,7 +1012,7 @@ class GraphReader {
       if (s.length !== rank || s.some((d, i) => i !== axis && d !== out[i])) this.fail(`node "${def.name}" (${def.op}): cannot concatenate ${shapes.map((x) => fmt(x)).join(' and ')} on axis ${axis}`);
       out[axis] += s[axis];
     }
-    this.row(def, dynamic, { type: 'concat', axis }, out);
+    this.runnable(def, dynamic, { type: 'concat', axis }, out, values.every((v) => dynamic.includes(v)) ? { kind: 'spec' } : undefined);
   }
 
   private pad(def: GraphNodeDef): void {
@@ -981,7 +1022,11 @@ class GraphReader {
     if (paddings.values.length !== 2 * shape.length) this.fail(`node "${def.name}" (${def.op}): paddings ${fmt(paddings.shape)} do not fit input ${fmt(shape)}`);
     const pairs = shape.map((_, i) => [Number(paddings.values[2 * i]), Number(paddings.values[2 * i + 1])]);
     const out = shape.map((d, i) => d + pairs[i][0] + pairs[i][1]);
-    if (def.op !== 'MirrorPad') return this.row(def, [x], structural('zero/constant padding: 1'), out);
+    if (def.op !== 'MirrorPad') {
+      const constantValue = def.op === 'PadV2' ? this.floats(this.dataInputs(def)[2])?.[0] : 0;
+      const execution: NodeExecution | undefined = constantValue === undefined ? undefined : { kind: 'pad', begin: pairs.map((p) => p[0]), end: pairs.map((p) => p[1]), value: constantValue };
+      return this.runnable(def, [x], structural('zero/constant padding: 1'), out, execution);
+    }
     const mode = attrS(def, 'mode') ?? 'REFLECT';
     let copies = 1;
     shape.forEach((size, i) => {
@@ -1006,7 +1051,7 @@ class GraphReader {
     const spec: OpSpec = def.op === 'MaxPool'
       ? { type: 'maxPool', channelsLast, kernel, strides, dilations: ones, padsBegin, padsEnd }
       : { type: 'avgPool', channelsLast, kernel, strides, padsBegin, padsEnd, countIncludePad: false };
-    this.row(def, [x], spec, out);
+    this.runnable(def, [x], spec, out, { kind: 'spec' });
   }
 
   private reduce(def: GraphNodeDef): void {
@@ -1022,7 +1067,7 @@ class GraphReader {
     if (def.op === 'Mean') spec = { type: 'reduceMean', axes };
     else if (def.op === 'Sum') spec = structural(`sum over ${count} entries: √${count}`, Math.sqrt(count));
     else spec = structural(`${def.op.toLowerCase()} over entries: 1`);
-    this.row(def, [x], spec, out);
+    this.runnable(def, [x], spec, out, def.op === 'Mean' ? { kind: 'spec' } : undefined);
   }
 
   private reshape(def: GraphNodeDef): void {
@@ -1037,7 +1082,7 @@ class GraphReader {
     if (dims.filter((d) => d === -1).length > 1 || product(resolved) !== total || resolved.some((d) => !Number.isInteger(d) || d < 0)) {
       this.fail(`node "${def.name}" (Reshape): cannot reshape ${fmt(shape)} to ${fmt(dims)}`);
     }
-    this.row(def, [x], structural('reshape: 1'), resolved);
+    this.runnable(def, [x], structural('reshape: 1'), resolved, { kind: 'reshape' });
   }
 
   private squeeze(def: GraphNodeDef): void {
@@ -1046,7 +1091,7 @@ class GraphReader {
     const listed = (attrListI(def, 'squeeze_dims') ?? attrListI(def, 'axis') ?? []).map((a) => normalizeAxis(a, shape.length));
     const drop = listed.length > 0 ? listed : shape.map((d, i) => (d === 1 ? i : -1)).filter((i) => i >= 0);
     if (drop.some((a) => shape[a] !== 1)) this.fail(`node "${def.name}" (Squeeze): cannot squeeze axes ${fmt(drop)} of ${fmt(shape)}`);
-    this.row(def, [x], structural('squeeze: 1'), shape.filter((_, i) => !drop.includes(i)));
+    this.runnable(def, [x], structural('squeeze: 1'), shape.filter((_, i) => !drop.includes(i)), { kind: 'reshape' });
   }
 
   private batchNorm(def: GraphNodeDef): void {
@@ -1062,7 +1107,10 @@ class GraphReader {
     if (scaleV.values.length !== channels || varianceV.values.length !== channels) this.fail(`node "${def.name}" (${def.op}): arguments do not have ${channels} channels`);
     const scale = new Float32Array(channels);
     for (let i = 0; i < channels; i++) scale[i] = Number(scaleV.values[i]) / Math.sqrt(Number(varianceV.values[i]) + epsilon);
-    this.row(def, [x], { type: 'diagonal', scale, axis }, shape, scaleV.shape);
+    const offset = this.floats(inputs[2]);
+    const mean = this.floats(inputs[3]);
+    const execution: NodeExecution | undefined = offset && mean && offset.length === channels && mean.length === channels ? { kind: 'affine', bias: Float32Array.from(offset, (b, i) => b - mean[i] * scale[i]) } : undefined;
+    this.runnable(def, [x], { type: 'diagonal', scale, axis }, shape, execution, scaleV.shape);
   }
 }
 

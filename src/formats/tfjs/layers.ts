@@ -2,7 +2,7 @@
 // functional, the older `model_config` wrapper and list forms, nested models inlined), weights
 // from the manifest by name, shapes inferred layer by layer in the file's own layout.
 
-import type { ConvSpec, IrModel, IrValueInfo, OpSpec, WeightTensor } from '../../model/ir';
+import type { ConvSpec, IrModel, IrValueInfo, NodeExecution, OpSpec, WeightTensor } from '../../model/ir';
 import type { OpenOptions } from '../../model/files';
 import { ModelError } from '../../model/errors';
 import { activationSpec, SELECTS, structural } from '../../analysis/constants';
@@ -251,7 +251,8 @@ class LayersReader {
       }
       const shape = g.shape(linearOut);
       const spec = activationOrUnsupported(act.name, { alpha: act.alpha, axisLength: shape[shape.length - 1] }, activation);
-      g.add({ name: g.rowName(`${name}/${activation}`), op: activation, inputs: [linearOut], outputs: [output], outputShapes: [shape], spec, weightShape: null, sourceIndex: entry.sourceIndex });
+      const execution: NodeExecution = { kind: 'activation', name: act.name, ...(act.alpha !== undefined ? { alpha: act.alpha } : {}) };
+      g.add({ name: g.rowName(`${name}/${activation}`), op: activation, inputs: [linearOut], outputs: [output], outputShapes: [shape], spec, weightShape: null, sourceIndex: entry.sourceIndex, execution });
     }
     return [output];
   }
@@ -314,33 +315,47 @@ class LayersReader {
         const ref = kerasActivation(id);
         const shape = this.in(ctx);
         const spec: OpSpec = ref ? activationOrUnsupported(ref.name, { alpha: ref.alpha, axisLength: shape[shape.length - 1] }, id) : (activationSpec('linear') as OpSpec);
-        return this.row(ctx, spec, shape);
+        return this.runnable(ctx, spec, shape, { kind: 'activation', name: ref ? ref.name : 'linear', ...(ref?.alpha !== undefined ? { alpha: ref.alpha } : {}) });
       }
       case 'ReLU': {
         const slope = num(c.negative_slope) ?? num(c.negativeSlope) ?? 0;
         const threshold = num(c.threshold) ?? 0;
         const spec = slope === 0 && threshold !== 0 ? activationSpec('thresholdedRelu', { alpha: threshold }) : slope !== 0 ? activationSpec('leakyRelu', { alpha: slope }) : activationSpec('relu');
-        return this.row(ctx, spec as OpSpec, this.in(ctx));
+        const maxValue = num(c.max_value) ?? num(c.maxValue);
+        const execution: NodeExecution | undefined = threshold !== 0 ? undefined
+          : maxValue !== undefined && maxValue !== null ? (slope === 0 ? { kind: 'activation', name: 'clip', min: 0, max: maxValue } : undefined)
+          : slope !== 0 ? { kind: 'activation', name: 'leakyRelu', alpha: slope } : { kind: 'activation', name: 'relu' };
+        return this.runnable(ctx, spec as OpSpec, this.in(ctx), execution);
       }
-      case 'LeakyReLU':
-        return this.row(ctx, activationSpec('leakyRelu', { alpha: num(c.alpha) ?? num(c.negative_slope) ?? 0.3 }) as OpSpec, this.in(ctx));
-      case 'ELU':
-        return this.row(ctx, activationSpec('elu', { alpha: num(c.alpha) ?? 1 }) as OpSpec, this.in(ctx));
+      case 'LeakyReLU': {
+        const alpha = num(c.alpha) ?? num(c.negative_slope) ?? 0.3;
+        return this.runnable(ctx, activationSpec('leakyRelu', { alpha }) as OpSpec, this.in(ctx), { kind: 'activation', name: 'leakyRelu', alpha });
+      }
+      case 'ELU': {
+        const alpha = num(c.alpha) ?? 1;
+        return this.runnable(ctx, activationSpec('elu', { alpha }) as OpSpec, this.in(ctx), { kind: 'activation', name: 'elu', alpha });
+      }
       case 'ThresholdedReLU':
         return this.row(ctx, activationSpec('thresholdedRelu', { alpha: num(c.theta) ?? 1 }) as OpSpec, this.in(ctx));
       case 'Softmax': {
         const shape = this.in(ctx);
-        return this.row(ctx, activationSpec('softmax') as OpSpec, shape);
+        const axis = num(c.axis) ?? -1;
+        return this.runnable(ctx, activationSpec('softmax') as OpSpec, shape, { kind: 'activation', name: 'softmax', axis });
       }
       case 'PReLU': {
         const alpha = this.weight(ctx, 'alpha');
         let largest = 0;
         for (const v of alpha.data) largest = Math.max(largest, Math.abs(v));
-        return this.row(ctx, activationSpec('prelu', { alpha: largest }) as OpSpec, this.in(ctx), alpha.shape);
+        // The slopes broadcast against the input without its batch axis (shared axes are 1).
+        return this.runnable(ctx, activationSpec('prelu', { alpha: largest }) as OpSpec, this.in(ctx), { kind: 'activation', name: 'prelu', operand: { dims: [...alpha.shape], data: alpha.data } }, alpha.shape);
       }
       case 'Add':
-      case 'Subtract':
-        return this.merge(ctx, { type: 'add' });
+      case 'Subtract': {
+        const shape = this.mergeShape(ctx);
+        const same = ctx.inputs.every((v) => this.graph.shape(v).every((d, i) => d === shape[i]) && this.graph.shape(v).length === shape.length);
+        const execution: NodeExecution | undefined = same ? { kind: 'sum', signs: ctx.inputs.map((_, i) => (cls === 'Subtract' && i === 1 ? -1 : 1)) } : undefined;
+        return this.runnable(ctx, { type: 'add' }, shape, execution, null, ctx.inputs);
+      }
       case 'Average':
         return this.average(ctx);
       case 'Maximum':
@@ -355,15 +370,15 @@ class LayersReader {
         return this.row(ctx, { type: 'unbounded', reason: 'a dot product of two signals is not globally Lipschitz' }, this.dotShape(ctx), null, ctx.inputs);
       case 'Flatten': {
         const shape = this.in(ctx);
-        return this.row(ctx, structural('flatten: 1'), [shape[0], product(shape.slice(1))]);
+        return this.runnable(ctx, structural('flatten: 1'), [shape[0], product(shape.slice(1))], { kind: 'reshape' });
       }
       case 'Reshape':
-        return this.row(ctx, structural('reshape: 1'), this.reshape(ctx));
+        return this.runnable(ctx, structural('reshape: 1'), this.reshape(ctx), { kind: 'reshape' });
       case 'Permute': {
         const shape = this.in(ctx);
         const dims = intList(c.dims, 'dims', ctx, this);
         if (dims.length !== shape.length - 1 || [...dims].sort().some((d, i) => d !== i + 1)) this.fail(`layer "${entry.name}": Permute dims ${fmt(dims)} do not fit its input ${fmt(shape)}`);
-        return this.row(ctx, structural('permute: 1'), [shape[0], ...dims.map((d) => shape[d])]);
+        return this.runnable(ctx, structural('permute: 1'), [shape[0], ...dims.map((d) => shape[d])], { kind: 'transpose', perm: [0, ...dims] });
       }
       case 'RepeatVector': {
         const shape = this.in(ctx);
@@ -373,7 +388,7 @@ class LayersReader {
       case 'LayerNormalization':
         return this.row(ctx, { type: 'unbounded', reason: 'layer normalisation divides by the input\'s own spread: not globally Lipschitz' }, this.in(ctx));
       default:
-        if (INFERENCE_NO_OPS.has(cls)) return this.row(ctx, structural(`${cls} at inference: identity, 1`), this.in(ctx));
+        if (INFERENCE_NO_OPS.has(cls)) return this.runnable(ctx, structural(`${cls} at inference: identity, 1`), this.in(ctx), { kind: 'reshape' });
         return this.unknownClass(ctx);
     }
   }
@@ -382,8 +397,8 @@ class LayersReader {
     return [...this.graph.shape(ctx.inputs[0])];
   }
 
-  private row(ctx: LayerCtx, spec: OpSpec, outputShape: number[], weightShape: number[] | null = null, inputs = ctx.inputs.slice(0, 1)): void {
-    this.graph.add({ name: ctx.name, op: ctx.entry.className, inputs, outputs: [ctx.output], outputShapes: [outputShape], spec, weightShape, sourceIndex: ctx.entry.sourceIndex });
+  private row(ctx: LayerCtx, spec: OpSpec, outputShape: number[], weightShape: number[] | null = null, inputs = ctx.inputs.slice(0, 1), execution?: NodeExecution): void {
+    this.graph.add({ name: ctx.name, op: ctx.entry.className, inputs, outputs: [ctx.output], outputShapes: [outputShape], spec, weightShape, sourceIndex: ctx.entry.sourceIndex, ...(execution ? { execution } : {}) });
   }
 
   /**
@@ -405,6 +420,19 @@ class LayersReader {
       { name: ctx.name, op: ctx.entry.className, inputs: ctx.inputs, outputs: [ctx.output], outputShapes: shape ? [shape] : [], spec: { type: 'unsupported', detail: `Keras layer class ${ctx.entry.className}` }, weightShape: null, sourceIndex: ctx.entry.sourceIndex },
       { unknownReason: `output of unsupported layer ${ctx.entry.className} "${ctx.entry.name}"` },
     );
+  }
+
+  /** A row the graph executor can run (src/model/ir.ts NodeExecution). */
+  private runnable(ctx: LayerCtx, spec: OpSpec, outputShape: number[], execution: NodeExecution | undefined, weightShape: number[] | null = null, inputs = ctx.inputs.slice(0, 1)): void {
+    this.row(ctx, spec, outputShape, weightShape, inputs, execution);
+  }
+
+  /** The layer's bias as the executor's affine data: none when use_bias is false; not executable when it is missing. */
+  private biasExecution(ctx: LayerCtx, count: number): NodeExecution | undefined {
+    if (ctx.entry.config.use_bias === false || ctx.entry.config.useBias === false) return { kind: 'affine' };
+    if (!this.hasWeight(ctx, 'bias')) return undefined;
+    const bias = this.weight(ctx, 'bias');
+    return bias.data.length === count ? { kind: 'affine', bias: bias.data } : undefined;
   }
 
   /** A layer's weight `<layer>/<param>`, found by exact name or a unique scoped match. */
@@ -496,7 +524,7 @@ class LayersReader {
     const outSpatial = slidingOutputSize(spatial, kernel, strides, dilations, padsBegin, padsEnd);
     this.checkSpatial(ctx, outSpatial);
     const spec: ConvSpec = { type: 'conv', channelsLast, weight: tfConvKernelToCanonical(w.data, w.shape), strides, dilations, padsBegin, padsEnd, group };
-    this.row(ctx, spec, assemble(out, outSpatial), w.shape);
+    this.runnable(ctx, spec, assemble(out, outSpatial), this.biasExecution(ctx, out), w.shape);
   }
 
   private depthwiseSpec(ctx: LayerCtx, rank: number, param: string): { spec: ConvSpec; out: number[]; weightShape: number[] } {
@@ -516,7 +544,7 @@ class LayersReader {
 
   private depthwise(ctx: LayerCtx, rank: number): void {
     const { spec, out, weightShape } = this.depthwiseSpec(ctx, rank, 'depthwise_kernel');
-    this.row(ctx, spec, out, weightShape);
+    this.runnable(ctx, spec, out, this.biasExecution(ctx, spec.weight.dims[0]), weightShape);
   }
 
   private separable(ctx: LayerCtx, rank: number): void {
@@ -524,7 +552,7 @@ class LayersReader {
     const { spec, out, weightShape } = this.depthwiseSpec(ctx, rank, 'depthwise_kernel');
     const mid = g.freshValue(`${ctx.output}/depthwise`);
     const base = ctx.name;
-    g.add({ name: g.rowName(`${base}/depthwise`), op: ctx.entry.className, inputs: ctx.inputs.slice(0, 1), outputs: [mid], outputShapes: [out], spec, weightShape, sourceIndex: ctx.entry.sourceIndex });
+    g.add({ name: g.rowName(`${base}/depthwise`), op: ctx.entry.className, inputs: ctx.inputs.slice(0, 1), outputs: [mid], outputShapes: [out], spec, weightShape, sourceIndex: ctx.entry.sourceIndex, execution: { kind: 'affine' } });
     const p = this.weight(ctx, 'pointwise_kernel');
     const channelsLast = spec.channelsLast;
     const channels = channelsLast ? out[out.length - 1] : out[1];
@@ -536,7 +564,8 @@ class LayersReader {
     const zeros = new Array<number>(rank).fill(0);
     const pointwise: ConvSpec = { type: 'conv', channelsLast, weight: tfConvKernelToCanonical(p.data, p.shape), strides: ones, dilations: [...ones], padsBegin: zeros, padsEnd: [...zeros], group: 1 };
     const outShape = channelsLast ? [...out.slice(0, -1), filters] : [out[0], filters, ...out.slice(2)];
-    g.add({ name: g.rowName(`${base}/pointwise`), op: ctx.entry.className, inputs: [mid], outputs: [ctx.output], outputShapes: [outShape], spec: pointwise, weightShape: p.shape, sourceIndex: ctx.entry.sourceIndex });
+    const pointwiseExecution = this.biasExecution(ctx, filters);
+    g.add({ name: g.rowName(`${base}/pointwise`), op: ctx.entry.className, inputs: [mid], outputs: [ctx.output], outputShapes: [outShape], spec: pointwise, weightShape: p.shape, sourceIndex: ctx.entry.sourceIndex, ...(pointwiseExecution ? { execution: pointwiseExecution } : {}) });
   }
 
   private convTranspose(ctx: LayerCtx, rank: number): void {
@@ -574,7 +603,7 @@ class LayersReader {
     });
     this.checkSpatial(ctx, outSpatial);
     const weight: WeightTensor = tfTransposeKernelToCanonical(w.data, w.shape);
-    this.row(ctx, { type: 'convTranspose', channelsLast, weight, strides, dilations, padsBegin, padsEnd, outputPadding, group: 1 }, assemble(out, outSpatial), w.shape);
+    this.runnable(ctx, { type: 'convTranspose', channelsLast, weight, strides, dilations, padsBegin, padsEnd, outputPadding, group: 1 }, assemble(out, outSpatial), this.biasExecution(ctx, out), w.shape);
   }
 
   private dense(ctx: LayerCtx): void {
@@ -584,7 +613,7 @@ class LayersReader {
     if (shape[shape.length - 1] !== w.shape[0]) this.fail(`layer "${ctx.entry.name}": input ${fmt(shape)} has ${shape[shape.length - 1]} features but the kernel ${fmt(w.shape)} expects ${w.shape[0]}`);
     const units = num(ctx.entry.config.units);
     if (units !== undefined && units !== w.shape[1]) this.fail(`layer "${ctx.entry.name}": ${units} units but the kernel weight has shape ${fmt(w.shape)}`);
-    this.row(ctx, { type: 'dense', weight: { dims: [...w.shape], data: w.data } }, [...shape.slice(0, -1), w.shape[1]], w.shape);
+    this.runnable(ctx, { type: 'dense', weight: { dims: [...w.shape], data: w.data } }, [...shape.slice(0, -1), w.shape[1]], this.biasExecution(ctx, w.shape[1]), w.shape);
   }
 
   /**
@@ -673,7 +702,14 @@ class LayersReader {
     }
     const scale = new Float32Array(channels);
     for (let i = 0; i < channels; i++) scale[i] = (gamma ? gamma.data[i] : 1) / Math.sqrt(variance.data[i] + epsilon);
-    this.row(ctx, { type: 'diagonal', scale, axis }, shape, gamma?.shape ?? variance.shape);
+    // The shift β − mean·scale, for the graph executor (β absent when center is false).
+    const useCenter = c.center !== false;
+    const beta = useCenter && this.hasWeight(ctx, 'beta') ? this.weight(ctx, 'beta') : undefined;
+    const mean = this.hasWeight(ctx, 'moving_mean') ? this.weight(ctx, 'moving_mean') : undefined;
+    const execution: NodeExecution | undefined = mean && mean.data.length === channels && (!useCenter || beta?.data.length === channels)
+      ? { kind: 'affine', bias: Float32Array.from(scale, (s2, i) => (beta ? beta.data[i] : 0) - mean.data[i] * s2) }
+      : undefined;
+    this.runnable(ctx, { type: 'diagonal', scale, axis }, shape, execution, gamma?.shape ?? variance.shape);
   }
 
   private pool(ctx: LayerCtx, max: boolean, rank: number): void {
@@ -691,7 +727,7 @@ class LayersReader {
     const spec: OpSpec = max
       ? { type: 'maxPool', channelsLast, kernel, strides, dilations: ones, padsBegin, padsEnd }
       : { type: 'avgPool', channelsLast, kernel, strides, padsBegin, padsEnd, countIncludePad: false };
-    this.row(ctx, spec, out);
+    this.runnable(ctx, spec, out, { kind: 'spec' });
   }
 
   private globalPool(ctx: LayerCtx, max: boolean): void {
@@ -701,7 +737,7 @@ class LayersReader {
     const channels = channelsLast ? shape[shape.length - 1] : shape[1];
     const out = keep ? shape.map((d, i) => (i === 0 ? d : (channelsLast ? i === shape.length - 1 : i === 1) ? d : 1)) : [shape[0], channels];
     const spec: OpSpec = max ? { type: 'fixed', kind: 'pool', constant: 1, detail: 'global max pool: 1' } : { type: 'globalAvgPool', channelsLast };
-    this.row(ctx, spec, out);
+    this.runnable(ctx, spec, out, max ? undefined : { kind: 'spec' });
   }
 
   private padOrCrop(ctx: LayerCtx, pad: boolean, rank: number): void {
@@ -711,7 +747,10 @@ class LayersReader {
     const pairs = padPairs(raw, rank, ctx, this);
     const outSpatial = spatial.map((size, i) => (pad ? size + pairs[i][0] + pairs[i][1] : size - pairs[i][0] - pairs[i][1]));
     this.checkSpatial(ctx, outSpatial);
-    this.row(ctx, structural(pad ? 'zero padding: 1' : 'cropping: 1'), assemble(channels, outSpatial));
+    const { channelsLast } = this.layout(ctx, rank);
+    const full = (ends: number[]) => (channelsLast ? [0, ...ends, 0] : [0, 0, ...ends]);
+    const execution: NodeExecution | undefined = pad ? { kind: 'pad', begin: full(pairs.map((p) => p[0])), end: full(pairs.map((p) => p[1])), value: 0 } : undefined;
+    this.runnable(ctx, structural(pad ? 'zero padding: 1' : 'cropping: 1'), assemble(channels, outSpatial), execution);
   }
 
   private upSampling(ctx: LayerCtx, rank: number): void {
@@ -736,7 +775,8 @@ class LayersReader {
       const { sigma, detail } = resizeNorm(axes);
       spec = structural(detail, sigma, SELECTS);
     } else spec = { type: 'unsupported', detail: `UpSampling with ${interpolation} interpolation` };
-    this.row(ctx, spec, layout.assemble(layout.channels, outSpatial));
+    const execution: NodeExecution | undefined = interpolation === 'nearest' && rank === 2 ? { kind: 'upsample', factors: size, channelsLast: this.channelsLast(ctx) } : undefined;
+    this.runnable(ctx, spec, layout.assemble(layout.channels, outSpatial), execution);
   }
 
   private mergeShape(ctx: LayerCtx): number[] {
@@ -760,8 +800,8 @@ class LayersReader {
     const n = ctx.inputs.length;
     if (n === 1) return this.row(ctx, structural('average of one input: identity'), shape);
     const sum = g.freshValue(`${ctx.output}/sum`);
-    g.add({ name: ctx.name, op: ctx.entry.className, inputs: ctx.inputs, outputs: [sum], outputShapes: [shape], spec: { type: 'add' }, weightShape: null, sourceIndex: ctx.entry.sourceIndex });
-    g.add({ name: g.rowName(`${ctx.name}/scale`), op: ctx.entry.className, inputs: [sum], outputs: [ctx.output], outputShapes: [shape], spec: { type: 'diagonal', scale: Float32Array.of(1 / n), axis: -1 }, weightShape: null, sourceIndex: ctx.entry.sourceIndex });
+    g.add({ name: ctx.name, op: ctx.entry.className, inputs: ctx.inputs, outputs: [sum], outputShapes: [shape], spec: { type: 'add' }, weightShape: null, sourceIndex: ctx.entry.sourceIndex, execution: { kind: 'sum', signs: ctx.inputs.map(() => 1) } });
+    g.add({ name: g.rowName(`${ctx.name}/scale`), op: ctx.entry.className, inputs: [sum], outputs: [ctx.output], outputShapes: [shape], spec: { type: 'diagonal', scale: Float32Array.of(1 / n), axis: -1 }, weightShape: null, sourceIndex: ctx.entry.sourceIndex, execution: { kind: 'affine' } });
   }
 
   private concat(ctx: LayerCtx): void {
@@ -774,7 +814,7 @@ class LayersReader {
       if (s.length !== rank || s.some((d, i) => i !== axis && d !== out[i])) this.fail(`layer "${ctx.entry.name}": cannot concatenate ${shapes.map((x) => fmt(x)).join(' and ')} on axis ${axis}`);
       out[axis] += s[axis];
     }
-    this.row(ctx, { type: 'concat', axis }, out, null, ctx.inputs);
+    this.runnable(ctx, { type: 'concat', axis }, out, { kind: 'spec' }, null, ctx.inputs);
   }
 
   private dotShape(ctx: LayerCtx): number[] {

@@ -1,7 +1,7 @@
 // Pointwise ops: activations with the shared constants of src/analysis/constants.ts, and unary math
 // folded when its input is a constant.
 
-import type { FixedSpec, OpSpec, UnboundedSpec } from '../../../model/ir';
+import type { FixedSpec, NodeExecution, OpSpec, UnboundedSpec } from '../../../model/ir';
 import { activationSpec, IDENTITY_VALUES, SELU_ALPHA, SELU_LAMBDA, structural, type ActivationParams } from '../../../analysis/constants';
 import { DataType, isFloatType } from '../proto';
 import { foldElementwise } from './elementwise';
@@ -15,12 +15,15 @@ function shared(ctx: NodeContext, name: string, params: ActivationParams = {}): 
 }
 
 type SpecOf = (ctx: NodeContext, shape: number[]) => OpSpec;
+/** The executor's description of the node (src/model/ir.ts NodeExecution); undefined: not executable. */
+type ExecutionOf = (ctx: NodeContext, shape: number[]) => NodeExecution | undefined;
 
-function pointwise(specOf: SpecOf, fold?: (x: number) => number): OpHandler {
+function pointwise(specOf: SpecOf, fold?: (x: number) => number, executionOf?: ExecutionOf): OpHandler {
   return {
     infer(ctx) {
       const x = ctx.dynamic(0);
-      return { spec: specOf(ctx, x), outputShapes: [x], dataInputs: [0] };
+      const execution = executionOf?.(ctx, x);
+      return { spec: specOf(ctx, x), outputShapes: [x], dataInputs: [0], ...(execution ? { execution } : {}) };
     },
     fold: fold ? (ctx) => foldElementwise(ctx, fold) : undefined,
   };
@@ -61,7 +64,8 @@ export const prelu: OpHandler = {
     let largest = 0;
     for (const a of slope.data) largest = Math.max(largest, Math.abs(a));
     if (out.length !== x.length || out.some((d, i) => d !== x[i])) ctx.fail(`slope ${slope.dims.join('x')} enlarges the input`);
-    return { spec: shared(ctx, 'prelu', { alpha: largest }), outputShapes: [out], weightShape: [...slope.dims], dataInputs: [0] };
+    const slopes = { dims: [...slope.dims], data: Float32Array.from(slope.data) };
+    return { spec: shared(ctx, 'prelu', { alpha: largest }), outputShapes: [out], weightShape: [...slope.dims], dataInputs: [0], execution: { kind: 'activation', name: 'prelu', operand: slopes } };
   },
 };
 
@@ -71,7 +75,7 @@ export const cast: OpHandler = {
     const x = ctx.dynamic(0);
     const to = ctx.attrs.int('to', DataType.FLOAT);
     const spec: OpSpec = isFloatType(to) ? structural('cast between floating types: 1', 1, IDENTITY_VALUES) : { type: 'unbounded', reason: 'cast to an integer type is discontinuous' };
-    return { spec, outputShapes: [x], dataInputs: [0] };
+    return { spec, outputShapes: [x], dataInputs: [0], ...(isFloatType(to) ? { execution: { kind: 'reshape' as const } } : {}) };
   },
   fold(ctx) {
     const x = ctx.constant(0);
@@ -93,7 +97,7 @@ export const dropout: OpHandler = {
     const x = ctx.dynamic(0);
     const training = ctx.constant(2);
     if (ctx.isDynamic(2) || (training && training.data[0])) return { spec: { type: 'unsupported', detail: 'Dropout in training mode is random' }, outputShapes: [x, x], dataInputs: [0] };
-    return { spec: structural('dropout at inference: 1', 1, IDENTITY_VALUES), outputShapes: [x, x], dataInputs: [0] };
+    return { spec: structural('dropout at inference: 1', 1, IDENTITY_VALUES), outputShapes: [x, x], dataInputs: [0], execution: { kind: 'reshape' } };
   },
   fold: identityFold,
 };
@@ -109,28 +113,48 @@ function clip(ctx: NodeContext): OpSpec {
   return spec;
 }
 
+const run = (name: string, params: (ctx: NodeContext, shape: number[]) => Omit<Extract<NodeExecution, { kind: 'activation' }>, 'kind' | 'name'> = () => ({})): ExecutionOf =>
+  (ctx, shape) => ({ kind: 'activation', name, ...params(ctx, shape) });
+const reshapeRun: ExecutionOf = () => ({ kind: 'reshape' });
+
+/** Clip's bounds: attributes before opset 11, optional constant inputs after; a data-dependent bound is not executable. */
+const clipRun: ExecutionOf = (ctx) => {
+  if (ctx.opset < 11) return { kind: 'activation', name: 'clip', min: ctx.attrs.float('min', -Infinity), max: ctx.attrs.float('max', Infinity) };
+  const bound = (i: number, fallback: number) => (ctx.has(i) ? ctx.constant(i)?.data[0] : fallback);
+  const min = bound(1, -Infinity);
+  const max = bound(2, Infinity);
+  return min === undefined || max === undefined ? undefined : { kind: 'activation', name: 'clip', min, max };
+};
+
+const softmaxRun = (name: string): ExecutionOf => (ctx, x) => {
+  // Opset < 13 normalises over the flattened trailing axes: executable only when that is the last axis.
+  const axis = normAxis(ctx, ctx.attrs.int('axis', ctx.opset < 13 ? 1 : -1), x.length);
+  if (ctx.opset < 13 && axis !== x.length - 1) return undefined;
+  return { kind: 'activation', name, axis };
+};
+
 export const activationOps: Record<string, OpHandler> = {
-  Relu: pointwise((ctx) => shared(ctx, 'relu'), (x) => Math.max(0, x)),
-  LeakyRelu: pointwise((ctx) => shared(ctx, 'leakyRelu', { alpha: ctx.attrs.float('alpha', 0.01) })),
+  Relu: pointwise((ctx) => shared(ctx, 'relu'), (x) => Math.max(0, x), run('relu')),
+  LeakyRelu: pointwise((ctx) => shared(ctx, 'leakyRelu', { alpha: ctx.attrs.float('alpha', 0.01) }), undefined, run('leakyRelu', (ctx) => ({ alpha: ctx.attrs.float('alpha', 0.01) }))),
   PRelu: prelu,
-  Elu: pointwise((ctx) => shared(ctx, 'elu', { alpha: ctx.attrs.float('alpha', 1) })),
+  Elu: pointwise((ctx) => shared(ctx, 'elu', { alpha: ctx.attrs.float('alpha', 1) }), undefined, run('elu', (ctx) => ({ alpha: ctx.attrs.float('alpha', 1) }))),
   Celu: pointwise((ctx) => shared(ctx, 'celu', { alpha: ctx.attrs.float('alpha', 1) })),
-  Selu: pointwise(selu),
+  Selu: pointwise(selu, undefined, run('selu', (ctx) => ({ alpha: ctx.attrs.float('alpha', SELU_ALPHA), beta: ctx.attrs.float('gamma', SELU_LAMBDA) }))),
   ThresholdedRelu: pointwise((ctx) => shared(ctx, 'thresholdedRelu', { alpha: ctx.attrs.float('alpha', 1) })),
-  Sigmoid: pointwise((ctx) => shared(ctx, 'sigmoid'), sigmoid),
-  HardSigmoid: pointwise((ctx) => shared(ctx, 'hardSigmoid', { alpha: ctx.attrs.float('alpha', 0.2), beta: ctx.attrs.float('beta', 0.5) })),
-  HardSwish: pointwise((ctx) => shared(ctx, 'hardSwish')),
-  Tanh: pointwise((ctx) => shared(ctx, 'tanh'), Math.tanh),
-  Softsign: pointwise((ctx) => shared(ctx, 'softsign')),
-  Softplus: pointwise((ctx) => shared(ctx, 'softplus')),
+  Sigmoid: pointwise((ctx) => shared(ctx, 'sigmoid'), sigmoid, run('sigmoid')),
+  HardSigmoid: pointwise((ctx) => shared(ctx, 'hardSigmoid', { alpha: ctx.attrs.float('alpha', 0.2), beta: ctx.attrs.float('beta', 0.5) }), undefined, run('hardSigmoid', (ctx) => ({ alpha: ctx.attrs.float('alpha', 0.2), beta: ctx.attrs.float('beta', 0.5) }))),
+  HardSwish: pointwise((ctx) => shared(ctx, 'hardSwish'), undefined, run('hardSwish')),
+  Tanh: pointwise((ctx) => shared(ctx, 'tanh'), Math.tanh, run('tanh')),
+  Softsign: pointwise((ctx) => shared(ctx, 'softsign'), undefined, run('softsign')),
+  Softplus: pointwise((ctx) => shared(ctx, 'softplus'), undefined, run('softplus')),
   Mish: pointwise((ctx) => shared(ctx, 'mish')),
   Gelu: pointwise(gelu),
   Erf: pointwise((ctx) => shared(ctx, 'erf')),
-  Softmax: pointwise((ctx, x) => softmaxLike(ctx, x, 'softmax')),
-  LogSoftmax: pointwise((ctx, x) => softmaxLike(ctx, x, 'logSoftmax')),
-  Clip: pointwise(clip),
-  Abs: pointwise((ctx) => shared(ctx, 'abs'), Math.abs),
-  Neg: pointwise((ctx) => shared(ctx, 'neg'), (x) => -x),
+  Softmax: pointwise((ctx, x) => softmaxLike(ctx, x, 'softmax'), undefined, softmaxRun('softmax')),
+  LogSoftmax: pointwise((ctx, x) => softmaxLike(ctx, x, 'logSoftmax'), undefined, softmaxRun('logSoftmax')),
+  Clip: pointwise(clip, undefined, clipRun),
+  Abs: pointwise((ctx) => shared(ctx, 'abs'), Math.abs, run('abs')),
+  Neg: pointwise((ctx) => shared(ctx, 'neg'), (x) => -x, run('neg')),
   Exp: pointwise((ctx) => shared(ctx, 'exp'), Math.exp),
   Log: pointwise(unbounded('log is not globally Lipschitz'), Math.log),
   Sqrt: pointwise(unbounded('√x is not Lipschitz at 0'), Math.sqrt),
@@ -140,7 +164,7 @@ export const activationOps: Record<string, OpHandler> = {
   Round: pointwise(discontinuous('Round'), roundHalfEven),
   Sign: pointwise(discontinuous('Sign'), Math.sign),
   Not: pointwise(discontinuous('Not'), (x) => +!x),
-  Identity: pointwise(() => structural('identity: 1', 1, IDENTITY_VALUES), (x) => x),
+  Identity: pointwise(() => structural('identity: 1', 1, IDENTITY_VALUES), (x) => x, reshapeRun),
   Dropout: dropout,
   Cast: cast,
 };

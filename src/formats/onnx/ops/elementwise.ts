@@ -1,7 +1,7 @@
 // Elementwise binary ops. Add/Sub: two data tensors merge (AddSpec), a constant operand is a shift.
 // Mul/Div by a constant: a diagonal map. Products and quotients of data tensors are not Lipschitz.
 
-import type { OpSpec } from '../../../model/ir';
+import type { NodeExecution, OpSpec } from '../../../model/ir';
 import { shiftValues, structural } from '../../../analysis/constants';
 import { DataType, isFloatType } from '../proto';
 import { elementCount, type ConstTensor } from '../tensor';
@@ -49,7 +49,11 @@ export function addSub(ctx: NodeContext): NodeResult {
   const subtract = ctx.op === 'Sub';
   if (dyn.length >= 2) {
     const signs = subtract ? dyn.map((i) => (i === 0 ? 1 : -1)) : undefined;
-    if (dyn.every((i) => sameShape(ctx.shape(i), out))) return { spec: { type: 'add', ...(signs ? { signs } : {}) }, outputShapes: [out] };
+    if (dyn.every((i) => sameShape(ctx.shape(i), out))) {
+      // Sub of two data tensors subtracts the second; with a constant operand as well it is not executable.
+      const execution = dyn.length === ctx.inputs.length ? { execution: { kind: 'sum' as const, signs: dyn.map((i) => (subtract && i === 1 ? -1 : 1)) } } : {};
+      return { spec: { type: 'add', ...(signs ? { signs } : {}) }, outputShapes: [out], ...execution };
+    }
     // A data tensor broadcast to the output copies each entry c times: its bound counts √c times.
     const weights = dyn.map((i) => Math.sqrt(broadcastCopies(ctx.shape(i), out)));
     const detail = `${subtract ? 'difference' : 'sum'} of data tensors that broadcast (${dyn.map((i) => formatShape(ctx.shape(i))).join(' and ')}): each bound times √(copies) = ${weights.map((w) => w.toPrecision(4)).join(', ')}`;
@@ -62,7 +66,9 @@ export function addSub(ctx: NodeContext): NodeResult {
   const spec = copies === 1
     ? structural(`${subtract ? 'subtracting' : 'adding'} a constant (a shift): 1`, 1, values)
     : structural(`shift broadcast from ${formatShape(x)} to ${formatShape(out)}, each entry copied ${copies} times: √${copies}`, Math.sqrt(copies), values);
-  return { spec, outputShapes: [out], dataInputs: dyn };
+  const c = ctx.inputs.length === 2 ? shift : undefined;
+  const execution = c ? { execution: { kind: 'shift' as const, constant: { dims: [...c.dims], data: Float32Array.from(c.data) }, sign: subtract && dyn[0] === 1 ? -1 as const : 1 as const, constantSign: subtract && dyn[0] === 0 ? -1 as const : 1 as const } } : {};
+  return { spec, outputShapes: [out], dataInputs: dyn, ...execution };
 }
 
 /**
@@ -104,7 +110,9 @@ export function mulDiv(ctx: NodeContext): NodeResult {
   const x = ctx.shape(dyn[0]);
   const c = ctx.requireConstant(1 - dyn[0], 'the constant operand');
   const spec = scaleByConstant(x, c, out, ctx.op === 'Div', ctx.op === 'Div' ? 'division' : 'multiplication');
-  return { spec, outputShapes: [out], weightShape: [...c.dims], dataInputs: dyn };
+  // A diagonal spec scales by its own entries; a broadcast scaling runs as a multiplication by the constant.
+  const execution: NodeExecution | undefined = spec.type === 'diagonal' ? { kind: 'affine' } : spec.type === 'fixed' ? { kind: 'activation', name: 'scale', operand: { dims: [...c.dims], data: Float32Array.from(c.data, (v) => (ctx.op === 'Div' ? 1 / v : v)) } } : undefined;
+  return { spec, outputShapes: [out], weightShape: [...c.dims], dataInputs: dyn, ...(execution ? { execution } : {}) };
 }
 
 const BINARY: Record<string, (a: number, b: number) => number> = {
@@ -175,7 +183,9 @@ function extremum(op: 'Max' | 'Min'): OpHandler {
         const limit = ctx.constant(1 - dyn[0]);
         const value = limit && limit.data.length === 1 ? limit.data[0] : undefined;
         const values = value === undefined || ctx.inputs.length !== 2 ? undefined : op === 'Max' ? { kind: 'clip' as const, min: value, max: Infinity } : { kind: 'clip' as const, min: -Infinity, max: value };
-        return { spec: { type: 'fixed', kind: 'activation', constant: 1, detail: `${op} with a constant (a clamp): 1`, ...(values ? { values } : {}) }, outputShapes: [out], dataInputs: dyn };
+        const c = ctx.inputs.length === 2 ? limit : undefined;
+        const execution = c ? { execution: { kind: 'activation' as const, name: op === 'Max' ? 'maximum' : 'minimum', operand: { dims: [...c.dims], data: Float32Array.from(c.data) } } } : {};
+        return { spec: { type: 'fixed', kind: 'activation', constant: 1, detail: `${op} with a constant (a clamp): 1`, ...(values ? { values } : {}) }, outputShapes: [out], dataInputs: dyn, ...execution };
       }
       return { spec: { type: 'unsupported', detail: `${op} of several data-dependent tensors` }, outputShapes: [out] };
     },

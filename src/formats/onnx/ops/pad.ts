@@ -36,7 +36,9 @@ export const pad: OpHandler = {
     if (out.some((d) => d < 0)) ctx.fail(`pads crop ${formatShape(x)} below zero`);
     if (mode === 'constant' || out.some((d) => d === 0)) {
       const fill = mode === 'constant' ? ctx.constant(2)?.data[0] ?? 0 : 0;
-      return { spec: structural(`${mode} padding: 1`, 1, fill === 0 ? SELECTS_OR_ZERO : undefined), outputShapes: [out], dataInputs: [0] };
+      const value = ctx.opset >= 11 ? ctx.constant(2)?.data[0] ?? (ctx.has(2) ? undefined : 0) : ctx.attrs.float('value', 0);
+      const execution = mode === 'constant' && value !== undefined ? { execution: { kind: 'pad' as const, begin, end, value } } : {};
+      return { spec: structural(`${mode} padding: 1`, 1, fill === 0 ? SELECTS_OR_ZERO : undefined), outputShapes: [out], dataInputs: [0], ...execution };
     }
     if (mode === 'reflect' && x.some((d, i) => d < 2 && (begin[i] > 0 || end[i] > 0))) ctx.fail(`reflect padding of an axis of length 1 in ${formatShape(x)}`);
     let copies = 1;

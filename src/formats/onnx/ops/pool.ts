@@ -25,7 +25,7 @@ export const maxPool: OpHandler = {
     const x = ctx.dynamic(0);
     const w = window(ctx, x);
     const spec: OpSpec = { type: 'maxPool', channelsLast: false, kernel: w.kernel, strides: w.strides, dilations: w.dilations, padsBegin: w.padsBegin, padsEnd: w.padsEnd };
-    return { spec, outputShapes: [w.out, w.out], dataInputs: [0] };
+    return { spec, outputShapes: [w.out, w.out], dataInputs: [0], ...(w.dilations.every((d) => d === 1) ? { execution: { kind: 'spec' as const } } : {}) };
   },
 };
 
@@ -45,7 +45,7 @@ export const averagePool: OpHandler = {
       padsEnd[i] += Math.max(0, (w.outSize[i] - 1) * w.strides[i] + w.kernel[i] - (x[i + 2] + w.padsBegin[i] + w.padsEnd[i]));
     }
     const spec: OpSpec = { type: 'avgPool', channelsLast: false, kernel: w.kernel, strides: w.strides, padsBegin: w.padsBegin, padsEnd, countIncludePad };
-    return { spec, outputShapes: [w.out], dataInputs: [0] };
+    return { spec, outputShapes: [w.out], dataInputs: [0], execution: { kind: 'spec' } };
   },
 };
 
@@ -60,7 +60,7 @@ export const poolOps: Record<string, OpHandler> = {
   GlobalAveragePool: {
     infer(ctx) {
       const x = ctx.dynamic(0);
-      return { spec: { type: 'globalAvgPool', channelsLast: false }, outputShapes: [globalShape(ctx, x)], dataInputs: [0] };
+      return { spec: { type: 'globalAvgPool', channelsLast: false }, outputShapes: [globalShape(ctx, x)], dataInputs: [0], execution: { kind: 'spec' } };
     },
   },
   GlobalMaxPool: {

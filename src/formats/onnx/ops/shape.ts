@@ -3,7 +3,7 @@
 // number of copies of one entry); on constants they fold, which is how PyTorch's
 // Shape→Gather→Unsqueeze→Concat→Reshape chains become concrete shapes.
 
-import type { OpSpec } from '../../../model/ir';
+import type { NodeExecution, OpSpec } from '../../../model/ir';
 import { SELECTS, structural } from '../../../analysis/constants';
 import { DataType } from '../proto';
 import { elementCount, type ConstTensor } from '../tensor';
@@ -40,11 +40,11 @@ function select(x: ConstTensor, perAxis: number[][]): ConstTensor | undefined {
 const all = (n: number) => Array.from({ length: n }, (_, i) => i);
 
 /** A structural node whose output shape comes from `shapeOf`, folding through `foldOf`. */
-function shapeOp(shapeOf: (ctx: NodeContext, x: number[]) => number[][], detail: string, foldOf?: (ctx: NodeContext, x: ConstTensor) => ConstTensor[] | undefined): OpHandler {
+function shapeOp(shapeOf: (ctx: NodeContext, x: number[]) => number[][], detail: string, foldOf?: (ctx: NodeContext, x: ConstTensor) => ConstTensor[] | undefined, execution?: (ctx: NodeContext, x: number[]) => NodeExecution): OpHandler {
   return {
     infer(ctx) {
       const x = ctx.dynamic(0);
-      return { spec: structural(detail, 1, SELECTS), outputShapes: shapeOf(ctx, x), dataInputs: [0] };
+      return { spec: structural(detail, 1, SELECTS), outputShapes: shapeOf(ctx, x), dataInputs: [0], ...(execution ? { execution: execution(ctx, x) } : {}) };
     },
     fold(ctx) {
       const x = ctx.constant(0);
@@ -152,7 +152,9 @@ export const concat: OpHandler = {
   infer(ctx): NodeResult {
     const { out, axis } = concatShape(ctx);
     const spec: OpSpec = { type: 'concat', axis };
-    return { spec, outputShapes: [out], dataInputs: ctx.dynamicIndices() };
+    // With a constant operand the data inputs alone do not make the output: not executable.
+    const executable = ctx.dynamicIndices().length === ctx.inputs.length;
+    return { spec, outputShapes: [out], dataInputs: ctx.dynamicIndices(), ...(executable ? { execution: { kind: 'spec' } } : {}) };
   },
   fold(ctx) {
     const tensors = ctx.inputs.map((_, i) => ctx.constant(i));
@@ -370,11 +372,11 @@ function shapeOf(ctx: NodeContext, x: number[]): ConstTensor[] {
 }
 
 export const shapeOps: Record<string, OpHandler> = {
-  Reshape: shapeOp((ctx, x) => [reshapeTarget(ctx, x)], 'reshape: 1'),
-  Flatten: shapeOp((ctx, x) => [flattenShape(ctx, x)], 'flatten: 1'),
-  Squeeze: shapeOp((ctx, x) => [squeezeShape(ctx, x)], 'squeeze: 1'),
-  Unsqueeze: shapeOp((ctx, x) => [unsqueezeShape(ctx, x)], 'unsqueeze: 1'),
-  Transpose: shapeOp((ctx, x) => [permutation(ctx, x.length).map((p) => x[p])], 'transpose: 1', foldTranspose),
+  Reshape: shapeOp((ctx, x) => [reshapeTarget(ctx, x)], 'reshape: 1', undefined, () => ({ kind: 'reshape' })),
+  Flatten: shapeOp((ctx, x) => [flattenShape(ctx, x)], 'flatten: 1', undefined, () => ({ kind: 'reshape' })),
+  Squeeze: shapeOp((ctx, x) => [squeezeShape(ctx, x)], 'squeeze: 1', undefined, () => ({ kind: 'reshape' })),
+  Unsqueeze: shapeOp((ctx, x) => [unsqueezeShape(ctx, x)], 'unsqueeze: 1', undefined, () => ({ kind: 'reshape' })),
+  Transpose: shapeOp((ctx, x) => [permutation(ctx, x.length).map((p) => x[p])], 'transpose: 1', foldTranspose, (ctx, x) => ({ kind: 'transpose', perm: permutation(ctx, x.length) })),
   Concat: concat,
   Split: split,
   Slice: slice,

@@ -1,0 +1,175 @@
+// The certified upper bound from above (docs/bracket.md): on each chain L_K ∘ φ_{K−1} ∘ ⋯ ∘ φ₁ ∘ L₁,
+// with φ_j = c_j·x + ρ_j·r_j(x) (r_j 1-Lipschitz), the Combettes–Pesquet recursion
+//   θ₀ = 1,  θ_k = B(k, 0) + Σ_{j=1}^{k−1} ρ_j·B(k, j)·θ_j,  L(chain) ≤ θ_K,
+// where B(k, j) is a certified bound on ||M_{k,j}||, M_{k,j} = L_k c_{k−1} L_{k−1} ⋯ c_{j+1} L_{j+1}.
+// B(k, j) is the smallest of: the explicit product's certified norm (explicit.ts; within the window
+// k − j ≤ window and when the matrices are small), and every split B(k, m)·|c_m|·B(m, j), down to
+// B(j + 1, j) = the per-node certified constants of L_{j+1} multiplied. Chains then compose by the
+// graph rules (analysis/compose.ts) with the chain's bound on its last node and 1 on the others.
+
+import type { IrModel } from '../../model/ir';
+import { compose } from '../../analysis/compose';
+import { findChains, type Chain } from './chains';
+import { certifiedProductNorm, nodeMatrix, productCost, type ExplicitMatrix, type ProductTerm } from './explicit';
+
+export interface ExpansionOptions {
+  /** Longest partial product (in linear groups) computed directly (default 8). */
+  window?: number;
+  /** Largest node matrix built (entries). */
+  maxMatrixEntries?: number;
+  /** Largest cost (productCost) of one partial product and its certificate (default 3e9). */
+  maxProductCost?: number;
+  /** Wall-clock budget; past it the remaining products fall back to splits (default 30 s). */
+  timeBudgetMs?: number;
+  shouldStop?: () => boolean;
+}
+
+export interface ChainBound {
+  /** First and last node names of the chain. */
+  from: string;
+  to: string;
+  /** Linear groups K. */
+  groups: number;
+  /** The product of the chain's certified constants, and the expansion's certified bound. */
+  product: number;
+  bound: number;
+  /** Partial products whose norm was certified from their explicit matrix. */
+  directProducts: number;
+}
+
+export interface ExpansionResult {
+  /** Certified bound of the whole network from the expansion (null: unbounded, invalid or unknown). */
+  value: number | null;
+  chains: ChainBound[];
+  seconds: number;
+  /** The time budget ran out before every partial product in the window was tried. */
+  timedOut: boolean;
+}
+
+/**
+ * @param certified per node, the certified constant the network bound uses (estimate.ts): the
+ * folded conv's bound, 1 for a folded batch norm, fixed constants; NaN/∞/undefined propagate.
+ */
+export function expandCertified(model: IrModel, certified: readonly (number | undefined)[], options: ExpansionOptions = {}): ExpansionResult {
+  const started = performance.now();
+  const window = options.window ?? 8;
+  const budget = options.timeBudgetMs ?? 30_000;
+  const maxCost = options.maxProductCost ?? 3e9;
+  const constants = certified.map((c) => (c === undefined ? NaN : c));
+  const chains = findChains(model, constants);
+  const matrices = new Map<number, ExplicitMatrix | null>();
+  const matrixOf = (index: number) => {
+    if (!matrices.has(index)) matrices.set(index, nodeMatrix(model.nodes[index], options.maxMatrixEntries));
+    return matrices.get(index) ?? null;
+  };
+  const adjusted = [...constants];
+  const results: ChainBound[] = [];
+  for (const chain of chains) {
+    const product = chain.nodes.reduce((p, index) => p * constants[index], 1);
+    if (!Number.isFinite(product)) continue;
+    const outOfTime = () => performance.now() - started > budget || options.shouldStop?.() === true;
+    const { bound, direct } = chainBound(model, chain, constants, matrixOf, window, maxCost, outOfTime);
+    const value = Math.min(bound, product);
+    chain.nodes.forEach((index) => (adjusted[index] = 1));
+    adjusted[chain.nodes[chain.nodes.length - 1]] = value;
+    results.push({
+      from: model.nodes[chain.nodes[0]].name,
+      to: model.nodes[chain.nodes[chain.nodes.length - 1]].name,
+      groups: chain.linear.length,
+      product,
+      bound: value,
+      directProducts: direct,
+    });
+  }
+  const network = compose(model, adjusted).network;
+  const timedOut = performance.now() - started > budget;
+  return {
+    timedOut,
+    value: network !== undefined && Number.isFinite(network) ? network : null,
+    chains: results,
+    seconds: (performance.now() - started) / 1000,
+  };
+}
+
+function chainBound(
+  model: IrModel,
+  chain: Chain,
+  constants: readonly number[],
+  matrixOf: (index: number) => ExplicitMatrix | null,
+  window: number,
+  maxCost: number,
+  outOfTime: () => boolean,
+): { bound: number; direct: number } {
+  const K = chain.linear.length;
+  const c = (m: number) => chain.nonlinear[m - 1].slopes.c;
+  const rho = (j: number) => chain.nonlinear[j - 1].slopes.rho;
+  // Group i (1-based) as explicit factors (a reshape is the identity on the flattened values), or
+  // null when some node has no matrix.
+  const groupTerms = (i: number): ProductTerm[] | null => {
+    const terms: ProductTerm[] = [];
+    for (const index of chain.linear[i - 1]) {
+      if (model.nodes[index].execution?.kind === 'reshape') continue;
+      const matrix = matrixOf(index);
+      if (!matrix) return null;
+      terms.push({ matrix, scale: 1 });
+    }
+    return terms;
+  };
+  // B[k][j] for 0 ≤ j < k ≤ K.
+  const B: number[][] = Array.from({ length: K + 1 }, () => new Array<number>(K + 1).fill(Infinity));
+  let direct = 0;
+  for (let k = 1; k <= K; k++) {
+    B[k][k - 1] = chain.linear[k - 1].reduce((p, index) => p * constants[index], 1);
+  }
+  for (let length = 1; length <= K; length++) {
+    for (let j = 0; j + length <= K; j++) {
+      const k = j + length;
+      let best = B[k][j];
+      for (let m = j + 1; m < k; m++) best = Math.min(best, B[k][m] * Math.abs(c(m)) * B[m][j]);
+      if (length <= window && !outOfTime()) {
+        // A c = 0 in between (max pool, a map with no useful midpoint) makes the linearised path 0.
+        const zero = Array.from({ length: k - j - 1 }, (_, i) => c(j + 1 + i)).some((v) => v === 0);
+        const terms = zero ? [] : explicitTerms(j, k, c, groupTerms);
+        if (zero) {
+          best = 0;
+        } else if (terms && chains(terms) && productCost(terms) <= maxCost) {
+          const value = certifiedProductNorm(terms, outOfTime);
+          if (value < best) {
+            best = value;
+            direct++;
+          }
+        }
+      }
+      B[k][j] = best;
+    }
+  }
+  const theta = new Array<number>(K + 1).fill(0);
+  for (let k = 1; k <= K; k++) {
+    let sum = B[k][0];
+    for (let j = 1; j < k; j++) sum += rho(j) * B[k][j] * theta[j];
+    theta[k] = sum;
+  }
+  return { bound: theta[K], direct };
+}
+
+/** The factors' sizes match (a non-linear map that changes the shape has c = 0 and never gets here). */
+function chains(terms: readonly ProductTerm[]): boolean {
+  let cols: number | undefined;
+  for (const { matrix } of terms) {
+    if (matrix === 'identity') continue;
+    if (cols !== undefined && matrix.rows !== cols) return false;
+    cols = matrix.cols;
+  }
+  return true;
+}
+
+/** Factors of M_{k,j} = L_{j+1} c_{j+1} ⋯ c_{k−1} L_k (row-vector order), or null if one group has no matrices. */
+function explicitTerms(j: number, k: number, c: (m: number) => number, groupTerms: (i: number) => ProductTerm[] | null): ProductTerm[] | null {
+  const terms: ProductTerm[] = [];
+  for (let i = j + 1; i <= k; i++) {
+    const group = groupTerms(i);
+    if (!group) return null;
+    terms.push(...group, { matrix: 'identity', scale: i < k ? c(i) : 1 });
+  }
+  return terms;
+}

@@ -1,0 +1,349 @@
+// The graph executor: runs an IrModel forward in tfjs, node by node, in each node's own layout, with
+// the biases and shifts the loaders record in `node.execution` (src/model/ir.ts). It exists for the
+// measured lower bound (docs/bracket.md): f(x), and through tfjs autodiff J(x)ᵀu. Every op it runs is
+// checked against onnxruntime / tfjs's own model runners (test/unit/bracket/executor-*.test.ts). A node
+// without `execution`, or one whose parameters it does not handle, makes the model not executable,
+// with the reason: it never guesses.
+//
+// Convolutions run as one dense (block-diagonal for groups) kernel, dilation written into the kernel
+// (kernel.ts), because the wasm backend lacks the gradient kernels of depthwise and dilated convs.
+
+import * as tf from '@tensorflow/tfjs-core';
+import type { ConvSpec, ConvTransposeSpec, IrModel, IrNode, WeightTensor } from '../../model/ir';
+import { dilateKernel, kernelFromCanonical, type Kernel } from '../operators/kernel';
+
+export class NotExecutableError extends Error {
+  constructor(readonly node: string, readonly reason: string) {
+    super(`cannot execute ${node}: ${reason}`);
+    this.name = 'NotExecutableError';
+  }
+}
+
+/** The nodes the outputs depend on, in model order; throws NotExecutableError for the first one the executor cannot run. */
+export function executionPlan(model: IrModel): IrNode[] {
+  if (model.inputs.length !== 1) throw new NotExecutableError('(model)', `${model.inputs.length} inputs: the executor runs single-input models`);
+  const producer = new Map<string, IrNode>();
+  for (const node of model.nodes) for (const output of node.outputs) producer.set(output, node);
+  const needed = new Set<IrNode>();
+  const stack = [...model.outputs];
+  const inputNames = new Set(model.inputs.map((input) => input.name));
+  while (stack.length > 0) {
+    const name = stack.pop() as string;
+    if (inputNames.has(name)) continue;
+    const node = producer.get(name);
+    if (!node) throw new NotExecutableError(name, 'a value no node produces and no input provides');
+    if (needed.has(node)) continue;
+    needed.add(node);
+    stack.push(...node.inputs);
+  }
+  const plan = model.nodes.filter((node) => needed.has(node));
+  for (const node of plan) {
+    const why = unsupportedReason(node);
+    if (why) throw new NotExecutableError(node.name, why);
+  }
+  return plan;
+}
+
+function unsupportedReason(node: IrNode): string | undefined {
+  const { spec, execution } = node;
+  if (!execution) return `${node.op} (${spec.type}) carries no execution data`;
+  if (spec.type === 'conv' || spec.type === 'convTranspose') {
+    const rank = spec.weight.dims.length - 2;
+    if (rank < 1 || rank > 2) return `${rank}-D ${spec.type}`;
+    if (spec.type === 'convTranspose' && spec.dilations.some((d) => d !== 1)) return 'dilated conv-transpose';
+  }
+  if ((spec.type === 'avgPool' || spec.type === 'maxPool') && (spec.kernel.length < 1 || spec.kernel.length > 2)) return `${spec.kernel.length}-D pooling`;
+  if (spec.type === 'maxPool' && spec.dilations.some((d) => d !== 1)) return 'dilated max pooling';
+  if (execution.kind === 'activation' && !ACTIVATIONS.has(execution.name)) return `activation ${execution.name}`;
+  return undefined;
+}
+
+/**
+ * The graph outputs (model.outputs order) for one input tensor of the model's input shape. Runs
+ * inside the caller's tidy (or returns tensors the caller disposes); `plan` from executionPlan.
+ */
+export function runGraph(model: IrModel, plan: IrNode[], input: tf.Tensor): tf.Tensor[] {
+  const values = new Map<string, tf.Tensor>([[model.inputs[0].name, input]]);
+  for (const node of plan) {
+    const inputs = node.inputs.map((name) => {
+      const value = values.get(name);
+      if (!value) throw new NotExecutableError(node.name, `input ${name} was not computed`);
+      return value;
+    });
+    const output = runNode(node, inputs);
+    values.set(node.outputs[0], output);
+  }
+  return model.outputs.map((name) => values.get(name) as tf.Tensor);
+}
+
+/** One node on its inputs (batch as the tensors have it; outputShapes[0] gives the rest of the output shape). */
+export function runNode(node: IrNode, inputs: tf.Tensor[]): tf.Tensor {
+  const { spec } = node;
+  const execution = node.execution;
+  const x = inputs[0];
+  const outShape = node.outputShapes[0];
+  switch (spec.type) {
+    case 'conv':
+      return conv(spec, x, bias(execution));
+    case 'convTranspose':
+      return convTranspose(spec, x, outShape, bias(execution));
+    case 'dense': {
+      const [inFeatures, outFeatures] = spec.weight.dims;
+      let y = tf.matMul(tf.reshape(x, [-1, inFeatures]), tf.tensor2d(spec.weight.data, [inFeatures, outFeatures]));
+      const b = bias(execution);
+      if (b) y = tf.add(y, tf.tensor1d(b));
+      return tf.reshape(y, outShape);
+    }
+    case 'diagonal': {
+      const shape = x.shape.map((d, i) => (i === spec.axis ? d : 1));
+      const scale = spec.axis < 0 ? tf.scalar(spec.scale[0]) : tf.reshape(tf.tensor1d(spec.scale), shape);
+      let y = tf.mul(x, scale);
+      const b = bias(execution);
+      if (b) y = tf.add(y, spec.axis < 0 ? tf.scalar(b[0]) : tf.reshape(tf.tensor1d(b), shape));
+      return y;
+    }
+    case 'avgPool':
+      return pool('avg', spec.channelsLast, x, spec.kernel, spec.strides, spec.padsBegin, spec.padsEnd, outShape, spec.countIncludePad);
+    case 'maxPool':
+      return pool('max', spec.channelsLast, x, spec.kernel, spec.strides, spec.padsBegin, spec.padsEnd, outShape, false);
+    case 'globalAvgPool': {
+      const rank = x.shape.length;
+      const axes = spec.channelsLast ? range(1, rank - 1) : range(2, rank);
+      return tf.reshape(tf.mean(x, axes, true), outShape);
+    }
+    case 'reduceMean':
+      return tf.reshape(tf.mean(x, spec.axes, true), outShape);
+    case 'add': {
+      const signs = execution?.kind === 'sum' ? execution.signs : inputs.map(() => 1);
+      return inputs.map((t, i) => (signs[i] < 0 ? tf.neg(t) : t)).reduce((a, b) => tf.add(a, b));
+    }
+    case 'concat':
+      return tf.concat(inputs, spec.axis);
+    case 'fixed':
+      return fixed(node, x, outShape);
+    default:
+      throw new NotExecutableError(node.name, `${spec.type} cannot run`);
+  }
+}
+
+function fixed(node: IrNode, x: tf.Tensor, outShape: number[]): tf.Tensor {
+  const execution = node.execution;
+  switch (execution?.kind) {
+    case 'reshape':
+      return tf.reshape(x, outShape);
+    case 'transpose':
+      return tf.transpose(x, execution.perm);
+    case 'pad':
+      return tf.pad(x, execution.begin.map((b, i) => [b, execution.end[i]] as [number, number]), execution.value);
+    case 'shift': {
+      const c = constantTensor(execution.constant);
+      return tf.add(execution.sign < 0 ? tf.neg(x) : x, execution.constantSign < 0 ? tf.neg(c) : c);
+    }
+    case 'upsample': {
+      // Nearest neighbour by integer factors: output (i, j) reads input (⌊i/f⌋, ⌊j/g⌋).
+      const t = toNhwc(x, execution.channelsLast);
+      const [, h, w] = t.shape;
+      const y = tf.image.resizeNearestNeighbor(t, [h * execution.factors[0], w * execution.factors[1]]);
+      return tf.reshape(fromNhwc(y, x.shape.length, execution.channelsLast), outShape);
+    }
+    case 'activation': {
+      const run = ACTIVATIONS.get(execution.name);
+      if (!run) throw new NotExecutableError(node.name, `activation ${execution.name}`);
+      return tf.reshape(run(x, execution), outShape);
+    }
+    default:
+      throw new NotExecutableError(node.name, `${node.op} has no runnable description`);
+  }
+}
+
+type ActivationExecution = Extract<NonNullable<IrNode['execution']>, { kind: 'activation' }>;
+
+const ACTIVATIONS = new Map<string, (x: tf.Tensor, e: ActivationExecution) => tf.Tensor>([
+  ['relu', (x) => tf.relu(x)],
+  ['relu6', (x) => tf.clipByValue(x, 0, 6)],
+  ['linear', (x) => x],
+  // Written with differentiable ops only (tfjs has no gradient for comparisons on the path from x).
+  ['leakyRelu', (x, e) => tf.sub(tf.relu(x), tf.mul(tf.relu(tf.neg(x)), e.alpha ?? 0.01))],
+  ['elu', (x, e) => elu(x, e.alpha ?? 1)],
+  ['selu', (x, e) => tf.mul(elu(x, e.alpha ?? 1.6732632423543772), e.beta ?? 1.0507009873554805)],
+  ['sigmoid', (x) => tf.sigmoid(x)],
+  ['hardSigmoid', (x, e) => tf.clipByValue(tf.add(tf.mul(x, e.alpha ?? 0.2), e.beta ?? 0.5), 0, 1)],
+  ['hardSwish', (x) => tf.mul(x, tf.clipByValue(tf.add(tf.div(x, 6), 0.5), 0, 1))],
+  ['gatedHardSigmoid', (x, e) => tf.mul(x, tf.clipByValue(tf.add(tf.mul(x, e.alpha ?? 0.2), e.beta ?? 0.5), 0, 1))],
+  ['silu', (x) => tf.mul(x, tf.sigmoid(x))],
+  ['tanh', (x) => tf.tanh(x)],
+  ['softsign', (x) => tf.div(x, tf.add(tf.abs(x), 1))],
+  ['softplus', (x) => tf.softplus(x)],
+  ['abs', (x) => tf.abs(x)],
+  ['neg', (x) => tf.neg(x)],
+  ['clip', (x, e) => tf.minimum(tf.maximum(x, e.min ?? -Infinity), e.max ?? Infinity)],
+  ['softmax', (x, e) => softmaxAlong(x, e.axis ?? -1, false)],
+  ['logSoftmax', (x, e) => softmaxAlong(x, e.axis ?? -1, true)],
+  ['prelu', (x, e) => tf.sub(tf.relu(x), tf.mul(tf.relu(tf.neg(x)), operand(e)))],
+  ['scale', (x, e) => tf.mul(x, operand(e))],
+  ['maximum', (x, e) => tf.maximum(x, operand(e))],
+  ['minimum', (x, e) => tf.minimum(x, operand(e))],
+]);
+
+/** x for x > 0, α(eˣ − 1) otherwise. */
+function elu(x: tf.Tensor, alpha: number): tf.Tensor {
+  return tf.add(tf.relu(x), tf.mul(tf.sub(tf.exp(tf.minimum(x, 0)), 1), alpha));
+}
+
+function operand(e: ActivationExecution): tf.Tensor {
+  if (!e.operand) throw new Error(`activation ${e.name} needs its constant operand`);
+  return constantTensor(e.operand);
+}
+
+function constantTensor(t: WeightTensor): tf.Tensor {
+  return tf.tensor(t.data, t.dims.length ? t.dims : []);
+}
+
+function softmaxAlong(x: tf.Tensor, axis: number, log: boolean): tf.Tensor {
+  const last = x.shape.length - 1;
+  const a = axis < 0 ? axis + x.shape.length : axis;
+  const perm = range(0, x.shape.length);
+  perm[a] = last;
+  perm[last] = a;
+  const moved = a === last ? x : tf.transpose(x, perm);
+  const y = log ? tf.logSoftmax(moved) : tf.softmax(moved);
+  return a === last ? y : tf.transpose(y, perm);
+}
+
+function bias(execution: IrNode['execution']): Float32Array | undefined {
+  return execution?.kind === 'affine' ? execution.bias : undefined;
+}
+
+function range(from: number, to: number): number[] {
+  return Array.from({ length: Math.max(0, to - from) }, (_, i) => from + i);
+}
+
+/** x in the node's layout → [N, H, W, C] (1-D as H = 1), and back. */
+function toNhwc(x: tf.Tensor, channelsLast: boolean): tf.Tensor4D {
+  if (x.shape.length === 3) {
+    const nlc = channelsLast ? x : tf.transpose(x, [0, 2, 1]);
+    return tf.expandDims(nlc, 1) as tf.Tensor4D;
+  }
+  return (channelsLast ? x : tf.transpose(x, [0, 2, 3, 1])) as tf.Tensor4D;
+}
+
+function fromNhwc(y: tf.Tensor4D, rank: number, channelsLast: boolean): tf.Tensor {
+  if (rank === 3) {
+    const nlc = tf.squeeze(y, [1]);
+    return channelsLast ? nlc : tf.transpose(nlc, [0, 2, 1]);
+  }
+  return channelsLast ? y : tf.transpose(y, [0, 3, 1, 2]);
+}
+
+function promote<T>(values: T[], fill: T): T[] {
+  return values.length === 1 ? [fill, ...values] : values;
+}
+
+function kernelTensor(kernel: Kernel): tf.Tensor4D {
+  return tf.tensor4d(kernel.data, [kernel.taps[0], kernel.taps[1], kernel.cIn, kernel.cOut]);
+}
+
+function conv(spec: ConvSpec, x: tf.Tensor, b: Float32Array | undefined): tf.Tensor {
+  const rank = x.shape.length;
+  const dims = spec.weight.dims;
+  const weight = dims.length === 3 ? { dims: [dims[0], dims[1], 1, dims[2]], data: spec.weight.data } : spec.weight;
+  const kernel = dilateKernel(kernelFromCanonical(weight, spec.group), promote(spec.dilations, 1));
+  const begin = promote(spec.padsBegin, 0);
+  const end = promote(spec.padsEnd, 0);
+  const padded = tf.pad(toNhwc(x, spec.channelsLast), [[0, 0], [begin[0], end[0]], [begin[1], end[1]], [0, 0]]);
+  let y = tf.conv2d(padded, kernelTensor(kernel), promote(spec.strides, 1) as [number, number], 'valid');
+  if (b) y = tf.add(y, tf.tensor1d(b));
+  return fromNhwc(y, rank, spec.channelsLast);
+}
+
+/**
+ * ONNX ConvTranspose: the input with s − 1 zeros between entries, padded by k − 1 − padBegin and
+ * k − 1 − padEnd + outputPadding (negative: cropped), correlated with the spatially flipped kernel
+ * whose in/out channels are swapped (per group).
+ */
+function convTranspose(spec: ConvTransposeSpec, x: tf.Tensor, outShape: number[], b: Float32Array | undefined): tf.Tensor {
+  const rank = x.shape.length;
+  const dims = spec.weight.dims;
+  const [cIn, cOutPerGroup] = dims;
+  const taps = promote(dims.slice(2), 1);
+  const group = spec.group;
+  const cInPerGroup = cIn / group;
+  const cOut = cOutPerGroup * group;
+  const tapCount = taps[0] * taps[1];
+  const data = new Float32Array(tapCount * cIn * cOut);
+  for (let ci = 0; ci < cIn; ci++) {
+    const g = Math.floor(ci / cInPerGroup);
+    for (let local = 0; local < cOutPerGroup; local++) {
+      const co = g * cOutPerGroup + local;
+      for (let tap = 0; tap < tapCount; tap++) {
+        data[((tapCount - 1 - tap) * cIn + ci) * cOut + co] = spec.weight.data[(ci * cOutPerGroup + local) * tapCount + tap];
+      }
+    }
+  }
+  const strides = promote(spec.strides, 1);
+  const begin = promote(spec.padsBegin, 0);
+  const end = promote(spec.padsEnd, 0);
+  const extra = promote(spec.outputPadding, 0);
+  let t = toNhwc(x, spec.channelsLast);
+  const [n, h, w, c] = t.shape;
+  if (strides[0] > 1 || strides[1] > 1) {
+    const spread = tf.pad(tf.reshape(t, [n, h, 1, w, 1, c]), [[0, 0], [0, 0], [0, strides[0] - 1], [0, 0], [0, strides[1] - 1], [0, 0]]);
+    t = tf.slice(tf.reshape(spread, [n, h * strides[0], w * strides[1], c]), [0, 0, 0, 0], [n, (h - 1) * strides[0] + 1, (w - 1) * strides[1] + 1, c]) as tf.Tensor4D;
+  }
+  for (let axis = 0; axis < 2; axis++) {
+    const before = taps[axis] - 1 - begin[axis];
+    const after = taps[axis] - 1 - end[axis] + extra[axis];
+    t = padOrCrop(t, axis + 1, before, after);
+  }
+  let y = tf.conv2d(t, tf.tensor4d(data, [taps[0], taps[1], cIn, cOut]), 1, 'valid');
+  if (b) y = tf.add(y, tf.tensor1d(b));
+  return tf.reshape(fromNhwc(y, rank, spec.channelsLast), outShape);
+}
+
+function padOrCrop(t: tf.Tensor4D, axis: number, before: number, after: number): tf.Tensor4D {
+  const pads: [number, number][] = [[0, 0], [0, 0], [0, 0], [0, 0]];
+  pads[axis] = [Math.max(0, before), Math.max(0, after)];
+  let y = tf.pad(t, pads);
+  if (before < 0 || after < 0) {
+    const begin = [0, 0, 0, 0];
+    const size = [...y.shape];
+    begin[axis] = Math.max(0, -before);
+    size[axis] -= Math.max(0, -before) + Math.max(0, -after);
+    y = tf.slice(y, begin, size);
+  }
+  return y;
+}
+
+/** Average (padding not counted unless countIncludePad) or max pooling with explicit pads; the end pad grows to give outShape (ceil mode). */
+function pool(kind: 'avg' | 'max', channelsLast: boolean, x: tf.Tensor, kernelIn: number[], stridesIn: number[], beginIn: number[], endIn: number[], outShape: number[], countIncludePad: boolean): tf.Tensor {
+  const rank = x.shape.length;
+  const kernel = promote(kernelIn, 1) as [number, number];
+  const strides = promote(stridesIn, 1) as [number, number];
+  const begin = promote(beginIn, 0);
+  const end = [...promote(endIn, 0)];
+  const t = toNhwc(x, channelsLast);
+  const outSpatial = promote(channelsLast ? outShape.slice(1, -1) : outShape.slice(2), 1);
+  for (let axis = 0; axis < 2; axis++) {
+    const needed = (outSpatial[axis] - 1) * strides[axis] + kernel[axis] - (t.shape[axis + 1] + begin[axis]);
+    end[axis] = Math.max(end[axis], needed);
+  }
+  const pads: [number, number][] = [[0, 0], [begin[0], end[0]], [begin[1], end[1]], [0, 0]];
+  let y: tf.Tensor4D;
+  if (kind === 'max') {
+    y = tf.maxPool(tf.pad(t, pads, -3.4e38), kernel, strides, 'valid');
+  } else {
+    const sums = tf.mul(tf.avgPool(tf.pad(t, pads), kernel, strides, 'valid'), kernel[0] * kernel[1]);
+    if (countIncludePad) {
+      // Counted padding is the explicit pads only (endIn), not the ceil-mode overhang.
+      const explicitEnd = promote(endIn, 0);
+      const counted = tf.ones([1, t.shape[1] + begin[0] + explicitEnd[0], t.shape[2] + begin[1] + explicitEnd[1], 1]);
+      const overhang: [number, number][] = [[0, 0], [0, end[0] - explicitEnd[0]], [0, end[1] - explicitEnd[1]], [0, 0]];
+      const counts = tf.mul(tf.avgPool(tf.pad(counted, overhang) as tf.Tensor4D, kernel, strides, 'valid'), kernel[0] * kernel[1]);
+      y = tf.div(sums, counts) as tf.Tensor4D;
+    } else {
+      const counts = tf.mul(tf.avgPool(tf.pad(tf.ones([1, t.shape[1], t.shape[2], 1]), pads) as tf.Tensor4D, kernel, strides, 'valid'), kernel[0] * kernel[1]);
+      y = tf.div(sums, counts) as tf.Tensor4D;
+    }
+  }
+  return tf.reshape(fromNhwc(y, rank, channelsLast), outShape);
+}

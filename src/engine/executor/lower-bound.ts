@@ -1,0 +1,239 @@
+// A measured lower bound on the network's Lipschitz constant (docs/bracket.md, "From below").
+// Every candidate is a difference quotient ||f(a) − f(b)|| / ||a − b|| of two real inputs, which is
+// ≤ L by the definition of L: the value reported is the best such quotient (evaluated in float32,
+// read back and divided in float64, so it is a lower bound up to float32 rounding of f). The search
+// that finds good pairs:
+// 1. at each sample input (random in the input range, or given), power iteration on J(x)ᵀJ(x):
+//    J(x)ᵀu by tfjs autodiff, J(x)v by a central difference (exact on a linear region of a
+//    piecewise-linear net, up to rounding); the pair x ± t·v along the top singular vector v;
+// 2. from the best sample, steps along v (crossing activation regions), re-running a short power
+//    iteration at each;
+// 3. sign-gradient ascent on R(x, δ) = ||f(x + δ) − f(x)|| / ||δ|| over both x and δ.
+// With domain 'range' the inputs stay inside the declared input range, so the value is also a lower
+// bound on the constant restricted to that range; with 'everywhere' (the default, for the global
+// constant the upper bound bounds) every other random sample is drawn from 10× and 1000× wider
+// boxes around the range's centre, where a ReLU net behaves like its bias-free self.
+
+import * as tf from '@tensorflow/tfjs-core';
+// Gradients are registered only on request (the union package does it; this project uses tfjs-core).
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import type { IrModel } from '../../model/ir';
+import { CancelledError } from '../operator';
+import { executionPlan, runGraph } from './execute';
+
+export interface LowerBoundOptions {
+  /** Inputs are drawn from [lo, hi] (default [0, 1]). */
+  inputRange?: [number, number];
+  /** 'range': stay inside the input range; 'everywhere' (default): also sample far outside it. */
+  domain?: 'range' | 'everywhere';
+  /** Random sample inputs (default 4). */
+  samples?: number;
+  /** Further sample inputs (flattened, the model's input shape), e.g. from --samples. */
+  givenInputs?: Float32Array[];
+  seed?: number;
+  /** Power-iteration steps at each sample (default 12). */
+  powerSteps?: number;
+  /** Sign-gradient ascent steps (default 24). */
+  ascentSteps?: number;
+  /** Wall-clock budget; the search stops early past it (default 20 s). */
+  timeBudgetMs?: number;
+  shouldStop?: () => boolean;
+}
+
+export interface LowerBoundResult {
+  /** The best difference quotient found: ≤ the true Lipschitz constant (up to float32 rounding). */
+  value: number;
+  /** Which stage found it: 'sample', 'singular-direction' or 'ascent'. */
+  foundBy: string;
+  /** Largest ||J(x)v|| / ||v|| seen (the power iteration's estimate of a local Jacobian norm). */
+  jacobianNorm: number;
+  /** The pair (flattened inputs) and the distance between them. */
+  input: Float32Array;
+  partner: Float32Array;
+  distance: number;
+  /** Forward (and gradient) evaluations of the network. */
+  evaluations: number;
+  samplesTried: number;
+  seconds: number;
+}
+
+interface Best {
+  value: number;
+  foundBy: string;
+  input: Float32Array;
+  partner: Float32Array;
+  distance: number;
+}
+
+export function measureLowerBound(model: IrModel, options: LowerBoundOptions = {}): LowerBoundResult {
+  const started = performance.now();
+  const [lo, hi] = options.inputRange ?? [0, 1];
+  const span = hi > lo ? hi - lo : 1;
+  const budget = options.timeBudgetMs ?? 20_000;
+  const plan = executionPlan(model);
+  const shape = model.inputs[0].shape;
+  const n = shape.reduce((a, b) => a * b, 1);
+  const random = xorshift(options.seed ?? 0);
+  let evaluations = 0;
+  let jacobianNorm = 0;
+  let samplesTried = 0;
+  const best: Best = { value: 0, foundBy: 'none', input: new Float32Array(n), partner: new Float32Array(n), distance: 0 };
+  const outOfTime = () => performance.now() - started > budget;
+  const checkStop = () => {
+    if (options.shouldStop?.()) throw new CancelledError();
+  };
+
+  const network = (x: tf.Tensor): tf.Tensor => {
+    const outputs = runGraph(model, plan, tf.reshape(x, shape));
+    return outputs.length === 1 ? tf.reshape(outputs[0], [-1]) : tf.concat(outputs.map((t) => tf.reshape(t, [-1])));
+  };
+  const evaluate = (x: Float32Array): Float32Array => {
+    evaluations++;
+    return tf.tidy(() => network(tf.tensor1d(x)).dataSync() as Float32Array).slice();
+  };
+  const inRange = options.domain === 'range';
+  const clip = (x: Float32Array): Float32Array => (inRange ? x.map((v) => Math.min(hi, Math.max(lo, v))) : x);
+  /** The quotient of a pair, recorded when it is the best so far. */
+  const quotient = (a: Float32Array, b: Float32Array, foundBy: string): number => {
+    const fa = evaluate(a);
+    const fb = evaluate(b);
+    let top = 0;
+    let bottom = 0;
+    for (let i = 0; i < fa.length; i++) top += (fa[i] - fb[i]) ** 2;
+    for (let i = 0; i < n; i++) bottom += (a[i] - b[i]) ** 2;
+    const value = bottom > 0 ? Math.sqrt(top / bottom) : 0;
+    if (Number.isFinite(value) && value > best.value) Object.assign(best, { value, foundBy, input: a.slice(), partner: b.slice(), distance: Math.sqrt(bottom) });
+    return value;
+  };
+  /** J(x)ᵀu by autodiff. */
+  const vjp = (x: Float32Array, u: Float32Array): Float32Array => {
+    evaluations++;
+    return tf.tidy(() => {
+      const target = tf.tensor1d(u);
+      const gradient = tf.grad((input: tf.Tensor) => tf.sum(tf.mul(network(input), target)))(tf.tensor1d(x));
+      return gradient.dataSync() as Float32Array;
+    }).slice();
+  };
+  // The central-difference step: about 1e-3 of the range (or of the input's own size, far from
+  // it, where float32 resolves no finer) per coordinate for a unit v.
+  const scaleOf = (x: Float32Array) => Math.max(span, x.reduce((m, v) => Math.max(m, Math.abs(v)), 0));
+  const stepAt = (x: Float32Array) => 1e-3 * scaleOf(x) * Math.sqrt(n);
+  const jvp = (x: Float32Array, v: Float32Array): Float32Array => {
+    const step = stepAt(x);
+    const plus = evaluate(x.map((xi, i) => xi + step * v[i]));
+    const minus = evaluate(x.map((xi, i) => xi - step * v[i]));
+    return plus.map((p, i) => (p - minus[i]) / (2 * step));
+  };
+
+  /** Power iteration on J(x)ᵀJ(x) from v; returns the top direction and ||J v||. */
+  const topDirection = (x: Float32Array, start: Float32Array, steps: number): { v: Float32Array; sigma: number } => {
+    let v = normalised(start);
+    let sigma = 0;
+    for (let k = 0; k < steps; k++) {
+      checkStop();
+      // Past the budget only the very first step runs (one sample always gets a direction).
+      if (k > 0 && outOfTime()) break;
+      const w = jvp(x, v);
+      sigma = norm(w);
+      jacobianNorm = Math.max(jacobianNorm, sigma);
+      const g = vjp(x, w);
+      const size = norm(g);
+      if (!(size > 0)) break;
+      v = g.map((gi) => gi / size);
+    }
+    return { v, sigma };
+  };
+  const pairAlong = (x: Float32Array, v: Float32Array, foundBy: string) => {
+    for (const scale of [1, 10, 100]) {
+      if (scale > 1 && outOfTime()) break;
+      const t = stepAt(x) * scale;
+      quotient(clip(x.map((xi, i) => xi + t * v[i])), clip(x.map((xi, i) => xi - t * v[i])), foundBy);
+    }
+  };
+
+  // 1. Samples.
+  const inputs = [...(options.givenInputs ?? []).map((x) => clip(x))];
+  const centre = (lo + hi) / 2;
+  for (let s = 0; s < (options.samples ?? 4); s++) {
+    const width = inRange || s % 2 === 0 ? 1 : s % 4 === 1 ? 10 : 1000;
+    inputs.push(Float32Array.from({ length: n }, () => centre + (random() - 0.5) * span * width));
+  }
+  let bestSample: { x: Float32Array; v: Float32Array; sigma: number } | undefined;
+  for (const x of inputs) {
+    if (samplesTried > 0 && outOfTime()) break;
+    samplesTried++;
+    const { v, sigma } = topDirection(x, gaussian(n, random), options.powerSteps ?? 12);
+    pairAlong(x, v, 'sample');
+    if (!bestSample || sigma > bestSample.sigma) bestSample = { x, v, sigma };
+  }
+  if (!bestSample) throw new Error('no sample input');
+
+  // 2. Steps along the top singular direction, into neighbouring activation regions.
+  for (const fraction of [0.01, -0.01, 0.05, -0.05, 0.2, -0.2]) {
+    if (outOfTime()) break;
+    const { x, v } = bestSample;
+    const moved = clip(x.map((xi, i) => xi + fraction * scaleOf(x) * Math.sqrt(n) * v[i]));
+    const { v: w, sigma } = topDirection(moved, v, 4);
+    pairAlong(moved, w, 'singular-direction');
+    if (sigma > bestSample.sigma) bestSample = { x: moved, v: w, sigma };
+  }
+
+  // 3. Sign-gradient ascent on R(x, δ) over both the point and the displacement.
+  let x: Float32Array = bestSample.x.slice();
+  let delta = bestSample.v.map((vi) => vi * stepAt(bestSample.x) * 10);
+  for (let k = 0; k < (options.ascentSteps ?? 24) && !outOfTime(); k++) {
+    checkStop();
+    evaluations++;
+    const size = norm(delta);
+    const [gx, gd] = tf.tidy(() => {
+      const ratio = (xs: tf.Tensor, ds: tf.Tensor) => {
+        const difference = tf.sub(network(tf.add(xs, ds)), network(xs));
+        return tf.div(tf.sqrt(tf.sum(tf.square(difference))), tf.sqrt(tf.sum(tf.square(ds))));
+      };
+      const grads = tf.grads(ratio)([tf.tensor1d(x), tf.tensor1d(delta)]);
+      return grads.map((g) => (g.dataSync() as Float32Array).slice());
+    });
+    const rate = 0.02 / (1 + k / 8);
+    const reach = rate * scaleOf(x);
+    x = clip(x.map((xi, i) => xi + reach * Math.sign(gx[i])));
+    delta = delta.map((di, i) => di + rate * (size / Math.sqrt(n)) * Math.sign(gd[i]));
+    quotient(clip(x.map((xi, i) => xi + delta[i])), x, 'ascent');
+  }
+
+  return {
+    value: best.value,
+    foundBy: best.foundBy,
+    jacobianNorm,
+    input: best.input,
+    partner: best.partner,
+    distance: best.distance,
+    evaluations,
+    samplesTried,
+    seconds: (performance.now() - started) / 1000,
+  };
+}
+
+function norm(x: ArrayLike<number>): number {
+  let sum = 0;
+  for (let i = 0; i < x.length; i++) sum += x[i] * x[i];
+  return Math.sqrt(sum);
+}
+
+function normalised(x: Float32Array): Float32Array {
+  const size = norm(x);
+  return size > 0 ? x.map((v) => v / size) : x;
+}
+
+function xorshift(seed: number): () => number {
+  let state = ((seed + 1) * 2654435761) >>> 0 || 1;
+  return () => {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    return (state >>> 0) / 2 ** 32;
+  };
+}
+
+function gaussian(n: number, random: () => number): Float32Array {
+  return Float32Array.from({ length: n }, () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random()));
+}

@@ -1,0 +1,229 @@
+// Small random ReLU / LeakyReLU networks on 2–4 inputs, as IR (with the executor's data) and as a
+// float64 reference that returns f(x) and the Jacobian J(x), for the bracket's property tests. The
+// exact Lipschitz constant of such a piecewise-linear net is the largest ||J|| over its linear
+// regions; `sampledConstant` finds it by dense sampling (a box around the data, a wide box, and the
+// bias-free net, which is the net far from the origin).
+
+import type { IrModel, IrNode, NodeExecution, OpSpec } from '../../../src/model/ir';
+
+export type Kind = 'chain' | 'residual' | 'pool' | 'bn';
+
+interface RefValue {
+  v: Float64Array;
+  /** d × n, row-major: J[i][k] = ∂v_k/∂x_i. */
+  J: Float64Array;
+}
+
+type RefOp = (inputs: RefValue[], d: number) => RefValue;
+
+export interface RandomNet {
+  model: IrModel;
+  d: number;
+  kind: Kind;
+  /** f(x) and J(x) in float64; `biasFree` drops every bias and shift. */
+  reference(x: Float64Array, biasFree?: boolean): RefValue;
+}
+
+function rng(seed: number): () => number {
+  let state = ((seed + 7) * 2654435761) >>> 0 || 1;
+  return () => {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    return (state >>> 0) / 2 ** 32;
+  };
+}
+
+export function randomNet(seed: number, kind: Kind): RandomNet {
+  const random = rng(seed);
+  const gauss = () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
+  const d = 2 + Math.floor(random() * 3);
+  const width = 6 + 2 * Math.floor(random() * 4);
+  const activations = 3 + Math.floor(random() * 5);
+  const leaky = random() < 0.5 ? 0.05 + 0.3 * random() : 0;
+  const nodes: IrNode[] = [];
+  const ops: { op: RefOp; inputs: string[]; output: string; biasOp: RefOp }[] = [];
+  let counter = 0;
+  const add = (spec: OpSpec, execution: NodeExecution, inputs: string[], inShape: number[], outShape: number[], op: RefOp, biasFree: RefOp = op): string => {
+    const name = `n${counter++}`;
+    nodes.push({ name, op: spec.type, inputs, outputs: [name], inputShapes: inputs.map(() => inShape), outputShapes: [outShape], spec, weightShape: null, execution });
+    ops.push({ op, inputs, output: name, biasOp: biasFree });
+    return name;
+  };
+  const dense = (input: string, nIn: number, nOut: number): string => {
+    const w = Float32Array.from({ length: nIn * nOut }, () => (gauss() * 1.3) / Math.sqrt(nIn));
+    const b = Float32Array.from({ length: nOut }, () => 0.5 * gauss());
+    const apply = (withBias: boolean): RefOp => ([x], dd) => {
+      const v = new Float64Array(nOut);
+      const J = new Float64Array(dd * nOut);
+      for (let o = 0; o < nOut; o++) {
+        let s = withBias ? b[o] : 0;
+        for (let i = 0; i < nIn; i++) s += x.v[i] * w[i * nOut + o];
+        v[o] = s;
+        for (let r = 0; r < dd; r++) {
+          let t = 0;
+          for (let i = 0; i < nIn; i++) t += x.J[r * nIn + i] * w[i * nOut + o];
+          J[r * nOut + o] = t;
+        }
+      }
+      return { v, J };
+    };
+    return add({ type: 'dense', weight: { dims: [nIn, nOut], data: w } }, { kind: 'affine', bias: b }, [input], [1, nIn], [1, nOut], apply(true), apply(false));
+  };
+  const activation = (input: string, n: number): string => {
+    const slope = leaky;
+    const apply: RefOp = ([x]) => {
+      const v = x.v.map((t) => (t >= 0 ? t : slope * t));
+      const J = x.J.map((t, idx) => (x.v[idx % n] >= 0 ? t : slope * t));
+      return { v, J };
+    };
+    const spec: OpSpec = { type: 'fixed', kind: 'activation', constant: 1, detail: slope ? `LeakyReLU(${slope})` : 'ReLU' };
+    return add(spec, slope ? { kind: 'activation', name: 'leakyRelu', alpha: slope } : { kind: 'activation', name: 'relu' }, [input], [1, n], [1, n], apply);
+  };
+  const batchNorm = (input: string, n: number): string => {
+    const scale = Float32Array.from({ length: n }, () => 0.5 + 1.5 * random());
+    const shift = Float32Array.from({ length: n }, () => 0.3 * gauss());
+    const apply = (withShift: boolean): RefOp => ([x]) => ({
+      v: x.v.map((t, i) => t * scale[i] + (withShift ? shift[i] : 0)),
+      J: x.J.map((t, idx) => t * scale[idx % n]),
+    });
+    return add({ type: 'diagonal', scale, axis: 1 }, { kind: 'affine', bias: shift }, [input], [1, n], [1, n], apply(true), apply(false));
+  };
+  const sum = (a: string, b: string, n: number): string => {
+    const apply: RefOp = ([x, y]) => ({ v: x.v.map((t, i) => t + y.v[i]), J: x.J.map((t, i) => t + y.J[i]) });
+    return add({ type: 'add' }, { kind: 'sum', signs: [1, 1] }, [a, b], [1, n], [1, n], apply);
+  };
+  /** [1, n] → [1, 2, n/2] → pool (kernel 2, stride 2 along the last axis) → [1, n/2]. */
+  const pool = (input: string, n: number, max: boolean): string => {
+    const half = n / 2;
+    const reshaped = add({ type: 'fixed', kind: 'structural', constant: 1 }, { kind: 'reshape' }, [input], [1, n], [1, 2, half], ([x]) => x);
+    const window = half / 2;
+    const apply: RefOp = ([x], dd) => {
+      const v = new Float64Array(2 * window);
+      const J = new Float64Array(dd * 2 * window);
+      for (let c = 0; c < 2; c++) {
+        for (let p = 0; p < window; p++) {
+          const a = c * half + 2 * p;
+          const b = a + 1;
+          const o = c * window + p;
+          const pick = x.v[a] >= x.v[b] ? a : b;
+          v[o] = max ? x.v[pick] : (x.v[a] + x.v[b]) / 2;
+          for (let r = 0; r < dd; r++) {
+            const row = r * x.v.length;
+            J[r * 2 * window + o] = max ? x.J[row + pick] : (x.J[row + a] + x.J[row + b]) / 2;
+          }
+        }
+      }
+      return { v, J };
+    };
+    const spec: OpSpec = max
+      ? { type: 'maxPool', channelsLast: false, kernel: [2], strides: [2], dilations: [1], padsBegin: [0], padsEnd: [0] }
+      : { type: 'avgPool', channelsLast: false, kernel: [2], strides: [2], padsBegin: [0], padsEnd: [0], countIncludePad: false };
+    const pooled = add(spec, { kind: 'spec' }, [reshaped], [1, 2, half], [1, 2, window], apply);
+    return add({ type: 'fixed', kind: 'structural', constant: 1 }, { kind: 'reshape' }, [pooled], [1, 2, window], [1, half], ([x]) => x);
+  };
+
+  let value = dense('x', d, width);
+  let n = width;
+  for (let a = 0; a < activations; a++) {
+    if (kind === 'residual' && a % 2 === 1) {
+      const branch = dense(activation(value, n), n, n);
+      value = sum(value, branch, n);
+      continue;
+    }
+    value = activation(value, n);
+    if (kind === 'bn' && a % 2 === 0) value = batchNorm(value, n);
+    if (kind === 'pool' && a === 1 && n % 4 === 0) {
+      value = pool(value, n, random() < 0.5);
+      n /= 2;
+    }
+    value = dense(value, n, a === activations - 1 ? 1 + Math.floor(random() * 3) : width);
+    if (a === activations - 1) n = nodes[nodes.length - 1].outputShapes[0][1];
+    else n = width;
+  }
+  const model: IrModel = {
+    format: 'onnx',
+    path: `random-${kind}-${seed}.onnx`,
+    inputs: [{ name: 'x', shape: [1, d], declaredShape: [1, d] }],
+    outputs: [value],
+    nodes,
+    metadata: { nodeCount: nodes.length, parameterCount: 0 },
+    warnings: [],
+  };
+  const reference = (x: Float64Array, biasFree = false): RefValue => {
+    const values = new Map<string, RefValue>();
+    const J = new Float64Array(d * d);
+    for (let i = 0; i < d; i++) J[i * d + i] = 1;
+    values.set('x', { v: x, J });
+    for (const op of ops) values.set(op.output, (biasFree ? op.biasOp : op.op)(op.inputs.map((name) => values.get(name) as RefValue), d));
+    return values.get(value) as RefValue;
+  };
+  return { model, d, kind, reference };
+}
+
+/** ||J||₂ of a d × m Jacobian (d ≤ 4): √λmax(J Jᵀ) by Jacobi rotations on the d × d Gram matrix. */
+export function jacobianNorm(J: Float64Array, d: number): number {
+  const m = J.length / d;
+  const G = new Float64Array(d * d);
+  for (let a = 0; a < d; a++) for (let b = 0; b < d; b++) {
+    let s = 0;
+    for (let k = 0; k < m; k++) s += J[a * m + k] * J[b * m + k];
+    G[a * d + b] = s;
+  }
+  for (let sweep = 0; sweep < 60; sweep++) {
+    let off = 0;
+    for (let p = 0; p < d; p++) for (let q = p + 1; q < d; q++) off += G[p * d + q] ** 2;
+    if (off < 1e-30) break;
+    for (let p = 0; p < d; p++) {
+      for (let q = p + 1; q < d; q++) {
+        const apq = G[p * d + q];
+        if (Math.abs(apq) < 1e-300) continue;
+        const theta = (G[q * d + q] - G[p * d + p]) / (2 * apq);
+        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
+        const c = 1 / Math.sqrt(t * t + 1);
+        const s = t * c;
+        for (let k = 0; k < d; k++) {
+          const gkp = G[k * d + p];
+          const gkq = G[k * d + q];
+          G[k * d + p] = c * gkp - s * gkq;
+          G[k * d + q] = s * gkp + c * gkq;
+        }
+        for (let k = 0; k < d; k++) {
+          const gpk = G[p * d + k];
+          const gqk = G[q * d + k];
+          G[p * d + k] = c * gpk - s * gqk;
+          G[q * d + k] = s * gpk + c * gqk;
+        }
+      }
+    }
+  }
+  let largest = 0;
+  for (let i = 0; i < d; i++) largest = Math.max(largest, G[i * d + i]);
+  return Math.sqrt(largest);
+}
+
+/** The largest ||J(x)|| found by dense sampling: the unit box, a wide box, and the bias-free net on the sphere (the regions at infinity). */
+export function sampledConstant(net: RandomNet, samples = 20_000, seed = 1): number {
+  const random = rng(seed + 1000);
+  let best = 0;
+  const x = new Float64Array(net.d);
+  for (let s = 0; s < samples; s++) {
+    const stage = s % 3;
+    for (let i = 0; i < net.d; i++) x[i] = stage === 0 ? random() : stage === 1 ? 20 * (random() - 0.5) : random() - 0.5;
+    const { J } = net.reference(x, stage === 2);
+    best = Math.max(best, jacobianNorm(J, net.d));
+  }
+  return best;
+}
+
+/** The largest ||J|| at 400 points of the segment from a to b (its regions are the net's too). */
+export function segmentConstant(net: RandomNet, a: ArrayLike<number>, b: ArrayLike<number>, points = 400): number {
+  let best = 0;
+  const x = new Float64Array(net.d);
+  for (let k = 0; k <= points; k++) {
+    const t = k / points;
+    for (let i = 0; i < net.d; i++) x[i] = a[i] + t * (b[i] - a[i]);
+    best = Math.max(best, jacobianNorm(net.reference(x).J, net.d));
+  }
+  return best;
+}

@@ -1,0 +1,96 @@
+// Runs a model with a reference runtime (onnxruntime-node for ONNX; tfjs's own loadGraphModel /
+// loadLayersModel for TF.js) and with the graph executor, on the same input, for the executor checks.
+
+import { readFileSync } from 'node:fs';
+import * as tf from '@tensorflow/tfjs-core';
+import { openModel } from '../../../src/formats';
+import { nodeFileAccess } from '../../../src/host/node-files';
+import type { IrModel } from '../../../src/model/ir';
+import { executionPlan, runGraph } from '../../../src/engine/executor/execute';
+
+export async function openIr(path: string, inputShape?: number[]): Promise<IrModel> {
+  return openModel(nodeFileAccess(path), inputShape ? { inputShape } : {});
+}
+
+/** Deterministic inputs in [lo, hi) (xorshift). */
+export function uniformInput(shape: number[], seed: number, lo = 0, hi = 1): Float32Array {
+  let state = (seed * 2654435761) >>> 0 || 1;
+  const count = shape.reduce((a, b) => a * b, 1);
+  const out = new Float32Array(count);
+  for (let i = 0; i < count; i++) {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    out[i] = lo + ((state >>> 0) / 2 ** 32) * (hi - lo);
+  }
+  return out;
+}
+
+/** The executor's outputs, flattened, in model.outputs order. */
+export function executorOutputs(model: IrModel, input: Float32Array): Float32Array[] {
+  const plan = executionPlan(model);
+  return tf.tidy(() => runGraph(model, plan, tf.tensor(input, model.inputs[0].shape)).map((t) => t.dataSync() as Float32Array)).map((d) => Float32Array.from(d));
+}
+
+export async function onnxRuntimeOutputs(path: string, model: IrModel, input: Float32Array): Promise<Float32Array[]> {
+  const ort = await import('onnxruntime-node');
+  const session = await ort.InferenceSession.create(readFileSync(path));
+  const feeds = { [model.inputs[0].name]: new ort.Tensor('float32', input, model.inputs[0].shape) };
+  const results = await session.run(feeds);
+  return model.outputs.map((name) => Float32Array.from(results[name].data as Float32Array));
+}
+
+/** max |a − b| / max |b| over all outputs. */
+export function relativeError(actual: Float32Array[], expected: Float32Array[]): number {
+  let diff = 0;
+  let scale = 0;
+  expected.forEach((e, k) => {
+    const a = actual[k];
+    if (a.length !== e.length) throw new Error(`output ${k}: ${a.length} values, expected ${e.length}`);
+    for (let i = 0; i < e.length; i++) {
+      diff = Math.max(diff, Math.abs(a[i] - e[i]));
+      scale = Math.max(scale, Math.abs(e[i]));
+    }
+  });
+  return diff / Math.max(scale, 1e-30);
+}
+
+/** tfjs's own runner (tfjs-converter's loadGraphModel, or tfjs-layers' loadLayersModel) on a model.json in this folder. */
+export async function tfjsOutputs(path: string, model: IrModel, input: Float32Array): Promise<Float32Array[]> {
+  const { dirname, join } = await import('node:path');
+  const json = JSON.parse(readFileSync(path, 'utf8'));
+  const specs = (json.weightsManifest as { paths: string[]; weights: unknown[] }[]).flatMap((group) => group.weights);
+  const buffers = (json.weightsManifest as { paths: string[] }[]).flatMap((group) => group.paths.map((p) => readFileSync(join(dirname(path), p))));
+  const total = buffers.reduce((n, b) => n + b.length, 0);
+  const weightData = new Uint8Array(total);
+  let offset = 0;
+  for (const b of buffers) {
+    weightData.set(b, offset);
+    offset += b.length;
+  }
+  const artifacts = { modelTopology: json.modelTopology, weightSpecs: specs as tf.io.WeightsManifestEntry[], weightData: weightData.buffer, format: json.format, generatedBy: json.generatedBy, convertedBy: json.convertedBy };
+  const x = tf.tensor(input, model.inputs[0].shape);
+  try {
+    if (json.format === 'graph-model' || json.modelTopology?.node) {
+      const converter = await import('@tensorflow/tfjs-converter');
+      const graph = await converter.loadGraphModel(tf.io.fromMemory(artifacts));
+      // In the IR's output order (tfjs's own order can differ).
+      const out = graph.execute(x, model.outputs);
+      const list = Array.isArray(out) ? out : [out];
+      const values = list.map((t) => Float32Array.from(t.dataSync()));
+      tf.dispose(list);
+      graph.dispose();
+      return values;
+    }
+    const layers = await import('@tensorflow/tfjs-layers');
+    const net = await layers.loadLayersModel(tf.io.fromMemory(artifacts));
+    const out = net.predict(x) as tf.Tensor | tf.Tensor[];
+    const list = Array.isArray(out) ? out : [out];
+    const values = list.map((t) => Float32Array.from(t.dataSync()));
+    tf.dispose(list);
+    net.dispose();
+    return values;
+  } finally {
+    x.dispose();
+  }
+}
