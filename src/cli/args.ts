@@ -25,6 +25,9 @@ options:
   --method lanczos|power      solver (default ${DEFAULT_SETTINGS.method})
   --threads N                 layers solved at once, one worker thread each (default 0: one per
                               core, at most 3, on models large enough; 1: no workers)
+  --input-range LO,HI         the input lies in [LO, HI] entrywise: products bounded only on that box
+                              (squeeze-excitation gates) get a bound valid for such inputs, and the
+                              network bound is stated "on inputs in [LO, HI]" (default: all inputs)
   --fail-above X              exit 1 unless the certified network bound (L ≤ …) is at most X;
                               a model without a certified bound fails, with the reason
   --fail-above-estimate X     exit 1 when the estimate (L ≈ …, bounds.product) exceeds X or
@@ -105,6 +108,13 @@ export function parseArgs(argv: string[]): ParsedArgs {
         const name = value();
         if (!name) throw new UsageError('--output needs a value name');
         settings.outputs = [...(settings.outputs ?? []), name];
+        break;
+      }
+      case '--input-range': {
+        const text = value();
+        const range = text.split(',').map(Number);
+        if (range.length !== 2 || !range.every(Number.isFinite) || !(range[0] < range[1])) throw new UsageError(`--input-range must be LO,HI with LO < HI (got "${text}")`);
+        settings.inputRange = [range[0], range[1]];
         break;
       }
       case '--tol':

@@ -130,6 +130,8 @@ export interface AddSpec {
   weights?: number[];
   /** Why the weights are what they are (the row's note). */
   detail?: string;
+  /** Set on a product whose factor ranges hold only for inputs in the model's domain (IrModel.domain). */
+  domain?: true;
 }
 
 /** Concatenation of its dynamic inputs along `axis`. */
@@ -171,6 +173,32 @@ export type OpSpec =
   | UnboundedSpec
   | UnsupportedSpec;
 
+/**
+ * What the graph executor (src/engine/executor, docs/bracket.md) needs beyond `spec` to run a node
+ * forward: the constants the analysis drops (biases, shifts) and which map a fixed constant stands
+ * for. Loaders set it only where they know the node's exact semantics; a node without it is one the
+ * executor refuses to run (it never guesses).
+ * - `affine`: conv, conv-transpose, dense: `bias` per output channel (or feature); diagonal: `bias`
+ *   is the shift added along the spec's axis (batch norm's β − mean·scale). Absent bias: none.
+ * - `activation`: the pointwise map `name` (ActivationName of analysis/constants.ts), with its
+ *   parameters; `operand`: a broadcast constant (PReLU slopes, a scale, a clamp bound).
+ * - `reshape`: the output is the input reshaped to outputShapes[0] (flatten, squeeze, identity, ...).
+ * - `transpose`, `pad` (constant value), `shift` (x + c, x − c or c − x for a broadcast constant c),
+ * - `sum`: the data inputs added with these signs (Add, Sub).
+ * - `upsample`: nearest-neighbour upsampling of the two spatial axes by integer factors.
+ * - `spec`: the spec alone says everything (pools, reduce mean, concat).
+ */
+export type NodeExecution =
+  | { kind: 'affine'; bias?: Float32Array }
+  | { kind: 'activation'; name: string; alpha?: number; beta?: number; min?: number; max?: number; axis?: number; operand?: WeightTensor }
+  | { kind: 'reshape' }
+  | { kind: 'transpose'; perm: number[] }
+  | { kind: 'pad'; begin: number[]; end: number[]; value: number }
+  | { kind: 'shift'; constant: WeightTensor; sign: 1 | -1; constantSign: 1 | -1 }
+  | { kind: 'sum'; signs: number[] }
+  | { kind: 'upsample'; factors: number[]; channelsLast: boolean }
+  | { kind: 'spec' };
+
 /** Specs whose σ the engine computes with a matrix-free solver. */
 export type LinearSpec = ConvSpec | ConvTransposeSpec | DenseSpec | AvgPoolSpec;
 
@@ -190,6 +218,8 @@ export interface IrNode {
   weightShape: number[] | null;
   /** Index in the file's own listing (model.json layer / node order, ONNX node order). */
   sourceIndex?: number;
+  /** How to run the node forward (the graph executor); absent: not executable. */
+  execution?: NodeExecution;
 }
 
 export interface IrValueInfo {
@@ -212,6 +242,8 @@ export interface IrModel {
   outputsChosen?: boolean;
   /** Nodes in topological order. */
   nodes: IrNode[];
+  /** Set when the bound is taken on a box of inputs (--input-range), not on all of ℝⁿ (docs/op-coverage.md). */
+  domain?: { inputRange: [number, number] };
   metadata: {
     producer?: string;
     producerVersion?: string;

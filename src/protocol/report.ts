@@ -76,6 +76,8 @@ export interface NetworkBounds {
   unbounded?: { name: string; op: string; reason: string }[];
   /** Layers whose weights hold NaN or Inf: the bound through them is invalid. */
   invalid?: { name: string; op: string; reason: string }[];
+  /** Present when the bounds hold only for inputs in this box (--input-range), not for all inputs. */
+  domain?: { inputRange: [number, number] };
 }
 
 export interface ModelInfo {
@@ -132,6 +134,11 @@ export interface EstimateSettings {
    * numbers do not depend on it.
    */
   threads?: number;
+  /**
+   * The signal input lies in [lo, hi] entrywise: products of factors bounded on that box get a bound
+   * valid there (bounds.domain says so). Absent: bounds hold for all inputs.
+   */
+  inputRange?: [number, number];
 }
 
 export const DEFAULT_SETTINGS: EstimateSettings = {

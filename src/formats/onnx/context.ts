@@ -1,7 +1,7 @@
 // What an op handler sees (its node, its inputs as dynamic shapes or folded constants) and what it
 // returns (an IR spec with output shapes, or folded constants).
 
-import type { OpSpec } from '../../model/ir';
+import type { NodeExecution, OpSpec } from '../../model/ir';
 import { ModelError } from '../../model/errors';
 import { broadcastShapes as sharedBroadcast } from '../../analysis/broadcast';
 import { Attributes, type onnx } from './proto';
@@ -26,6 +26,8 @@ export interface NodeResult {
   constOutputs?: (ConstTensor | undefined)[];
   /** Rows listed before the node's own, off the data path (a recurrent cell's weight matrices, one row each). */
   extraRows?: { name: string; spec: OpSpec; inputShape: number[]; outputShape: number[]; weightShape: number[] }[];
+  /** How the graph executor runs the node (src/model/ir.ts); absent: not executable. */
+  execution?: NodeExecution;
 }
 
 export class NodeContext {

@@ -310,6 +310,7 @@ export async function walkGraph(model: onnx.IModelProto, files: FileAccess, opti
         spec: result.spec,
         weightShape: result.weightShape ?? null,
         sourceIndex: index,
+        ...(result.execution ? { execution: result.execution } : {}),
       });
       setOutputs((slot) => {
         const tensor = constant(slot);

@@ -67,7 +67,7 @@ export const conv: OpHandler = {
     const outSize = slidingOutputSize(inSize, kernel, strides, dilations, padsBegin, padsEnd);
     if (outSize.some((s) => s < 1)) ctx.fail(`input ${formatShape(x)} is too small for kernel ${formatShape(kernel)} (output ${formatShape(outSize)})`);
     const spec: OpSpec = { type: 'conv', channelsLast: false, weight: { dims: [...w.dims], data: asFloat32(w) }, strides, dilations, padsBegin, padsEnd, group };
-    return { spec, outputShapes: [[x[0], cOut, ...outSize]], weightShape: [...w.dims], dataInputs: [0] };
+    return { spec, outputShapes: [[x[0], cOut, ...outSize]], weightShape: [...w.dims], dataInputs: [0], ...biasExecution(ctx, cOut) };
   },
 };
 
@@ -119,6 +119,14 @@ export const convTranspose: OpHandler = {
       type: 'convTranspose', channelsLast: false, weight: { dims: [...w.dims], data: asFloat32(w) },
       strides, dilations, padsBegin, padsEnd, outputPadding, group,
     };
-    return { spec, outputShapes: [[x[0], cOut, ...outSize]], weightShape: [...w.dims], dataInputs: [0] };
+    return { spec, outputShapes: [[x[0], cOut, ...outSize]], weightShape: [...w.dims], dataInputs: [0], ...biasExecution(ctx, cOut) };
   },
 };
+
+/** The executor's view of input 3 (B): a constant bias of cOut entries, or none; a data-dependent one is not executable. */
+function biasExecution(ctx: NodeContext, cOut: number): Pick<NodeResult, 'execution'> {
+  if (!ctx.has(2)) return { execution: { kind: 'affine' } };
+  const b = ctx.constant(2);
+  if (!b || b.data.length !== cOut) return {};
+  return { execution: { kind: 'affine', bias: asFloat32(b) } };
+}

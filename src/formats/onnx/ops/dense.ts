@@ -27,9 +27,18 @@ export const gemm: OpHandler = {
     const w = ctx.requireConstant(1, 'the weight B');
     const data = transB ? transpose2d(w.data, n, k, alpha) : alpha === 1 ? asFloat32(w) : Float32Array.from(w.data, (v) => alpha * v);
     const spec: OpSpec = { type: 'dense', weight: { dims: [k, n], data } };
-    return { spec, outputShapes, weightShape: [...w.dims], dataInputs: [0] };
+    return { spec, outputShapes, weightShape: [...w.dims], dataInputs: [0], ...gemmBias(ctx, n) };
   },
 };
+
+/** Gemm's β·C as the executor's bias when C is a constant of n entries (or a scalar); else not executable. */
+function gemmBias(ctx: NodeContext, n: number): Pick<NodeResult, 'execution'> {
+  if (!ctx.has(2)) return { execution: { kind: 'affine' } };
+  const c = ctx.constant(2);
+  const beta = ctx.attrs.float('beta', 1);
+  if (!c || !(c.data.length === n || c.data.length === 1) || c.dims.length > 2 || (c.dims.length === 2 && c.dims[0] !== 1)) return {};
+  return { execution: { kind: 'affine', bias: Float32Array.from({ length: n }, (_, j) => beta * c.data[c.data.length === 1 ? 0 : j]) } };
+}
 
 /** numpy.matmul's output shape. */
 export function matmulShape(ctx: NodeContext, a: number[], b: number[]): number[] {
@@ -70,9 +79,10 @@ export const matmul: OpHandler = {
     }
     if (a.length === 1 && w.dims.length === 2) {
       // A vector input: dense on its only axis, treated as one row.
-      return { spec: { type: 'dense', weight: { dims: [...w.dims], data: asFloat32(w) } }, outputShapes, weightShape: [...w.dims], dataInputs: [0] };
+      return { spec: { type: 'dense', weight: { dims: [...w.dims], data: asFloat32(w) } }, outputShapes, weightShape: [...w.dims], dataInputs: [0], execution: { kind: 'affine' } };
     }
     const dims = w.dims.length === 1 ? [w.dims[0], 1] : [...w.dims];
-    return { spec: { type: 'dense', weight: { dims, data: asFloat32(w) } }, outputShapes, weightShape: [...w.dims], dataInputs: [0] };
+    // A 1-D weight drops the last axis (numpy.matmul): the executor reshapes to outputShapes.
+    return { spec: { type: 'dense', weight: { dims, data: asFloat32(w) } }, outputShapes, weightShape: [...w.dims], dataInputs: [0], execution: { kind: 'affine' } };
   },
 };

@@ -27,7 +27,13 @@ export const batchNormalization: OpHandler = {
     }
     const scale = new Float32Array(channels);
     for (let c = 0; c < channels; c++) scale[c] = gamma.data[c] / Math.sqrt(variance.data[c] + epsilon);
-    return { spec: { type: 'diagonal', scale, axis: 1 }, outputShapes, weightShape: [...gamma.dims], dataInputs: [0] };
+    // The shift β − mean·scale, for the graph executor.
+    const beta = ctx.constant(2);
+    const mean = ctx.constant(3);
+    const execution = beta && mean && beta.data.length === channels && mean.data.length === channels
+      ? { execution: { kind: 'affine' as const, bias: Float32Array.from(scale, (s, c) => beta.data[c] - mean.data[c] * s) } }
+      : {};
+    return { spec: { type: 'diagonal', scale, axis: 1 }, outputShapes, weightShape: [...gamma.dims], dataInputs: [0], ...execution };
   },
 };
 
