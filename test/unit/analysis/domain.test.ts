@@ -16,6 +16,7 @@ import { nodeFileAccess } from '../../../src/host/node-files';
 import { parseArgs } from '../../../src/cli/args';
 import { openOptions } from '../../../src/host/session';
 import { formatTable } from '../../../src/cli/table';
+import { graphProblems } from '../../../src/engine/estimate-bounds';
 import type { IrModel, IrNode, OpSpec } from '../../../src/model/ir';
 import type { Report } from '../../../src/protocol/report';
 
@@ -189,4 +190,16 @@ test('--input-range: parsed, passed to the reader, malformed values refused; the
   };
   assert.match(formatTable(report), /network bound: +L ≤ 3 on inputs in \[-2\.2, 2\.7\]/);
   assert.doesNotMatch(formatTable({ ...report, bounds: { product: 2, certified: 3, unsupported: [] } }), /on inputs in/);
+});
+
+test('the reader takes the domain from its options: PaddleOCR\'s direction classifier (9 squeeze-excitation products) lose every unbounded row', async () => {
+  const open = async (path: string, inputRange?: [number, number]) => onnxFormat.open(readFileSync(path), nodeFileAccess(path), { inputShape: [1, 3, 48, 192], ...(inputRange ? { inputRange } : {}) });
+  const paddle = join(__dirname, '..', '..', 'fixtures', 'onnx', 'paddle', 'ch_ppocr_mobile_v2.0_cls_infer.onnx');
+  const unboundedRows = (model: IrModel) => model.nodes.filter((n) => n.spec.type === 'unbounded').length;
+  assert.equal(unboundedRows(await open(paddle)), 9);
+  const onBox = await open(paddle, BOX);
+  assert.equal(unboundedRows(onBox), 0);
+  assert.equal(onBox.nodes.filter((n) => n.spec.type === 'add' && n.spec.domain).length, 9);
+  assert.deepEqual(graphProblems(onBox).domain, { inputRange: BOX });
+  assert.equal(graphProblems(await open(paddle)).domain, undefined);
 });
