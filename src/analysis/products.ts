@@ -219,38 +219,59 @@ function sameShape(a: readonly number[] | undefined, b: readonly number[] | unde
 }
 
 /** The passes both readers run on their finished IR: products (see the header), then written-out layer norms. */
-export function resolveSharedPatterns(model: IrModel): void {
-  resolveProducts(model);
+export function resolveSharedPatterns(model: IrModel, inputRange?: readonly [number, number]): void {
+  resolveProducts(model, inputRange);
   recogniseLayerNorms(model);
 }
 
-/** Resolves every product row of the model in place (see the header). */
-export function resolveProducts(model: IrModel): void {
+/**
+ * Resolves every product row of the model in place (see the header). With `inputRange`, the signal
+ * input lies in the box [lo, hi]ⁿ and ranges also flow from it (through linear layers too), so
+ * products bounded only there get a bound valid on that box (docs/op-coverage.md, "Bounds on an
+ * input domain"); `model.domain` records it. Returns the value ranges it used.
+ */
+export function resolveProducts(model: IrModel, inputRange?: readonly [number, number]): ReadonlyMap<string, Range> {
   const producers = new Map<string, IrNode>();
   const consumers = new Map<string, IrNode[]>();
   for (const node of model.nodes) for (const input of node.inputs) consumers.set(input, [...(consumers.get(input) ?? []), node]);
   const graphOutputs = new Set(model.outputs);
-  const ranges = new Map<string, Range>();
+  // Ranges whatever the input, and (with a domain) ranges for inputs in the box.
+  const global = new Map<string, Range>();
+  const domain = inputRange ? new Map<string, Range>() : undefined;
+  const signal = model.signalInput ?? model.inputs[0]?.name;
+  if (domain && inputRange && signal !== undefined) {
+    domain.set(signal, [inputRange[0], inputRange[1]]);
+    model.domain = { inputRange: [inputRange[0], inputRange[1]] };
+  }
 
   for (const node of model.nodes) {
-    let range: Range | undefined;
-    if (node.spec.type === 'unbounded' && node.spec.product && node.inputs.length === 2) {
-      range = resolveProduct(node, producers, consumers, graphOutputs, ranges);
-    } else {
-      range = nodeRange(node, node.inputs.map((name) => ranges.get(name)));
-    }
+    const product = node.spec.type === 'unbounded' && node.spec.product && node.inputs.length === 2;
+    const rangeIn = (ranges: ReadonlyMap<string, Range>) => {
+      const inputs = node.inputs.map((name) => ranges.get(name));
+      return product ? (inputs[0] && inputs[1] ? productRange(inputs[0], inputs[1]) : undefined) : nodeRange(node, inputs);
+    };
+    // Before resolving: rule 1 rewrites the row's inputs.
+    const globalRange = rangeIn(global);
+    const domainRange = domain && rangeIn(domain);
+    if (product) resolveProduct(node, producers, consumers, graphOutputs, domain ?? global, domain ? global : undefined, inputRange);
     for (const output of node.outputs) {
       producers.set(output, node);
-      if (range) ranges.set(output, range);
+      if (globalRange) global.set(output, globalRange);
+      if (domain && domainRange) domain.set(output, domainRange);
     }
   }
+  // The ranges the bounds used (tests check them against sampled values).
+  return domain ?? global;
 }
 
-function resolveProduct(node: IrNode, producers: ReadonlyMap<string, IrNode>, consumers: ReadonlyMap<string, IrNode[]>, graphOutputs: ReadonlySet<string>, ranges: ReadonlyMap<string, Range>): Range | undefined {
+/**
+ * `ranges` are those the bound may use (the domain's, when one is given); `global`, given with a
+ * domain, tells which factors are bounded only on it (their row says so).
+ */
+function resolveProduct(node: IrNode, producers: ReadonlyMap<string, IrNode>, consumers: ReadonlyMap<string, IrNode[]>, graphOutputs: ReadonlySet<string>, ranges: ReadonlyMap<string, Range>, global?: ReadonlyMap<string, Range>, inputRange?: readonly [number, number]): void {
   const [a, b] = node.inputs;
   const [ra, rb] = [ranges.get(a), ranges.get(b)];
   const out = node.outputShapes[0];
-  const range = ra && rb ? productRange(ra, rb) : undefined;
 
   // 1. x·gate(x): both factors pointwise functions of one value, nothing broadcast.
   if (sameShape(node.inputShapes[0], out) && sameShape(node.inputShapes[1], out)) {
@@ -277,7 +298,7 @@ function resolveProduct(node: IrNode, producers: ReadonlyMap<string, IrNode>, co
       node.spec = spec;
       node.inputs = [origin.root];
       node.inputShapes = [out];
-      return range;
+      return;
     }
   }
 
@@ -286,13 +307,16 @@ function resolveProduct(node: IrNode, producers: ReadonlyMap<string, IrNode>, co
     const count = elementCount(out);
     const copies = node.inputShapes.map((shape) => count / elementCount(shape));
     const weights = [supAbs(rb) * Math.sqrt(copies[0]), supAbs(ra) * Math.sqrt(copies[1])];
+    const onDomain = global && inputRange ? [a, b].filter((v) => !global.has(v)) : [];
     const spec: AddSpec = {
       type: 'add',
       weights,
-      detail: `product of bounded factors (|${a}| ≤ ${supAbs(ra).toPrecision(4)}, |${b}| ≤ ${supAbs(rb).toPrecision(4)}): L ≤ sup|b|·L_a + sup|a|·L_b${copies.some((c) => c > 1) ? ', times √(copies) for broadcast factors' : ''}`,
+      detail: `product of bounded factors (|${a}| ≤ ${supAbs(ra).toPrecision(4)}, |${b}| ≤ ${supAbs(rb).toPrecision(4)}): L ≤ sup|b|·L_a + sup|a|·L_b${copies.some((c) => c > 1) ? ', times √(copies) for broadcast factors' : ''}`
+        + (onDomain.length > 0 && inputRange ? `; ${onDomain.map((v) => `"${v}"`).join(' and ')} bounded only for inputs in [${inputRange[0]}, ${inputRange[1]}]: valid on that domain` : ''),
+      ...(onDomain.length > 0 ? { domain: true as const } : {}),
     };
     node.spec = spec;
-    return range;
+    return;
   }
 
   // 3. Unbounded, naming the factor without a range.
@@ -300,7 +324,6 @@ function resolveProduct(node: IrNode, producers: ReadonlyMap<string, IrNode>, co
   node.spec = {
     type: 'unbounded',
     product: true,
-    reason: `${node.op} of two data-dependent tensors (x·y) is not globally Lipschitz: ${open.map((v) => `"${v}"`).join(' and ')} ${open.length > 1 ? 'have' : 'has'} no bounded range`,
+    reason: `${node.op} of two data-dependent tensors (x·y) is not globally Lipschitz: ${open.map((v) => `"${v}"`).join(' and ')} ${open.length > 1 ? 'have' : 'has'} no bounded range${inputRange ? ` (even for inputs in [${inputRange[0]}, ${inputRange[1]}])` : ''}`,
   };
-  return undefined;
 }

@@ -25,6 +25,10 @@ options:
   --method lanczos|power      solver (default ${DEFAULT_SETTINGS.method})
   --threads N                 layers solved at once, one worker thread each (default 0: one per
                               core, at most 3, on models large enough; 1: no workers)
+  --input-range LO,HI         the input lies in [LO, HI] entrywise: products bounded only on that box
+                              (squeeze-excitation gates) get a bound valid for such inputs, and the
+                              network bound is stated "on inputs in [LO, HI]" (default: all inputs);
+                              the bracket's lower-bound search draws its inputs from it (default 0,1)
   --fail-above X              exit 1 unless the certified network bound (L ≤ …) is at most X;
                               a model without a certified bound fails, with the reason
   --fail-above-estimate X     exit 1 when the estimate (L ≈ …, bounds.product) exceeds X or
@@ -32,7 +36,6 @@ options:
   --bracket[=on|auto|off]     bracket the true constant: a measured lower bound and a tighter
                               certified upper bound (docs/bracket.md); default auto: on for small
                               models only
-  --input-range LO,HI         the lower bound's inputs are drawn from [LO, HI] (default 0,1)
   --samples DIR               also start the lower bound's search from these inputs (.npy / .json)
   --fail-above-measured X     exit 1 when the MEASURED lower bound exceeds X: the network is then
                               certainly more sensitive than X (runs the bracket)
@@ -120,6 +123,13 @@ export function parseArgs(argv: string[]): ParsedArgs {
         settings.outputs = [...(settings.outputs ?? []), name];
         break;
       }
+      case '--input-range': {
+        const text = value();
+        const range = text.split(',').map(Number);
+        if (range.length !== 2 || !range.every(Number.isFinite) || !(range[0] < range[1])) throw new UsageError(`--input-range must be LO,HI with LO < HI (got "${text}")`);
+        settings.inputRange = [range[0], range[1]];
+        break;
+      }
       case '--tol':
         settings.tol = parsePositive(flag, value());
         if (settings.tol >= 1) throw new UsageError('--tol must be below 1');
@@ -149,13 +159,6 @@ export function parseArgs(argv: string[]): ParsedArgs {
         const mode = inline ?? 'on';
         if (mode !== 'on' && mode !== 'auto' && mode !== 'off') throw new UsageError(`--bracket must be on, auto or off, not "${mode}"`);
         settings.bracket = mode;
-        break;
-      }
-      case '--input-range': {
-        const text = value();
-        const range = text.split(',').map(Number);
-        if (range.length !== 2 || !range.every(Number.isFinite) || !(range[0] < range[1])) throw new UsageError(`--input-range must be LO,HI with LO < HI (got "${text}")`);
-        settings.inputRange = [range[0], range[1]];
         break;
       }
       case '--samples':

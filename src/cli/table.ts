@@ -38,8 +38,11 @@ export function formatTable(report: Report): string {
   out.push('');
   out.push(`model: ${report.model.path} (${report.model.format}, input ${shape(report.model.inputShape)})`);
   // What is proven (composed from certified per-layer upper bounds) comes first and alone gets "≤".
-  out.push(`network bound:    ${report.bounds.certified === null ? `none — ${whyNotCertified(report)}` : `L ≤ ${formatNumber(report.bounds.certified)}`}`);
-  out.push(`network estimate: ${report.bounds.product === null ? `none — ${whyNoEstimate(report)}` : `L ≈ ${formatNumber(report.bounds.product)} (estimate from per-layer σ, not a bound)`}`);
+  // A bound taken on an input box holds only there: say so beside it (docs/op-coverage.md).
+  const range = report.bounds.domain?.inputRange;
+  const onDomain = range ? ` on inputs in [${range[0]}, ${range[1]}]` : '';
+  out.push(`network bound:    ${report.bounds.certified === null ? `none — ${whyNotCertified(report)}` : `L ≤ ${formatNumber(report.bounds.certified)}${onDomain}`}`);
+  out.push(`network estimate: ${report.bounds.product === null ? `none — ${whyNoEstimate(report)}` : `L ≈ ${formatNumber(report.bounds.product)}${onDomain} (estimate from per-layer σ, not a bound)`}`);
   const bracket = describeBracket(report);
   if (bracket) out.push(...bracket);
   if (report.layers.some((l) => l.kind === 'linear' && !l.converged && l.sigma !== null)) out.push('* not converged within the iteration cap');

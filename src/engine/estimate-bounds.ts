@@ -6,7 +6,7 @@ import type { IrModel } from '../model/ir';
 import type { NetworkBounds } from '../protocol/report';
 import { RunningComposition } from '../analysis/compose';
 
-type Problems = Pick<NetworkBounds, 'unsupported' | 'unbounded'>;
+type Problems = Pick<NetworkBounds, 'unsupported' | 'unbounded' | 'domain'>;
 
 export class NetworkBoundTracker {
   private readonly estimate: RunningComposition;
@@ -36,12 +36,13 @@ export class NetworkBoundTracker {
 
   /** The network bounds as they stand (final once every node is recorded). */
   bounds(): NetworkBounds {
-    const { unsupported, unbounded } = graphProblems(this.model);
+    const { unsupported, unbounded, domain } = graphProblems(this.model);
     return {
       product: finiteOrNull(this.estimate.network),
       certified: finiteOrNull(this.certified.network),
       unsupported,
       ...(unbounded?.length ? { unbounded } : {}),
+      ...(domain ? { domain } : {}),
       ...(this.invalid.length ? { invalid: [...this.invalid] } : {}),
     };
   }
@@ -51,7 +52,7 @@ export class NetworkBoundTracker {
 export function graphProblems(model: IrModel): Problems {
   const unsupported = model.nodes.filter((node) => node.spec.type === 'unsupported').map((node) => ({ name: node.name, op: node.op }));
   const unbounded = model.nodes.flatMap((node) => (node.spec.type === 'unbounded' ? [{ name: node.name, op: node.op, reason: node.spec.reason }] : []));
-  return { unsupported, ...(unbounded.length ? { unbounded } : {}) };
+  return { unsupported, ...(unbounded.length ? { unbounded } : {}), ...(model.domain ? { domain: { inputRange: [...model.domain.inputRange] as [number, number] } } : {}) };
 }
 
 function finiteOrNull(value: number | undefined): number | null {

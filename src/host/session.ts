@@ -83,13 +83,14 @@ async function fingerprint(files: FileAccess): Promise<string> {
 }
 
 /** The reader's options carried by the settings: input shapes, the signal input, fixed values, chosen outputs. */
-export function openOptions(settings: Pick<EstimateSettings, 'inputShape' | 'input' | 'inputShapes' | 'inputValues' | 'outputs'>): OpenOptions {
+export function openOptions(settings: Pick<EstimateSettings, 'inputShape' | 'input' | 'inputShapes' | 'inputValues' | 'outputs' | 'inputRange'>): OpenOptions {
   return {
     ...(settings.inputShape ? { inputShape: settings.inputShape } : {}),
     ...(settings.input ? { signalInput: settings.input } : {}),
     ...(settings.inputShapes && Object.keys(settings.inputShapes).length > 0 ? { inputShapes: settings.inputShapes } : {}),
     ...(settings.inputValues && Object.keys(settings.inputValues).length > 0 ? { inputValues: settings.inputValues } : {}),
     ...(settings.outputs && settings.outputs.length > 0 ? { outputs: settings.outputs } : {}),
+    ...(settings.inputRange ? { inputRange: settings.inputRange } : {}),
   };
 }
 

@@ -26,4 +26,6 @@ export interface OpenOptions {
   inputValues?: Record<string, number>;
   /** Bound the sub-network from the signal input to these values only (graph outputs or named intermediate values). */
   outputs?: string[];
+  /** The signal input lies in the box [lo, hi]ⁿ: products bounded only there get a bound valid on it (docs/op-coverage.md). */
+  inputRange?: [number, number];
 }

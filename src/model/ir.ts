@@ -130,6 +130,8 @@ export interface AddSpec {
   weights?: number[];
   /** Why the weights are what they are (the row's note). */
   detail?: string;
+  /** Set on a product whose factor ranges hold only for inputs in the model's domain (IrModel.domain). */
+  domain?: true;
 }
 
 /** Concatenation of its dynamic inputs along `axis`. */
@@ -240,6 +242,8 @@ export interface IrModel {
   outputsChosen?: boolean;
   /** Nodes in topological order. */
   nodes: IrNode[];
+  /** Set when the bound is taken on a box of inputs (--input-range), not on all of ℝⁿ (docs/op-coverage.md). */
+  domain?: { inputRange: [number, number] };
   metadata: {
     producer?: string;
     producerVersion?: string;

@@ -91,6 +91,8 @@ export interface NetworkBounds {
   certifiedTight?: number | null;
   /** How both sides of the bracket were found, and its width. */
   bracket?: BracketDetail;
+  /** Present when the bounds hold only for inputs in this box (--input-range), not for all inputs. */
+  domain?: { inputRange: [number, number] };
 }
 
 /** The bracket L ∈ [lower, certifiedTight] (docs/bracket.md). */
@@ -184,7 +186,11 @@ export interface EstimateSettings {
    * it to cost little, 'off' or absent never.
    */
   bracket?: 'on' | 'auto' | 'off';
-  /** The bracket's lower-bound search draws inputs from this range (default [0, 1]). */
+  /**
+   * The signal input lies in [lo, hi] entrywise (--input-range). Given: products of factors bounded
+   * on that box get a bound valid there (bounds.domain says so), and the bracket's lower-bound search
+   * draws its inputs from it. Absent: bounds hold for all inputs, and the search uses [0, 1].
+   */
   inputRange?: [number, number];
 }
 
