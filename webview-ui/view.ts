@@ -6,7 +6,7 @@ import type { ModelInfo } from '../src/protocol/report';
 import { createChartView } from './chart-view';
 import { cell, COLUMNS } from './columns';
 import { el, setAttr, setHidden, setText } from './dom';
-import { formatInteger, formatParameterCount, formatSeconds, formatShape, formatNumber } from '../src/protocol/format-number';
+import { formatInteger, formatModelLine, formatParameterCount, formatSeconds, formatShape, formatNumber } from '../src/protocol/format-number';
 import { boundSummary, foldedSigmaOf, isResult, parseShapeText, rowState, shapeInUse, suggestInputShape, visibleRows, type Row, type SortKey, type SortSpec } from './model';
 
 export interface ViewHandlers {
@@ -405,7 +405,7 @@ export function createView(root: HTMLElement, handlers: ViewHandlers): View {
   return {
     render(panel, sort, filter) {
       const model = panel.model ?? panel.summary ?? null;
-      setText(modelLine, model ? `${model.path} · ${model.format} · input ${formatShape(model.inputShape)}` : 'No model loaded');
+      setText(modelLine, model ? formatModelLine(model) : 'No model loaded');
       setHidden(cacheBadge, !panel.fromCache);
       setHidden(errorBanner, !panel.error);
       setText(errorBanner, panel.error ?? '');

@@ -1,7 +1,8 @@
 // The lipschitzLens.* commands. Each takes optional arguments so menus, lenses, the webview and
 // tests can call it without dialogs: estimate(uri?, uris? | {force}) → Report | {error} | undefined,
 // cancel(uri?), exportReport(uri?, format?, target?) or exportReport({model, format, target}),
-// setInputShape(uri?, shape?), showResults(uri?), showLog().
+// setInputShape(uri?, text?), setInputValues(uri?, text?), chooseSignalInput(uri?, name?),
+// chooseOutputs(uri?, names?), showResults(uri?), showLog().
 
 import * as vscode from 'vscode';
 import type { Report } from '../protocol/report';
@@ -12,7 +13,17 @@ import { baseName, modelKindOf } from './model-files';
 import type { TfjsModelIndex } from './model-json-providers';
 import type { OnnxEditorProvider } from './onnx-editor';
 import type { ModelSession } from './sessions';
-import { parseInputShape, validateInputShapeText } from './settings';
+import { formatShape } from '../protocol/format-number';
+import {
+  formatInputValues,
+  formatShapeEntries,
+  parseInputValues,
+  parseShapeEntries,
+  unknownNames,
+  validateInputShapeText,
+  validateInputValuesText,
+  type ShapeEntries,
+} from './settings';
 import type { ResultsPanels } from './webview-host';
 
 interface Surfaces {
@@ -175,44 +186,176 @@ export function registerCommands(surfaces: Surfaces): vscode.Disposable[] {
     return target;
   };
 
-  const setInputShape = async (argument?: unknown, second?: unknown): Promise<number[] | null | undefined> => {
-    // Explorer: (clicked, selection); the selection is where the shape goes, and the shape is asked for.
+  /** Offers to estimate again when the model already has a report (interactive changes only). */
+  const offerRerun = (uri: vscode.Uri, what: string): void => {
+    if (!controller.sessions.get(uri.toString())?.report) return;
+    void vscode.window.showInformationMessage(`${what}.`, 'Estimate now').then((choice) => {
+      if (choice) void vscode.commands.executeCommand('lipschitzLens.estimate', uri);
+    });
+  };
+
+  /** The names of the model's inputs (or outputs) when they can be read, for validation. */
+  const knownNames = async (uri: vscode.Uri, which: 'inputs' | 'outputs'): Promise<string[] | undefined> =>
+    (await controller.modelSummary(uri))?.[which]?.map((t) => t.name);
+
+  /**
+   * setInputShape(uri?, text?): "1,3,224,224" (the signal input's shape), "NAME=2,1,128" entries
+   * for inputs held fixed, separated by ";" (or an array of dims: the signal input's shape). Null or
+   * "" clears both. The explorer passes (clicked, selection): the shapes go to every selected model
+   * and are asked for. The tab menu passes (uri, {groupId}): a second argument that is not a string,
+   * an array of numbers or null is not a shape.
+   */
+  const setInputShape = async (argument?: unknown, second?: unknown): Promise<ShapeEntries | null | undefined> => {
     const selection = explorerSelection(second);
     const shapeArgument = selection ? undefined : second;
     const uri = await targetModel(surfaces, argument, true);
     if (!uri) return undefined;
     const targets = selection && selection.length > 0 ? selection : [uri];
-    let shape: number[] | undefined;
-    if (shapeArgument === null || shapeArgument === '') shape = undefined;
-    else if (shapeArgument !== undefined) {
-      shape = parseInputShape(shapeArgument);
-      if (!shape) {
-        void vscode.window.showErrorMessage(`Not an input shape: ${JSON.stringify(shapeArgument)}. ${validateInputShapeText('?')}`);
-        return undefined;
-      }
-    } else {
-      const current = controller.inputShapeFor(uri);
-      const text = await vscode.window.showInputBox({
-        title: `Input shape for ${targets.length > 1 ? `${targets.length} models` : baseName(uri)}`,
-        prompt: 'Batch first, in the model file\'s own layout (e.g. 1,3,224,224 for ONNX, 1,224,224,3 for TF.js). Empty to use the model\'s own.',
-        value: current?.join(',') ?? '',
+    const given = shapeArgument === null || typeof shapeArgument === 'string' || (Array.isArray(shapeArgument) && shapeArgument.every((d) => typeof d === 'number'));
+    let text: string;
+    if (given) text = shapeArgument === null ? '' : Array.isArray(shapeArgument) ? shapeArgument.join(',') : (shapeArgument as string);
+    else {
+      const typed = await vscode.window.showInputBox({
+        title: `Input shapes for ${targets.length > 1 ? `${targets.length} models` : baseName(uri)}`,
+        prompt: 'The signal input\'s shape, batch first in the model file\'s own layout (e.g. 1,3,224,224 for ONNX, 1,224,224,3 for TF.js); other inputs as NAME=2,1,128; entries separated by ";". Empty to use the model\'s own.',
+        value: formatShapeEntries(controller.inputShapeFor(uri), controller.ioFor(uri).inputShapes),
         placeHolder: controller.settings().defaultInputShape?.join(',') ?? 'the model\'s own input shape',
         validateInput: validateInputShapeText,
       });
-      if (text === undefined) return undefined;
-      shape = parseInputShape(text);
+      if (typed === undefined) return undefined;
+      text = typed;
     }
+    const parsed = parseShapeEntries(text);
+    const problem = 'error' in parsed ? parsed.error : unknownNames(Object.keys(parsed.named), await knownNames(uri, 'inputs'), 'input');
+    if (problem || 'error' in parsed) {
+      void vscode.window.showErrorMessage(`Input shapes for ${baseName(uri)}: ${problem}`);
+      return undefined;
+    }
+    const summary = formatShapeEntries(parsed.signal, parsed.named) || 'from the model';
     for (const target of targets) {
-      await controller.setInputShapeFor(target, shape);
-      controller.log('info', `${baseName(target)}: input shape ${shape ? shape.join('x') : 'from the model'}`);
+      // The named shapes first: setInputShapeFor reads the .onnx editor's summary again with both.
+      await controller.updateIoFor(target, { inputShapes: parsed.named });
+      await controller.setInputShapeFor(target, parsed.signal);
+      controller.log('info', `${baseName(target)}: input shapes ${summary}`);
     }
-    const session = controller.sessions.get(uri.toString());
-    if (shapeArgument === undefined && session?.report) {
-      void vscode.window.showInformationMessage(`Input shape for ${baseName(uri)}: ${shape ? shape.join('×') : 'the model\'s own'}.`, 'Estimate now').then((choice) => {
-        if (choice) void vscode.commands.executeCommand('lipschitzLens.estimate', uri);
+    if (!given) offerRerun(uri, `Input shapes for ${baseName(uri)}: ${summary}`);
+    return parsed.signal || Object.keys(parsed.named).length > 0 ? parsed : null;
+  };
+
+  /** setInputValues(uri?, text?): "sr=16000; gain=0.5", fixed values of inputs held fixed; null or "" clears. */
+  const setInputValues = async (argument?: unknown, valuesArgument?: unknown): Promise<Record<string, number> | null | undefined> => {
+    const uri = await targetModel(surfaces, argument, true);
+    if (!uri) return undefined;
+    const given = valuesArgument === null || typeof valuesArgument === 'string';
+    let text: string;
+    if (given) text = valuesArgument ?? '';
+    else {
+      const typed = await vscode.window.showInputBox({
+        title: `Input values for ${baseName(uri)}`,
+        prompt: 'Fixed values of inputs held fixed, so that control flow on them folds: NAME=value entries separated by ";" (e.g. sr=16000). Empty for none.',
+        value: formatInputValues(controller.ioFor(uri).inputValues),
+        placeHolder: 'sr=16000',
+        validateInput: validateInputValuesText,
       });
+      if (typed === undefined) return undefined;
+      text = typed;
     }
-    return shape ?? null;
+    const parsed = parseInputValues(text);
+    const problem = 'error' in parsed ? parsed.error : unknownNames(Object.keys(parsed.values), await knownNames(uri, 'inputs'), 'input');
+    if (problem || 'error' in parsed) {
+      void vscode.window.showErrorMessage(`Input values for ${baseName(uri)}: ${problem}`);
+      return undefined;
+    }
+    await controller.updateIoFor(uri, { inputValues: parsed.values });
+    const summary = formatInputValues(parsed.values) || 'none';
+    controller.log('info', `${baseName(uri)}: input values ${summary}`);
+    if (!given) offerRerun(uri, `Input values for ${baseName(uri)}: ${summary}`);
+    return Object.keys(parsed.values).length > 0 ? parsed.values : null;
+  };
+
+  /** chooseSignalInput(uri?, name?): the input the bound is taken with respect to; null or "" for the default. */
+  const chooseSignalInput = async (argument?: unknown, nameArgument?: unknown): Promise<string | null | undefined> => {
+    const uri = await targetModel(surfaces, argument, true);
+    if (!uri) return undefined;
+    const given = nameArgument === null || typeof nameArgument === 'string';
+    const summary = await controller.modelSummary(uri);
+    const inputs = summary?.inputs ?? [];
+    let name: string | undefined;
+    if (given) name = (nameArgument as string | null) || undefined;
+    else {
+      if (inputs.length === 0) {
+        void vscode.window.showErrorMessage(`Could not read the inputs of ${baseName(uri)}: see the log.`);
+        return undefined;
+      }
+      const current = controller.ioFor(uri).input;
+      const picked = await vscode.window.showQuickPick(
+        [
+          { label: 'Default', description: 'the first floating-point input', name: undefined as string | undefined, picked: !current },
+          ...inputs.map((t) => ({ label: t.name, description: formatShape(t.shape), name: t.name as string | undefined, picked: t.name === current })),
+        ],
+        { title: `Signal input of ${baseName(uri)}`, placeHolder: 'The input the bound is taken with respect to; the others are held fixed' },
+      );
+      if (!picked) return undefined;
+      name = picked.name;
+    }
+    const problem = name ? unknownNames([name], inputs.map((t) => t.name), 'input') : undefined;
+    if (problem) {
+      void vscode.window.showErrorMessage(`Signal input for ${baseName(uri)}: ${problem}`);
+      return undefined;
+    }
+    await controller.updateIoFor(uri, { input: name });
+    controller.log('info', `${baseName(uri)}: signal input ${name ?? 'by default'}`);
+    if (!given) offerRerun(uri, `Signal input of ${baseName(uri)}: ${name ?? 'the default'}`);
+    return name ?? null;
+  };
+
+  /**
+   * chooseOutputs(uri?, names?): the values the bound is taken to (graph outputs or named
+   * intermediate values); null or [] for every graph output. Menus pass (uri, uris[]): an array of
+   * URIs is not a choice.
+   */
+  const chooseOutputs = async (argument?: unknown, namesArgument?: unknown): Promise<string[] | null | undefined> => {
+    const uri = await targetModel(surfaces, argument, true);
+    if (!uri) return undefined;
+    const given = namesArgument === null || (Array.isArray(namesArgument) && namesArgument.every((n) => typeof n === 'string'));
+    let names: string[];
+    if (given) names = (namesArgument as string[] | null) ?? [];
+    else {
+      const outputs = (await controller.modelSummary(uri))?.outputs ?? [];
+      if (outputs.length === 0) {
+        void vscode.window.showErrorMessage(`Could not read the outputs of ${baseName(uri)}: see the log.`);
+        return undefined;
+      }
+      const current = controller.ioFor(uri).outputs ?? [];
+      const graphNames = outputs.map((t) => t.name);
+      const others = current.filter((n) => !graphNames.includes(n));
+      const OTHER = '\u0000other';
+      const picked = await vscode.window.showQuickPick(
+        [
+          ...outputs.map((t) => ({ label: t.name, description: formatShape(t.shape), name: t.name, picked: current.length === 0 || current.includes(t.name) })),
+          ...others.map((n) => ({ label: n, description: 'intermediate value', name: n, picked: true })),
+          { label: 'Other value by name…', description: 'an intermediate tensor (ONNX) or node (TF.js)', name: OTHER, picked: false },
+        ],
+        { title: `Outputs of ${baseName(uri)}`, placeHolder: 'The values the bound is taken to (none or all: every graph output)', canPickMany: true },
+      );
+      if (!picked) return undefined;
+      names = picked.map((p) => p.name).filter((n) => n !== OTHER);
+      if (picked.some((p) => p.name === OTHER)) {
+        const typed = await vscode.window.showInputBox({
+          title: `Intermediate values of ${baseName(uri)}`,
+          prompt: 'Names of intermediate values, separated by ";" (ONNX tensor names, TF.js node names)',
+          validateInput: (text) => (text.split(';').some((n) => n.trim() !== '') ? undefined : 'Give at least one name.'),
+        });
+        if (typed === undefined) return undefined;
+        names.push(...typed.split(';').map((n) => n.trim()).filter((n) => n !== ''));
+      }
+      // Every graph output and nothing else is the default: store it as such, so both share a cache key.
+      if (names.length === graphNames.length && graphNames.every((n) => names.includes(n))) names = [];
+    }
+    const stored = await controller.updateIoFor(uri, { outputs: names });
+    controller.log('info', `${baseName(uri)}: outputs ${stored.outputs?.join(', ') ?? 'of the graph'}`);
+    if (!given) offerRerun(uri, `Outputs of ${baseName(uri)}: ${stored.outputs?.join(', ') ?? 'every graph output'}`);
+    return stored.outputs ?? null;
   };
 
   const showResults = async (argument?: unknown): Promise<boolean> => {
@@ -233,6 +376,9 @@ export function registerCommands(surfaces: Surfaces): vscode.Disposable[] {
     vscode.commands.registerCommand('lipschitzLens.cancel', cancel),
     vscode.commands.registerCommand('lipschitzLens.exportReport', exportCommand),
     vscode.commands.registerCommand('lipschitzLens.setInputShape', setInputShape),
+    vscode.commands.registerCommand('lipschitzLens.setInputValues', setInputValues),
+    vscode.commands.registerCommand('lipschitzLens.chooseSignalInput', chooseSignalInput),
+    vscode.commands.registerCommand('lipschitzLens.chooseOutputs', chooseOutputs),
     vscode.commands.registerCommand('lipschitzLens.showResults', showResults),
     vscode.commands.registerCommand('lipschitzLens.showLog', () => controller.output.show(true)),
   ];

@@ -4,18 +4,19 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { FromWorker, LogMessage, ModelSource } from '../protocol/messages';
-import type { Report } from '../protocol/report';
+import type { ModelInfo, Report } from '../protocol/report';
 import { cacheFileName, cacheKey, companionsUnchanged, decodeCacheFile, encodeCacheEntry, type HashedFile } from './cache-key';
 import { formatSeconds } from '../protocol/format-number';
 import { boundSummary } from './lens-text';
 import { shownReport } from './panel-state';
 import { baseName, companionFiles, FileHasher, gatherModelFiles, modelKindOf, modelSource, type ModelFiles } from './model-files';
-import { estimateSettings, readSettings, sizeRefusal, type ExtensionSettings } from './settings';
+import { estimateSettings, normalizeIoChoice, readSettings, sizeRefusal, type ExtensionSettings, type ModelIoChoice } from './settings';
 import { ModelStatusBar } from './status-bar';
 import { SessionStore, type ModelKind, type ModelSession } from './sessions';
 import { WorkerClient, WorkerJobError } from './worker-client';
 
 const INPUT_SHAPES_KEY = 'lipschitzLens.inputShapes';
+const MODEL_IO_KEY = 'lipschitzLens.modelIo';
 
 export type EstimateOutcome =
   | { kind: 'done'; report: Report; fromCache: boolean }
@@ -96,6 +97,22 @@ export class Controller implements vscode.Disposable {
     if (session?.state.summary) await this.describe(uri, session.kind);
   }
 
+  /** The signal input, fixed inputs' shapes and values, and chosen outputs remembered for a file. */
+  ioFor(uri: vscode.Uri): ModelIoChoice {
+    return normalizeIoChoice(this.context.workspaceState.get<Record<string, ModelIoChoice>>(MODEL_IO_KEY, {})[uri.toString()]);
+  }
+
+  /** Changes some members of a file's choice (undefined or empty clears a member). */
+  async updateIoFor(uri: vscode.Uri, change: Partial<ModelIoChoice>): Promise<ModelIoChoice> {
+    const all = { ...this.context.workspaceState.get<Record<string, ModelIoChoice>>(MODEL_IO_KEY, {}) };
+    const next = normalizeIoChoice({ ...this.ioFor(uri), ...change });
+    for (const member of Object.keys(change) as (keyof ModelIoChoice)[]) if (change[member] === undefined) delete next[member];
+    if (Object.keys(next).length > 0) all[uri.toString()] = next;
+    else delete all[uri.toString()];
+    await this.context.workspaceState.update(MODEL_IO_KEY, all);
+    return next;
+  }
+
   // ---- cache -------------------------------------------------------------------------------
 
   private cacheUri(key: string): vscode.Uri {
@@ -153,7 +170,7 @@ export class Controller implements vscode.Disposable {
     const refusal = sizeRefusal(baseName(uri), files.totalBytes, settings.maxModelBytes);
     if (refusal) throw new RefusedError(refusal);
     const bytes = new Map<string, Uint8Array>();
-    const estimate = estimateSettings(settings, this.inputShapeFor(uri));
+    const estimate = estimateSettings(settings, this.inputShapeFor(uri), this.ioFor(uri));
     const started = Date.now();
     const hashed = await this.hasher.hash(files, bytes);
     const elapsed = (Date.now() - started) / 1000;
@@ -306,8 +323,11 @@ export class Controller implements vscode.Disposable {
     await this.runClient?.terminateForTesting();
   }
 
-  /** Reads the model's summary for the .onnx editor (a separate worker, so it never waits on a run). */
-  async describe(uri: vscode.Uri, kind: ModelKind): Promise<void> {
+  /**
+   * Reads the model's summary for the .onnx editor (a separate worker, so it never waits on a run),
+   * under the file's remembered input choice. Resolves with the summary, or undefined on failure.
+   */
+  async describe(uri: vscode.Uri, kind: ModelKind): Promise<ModelInfo | undefined> {
     const session = this.sessionOf(uri, kind);
     try {
       const settings = this.settings();
@@ -315,13 +335,28 @@ export class Controller implements vscode.Disposable {
       const refusal = sizeRefusal(baseName(uri), files.totalBytes, settings.maxModelBytes);
       if (refusal) throw new RefusedError(refusal);
       const source = await modelSource(files, new Map());
-      const described = await this.client('describe').describe(source, this.inputShapeFor(uri) ?? settings.defaultInputShape).result;
+      const described = await this.client('describe').describe(source, this.inputShapeFor(uri) ?? settings.defaultInputShape, this.ioFor(uri)).result;
       session.apply(described);
+      return described.model;
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       this.log(error instanceof WorkerJobError && !error.badInput ? 'error' : 'warn', `describe: ${message}`);
       if (session.state.status === 'idle') session.fail(undefined, message);
+      return undefined;
     }
+  }
+
+  /**
+   * The model's inputs and outputs as the file declares them, for the input and output pickers:
+   * from the summary or report already shown, else read now. Undefined when the file cannot be read.
+   */
+  async modelSummary(uri: vscode.Uri): Promise<ModelInfo | undefined> {
+    const kind = await modelKindOf(uri);
+    if (!kind) return undefined;
+    const session = this.sessionOf(uri, kind);
+    const known = session.state.summary ?? session.report?.model;
+    if (known?.inputs && known.outputs) return known;
+    return this.describe(uri, kind);
   }
 
   /** Cancels the run of one model, or every run. Returns how many were cancelled. */

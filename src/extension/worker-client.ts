@@ -5,7 +5,7 @@
 // crash. A new run of a model cancels that model's previous run. No vscode here.
 
 import { Worker } from 'node:worker_threads';
-import type { DescribeResultMessage, FromWorker, LogMessage, ModelSource, ToWorker } from '../protocol/messages';
+import type { DescribeJob, DescribeResultMessage, FromWorker, LogMessage, ModelSource, ToWorker } from '../protocol/messages';
 import type { EstimateSettings, Report } from '../protocol/report';
 
 /** What the client needs of a worker; node's Worker satisfies it, tests may pass a fake. */
@@ -99,8 +99,9 @@ export class WorkerClient {
   }
 
   /** Reads a model's summary without estimating. */
-  describe(source: ModelSource, inputShape?: number[]): JobHandle<DescribeResultMessage> {
-    return this.start<DescribeResultMessage>('describe', undefined, undefined, (jobId) => ({ type: 'describe', jobId, source, ...(inputShape ? { inputShape } : {}) }));
+  describe(source: ModelSource, inputShape?: number[], selection?: DescribeJob['selection']): JobHandle<DescribeResultMessage> {
+    const chosen = selection && Object.keys(selection).length > 0 ? { selection } : {};
+    return this.start<DescribeResultMessage>('describe', undefined, undefined, (jobId) => ({ type: 'describe', jobId, source, ...(inputShape ? { inputShape } : {}), ...chosen }));
   }
 
   /** Cancels the run for `key`, if any. */

@@ -84,3 +84,13 @@ export function groupByReason(items: readonly { reason: string; name: string }[]
     })
     .join('; ');
 }
+
+/**
+ * The model line above the table: path, format, the signal input and its shape, and the outputs
+ * the bound is taken to when the report names them (docs/graphs.md, "Several inputs").
+ */
+export function formatModelLine(model: { path: string; format: string; inputShape: readonly number[]; signalInput?: string; outputsUsed?: readonly string[] }): string {
+  const input = model.signalInput ? `input ${model.signalInput}: ${formatShape(model.inputShape)}` : `input ${formatShape(model.inputShape)}`;
+  const outputs = model.outputsUsed && model.outputsUsed.length > 0 ? ` · output${model.outputsUsed.length > 1 ? 's' : ''} ${model.outputsUsed.join(', ')}` : '';
+  return `${model.path} · ${model.format} · ${input}${outputs}`;
+}

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { DEFAULT_SETTINGS } from '../../../src/protocol/report';
 import { ENGINE_RESULTS_VERSION } from '../../../src/protocol/results-version';
 import { cacheFileName, cacheKey, canonicalJson, companionsUnchanged, decodeCacheEntry, decodeCacheFile, encodeCacheEntry, sha256File, sha256Hex } from '../../../src/extension/cache-key';
+import { estimateSettings, readSettings, type ModelIoChoice } from '../../../src/extension/settings';
 import { sampleReport } from './sample-report';
 
 test('sha256Hex and sha256File agree with the known digest', async () => {
@@ -40,6 +41,32 @@ test('the key changes with any file content or setting, not with file order or k
   assert.notEqual(cacheKey(files, { ...DEFAULT_SETTINGS, method: 'power' }), key);
   assert.notEqual(cacheKey(files, { ...DEFAULT_SETTINGS, inputShape: [1, 3, 32, 32] }), key);
   assert.notEqual(cacheKey([files[0]], DEFAULT_SETTINGS), key);
+});
+
+test('the signal input, fixed inputs\' shapes and values and the chosen outputs each give their own key', () => {
+  const files = [{ path: 'vad.onnx', sha256: sha256Hex('graph') }];
+  const settings = readSettings(() => undefined);
+  const keyOf = (io: ModelIoChoice | undefined) => cacheKey(files, estimateSettings(settings, undefined, io));
+  const choices: (ModelIoChoice | undefined)[] = [
+    undefined,
+    { input: 'state' },
+    { input: 'x' },
+    { inputShapes: { state: [2, 1, 128] } },
+    { inputShapes: { state: [2, 1, 64] } },
+    { inputShapes: { h: [2, 1, 128] } },
+    { inputValues: { sr: 16000 } },
+    { inputValues: { sr: 8000 } },
+    { outputs: ['y'] },
+    { outputs: ['y2'] },
+    { outputs: ['y', 'y2'] },
+    { input: 'x', outputs: ['y'] },
+  ];
+  const keys = choices.map(keyOf);
+  assert.equal(new Set(keys).size, choices.length, 'every choice has its own key');
+  // Nothing chosen has one key however it is written, and the order of named entries does not matter.
+  assert.equal(keyOf({ input: '', inputShapes: {}, inputValues: {}, outputs: [] }), keys[0]);
+  assert.equal(keyOf({ inputShapes: { a: [1], b: [2] } }), keyOf({ inputShapes: { b: [2], a: [1] } }));
+  assert.equal(keyOf({ outputs: ['y', 'y'] }), keyOf({ outputs: ['y'] }));
 });
 
 test('a bumped engine results version misses the cache: another key, another file, and the old entry refused', () => {

@@ -1,6 +1,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { estimateSettings, parseInputShape, readSettings, sizeRefusal, validateInputShapeText } from '../../../src/extension/settings';
+import {
+  estimateSettings,
+  formatInputValues,
+  formatShapeEntries,
+  normalizeIoChoice,
+  parseInputShape,
+  parseInputValues,
+  parseShapeEntries,
+  readSettings,
+  sizeRefusal,
+  unknownNames,
+  validateInputShapeText,
+  validateInputValuesText,
+} from '../../../src/extension/settings';
 
 test('input shapes: commas, x, brackets or arrays; anything else is refused', () => {
   assert.deepEqual(parseInputShape('1,3,224,224'), [1, 3, 224, 224]);
@@ -10,7 +23,59 @@ test('input shapes: commas, x, brackets or arrays; anything else is refused', ()
   for (const bad of ['', '1,,3', '1,-3', '1,3.5', 'a,b', '0,3', [1, 0], 'null', 42, null]) assert.equal(parseInputShape(bad), undefined, String(bad));
   assert.equal(validateInputShapeText(''), undefined);
   assert.equal(validateInputShapeText('1,3,8,8'), undefined);
-  assert.match(validateInputShapeText('1;3')!, /positive integers/);
+  assert.match(validateInputShapeText('1,3;8')!, /Two shapes without a name/);
+  assert.match(validateInputShapeText('1,a')!, /"1,a" is not a shape.*positive integers/);
+});
+
+test('Set Input Shape text: one unnamed signal shape and NAME=dims entries for inputs held fixed', () => {
+  assert.deepEqual(parseShapeEntries('1,1,512; state=2,1,128;h = 1x64'), { signal: [1, 1, 512], named: { state: [2, 1, 128], h: [1, 64] } });
+  assert.deepEqual(parseShapeEntries('state=2,1,128'), { named: { state: [2, 1, 128] } });
+  assert.deepEqual(parseShapeEntries('  '), { named: {} });
+  // TF.js names keep their ":" and "/"; the name is what precedes the last "=".
+  assert.deepEqual(parseShapeEntries('enc/x:0=1,4'), { named: { 'enc/x:0': [1, 4] } });
+  assert.match((parseShapeEntries('=1,2') as { error: string }).error, /no input name/);
+  assert.match((parseShapeEntries('state=2,0,128') as { error: string }).error, /"state=2,0,128" is not a shape/);
+  assert.match((parseShapeEntries('state=1; state=2') as { error: string }).error, /"state" is given twice/);
+  assert.match((parseShapeEntries('1,2; 3,4') as { error: string }).error, /name the other inputs as NAME=dims/);
+  assert.equal(formatShapeEntries([1, 1, 512], { state: [2, 1, 128] }), '1,1,512; state=2,1,128');
+  assert.equal(formatShapeEntries(undefined, undefined), '');
+  const text = formatShapeEntries([1, 3], { a: [2], b: [1, 5] });
+  assert.deepEqual(parseShapeEntries(text), { signal: [1, 3], named: { a: [2], b: [1, 5] } });
+});
+
+test('Set Input Values text: NAME=number entries, finite numbers only', () => {
+  assert.deepEqual(parseInputValues('sr=16000; gain = -0.5;t=1e-3'), { values: { sr: 16000, gain: -0.5, t: 0.001 } });
+  assert.deepEqual(parseInputValues(''), { values: {} });
+  // An input may be called "error": the result keeps values apart from the error member.
+  assert.deepEqual(parseInputValues('error=1'), { values: { error: 1 } });
+  assert.equal(validateInputValuesText('error=1'), undefined);
+  assert.match(validateInputValuesText('16000')!, /needs a name and a value, e\.g\. sr=16000/);
+  assert.match(validateInputValuesText('sr=abc')!, /value of "sr" is not a finite number: "abc"/);
+  assert.match(validateInputValuesText('sr=1e999')!, /not a finite number/);
+  assert.match(validateInputValuesText('sr=')!, /not a finite number/);
+  assert.match(validateInputValuesText('=3')!, /no input name/);
+  assert.match(validateInputValuesText('sr=1;sr=2')!, /given twice/);
+  assert.equal(formatInputValues({ sr: 16000, g: 0.5 }), 'sr=16000; g=0.5');
+});
+
+test('names not among the model\'s inputs or outputs are named with the ones that exist', () => {
+  assert.equal(unknownNames(['sr'], ['input', 'sr', 'state'], 'input'), undefined);
+  assert.equal(unknownNames(['x'], undefined, 'input'), undefined);
+  assert.equal(unknownNames(['srr'], ['input', 'sr'], 'input'), 'The model has no input "srr" (its inputs: input, sr).');
+  assert.equal(unknownNames(['a', 'b'], ['y'], 'output'), 'The model has no outputs "a", "b" (its outputs: y).');
+});
+
+test('estimate settings carry the file\'s input and output choice, without empty members', () => {
+  const s = readSettings(() => undefined);
+  const chosen = estimateSettings(s, [1, 512], { input: 'x', inputShapes: { state: [2, 1, 128] }, inputValues: { sr: 16000 }, outputs: ['y', 'y'] });
+  assert.equal(chosen.input, 'x');
+  assert.deepEqual(chosen.inputShape, [1, 512]);
+  assert.deepEqual(chosen.inputShapes, { state: [2, 1, 128] });
+  assert.deepEqual(chosen.inputValues, { sr: 16000 });
+  assert.deepEqual(chosen.outputs, ['y']);
+  assert.deepEqual(estimateSettings(s, undefined, { input: '', inputShapes: {}, inputValues: {}, outputs: [] }), estimateSettings(s, undefined));
+  assert.deepEqual(normalizeIoChoice({ outputs: [] }), {});
+  assert.deepEqual(normalizeIoChoice(undefined), {});
 });
 
 test('settings: defaults for missing or invalid values', () => {

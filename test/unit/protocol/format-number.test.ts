@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatInteger, formatNumber, formatParameterCount, formatSeconds, formatShape } from '../../../src/protocol/format-number';
+import { formatInteger, formatModelLine, formatNumber, formatParameterCount, formatSeconds, formatShape } from '../../../src/protocol/format-number';
 import { formatNumber as cliFormatNumber } from '../../../src/cli/table';
 
 test('formatNumber keeps 4 significant digits and drops trailing zeros', () => {
@@ -76,4 +76,13 @@ test('integer and parameter counts are grouped', () => {
   assert.equal(formatParameterCount(1234567), '1,234,567 (1.23 M)');
   assert.equal(formatParameterCount(4200), '4,200 (4.2 k)');
   assert.equal(formatParameterCount(12), '12');
+});
+
+test('the model line names the signal input and the outputs used when the report has them', () => {
+  assert.equal(formatModelLine({ path: 'a.onnx', format: 'onnx', inputShape: [1, 3, 8, 8] }), 'a.onnx · onnx · input 1×3×8×8');
+  assert.equal(
+    formatModelLine({ path: 'vad.onnx', format: 'onnx', inputShape: [1, 512], signalInput: 'input', outputsUsed: ['output'] }),
+    'vad.onnx · onnx · input input: 1×512 · output output',
+  );
+  assert.equal(formatModelLine({ path: 'm.onnx', format: 'onnx', inputShape: [1, 4], outputsUsed: ['y', 'h'] }), 'm.onnx · onnx · input 1×4 · outputs y, h');
 });
