@@ -8,6 +8,9 @@ export const COMMANDS = [
   'lipschitzLens.cancel',
   'lipschitzLens.exportReport',
   'lipschitzLens.setInputShape',
+  'lipschitzLens.setInputValues',
+  'lipschitzLens.chooseSignalInput',
+  'lipschitzLens.chooseOutputs',
   'lipschitzLens.showLog',
 ] as const;
 export const ONNX_VIEW_TYPE = 'lipschitzLens.onnxEditor';
