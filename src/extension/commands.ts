@@ -186,9 +186,14 @@ export function registerCommands(surfaces: Surfaces): vscode.Disposable[] {
     return target;
   };
 
-  /** Offers to estimate again when the model already has a report (interactive changes only). */
-  const offerRerun = (uri: vscode.Uri, what: string): void => {
-    if (!controller.sessions.get(uri.toString())?.report) return;
+  /**
+   * After a change of the file's inputs or outputs: reads the summary again where one is shown (the
+   * .onnx editor), and offers to estimate again when the model already has a report (interactive only).
+   */
+  const afterChoice = (uri: vscode.Uri, interactive: boolean, what: string, describe = true): void => {
+    const session = controller.sessions.get(uri.toString());
+    if (describe && session?.state.summary) void controller.describe(uri, session.kind);
+    if (!interactive || !session?.report) return;
     void vscode.window.showInformationMessage(`${what}.`, 'Estimate now').then((choice) => {
       if (choice) void vscode.commands.executeCommand('lipschitzLens.estimate', uri);
     });
@@ -238,7 +243,8 @@ export function registerCommands(surfaces: Surfaces): vscode.Disposable[] {
       await controller.setInputShapeFor(target, parsed.signal);
       controller.log('info', `${baseName(target)}: input shapes ${summary}`);
     }
-    if (!given) offerRerun(uri, `Input shapes for ${baseName(uri)}: ${summary}`);
+    // setInputShapeFor has read the .onnx editor's summary again.
+    afterChoice(uri, !given, `Input shapes for ${baseName(uri)}: ${summary}`, false);
     return parsed.signal || Object.keys(parsed.named).length > 0 ? parsed : null;
   };
 
@@ -269,7 +275,7 @@ export function registerCommands(surfaces: Surfaces): vscode.Disposable[] {
     await controller.updateIoFor(uri, { inputValues: parsed.values });
     const summary = formatInputValues(parsed.values) || 'none';
     controller.log('info', `${baseName(uri)}: input values ${summary}`);
-    if (!given) offerRerun(uri, `Input values for ${baseName(uri)}: ${summary}`);
+    afterChoice(uri, !given, `Input values for ${baseName(uri)}: ${summary}`);
     return Object.keys(parsed.values).length > 0 ? parsed.values : null;
   };
 
@@ -305,7 +311,7 @@ export function registerCommands(surfaces: Surfaces): vscode.Disposable[] {
     }
     await controller.updateIoFor(uri, { input: name });
     controller.log('info', `${baseName(uri)}: signal input ${name ?? 'by default'}`);
-    if (!given) offerRerun(uri, `Signal input of ${baseName(uri)}: ${name ?? 'the default'}`);
+    afterChoice(uri, !given, `Signal input of ${baseName(uri)}: ${name ?? 'the default'}`);
     return name ?? null;
   };
 
@@ -354,7 +360,7 @@ export function registerCommands(surfaces: Surfaces): vscode.Disposable[] {
     }
     const stored = await controller.updateIoFor(uri, { outputs: names });
     controller.log('info', `${baseName(uri)}: outputs ${stored.outputs?.join(', ') ?? 'of the graph'}`);
-    if (!given) offerRerun(uri, `Outputs of ${baseName(uri)}: ${stored.outputs?.join(', ') ?? 'every graph output'}`);
+    afterChoice(uri, !given, `Outputs of ${baseName(uri)}: ${stored.outputs?.join(', ') ?? 'every graph output'}`);
     return stored.outputs ?? null;
   };
 

@@ -55,6 +55,8 @@ export function reportToMarkdown(report: Report, partial?: PartialRun): string {
   if (partial) lines.push(`**${partialSentence(partial)}**`, '');
   lines.push(`- Format: ${model.format}`);
   lines.push(`- Input shape: ${formatShape(model.inputShape)}`);
+  if (model.signalInput) lines.push(`- Signal input: ${markdownCell(model.signalInput)} (the other inputs held fixed)`);
+  if (model.outputsUsed?.length) lines.push(`- Outputs used: ${model.outputsUsed.map(markdownCell).join(', ')}`);
   lines.push(`- Lipschitz bound (certified): ${bounds.certified === null ? 'none' : `L ≤ ${formatNumber(bounds.certified)}`}`);
   lines.push(`- Lipschitz estimate: ${bounds.product === null ? 'none (see below)' : `L ≈ ${formatNumber(bounds.product)}`}`);
   lines.push(`- ${CERTIFIED_MEANING}`, `- ${ESTIMATE_MEANING} "L ≈ so far" is the same estimate from the input to that row.`);

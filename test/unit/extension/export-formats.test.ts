@@ -61,6 +61,16 @@ test('Markdown: summary lines and a table row per layer, pipes escaped', () => {
   assert.ok(tableRows.every((row) => cells(row) === cells(tableRows[1])));
 });
 
+test('Markdown names the signal input and the outputs used when the report has them', () => {
+  const report = sampleReport();
+  assert.doesNotMatch(reportToMarkdown(report), /Signal input|Outputs used/);
+  report.model.signalInput = 'x';
+  report.model.outputsUsed = ['prob', 'a|b'];
+  const md = reportToMarkdown(report);
+  assert.match(md, /^- Signal input: x \(the other inputs held fixed\)$/m);
+  assert.match(md, /^- Outputs used: prob, a\\\|b$/m);
+});
+
 test('Netron attachment: the signature, model bounds and σ per node', () => {
   const report = sampleReport();
   const data = JSON.parse(reportToNetronAttachment(report)) as {
