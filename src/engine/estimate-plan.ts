@@ -51,6 +51,7 @@ export function planLayers(model: IrModel): PlannedLayer[] {
     inputShape: node.inputShapes[0] ?? [],
     outputShape: node.outputShapes[0] ?? [],
     ...(node.sourceIndex !== undefined ? { sourceIndex: node.sourceIndex } : {}),
+    ...(node.outputs.length > 0 ? { outputs: [...node.outputs] } : {}),
   }));
 }
 

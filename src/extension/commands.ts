@@ -327,20 +327,27 @@ export function registerCommands(surfaces: Surfaces): vscode.Disposable[] {
     let names: string[];
     if (given) names = (namesArgument as string[] | null) ?? [];
     else {
-      const outputs = (await controller.modelSummary(uri))?.outputs ?? [];
-      if (outputs.length === 0) {
+      const values = await controller.valueNames(uri);
+      const outputs = values?.outputs ?? [];
+      if (!values || outputs.length === 0) {
         void vscode.window.showErrorMessage(`Could not read the outputs of ${baseName(uri)}: see the log.`);
         return undefined;
       }
       const current = controller.ioFor(uri).outputs ?? [];
       const graphNames = outputs.map((t) => t.name);
-      const others = current.filter((n) => !graphNames.includes(n));
+      const listed = new Set([...graphNames, ...values.intermediate.map((v) => v.name)]);
+      const others = current.filter((n) => !listed.has(n));
       const OTHER = '\u0000other';
-      const picked = await vscode.window.showQuickPick(
+      type Item = vscode.QuickPickItem & { name: string };
+      const separator = (label: string): Item => ({ label, kind: vscode.QuickPickItemKind.Separator, name: '' });
+      const picked = await vscode.window.showQuickPick<Item>(
         [
+          separator('Graph outputs'),
           ...outputs.map((t) => ({ label: t.name, description: formatShape(t.shape), name: t.name, picked: current.length === 0 || current.includes(t.name) })),
-          ...others.map((n) => ({ label: n, description: 'intermediate value', name: n, picked: true })),
-          { label: 'Other value by name…', description: 'an intermediate tensor (ONNX) or node (TF.js)', name: OTHER, picked: false },
+          separator('Intermediate values'),
+          ...values.intermediate.map((v) => ({ label: v.name, description: `${v.op} ${formatShape(v.shape)}`, name: v.name, picked: current.includes(v.name) })),
+          ...others.map((n) => ({ label: n, description: 'chosen earlier', name: n, picked: true })),
+          { label: 'Other value by name…', description: 'a value not listed here', name: OTHER, picked: false },
         ],
         { title: `Outputs of ${baseName(uri)}`, placeHolder: 'The values the bound is taken to (none or all: every graph output)', canPickMany: true },
       );

@@ -347,6 +347,37 @@ export class Controller implements vscode.Disposable {
   }
 
   /**
+   * The values an output choice can name: the graph's outputs and every row's output values in the
+   * whole graph (read without the file's output choice, so earlier choices do not hide the rest).
+   */
+  async valueNames(uri: vscode.Uri): Promise<{ outputs: { name: string; shape: (number | string)[] }[]; intermediate: { name: string; op: string; shape: number[] }[] } | undefined> {
+    const kind = await modelKindOf(uri);
+    if (!kind) return undefined;
+    try {
+      const settings = this.settings();
+      const files = await gatherModelFiles(uri, kind);
+      const refusal = sizeRefusal(baseName(uri), files.totalBytes, settings.maxModelBytes);
+      if (refusal) throw new RefusedError(refusal);
+      const { outputs: _chosen, ...io } = this.ioFor(uri);
+      const described = await this.client('describe').describe(await modelSource(files, new Map()), this.inputShapeFor(uri) ?? settings.defaultInputShape, io).result;
+      const graphOutputs = described.model.outputs ?? [];
+      const seen = new Set(graphOutputs.map((t) => t.name));
+      const intermediate: { name: string; op: string; shape: number[] }[] = [];
+      for (const layer of described.layers) {
+        for (const name of layer.outputs ?? []) {
+          if (seen.has(name)) continue;
+          seen.add(name);
+          intermediate.push({ name, op: layer.op, shape: layer.outputShape });
+        }
+      }
+      return { outputs: graphOutputs, intermediate };
+    } catch (error) {
+      this.log('warn', `reading the values of ${baseName(uri)}: ${error instanceof Error ? error.message : String(error)}`);
+      return undefined;
+    }
+  }
+
+  /**
    * The model's inputs and outputs as the file declares them, for the input and output pickers:
    * from the summary or report already shown, else read now. Undefined when the file cannot be read.
    */

@@ -60,6 +60,8 @@ export interface PlannedLayer {
   sourceIndex?: number;
   /** Expected seconds of this layer on one quiet core (the engine's cost model; 0 for closed forms). */
   expectedSeconds?: number;
+  /** Names of the values the row produces (ONNX tensor names, TF.js node outputs): what an output choice can name. */
+  outputs?: string[];
 }
 
 export interface ModelReadMessage {

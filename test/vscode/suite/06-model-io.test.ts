@@ -51,6 +51,12 @@ describe('signal input and chosen outputs', function () {
     const again = (await estimateReport(model)) as IoReport;
     assert.deepEqual(asJson(again), asJson(prob));
 
+    // An intermediate value (an ONNX tensor name) cuts the network there.
+    await vscode.commands.executeCommand('lipschitzLens.chooseOutputs', model, ['/dense/Gemm_output_0']);
+    const cut = (await estimateReport(model)) as IoReport;
+    assert.deepEqual(cut.model.outputsUsed, ['/dense/Gemm_output_0']);
+    assert.equal(cut.layers.at(-1)?.name, '/dense/Gemm');
+
     // Every graph output is the default: the cached report of no choice.
     await vscode.commands.executeCommand('lipschitzLens.chooseOutputs', model, null);
     assert.deepEqual(asJson(await estimateReport(model)), asJson(all));
