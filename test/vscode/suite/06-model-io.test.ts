@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { suiteConfig } from './config';
-import { activated, closeAllEditors, estimateReport, type ReportLike } from './helpers';
+import { activated, closeAllEditors, estimateReport, ONNX_VIEW_TYPE, sleep, withTimeout, type ReportLike } from './helpers';
 
 interface IoReport extends ReportLike {
   model: ReportLike['model'] & { signalInput?: string; outputsUsed?: string[] };
@@ -71,6 +71,38 @@ describe('signal input and chosen outputs', function () {
     const report = (await estimateReport(model)) as IoReport;
     assert.equal(report.model.signalInput, 'x');
     assert.deepEqual(report.model.outputsUsed, ['prob']);
+  });
+
+  it('takes the arguments the palette and the explorer pass: the active model or the clicked one, then a quick pick', async () => {
+    await withTimeout(Promise.resolve(vscode.commands.executeCommand('vscode.openWith', model, ONNX_VIEW_TYPE)), 15_000, 'open vad_if.onnx');
+    // A quick pick closes when it loses focus: let the editor's webview finish loading first.
+    await sleep(3000);
+    // Palette: no arguments, the model of the active (custom) editor; the pick lists Default, x, state, sr.
+    const fromPalette = vscode.commands.executeCommand('lipschitzLens.chooseSignalInput');
+    await sleep(1500);
+    await vscode.commands.executeCommand('workbench.action.quickOpenSelectNext');
+    await vscode.commands.executeCommand('workbench.action.quickOpenSelectNext');
+    await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
+    assert.equal(await withTimeout(Promise.resolve(fromPalette), 10_000, 'chooseSignalInput from the palette'), 'state');
+    await closeAllEditors();
+    // Explorer: (clicked, selection); the first item of the pick is the default.
+    const fromExplorer = vscode.commands.executeCommand('lipschitzLens.chooseSignalInput', model, [model]);
+    await sleep(1500);
+    await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
+    assert.equal(await withTimeout(Promise.resolve(fromExplorer), 10_000, 'chooseSignalInput from the explorer'), null);
+    // Explorer on Choose Outputs: the remembered choice (prob, from the test before) is picked to begin with.
+    const kept = vscode.commands.executeCommand('lipschitzLens.chooseOutputs', model, [model]);
+    await sleep(1500);
+    await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
+    assert.deepEqual(await withTimeout(Promise.resolve(kept), 10_000, 'chooseOutputs from the explorer'), ['prob']);
+    // With no choice every graph output is picked, which is stored as the default.
+    await vscode.commands.executeCommand('lipschitzLens.chooseOutputs', model, null);
+    const outputs = vscode.commands.executeCommand('lipschitzLens.chooseOutputs', model, [model]);
+    await sleep(1500);
+    await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
+    assert.equal(await withTimeout(Promise.resolve(outputs), 10_000, 'chooseOutputs from the explorer'), null);
+    const report = (await estimateReport(model)) as IoReport;
+    assert.equal(report.model.signalInput, 'x');
   });
 
   it('passes a fixed input value and other inputs\' shapes to the run', async () => {
