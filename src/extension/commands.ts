@@ -206,11 +206,12 @@ export function registerCommands(surfaces: Surfaces): vscode.Disposable[] {
   /**
    * setInputShape(uri?, text?): "1,3,224,224" (the signal input's shape), "NAME=2,1,128" entries
    * for inputs held fixed, separated by ";" (or an array of dims: the signal input's shape). Null or
-   * "" clears both. The explorer passes (clicked, selection): the shapes go to every selected model
+   * "" clears both. Resolves with the signal shape, or { signal?, named } when other inputs have
+   * shapes, null when cleared, undefined when dismissed or refused. The explorer passes (clicked, selection): the shapes go to every selected model
    * and are asked for. The tab menu passes (uri, {groupId}): a second argument that is not a string,
    * an array of numbers or null is not a shape.
    */
-  const setInputShape = async (argument?: unknown, second?: unknown): Promise<ShapeEntries | null | undefined> => {
+  const setInputShape = async (argument?: unknown, second?: unknown): Promise<number[] | ShapeEntries | null | undefined> => {
     const selection = explorerSelection(second);
     const shapeArgument = selection ? undefined : second;
     const uri = await targetModel(surfaces, argument, true);
@@ -245,7 +246,8 @@ export function registerCommands(surfaces: Surfaces): vscode.Disposable[] {
     }
     // setInputShapeFor has read the .onnx editor's summary again.
     afterChoice(uri, !given, `Input shapes for ${baseName(uri)}: ${summary}`, false);
-    return parsed.signal || Object.keys(parsed.named).length > 0 ? parsed : null;
+    if (Object.keys(parsed.named).length > 0) return parsed;
+    return parsed.signal ?? null;
   };
 
   /** setInputValues(uri?, text?): "sr=16000; gain=0.5", fixed values of inputs held fixed; null or "" clears. */
