@@ -40,6 +40,12 @@ export function activeResourceUri(): vscode.Uri | undefined {
   return vscode.window.activeTextEditor?.document.uri;
 }
 
+/** Quick picks the model-io commands have asked VS Code to show: tests wait on it instead of sleeping. */
+let ioPicksRequested = 0;
+export function ioPicksRequestedForTesting(): number {
+  return ioPicksRequested;
+}
+
 async function pickWorkspaceModel(surfaces: Surfaces): Promise<vscode.Uri | undefined> {
   const onnx = await vscode.workspace.findFiles('**/*.onnx', '**/node_modules/**', 1000);
   const seen = new Set<string>();
@@ -296,6 +302,7 @@ export function registerCommands(surfaces: Surfaces): vscode.Disposable[] {
         return undefined;
       }
       const current = controller.ioFor(uri).input;
+      ioPicksRequested++;
       const picked = await vscode.window.showQuickPick(
         [
           { label: 'Default', description: 'the first floating-point input', name: undefined as string | undefined, picked: !current },
@@ -342,6 +349,7 @@ export function registerCommands(surfaces: Surfaces): vscode.Disposable[] {
       const OTHER = '\u0000other';
       type Item = vscode.QuickPickItem & { name: string };
       const separator = (label: string): Item => ({ label, kind: vscode.QuickPickItemKind.Separator, name: '' });
+      ioPicksRequested++;
       const picked = await vscode.window.showQuickPick<Item>(
         [
           separator('Graph outputs'),

@@ -3,7 +3,7 @@
 
 import * as vscode from 'vscode';
 import type { PanelState } from '../protocol/messages';
-import { registerCommands } from './commands';
+import { ioPicksRequestedForTesting, registerCommands } from './commands';
 import { Controller } from './controller';
 import { modelKindOf } from './model-files';
 import { ModelJsonProviders, TfjsModelIndex } from './model-json-providers';
@@ -22,6 +22,8 @@ export interface LipschitzLensApi {
     inputShape(uri: vscode.Uri): number[] | undefined;
     /** What the status bar item shows now, and which model it follows. */
     statusBar(): { visible: boolean; text: string; tooltip: string; model: string | undefined };
+    /** How many quick picks Choose Signal Input / Choose Outputs have asked VS Code to show so far. */
+    ioPicksRequested(): number;
   };
 }
 
@@ -57,6 +59,7 @@ export function activate(context: vscode.ExtensionContext): LipschitzLensApi {
       panelState: (uri) => c.sessions.get(uri.toString())?.state,
       inputShape: (uri) => c.inputShapeFor(uri),
       statusBar: () => c.statusBar.snapshot(),
+      ioPicksRequested: () => ioPicksRequestedForTesting(),
     },
   };
 }

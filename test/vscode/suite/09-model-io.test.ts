@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { suiteConfig } from './config';
-import { activated, closeAllEditors, estimateReport, ONNX_VIEW_TYPE, sleep, withTimeout, type ReportLike } from './helpers';
+import { activated, closeAllEditors, estimateReport, ONNX_VIEW_TYPE, sleep, testingApi, waitFor, withTimeout, type ReportLike } from './helpers';
 
 interface IoReport extends ReportLike {
   model: ReportLike['model'] & { signalInput?: string; outputsUsed?: string[] };
@@ -77,28 +77,39 @@ describe('signal input and chosen outputs', function () {
     await withTimeout(Promise.resolve(vscode.commands.executeCommand('vscode.openWith', model, ONNX_VIEW_TYPE)), 15_000, 'open vad_if.onnx');
     // A quick pick closes when it loses focus: let the editor's webview finish loading first.
     await sleep(3000);
+    const api = await testingApi();
+    // The command reads the model's summary from the worker (slow under load) before it shows its pick:
+    // wait until it has asked for the pick, then give the workbench a moment to draw it.
+    const pickShown = async (before: number) => {
+      await waitFor(() => api.ioPicksRequested() > before, 30_000, 'the quick pick');
+      await sleep(1000);
+    };
     // Palette: no arguments, the model of the active (custom) editor; the pick lists Default, x, state, sr.
+    let picks = api.ioPicksRequested();
     const fromPalette = vscode.commands.executeCommand('lipschitzLens.chooseSignalInput');
-    await sleep(1500);
+    await pickShown(picks);
     await vscode.commands.executeCommand('workbench.action.quickOpenSelectNext');
     await vscode.commands.executeCommand('workbench.action.quickOpenSelectNext');
     await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
     assert.equal(await withTimeout(Promise.resolve(fromPalette), 10_000, 'chooseSignalInput from the palette'), 'state');
     await closeAllEditors();
     // Explorer: (clicked, selection); the first item of the pick is the default.
+    picks = api.ioPicksRequested();
     const fromExplorer = vscode.commands.executeCommand('lipschitzLens.chooseSignalInput', model, [model]);
-    await sleep(1500);
+    await pickShown(picks);
     await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
     assert.equal(await withTimeout(Promise.resolve(fromExplorer), 10_000, 'chooseSignalInput from the explorer'), null);
     // Explorer on Choose Outputs: the remembered choice (prob, from the test before) is picked to begin with.
+    picks = api.ioPicksRequested();
     const kept = vscode.commands.executeCommand('lipschitzLens.chooseOutputs', model, [model]);
-    await sleep(1500);
+    await pickShown(picks);
     await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
     assert.deepEqual(await withTimeout(Promise.resolve(kept), 10_000, 'chooseOutputs from the explorer'), ['prob']);
     // With no choice every graph output is picked, which is stored as the default.
     await vscode.commands.executeCommand('lipschitzLens.chooseOutputs', model, null);
+    picks = api.ioPicksRequested();
     const outputs = vscode.commands.executeCommand('lipschitzLens.chooseOutputs', model, [model]);
-    await sleep(1500);
+    await pickShown(picks);
     await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
     assert.equal(await withTimeout(Promise.resolve(outputs), 10_000, 'chooseOutputs from the explorer'), null);
     const report = (await estimateReport(model)) as IoReport;

@@ -101,6 +101,7 @@ export interface TestingApi {
   panelState(uri: vscode.Uri): { status: string; done: number; total: number; fromCache?: boolean } | undefined;
   inputShape(uri: vscode.Uri): number[] | undefined;
   statusBar(): { visible: boolean; text: string; tooltip: string; model: string | undefined };
+  ioPicksRequested(): number;
 }
 
 export async function testingApi(): Promise<TestingApi> {
