@@ -291,17 +291,21 @@ function resolveProduct(node: IrNode, producers: ReadonlyMap<string, IrNode>, co
           ? `hard-swish x·clip(x + 3, 0, 6)/6 as written (${node.op} with ${next.op} "${next.name}" after it): max slope ${constant}`
           : `${detail}, with the scale ${scale} of ${next.op} "${next.name}" after it: max slope ${constant}`;
         next.spec = { type: 'fixed', kind: 'structural', constant: 1, detail: `scale ${scale}: counted in the gated product "${node.name}" before it, as 1 here`, values: { kind: 'affine', scale: [scale, scale], shift: [0, 0] } };
+        // Executed where it is counted: the product applies the scale, this row passes values on.
+        next.execution = { kind: 'reshape' };
       } else if (gated.f) {
         detail = gated.f && isHardSwish(gated.f[0], gated.f[1], 1) ? `hard-swish written as x·hardsigmoid(x): max slope ${constant}` : `${detail}: max slope ${constant}`;
       }
       const spec: FixedSpec = { type: 'fixed', kind: 'activation', constant, detail };
       node.spec = spec;
+      node.execution = { kind: 'product', factors: [a, b], scale: next && scale !== undefined ? scale : 1 };
       node.inputs = [origin.root];
       node.inputShapes = [out];
       return;
     }
   }
 
+  node.execution = { kind: 'product', factors: [a, b], scale: 1 };
   // 2. Both factors bounded: the product rule, each factor's bound weighted by the other's size.
   if (ra && rb) {
     const count = elementCount(out);

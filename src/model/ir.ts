@@ -187,6 +187,7 @@ export type OpSpec =
  * - `sum`: the data inputs added with these signs (Add, Sub).
  * - `upsample`: nearest-neighbour upsampling of the two spatial axes by integer factors.
  * - `spec`: the spec alone says everything (pools, reduce mean, concat).
+ * - `product`: an elementwise product of two data values, see below.
  */
 export type NodeExecution =
   | { kind: 'affine'; bias?: Float32Array }
@@ -197,7 +198,13 @@ export type NodeExecution =
   | { kind: 'shift'; constant: WeightTensor; sign: 1 | -1; constantSign: 1 | -1 }
   | { kind: 'sum'; signs: number[] }
   | { kind: 'upsample'; factors: number[]; channelsLast: boolean }
-  | { kind: 'spec' };
+  | { kind: 'spec' }
+  /**
+   * `product`: scale·a·b of two data values, elementwise (a Mul the product pass resolved). The
+   * node's `inputs` may then name only the factors' common origin (for the bound); `factors` are
+   * what the executor multiplies, and `scale` is a following scalar multiply counted in this row.
+   */
+  | { kind: 'product'; factors: [string, string]; scale: number };
 
 /** Specs whose σ the engine computes with a matrix-free solver. */
 export type LinearSpec = ConvSpec | ConvTransposeSpec | DenseSpec | AvgPoolSpec;

@@ -34,7 +34,7 @@ export function executionPlan(model: IrModel): IrNode[] {
     if (!node) throw new NotExecutableError(name, 'a value no node produces and no input provides');
     if (needed.has(node)) continue;
     needed.add(node);
-    stack.push(...node.inputs);
+    stack.push(...operands(node));
   }
   const plan = model.nodes.filter((node) => needed.has(node));
   for (const node of plan) {
@@ -65,7 +65,7 @@ function unsupportedReason(node: IrNode): string | undefined {
 export function runGraph(model: IrModel, plan: IrNode[], input: tf.Tensor): tf.Tensor[] {
   const values = new Map<string, tf.Tensor>([[model.inputs[0].name, input]]);
   for (const node of plan) {
-    const inputs = node.inputs.map((name) => {
+    const inputs = operands(node).map((name) => {
       const value = values.get(name);
       if (!value) throw new NotExecutableError(node.name, `input ${name} was not computed`);
       return value;
@@ -76,12 +76,21 @@ export function runGraph(model: IrModel, plan: IrNode[], input: tf.Tensor): tf.T
   return model.outputs.map((name) => values.get(name) as tf.Tensor);
 }
 
+/** The values a node reads when it runs: a resolved product's two factors, else its inputs. */
+export function operands(node: IrNode): string[] {
+  return node.execution?.kind === 'product' ? [...node.execution.factors] : node.inputs;
+}
+
 /** One node on its inputs (batch as the tensors have it; outputShapes[0] gives the rest of the output shape). */
 export function runNode(node: IrNode, inputs: tf.Tensor[]): tf.Tensor {
   const { spec } = node;
   const execution = node.execution;
   const x = inputs[0];
   const outShape = node.outputShapes[0];
+  if (execution?.kind === 'product') {
+    const product = tf.mul(inputs[0], inputs[1]);
+    return tf.reshape(execution.scale === 1 ? product : tf.mul(product, execution.scale), outShape);
+  }
   switch (spec.type) {
     case 'conv':
       return conv(spec, x, bias(execution));

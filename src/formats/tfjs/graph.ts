@@ -863,13 +863,11 @@ class GraphReader {
     const signs = subtract ? dynamic.map((v) => (v === inputs[0] ? 1 : -1)) : undefined;
     if (dynamic.length >= 2) {
       const copies = dynamic.map((v) => product(out) / product(this.shapeOf(v)));
-      if (copies.every((c) => c === 1)) {
-        const execution: NodeExecution | undefined = dynamic.length === inputs.length ? { kind: 'sum', signs: inputs.map((_, i) => (subtract && i === 1 ? -1 : 1)) } : undefined;
-        return this.runnable(def, dynamic, { type: 'add', ...(signs ? { signs } : {}) }, out, execution);
-      }
+      const execution: NodeExecution | undefined = dynamic.length === inputs.length ? { kind: 'sum', signs: inputs.map((_, i) => (subtract && i === 1 ? -1 : 1)) } : undefined;
+      if (copies.every((c) => c === 1)) return this.runnable(def, dynamic, { type: 'add', ...(signs ? { signs } : {}) }, out, execution);
       // A signal broadcast to the output copies each entry c times: its bound counts √c times.
       const weights = copies.map(Math.sqrt);
-      return this.row(def, dynamic, { type: 'add', weights, detail: `${def.op} of signals that broadcast: each bound times √(copies) = ${weights.map((w) => w.toPrecision(4)).join(', ')}`, ...(signs ? { signs } : {}) }, out);
+      return this.runnable(def, dynamic, { type: 'add', weights, detail: `${def.op} of signals that broadcast: each bound times √(copies) = ${weights.map((w) => w.toPrecision(4)).join(', ')}`, ...(signs ? { signs } : {}) }, out, execution);
     }
     const inSize = product(this.shapeOf(dynamic[0]));
     const copies = product(out) / inSize;

@@ -49,15 +49,14 @@ export function addSub(ctx: NodeContext): NodeResult {
   const subtract = ctx.op === 'Sub';
   if (dyn.length >= 2) {
     const signs = subtract ? dyn.map((i) => (i === 0 ? 1 : -1)) : undefined;
-    if (dyn.every((i) => sameShape(ctx.shape(i), out))) {
-      // Sub of two data tensors subtracts the second; with a constant operand as well it is not executable.
-      const execution = dyn.length === ctx.inputs.length ? { execution: { kind: 'sum' as const, signs: dyn.map((i) => (subtract && i === 1 ? -1 : 1)) } } : {};
-      return { spec: { type: 'add', ...(signs ? { signs } : {}) }, outputShapes: [out], ...execution };
-    }
+    // Sub of two data tensors subtracts the second (broadcasting as numpy does, which tfjs follows);
+    // with a constant operand as well it is not executable.
+    const execution = dyn.length === ctx.inputs.length ? { execution: { kind: 'sum' as const, signs: dyn.map((i) => (subtract && i === 1 ? -1 : 1)) } } : {};
+    if (dyn.every((i) => sameShape(ctx.shape(i), out))) return { spec: { type: 'add', ...(signs ? { signs } : {}) }, outputShapes: [out], ...execution };
     // A data tensor broadcast to the output copies each entry c times: its bound counts √c times.
     const weights = dyn.map((i) => Math.sqrt(broadcastCopies(ctx.shape(i), out)));
     const detail = `${subtract ? 'difference' : 'sum'} of data tensors that broadcast (${dyn.map((i) => formatShape(ctx.shape(i))).join(' and ')}): each bound times √(copies) = ${weights.map((w) => w.toPrecision(4)).join(', ')}`;
-    return { spec: { type: 'add', weights, detail, ...(signs ? { signs } : {}) }, outputShapes: [out] };
+    return { spec: { type: 'add', weights, detail, ...(signs ? { signs } : {}) }, outputShapes: [out], ...execution };
   }
   const x = ctx.shape(dyn[0]);
   const copies = broadcastCopies(x, out);
