@@ -4,8 +4,12 @@
 import type { ConvSpec, ConvTransposeSpec, LinearSpec } from '../../model/ir';
 import { transposedOutputSize } from '../../analysis/shapes';
 
-/** A ConvTranspose has the norm of its adjoint, an ordinary Conv on its output (bounds/convTranspose.ts). */
-export function adjointConv(spec: ConvTransposeSpec, inputShape: number[]): { spec: ConvSpec; spatial: number[] } | null {
+/**
+ * A ConvTranspose has the norm of its adjoint, an ordinary Conv on its output (bounds/convTranspose.ts):
+ * that Conv and the output's spatial sizes, 'empty' when the output has no entries, null when the
+ * input shape does not fit the weight.
+ */
+export function adjointConvOrEmpty(spec: ConvTransposeSpec, inputShape: number[]): { spec: ConvSpec; spatial: number[] } | 'empty' | null {
   const dims = spec.weight.dims;
   const rank = dims.length - 2;
   if (rank < 1 || inputShape.length !== rank + 2) return null;
@@ -17,11 +21,17 @@ export function adjointConv(spec: ConvTransposeSpec, inputShape: number[]): { sp
   const padsEnd = kernel.map((_, a) => spec.padsEnd[a] ?? 0);
   const outputPadding = kernel.map((_, a) => spec.outputPadding[a] ?? 0);
   const outputSize = transposedOutputSize(spatial, kernel, strides, dilations, padsBegin, padsEnd, outputPadding);
-  if (outputSize.some((size) => size <= 0)) return null;
+  if (outputSize.some((size) => size <= 0)) return 'empty';
   return {
     spec: { type: 'conv', channelsLast: false, weight: spec.weight, strides, dilations, padsBegin, padsEnd: padsEnd.map((pad, a) => pad - outputPadding[a]), group: spec.group || 1 },
     spatial: outputSize,
   };
+}
+
+/** The adjoint Conv of a ConvTranspose with a non-empty output, else null. */
+export function adjointConv(spec: ConvTransposeSpec, inputShape: number[]): { spec: ConvSpec; spatial: number[] } | null {
+  const adjoint = adjointConvOrEmpty(spec, inputShape);
+  return adjoint === 'empty' ? null : adjoint;
 }
 
 export function convSpatial(spec: ConvSpec, inputShape: number[]): number[] | null {
