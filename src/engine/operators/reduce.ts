@@ -32,6 +32,17 @@ export function reduceLinearProblem(spec: LinearSpec, inputShape: number[]): Lin
  * and σ1 is that of the layer with the axis reduced to one position (stride 1, no padding).
  * A 1x3 conv on a 76x32 map becomes a 1-D conv on 32 positions.
  */
+/**
+ * Along an axis where the kernel has size 1: the geometry is sane and some output position reads a
+ * real input (the first with o·stride ≥ begin lies inside it).
+ */
+function unitTapReadsInput(size: number, stride: number, begin: number, end: number): boolean {
+  const outputs = Math.floor((size + begin + end - 1) / stride) + 1;
+  if (!(size >= 1 && outputs >= 1 && stride >= 1)) return false;
+  const first = Math.ceil(begin / stride);
+  return first < outputs && first * stride - begin < size;
+}
+
 function reduceUnitKernelAxes(spec: ConvSpec, inputShape: number[]): LinearProblem | undefined {
   const kernel = spec.weight.dims.slice(2);
   const rank = kernel.length;
@@ -42,13 +53,7 @@ function reduceUnitKernelAxes(spec: ConvSpec, inputShape: number[]): LinearProbl
     if (kernel[axis] !== 1) continue;
     const size = inputShape[offset + axis];
     if (size === 1 && (spec.padsBegin[axis] ?? 0) === 0 && (spec.padsEnd[axis] ?? 0) === 0) continue;
-    const stride = spec.strides[axis] ?? 1;
-    const begin = spec.padsBegin[axis] ?? 0;
-    const end = spec.padsEnd[axis] ?? 0;
-    const outputs = Math.floor((size + begin + end - 1) / stride) + 1;
-    if (!(size >= 1 && outputs >= 1 && stride >= 1)) return undefined;
-    const first = Math.ceil(begin / stride);
-    if (first >= outputs || first * stride - begin >= size) return undefined;
+    if (!unitTapReadsInput(size, spec.strides[axis] ?? 1, spec.padsBegin[axis] ?? 0, spec.padsEnd[axis] ?? 0)) return undefined;
     reduced.push(axis);
   }
   if (reduced.length === 0) return undefined;
@@ -80,15 +85,7 @@ function reducePointwiseConv(spec: ConvSpec, inputShape: number[]): LinearProble
   const channels = spec.channelsLast ? inputShape[inputShape.length - 1] : inputShape[1];
   if (spatial.every((size) => size === 1) && spec.padsBegin.every((p) => p === 0) && spec.padsEnd.every((p) => p === 0)) return undefined;
   for (let axis = 0; axis < spatialRank; axis++) {
-    const size = spatial[axis];
-    const stride = spec.strides[axis] ?? 1;
-    const begin = spec.padsBegin[axis] ?? 0;
-    const end = spec.padsEnd[axis] ?? 0;
-    const outputs = Math.floor((size + begin + end - 1) / stride) + 1;
-    if (!(size >= 1 && outputs >= 1 && stride >= 1)) return undefined;
-    // The first output position that reads a real input: o·stride ≥ begin.
-    const first = Math.ceil(begin / stride);
-    if (first >= outputs || first * stride - begin >= size) return undefined;
+    if (!unitTapReadsInput(spatial[axis], spec.strides[axis] ?? 1, spec.padsBegin[axis] ?? 0, spec.padsEnd[axis] ?? 0)) return undefined;
   }
   const ones = new Array<number>(spatialRank).fill(1);
   const zeros = new Array<number>(spatialRank).fill(0);
