@@ -126,6 +126,11 @@ export function linearWork(model: IrModel): number {
   return model.nodes.reduce((sum, node) => sum + (isLinearSpec(node.spec) ? costOf(node) : 0), 0);
 }
 
+/** The multiply-adds of the costliest linear layer's forward pass. */
+export function largestLayerWork(model: IrModel): number {
+  return model.nodes.reduce((largest, node) => Math.max(largest, isLinearSpec(node.spec) ? costOf(node) : 0), 0);
+}
+
 function costOf(node: IrNode): number {
   const spec = node.spec;
   const inputSize = (node.inputShapes[0] ?? []).reduce((a, b) => a * b, 1);

@@ -14,7 +14,7 @@ import { closedFormLayer, invalidLinearLayer, solvedLinearLayer, type FinishedLa
 import { NetworkBoundTracker } from './estimate-bounds';
 import type { SolvedLayer } from './solve-layer';
 
-export { isLinearSpec, kindOf, linearWork, planLayers } from './estimate-plan';
+export { isLinearSpec, kindOf, largestLayerWork, linearWork, planLayers } from './estimate-plan';
 export type { LayerRunner } from './estimate-schedule';
 
 export interface EstimateHooks {

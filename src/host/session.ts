@@ -6,7 +6,7 @@ import type { EstimateSettings, LayerResult, Report } from '../protocol/report';
 import type { PlannedLayer } from '../protocol/messages';
 import { openModel } from '../formats';
 import type { BackendInfo } from '../engine/backend';
-import { estimateModel, linearWork, planLayers } from '../engine/estimate';
+import { estimateModel, largestLayerWork, linearWork, planLayers } from '../engine/estimate';
 import { ComputePool, computeWorkerScript, resolveThreads } from './compute-pool';
 import { startBackend } from './start-backend';
 import { buildReport, describeModel } from '../engine/report';
@@ -61,13 +61,25 @@ export async function runSession(files: FileAccess, settings: EstimateSettings, 
  */
 const POOL_MIN_WORK = 2e8;
 
-/** A pool of compute workers, or undefined to solve in this thread (unbundled, one core, small model). */
+/**
+ * A model is solved in this thread only if even its costliest layer's solve, run to the iteration
+ * cap (a forward and an adjoint pass per step), stays under this many multiply-adds, about half a
+ * second: a cancel is seen only between layers there.
+ */
+const IN_THREAD_MAX_SOLVE_WORK = 5e8;
+
+/**
+ * A pool of compute workers, or undefined to solve in this thread (unbundled, or a small model).
+ * One thread still gets a pool of one worker: a solve in this thread is synchronous, so a cancel
+ * (the CLI's SIGINT, a message) would only be seen between layers, minutes late on a big layer;
+ * a worker reads the pool's shared cancel flag between solver steps.
+ */
 function startPool(model: IrModel, settings: EstimateSettings, shouldStop?: () => boolean): ComputePool | undefined {
   const script = computeWorkerScript();
-  const threads = resolveThreads(settings.threads);
-  if (!script || threads < 2) return undefined;
-  if (!settings.threads && linearWork(model) < POOL_MIN_WORK) return undefined;
-  return new ComputePool(script, threads, shouldStop);
+  if (!script) return undefined;
+  const inThread = linearWork(model) < POOL_MIN_WORK && largestLayerWork(model) * 2 * settings.maxIter < IN_THREAD_MAX_SOLVE_WORK;
+  if (!settings.threads && inThread) return undefined;
+  return new ComputePool(script, resolveThreads(settings.threads), shouldStop);
 }
 
 /** The main file's size and modification time, when the FileAccess can tell (else a constant). */

@@ -1,0 +1,89 @@
+// Cancel stops the work within a second, whatever the thread count: a run interrupted in the middle
+// of one long solve exits 130 at once, not when that solve ends. Before, `--threads 1` and small
+// models solved in the CLI's own thread, where SIGINT was seen only between layers: this one-layer
+// model ran its 265 s solve to the end and exited 0.
+
+import { before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { attr, buildModel, floats, node, seeded } from '../helpers/onnx-builder';
+
+const root = resolve(__dirname, '..', '..');
+const cli = join(root, 'dist', 'cli.js');
+const model = join(mkdtempSync(join(tmpdir(), 'll-cancel-')), 'one-conv.onnx');
+/** Seconds from the signal to the exit; a second, with room for a loaded CI machine's scheduling. */
+const CANCEL_WITHIN_S = 1.5;
+
+before(() => {
+  if (!existsSync(cli)) {
+    const build = spawnSync(process.execPath, [join(root, 'scripts', 'build.mjs')], { encoding: 'utf8' });
+    assert.equal(build.status, 0, build.stderr);
+  }
+  // One 16→16 3x3 conv at 40x40: a small model (the whole forward pass is 3.7 M multiply-adds),
+  // whose solve at this tolerance runs for minutes.
+  const c = 16;
+  const n = 40;
+  writeFileSync(model, buildModel({
+    opset: 13,
+    inputs: [{ name: 'x', shape: [1, c, n, n] }],
+    outputs: [{ name: 'y', shape: [1, c, n, n] }],
+    initializers: [floats('w', [c, c, 3, 3], seeded(c * c * 9, 7).map((v) => v * 0.1))],
+    nodes: [node('Conv', ['x', 'w'], ['y'], [attr.ints('pads', [1, 1, 1, 1]), attr.ints('kernel_shape', [3, 3])], 'big/conv')],
+  }));
+});
+
+interface Interrupted {
+  status: number | null;
+  secondsAfterSignal: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Starts the CLI, sends `signal` a second after it announces the model, and times the exit. */
+function interruptMidSolve(signal: NodeJS.Signals, extraArgs: string[]): Promise<Interrupted> {
+  return new Promise((resolveRun, reject) => {
+    const child = spawn(process.execPath, [cli, model, '--json', '--tol', '1e-12', '--max-iter', '100000', ...extraArgs], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, LIPSCHITZ_LENS_PROGRESS: '1' },
+    });
+    let stdout = '';
+    let stderr = '';
+    let signalledAt = 0;
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString('utf8');
+      if (!signalledAt && /1 layers/.test(stderr)) {
+        signalledAt = -1;
+        setTimeout(() => {
+          signalledAt = performance.now();
+          child.kill(signal);
+        }, 1000);
+      }
+    });
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`no exit 60 s after the start; stderr:\n${stderr}`));
+    }, 60_000);
+    child.on('error', reject);
+    child.on('close', (status) => {
+      clearTimeout(timer);
+      resolveRun({ status, secondsAfterSignal: signalledAt > 0 ? (performance.now() - signalledAt) / 1000 : Number.NaN, stdout, stderr });
+    });
+  });
+}
+
+describe('a signal in the middle of a long solve ends the run within a second', () => {
+  for (const [signal, threads] of [['SIGINT', ['--threads', '1']], ['SIGINT', []], ['SIGTERM', ['--threads', '2']]] as const) {
+    test(`${signal} with ${threads.length > 0 ? threads.join(' ') : 'the default threads'}`, async () => {
+      const run = await interruptMidSolve(signal, [...threads]);
+      assert.equal(run.status, 130, run.stderr.slice(-600));
+      assert.ok(run.secondsAfterSignal < CANCEL_WITHIN_S, `exited ${run.secondsAfterSignal.toFixed(2)} s after ${signal}`);
+      const report = JSON.parse(run.stdout) as { cancelled?: boolean; layers: unknown[] };
+      assert.equal(report.cancelled, true);
+      assert.equal(report.layers.length, 0, 'the one layer was still being solved');
+    });
+  }
+});
