@@ -24,7 +24,7 @@ options:
   --seed N                    seed of the solver's start vectors (default ${DEFAULT_SETTINGS.seed})
   --method lanczos|power      solver (default ${DEFAULT_SETTINGS.method})
   --threads N                 layers solved at once, one worker thread each (default 0: one per
-                              core, at most 3, on models large enough; 1: no workers)
+                              core, at most 3, on models large enough; 1: one worker)
   --input-range LO,HI         the input lies in [LO, HI] entrywise: products bounded only on that box
                               (squeeze-excitation gates) get a bound valid for such inputs, and the
                               network bound is stated "on inputs in [LO, HI]" (default: all inputs);

@@ -14,8 +14,9 @@ import { readSamples } from '../host/samples';
 import { USAGE, UsageError, parseArgs } from './args';
 import { checkThresholds } from './gate';
 import { err, exitWhenFlushed, out } from './output';
-import { partialReport } from './partial-report';
+import { partialReport } from '../host/partial-report';
 import { formatNumber, formatTable } from './table';
+import { WorkerRunFailure, engineWorkerScript, runInWorker } from './engine-worker';
 
 declare const LIPSCHITZ_LENS_VERSION: string | undefined;
 
@@ -48,21 +49,84 @@ async function main(argv: string[]): Promise<number> {
   // The first SIGINT or SIGTERM stops the run at the next solver step; the layers done so far are
   // printed. A second one gets the default action (ends at once).
   let cancelled = false;
+  let stopWorker: (() => void) | undefined;
   const cancel = () => {
     cancelled = true;
+    stopWorker?.();
   };
   process.once('SIGINT', cancel);
   process.once('SIGTERM', cancel);
   const progress = !options.quiet && process.stderr.isTTY;
   const started = Date.now();
   let lastProgressLine = started;
-  // What a cancelled run can still print.
-  let opened: { model: IrModel; backend: string } | undefined;
-  const finished = new Map<number, LayerResult>();
   // The cost model's expected seconds per layer, for the expected duration and a countdown.
   let expected: number[] = [];
   let expectedTotal = 0;
   let expectedDone = 0;
+  let layerCount: number | undefined;
+  let layersDone = 0;
+  const onModel = (path: string, format: string, layers: number, backend: string, expectedSeconds: number[]) => {
+    layerCount = layers;
+    expected = expectedSeconds;
+    expectedTotal = expected.reduce((sum, value) => sum + value, 0);
+    if (!options.quiet && (progress || process.env.LIPSCHITZ_LENS_PROGRESS)) {
+      err(`${path}: ${layers} layers, ${format}, backend ${backend}; expected ~${formatSeconds(expectedTotal)} (cost model, one quiet core)\n`);
+    }
+  };
+  const onLayer = (index: number, layer: LayerResult, done: number, total: number) => {
+    layersDone = done;
+    expectedDone += expected[index] ?? 0;
+    if (progress) {
+      const left = remainingSeconds(expectedTotal, expectedDone, (Date.now() - started) / 1000);
+      const line = `[${done}/${total}] ${layer.name} σ=${formatNumber(layer.sigma)} (${((Date.now() - started) / 1000).toFixed(1)} s, ~${formatSeconds(left)} left)`;
+      err(`\r\x1b[2K${line.slice(0, (process.stderr.columns ?? 100) - 1)}`);
+    } else if (!options.quiet && (process.env.LIPSCHITZ_LENS_PROGRESS || Date.now() - lastProgressLine >= PROGRESS_INTERVAL_MS)) {
+      // Not a terminal (CI logs, pipes): a plain line now and then on long runs.
+      lastProgressLine = Date.now();
+      err(`[${done}/${total}] ${layer.name} σ=${formatNumber(layer.sigma)} (${((Date.now() - started) / 1000).toFixed(0)} s)\n`);
+    }
+  };
+  const printReport = (report: Report) => out(options.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatTable(report)}\n`);
+  const cancelledNote = () =>
+    err(`lipschitz-lens: ${options.model}: cancelled${layerCount === undefined ? ' before the model was read' : ` with ${layersDone} of ${layerCount} layers done: the report is partial and has no network bound`}\n`);
+  const finish = (report: Report) => {
+    if (progress) err('\r\x1b[2K');
+    printReport(report);
+    const failures = [...checkThresholds(report, options), ...measuredGate(report, options.failAboveMeasured)];
+    for (const failure of failures) err(`lipschitz-lens: ${options.model}: ${failure}\n`);
+    return failures.length > 0 ? EXIT.threshold : EXIT.ok;
+  };
+
+  const script = engineWorkerScript();
+  if (script) {
+    const run = runInWorker(script, resolve(options.model), options.settings, {
+      onModel: (message) => onModel(message.model.path, message.model.format, message.layers.length, message.backend, message.layers.map((layer) => layer.expectedSeconds ?? 0)),
+      onLayer,
+      onLog: (level, text) => {
+        if (process.env.LIPSCHITZ_LENS_DEBUG && level === 'error') err(`${text}\n`);
+      },
+    }, { ...(options.samples ? { samplesPath: resolve(options.samples) } : {}), ...(options.maxBytes !== undefined ? { maxBytes: options.maxBytes } : {}) });
+    stopWorker = run.cancel;
+    if (cancelled) run.cancel();
+    try {
+      return finish(await run.report);
+    } catch (error) {
+      if (progress) err('\r\x1b[2K');
+      if (!(error instanceof WorkerRunFailure)) throw error;
+      if (error.outcome === 'cancelled') {
+        if (error.partial) printReport(error.partial);
+        cancelledNote();
+        return EXIT.cancelled;
+      }
+      err(error.outcome === 'bad-input' ? `lipschitz-lens: ${error.message}\n` : `lipschitz-lens: ${options.model}: ${error.message}\n`);
+      return error.outcome === 'bad-input' ? EXIT.badInput : EXIT.internal;
+    }
+  }
+
+  // Unbundled (tests run from the sources): the engine runs in this thread, and a cancel is seen
+  // between solver steps only where the engine yields.
+  let opened: { model: IrModel; backend: string } | undefined;
+  const finished = new Map<number, LayerResult>();
   try {
     const report = await runSession(
       nodeFileAccess(resolve(options.model)),
@@ -71,34 +135,17 @@ async function main(argv: string[]): Promise<number> {
         shouldStop: () => cancelled,
         onModel: (model, planned, backend) => {
           opened = { model, backend: backend.name };
-          expected = expectedLayerSeconds(model, options.settings.tol);
-          expectedTotal = expected.reduce((sum, value) => sum + value, 0);
-          if (!options.quiet && (progress || process.env.LIPSCHITZ_LENS_PROGRESS)) {
-            err(`${model.path}: ${planned.length} layers, ${model.format}, backend ${backend.name}; expected ~${formatSeconds(expectedTotal)} (cost model, one quiet core)\n`);
-          }
+          onModel(model.path, model.format, planned.length, backend.name, expectedLayerSeconds(model, options.settings.tol));
         },
         onLayer: (index, layer, done, total) => {
           finished.set(index, layer);
-          expectedDone += expected[index] ?? 0;
-          if (progress) {
-            const left = remainingSeconds(expectedTotal, expectedDone, (Date.now() - started) / 1000);
-            const line = `[${done}/${total}] ${layer.name} σ=${formatNumber(layer.sigma)} (${((Date.now() - started) / 1000).toFixed(1)} s, ~${formatSeconds(left)} left)`;
-            err(`\r\x1b[2K${line.slice(0, (process.stderr.columns ?? 100) - 1)}`);
-          } else if (!options.quiet && (process.env.LIPSCHITZ_LENS_PROGRESS || Date.now() - lastProgressLine >= PROGRESS_INTERVAL_MS)) {
-            // Not a terminal (CI logs, pipes): a plain line now and then on long runs.
-            lastProgressLine = Date.now();
-            err(`[${done}/${total}] ${layer.name} σ=${formatNumber(layer.sigma)} (${((Date.now() - started) / 1000).toFixed(0)} s)\n`);
-          }
+          onLayer(index, layer, done, total);
         },
       },
       options.maxBytes,
       options.samples ? { samples: (elements) => readSamples(resolve(options.samples as string), elements) } : {},
     );
-    if (progress) err('\r\x1b[2K');
-    out(options.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatTable(report)}\n`);
-    const failures = [...checkThresholds(report, options), ...measuredGate(report, options.failAboveMeasured)];
-    for (const failure of failures) err(`lipschitz-lens: ${options.model}: ${failure}\n`);
-    return failures.length > 0 ? EXIT.threshold : EXIT.ok;
+    return finish(report);
   } catch (error) {
     if (progress) err('\r\x1b[2K');
     if (error instanceof ModelError) {
@@ -106,12 +153,8 @@ async function main(argv: string[]): Promise<number> {
       return EXIT.badInput;
     }
     if (error instanceof CancelledError) {
-      const total = opened?.model.nodes.length;
-      if (opened) {
-        const partial = partialReport(opened.model, finished, (Date.now() - started) / 1000, options.settings, opened.backend);
-        out(options.json ? `${JSON.stringify(partial, null, 2)}\n` : `${formatTable(partial)}\n`);
-      }
-      err(`lipschitz-lens: ${options.model}: cancelled${total === undefined ? ' before the model was read' : ` with ${finished.size} of ${total} layers done: the report is partial and has no network bound`}\n`);
+      if (opened) printReport(partialReport(opened.model, finished, (Date.now() - started) / 1000, options.settings, opened.backend));
+      cancelledNote();
       return EXIT.cancelled;
     }
     const message = error instanceof Error ? error.message.split('\n')[0] : String(error);

@@ -27,6 +27,10 @@ export interface RunJob {
    * The solver polls it between products, so cancel works even while the worker's event loop is busy.
    */
   cancelFlag?: SharedArrayBuffer;
+  /** A file or folder of sample inputs for the measured lower bound (`--samples`). */
+  samplesPath?: string;
+  /** The largest model file the reader accepts, in bytes (`--max-bytes`). */
+  maxBytes?: number;
 }
 
 export interface CancelJob {
@@ -99,6 +103,8 @@ export interface JobDoneMessage {
 export interface JobCancelledMessage {
   type: 'cancelled';
   jobId: number;
+  /** The rows finished before the cancel, once the model was read (no network bound). */
+  partial?: Report;
 }
 
 export interface JobErrorMessage {

@@ -13,6 +13,10 @@ import { basename } from 'node:path';
 import { nodeFileAccess } from '../host/node-files';
 import { summarizeOnnx } from '../host/onnx-summary';
 import { describeSession, runSession } from '../host/session';
+import { partialReport } from '../host/partial-report';
+import { readSamples } from '../host/samples';
+import type { IrModel } from '../model/ir';
+import type { LayerResult, Report } from '../protocol/report';
 
 const port = parentPort;
 if (!port) throw new Error('the Lipschitz Lens worker must run in a worker thread');
@@ -26,9 +30,10 @@ function filesFor(source: ModelSource): FileAccess {
   return source.kind === 'path' ? nodeFileAccess(source.path) : memoryFileAccess(source.path, source.files);
 }
 
-function reportFailure(jobId: number, error: unknown) {
+function reportFailure(jobId: number, error: unknown, partial?: () => Report | undefined) {
   if (error instanceof CancelledError || cancelled.has(jobId)) {
-    post({ type: 'cancelled', jobId });
+    const report = partial?.();
+    post(report ? { type: 'cancelled', jobId, partial: report } : { type: 'cancelled', jobId });
   } else if (error instanceof ModelError) {
     post({ type: 'error', jobId, message: error.message, badInput: true });
   } else {
@@ -41,24 +46,33 @@ function reportFailure(jobId: number, error: unknown) {
 async function run(job: Extract<ToWorker, { type: 'run' }>) {
   const flag = job.cancelFlag ? new Int32Array(job.cancelFlag) : undefined;
   const shouldStop = () => cancelled.has(job.jobId) || (flag !== undefined && Atomics.load(flag, 0) !== 0);
+  const started = performance.now();
+  // What a cancelled run can still report: the rows finished so far.
+  let opened: { model: IrModel; backend: string } | undefined;
+  const finished = new Map<number, LayerResult>();
   try {
     if (shouldStop()) throw new CancelledError();
     const mainRelative = job.source.kind === 'path' ? basename(job.source.path) : job.source.main;
     const recorded = recordingFileAccess(filesFor(job.source), mainRelative);
+    const samplesPath = job.samplesPath;
     const report = await runSession(recorded.files, job.settings, {
       shouldStop,
       onModel: (model, planned, backend) => {
+        opened = { model, backend: backend.name };
         const expected = expectedLayerSeconds(model, job.settings.tol);
         const layers = planned.map((layer, i) => ({ ...layer, expectedSeconds: expected[i] }));
         const expectedSeconds = expected.reduce((a, b) => a + b, 0);
         post({ type: 'model', jobId: job.jobId, model: { path: model.path, format: model.format, inputShape: model.inputs[0]?.shape ?? [] }, layers, backend: backend.name, warnings: [...model.warnings, ...(backend.note ? [backend.note] : [])], expectedSeconds });
         post({ type: 'log', jobId: job.jobId, level: 'info', text: `${model.path}: ${layers.length} layers (${model.format}), backend ${backend.name}` });
       },
-      onLayer: (index, layer, done, total) => post({ type: 'layer', jobId: job.jobId, index, layer, done, total }),
-    });
+      onLayer: (index, layer, done, total) => {
+        finished.set(index, layer);
+        post({ type: 'layer', jobId: job.jobId, index, layer, done, total });
+      },
+    }, job.maxBytes, samplesPath ? { samples: (elements) => readSamples(samplesPath, elements) } : {});
     post({ type: 'done', jobId: job.jobId, report, companions: recorded.companions() });
   } catch (error) {
-    reportFailure(job.jobId, error);
+    reportFailure(job.jobId, error, () => opened && partialReport(opened.model, finished, (performance.now() - started) / 1000, job.settings, opened.backend));
   } finally {
     cancelled.delete(job.jobId);
   }

@@ -1,7 +1,8 @@
-// Cancel stops the work within a second, whatever the thread count: a run interrupted in the middle
-// of one long solve exits 130 at once, not when that solve ends. Before, `--threads 1` and small
-// models solved in the CLI's own thread, where SIGINT was seen only between layers: this one-layer
-// model ran its 265 s solve to the end and exited 0.
+// Cancel stops the work within a second, whatever the thread count and whatever is running: a run
+// interrupted in the middle of one long solve, or of the bracket, exits 130 at once, not when that
+// step ends. Before, `--threads 1` and small models solved in the CLI's own thread, where SIGINT was
+// seen only between layers (this one-layer model ran its 265 s solve to the end and exited 0), and
+// the bracket, run in the CLI's thread after the layers, ignored SIGINT until it had finished.
 
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -42,10 +43,13 @@ interface Interrupted {
   stderr: string;
 }
 
-/** Starts the CLI, sends `signal` a second after it announces the model, and times the exit. */
-function interruptMidSolve(signal: NodeJS.Signals, extraArgs: string[]): Promise<Interrupted> {
+/**
+ * Starts the CLI on `path`, sends `signal` a second after stderr first matches `when`, and times
+ * the exit.
+ */
+function interrupt(path: string, args: string[], signal: NodeJS.Signals, when: RegExp, afterMs = 1000): Promise<Interrupted> {
   return new Promise((resolveRun, reject) => {
-    const child = spawn(process.execPath, [cli, model, '--json', '--tol', '1e-12', '--max-iter', '100000', ...extraArgs], {
+    const child = spawn(process.execPath, [cli, path, '--json', ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, LIPSCHITZ_LENS_PROGRESS: '1' },
     });
@@ -55,12 +59,12 @@ function interruptMidSolve(signal: NodeJS.Signals, extraArgs: string[]): Promise
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
     child.stderr.on('data', (chunk: Buffer) => {
       stderr += chunk.toString('utf8');
-      if (!signalledAt && /1 layers/.test(stderr)) {
+      if (!signalledAt && when.test(stderr)) {
         signalledAt = -1;
         setTimeout(() => {
           signalledAt = performance.now();
           child.kill(signal);
-        }, 1000);
+        }, afterMs);
       }
     });
     const timer = setTimeout(() => {
@@ -78,7 +82,7 @@ function interruptMidSolve(signal: NodeJS.Signals, extraArgs: string[]): Promise
 describe('a signal in the middle of a long solve ends the run within a second', () => {
   for (const [signal, threads] of [['SIGINT', ['--threads', '1']], ['SIGINT', []], ['SIGTERM', ['--threads', '2']]] as const) {
     test(`${signal} with ${threads.length > 0 ? threads.join(' ') : 'the default threads'}`, async () => {
-      const run = await interruptMidSolve(signal, [...threads]);
+      const run = await interrupt(model, ['--tol', '1e-12', '--max-iter', '100000', ...threads], signal, /1 layers/);
       assert.equal(run.status, 130, run.stderr.slice(-600));
       assert.ok(run.secondsAfterSignal < CANCEL_WITHIN_S, `exited ${run.secondsAfterSignal.toFixed(2)} s after ${signal}`);
       const report = JSON.parse(run.stdout) as { cancelled?: boolean; layers: unknown[] };
@@ -86,4 +90,19 @@ describe('a signal in the middle of a long solve ends the run within a second', 
       assert.equal(report.layers.length, 0, 'the one layer was still being solved');
     });
   }
+});
+
+describe('a signal while the bracket runs ends the run within a second', () => {
+  test('SIGINT after every layer is done, during the lower bound\'s search', async () => {
+    const fixture = join(root, 'test', 'fixtures', 'onnx', 'torch', 'small_cnn.onnx');
+    // Every row done ([k/k]): the bracket (seconds of ascent on this model) has begun.
+    const run = await interrupt(fixture, ['--bracket=on'], 'SIGINT', /^\[(\d+)\/\1\]/m, 500);
+    assert.equal(run.status, 130, run.stderr.slice(-600));
+    assert.ok(run.secondsAfterSignal < CANCEL_WITHIN_S, `exited ${run.secondsAfterSignal.toFixed(2)} s after SIGINT`);
+    const report = JSON.parse(run.stdout) as { cancelled?: boolean; layers: unknown[]; bounds: { certified: number | null } };
+    assert.equal(report.cancelled, true);
+    assert.ok(report.layers.length > 0, 'the finished rows are printed');
+    assert.equal(report.bounds.certified, null);
+    assert.match(run.stderr.trim().split('\n').at(-1) ?? '', new RegExp(`cancelled with ${report.layers.length} of ${report.layers.length} layers done`));
+  });
 });
