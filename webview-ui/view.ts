@@ -165,18 +165,18 @@ export function createView(root: HTMLElement, handlers: ViewHandlers): View {
   const contributorsSection = el('section', { className: 'contributors', attrs: { 'aria-label': 'Top contributors' } }, [
     el('h2', { text: 'Top contributors to log L' }),
     contributorsNote,
-    el('div', { className: 'table-scroll' }, [contributorsTable]),
+    el('div', { className: 'contributors-scroll' }, [contributorsTable]),
   ]);
   contributorsBody.addEventListener('click', (event) => {
-    const tr = (event.target as Element | null)?.closest('tr[data-index]');
-    if (tr) pick(Number(tr.getAttribute('data-index')));
+    const tr = (event.target as Element | null)?.closest('tr[data-row]');
+    if (tr) pick(Number(tr.getAttribute('data-row')));
   });
   contributorsBody.addEventListener('keydown', (event) => {
     if (event.key !== 'Enter' && event.key !== ' ') return;
-    const tr = (event.target as Element | null)?.closest('tr[data-index]');
+    const tr = (event.target as Element | null)?.closest('tr[data-row]');
     if (!tr || event.target !== tr) return;
     event.preventDefault();
-    pick(Number(tr.getAttribute('data-index')));
+    pick(Number(tr.getAttribute('data-row')));
   });
 
   // ---- the .onnx editor's node list: the graph's nodes with their σ; a reveal scrolls to one
@@ -537,7 +537,7 @@ export function createView(root: HTMLElement, handlers: ViewHandlers): View {
           svg('rect', { class: 'share-fill', x: 0, y: 0, width: Math.max(0.5, 60 * row.share), height: 8 }),
         ]);
         const factorText = `${row.certified ? '' : '≈ '}${formatNumber(row.value)}`;
-        return el('tr', { className: 'contributor', attrs: { 'data-index': String(row.index), tabindex: '0', title: `${row.name}: show in the table${canReveal ? ` and reveal in ${revealTarget}` : ''}` } }, [
+        return el('tr', { className: 'contributor', attrs: { 'data-row': String(row.index), tabindex: '0', title: `${row.name}: show in the table${canReveal ? ` and reveal in ${revealTarget}` : ''}` } }, [
           el('td', { className: 'numeric', text: String(row.index) }),
           el('td', { className: 'contributor-name', text: abbreviateName(row.name, 40), attrs: { title: row.name } }),
           el('td', { text: row.op }),
