@@ -23,7 +23,7 @@ export interface ChartOptions {
   plotGap: number;
   marginTop: number;
   marginRight: number;
-  /** Room under the lower plot for the slanted layer names. */
+  /** Most room under the lower plot for the slanted layer names (less when the names are short). */
   marginBottom: number;
   marginLeft: number;
   minWidth: number;
@@ -204,7 +204,10 @@ export function chartLayout(layers: readonly Row[], options: ChartOptions = DEFA
   const plotBottom = plotTop + options.barPlotHeight;
   const runTop = plotBottom + options.plotGap;
   const runBottom = runTop + options.runPlotHeight;
-  const height = runBottom + options.marginBottom;
+  const labelTexts = charted.map(({ row }) => abbreviateName(row.name, options.labelChars));
+  // Slanted at 60°, a 10 px name of n characters drops about 5 px per character: room for the longest.
+  const longest = Math.max(0, ...labelTexts.map((t) => t.length));
+  const height = runBottom + Math.min(options.marginBottom, 18 + 5.2 * longest);
   const plotLeft = options.marginLeft;
   const plotRight = width - options.marginRight;
   const y = (value: number) => logY(value, lo, hi, plotTop, plotBottom);
@@ -247,9 +250,9 @@ export function chartLayout(layers: readonly Row[], options: ChartOptions = DEFA
 
   // Names slant at 60°: one per slot fits from 12 px up; closer slots label every k-th bar.
   const every = Math.max(1, Math.ceil(12 / slot));
-  const labels: ChartLabel[] = bars
-    .filter((_, i) => i % every === 0)
-    .map((bar) => ({ index: bar.index, x: bar.x + bar.width / 2, text: abbreviateName(bar.name, options.labelChars), full: bar.name }));
+  const labels: ChartLabel[] = bars.flatMap((bar, i) =>
+    i % every === 0 ? [{ index: bar.index, x: bar.x + bar.width / 2, text: labelTexts[i], full: bar.name }] : [],
+  );
 
   return {
     width,

@@ -3,7 +3,7 @@
 // log10 L is the sum of their log10; a row's share is its log10 over the sum of the log10 of every
 // factor above 1 (the rows that expand). On a graph with residual sums the composition is not a
 // plain product, but the factors and their order still say where the growth comes from
-// (docs/math.md: the composition rules). Pure.
+// (docs/math.md#who-contributes-most). Pure.
 
 import { constantOf, foldedSigmaOf, isFoldedAway, isResult, rowState, type Row } from './model';
 

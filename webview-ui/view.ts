@@ -37,6 +37,9 @@ const EXPORTS: { format: 'json' | 'csv' | 'markdown' | 'netron'; label: string; 
 /** Below this page width the table starts without the columns in NARROW_HIDDEN. */
 const NARROW_WIDTH = 720;
 const NARROW_HIDDEN: readonly SortKey[] = ['kind', 'weightShape', 'inputShape', 'iterations', 'converged'];
+/** Below this width (a full-width editor on a laptop) every column does not fit: the input shape and "converged" (σ is marked when not) start hidden. */
+const MEDIUM_WIDTH = 1500;
+const MEDIUM_HIDDEN: readonly SortKey[] = ['inputShape', 'converged'];
 
 export function createView(root: HTMLElement, handlers: ViewHandlers): View {
   // ---- header, banners, summary
@@ -215,7 +218,7 @@ export function createView(root: HTMLElement, handlers: ViewHandlers): View {
   const rowCount = el('span', { className: 'row-count', attrs: { 'aria-live': 'polite' } });
   const filterNote = el('span', { className: 'filter-note' });
   // Columns can be hidden; a narrow editor (half width) starts without the shape and solver columns.
-  const hiddenColumns = new Set<SortKey>(window.innerWidth < NARROW_WIDTH ? NARROW_HIDDEN : []);
+  const hiddenColumns = new Set<SortKey>(window.innerWidth < NARROW_WIDTH ? NARROW_HIDDEN : window.innerWidth < MEDIUM_WIDTH ? MEDIUM_HIDDEN : []);
   const columnBoxes = COLUMNS.filter((column) => column.key !== 'index' && column.key !== 'name').map((column) => {
     const box = el('input', { className: 'column-toggle', attrs: { type: 'checkbox', 'data-key': column.key } });
     box.checked = !hiddenColumns.has(column.key);
@@ -532,9 +535,10 @@ export function createView(root: HTMLElement, handlers: ViewHandlers): View {
     );
     contributorsBody.replaceChildren(
       ...top.map((row) => {
+        // The bars compare the rows with each other: the largest share fills its bar.
         const meter = svg('svg', { class: 'share-bar', width: 60, height: 8, 'aria-hidden': 'true' }, [
           svg('rect', { class: 'share-track', x: 0, y: 0, width: 60, height: 8 }),
-          svg('rect', { class: 'share-fill', x: 0, y: 0, width: Math.max(0.5, 60 * row.share), height: 8 }),
+          svg('rect', { class: 'share-fill', x: 0, y: 0, width: Math.max(0.5, (60 * row.share) / top[0].share), height: 8 }),
         ]);
         const factorText = `${row.certified ? '' : '≈ '}${formatNumber(row.value)}`;
         return el('tr', { className: 'contributor', attrs: { 'data-row': String(row.index), tabindex: '0', title: `${row.name}: show in the table${canReveal ? ` and reveal in ${revealTarget}` : ''}` } }, [

@@ -520,6 +520,27 @@ describe('results webview in Chromium', () => {
     const widths = await p.$eval('.table-scroll', (e) => [e.scrollWidth, e.clientWidth]);
     assert.ok(widths[0] <= widths[1] + 1, `the table fits a half-width editor, the time column is not cut off: ${widths.join(' > ')}`);
     await screenshot(p, '07-narrow');
+
+    // Real names are long (TF.js: "StatefulPartitionedCall/functional_1/…") and so are some ops: still no cut.
+    const longNames = doneState({
+      layers: doneState().layers.map((row, i) => ({ ...row, name: `StatefulPartitionedCall/functional_1/depthwise_conv2d_${i}/depthwise`, op: i === 3 ? 'DepthwiseConv2dNative' : row.op })),
+    });
+    const fits = async (what: string) => {
+      await send(p, { type: 'state', state: longNames });
+      await screenshot(p, `07b-${what.split(' ')[0]}`);
+      const [scroll, client] = await p.$eval('.table-scroll', (e) => [e.scrollWidth, e.clientWidth]);
+      assert.ok(scroll <= client + 1, `${what}: the table fits (${scroll} > ${client})`);
+      const time = await p.$eval('table.results tbody tr[data-index="3"] td.col-seconds', (td) => td.getBoundingClientRect().right);
+      assert.ok(time <= (await p.$eval('.table-scroll', (e) => e.getBoundingClientRect().right)) + 1, `${what}: the time column is in view`);
+      assert.equal(await p.$eval('table.results tbody tr[data-index="3"] td.col-op', (td) => td.title), 'DepthwiseConv2dNative', 'a cut op keeps its name in the tooltip');
+    };
+    await fits('half width (560 px), long names');
+    await p.setViewportSize({ width: 1280, height: 800 });
+    await p.reload();
+    await waitForReady(p);
+    await fits('a full-width editor on a laptop (1280 px), long names');
+    assert.equal(await p.locator('th.col-inputShape').isVisible(), false, 'below 1500 px the input shape starts hidden');
+    assert.equal(await p.locator('th.col-weightShape').isVisible(), true);
   });
 
   test('model summary, error banner, cache badge and the bound statuses', async () => {
