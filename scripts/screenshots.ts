@@ -4,6 +4,7 @@
 //
 //   node dist/cli.js MODEL --json > report.json
 //   node --import tsx scripts/screenshots.ts report.json [--out docs/images] [--name panel] [--width 1180] [--height 1500]
+//                                            [--section bound|chart|contributors]   (that section only)
 //
 // Writes <out>/<name>-dark.png and <out>/<name>-light.png. The theme colours are those of VS
 // Code's "Dark Modern" and "Light Modern" themes for the variables the page uses.
@@ -96,6 +97,8 @@ async function main(): Promise<void> {
   const name = option(args, '--name', 'panel');
   const width = Number(option(args, '--width', '1180'));
   const height = Number(option(args, '--height', '1500'));
+  const section = option(args, '--section', '');
+  if (section && !['bound', 'chart', 'contributors'].includes(section)) throw new Error(`--section: bound, chart or contributors, not ${section}`);
   const report = JSON.parse(readFileSync(reportPath, 'utf8')) as Report;
   // The path as a user would see it in the workspace, not this machine's.
   report.model.path = report.model.path.split('/').slice(-2).join('/');
@@ -113,7 +116,8 @@ async function main(): Promise<void> {
       await send(page, { type: 'state', state });
       await page.emulateMedia({ reducedMotion: 'reduce' });
       const file = join(out, `${name}-${theme}.png`);
-      await page.screenshot({ path: file });
+      if (section) await page.locator(`section.${section}`).screenshot({ path: file });
+      else await page.screenshot({ path: file });
       console.log(`wrote ${file}`);
       await page.close();
     }

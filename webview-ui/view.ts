@@ -478,7 +478,11 @@ export function createView(root: HTMLElement, handlers: ViewHandlers): View {
       );
     }
     if (!b.partial && b.estimate !== null) {
-      explain.push('L ≈ is an estimate: the same composition of the σ values, each found from below within the tolerance; not proven.');
+      explain.push(
+        bracket?.product != null
+          ? 'L ≈ is an estimate of the per-layer composition (the σ values composed, each found from below within the tolerance); not proven, and the expansion\'s certified bound can lie below it.'
+          : 'L ≈ is an estimate: the same composition of the σ values, each found from below within the tolerance; not proven.',
+      );
     }
     if (!b.partial && b.certified === null && b.estimate !== null) explain.push('No certified bound: some layer has no certified upper bound on its constant.');
     boundEstimate.classList.toggle('has-estimate', b.estimate !== null && b.certified !== null);
