@@ -532,7 +532,7 @@ describe('results webview in Chromium', () => {
       assert.ok(scroll <= client + 1, `${what}: the table fits (${scroll} > ${client})`);
       const time = await p.$eval('table.results tbody tr[data-index="3"] td.col-seconds', (td) => td.getBoundingClientRect().right);
       assert.ok(time <= (await p.$eval('.table-scroll', (e) => e.getBoundingClientRect().right)) + 1, `${what}: the time column is in view`);
-      assert.equal(await p.$eval('table.results tbody tr[data-index="3"] td.col-op', (td) => td.title), 'DepthwiseConv2dNative', 'a cut op keeps its name in the tooltip');
+      assert.equal(await p.$eval('table.results tbody tr[data-index="3"] td.col-op', (td) => td.getAttribute('title')), 'DepthwiseConv2dNative', 'a cut op keeps its name in the tooltip');
     };
     await fits('half width (560 px), long names');
     await p.setViewportSize({ width: 1280, height: 800 });
