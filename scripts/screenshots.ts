@@ -13,7 +13,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { stateFromReport } from '../src/extension/panel-state';
 import type { Report } from '../src/protocol/report';
-import { send, startHarness } from '../test/webview/harness';
+import { send, startHarness, waitForReady } from '../test/webview/harness';
 
 const DARK_MODERN: Record<string, string> = {
   '--vscode-font-family': 'system-ui, "Segoe UI", "Ubuntu", sans-serif',
@@ -110,6 +110,9 @@ async function main(): Promise<void> {
     for (const [theme, variables] of [['dark', DARK_MODERN], ['light', LIGHT_MODERN]] as const) {
       const page = await harness.newPage();
       await page.setViewportSize({ width, height });
+      // The page picks its starting columns from its width at load: load it again at this size.
+      await page.reload();
+      await waitForReady(page);
       await page.evaluate((vars) => {
         for (const [key, value] of Object.entries(vars)) document.documentElement.style.setProperty(key, value);
       }, variables);

@@ -36,7 +36,8 @@ const EXPORTS: { format: 'json' | 'csv' | 'markdown' | 'netron'; label: string; 
 
 /** Below this page width the table starts without the columns in NARROW_HIDDEN. */
 const NARROW_WIDTH = 720;
-const NARROW_HIDDEN: readonly SortKey[] = ['kind', 'weightShape', 'inputShape', 'iterations', 'converged'];
+// The op too: real names end with it (".../conv2d_3/BiasAdd", "/layer1/conv1/Conv"), and the name shows its end.
+const NARROW_HIDDEN: readonly SortKey[] = ['op', 'kind', 'weightShape', 'inputShape', 'iterations', 'converged'];
 /** Below this width (a full-width editor on a laptop) every column does not fit: the input shape and "converged" (σ is marked when not) start hidden. */
 const MEDIUM_WIDTH = 1500;
 const MEDIUM_HIDDEN: readonly SortKey[] = ['inputShape', 'converged'];
@@ -217,7 +218,7 @@ export function createView(root: HTMLElement, handlers: ViewHandlers): View {
   filterInput.addEventListener('input', () => handlers.filter(filterInput.value));
   const rowCount = el('span', { className: 'row-count', attrs: { 'aria-live': 'polite' } });
   const filterNote = el('span', { className: 'filter-note' });
-  // Columns can be hidden; a narrow editor (half width) starts without the shape and solver columns.
+  // Columns can be hidden; a narrow editor (half width) starts without the op, shape and solver columns.
   const hiddenColumns = new Set<SortKey>(window.innerWidth < NARROW_WIDTH ? NARROW_HIDDEN : window.innerWidth < MEDIUM_WIDTH ? MEDIUM_HIDDEN : []);
   const columnBoxes = COLUMNS.filter((column) => column.key !== 'index' && column.key !== 'name').map((column) => {
     const box = el('input', { className: 'column-toggle', attrs: { type: 'checkbox', 'data-key': column.key } });
@@ -547,8 +548,8 @@ export function createView(root: HTMLElement, handlers: ViewHandlers): View {
         const factorText = `${row.certified ? '' : '≈ '}${formatNumber(row.value)}`;
         return el('tr', { className: 'contributor', attrs: { 'data-row': String(row.index), tabindex: '0', title: `${row.name}: show in the table${canReveal ? ` and reveal in ${revealTarget}` : ''}` } }, [
           el('td', { className: 'numeric', text: String(row.index) }),
-          el('td', { className: 'contributor-name', text: abbreviateName(row.name, 40), attrs: { title: row.name } }),
-          el('td', { text: row.op }),
+          el('td', { className: 'contributor-name', attrs: { title: row.name } }, [el('span', { className: 'name-text', text: abbreviateName(row.name, 40) })]),
+          el('td', { className: 'contributor-op', text: row.op, attrs: { title: row.op } }),
           el('td', { className: 'numeric', text: factorText, attrs: { title: row.folded ? 'σ with the next batch norm folded in' : row.certified ? 'certified' : 'estimate: no certified upper bound' } }),
           el('td', { className: 'numeric', text: formatNumber(row.log10, 3) }),
           el('td', { className: 'numeric share' }, [meter, ` ${(row.share * 100).toFixed(1)} %`]),

@@ -523,7 +523,8 @@ describe('results webview in Chromium', () => {
 
     // Real names are long (TF.js: "StatefulPartitionedCall/functional_1/…") and so are some ops: still no cut.
     const longNames = doneState({
-      layers: doneState().layers.map((row, i) => ({ ...row, name: `StatefulPartitionedCall/functional_1/depthwise_conv2d_${i}/depthwise`, op: i === 3 ? 'DepthwiseConv2dNative' : row.op })),
+      // ... with a real model's wide numbers: running bounds like 2.742e5, seconds like 1.24 s.
+      layers: doneState().layers.map((row, i) => ({ ...row, name: `StatefulPartitionedCall/functional_1/depthwise_conv2d_${i}/depthwise`, op: i === 3 ? 'DepthwiseConv2dNative' : row.op, runningBound: 2.742e5 * (i + 1), seconds: 1.24 })),
     });
     const fits = async (what: string) => {
       await send(p, { type: 'state', state: longNames });
@@ -533,8 +534,11 @@ describe('results webview in Chromium', () => {
       const time = await p.$eval('table.results tbody tr[data-index="3"] td.col-seconds', (td) => td.getBoundingClientRect().right);
       assert.ok(time <= (await p.$eval('.table-scroll', (e) => e.getBoundingClientRect().right)) + 1, `${what}: the time column is in view`);
       assert.equal(await p.$eval('table.results tbody tr[data-index="3"] td.col-op', (td) => td.getAttribute('title')), 'DepthwiseConv2dNative', 'a cut op keeps its name in the tooltip');
+      assert.equal(await p.$eval('table.results tbody tr[data-index="3"] td.col-name', (td) => td.getAttribute('title')), longNames.layers[3].name, 'a cut name is whole in the tooltip');
     };
     await fits('half width (560 px), long names');
+    const contributors = await p.$eval('.contributors-scroll', (e) => [e.scrollWidth, e.clientWidth]);
+    assert.ok(contributors[0] <= contributors[1] + 1, `half width: the top contributors fit too (${contributors.join(' > ')})`);
     await p.setViewportSize({ width: 1280, height: 800 });
     await p.reload();
     await waitForReady(p);
