@@ -2,7 +2,7 @@
 // The elements are kept between renders and only their attributes change, so a live run with
 // hundreds of layers does not rebuild the whole chart on every layer message.
 
-import { chartLayout, type ChartBar, type ChartLayout } from './chart';
+import { chartLayout, type ChartBar, type ChartLayout, type ChartTick } from './chart';
 import { round, setAttr, svg } from './dom';
 import { formatNumber } from '../src/protocol/format-number';
 import type { Row } from './model';
@@ -18,14 +18,28 @@ export interface ChartView {
 }
 
 function barTitle(bar: ChartBar): string {
+  const what = bar.role === 'sigma' ? 'σ' : 'constant';
   if (bar.state === 'pending') return `${bar.index} ${bar.name}: pending`;
-  if (bar.state === 'invalid') return `${bar.index} ${bar.name}: invalid (no σ)`;
+  if (bar.state === 'invalid') return `${bar.index} ${bar.name}: invalid (no ${what})`;
   const upper = bar.upperBound !== null ? `, certified ≤ ${formatNumber(bar.upperBound)}` : '';
-  return `${bar.index} ${bar.name}: σ = ${formatNumber(bar.value ?? 0)}${upper}`;
+  return `${bar.index} ${bar.name}: ${what} = ${formatNumber(bar.value ?? 0)}${upper}`;
 }
 
 function setNumber(node: Element, name: string, value: number): void {
   setAttr(node, name, round(value));
+}
+
+/** Grid lines and decade labels of one plot's log axis, with its title. */
+function axisChildren(ticks: readonly ChartTick[], left: number, right: number, top: number, bottom: number, plot: string, title: string): SVGElement[] {
+  const children: SVGElement[] = [];
+  for (const tick of ticks) {
+    children.push(svg('line', { class: `grid grid-${plot}`, x1: left, x2: right, y1: tick.y, y2: tick.y, 'data-value': String(tick.value) }));
+    children.push(svg('text', { class: `tick-label tick-${plot}`, x: left - 6, y: tick.y, 'text-anchor': 'end', 'dominant-baseline': 'middle' }, [tick.label]));
+  }
+  children.push(svg('line', { class: 'axis-line', x1: left, x2: left, y1: top, y2: bottom }));
+  children.push(svg('line', { class: 'axis-line', x1: left, x2: right, y1: bottom, y2: bottom }));
+  children.push(svg('text', { class: `plot-title plot-title-${plot}`, x: left + 4, y: top + 10 }, [title]));
+  return children;
 }
 
 export function createChartView(container: HTMLElement): ChartView {
@@ -47,35 +61,33 @@ export function createChartView(container: HTMLElement): ChartView {
   return {
     render(layers) {
       const layout = chartLayout(layers);
-      const { width, height, plotLeft, plotRight, plotTop, plotBottom } = layout;
+      const { width, height, plotLeft, plotRight, plotTop, plotBottom, runTop, runBottom } = layout;
       setNumber(root, 'width', width);
       setNumber(root, 'height', height);
       setAttr(root, 'viewBox', `0 0 ${round(width)} ${round(height)}`);
       setAttr(root, 'data-lo', String(layout.lo));
       setAttr(root, 'data-hi', String(layout.hi));
+      setAttr(root, 'data-run-lo', String(layout.runLo));
+      setAttr(root, 'data-run-hi', String(layout.runHi));
       const valued = layout.bars.filter((b) => b.state === 'value' || b.state === 'overflow').length;
       setAttr(
         root,
         'aria-label',
-        `σ of ${layout.bars.length} weighted layers on a log scale from ${formatNumber(layout.lo)} to ${formatNumber(layout.hi)} (${valued} computed), with the running estimate L ≈ as a line`,
+        `σ and constants of ${layout.bars.length} rows on a log scale from ${formatNumber(layout.lo)} to ${formatNumber(layout.hi)} (${valued} computed); below, the running estimate L ≈ on its own log scale from ${formatNumber(layout.runLo)} to ${formatNumber(layout.runHi)}`,
       );
 
-      // Axis, grid and the σ = 1 line: rebuilt only when the domain or the size changes.
-      const nextAxisKey = `${layout.lo}|${layout.hi}|${width}|${height}`;
+      // Axes, grids and the σ = 1 line: rebuilt only when a domain or the size changes.
+      const nextAxisKey = `${layout.lo}|${layout.hi}|${layout.runLo}|${layout.runHi}|${width}|${height}`;
       if (nextAxisKey !== axisKey) {
         axisKey = nextAxisKey;
-        const children: SVGElement[] = [];
-        for (const tick of layout.ticks) {
-          children.push(svg('line', { class: 'grid', x1: plotLeft, x2: plotRight, y1: tick.y, y2: tick.y, 'data-value': String(tick.value) }));
-          children.push(svg('text', { class: 'tick-label', x: plotLeft - 6, y: tick.y, 'text-anchor': 'end', 'dominant-baseline': 'middle' }, [tick.label]));
-        }
-        children.push(svg('line', { class: 'axis-line', x1: plotLeft, x2: plotLeft, y1: plotTop, y2: plotBottom }));
-        children.push(svg('line', { class: 'axis-line', x1: plotLeft, x2: plotRight, y1: plotBottom, y2: plotBottom }));
-        children.push(svg('line', { class: 'one-line', x1: plotLeft, x2: plotRight, y1: layout.oneY, y2: layout.oneY }, [svg('title', {}, ['σ = 1'])]));
-        axis.replaceChildren(...children);
+        axis.replaceChildren(
+          ...axisChildren(layout.ticks, plotLeft, plotRight, plotTop, plotBottom, 'bars', 'σ and constants per row'),
+          svg('line', { class: 'one-line', x1: plotLeft, x2: plotRight, y1: layout.oneY, y2: layout.oneY }, [svg('title', {}, ['σ = 1'])]),
+          ...axisChildren(layout.runTicks, plotLeft, plotRight, runTop, runBottom, 'running', 'running estimate L ≈ from the input'),
+        );
       }
 
-      // Bars: one element set per weighted row, kept by position.
+      // Bars: one element set per charted row, kept by position.
       if (bars.length !== layout.bars.length) {
         bars = bars.slice(0, layout.bars.length);
         while (bars.length < layout.bars.length) {
@@ -86,7 +98,7 @@ export function createChartView(container: HTMLElement): ChartView {
       }
       layout.bars.forEach((bar, i) => {
         const { rect, title, upper } = bars[i];
-        setAttr(rect, 'class', `bar bar-${bar.state}`);
+        setAttr(rect, 'class', `bar bar-${bar.state} bar-${bar.role}`);
         setNumber(rect, 'x', bar.x);
         setNumber(rect, 'y', bar.y);
         setNumber(rect, 'width', bar.width);
@@ -106,19 +118,23 @@ export function createChartView(container: HTMLElement): ChartView {
         }
       });
 
-      // Index labels under the bars (every k-th when crowded).
-      const labelEvery = Math.max(1, Math.ceil(layout.bars.length / 30));
-      const nextLabelKey = layout.bars.map((b) => `${b.index}@${round(b.x)}`).join(',') + `|${labelEvery}|${plotBottom}`;
+      // Layer names under the lower plot, slanted, abbreviated; the full name is the tooltip.
+      const nextLabelKey = layout.labels.map((l) => `${l.index}@${round(l.x)}:${l.full}`).join(',') + `|${layout.labelY}`;
       if (nextLabelKey !== labelKey) {
         labelKey = nextLabelKey;
         labels.replaceChildren(
-          ...layout.bars
-            .filter((_, i) => i % labelEvery === 0)
-            .map((bar) => svg('text', { class: 'x-label', x: bar.x + bar.width / 2, y: plotBottom + 14, 'text-anchor': 'middle' }, [String(bar.index)])),
+          ...layout.labels.map((label) => {
+            const x = round(label.x);
+            const y = round(layout.labelY);
+            return svg('text', { class: 'x-label', x, y, 'text-anchor': 'end', transform: `rotate(-60 ${x} ${y})`, 'data-index': String(label.index) }, [
+              label.text,
+              svg('title', {}, [`${label.index} ${label.full}`]),
+            ]);
+          }),
         );
       }
 
-      // Running bound: one polyline plus a point (with a tooltip) per weighted row that has one.
+      // Running bound: one polyline plus a point (with a tooltip) per charted row that has one.
       setAttr(polyline, 'points', layout.line.map((p) => `${round(p.x)},${round(p.y)}`).join(' '));
       setAttr(running, 'visibility', layout.line.length ? null : 'hidden');
       const seen = new Set<number>();

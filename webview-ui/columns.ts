@@ -44,9 +44,11 @@ export function cell(row: Row, index: number, key: SortKey): Cell {
     case 'index':
       return { text: String(index) };
     case 'name':
-      return { text: row.name, title: result?.note };
+      // A long name is cut at its start in the table: the tooltip has it whole, with the row's note.
+      return { text: row.name, title: result?.note ? `${row.name}\n${result.note}` : row.name };
     case 'op':
-      return { text: row.op };
+      // Long op names (DepthwiseConv2dNative) are cut in a narrow column: the tooltip has it whole.
+      return { text: row.op, title: row.op.length > 12 ? row.op : undefined };
     case 'kind':
       return { text: row.kind };
     case 'weightShape':

@@ -6,7 +6,8 @@
 // <div id="app"> (src/extension/webview-html.ts; else the page fills <body>). The CSP needs no 'unsafe-inline':
 // script-src 'nonce-…'; style-src <webview.cspSource>. The page posts {type:'ready'} on every
 // load; the extension answers with a full {type:'state'}, then streams 'layer' and 'status'.
-// {type:'reveal', index} carries the row's index in PanelState.layers (the report's layer index).
+// {type:'reveal', index} carries the row's index in PanelState.layers (the report's layer index);
+// the extension answers an .onnx model's reveal with {type:'reveal', row} to the .onnx editor's page.
 
 import type { FromWebview } from '../src/protocol/messages';
 import { applyMessage, DEFAULT_SORT, emptyPanel, isToWebview, nextSort, restoreViewState, viewState, type SortSpec } from './model';
@@ -65,6 +66,10 @@ function update(save: 'now' | 'soon' = 'now'): void {
 
 window.addEventListener('message', (event: MessageEvent<unknown>) => {
   if (!isToWebview(event.data)) return;
+  if (event.data.type === 'reveal') {
+    view.revealNode(event.data.row);
+    return;
+  }
   panel = applyMessage(panel, event.data);
   update(event.data.type === 'layer' ? 'soon' : 'now');
 });

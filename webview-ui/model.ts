@@ -4,6 +4,7 @@
 
 import type { PanelState, PlannedLayer, RunStatus, ToWebview } from '../src/protocol/messages';
 import { groupByReason } from '../src/protocol/format-number';
+import { compare, parseFilter, type FilterTerm, type NumericField, type ParsedFilter } from './filter';
 import type { LayerKind, LayerResult, NetworkBounds } from '../src/protocol/report';
 
 export type Row = LayerResult | PlannedLayer;
@@ -89,6 +90,8 @@ export function isToWebview(value: unknown): value is ToWebview {
         (value.bounds === undefined || value.bounds === null || isBounds(value.bounds)) &&
         (value.seconds === undefined || typeof value.seconds === 'number')
       );
+    case 'reveal':
+      return isIndex(value.row);
     default:
       return false;
   }
@@ -128,6 +131,9 @@ export function applyMessage(panel: PanelState, message: ToWebview): PanelState 
       if (message.seconds !== undefined) next.seconds = message.seconds;
       return next;
     }
+    case 'reveal':
+      // Not a change of state: the view scrolls to the node (main.ts).
+      return panel;
   }
 }
 
@@ -164,6 +170,14 @@ function isComputed(row: LayerResult): boolean {
 /** A row that holds a weight tensor: these get a bar in the chart. */
 export function isWeighted(row: Row): boolean {
   return row.kind === 'linear' || (row.weightShape !== null && row.kind !== 'normalization');
+}
+
+/**
+ * A batch norm folded into the convolution before it: the bound counts it in that convolution's
+ * folded σ and as 1 here (the engine's note says so: "folded into <conv>: counted there").
+ */
+export function isFoldedAway(row: Row): boolean {
+  return isResult(row) && row.kind === 'normalization' && /\bfolded into\b/.test(row.note ?? '');
 }
 
 /** σ with the next batch norm folded in (the value the bound uses), when the row has one. */
@@ -281,17 +295,52 @@ function compareValues(a: number | string, b: number | string): number {
   return collator.compare(String(a), String(b));
 }
 
-/** Does a row match the filter text? Every whitespace-separated word must occur in its name, op or kind. */
-export function matchesFilter(row: Row, filter: string): boolean {
-  const words = filter.toLowerCase().split(/\s+/).filter(Boolean);
-  if (words.length === 0) return true;
-  const haystack = `${row.name}\n${row.op}\n${row.kind}`.toLowerCase();
-  return words.every((word) => haystack.includes(word));
+/** The value a numeric filter term compares (filter.ts); null when the row has none. */
+export function filterValue(row: Row, field: NumericField): number | null {
+  if (!isResult(row)) return null;
+  switch (field) {
+    case 'sigma':
+      // The row's own constant: a solver's σ or a fixed constant; a merge has none of its own.
+      return row.kind === 'merge' ? null : finiteOrNull(sigmaOf(row) ?? constantOf(row), true);
+    case 'upper':
+      return finiteOrNull(row.upperBound, true);
+    case 'folded':
+      return finiteOrNull(foldedSigmaOf(row), true);
+    case 'running':
+      return finiteOrNull(runningBoundOf(row), true);
+    case 'seconds':
+      return row.seconds;
+    case 'iterations':
+      return rowState(row) === 'computed' ? row.iterations : null;
+  }
+}
+
+function termHolds(row: Row, term: FilterTerm): boolean {
+  switch (term.type) {
+    case 'text':
+      return `${row.name}\n${row.op}\n${row.kind}`.toLowerCase().includes(term.text);
+    case 'field':
+      return term.field === 'kind' ? row.kind.toLowerCase() === term.text : row[term.field].toLowerCase().includes(term.text);
+    case 'compare': {
+      const value = filterValue(row, term.field);
+      return value !== null && compare(value, term.op, term.value);
+    }
+  }
+}
+
+/**
+ * Does a row match the filter? Every term must hold (filter.ts gives the syntax): words occur in
+ * the name, op or kind; kind:/op:/name: match one field; "σ > 2" compares a number; "-" negates.
+ */
+export function matchesFilter(row: Row, filter: string | ParsedFilter): boolean {
+  const parsed = typeof filter === 'string' ? parseFilter(filter) : filter;
+  return parsed.terms.every((term) => termHolds(row, term) !== term.negate);
 }
 
 /** Indices of the rows to show, in display order. Ties (and nulls, always last) keep network order. */
 export function visibleRows(layers: readonly Row[], sort: SortSpec, filter: string): number[] {
-  const indices = layers.map((_, i) => i).filter((i) => matchesFilter(layers[i], filter));
+  const parsed = parseFilter(filter);
+  const indices = layers.map((_, i) => i).filter((i) => matchesFilter(layers[i], parsed));
   const sign = sort.direction === 'ascending' ? 1 : -1;
   const values = new Map(indices.map((i) => [i, sortValue(layers[i], i, sort.key)]));
   return indices.sort((i, j) => {
@@ -317,7 +366,7 @@ export type BoundStatus = 'pending' | 'running' | 'valid' | 'unbounded' | 'unsup
 
 export interface BoundSummary {
   status: BoundStatus;
-  /** bounds.certified: the proven bound, shown "L ≤ …". */
+  /** The proven bound, shown "L ≤ …": bounds.certifiedTight when the bracket ran, else bounds.certified. */
   certified: number | null;
   /** bounds.product: the same composition of σ estimates, shown "L ≈ …"; not proven. */
   estimate: number | null;
@@ -372,7 +421,64 @@ export function boundSummary(panel: PanelState): BoundSummary {
     reasons.push('no bound was reported');
   }
   const valid = status === 'valid';
-  return { status, certified: valid ? bounds.certified : null, estimate: valid ? bounds.product : null, partial: null, reasons };
+  return { status, certified: valid ? (bounds.certifiedTight ?? bounds.certified) : null, estimate: valid ? bounds.product : null, partial: null, reasons };
+}
+
+// ---- the bracket (docs/bracket.md) --------------------------------------------------------
+
+export interface BracketChain {
+  from: string;
+  to: string;
+  /** The per-layer product over the chain, and the expansion's certified bound on it. */
+  product: number;
+  bound: number;
+  /** product / bound: how much looser the product was on this chain. */
+  gain: number;
+}
+
+export interface BracketSummary {
+  /** bounds.lower: MEASURED, not certified; null when the search found none. */
+  lower: number | null;
+  /** bounds.certifiedTight: the tighter certified bound. */
+  upper: number | null;
+  /** upper / lower. */
+  width: number | null;
+  /** How the lower bound was found ("ascent", "sample", ...), and on which input box. */
+  foundBy?: string;
+  inputRange?: [number, number];
+  /** Why there is no lower bound. */
+  lowerUnavailable?: string;
+  /** bounds.certified when the expansion beat it: what the tighter bound improves on. */
+  product: number | null;
+  /** The chains where the product was loosest, largest gain first (the report's order). */
+  chains: BracketChain[];
+  timedOut: boolean;
+}
+
+/** The bracket the report carries, or null when the bracket did not run (or the bound is not valid). */
+export function bracketSummary(bounds: NetworkBounds | null | undefined, most = 3): BracketSummary | null {
+  const bracket = bounds?.bracket;
+  if (!bounds || !bracket) return null;
+  const lower = bounds.lower ?? null;
+  const upper = bounds.certifiedTight ?? bounds.certified ?? null;
+  const width = typeof bracket.width === 'number' ? bracket.width : (lower !== null && upper !== null && lower > 0 ? upper / lower : null);
+  // The page checks only the bounds' main fields (isBounds): read the details defensively.
+  const chains = (Array.isArray(bracket.upper?.chains) ? bracket.upper.chains : [])
+    .filter((c) => Number.isFinite(c.product) && Number.isFinite(c.bound) && c.bound > 0)
+    .map((c) => ({ from: c.from, to: c.to, product: c.product, bound: c.bound, gain: c.product / c.bound }))
+    .filter((c) => c.gain > 1)
+    .slice(0, most);
+  return {
+    lower,
+    upper,
+    width,
+    ...(bracket.lower?.foundBy ? { foundBy: bracket.lower.foundBy } : {}),
+    ...(Array.isArray(bracket.lower?.inputRange) ? { inputRange: bracket.lower.inputRange } : {}),
+    ...(bracket.lower?.unavailable ? { lowerUnavailable: bracket.lower.unavailable } : {}),
+    product: bounds.certified !== null && upper !== null && upper < bounds.certified ? bounds.certified : null,
+    chains,
+    timedOut: Boolean(bracket.lower?.timedOut || bracket.upper?.timedOut),
+  };
 }
 
 // ---- saved view state ---------------------------------------------------------------------

@@ -3,11 +3,14 @@
 
 import type { FromWebview, PanelState } from '../src/protocol/messages';
 import type { ModelInfo } from '../src/protocol/report';
+import { abbreviateName } from './chart';
 import { createChartView } from './chart-view';
+import { contributions } from './contributors';
+import { FILTER_HELP, parseFilter } from './filter';
 import { cell, COLUMNS } from './columns';
-import { el, setAttr, setHidden, setText } from './dom';
+import { el, setAttr, setHidden, setText, svg } from './dom';
 import { formatInteger, formatModelLine, formatParameterCount, formatSeconds, formatShape, formatNumber } from '../src/protocol/format-number';
-import { boundSummary, foldedSigmaOf, isResult, parseShapeText, rowState, shapeInUse, suggestInputShape, visibleRows, type Row, type SortKey, type SortSpec } from './model';
+import { boundSummary, bracketSummary, foldedSigmaOf, isResult, parseShapeText, rowState, shapeInUse, suggestInputShape, visibleRows, type Row, type SortKey, type SortSpec } from './model';
 
 export interface ViewHandlers {
   post(message: FromWebview): void;
@@ -17,7 +20,12 @@ export interface ViewHandlers {
 
 export interface View {
   render(panel: PanelState, sort: SortSpec, filter: string): void;
+  /** The extension asks to show a row's node (the .onnx editor's node list): scroll to it and mark it. */
+  revealNode(row: number): void;
 }
+
+/** How many rows the top-contributors list shows. */
+const TOP_CONTRIBUTORS = 10;
 
 const EXPORTS: { format: 'json' | 'csv' | 'markdown' | 'netron'; label: string; title: string }[] = [
   { format: 'json', label: 'JSON', title: 'Export the report as JSON' },
@@ -28,7 +36,11 @@ const EXPORTS: { format: 'json' | 'csv' | 'markdown' | 'netron'; label: string; 
 
 /** Below this page width the table starts without the columns in NARROW_HIDDEN. */
 const NARROW_WIDTH = 720;
-const NARROW_HIDDEN: readonly SortKey[] = ['kind', 'weightShape', 'inputShape', 'iterations', 'converged'];
+// The op too: real names end with it (".../conv2d_3/BiasAdd", "/layer1/conv1/Conv"), and the name shows its end.
+const NARROW_HIDDEN: readonly SortKey[] = ['op', 'kind', 'weightShape', 'inputShape', 'iterations', 'converged'];
+/** Below this width (a full-width editor on a laptop) every column does not fit: the input shape and "converged" (σ is marked when not) start hidden. */
+const MEDIUM_WIDTH = 1500;
+const MEDIUM_HIDDEN: readonly SortKey[] = ['inputShape', 'converged'];
 
 export function createView(root: HTMLElement, handlers: ViewHandlers): View {
   // ---- header, banners, summary
@@ -80,10 +92,23 @@ export function createView(root: HTMLElement, handlers: ViewHandlers): View {
   const boundEstimate = el('span', { className: 'bound-estimate' });
   const boundExplain = el('ul', { className: 'bound-explain' });
   const boundReasons = el('ul', { className: 'bound-reasons' });
+  // The bracket L ∈ [measured lower, certified upper] (docs/bracket.md), when the report has one.
+  const bracketValue = el('span', { className: 'bracket-value' });
+  const bracketWidth = el('span', { className: 'bracket-width' });
+  const bracketExplain = el('ul', { className: 'bracket-explain' });
+  const bracketChains = el('ol', { className: 'bracket-chains' });
+  const bracketChainsHead = el('p', { className: 'bracket-chains-head', text: 'Where the per-layer product was loosest (product → certified bound of the chain):' });
+  const bracketBox = el('div', { className: 'bracket', attrs: { 'aria-label': 'Bracket' } }, [
+    el('div', { className: 'bracket-numbers' }, [bracketValue, bracketWidth]),
+    bracketExplain,
+    bracketChainsHead,
+    bracketChains,
+  ]);
   const bound = el('section', { className: 'bound', attrs: { 'aria-label': 'Network bound' } }, [
     el('div', { className: 'bound-head' }, [el('span', { className: 'bound-label', text: 'Network Lipschitz constant' }), boundStatus]),
     el('div', { className: 'bound-numbers' }, [boundValue, boundEstimate]),
     boundExplain,
+    bracketBox,
     boundReasons,
   ]);
 
@@ -108,29 +133,93 @@ export function createView(root: HTMLElement, handlers: ViewHandlers): View {
   // ---- chart
   const chartBox = el('div', { className: 'chart-scroll' });
   const chart = el('section', { className: 'chart', attrs: { 'aria-label': 'Chart' } }, [
-    el('h2', { text: 'σ per weighted layer (log scale)' }),
+    el('h2', { text: 'Per-row constants and the running estimate (log scales)' }),
     chartBox,
     el('p', { className: 'legend' }, [
       el('span', { className: 'swatch swatch-bar', attrs: { 'aria-hidden': 'true' } }),
       ' σ  ',
-      el('span', { className: 'swatch swatch-line', attrs: { 'aria-hidden': 'true' } }),
-      ' running estimate L ≈  ',
+      el('span', { className: 'swatch swatch-constant', attrs: { 'aria-hidden': 'true' } }),
+      ' fixed constant ≠ 1  ',
       el('span', { className: 'swatch swatch-upper', attrs: { 'aria-hidden': 'true' } }),
       ' certified upper bound  ',
       el('span', { className: 'swatch swatch-one', attrs: { 'aria-hidden': 'true' } }),
-      ' σ = 1',
+      ' σ = 1  ',
+      el('span', { className: 'swatch swatch-line', attrs: { 'aria-hidden': 'true' } }),
+      ' running estimate L ≈ (lower plot, own axis)',
     ]),
   ]);
+
+  // ---- top contributors: the rows whose factors add most to log L
+  const contributorsBody = el('tbody');
+  const contributorsNote = el('p', { className: 'contributors-note' });
+  const contributorsTable = el('table', { className: 'contributors-table' }, [
+    el('caption', { className: 'visually-hidden', text: 'Rows whose factors add most to log L' }),
+    el('thead', {}, [
+      el('tr', {}, [
+        el('th', { text: '#', attrs: { scope: 'col', title: 'Layer index' } }),
+        el('th', { text: 'Name', attrs: { scope: 'col' } }),
+        el('th', { text: 'Op', attrs: { scope: 'col' } }),
+        el('th', { className: 'numeric', text: 'Factor', attrs: { scope: 'col', title: 'The row\'s factor in the bound: its certified upper bound (folded with the next batch norm where there is one), or its fixed constant' } }),
+        el('th', { className: 'numeric', text: 'log₁₀', attrs: { scope: 'col' } }),
+        el('th', { className: 'numeric', text: 'Share', attrs: { scope: 'col', title: 'Share of the sum of log₁₀ over all factors above 1' } }),
+      ]),
+    ]),
+    contributorsBody,
+  ]);
+  const contributorsSection = el('section', { className: 'contributors', attrs: { 'aria-label': 'Top contributors' } }, [
+    el('h2', { text: 'Top contributors to log L' }),
+    contributorsNote,
+    el('div', { className: 'contributors-scroll' }, [contributorsTable]),
+  ]);
+  contributorsBody.addEventListener('click', (event) => {
+    const tr = (event.target as Element | null)?.closest('tr[data-row]');
+    if (tr) pick(Number(tr.getAttribute('data-row')));
+  });
+  contributorsBody.addEventListener('keydown', (event) => {
+    if (event.key !== 'Enter' && event.key !== ' ') return;
+    const tr = (event.target as Element | null)?.closest('tr[data-row]');
+    if (!tr || event.target !== tr) return;
+    event.preventDefault();
+    pick(Number(tr.getAttribute('data-row')));
+  });
+
+  // ---- the .onnx editor's node list: the graph's nodes with their σ; a reveal scrolls to one
+  const isEditor = document.body.getAttribute('data-view') === 'editor';
+  const nodesBody = el('tbody');
+  const nodesNote = el('p', { className: 'nodes-note' });
+  const nodesSection = el('details', { className: 'nodes', attrs: { 'aria-label': 'Graph nodes' } }, [
+    el('summary', { text: 'Graph nodes' }),
+    nodesNote,
+    el('div', { className: 'nodes-scroll' }, [
+      el('table', { className: 'nodes-table' }, [
+        el('thead', {}, [
+          el('tr', {}, [
+            el('th', { className: 'numeric', text: 'Node', attrs: { scope: 'col', title: 'Position of the node in the ONNX graph' } }),
+            el('th', { text: 'Name', attrs: { scope: 'col' } }),
+            el('th', { text: 'Op', attrs: { scope: 'col' } }),
+            el('th', { className: 'numeric', text: 'σ / constant', attrs: { scope: 'col' } }),
+          ]),
+        ]),
+        nodesBody,
+      ]),
+    ]),
+  ]);
+  nodesSection.hidden = !isEditor;
+  nodesBody.addEventListener('click', (event) => {
+    const tr = (event.target as Element | null)?.closest('tr[data-row]');
+    if (tr) showRow(Number(tr.getAttribute('data-row')));
+  });
 
   // ---- table
   const filterInput = el('input', {
     className: 'filter-input',
-    attrs: { type: 'search', placeholder: 'name, op or kind', 'aria-label': 'Filter rows by name, op or kind', spellcheck: 'false' },
+    attrs: { type: 'search', placeholder: 'conv  kind:linear  op:Conv  σ > 2', title: FILTER_HELP, 'aria-label': 'Filter rows: words, kind:, op:, name:, or σ > 2', spellcheck: 'false' },
   });
   filterInput.addEventListener('input', () => handlers.filter(filterInput.value));
   const rowCount = el('span', { className: 'row-count', attrs: { 'aria-live': 'polite' } });
-  // Columns can be hidden; a narrow editor (half width) starts without the shape and solver columns.
-  const hiddenColumns = new Set<SortKey>(window.innerWidth < NARROW_WIDTH ? NARROW_HIDDEN : []);
+  const filterNote = el('span', { className: 'filter-note' });
+  // Columns can be hidden; a narrow editor (half width) starts without the op, shape and solver columns.
+  const hiddenColumns = new Set<SortKey>(window.innerWidth < NARROW_WIDTH ? NARROW_HIDDEN : window.innerWidth < MEDIUM_WIDTH ? MEDIUM_HIDDEN : []);
   const columnBoxes = COLUMNS.filter((column) => column.key !== 'index' && column.key !== 'name').map((column) => {
     const box = el('input', { className: 'column-toggle', attrs: { type: 'checkbox', 'data-key': column.key } });
     box.checked = !hiddenColumns.has(column.key);
@@ -142,7 +231,7 @@ export function createView(root: HTMLElement, handlers: ViewHandlers): View {
     return el('label', { className: 'column-choice', attrs: { title: column.title } }, [box, ` ${column.label}`]);
   });
   const columnPicker = el('details', { className: 'column-picker' }, [el('summary', { text: 'Columns' }), el('div', { className: 'column-choices' }, columnBoxes)]);
-  const filterBar = el('div', { className: 'filter-bar' }, [el('label', { className: 'filter-label' }, ['Filter ', filterInput]), rowCount, columnPicker]);
+  const filterBar = el('div', { className: 'filter-bar' }, [el('label', { className: 'filter-label' }, ['Filter ', filterInput]), rowCount, filterNote, columnPicker]);
 
   const headerCells = new Map<SortKey, { th: HTMLTableCellElement; indicator: HTMLSpanElement }>();
   const headRow = el('tr');
@@ -171,11 +260,18 @@ export function createView(root: HTMLElement, handlers: ViewHandlers): View {
   ]);
 
   let canReveal = false;
+  /** Where a reveal goes, for the rows' tooltips. */
+  let revealTarget = 'the model';
   tbody.addEventListener('click', (event) => {
     const tr = (event.target as Element | null)?.closest('tr[data-index]');
     if (!tr || !canReveal) return;
     handlers.post({ type: 'reveal', index: Number(tr.getAttribute('data-index')) });
   });
+  /** A bar or a top contributor stands for a table row: scroll to it and mark it, and reveal it in the model when the host can. */
+  function pick(index: number): void {
+    showRow(index);
+    if (canReveal) handlers.post({ type: 'reveal', index });
+  }
   tbody.addEventListener('keydown', (event) => {
     if (!canReveal || (event.key !== 'Enter' && event.key !== ' ')) return;
     const tr = (event.target as Element | null)?.closest('tr[data-index]');
@@ -185,17 +281,17 @@ export function createView(root: HTMLElement, handlers: ViewHandlers): View {
   });
 
   const chartView = createChartView(chartBox);
-  // A bar stands for a table row: a click scrolls to that row and marks it (filtered-out rows stay hidden).
+  // A bar (or its name on the axis) stands for a table row (filtered-out rows stay hidden).
   chartBox.addEventListener('click', (event) => {
-    const bar = (event.target as Element | null)?.closest('rect.bar[data-index]');
-    if (bar) showRow(Number(bar.getAttribute('data-index')));
+    const bar = (event.target as Element | null)?.closest('rect.bar[data-index], text.x-label[data-index]');
+    if (bar) pick(Number(bar.getAttribute('data-index')));
   });
 
   // Announces run transitions only (not every layer) to screen readers.
   const announcer = el('div', { className: 'visually-hidden announcer', attrs: { role: 'status', 'aria-live': 'polite' } });
   let announcedStatus: PanelState['status'] | null = null;
 
-  const main = el('main', { className: 'page' }, [header, errorBanner, summary, bound, toolbar, chart, tableSection, announcer]);
+  const main = el('main', { className: 'page' }, [header, errorBanner, summary, bound, toolbar, chart, contributorsSection, nodesSection, tableSection, announcer]);
   root.replaceChildren(main);
 
   // ---- rendering
@@ -249,12 +345,23 @@ export function createView(root: HTMLElement, handlers: ViewHandlers): View {
     view.tr.className = classes.join(' ');
     // A row picked from the chart takes focus even when it cannot be revealed.
     setAttr(view.tr, 'tabindex', canReveal ? '0' : isHighlighted ? '-1' : null);
-    setAttr(view.tr, 'title', canReveal ? `${row.name}: reveal in model.json` : null);
+    setAttr(view.tr, 'title', canReveal ? `${row.name}: reveal in ${revealTarget}` : null);
     setAttr(view.tr, 'aria-busy', state === 'planned' ? 'true' : null);
     COLUMNS.forEach((column, i) => {
       const content = cell(row, index, column.key);
       const td = view.cells[i];
-      setText(td, content.text);
+      if (column.key === 'name') {
+        // The name sits in its own span so that a long one is cut at its start, keeping the end
+        // (the layer, not the "StatefulPartitionedCall/model/" prefix) in view (style.css).
+        let span = td.firstElementChild;
+        if (!(span instanceof HTMLSpanElement)) {
+          span = el('span', { className: 'name-text' });
+          td.replaceChildren(span);
+        }
+        setText(span, content.text);
+      } else {
+        setText(td, content.text);
+      }
       td.className = [`col-${column.key}`, column.numeric ? 'numeric' : '', content.className ?? ''].filter(Boolean).join(' ');
       setAttr(td, 'title', content.title ?? null);
     });
@@ -262,6 +369,12 @@ export function createView(root: HTMLElement, handlers: ViewHandlers): View {
 
   function renderRows(panel: PanelState, sort: SortSpec, filter: string): number {
     canReveal = panel.canReveal;
+    const format = (panel.model ?? panel.summary)?.format;
+    const nextTarget = format === 'onnx' ? 'the .onnx editor\'s node list' : format ? 'model.json' : 'the model';
+    if (nextTarget !== revealTarget) {
+      revealTarget = nextTarget;
+      for (const view of rowViews.values()) view.row = null; // the tooltips change
+    }
     const layers = panel.layers;
     if (layers !== lastLayers) {
       for (const [index, view] of rowViews) {
@@ -357,14 +470,149 @@ export function createView(root: HTMLElement, handlers: ViewHandlers): View {
       setText(boundValue, '—');
       setText(boundEstimate, '');
     }
-    if (!b.partial && b.certified !== null) explain.push('L ≤ is proven: the graph composition of every layer\'s certified upper bound.');
+    const bracket = b.partial || b.status !== 'valid' ? null : bracketSummary(panel.bounds);
+    if (!b.partial && b.certified !== null) {
+      explain.push(
+        bracket?.product != null
+          ? `L ≤ is proven: the activation-midpoint expansion (certified partial products), tighter than the composition of the layers' certified upper bounds, L ≤ ${formatNumber(bracket.product)}.`
+          : 'L ≤ is proven: the graph composition of every layer\'s certified upper bound.',
+      );
+    }
     if (!b.partial && b.estimate !== null) {
-      explain.push('L ≈ is an estimate: the same composition of the σ values, each found from below within the tolerance; not proven.');
+      explain.push(
+        bracket?.product != null
+          ? 'L ≈ is an estimate of the per-layer composition (the σ values composed, each found from below within the tolerance); not proven, and the expansion\'s certified bound can lie below it.'
+          : 'L ≈ is an estimate: the same composition of the σ values, each found from below within the tolerance; not proven.',
+      );
     }
     if (!b.partial && b.certified === null && b.estimate !== null) explain.push('No certified bound: some layer has no certified upper bound on its constant.');
     boundEstimate.classList.toggle('has-estimate', b.estimate !== null && b.certified !== null);
     boundExplain.replaceChildren(...explain.map((line) => el('li', { text: line })));
     boundReasons.replaceChildren(...b.reasons.map((reason) => el('li', { text: reason })));
+    renderBracket(bracket);
+  }
+
+  /** The bracket L ∈ [lower, upper]: each side and the width in one line, and the loosest chains. */
+  function renderBracket(bracket: ReturnType<typeof bracketSummary>): void {
+    setHidden(bracketBox, !bracket);
+    if (!bracket) return;
+    const lower = bracket.lower === null ? '—' : formatNumber(bracket.lower);
+    const upper = bracket.upper === null ? '—' : formatNumber(bracket.upper);
+    setText(bracketValue, `L ∈ [${lower}, ${upper}]`);
+    setText(bracketWidth, bracket.width === null ? '' : `width ×${formatNumber(bracket.width)}`);
+    const range = bracket.inputRange ? ` on inputs in [${bracket.inputRange.join(', ')}]` : '';
+    const lines: string[] = [];
+    lines.push(
+      bracket.lower === null
+        ? `No measured lower bound: ${bracket.lowerUnavailable ?? 'the search found none'}.`
+        : `L ≥ ${lower} is measured, not certified: the largest ‖f(a) − f(b)‖ / ‖a − b‖ found${bracket.foundBy ? ` (by ${bracket.foundBy})` : ''}${range}; true up to float32 rounding.`,
+    );
+    if (bracket.upper !== null) lines.push(`L ≤ ${upper} is certified: proven for every input.`);
+    if (bracket.width !== null) lines.push(`Width ×${formatNumber(bracket.width)}: the true constant lies between the two; the wider, the less either side says.`);
+    if (bracket.timedOut) lines.push('A side of the bracket stopped on its time budget: a longer run may narrow it.');
+    bracketExplain.replaceChildren(...lines.map((line) => el('li', { text: line })));
+    setHidden(bracketChainsHead, bracket.chains.length === 0);
+    bracketChains.replaceChildren(
+      ...bracket.chains.map((chain) =>
+        el('li', {
+          text: `${chain.from} → ${chain.to}: ${formatNumber(chain.product)} → ${formatNumber(chain.bound)} (×${formatNumber(chain.gain)} tighter)`,
+        }),
+      ),
+    );
+  }
+
+  let contributorsKey = '';
+  let lastContributorLayers: readonly Row[] | null = null;
+  function renderContributors(panel: PanelState): void {
+    // Rebuilt only when the rows or what a click does change (layer messages re-render often).
+    const key = `${panel.layers.length}|${canReveal}|${revealTarget}`;
+    if (panel.layers === lastContributorLayers && key === contributorsKey) return;
+    lastContributorLayers = panel.layers;
+    contributorsKey = key;
+    const c = contributions(panel.layers);
+    setHidden(contributorsSection, c.rows.length === 0);
+    if (c.rows.length === 0) return;
+    const top = c.rows.slice(0, TOP_CONTRIBUTORS);
+    const shown = top.reduce((sum, row) => sum + row.share, 0);
+    setText(
+      contributorsNote,
+      `The ${top.length} of ${c.rows.length} expanding rows that add most to log₁₀ L (${Math.round(shown * 100)} % of the ${formatNumber(c.growth, 3)} decades the factors above 1 add${c.shrink < 0 ? `; the factors below 1 take back ${formatNumber(-c.shrink, 3)}` : ''}).${c.estimated ? ' ≈: a σ estimate, the row has no certified upper bound.' : ''}`,
+    );
+    contributorsBody.replaceChildren(
+      ...top.map((row) => {
+        // The bars compare the rows with each other: the largest share fills its bar.
+        const meter = svg('svg', { class: 'share-bar', width: 60, height: 8, 'aria-hidden': 'true' }, [
+          svg('rect', { class: 'share-track', x: 0, y: 0, width: 60, height: 8 }),
+          svg('rect', { class: 'share-fill', x: 0, y: 0, width: Math.max(0.5, (60 * row.share) / top[0].share), height: 8 }),
+        ]);
+        const factorText = `${row.certified ? '' : '≈ '}${formatNumber(row.value)}`;
+        return el('tr', { className: 'contributor', attrs: { 'data-row': String(row.index), tabindex: '0', title: `${row.name}: show in the table${canReveal ? ` and reveal in ${revealTarget}` : ''}` } }, [
+          el('td', { className: 'numeric', text: String(row.index) }),
+          el('td', { className: 'contributor-name', attrs: { title: row.name } }, [el('span', { className: 'name-text', text: abbreviateName(row.name, 40) })]),
+          el('td', { className: 'contributor-op', text: row.op, attrs: { title: row.op } }),
+          el('td', { className: 'numeric', text: factorText, attrs: { title: row.folded ? 'σ with the next batch norm folded in' : row.certified ? 'certified' : 'estimate: no certified upper bound' } }),
+          el('td', { className: 'numeric', text: formatNumber(row.log10, 3) }),
+          el('td', { className: 'numeric share' }, [meter, ` ${(row.share * 100).toFixed(1)} %`]),
+        ]);
+      }),
+    );
+  }
+
+  /** The .onnx editor's node list: one entry per graph node with a row, in graph order, with its σ or constant. */
+  let nodesKey = '';
+  function renderNodes(panel: PanelState): void {
+    if (!isEditor) return;
+    const byNode = new Map<number, number>();
+    panel.layers.forEach((row, index) => {
+      const node = row.sourceIndex ?? -1;
+      // A node split into several rows (a fused activation, an inlined If) is listed with its first row.
+      if (node >= 0 && !byNode.has(node)) byNode.set(node, index);
+    });
+    const nodes = [...byNode.entries()].sort((a, b) => a[0] - b[0]);
+    const key = nodes.map(([node, index]) => `${node}:${index}:${cell(panel.layers[index], index, 'sigma').text}${cell(panel.layers[index], index, 'constant').text}`).join(',');
+    if (key !== nodesKey) {
+      nodesKey = key;
+      nodesBody.replaceChildren(
+        ...nodes.map(([node, index]) => {
+          const row = panel.layers[index];
+          const value = cell(row, index, 'sigma').text || cell(row, index, 'constant').text;
+          return el('tr', { attrs: { 'data-node': String(node), 'data-row': String(index), title: `${row.name}: show row ${index} in the table` } }, [
+            el('td', { className: 'numeric', text: String(node) }),
+            el('td', { className: 'node-name', text: row.name }),
+            el('td', { text: row.op }),
+            el('td', { className: 'numeric', text: value }),
+          ]);
+        }),
+      );
+      markNode();
+    }
+    const total = panel.summary?.nodeCount ?? panel.model?.nodeCount;
+    setText(
+      nodesNote,
+      nodes.length === 0
+        ? 'No nodes read yet.'
+        : `${nodes.length} nodes with a row${total !== undefined && total > nodes.length ? ` of the graph's ${total}; the others are folded (constants, shape arithmetic) or elided` : ''}. A click on a table row, a bar or a contributor scrolls here.`,
+    );
+  }
+
+  /** The node a reveal asked for, marked until another one is. */
+  let revealedRow: number | null = null;
+  function markNode(): void {
+    const node = revealedRow === null ? null : String(lastLayers?.[revealedRow]?.sourceIndex ?? -1);
+    for (const tr of Array.from(nodesBody.rows)) tr.classList.toggle('highlighted', node !== null && tr.getAttribute('data-node') === node);
+  }
+
+  function revealNode(row: number): void {
+    if (!isEditor || !lastLayers?.[row]) return;
+    revealedRow = row;
+    nodesSection.open = true;
+    markNode();
+    const tr = nodesBody.querySelector('tr.highlighted');
+    if (tr instanceof HTMLElement) {
+      tr.scrollIntoView({ block: 'center' });
+      setAttr(tr, 'tabindex', '-1');
+      tr.focus({ preventScroll: true });
+    }
   }
 
   function renderControls(panel: PanelState): void {
@@ -416,10 +664,15 @@ export function createView(root: HTMLElement, handlers: ViewHandlers): View {
       renderHeader(panel, sort);
       const shown = renderRows(panel, sort, filter);
       setText(rowCount, filter.trim() ? `${shown} of ${panel.layers.length} rows` : `${panel.layers.length} rows`);
+      const parsed = parseFilter(filter);
+      setText(filterNote, parsed.incomplete.length ? `ignored: ${parsed.incomplete.join(', ')} (needs a value)` : '');
       setHidden(emptyNote, shown > 0);
       setText(emptyNote, panel.layers.length === 0 ? 'No layers yet. Estimate to fill the table.' : 'No rows match the filter.');
       chartView.render(panel.layers);
+      renderContributors(panel);
+      renderNodes(panel);
       announce(panel);
     },
+    revealNode,
   };
 }

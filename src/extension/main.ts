@@ -8,7 +8,7 @@ import { Controller } from './controller';
 import { modelKindOf } from './model-files';
 import { ModelJsonProviders, TfjsModelIndex } from './model-json-providers';
 import { ONNX_EDITOR_VIEW_TYPE, OnnxEditorProvider } from './onnx-editor';
-import { ResultsPanels } from './webview-host';
+import { lastRevealForTesting, pageMessageForTesting, ResultsPanels, type RevealRecord } from './webview-host';
 
 let controller: Controller | undefined;
 
@@ -24,13 +24,19 @@ export interface LipschitzLensApi {
     statusBar(): { visible: boolean; text: string; tooltip: string; model: string | undefined };
     /** How many quick picks Choose Signal Input / Choose Outputs have asked VS Code to show so far. */
     ioPicksRequested(): number;
+    /** Handles `message` as if the model's results page had posted it (validated the same way); false when refused. */
+    pageMessage(uri: vscode.Uri, message: unknown): Promise<boolean>;
+    /** Where the last reveal went: the line in model.json, or the node asked of the .onnx editor. */
+    lastReveal(): RevealRecord | undefined;
+    /** Reveals the .onnx editor has posted to a loaded page of its own. */
+    onnxRevealsDelivered(): { uri: string; row: number }[];
   };
 }
 
 export function activate(context: vscode.ExtensionContext): LipschitzLensApi {
   controller = new Controller(context);
-  const panels = new ResultsPanels(context.extensionUri, controller);
   const onnxEditor = new OnnxEditorProvider(context.extensionUri, controller);
+  const panels = new ResultsPanels(context.extensionUri, controller, onnxEditor);
   const tfjsIndex = new TfjsModelIndex();
   const providers = new ModelJsonProviders(controller);
   const jsonFiles: vscode.DocumentSelector = [{ language: 'json' }, { language: 'jsonc' }, { pattern: '**/*.json' }];
@@ -60,6 +66,12 @@ export function activate(context: vscode.ExtensionContext): LipschitzLensApi {
       inputShape: (uri) => c.inputShapeFor(uri),
       statusBar: () => c.statusBar.snapshot(),
       ioPicksRequested: () => ioPicksRequestedForTesting(),
+      pageMessage: async (uri, message) => {
+        const session = c.sessions.get(uri.toString());
+        return session ? pageMessageForTesting(message, uri, session, c, { onnxNodes: onnxEditor }) : false;
+      },
+      lastReveal: () => lastRevealForTesting(),
+      onnxRevealsDelivered: () => [...onnxEditor.revealsDelivered],
     },
   };
 }

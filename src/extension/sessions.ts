@@ -27,7 +27,8 @@ export class ModelSession {
     readonly kind: ModelKind,
     private readonly changed: (session: ModelSession) => void,
   ) {
-    this.state = initialPanelState(kind === 'tfjs');
+    // model.json rows reveal their layer in the text; .onnx rows their node in the .onnx editor.
+    this.state = initialPanelState(true);
   }
 
   /** Adds a view and sends it the whole state. */

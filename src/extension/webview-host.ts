@@ -29,8 +29,34 @@ export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, t
   });
 }
 
+/** Shows a row's node in the .onnx editor (its node list): the OnnxEditorProvider. */
+export interface OnnxNodeRevealer {
+  revealNode(uri: vscode.Uri, row: number): Promise<boolean>;
+}
+
+export interface ConnectOptions {
+  /** Where an .onnx model's reveal goes; without it, .onnx rows do not reveal. */
+  onnxNodes?: OnnxNodeRevealer;
+  /** Called after the page has (re)loaded and been sent the state. */
+  onReady?: () => void;
+}
+
+/** Where the last reveal went, for the real-VS-Code tests (the testing API's lastReveal). */
+export type RevealRecord =
+  | { uri: string; row: number; kind: 'text'; line: number; character: number }
+  | { uri: string; row: number; kind: 'onnx-node'; node: number | null };
+let lastReveal: RevealRecord | undefined;
+
+export function lastRevealForTesting(): RevealRecord | undefined {
+  return lastReveal;
+}
+
+export function recordReveal(record: RevealRecord): void {
+  lastReveal = record;
+}
+
 /** Connects a webview to a model's session: state out, validated commands in. */
-export function connectWebview(webview: vscode.Webview, uri: vscode.Uri, session: ModelSession, controller: Controller): vscode.Disposable {
+export function connectWebview(webview: vscode.Webview, uri: vscode.Uri, session: ModelSession, controller: Controller, options: ConnectOptions = {}): vscode.Disposable {
   session.attach(webview);
   const subscription = webview.onDidReceiveMessage((raw: unknown) => {
     const message = parseFromWebview(raw);
@@ -38,7 +64,7 @@ export function connectWebview(webview: vscode.Webview, uri: vscode.Uri, session
       controller.log('warn', 'ignored a malformed message from the results page');
       return;
     }
-    void handleMessage(message, webview, uri, session, controller);
+    void handleMessage(message, webview, uri, session, controller, options);
   });
   return { dispose: () => {
     subscription.dispose();
@@ -46,10 +72,23 @@ export function connectWebview(webview: vscode.Webview, uri: vscode.Uri, session
   } };
 }
 
-async function handleMessage(message: FromWebview, webview: vscode.Webview, uri: vscode.Uri, session: ModelSession, controller: Controller): Promise<void> {
+/**
+ * A message from a model's page, as the page would send it: for the real-VS-Code tests, which
+ * cannot click inside a webview. Validated like a real one; 'ready' needs a real page.
+ */
+export async function pageMessageForTesting(raw: unknown, uri: vscode.Uri, session: ModelSession, controller: Controller, options: ConnectOptions): Promise<boolean> {
+  const message = parseFromWebview(raw);
+  if (!message || message.type === 'ready') return false;
+  await handleMessage(message, undefined, uri, session, controller, options);
+  return true;
+}
+
+async function handleMessage(message: FromWebview, webview: vscode.Webview | undefined, uri: vscode.Uri, session: ModelSession, controller: Controller, options: ConnectOptions): Promise<void> {
   switch (message.type) {
     case 'ready':
+      if (!webview) return;
       session.resend(webview);
+      options.onReady?.();
       return;
     case 'estimate':
       // The .onnx editor's shape field: set the shape first (the summary then says it is in use).
@@ -64,13 +103,15 @@ async function handleMessage(message: FromWebview, webview: vscode.Webview, uri:
       await vscode.commands.executeCommand('lipschitzLens.exportReport', uri, message.format);
       return;
     case 'reveal':
-      await revealLayer(uri, session, message.index);
+      if (session.kind === 'onnx') await options.onnxNodes?.revealNode(uri, message.index);
+      else await revealLayer(uri, session, message.index);
       return;
   }
 }
 
 /**
- * Opens model.json at the entry of the row `row` of the session's table. The row's name and
+ * Opens model.json at the entry of the row `row` of the session's table (an .onnx model's rows
+ * reveal their node in the .onnx editor instead: OnnxEditorProvider.revealNode). The row's name and
  * sourceIndex come from the extension's own state; the page only chooses a row number.
  */
 export async function revealLayer(uri: vscode.Uri, session: ModelSession, row: number): Promise<boolean> {
@@ -92,6 +133,7 @@ export async function revealLayer(uri: vscode.Uri, session: ModelSession, row: n
     preview: false,
   });
   vscode.window.activeTextEditor?.revealRange(range, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
+  recordReveal({ uri: uri.toString(), row, kind: 'text', line: at.line, character: at.character });
   return true;
 }
 
@@ -102,6 +144,7 @@ export class ResultsPanels implements vscode.Disposable {
   constructor(
     private readonly extensionUri: vscode.Uri,
     private readonly controller: Controller,
+    private readonly onnxNodes?: OnnxNodeRevealer,
   ) {}
 
   show(uri: vscode.Uri, session: ModelSession, preserveFocus = false): vscode.WebviewPanel {
@@ -119,7 +162,7 @@ export class ResultsPanels implements vscode.Disposable {
     );
     panel.iconPath = vscode.Uri.joinPath(this.extensionUri, 'media', 'lens.svg');
     panel.webview.html = webviewHtml(panel.webview, this.extensionUri, title, 'panel');
-    const connection = connectWebview(panel.webview, uri, session, this.controller);
+    const connection = connectWebview(panel.webview, uri, session, this.controller, { onnxNodes: this.onnxNodes });
     this.panels.set(session.key, panel);
     panel.onDidDispose(() => {
       connection.dispose();

@@ -155,7 +155,7 @@ export interface PanelState {
   total: number;
   error?: string;
   fromCache?: boolean;
-  /** True for model.json models, whose rows can reveal their layer in the editor. */
+  /** True when a click on a row reveals it in the model: the layer in model.json, the node in the .onnx editor. */
   canReveal: boolean;
   /** Summary shown by the .onnx custom editor above the table. */
   summary?: ModelInfo;
@@ -167,7 +167,9 @@ export interface PanelState {
 export type ToWebview =
   | { type: 'state'; state: PanelState }
   | { type: 'layer'; index: number; layer: LayerResult; done: number; total: number; runningBound: number | null }
-  | { type: 'status'; status: RunStatus; error?: string; bounds?: NetworkBounds | null; seconds?: number };
+  | { type: 'status'; status: RunStatus; error?: string; bounds?: NetworkBounds | null; seconds?: number }
+  /** Show row `row`'s graph node (the .onnx editor's node list): the answer to a 'reveal' from any page of the model. */
+  | { type: 'reveal'; row: number };
 
 // ---- webview → extension ------------------------------------------------------------------
 

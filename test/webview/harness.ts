@@ -70,7 +70,8 @@ export interface Harness {
   context: BrowserContext;
   /** Console errors and page errors seen on any page. */
   consoleErrors: string[];
-  newPage(): Promise<Page>;
+  /** A page as the results panel shows it, or as the .onnx editor does (view 'editor'). */
+  newPage(view?: 'panel' | 'editor'): Promise<Page>;
   close(): Promise<void>;
 }
 
@@ -80,7 +81,7 @@ export interface Harness {
  * as a stylesheet from the same origin (VS Code injects them itself), and a nonce'd stub of
  * acquireVsCodeApi before the page's script.
  */
-function page(origin: string): string {
+function page(origin: string, view: 'panel' | 'editor'): string {
   const nonce = makeNonce();
   const html = buildWebviewHtml({
     cspSource: origin,
@@ -88,7 +89,7 @@ function page(origin: string): string {
     styleUri: `${origin}/webview.css`,
     nonce,
     title: 'Lipschitz Lens',
-    view: 'panel',
+    view,
   });
   const stub = `
     // tsx compiles the tests with keepNames, so functions handed to page.evaluate call __name.
@@ -145,11 +146,12 @@ export async function startHarness(): Promise<Harness> {
 
   let origin = '';
   const server: Server = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
+    const [path, query = ''] = (req.url ?? '/').split('?');
     if (path === '/' || path === '/index.html') {
       let body: string;
       try {
-        body = page(origin);
+        // ?view=editor serves the page as the .onnx editor shows it (its node list), else as the panel.
+        body = page(origin, new URLSearchParams(query).get('view') === 'editor' ? 'editor' : 'panel');
       } catch (error) {
         res.writeHead(500, { 'content-type': 'text/plain' });
         res.end(String(error));
@@ -212,9 +214,9 @@ export async function startHarness(): Promise<Harness> {
     url: `${origin}/`,
     context,
     consoleErrors,
-    async newPage() {
+    async newPage(view = 'panel') {
       const p = await context.newPage();
-      const response = await p.goto(`${origin}/`);
+      const response = await p.goto(`${origin}/${view === 'editor' ? '?view=editor' : ''}`);
       if (!response?.ok()) throw new Error(`test page: ${response?.status()} ${await response?.text()}`);
       await waitForReady(p);
       return p;

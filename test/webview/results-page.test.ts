@@ -22,8 +22,8 @@ describe('results webview in Chromium', () => {
   let harness: Harness;
   let pages: Page[] = [];
 
-  const open = async () => {
-    const p = await harness.newPage();
+  const open = async (view: 'panel' | 'editor' = 'panel') => {
+    const p = await harness.newPage(view);
     pages.push(p);
     return p;
   };
@@ -158,58 +158,100 @@ describe('results webview in Chromium', () => {
     await p.locator('input.filter-input').fill('');
     assert.equal((await rowOrder(p)).length, 8);
     // The chart is not filtered: it always shows the whole network.
-    assert.equal(await p.locator('rect.bar').count(), 3);
+    assert.equal(await p.locator('rect.bar').count(), 4);
   });
 
-  test('the chart has one bar per weighted row, heights on a log scale, and the running bound as a line', async () => {
+  test('the chart: σ and constants on their own log axis, the running bound on a second one below, layer names on the axis', async () => {
     const p = await open();
     await send(p, { type: 'state', state: doneState() });
     const chart = await p.$eval('svg.chart-svg', (svgEl) => {
       const num = (e: Element, a: string) => Number(e.getAttribute(a));
+      const ticks = (plot: string) => Array.from(svgEl.querySelectorAll(`line.grid-${plot}`)).map((l) => ({ value: Number(l.getAttribute('data-value')), y: num(l, 'y1') }));
       return {
         bars: Array.from(svgEl.querySelectorAll('rect.bar')).map((r) => ({
           index: Number(r.getAttribute('data-index')),
           value: Number(r.getAttribute('data-value')),
+          x: num(r, 'x'),
+          width: num(r, 'width'),
           y: num(r, 'y'),
           height: num(r, 'height'),
-          className: r.getAttribute('class'),
+          className: r.getAttribute('class') ?? '',
+          fill: getComputedStyle(r).fill,
         })),
-        ticks: Array.from(svgEl.querySelectorAll('line.grid')).map((l) => ({ value: Number(l.getAttribute('data-value')), y: num(l, 'y1') })),
+        ticks: ticks('bars'),
+        runTicks: ticks('running'),
         line: svgEl.querySelector('polyline.running-line')?.getAttribute('points') ?? '',
-        points: Array.from(svgEl.querySelectorAll('circle.running-point')).map((c) => Number(c.getAttribute('data-value'))),
-        fill: getComputedStyle(svgEl.querySelector('rect.bar') as Element).fill,
+        points: Array.from(svgEl.querySelectorAll('circle.running-point')).map((c) => ({ value: Number(c.getAttribute('data-value')), y: num(c, 'cy') })),
+        labels: Array.from(svgEl.querySelectorAll('text.x-label')).map((t) => ({ text: t.childNodes[0]?.textContent ?? '', title: t.querySelector('title')?.textContent ?? '', box: t.getBoundingClientRect() })),
+        svgBox: svgEl.getBoundingClientRect(),
       };
     });
-    assert.deepEqual(chart.bars.map((b) => b.index), [0, 3, 6], 'weighted rows only');
-    assert.deepEqual(chart.bars.map((b) => b.value), [3.2146, 45.678, 0.0123]);
-    assert.ok(chart.ticks.length >= 3);
-    // Decade ticks are evenly spaced, and each bar's top sits where log10(σ) falls between them.
-    const first = chart.ticks[0];
-    const last = chart.ticks[chart.ticks.length - 1];
-    const pixelsPerDecade = (first.y - last.y) / Math.log10(last.value / first.value);
-    for (let i = 1; i < chart.ticks.length; i++) {
-      assert.ok(Math.abs(chart.ticks[i - 1].y - chart.ticks[i].y - pixelsPerDecade * Math.log10(chart.ticks[i].value / chart.ticks[i - 1].value)) < 0.02);
-    }
-    const baseline = first.y;
+    assert.deepEqual(chart.bars.map((b) => b.index), [0, 3, 4, 6], 'weighted rows, and the sigmoid whose constant 0.25 is not 1');
+    assert.deepEqual(chart.bars.map((b) => b.value), [3.2146, 45.678, 0.25, 0.0123]);
+    assert.deepEqual(chart.bars.map((b) => b.fill), [THEME['--vscode-charts-blue'], THEME['--vscode-charts-blue'], THEME['--vscode-charts-green'], THEME['--vscode-charts-blue']], 'fixed constants are coloured apart from σ');
+    // Each plot's decade ticks are evenly spaced, and values sit where their log10 falls between them.
+    const scale = (ticks: { value: number; y: number }[]) => {
+      const first = ticks[0];
+      const last = ticks[ticks.length - 1];
+      const perDecade = (first.y - last.y) / Math.log10(last.value / first.value);
+      for (let i = 1; i < ticks.length; i++) {
+        assert.ok(Math.abs(ticks[i - 1].y - ticks[i].y - perDecade * Math.log10(ticks[i].value / ticks[i - 1].value)) < 0.02);
+      }
+      return (value: number) => first.y - perDecade * Math.log10(value / first.value);
+    };
+    assert.ok(chart.ticks.length >= 3 && chart.runTicks.length >= 3);
+    const barY = scale(chart.ticks);
+    const runY = scale(chart.runTicks);
+    const baseline = chart.ticks[0].y;
     for (const bar of chart.bars) {
-      const expectedTop = first.y - pixelsPerDecade * Math.log10(bar.value / first.value);
-      assert.ok(Math.abs(bar.y - expectedTop) < 0.02, `bar ${bar.index} top ${bar.y} vs ${expectedTop}`);
+      assert.ok(Math.abs(bar.y - barY(bar.value)) < 0.02, `bar ${bar.index} top ${bar.y} vs ${barY(bar.value)}`);
       assert.ok(Math.abs(bar.y + bar.height - baseline) < 0.02, `bar ${bar.index} stands on the baseline`);
     }
-    assert.equal(chart.line.split(' ').length, 3);
-    assert.deepEqual(chart.points, [3.2146, 146.84, 0.45153]);
-    assert.equal(chart.fill, THEME['--vscode-charts-blue']);
+    assert.deepEqual(chart.ticks.map((t) => t.value), [0.001, 0.01, 0.1, 1, 10, 100], 'the σ axis spans the constants only');
+    assert.deepEqual(chart.runTicks.map((t) => t.value), [0.1, 1, 10, 100, 1000], 'the running bound has its own axis');
+    assert.ok(Math.min(...chart.runTicks.map((t) => t.y)) > baseline, 'the running bound\'s plot is below the bars');
+    assert.equal(chart.line.split(' ').length, 4);
+    assert.deepEqual(chart.points.map((pt) => pt.value), [3.2146, 146.84, 36.71, 0.45153]);
+    for (const point of chart.points) assert.ok(Math.abs(point.y - runY(point.value)) < 0.02);
+    // Names, not only row numbers, with the full name on hover; inside the chart.
+    assert.deepEqual(chart.labels.map((l) => l.text), ['conv1', 'conv2', 'sigmoid', 'fc']);
+    assert.deepEqual(chart.labels.map((l) => l.title), ['0 conv1', '3 conv2', '4 sigmoid', '6 fc']);
+    for (const label of chart.labels) assert.ok(label.box.bottom <= chart.svgBox.bottom + 0.5, `the label ${label.text} is not cut off at the bottom`);
     await p.locator('section.chart').screenshot({ path: join(SCREENSHOTS, '05-chart.png') });
+
+    // A bound of 6e43 (a MobileNet's) leaves the σ bars as tall as before: only the lower axis widens.
+    const heights = chart.bars.map((b) => b.height);
+    await send(p, { type: 'state', state: doneState({ layers: doneState().layers.map((row, i) => (i === 6 ? { ...row, runningBound: 6e43 } : row)) }) });
+    assert.deepEqual(await p.$$eval('rect.bar', (rects) => rects.map((r) => Number(r.getAttribute('height')))), heights);
+    assert.equal(await p.$eval('svg.chart-svg', (e) => e.getAttribute('data-run-hi')), '1e+44');
 
     // While a run fills in, weighted rows without a result have flat pending bars.
     await send(p, { type: 'state', state: plannedState() }, layerMessage(3));
     const classes = await p.$$eval('rect.bar', (rects) => rects.map((r) => `${r.getAttribute('class')}:${r.getAttribute('height')}`));
-    assert.equal(classes[0], 'bar bar-pending:3');
-    assert.match(classes[1], /^bar bar-value:\d/);
-    assert.equal(classes[2], 'bar bar-pending:3');
+    assert.equal(classes[0], 'bar bar-pending bar-sigma:3');
+    assert.match(classes[1], /^bar bar-value bar-sigma:\d/);
+    assert.equal(classes[2], 'bar bar-pending bar-sigma:3');
   });
 
-  test('a click on a chart bar scrolls to its table row, marks and focuses it, and posts nothing', async () => {
+  test('a long layer name is abbreviated on the axis, the full name on hover, and the table keeps its end in view', async () => {
+    const p = await open();
+    const long = 'StatefulPartitionedCall/functional_1/depthwise_conv2d_31/depthwise';
+    await send(p, { type: 'state', state: doneState({ layers: doneState().layers.map((row, i) => (i === 3 ? { ...row, name: long } : row)) }) });
+    const label = await p.$eval('text.x-label[data-index="3"]', (t) => ({ text: t.childNodes[0]?.textContent ?? '', title: t.querySelector('title')?.textContent ?? '' }));
+    assert.equal(label.text, 'depthwise…onv2d_31', 'the layer\'s own segment, its middle elided to 18 characters');
+    assert.equal(label.title, `3 ${long}`);
+    // The table cell holds the whole name (exports and the VS Code test compare it), cut at its start when too long.
+    assert.equal(await cellText(p, 3, 'name'), long);
+    const cut = await p.$eval('table.results tbody tr[data-index="3"] td.col-name', (td) => {
+      const span = td.querySelector('.name-text') as HTMLElement;
+      const cell = td.getBoundingClientRect();
+      const text = span.getBoundingClientRect();
+      return { overflows: text.width > cell.width, endVisible: text.right <= cell.right + 1, startHidden: text.left < cell.left };
+    });
+    assert.deepEqual(cut, { overflows: true, endVisible: true, startHidden: true });
+  });
+
+  test('a click on a chart bar scrolls to its table row, marks and focuses it, and reveals it only where the model can', async () => {
     const p = await open();
     await takePosted(p);
     await p.setViewportSize({ width: 900, height: 420 });
@@ -234,7 +276,96 @@ describe('results webview in Chromium', () => {
     assert.deepEqual(await p.$$eval('tbody tr.highlighted', (rows) => rows.map((r) => r.getAttribute('data-index'))), ['0']);
     await p.locator('input.filter-input').fill('no-such-layer');
     await p.locator('rect.bar[data-index="3"]').click();
-    assert.equal(await p.locator('tbody tr').count(), 0);
+    assert.equal(await p.locator('table.results tbody tr').count(), 0);
+    // Where rows reveal (model.json, .onnx), a bar or its name on the axis reveals the layer too.
+    await p.locator('input.filter-input').fill('');
+    await takePosted(p);
+    await send(p, { type: 'state', state: doneState({ canReveal: true }) });
+    await p.locator('rect.bar[data-index="6"]').click();
+    assert.deepEqual(await takePosted(p), [{ type: 'reveal', index: 6 }]);
+    await p.locator('text.x-label[data-index="3"]').click();
+    assert.deepEqual(await takePosted(p), [{ type: 'reveal', index: 3 }]);
+    assert.deepEqual(await p.$$eval('table.results tbody tr.highlighted', (rows) => rows.map((r) => r.getAttribute('data-index'))), ['3']);
+  });
+
+  test('top contributors: the rows whose factors add most to log L, with their share, each a link to its row', async () => {
+    const p = await open();
+    await takePosted(p);
+    await send(p, { type: 'state', state: doneState({ canReveal: true }) });
+    const rows = await p.$$eval('.contributors-table tbody tr', (trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td')).map((td) => (td.textContent ?? '').trim())));
+    // Factors above 1: conv2's certified 51.2 and conv1's 3.5; shares of log10(51.2) + log10(3.5).
+    const total = Math.log10(51.2) + Math.log10(3.5);
+    assert.deepEqual(rows, [
+      ['3', 'conv2', 'Conv', '51.2', '1.71', `${((100 * Math.log10(51.2)) / total).toFixed(1)} %`],
+      ['0', 'conv1', 'Conv', '3.5', '0.544', `${((100 * Math.log10(3.5)) / total).toFixed(1)} %`],
+    ]);
+    assert.match((await p.locator('.contributors-note').textContent()) ?? '', /^The 2 of 2 expanding rows that add most to log₁₀ L \(100 % of the 2\.25 decades the factors above 1 add; the factors below 1 take back 2\.49\)\.$/);
+    const fills = await p.$$eval('.contributors-table rect.share-fill', (rects) => rects.map((r) => Number(r.getAttribute('width'))));
+    assert.ok(Math.abs(fills[0] / fills[1] - Math.log10(51.2) / Math.log10(3.5)) < 0.01, 'the share bars are proportional');
+    await p.locator('.contributors-table tbody tr[data-row="0"]').click();
+    assert.deepEqual(await takePosted(p), [{ type: 'reveal', index: 0 }]);
+    assert.deepEqual(await p.$$eval('table.results tbody tr.highlighted', (trs) => trs.map((r) => r.getAttribute('data-index'))), ['0']);
+    await p.locator('section.contributors').screenshot({ path: join(SCREENSHOTS, '05c-contributors.png') });
+    // Nothing computed yet: no list.
+    await send(p, { type: 'state', state: plannedState() });
+    assert.equal(await p.locator('section.contributors').isVisible(), false);
+  });
+
+  test('numeric and field filters in the box, with the syntax in its placeholder and tooltip', async () => {
+    const p = await open();
+    await send(p, { type: 'state', state: doneState() });
+    const input = p.locator('input.filter-input');
+    assert.match((await input.getAttribute('placeholder')) ?? '', /kind:linear.*σ > 2/);
+    const help = (await input.getAttribute('title')) ?? '';
+    for (const part of ['kind:linear', 'op:Conv', 'σ > 2', 'sigma>=1.5', '-relu']) assert.ok(help.includes(part), `the tooltip explains ${part}`);
+    await input.fill('σ > 2');
+    assert.deepEqual(await rowOrder(p), [0, 3]);
+    await input.fill('sigma>=1.5 kind:linear');
+    assert.deepEqual(await rowOrder(p), [0, 3]);
+    await input.fill('kind:activation -sigmoid');
+    assert.deepEqual(await rowOrder(p), [1, 7]);
+    await input.fill('op:Conv σ<10');
+    assert.deepEqual(await rowOrder(p), [0]);
+    assert.equal(await p.locator('.row-count').textContent(), '1 of 8 rows');
+    await input.fill('conv σ >');
+    assert.deepEqual(await rowOrder(p), [0, 3], 'a comparison still being typed does not empty the table');
+    assert.equal(await p.locator('.filter-note').textContent(), 'ignored: σ > (needs a value)');
+    await input.fill('');
+    assert.equal(await p.locator('.filter-note').textContent(), '');
+  });
+
+  test('the bracket in the headline: measured lower, certified upper, width, each explained, and the loosest chains', async () => {
+    const p = await open();
+    const bounds = {
+      ...BOUNDS,
+      lower: 0.2105,
+      certifiedTight: 0.5,
+      bracket: {
+        width: 0.5 / 0.2105,
+        lower: { foundBy: 'ascent', inputRange: [0, 1] as [number, number], samples: 16, evaluations: 400 },
+        upper: { expansion: 0.5, chains: [{ from: 'conv1', to: 'conv2', groups: 2, product: 179.2, bound: 44.8, directProducts: 1 }] },
+      },
+    };
+    await send(p, { type: 'state', state: doneState({ bounds }) });
+    assert.equal(await p.locator('.bound-value').textContent(), 'L ≤ 0.5', 'the headline is the tighter certified bound');
+    assert.equal(await p.locator('.bracket-value').textContent(), 'L ∈ [0.2105, 0.5]');
+    assert.equal(await p.locator('.bracket-width').textContent(), 'width ×2.375');
+    assert.deepEqual(await p.locator('.bracket-explain li').allTextContents(), [
+      'L ≥ 0.2105 is measured, not certified: the largest ‖f(a) − f(b)‖ / ‖a − b‖ found (by ascent) on inputs in [0, 1]; true up to float32 rounding.',
+      'L ≤ 0.5 is certified: proven for every input.',
+      'Width ×2.375: the true constant lies between the two; the wider, the less either side says.',
+    ]);
+    assert.match((await p.locator('.bound-explain li').first().textContent()) ?? '', /tighter than the composition of the layers' certified upper bounds, L ≤ 0\.6512/);
+    assert.deepEqual(await p.locator('.bracket-chains li').allTextContents(), ['conv1 → conv2: 179.2 → 44.8 (×4 tighter)']);
+    await p.locator('section.bound').screenshot({ path: join(SCREENSHOTS, '05d-bracket.png') });
+    // No bracket in the report: no bracket box, the headline as before.
+    await send(p, { type: 'state', state: doneState() });
+    assert.equal(await p.locator('.bracket').isVisible(), false);
+    assert.equal(await p.locator('.bound-value').textContent(), 'L ≤ 0.6512');
+    // A bracket whose lower side could not run says why.
+    await send(p, { type: 'state', state: doneState({ bounds: { ...bounds, lower: null, bracket: { ...bounds.bracket, width: null, lower: { unavailable: 'the executor cannot run Einsum', inputRange: [0, 1], samples: 0 } } } }) });
+    assert.equal(await p.locator('.bracket-value').textContent(), 'L ∈ [—, 0.5]');
+    assert.equal(await p.locator('.bracket-explain li').first().textContent(), 'No measured lower bound: the executor cannot run Einsum.');
   });
 
   test('Cancel, Estimate, Export and row clicks post the right messages', async () => {
@@ -261,7 +392,7 @@ describe('results webview in Chromium', () => {
     // Without canReveal a click on a row posts nothing.
     await p.locator('tbody tr[data-index="3"] td.col-sigma').click();
     assert.deepEqual(await takePosted(p), []);
-    assert.equal(await p.locator('tbody tr[data-index="3"]').getAttribute('tabindex'), null);
+    assert.equal(await p.locator('table.results tbody tr[data-index="3"]').getAttribute('tabindex'), null);
 
     await send(p, { type: 'state', state: doneState({ canReveal: true }) });
     await p.locator('tbody tr[data-index="3"] td.col-sigma').click();
@@ -271,6 +402,44 @@ describe('results webview in Chromium', () => {
     await p.locator('tbody tr[data-index="6"]').focus();
     await p.keyboard.press('Enter');
     assert.deepEqual(await takePosted(p), [{ type: 'reveal', index: 6 }]);
+  });
+
+  test('the .onnx editor lists the graph nodes with their σ; a reveal from the extension scrolls to the node and marks it', async () => {
+    const p = await open('editor');
+    await takePosted(p);
+    await p.setViewportSize({ width: 900, height: 500 });
+    // Node k of the graph for row k, except that nodes 2 and 5 (a Constant, a Shape) have no row of their own.
+    const nodeOf = [0, 1, 3, 4, 6, 7, 8, 9];
+    const layers = doneState().layers.map((row, i) => ({ ...row, sourceIndex: nodeOf[i] }));
+    await send(p, { type: 'state', state: doneState({ layers, canReveal: true, summary: { ...MODEL, nodeCount: 10 } }) });
+    assert.equal(await p.locator('details.nodes').isVisible(), true);
+    const nodes = await p.$$eval('.nodes-table tbody tr', (trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td')).map((td) => td.textContent)));
+    assert.deepEqual(nodes.map((n) => n[0]), nodeOf.map(String));
+    assert.deepEqual(nodes[3], ['4', 'conv2', 'Conv', '45.68']);
+    assert.deepEqual(nodes[4], ['6', 'sigmoid', 'Sigmoid', '0.25']);
+    assert.match((await p.locator('.nodes-note').textContent()) ?? '', /^8 nodes with a row of the graph's 10/);
+    // A row click asks the extension to reveal (it answers with a 'reveal' message to this page).
+    await p.locator('table.results tbody tr[data-index="6"] td.col-name').click();
+    assert.deepEqual(await takePosted(p), [{ type: 'reveal', index: 6 }]);
+    await p.evaluate(() => ((document.querySelector('details.nodes') as HTMLDetailsElement).open = false));
+    await send(p, { type: 'reveal', row: 6 });
+    const marked = await p.$$eval('.nodes-table tbody tr.highlighted', (trs) => trs.map((tr) => tr.getAttribute('data-node')));
+    assert.deepEqual(marked, ['8'], 'row 6 is node 8');
+    const state = await p.$eval('.nodes-table tbody tr.highlighted', (tr) => {
+      const box = tr.getBoundingClientRect();
+      const list = (document.querySelector('.nodes-scroll') as HTMLElement).getBoundingClientRect();
+      return { open: (document.querySelector('details.nodes') as HTMLDetailsElement).open, focused: document.activeElement === tr, inView: box.top >= Math.max(0, list.top) - 1 && box.bottom <= Math.min(window.innerHeight, list.bottom) + 1, background: getComputedStyle(tr).backgroundColor };
+    });
+    assert.deepEqual(state, { open: true, focused: true, inView: true, background: THEME['--vscode-list-inactiveSelectionBackground'] });
+    await screenshot(p, '05e-onnx-node-list');
+    // The mark survives a re-render; another reveal moves it; the panel page has no node list.
+    await send(p, { type: 'state', state: doneState({ layers, canReveal: true }) });
+    assert.deepEqual(await p.$$eval('.nodes-table tbody tr.highlighted', (trs) => trs.map((tr) => tr.getAttribute('data-node'))), ['8']);
+    await send(p, { type: 'reveal', row: 0 });
+    assert.deepEqual(await p.$$eval('.nodes-table tbody tr.highlighted', (trs) => trs.map((tr) => tr.getAttribute('data-node'))), ['0']);
+    const panelPage = await open('panel');
+    await send(panelPage, { type: 'state', state: doneState({ layers, canReveal: true }) });
+    assert.equal(await panelPage.locator('details.nodes').isVisible(), false);
   });
 
   test('setState is called and a reload restores the table, sort and filter before any message', async () => {
@@ -351,6 +520,31 @@ describe('results webview in Chromium', () => {
     const widths = await p.$eval('.table-scroll', (e) => [e.scrollWidth, e.clientWidth]);
     assert.ok(widths[0] <= widths[1] + 1, `the table fits a half-width editor, the time column is not cut off: ${widths.join(' > ')}`);
     await screenshot(p, '07-narrow');
+
+    // Real names are long (TF.js: "StatefulPartitionedCall/functional_1/…") and so are some ops: still no cut.
+    const longNames = doneState({
+      // ... with a real model's wide numbers: running bounds like 2.742e5, seconds like 1.24 s.
+      layers: doneState().layers.map((row, i) => ({ ...row, name: `StatefulPartitionedCall/functional_1/depthwise_conv2d_${i}/depthwise`, op: i === 3 ? 'DepthwiseConv2dNative' : row.op, runningBound: 2.742e5 * (i + 1), seconds: 1.24 })),
+    });
+    const fits = async (what: string) => {
+      await send(p, { type: 'state', state: longNames });
+      await screenshot(p, `07b-${what.split(' ')[0]}`);
+      const [scroll, client] = await p.$eval('.table-scroll', (e) => [e.scrollWidth, e.clientWidth]);
+      assert.ok(scroll <= client + 1, `${what}: the table fits (${scroll} > ${client})`);
+      const time = await p.$eval('table.results tbody tr[data-index="3"] td.col-seconds', (td) => td.getBoundingClientRect().right);
+      assert.ok(time <= (await p.$eval('.table-scroll', (e) => e.getBoundingClientRect().right)) + 1, `${what}: the time column is in view`);
+      assert.equal(await p.$eval('table.results tbody tr[data-index="3"] td.col-op', (td) => td.getAttribute('title')), 'DepthwiseConv2dNative', 'a cut op keeps its name in the tooltip');
+      assert.equal(await p.$eval('table.results tbody tr[data-index="3"] td.col-name', (td) => td.getAttribute('title')), longNames.layers[3].name, 'a cut name is whole in the tooltip');
+    };
+    await fits('half width (560 px), long names');
+    const contributors = await p.$eval('.contributors-scroll', (e) => [e.scrollWidth, e.clientWidth]);
+    assert.ok(contributors[0] <= contributors[1] + 1, `half width: the top contributors fit too (${contributors.join(' > ')})`);
+    await p.setViewportSize({ width: 1280, height: 800 });
+    await p.reload();
+    await waitForReady(p);
+    await fits('a full-width editor on a laptop (1280 px), long names');
+    assert.equal(await p.locator('th.col-inputShape').isVisible(), false, 'below 1500 px the input shape starts hidden');
+    assert.equal(await p.locator('th.col-weightShape').isVisible(), true);
   });
 
   test('model summary, error banner, cache badge and the bound statuses', async () => {

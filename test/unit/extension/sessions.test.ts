@@ -15,6 +15,7 @@ test('a view gets the whole state on attach, then the live messages of the curre
   const store = new SessionStore();
   const session = store.getOrCreate('file:///m/model.json', 'tfjs');
   assert.equal(session.state.canReveal, true);
+  assert.equal(store.getOrCreate('file:///m/model.onnx', 'onnx').state.canReveal, true, '.onnx rows reveal their node in the .onnx editor');
   const view = sink();
   session.attach(view);
   assert.deepEqual(view.received.map((m) => m.type), ['state']);

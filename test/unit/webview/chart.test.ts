@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chartLayout, DEFAULT_CHART_OPTIONS, logDomain, logY } from '../../../webview-ui/chart';
+import { abbreviateName, chartLayout, DEFAULT_CHART_OPTIONS, isCharted, logDomain, logY } from '../../../webview-ui/chart';
 import { applyMessage } from '../../../webview-ui/model';
 import { doneState, plannedState, RESULTS } from './fixtures';
 
@@ -23,11 +23,12 @@ test('logY maps decades to equal steps', () => {
   close(logY(10, 0.01, 100, 0, 100) - logY(100, 0.01, 100, 0, 100), 25);
 });
 
-test('one bar per weighted row, heights proportional to log σ above the domain floor', () => {
+test('one bar per weighted row and per fixed constant other than 1, heights proportional to log σ above the domain floor', () => {
   const layout = chartLayout(doneState().layers);
-  assert.deepEqual(layout.bars.map((b) => b.index), [0, 3, 6]);
+  assert.deepEqual(layout.bars.map((b) => b.index), [0, 3, 4, 6], 'the sigmoid\'s 0.25 is a factor; ReLU, pooling, flatten and softmax (1) are not');
+  assert.deepEqual(layout.bars.map((b) => b.role), ['sigma', 'sigma', 'constant', 'sigma']);
   assert.equal(layout.lo, 0.001);
-  assert.equal(layout.hi, 1000, 'the running bound 146.84 widens the domain');
+  assert.equal(layout.hi, 100, 'the constants\' axis ignores the running bound (146.84): it has its own');
   const plot = layout.plotBottom - layout.plotTop;
   for (const bar of layout.bars) {
     assert.equal(bar.state, 'value');
@@ -37,15 +38,27 @@ test('one bar per weighted row, heights proportional to log σ above the domain 
   }
   // σ ratio 45.678 / 3.2146 is the height difference in decades.
   const [a, b] = layout.bars;
-  close((b.height - a.height) / plot, Math.log10(45.678 / 3.2146) / 6, 1e-9);
-  assert.ok(layout.bars.every((bar) => bar.upperY !== null && bar.upperY < bar.y), 'upper bounds sit above their σ');
+  close((b.height - a.height) / plot, Math.log10(45.678 / 3.2146) / 5, 1e-9);
+  const weighted = layout.bars.filter((bar) => bar.role === 'sigma');
+  assert.ok(weighted.every((bar) => bar.upperY !== null && bar.upperY < bar.y), 'upper bounds sit above their σ');
+  assert.equal(layout.bars[2].upperY, null, 'a fixed constant has no separate upper tick');
 });
 
-test('the running bound line has a point per weighted row with a bound', () => {
+test('the running bound has its own plot and log axis below the bars, a point per charted row with a bound', () => {
   const layout = chartLayout(doneState().layers);
-  assert.deepEqual(layout.line.map((p) => p.value), [3.2146, 146.84, 0.45153]);
+  assert.deepEqual(layout.line.map((p) => p.value), [3.2146, 146.84, 36.71, 0.45153]);
   layout.line.forEach((point, i) => close(point.x, layout.bars[i].x + layout.bars[i].width / 2));
-  close(layout.line[1].y, logY(146.84, layout.lo, layout.hi, layout.plotTop, layout.plotBottom));
+  assert.ok(layout.runTop > layout.plotBottom, 'the second plot is below the first');
+  assert.equal(layout.runLo, 0.1);
+  assert.equal(layout.runHi, 1000);
+  close(layout.line[1].y, logY(146.84, layout.runLo, layout.runHi, layout.runTop, layout.runBottom));
+  assert.deepEqual(layout.runTicks.map((t) => t.label), ['0.1', '1', '10', '100', '1000']);
+  // A bound of 6e43 (the MobileNet of the issue) does not flatten the σ bars: their axis stays at their own decades.
+  const huge = doneState().layers.map((row, i) => (i === 6 ? { ...row, runningBound: 6e43 } : row));
+  const wide = chartLayout(huge);
+  assert.equal(wide.hi, 100);
+  assert.equal(wide.runHi, 1e44);
+  close(wide.bars[1].height, layout.bars[1].height);
 });
 
 test('planned, invalid, zero and infinite σ get flat or full bars with their state', () => {
@@ -67,8 +80,8 @@ test('planned, invalid, zero and infinite σ get flat or full bars with their st
 
 test('the chart grows with the number of bars and labels decades', () => {
   const few = chartLayout(doneState().layers);
-  assert.equal(few.width, DEFAULT_CHART_OPTIONS.marginLeft + 3 * DEFAULT_CHART_OPTIONS.maxSlot + DEFAULT_CHART_OPTIONS.marginRight);
-  assert.deepEqual(few.ticks.map((t) => t.label), ['0.001', '0.01', '0.1', '1', '10', '100', '1000']);
+  assert.equal(few.width, DEFAULT_CHART_OPTIONS.marginLeft + 4 * DEFAULT_CHART_OPTIONS.maxSlot + DEFAULT_CHART_OPTIONS.marginRight);
+  assert.deepEqual(few.ticks.map((t) => t.label), ['0.001', '0.01', '0.1', '1', '10', '100']);
   assert.equal(few.bars[0].width + (few.bars[1].x - few.bars[0].x - few.bars[0].width), DEFAULT_CHART_OPTIONS.maxSlot, 'few bars get wide slots');
   const many = Array.from({ length: 100 }, (_, i) => ({ ...RESULTS[0].layer, name: `l${i}`, sigma: 10 ** ((i % 30) - 15) }));
   const layout = chartLayout(many);
@@ -76,4 +89,27 @@ test('the chart grows with the number of bars and labels decades', () => {
   assert.equal(layout.width, DEFAULT_CHART_OPTIONS.marginLeft + 100 * DEFAULT_CHART_OPTIONS.minSlot + DEFAULT_CHART_OPTIONS.marginRight);
   assert.ok(layout.ticks.length <= 9, 'a wide domain labels every few decades');
   assert.equal(layout.ticks[0].label, '1e-16');
+  assert.equal(layout.labels.length, 100, 'a 14 px slot still names every bar');
+});
+
+test('layer names label the axis, abbreviated to the trailing segments that name layers, with the full name kept', () => {
+  assert.equal(abbreviateName('/layer1/layer1.0/conv1/Conv'), 'layer1.0/conv1');
+  assert.equal(abbreviateName('StatefulPartitionedCall/functional_1/conv2d_1/BiasAdd'), 'conv2d_1');
+  assert.equal(abbreviateName('StatefulPartitionedCall/functional_1/conv2d/Relu'), 'conv2d', 'a Keras layer called conv2d is a layer name (case matters)');
+  assert.equal(abbreviateName('MobileFaceNet/MobileFaceNet/Conv2d_0/BatchNorm/FusedBatchNorm'), 'Conv2d_0');
+  assert.equal(abbreviateName('conv1'), 'conv1');
+  assert.equal(abbreviateName('Relu'), 'Relu', 'a name that is only an op keeps it');
+  const long = abbreviateName('model/a_very_long_layer_name_indeed_42');
+  assert.equal(long.length, DEFAULT_CHART_OPTIONS.labelChars);
+  assert.match(long, /^a_very_l.*….*ndeed_42$/);
+  const layout = chartLayout(doneState().layers.map((row) => ({ ...row, name: `model/net/block/${row.name}/Conv` })));
+  assert.deepEqual(layout.labels.map((l) => l.text), ['net/block/conv1', 'net/block/conv2', 'net/block/sigmoid', 'model/net/block/fc']);
+  assert.deepEqual(layout.labels.map((l) => l.full), ['model/net/block/conv1/Conv', 'model/net/block/conv2/Conv', 'model/net/block/sigmoid/Conv', 'model/net/block/fc/Conv']);
+  layout.labels.forEach((label, i) => close(label.x, layout.bars[i].x + layout.bars[i].width / 2));
+});
+
+test('a batch norm folded into its convolution gets no bar of its own', () => {
+  const layers = doneState().layers.map((row, i) => (i === 2 ? { ...row, kind: 'normalization' as const, op: 'BatchNormalization', sigma: 3.5, note: 'folded into conv1: counted there, as 1 here' } : row));
+  assert.equal(isCharted(layers[2]), false);
+  assert.equal(isCharted({ ...layers[2], note: undefined }), true, 'an unfolded batch norm is a factor');
 });

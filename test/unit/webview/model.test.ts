@@ -4,6 +4,7 @@ import type { ToWebview } from '../../../src/protocol/messages';
 import {
   applyMessage,
   boundSummary,
+  bracketSummary,
   parseShapeText,
   shapeInUse,
   suggestInputShape,
@@ -191,4 +192,48 @@ test('the shape in use is the run\'s, else the summary\'s (never a stale summary
 test('a running bound shows only once a row of this run is done', () => {
   const stale = { ...doneState(), status: 'running' as const, bounds: null, done: 0 };
   assert.equal(boundSummary(stale).partial, null);
+});
+
+test('the bracket: measured lower, certified upper (the tighter one), width, and the loosest chains first', () => {
+  assert.equal(bracketSummary(BOUNDS), null, 'no bracket in the report: nothing to show');
+  const bounds = {
+    ...BOUNDS,
+    lower: 0.21,
+    certifiedTight: 0.5,
+    bracket: {
+      width: 0.5 / 0.21,
+      lower: { foundBy: 'ascent', inputRange: [0, 1] as [number, number], samples: 16, evaluations: 400 },
+      upper: {
+        expansion: 0.5,
+        chains: [
+          { from: 'conv1', to: 'conv2', groups: 2, product: 12, bound: 3, directProducts: 1 },
+          { from: 'fc', to: 'fc', groups: 1, product: 0.013, bound: 0.013, directProducts: 0 },
+        ],
+      },
+    },
+  };
+  const summary = bracketSummary(bounds);
+  assert.ok(summary);
+  assert.equal(summary.lower, 0.21);
+  assert.equal(summary.upper, 0.5);
+  assert.equal(summary.width, 0.5 / 0.21);
+  assert.equal(summary.product, 0.6512, 'the per-layer certified bound the expansion improves on');
+  assert.deepEqual(summary.chains, [{ from: 'conv1', to: 'conv2', product: 12, bound: 3, gain: 4 }], 'chains the expansion did not tighten are left out');
+  assert.equal(summary.foundBy, 'ascent');
+  const panel = doneState({ bounds });
+  assert.equal(boundSummary(panel).certified, 0.5, 'the headline\'s L ≤ is the tighter certified bound');
+  const none = bracketSummary({ ...bounds, lower: null, bracket: { ...bounds.bracket, width: null, lower: { unavailable: 'Einsum is not executed', inputRange: [0, 1] as [number, number], samples: 0 } } });
+  assert.equal(none?.lower, null);
+  assert.equal(none?.width, null);
+  assert.equal(none?.lowerUnavailable, 'Einsum is not executed');
+  // A malformed bracket from a page's saved state does not throw.
+  assert.deepEqual(bracketSummary({ ...BOUNDS, bracket: {} as never })?.chains, []);
+});
+
+test('a reveal message from the extension is accepted and leaves the panel as it is', () => {
+  assert.equal(isToWebview({ type: 'reveal', row: 3 }), true);
+  assert.equal(isToWebview({ type: 'reveal', row: -1 }), false);
+  assert.equal(isToWebview({ type: 'reveal' }), false);
+  const panel = doneState();
+  assert.equal(applyMessage(panel, { type: 'reveal', row: 3 }), panel);
 });

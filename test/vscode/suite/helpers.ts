@@ -23,6 +23,8 @@ export interface LayerRow {
   weightShape: number[] | null;
   sigma: number | null;
   upperBound: number | null;
+  /** The entry of the row in the model's own listing (model.json layer or ONNX node). */
+  sourceIndex?: number;
 }
 export interface ReportLike {
   model: { path: string; format: string; inputShape: number[] };
@@ -102,6 +104,9 @@ export interface TestingApi {
   inputShape(uri: vscode.Uri): number[] | undefined;
   statusBar(): { visible: boolean; text: string; tooltip: string; model: string | undefined };
   ioPicksRequested(): number;
+  pageMessage(uri: vscode.Uri, message: unknown): Promise<boolean>;
+  lastReveal(): { uri: string; row: number; kind: 'text'; line: number; character: number } | { uri: string; row: number; kind: 'onnx-node'; node: number | null } | undefined;
+  onnxRevealsDelivered(): { uri: string; row: number }[];
 }
 
 export async function testingApi(): Promise<TestingApi> {
