@@ -12,7 +12,10 @@
 //    copies a factor's entries: a weighted sum of the factors' bounds.
 // 3. otherwise it stays unbounded, naming the factor without a range.
 
-import type { AddSpec, FixedSpec, IrModel, IrNode } from '../model/ir';
+import type { AddSpec, FixedSpec, IrModel, IrNode, RecurrentCell } from '../model/ir';
+import { ModelError } from '../model/errors';
+import { broadcastShapes } from './broadcast';
+import { recurrentConstant } from './recurrent';
 import { SILU_CONSTANT } from './constants';
 import { recogniseLayerNorms } from './layer-norm';
 import { nodeRange, productRange, supAbs, type Range } from './ranges';
@@ -218,10 +221,21 @@ function sameShape(a: readonly number[] | undefined, b: readonly number[] | unde
   return !!a && !!b && a.length === b.length && a.every((d, i) => d === b[i]);
 }
 
-/** The passes both readers run on their finished IR: products (see the header), then written-out layer norms. */
-export function resolveSharedPatterns(model: IrModel, inputRange?: readonly [number, number]): void {
-  resolveProducts(model, inputRange);
+/**
+ * The passes both readers run on their finished IR: written-out normalisations first (their rows
+ * then carry constants and ranges), then products, data matrix products, recurrent cells with data
+ * states and logarithms of positive values, in one pass over the ranges (see the header).
+ */
+export function resolveSharedPatterns(model: IrModel, inputRange?: readonly [number, number], inputRanges?: Readonly<Record<string, readonly [number, number]>>): void {
+  const signal = model.signalInput ?? model.inputs[0]?.name;
+  const names = model.inputs.map((i) => i.name);
+  for (const name of Object.keys(inputRanges ?? {})) {
+    if (!names.includes(name)) throw new ModelError(model.path, `has no input "${name}" (--input-range ${name}=…); its inputs are ${names.map((n) => `"${n}"`).join(', ')}`);
+  }
+  // A named range for the signal input is its box, as the plain --input-range LO,HI.
+  const signalRange = inputRange ?? (signal !== undefined ? inputRanges?.[signal] : undefined);
   recogniseLayerNorms(model);
+  resolveProducts(model, signalRange, inputRanges);
 }
 
 /**
@@ -230,7 +244,7 @@ export function resolveSharedPatterns(model: IrModel, inputRange?: readonly [num
  * products bounded only there get a bound valid on that box (docs/op-coverage.md, "Bounds on an
  * input domain"); `model.domain` records it. Returns the value ranges it used.
  */
-export function resolveProducts(model: IrModel, inputRange?: readonly [number, number]): ReadonlyMap<string, Range> {
+export function resolveProducts(model: IrModel, inputRange?: readonly [number, number], fixedRanges?: Readonly<Record<string, readonly [number, number]>>): ReadonlyMap<string, Range> {
   const producers = new Map<string, IrNode>();
   const consumers = new Map<string, IrNode[]>();
   for (const node of model.nodes) for (const input of node.inputs) consumers.set(input, [...(consumers.get(input) ?? []), node]);
@@ -244,18 +258,41 @@ export function resolveProducts(model: IrModel, inputRange?: readonly [number, n
     model.domain = { inputRange: [inputRange[0], inputRange[1]] };
   }
 
+  // Values that do not depend on the signal (inputs held fixed and what is computed from them
+  // alone): Lipschitz constant 0 with respect to it, and the graph inputs each comes from.
+  const fixed = new Map<string, Set<string>>();
+  for (const input of model.inputs) if (input.name !== signal) fixed.set(input.name, new Set([input.name]));
+  const givenFixed: Record<string, [number, number]> = {};
+  for (const [name, r] of Object.entries(fixedRanges ?? {})) {
+    if (!fixed.has(name)) continue;
+    global.set(name, [r[0], r[1]]);
+    domain?.set(name, [r[0], r[1]]);
+    givenFixed[name] = [r[0], r[1]];
+  }
+  if (Object.keys(givenFixed).length > 0) model.fixedInputRanges = givenFixed;
+  const context: PassContext = { producers, consumers, graphOutputs, fixed, inputRange };
+
   for (const node of model.nodes) {
     const product = node.spec.type === 'unbounded' && node.spec.product && node.inputs.length === 2;
+    const matmul = node.spec.type === 'unbounded' && node.spec.matmul && node.inputs.length === 2;
     const rangeIn = (ranges: ReadonlyMap<string, Range>) => {
       const inputs = node.inputs.map((name) => ranges.get(name));
+      if (matmul) return matmulRange(node, inputs[0], inputs[1], producers);
       return product ? (inputs[0] && inputs[1] ? productRange(inputs[0], inputs[1]) : undefined) : nodeRange(node, inputs);
     };
     // Before resolving: rule 1 rewrites the row's inputs.
     const globalRange = rangeIn(global);
     const domainRange = domain && rangeIn(domain);
-    if (product) resolveProduct(node, producers, consumers, graphOutputs, domain ?? global, domain ? global : undefined, inputRange);
+    const origins = node.inputs.length > 0 && node.inputs.every((v) => fixed.has(v)) ? new Set(node.inputs.flatMap((v) => [...(fixed.get(v) as Set<string>)])) : undefined;
+    if (origins) {
+      // Computed from inputs held fixed alone: a constant for the bound (the sub-network selection drops it).
+    } else if (product) resolveProduct(node, context, domain ?? global, domain ? global : undefined);
+    else if (matmul) resolveMatmul(node, context, domain ?? global, domain ? global : undefined);
+    else if (node.spec.type === 'unbounded' && node.spec.recurrent) resolveRecurrent(node, node.spec.recurrent, context, global);
+    else if (node.spec.type === 'unbounded' && node.op === 'Log' && node.inputs.length === 1) resolveLog(node, producers, global);
     for (const output of node.outputs) {
       producers.set(output, node);
+      if (origins) fixed.set(output, origins);
       if (globalRange) global.set(output, globalRange);
       if (domain && domainRange) domain.set(output, domainRange);
     }
@@ -268,7 +305,8 @@ export function resolveProducts(model: IrModel, inputRange?: readonly [number, n
  * `ranges` are those the bound may use (the domain's, when one is given); `global`, given with a
  * domain, tells which factors are bounded only on it (their row says so).
  */
-function resolveProduct(node: IrNode, producers: ReadonlyMap<string, IrNode>, consumers: ReadonlyMap<string, IrNode[]>, graphOutputs: ReadonlySet<string>, ranges: ReadonlyMap<string, Range>, global?: ReadonlyMap<string, Range>, inputRange?: readonly [number, number]): void {
+function resolveProduct(node: IrNode, context: PassContext, ranges: ReadonlyMap<string, Range>, global?: ReadonlyMap<string, Range>): void {
+  const { producers, consumers, graphOutputs, inputRange } = context;
   const [a, b] = node.inputs;
   const [ra, rb] = [ranges.get(a), ranges.get(b)];
   const out = node.outputShapes[0];
@@ -306,6 +344,9 @@ function resolveProduct(node: IrNode, producers: ReadonlyMap<string, IrNode>, co
   }
 
   node.execution = { kind: 'product', factors: [a, b], scale: 1 };
+  // A factor held fixed (constant 0 with respect to the signal): only its size counts.
+  const held = heldFactor(node, context, [ra, rb], `${node.op} of a signal and a value held fixed`);
+  if (held) return;
   // 2. Both factors bounded: the product rule, each factor's bound weighted by the other's size.
   if (ra && rb) {
     const count = elementCount(out);
@@ -330,4 +371,176 @@ function resolveProduct(node: IrNode, producers: ReadonlyMap<string, IrNode>, co
     product: true,
     reason: `${node.op} of two data-dependent tensors (x·y) is not globally Lipschitz: ${open.map((v) => `"${v}"`).join(' and ')} ${open.length > 1 ? 'have' : 'has'} no bounded range${inputRange ? ` (even for inputs in [${inputRange[0]}, ${inputRange[1]}])` : ''}`,
   };
+}
+
+/** What the resolving pass knows besides the ranges. */
+interface PassContext {
+  producers: ReadonlyMap<string, IrNode>;
+  consumers: ReadonlyMap<string, IrNode[]>;
+  graphOutputs: ReadonlySet<string>;
+  /** Values held fixed (not depending on the signal), with the graph inputs each comes from. */
+  fixed: ReadonlyMap<string, ReadonlySet<string>>;
+  inputRange?: readonly [number, number];
+}
+
+const rangeFlag = (names: Iterable<string>) => [...names].map((n) => `--input-range ${n}=LO,HI`).join(', ');
+
+/**
+ * A two-factor row with exactly one factor held fixed: the fixed factor's bound is 0, so only the
+ * other's counts, weighted by `weightOf(fixed factor's range)`. Rewrites the row to read the signal's
+ * factor alone and returns true; with the fixed factor's range unknown, makes the row unbounded
+ * naming the input and the flag that gives it, and returns true; false when neither factor is fixed.
+ */
+function heldFactor(node: IrNode, context: PassContext, factorRanges: (Range | undefined)[], what: string, weightOf?: (index: number, range: Range) => number): boolean {
+  const index = node.inputs.findIndex((v) => context.fixed.has(v));
+  if (index < 0 || node.inputs.every((v) => context.fixed.has(v))) return false;
+  const held = node.inputs[index];
+  const range = factorRanges[index];
+  const origins = context.fixed.get(held) as ReadonlySet<string>;
+  if (!range) {
+    node.spec = { type: 'unbounded', reason: `${what}: "${held}" comes from the input${origins.size > 1 ? 's' : ''} ${[...origins].map((n) => `"${n}"`).join(', ')} held fixed, whose range is not given (give it with ${rangeFlag(origins)})` };
+    return true;
+  }
+  const other = 1 - index;
+  const out = node.outputShapes[0];
+  const copies = elementCount(out) / elementCount(node.inputShapes[other]);
+  const weight = weightOf ? weightOf(other, range) : supAbs(range) * Math.sqrt(copies);
+  const signalFactor = node.inputs[other];
+  node.spec = {
+    type: 'add',
+    weights: [weight],
+    detail: `${what} ("${held}" from ${[...origins].map((n) => `"${n}"`).join(', ')}, |·| ≤ ${supAbs(range).toPrecision(4)}): L ≤ ${weight.toPrecision(4)}·L("${signalFactor}"), the fixed factor's bound being 0`,
+  };
+  node.inputs = [signalFactor];
+  node.inputShapes = [node.inputShapes[other]];
+  return true;
+}
+
+/** A matrix's operand shape as [batch…, rows, cols] (numpy.matmul's promotion of vectors). */
+function asMatrix(shape: readonly number[], left: boolean): number[] {
+  return shape.length === 1 ? (left ? [1, shape[0]] : [shape[0], 1]) : [...shape];
+}
+
+/** True when `value` is a softmax over its last axis (each row a probability vector). */
+function softmaxRows(value: string, producers: ReadonlyMap<string, IrNode>): boolean {
+  const node = producers.get(value);
+  const execution = node?.execution;
+  const rank = node?.outputShapes[0]?.length ?? 0;
+  return !!node && node.outputs[0] === value && execution?.kind === 'activation' && execution.name === 'softmax' && (execution.axis === rank - 1 || execution.axis === -1);
+}
+
+/**
+ * sup over the batch of ‖X‖₂ for an operand of `shape` ([…, rows, cols]) with entries in `range`:
+ * at most its Frobenius norm sup|x|·√(rows·cols); rows that are softmax probability vectors give
+ * ‖X‖₂ ≤ √(‖X‖₁·‖X‖_∞) ≤ √rows (each row sums to 1, each column to at most rows).
+ */
+function operatorNormBound(value: string, shape: readonly number[], range: Range, producers: ReadonlyMap<string, IrNode>): { bound: number; how: string } {
+  const [rows, cols] = shape.slice(-2);
+  const frobenius = supAbs(range) * Math.sqrt(rows * cols);
+  const rowsBound = softmaxRows(value, producers) ? Math.sqrt(rows) : Infinity;
+  return rowsBound < frobenius ? { bound: rowsBound, how: `softmax rows: ≤ √${rows}` } : { bound: frobenius, how: `≤ ${supAbs(range).toPrecision(4)}·√(${rows}·${cols})` };
+}
+
+/** The range of A·B from the factors' ranges: B's range when A's rows are softmax probabilities (convex combinations), else k·(ranges' product). */
+function matmulRange(node: IrNode, ra: Range | undefined, rb: Range | undefined, producers: ReadonlyMap<string, IrNode>): Range | undefined {
+  if (!ra || !rb) return undefined;
+  if (softmaxRows(node.inputs[0], producers)) return rb;
+  const k = asMatrix(node.inputShapes[0], true).slice(-1)[0];
+  const p = productRange(ra, rb);
+  return p && [k * p[0], k * p[1]];
+}
+
+/**
+ * A MatMul of two data tensors (attention): ‖AB − A'B'‖ ≤ ‖(A − A')B‖ + ‖A'(B − B')‖ ≤
+ * sup‖B‖₂·‖A − A'‖ + sup‖A‖₂·‖B − B'‖, batch by batch, so L ≤ sup‖B‖₂·√cA·L_A + sup‖A‖₂·√cB·L_B
+ * with cX the times broadcasting copies X's batches (docs/op-coverage.md, "Products of two data matrices").
+ */
+function resolveMatmul(node: IrNode, context: PassContext, ranges: ReadonlyMap<string, Range>, global?: ReadonlyMap<string, Range>): void {
+  const { producers, inputRange } = context;
+  const [a, b] = node.inputs;
+  const [ra, rb] = [ranges.get(a), ranges.get(b)];
+  const shapes = [asMatrix(node.inputShapes[0], true), asMatrix(node.inputShapes[1], false)];
+  const batch = (shape: number[]) => elementCount(shape.slice(0, -2));
+  const outBatch = elementCount(broadcastShapes(shapes[0].slice(0, -2), shapes[1].slice(0, -2)) ?? []);
+  const copies = shapes.map((shape) => outBatch / batch(shape));
+  const norms = [ra && operatorNormBound(a, shapes[0], ra, producers), rb && operatorNormBound(b, shapes[1], rb, producers)];
+  // Each factor's bound is weighted by the other's operator norm.
+  const weightOf = (index: number, range: Range) => operatorNormBound(node.inputs[1 - index], shapes[1 - index], range, producers).bound * Math.sqrt(copies[index]);
+  if (heldFactor(node, context, [ra, rb], 'MatMul of a signal and a value held fixed', weightOf)) return;
+  if (ra && rb && norms[0] && norms[1]) {
+    const weights = [norms[1].bound * Math.sqrt(copies[0]), norms[0].bound * Math.sqrt(copies[1])];
+    const onDomain = global && inputRange ? [a, b].filter((v) => !global.has(v)) : [];
+    node.spec = {
+      type: 'add',
+      weights,
+      detail: `MatMul of two bounded data matrices: L ≤ sup‖B‖·L_A + sup‖A‖·L_B with sup‖"${a}"‖ ${norms[0].how}, sup‖"${b}"‖ ${norms[1].how}${copies.some((c) => c > 1) ? ', times √(copies) for broadcast batches' : ''}`
+        + (onDomain.length > 0 && inputRange ? `; ${onDomain.map((v) => `"${v}"`).join(' and ')} bounded only for inputs in [${inputRange[0]}, ${inputRange[1]}]: valid on that domain` : ''),
+      ...(onDomain.length > 0 ? { domain: true as const } : {}),
+    };
+    return;
+  }
+  const open = [ra ? undefined : a, rb ? undefined : b].filter((v): v is string => v !== undefined);
+  node.spec = {
+    type: 'unbounded',
+    matmul: true,
+    reason: `MatMul of two data-dependent tensors (x·y) is not globally Lipschitz: ${open.map((v) => `"${v}"`).join(' and ')} ${open.length > 1 ? 'have' : 'has'} no bounded range${inputRange ? ` (even for inputs in [${inputRange[0]}, ${inputRange[1]}])` : ''}`,
+  };
+}
+
+/** A recurrent cell whose initial state is data: bounded once the state is held fixed with a known range. */
+function resolveRecurrent(node: IrNode, cell: RecurrentCell, context: PassContext, ranges: ReadonlyMap<string, Range>): void {
+  const moving = cell.fixedStates.filter((v) => !context.fixed.has(v));
+  if (moving.length > 0) {
+    node.spec = { type: 'unbounded', reason: `the initial state${moving.length > 1 ? 's' : ''} ${moving.map((v) => `"${v}"`).join(', ')} of this ${cell.kind} depend${moving.length > 1 ? '' : 's'} on the signal input: its bound holds only for states held fixed` };
+    return;
+  }
+  if (cell.constant !== undefined) {
+    node.spec = { type: 'fixed', kind: 'activation', constant: cell.constant, detail: cell.detail };
+    return;
+  }
+  const state = cell.state as string;
+  const origins = context.fixed.get(state) ?? new Set<string>();
+  const range = ranges.get(state);
+  const named = [...origins].map((n) => `"${n}"`).join(', ');
+  if (!range) {
+    node.spec = { type: 'unbounded', reason: `the bound of this ${cell.kind} grows with the size of its initial ${cell.kind === 'LSTM' ? 'cell ' : ''}state "${state}", from the input${origins.size > 1 ? 's' : ''} ${named} held fixed, whose range is not given: give it with ${rangeFlag(origins)}` };
+    return;
+  }
+  const sup = supAbs(range);
+  node.spec = { type: 'fixed', kind: 'activation', constant: recurrentConstant(cell.directions, cell.steps, sup), detail: `${cell.detail}; |${cell.kind === 'LSTM' ? 'c₀' : 'h₀'}| ≤ ${sup.toPrecision(4)} from ${named} in its given range` };
+}
+
+/** Ops whose output is never negative. */
+const NONNEGATIVE = /^(Sqrt|ReduceL2|Abs|Relu|Exp|Sigmoid|Softplus|Softmax)$/;
+
+/** A certified lower bound of every entry of `value` for all inputs (its range, or ≥ 0 ops through positive affine maps), else undefined. */
+function lowerBound(value: string, producers: ReadonlyMap<string, IrNode>, ranges: ReadonlyMap<string, Range>, depth = 0): number | undefined {
+  const known = ranges.get(value);
+  if (known) return known[0];
+  const node = producers.get(value);
+  if (!node || depth > 8) return undefined;
+  if (NONNEGATIVE.test(node.op) && node.spec.type !== 'unsupported') return 0;
+  if (node.inputs.length !== 1) return undefined;
+  const spec = node.spec;
+  const below = () => lowerBound(node.inputs[0], producers, ranges, depth + 1);
+  if (spec.type === 'fixed' && spec.values?.kind === 'clip') return Math.max(spec.values.min, below() ?? -Infinity);
+  if (spec.type === 'fixed' && spec.values?.kind === 'affine' && spec.values.scale[0] > 0) {
+    const lb = below();
+    if (lb === undefined) return undefined;
+    const [s0, s1] = spec.values.scale;
+    return Math.min(s0 * lb, s1 * lb) + spec.values.shift[0];
+  }
+  if (spec.type === 'diagonal' && spec.scale.length > 0 && spec.scale.every((s) => s > 0) && !/norm/i.test(node.op)) {
+    const lb = below();
+    if (lb === undefined || lb < 0) return undefined;
+    return Math.min(...spec.scale) * lb;
+  }
+  return undefined;
+}
+
+/** log on inputs bounded below by m > 0 has slope at most 1/m. */
+function resolveLog(node: IrNode, producers: ReadonlyMap<string, IrNode>, ranges: ReadonlyMap<string, Range>): void {
+  const lb = lowerBound(node.inputs[0], producers, ranges);
+  if (lb === undefined || !(lb > 0)) return;
+  node.spec = { type: 'fixed', kind: 'activation', constant: 1 / lb, detail: `log of values ≥ ${lb.toPrecision(4)} (a positive shift of a value that is never negative): slope ≤ 1/${lb.toPrecision(4)}` };
 }

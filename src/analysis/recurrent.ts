@@ -6,6 +6,8 @@
 // G ≥ 0 lower triangular, so the map from the sequence to the outputs has L ≤ ‖G‖₂, bounded from
 // above by Collatz–Wielandt on GᵀG (nonnegative).
 
+import type { RecurrentDirection } from '../model/ir';
+
 /** Spectral norms (certified upper bounds) of one direction's weight matrices, per gate. */
 export interface LstmNorms {
   /** Input weights W and recurrent weights R of the gates i, o, f, c (ONNX's order). */
@@ -194,4 +196,19 @@ function positiveDefinite(gram: Float64Array, n: number, t: number): boolean {
     }
   }
   return true;
+}
+
+/**
+ * The cell's constant over `steps` steps, both directions combined (√(L_f² + L_b²)), given the size
+ * of its initial state: max |c₀| for an LSTM, max |h₀| for a GRU (docs/op-coverage.md, "Recurrent cells").
+ */
+export function recurrentConstant(directions: readonly RecurrentDirection[], steps: number, stateSup: number): number {
+  const perDirection = directions.map((d) => {
+    if (d.kind === 'LSTM') {
+      const gains = lstmGains({ w: d.w, r: d.r, p: d.p, c0: stateSup }, steps);
+      return Math.max(nonnegativeNorm(gains.h), nonnegativeNorm(gains.c));
+    }
+    return nonnegativeNorm(gruGains({ w: d.w, r: d.r, h0: stateSup, linearBeforeReset: d.linearBeforeReset, recurrentSup: (big) => d.rowSum * big + d.recurrentBias }, steps));
+  });
+  return Math.sqrt(perDirection.reduce((s, v) => s + v * v, 0));
 }

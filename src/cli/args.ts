@@ -29,6 +29,9 @@ options:
                               (squeeze-excitation gates) get a bound valid for such inputs, and the
                               network bound is stated "on inputs in [LO, HI]" (default: all inputs);
                               the bracket's lower-bound search draws its inputs from it (default 0,1)
+  --input-range NAME=LO,HI    the named input lies in [LO, HI] (repeatable): for an input held fixed
+                              (a recurrent state), bounds that need its size hold for every value
+                              in that box
   --fail-above X              exit 1 unless the certified network bound (L ≤ …) is at most X;
                               a model without a certified bound fails, with the reason
   --fail-above-estimate X     exit 1 when the estimate (L ≈ …, bounds.product) exceeds X or
@@ -125,9 +128,13 @@ export function parseArgs(argv: string[]): ParsedArgs {
       }
       case '--input-range': {
         const text = value();
-        const range = text.split(',').map(Number);
-        if (range.length !== 2 || !range.every(Number.isFinite) || !(range[0] < range[1])) throw new UsageError(`--input-range must be LO,HI with LO < HI (got "${text}")`);
-        settings.inputRange = [range[0], range[1]];
+        const named = splitNamed(text);
+        const range = (named ? named.value : text).split(',').map((v) => (v.trim() === '' ? NaN : Number(v)));
+        if (range.length !== 2 || !range.every(Number.isFinite) || !(range[0] <= range[1]) || (!named && !(range[0] < range[1]))) {
+          throw new UsageError(`--input-range must be LO,HI with LO < HI, or NAME=LO,HI with LO ≤ HI for a named input (got "${text}")`);
+        }
+        if (named) settings.inputRanges = { ...settings.inputRanges, [named.name]: [range[0], range[1]] };
+        else settings.inputRange = [range[0], range[1]];
         break;
       }
       case '--tol':

@@ -40,7 +40,8 @@ export function formatTable(report: Report): string {
   // What is proven (composed from certified per-layer upper bounds) comes first and alone gets "≤".
   // A bound taken on an input box holds only there: say so beside it (docs/op-coverage.md).
   const range = report.bounds.domain?.inputRange;
-  const onDomain = range ? ` on inputs in [${range[0]}, ${range[1]}]` : '';
+  const fixed = Object.entries(report.bounds.fixedInputRanges ?? {}).map(([name, r]) => `${name} in [${r[0]}, ${r[1]}]`);
+  const onDomain = (range ? ` on inputs in [${range[0]}, ${range[1]}]` : '') + (fixed.length > 0 ? `${range ? ',' : ''} with ${fixed.join(', ')} held fixed` : '');
   out.push(`network bound:    ${report.bounds.certified === null ? `none — ${whyNotCertified(report)}` : `L ≤ ${formatNumber(report.bounds.certified)}${onDomain}`}`);
   out.push(`network estimate: ${report.bounds.product === null ? `none — ${whyNoEstimate(report)}` : `L ≈ ${formatNumber(report.bounds.product)}${onDomain} (estimate from per-layer σ, not a bound)`}`);
   const bracket = describeBracket(report);

@@ -6,7 +6,7 @@ import type { IrModel } from '../model/ir';
 import type { NetworkBounds } from '../protocol/report';
 import { RunningComposition } from '../analysis/compose';
 
-type Problems = Pick<NetworkBounds, 'unsupported' | 'unbounded' | 'domain'>;
+type Problems = Pick<NetworkBounds, 'unsupported' | 'unbounded' | 'domain' | 'fixedInputRanges'>;
 
 export class NetworkBoundTracker {
   private readonly estimate: RunningComposition;
@@ -36,13 +36,14 @@ export class NetworkBoundTracker {
 
   /** The network bounds as they stand (final once every node is recorded). */
   bounds(): NetworkBounds {
-    const { unsupported, unbounded, domain } = graphProblems(this.model);
+    const { unsupported, unbounded, domain, fixedInputRanges } = graphProblems(this.model);
     return {
       product: finiteOrNull(this.estimate.network),
       certified: finiteOrNull(this.certified.network),
       unsupported,
       ...(unbounded?.length ? { unbounded } : {}),
       ...(domain ? { domain } : {}),
+      ...(fixedInputRanges ? { fixedInputRanges } : {}),
       ...(this.invalid.length ? { invalid: [...this.invalid] } : {}),
     };
   }
@@ -52,7 +53,7 @@ export class NetworkBoundTracker {
 export function graphProblems(model: IrModel): Problems {
   const unsupported = model.nodes.filter((node) => node.spec.type === 'unsupported').map((node) => ({ name: node.name, op: node.op }));
   const unbounded = model.nodes.flatMap((node) => (node.spec.type === 'unbounded' ? [{ name: node.name, op: node.op, reason: node.spec.reason }] : []));
-  return { unsupported, ...(unbounded.length ? { unbounded } : {}), ...(model.domain ? { domain: { inputRange: [...model.domain.inputRange] as [number, number] } } : {}) };
+  return { unsupported, ...(unbounded.length ? { unbounded } : {}), ...(model.domain ? { domain: { inputRange: [...model.domain.inputRange] as [number, number] } } : {}), ...(model.fixedInputRanges ? { fixedInputRanges: { ...model.fixedInputRanges } } : {}) };
 }
 
 function finiteOrNull(value: number | undefined): number | null {

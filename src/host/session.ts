@@ -95,7 +95,7 @@ async function fingerprint(files: FileAccess): Promise<string> {
 }
 
 /** The reader's options carried by the settings: input shapes, the signal input, fixed values, chosen outputs. */
-export function openOptions(settings: Pick<EstimateSettings, 'inputShape' | 'input' | 'inputShapes' | 'inputValues' | 'outputs' | 'inputRange'>): OpenOptions {
+export function openOptions(settings: Pick<EstimateSettings, 'inputShape' | 'input' | 'inputShapes' | 'inputValues' | 'outputs' | 'inputRange' | 'inputRanges'>): OpenOptions {
   return {
     ...(settings.inputShape ? { inputShape: settings.inputShape } : {}),
     ...(settings.input ? { signalInput: settings.input } : {}),
@@ -103,6 +103,7 @@ export function openOptions(settings: Pick<EstimateSettings, 'inputShape' | 'inp
     ...(settings.inputValues && Object.keys(settings.inputValues).length > 0 ? { inputValues: settings.inputValues } : {}),
     ...(settings.outputs && settings.outputs.length > 0 ? { outputs: settings.outputs } : {}),
     ...(settings.inputRange ? { inputRange: settings.inputRange } : {}),
+    ...(settings.inputRanges && Object.keys(settings.inputRanges).length > 0 ? { inputRanges: settings.inputRanges } : {}),
   };
 }
 

@@ -28,4 +28,6 @@ export interface OpenOptions {
   outputs?: string[];
   /** The signal input lies in the box [lo, hi]ⁿ: products bounded only there get a bound valid on it (docs/op-coverage.md). */
   inputRange?: [number, number];
+  /** Ranges of named inputs (--input-range NAME=LO,HI): an input held fixed with one is a value in that box; the signal's is its box. */
+  inputRanges?: Record<string, [number, number]>;
 }

@@ -150,7 +150,42 @@ export interface UnboundedSpec {
    * bounded) where it can, and otherwise leaves it unbounded with a reason naming the unbounded factor.
    */
   product?: true;
+  /**
+   * A MatMul of two data tensors (batched, numpy broadcasting): the same pass bounds it from the
+   * factors' ranges, L(AB) ≤ sup‖B‖·L_A + sup‖A‖·L_B (docs/op-coverage.md, "Products of two data
+   * matrices"), or leaves it unbounded naming the factor without a range.
+   */
+  matmul?: true;
+  /** x^power for a constant exponent (the written-out normalisations square their input). */
+  power?: number;
+  /** c / x for a uniform constant c (rsqrt written as 1 / √·). */
+  numerator?: number;
+  /**
+   * A recurrent cell whose initial state is a data value: its bound needs that state's range, which
+   * the shared pass finds (an input held fixed with --input-range NAME=LO,HI) or names as missing.
+   */
+  recurrent?: RecurrentCell;
 }
+
+/** What the shared pass needs to bound a recurrent cell once its initial state's range is known (src/analysis/recurrent.ts). */
+export interface RecurrentCell {
+  kind: 'LSTM' | 'GRU' | 'RNN';
+  steps: number;
+  /** Per direction, the gate norms (src/analysis/recurrent.ts LstmNorms / GruNorms without the state's size). */
+  directions: RecurrentDirection[];
+  /** The data value the bound grows with (an LSTM's c₀, a GRU's h₀); absent when the constant does not depend on one. */
+  state?: string;
+  /** The constant when it does not depend on a data state (RNN, or constant states). */
+  constant?: number;
+  /** Data initial states, which must not depend on the signal for the bound to hold. */
+  fixedStates: string[];
+  /** The row's note once bounded. */
+  detail: string;
+}
+
+export type RecurrentDirection =
+  | { kind: 'LSTM'; w: { i: number; o: number; f: number; c: number }; r: { i: number; o: number; f: number; c: number }; p: { i: number; o: number; f: number } }
+  | { kind: 'GRU'; w: { z: number; r: number; h: number }; r: { z: number; r: number; h: number }; linearBeforeReset: boolean; rowSum: number; recurrentBias: number };
 
 /** An op the engine does not understand: the bound through it is invalid. */
 export interface UnsupportedSpec {
@@ -251,6 +286,8 @@ export interface IrModel {
   nodes: IrNode[];
   /** Set when the bound is taken on a box of inputs (--input-range), not on all of ℝⁿ (docs/op-coverage.md). */
   domain?: { inputRange: [number, number] };
+  /** Ranges given for inputs held fixed (--input-range NAME=LO,HI): bounds that used them hold for such values. */
+  fixedInputRanges?: Record<string, [number, number]>;
   metadata: {
     producer?: string;
     producerVersion?: string;

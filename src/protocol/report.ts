@@ -93,6 +93,8 @@ export interface NetworkBounds {
   bracket?: BracketDetail;
   /** Present when the bounds hold only for inputs in this box (--input-range), not for all inputs. */
   domain?: { inputRange: [number, number] };
+  /** Present when the bounds used the ranges given for inputs held fixed: they hold for fixed values in these boxes. */
+  fixedInputRanges?: Record<string, [number, number]>;
 }
 
 /** The bracket L ∈ [lower, certifiedTight] (docs/bracket.md). */
@@ -192,6 +194,12 @@ export interface EstimateSettings {
    * draws its inputs from it. Absent: bounds hold for all inputs, and the search uses [0, 1].
    */
   inputRange?: [number, number];
+  /**
+   * Ranges of named inputs (--input-range NAME=LO,HI). An input held fixed is then any value in its
+   * box (what depends on it, a recurrent cell's initial state, is bounded for all such values,
+   * bounds.fixedInputRanges says so); the signal input's named range is its box, as inputRange.
+   */
+  inputRanges?: Record<string, [number, number]>;
 }
 
 export const DEFAULT_SETTINGS: EstimateSettings = {

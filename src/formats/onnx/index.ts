@@ -56,7 +56,7 @@ export const onnxFormat: ModelFormatReader = {
         warnings: [...warnings, ...walked.warnings],
       };
       // Products of two data tensors (gated activations, bounded factors, or unbounded) and written-out layer norms, shared with TF.js.
-      resolveSharedPatterns(ir, options.inputRange);
+      resolveSharedPatterns(ir, options.inputRange, options.inputRanges);
       if (ir.nodes.some((n) => QUANTISATION_STEPS.has(n.op))) ir.warnings.push(QUANTISED_WARNING);
       return ir;
     } catch (error) {

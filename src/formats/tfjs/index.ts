@@ -37,7 +37,7 @@ export const tfjsFormat: ModelFormatReader = {
       const model = kind === 'graph' ? await readGraphModel(record, weights, options, file) : await readLayersModel(record, weights, options, file);
       if (model.nodes.length === 0) throw new ModelError(file, `is a TF.js ${kind} model with no ${kind === 'graph' ? 'nodes' : 'layers'} to analyse`);
       // Products of two data tensors (gated activations, bounded factors, or unbounded) and written-out layer norms, shared with ONNX.
-      resolveSharedPatterns(model, options.inputRange);
+      resolveSharedPatterns(model, options.inputRange, options.inputRanges);
       return model;
     } catch (error) {
       throw asModelError(error, file);

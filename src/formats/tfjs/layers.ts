@@ -8,6 +8,7 @@ import { ModelError } from '../../model/errors';
 import { activationSpec, SELECTS, structural } from '../../analysis/constants';
 import { TRANSFORMS, resizeNorm, type CoordinateTransform } from '../../analysis/resize';
 import { gruGains, lstmGains, matrixNorm, nonnegativeNorm, rnnGains } from '../../analysis/recurrent';
+import { formatEpsilon, layerNormBound } from '../../analysis/layer-norm';
 import { product, resolvePads, slidingOutputSize } from '../../analysis/shapes';
 import { kerasActivation, kerasActivationIdentifier } from './activations';
 import {
@@ -386,7 +387,7 @@ class LayersReader {
         return this.row(ctx, structural(`repeat ${n} times: √${n}`, Math.sqrt(n)), [shape[0], n, ...shape.slice(1)]);
       }
       case 'LayerNormalization':
-        return this.row(ctx, { type: 'unbounded', reason: 'layer normalisation divides by the input\'s own spread: not globally Lipschitz' }, this.in(ctx));
+        return this.layerNorm(ctx);
       default:
         if (INFERENCE_NO_OPS.has(cls)) return this.runnable(ctx, structural(`${cls} at inference: identity, 1`), this.in(ctx), { kind: 'reshape' });
         return this.unknownClass(ctx);
@@ -710,6 +711,33 @@ class LayersReader {
       ? { kind: 'affine', bias: Float32Array.from(scale, (s2, i) => (beta ? beta.data[i] : 0) - mean.data[i] * s2) }
       : undefined;
     this.runnable(ctx, { type: 'diagonal', scale, axis }, shape, execution, gamma?.shape ?? variance.shape);
+  }
+
+  /**
+   * γ⊙(x − μ)/√(σ² + ε) + β over the given axes: ≤ max|γ|/√ε when ε > 0 (src/analysis/layer-norm.ts,
+   * docs/op-coverage.md "Normalisation layers"), with γ and β along the last axis when present.
+   */
+  private layerNorm(ctx: LayerCtx): void {
+    const shape = this.in(ctx);
+    const c = ctx.entry.config;
+    const axes = (Array.isArray(c.axis) ? c.axis : [c.axis ?? -1]).map((a) => (typeof a === 'number' ? normalizeAxis(a, shape.length) : NaN));
+    const epsilon = num(c.epsilon) ?? 1e-3;
+    if (axes.some((a) => !Number.isInteger(a) || a < 1)) this.fail(`layer "${ctx.entry.name}": LayerNormalization over axes ${JSON.stringify(c.axis)} is not supported`);
+    const n = [...new Set(axes)].reduce((s, a) => s * shape[a], 1);
+    const gamma = c.scale !== false && this.hasWeight(ctx, 'gamma') ? this.weight(ctx, 'gamma') : undefined;
+    const beta = c.center !== false && this.hasWeight(ctx, 'beta') ? this.weight(ctx, 'beta') : undefined;
+    if (!(epsilon > 0)) {
+      return this.row(ctx, { type: 'unbounded', reason: 'layer normalisation with ε = 0 divides by the input\'s own spread: its slope grows without bound where the input has no spread' }, shape);
+    }
+    const { constant, range } = layerNormBound(epsilon, n, gamma?.data, beta?.data);
+    const spec: OpSpec = {
+      type: 'fixed',
+      kind: 'activation',
+      constant,
+      detail: `layer norm over ${n} entries: ≤ max|γ|/√ε, ε = ${formatEpsilon(epsilon)} (reached where the input has no spread)`,
+      ...(range ? { values: { kind: 'bounded' as const, min: range[0], max: range[1] } } : {}),
+    };
+    this.row(ctx, spec, shape, gamma?.shape ?? null);
   }
 
   private pool(ctx: LayerCtx, max: boolean, rank: number): void {

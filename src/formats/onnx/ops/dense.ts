@@ -1,5 +1,6 @@
 // Gemm and MatMul. A constant right operand makes a dense layer (weight canonical [in, out]); two
-// data-dependent operands make a product x·y, which is not globally Lipschitz (attention).
+// data-dependent operands make a product x·y (attention), bounded by the shared pass where both
+// factors have ranges (src/analysis/products.ts), else not globally Lipschitz.
 
 import type { OpSpec } from '../../../model/ir';
 import { asFloat32, transpose2d } from '../tensor';
@@ -71,7 +72,8 @@ export const matmul: OpHandler = {
     const b = ctx.shape(1);
     const out = matmulShape(ctx, a, b);
     const outputShapes = [out];
-    if (ctx.isDynamic(0) && ctx.isDynamic(1)) return { spec: { type: 'unbounded', reason: PRODUCT }, outputShapes };
+    // Resolved on the finished graph (src/analysis/products.ts) from the factors' ranges.
+    if (ctx.isDynamic(0) && ctx.isDynamic(1)) return { spec: { type: 'unbounded', matmul: true, reason: PRODUCT }, outputShapes };
     if (!ctx.isDynamic(0)) return leftMultiplication(ctx, a, b, outputShapes);
     const w = ctx.requireConstant(1, 'the weight');
     if (w.dims.length > 2) {

@@ -105,7 +105,11 @@ export function mulDiv(ctx: NodeContext): NodeResult {
     return { spec: { type: 'unbounded', product: true, reason: 'Mul of two data-dependent tensors (x·y) is not globally Lipschitz' }, outputShapes: [out] };
   }
   if (dyn.length >= 2) return { spec: { type: 'unbounded', reason: `${ctx.op} of two data-dependent tensors (x/y) is not globally Lipschitz` }, outputShapes: [out] };
-  if (ctx.op === 'Div' && dyn[0] === 1) return { spec: { type: 'unbounded', reason: 'division by a data-dependent tensor is not globally Lipschitz' }, outputShapes: [out] };
+  if (ctx.op === 'Div' && dyn[0] === 1) {
+    const c = ctx.constant(0);
+    const uniform = c && c.data.length > 0 && Array.prototype.every.call(c.data, (v: number) => v === c.data[0]) ? { numerator: Number(c.data[0]) } : {};
+    return { spec: { type: 'unbounded', reason: 'division by a data-dependent tensor is not globally Lipschitz', ...uniform }, outputShapes: [out] };
+  }
   const x = ctx.shape(dyn[0]);
   const c = ctx.requireConstant(1 - dyn[0], 'the constant operand');
   const spec = scaleByConstant(x, c, out, ctx.op === 'Div', ctx.op === 'Div' ? 'division' : 'multiplication');
@@ -164,7 +168,7 @@ export const pow: OpHandler = {
     if (ctx.isDynamic(0) && exponent && exponent.data.length >= 1 && exponent.data.every((e) => e === exponent.data[0])) {
       const e = exponent.data[0];
       if (e === 1) return { spec: structural('x^1: 1'), outputShapes: [out], dataInputs: [0] };
-      return { spec: { type: 'unbounded', reason: `x^${e} is not globally Lipschitz` }, outputShapes: [out], dataInputs: [0] };
+      return { spec: { type: 'unbounded', reason: `x^${e} is not globally Lipschitz`, power: e }, outputShapes: [out], dataInputs: [0] };
     }
     return { spec: { type: 'unsupported', detail: 'Pow with a data-dependent exponent' }, outputShapes: [out] };
   },

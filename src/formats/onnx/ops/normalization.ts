@@ -1,8 +1,10 @@
 // BatchNormalization at inference is diagonal: γ/√(var+ε) along the channel axis. Normalisations by a
-// data-dependent statistic (layer, instance, group norm) are not globally Lipschitz.
+// data-dependent spread with ε > 0 (layer, instance, group norm) are globally Lipschitz with constant
+// max|γ|/√ε; without an ε (Lp, mean-variance normalisation) they are not.
 
-import type { OpHandler } from '../context';
-import { formatShape } from '../context';
+import type { OpSpec } from '../../../model/ir';
+import { formatEpsilon, layerNormBound } from '../../../analysis/layer-norm';
+import { formatShape, normAxis, type NodeContext, type OpHandler } from '../context';
 
 export const batchNormalization: OpHandler = {
   infer(ctx) {
@@ -45,16 +47,64 @@ function dataNormalisation(what: string, statsShape?: (x: number[], axis: number
       const axis = rawAxis < 0 ? rawAxis + x.length : rawAxis;
       const stats = statsShape ? statsShape(x, axis) : x;
       const outputShapes = [x, ...Array.from({ length: Math.max(0, ctx.outputCount - 1) }, () => stats)];
-      return { spec: { type: 'unbounded', reason: `${what} divides by a data-dependent standard deviation: not globally Lipschitz` }, outputShapes, dataInputs: [0] };
+      return { spec: { type: 'unbounded', reason: `${what} divides by the input's own norm with no ε: its slope grows without bound near 0` }, outputShapes, dataInputs: [0] };
     },
   };
 }
 
+/**
+ * Layer, instance and group norm: γ⊙(x − μ)/√(σ² + ε) + β over groups of n entries is globally
+ * Lipschitz with constant ≤ max|γ|/√ε when ε > 0 (src/analysis/layer-norm.ts, docs/op-coverage.md
+ * "Normalisation layers"); its output lies within β ± √(n − 1)·|γ|.
+ */
+function spreadNormalisation(what: string, groupOf: (ctx: NodeContext, x: number[]) => { n: number; stats: number[] }): OpHandler {
+  return {
+    infer(ctx) {
+      const x = ctx.dynamic(0);
+      const { n, stats } = groupOf(ctx, x);
+      const outputShapes = [x, ...Array.from({ length: Math.max(0, ctx.outputCount - 1) }, () => stats)];
+      const epsilon = ctx.attrs.float('epsilon', 1e-5);
+      if ((ctx.node.output ?? []).slice(1).some((o) => o)) {
+        return { spec: { type: 'unsupported', detail: `${what}'s statistics outputs (mean, inverse standard deviation) are not modelled` }, outputShapes, dataInputs: [0] };
+      }
+      if ([1, 2].some((i) => ctx.isDynamic(i))) return { spec: { type: 'unsupported', detail: `${what} with a data-dependent scale or bias` }, outputShapes, dataInputs: [0] };
+      const gamma = ctx.constant(1);
+      const beta = ctx.constant(2);
+      if (!(epsilon > 0)) {
+        return { spec: { type: 'unbounded', reason: `${what} with ε = 0 divides by the input's own spread: its slope grows without bound where the input has no spread` }, outputShapes, dataInputs: [0] };
+      }
+      const { constant, range } = layerNormBound(epsilon, n, gamma?.data, beta?.data);
+      const spec: OpSpec = {
+        type: 'fixed',
+        kind: 'activation',
+        constant,
+        detail: `${what} over ${n} entries: ≤ max|γ|/√ε, ε = ${formatEpsilon(epsilon)} (reached where the input has no spread)`,
+        ...(range ? { values: { kind: 'bounded' as const, min: range[0], max: range[1] } } : {}),
+      };
+      return { spec, outputShapes, weightShape: gamma ? [...gamma.dims] : null, dataInputs: [0] };
+    },
+  };
+}
+
+const layerGroup = (ctx: NodeContext, x: number[]) => {
+  const axis = normAxis(ctx, ctx.attrs.int('axis', -1), x.length);
+  return { n: x.slice(axis).reduce((a, b) => a * b, 1), stats: x.map((d, i) => (i < axis ? d : 1)) };
+};
+const instanceGroup = (ctx: NodeContext, x: number[]) => {
+  if (x.length < 3) ctx.fail(`input ${formatShape(x)} has no spatial axes`);
+  return { n: x.slice(2).reduce((a, b) => a * b, 1), stats: x };
+};
+const groupGroup = (ctx: NodeContext, x: number[]) => {
+  const groups = ctx.attrs.int('num_groups', 0);
+  if (x.length < 2 || !(groups > 0) || x[1] % groups !== 0) ctx.fail(`num_groups ${groups} does not divide the ${x[1]} channels of ${formatShape(x)}`);
+  return { n: (x[1] / groups) * x.slice(2).reduce((a, b) => a * b, 1), stats: x };
+};
+
 export const normalizationOps: Record<string, OpHandler> = {
   BatchNormalization: batchNormalization,
-  LayerNormalization: dataNormalisation('layer norm', (x, axis) => x.map((d, i) => (i < axis ? d : 1))),
-  InstanceNormalization: dataNormalisation('instance norm'),
-  GroupNormalization: dataNormalisation('group norm'),
-  MeanVarianceNormalization: dataNormalisation('mean-variance normalisation'),
+  LayerNormalization: spreadNormalisation('layer norm', layerGroup),
+  InstanceNormalization: spreadNormalisation('instance norm', instanceGroup),
+  GroupNormalization: spreadNormalisation('group norm', groupGroup),
+  MeanVarianceNormalization: { infer: (ctx) => ({ spec: { type: 'unbounded', reason: 'mean-variance normalisation divides by the standard deviation (its ε, if any, is not an attribute): not modelled, reported unbounded' }, outputShapes: [ctx.dynamic(0)], dataInputs: [0] }) },
   LpNormalization: dataNormalisation('Lp normalisation'),
 };

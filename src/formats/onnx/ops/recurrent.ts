@@ -2,8 +2,8 @@
 // data path, and the cell's row with a certified constant for the whole sequence the input shape
 // gives, the initial states held fixed (src/analysis/recurrent.ts, docs/op-coverage.md).
 
-import type { OpSpec } from '../../../model/ir';
-import { gruGains, lstmGains, matrixNorm, nonnegativeNorm, rnnGains } from '../../../analysis/recurrent';
+import type { OpSpec, RecurrentDirection } from '../../../model/ir';
+import { matrixNorm, nonnegativeNorm, recurrentConstant, rnnGains } from '../../../analysis/recurrent';
 import { asFloat32, type ConstTensor } from '../tensor';
 import { formatShape, type NodeContext, type NodeResult, type OpHandler } from '../context';
 
@@ -66,22 +66,16 @@ function recurrent(kind: Kind): OpHandler {
       let spec: OpSpec;
       if (!standardActivations) spec = { type: 'unsupported', detail: `${kind} with activations ${activations?.join(', ')}` };
       else if (kind === 'LSTM' && ctx.attrs.int('input_forget', 0) !== 0) spec = { type: 'unsupported', detail: 'LSTM with input_forget (coupled gates)' };
-      else if (kind === 'LSTM' && ctx.isDynamic(6)) spec = { type: 'unbounded', reason: 'the bound of an LSTM grows with the size of its initial cell state, which here is data, not a constant' };
-      else if (kind === 'GRU' && ctx.isDynamic(5)) spec = { type: 'unbounded', reason: 'the bound of a GRU grows with the size of its initial state, which here is data, not a constant' };
       else {
-        const perDirection = norms.map((gate, d) => {
+        const directionsOf = norms.map((gate, d): RecurrentDirection | undefined => {
           if (kind === 'LSTM') {
             const [i, o, f, c] = gate;
             const peepholes = ctx.constant(7);
             const p = (k: number) => (peepholes ? maxAbs(peepholes.data, (d * 3 + k) * hidden, (d * 3 + k + 1) * hidden) : 0);
-            const c0 = ctx.constant(6);
-            const gains = lstmGains({ w: { i: i.w, o: o.w, f: f.w, c: c.w }, r: { i: i.r, o: o.r, f: f.r, c: c.r }, p: { i: p(0), o: p(1), f: p(2) }, c0: c0 ? maxAbs(c0.data) : 0 }, steps);
-            return Math.max(nonnegativeNorm(gains.h), nonnegativeNorm(gains.c));
+            return { kind: 'LSTM', w: { i: i.w, o: o.w, f: f.w, c: c.w }, r: { i: i.r, o: o.r, f: f.r, c: c.r }, p: { i: p(0), o: p(1), f: p(2) } };
           }
           if (kind === 'GRU') {
             const [z, rr, h] = gate;
-            const h0 = ctx.constant(5);
-            const linearBeforeReset = ctx.attrs.int('linear_before_reset', 0) !== 0;
             const bias = ctx.constant(3);
             // sup |R_h h + Rb_h| per entry for |h| ≤ H: max row ℓ1 norm of R_h times H, plus max |Rb_h|.
             const rh = block(r, d, 2 * hidden, hidden);
@@ -91,18 +85,32 @@ function recurrent(kind: Kind): OpHandler {
               for (let k = row * hidden; k < (row + 1) * hidden; k++) sum += Math.abs(rh[k]);
               rowSum = Math.max(rowSum, sum);
             }
-            const rb = bias ? maxAbs(bias.data, d * 6 * hidden + 5 * hidden, d * 6 * hidden + 6 * hidden) : 0;
-            return nonnegativeNorm(gruGains({ w: { z: z.w, r: rr.w, h: h.w }, r: { z: z.r, r: rr.r, h: h.r }, h0: h0 ? maxAbs(h0.data) : 0, linearBeforeReset, recurrentSup: (big) => rowSum * big + rb }, steps));
+            const recurrentBias = bias ? maxAbs(bias.data, d * 6 * hidden + 5 * hidden, d * 6 * hidden + 6 * hidden) : 0;
+            return { kind: 'GRU', w: { z: z.w, r: rr.w, h: h.w }, r: { z: z.r, r: rr.r, h: h.r }, linearBeforeReset: ctx.attrs.int('linear_before_reset', 0) !== 0, rowSum, recurrentBias };
           }
-          return nonnegativeNorm(rnnGains({ w: gate[0].w, r: gate[0].r, activation: 1 }, steps));
-        });
-        const constant = Math.sqrt(perDirection.reduce((s, v) => s + v * v, 0));
-        spec = {
-          type: 'fixed',
-          kind: 'activation',
-          constant,
-          detail: `${kind} over ${steps} steps${directions > 1 ? ', both directions' : ''}, initial state held fixed: certified bound from the per-gate weight norms (rows above) and the gates' ranges (docs/op-coverage.md)`,
-        };
+          return undefined;
+        }).filter((d): d is RecurrentDirection => d !== undefined);
+        // The state the bound grows with: the LSTM's c₀ (input 6), the GRU's h₀ (input 5); the RNN's bound does not depend on it.
+        const stateIndex = kind === 'LSTM' ? 6 : kind === 'GRU' ? 5 : -1;
+        const stateConstant = stateIndex >= 0 ? ctx.constant(stateIndex) : undefined;
+        // Data initial states (h₀ at 5, c₀ at 6) must be held fixed: the shared pass checks that they do not depend on the signal.
+        const fixedStates = [5, 6].filter((k) => ctx.isDynamic(k)).map((k) => (ctx.node.input ?? [])[k]);
+        const held = `initial state${fixedStates.length > 1 ? 's' : ''} held fixed`;
+        const detail = `${kind} over ${steps} steps${directions > 1 ? ', both directions' : ''}, ${held}: certified bound from the per-gate weight norms (rows above) and the gates' ranges (docs/op-coverage.md)`;
+        if (kind === 'RNN') {
+          const constant = Math.sqrt(norms.reduce((s, gate) => s + nonnegativeNorm(rnnGains({ w: gate[0].w, r: gate[0].r, activation: 1 }, steps)) ** 2, 0));
+          spec = fixedStates.length > 0
+            ? { type: 'unbounded', reason: detail, recurrent: { kind, steps, directions: [], constant, fixedStates, detail } }
+            : { type: 'fixed', kind: 'activation', constant, detail };
+        } else if (ctx.isDynamic(stateIndex)) {
+          // Resolved on the finished graph (src/analysis/products.ts) from the state's range.
+          spec = { type: 'unbounded', reason: `the bound of ${kind === 'LSTM' ? 'an LSTM grows with the size of its initial cell state' : 'a GRU grows with the size of its initial state'}, which here is data with no known range`, recurrent: { kind, steps, directions: directionsOf, state: (ctx.node.input ?? [])[stateIndex], fixedStates, detail } };
+        } else {
+          const constant = recurrentConstant(directionsOf, steps, stateConstant ? maxAbs(stateConstant.data) : 0);
+          spec = fixedStates.length > 0
+            ? { type: 'unbounded', reason: detail, recurrent: { kind, steps, directions: directionsOf, constant, fixedStates, detail } }
+            : { type: 'fixed', kind: 'activation', constant, detail };
+        }
       }
       return { spec, outputShapes, weightShape: [...w.dims], dataInputs: [0], extraRows };
     },
