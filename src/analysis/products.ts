@@ -11,6 +11,11 @@
 //    ‖ab − a'b'‖ ≤ sup|b|·‖a − a'‖ + sup|a|·‖b − b'‖, each term times √(copies) where broadcasting
 //    copies a factor's entries: a weighted sum of the factors' bounds.
 // 3. otherwise it stays unbounded, naming the factor without a range.
+// The same pass bounds MatMuls of two data tensors from their factors' operator norms (attention),
+// products with a factor held fixed (constant 0 with respect to the signal: only its size counts),
+// recurrent cells whose initial state is a fixed input with a given range, and log of values
+// bounded below (docs/op-coverage.md, "Products of two data matrices", "Inputs held fixed",
+// "Moduli and logarithms"). Written-out normalisations are recognised first (src/analysis/layer-norm.ts).
 
 import type { AddSpec, FixedSpec, IrModel, IrNode, RecurrentCell } from '../model/ir';
 import { ModelError } from '../model/errors';

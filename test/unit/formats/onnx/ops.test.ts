@@ -62,7 +62,7 @@ test('Gemm: transB, alpha scale the canonical [in, out] weight; the stored shape
   assert.equal((await open(both)).nodes[0].spec.type, 'unbounded');
 });
 
-test('MatMul: constant weight is dense on the last axis; two data operands (attention) are unbounded', async () => {
+test('MatMul: constant weight is dense on the last axis; two data operands (attention) are bounded from their ranges, else unbounded', async () => {
   const d = await only(single('MatMul', [2, 5, 3], { inputs: ['w'], initializers: [floats('w', [3, 4], seeded(12))] }));
   assert.equal(d.spec.type, 'dense');
   assert.deepEqual(d.outputShapes, [[2, 5, 4]]);
@@ -71,18 +71,40 @@ test('MatMul: constant weight is dense on the last axis; two data operands (atte
     outputs: ['y'],
     nodes: [node('MatMul', ['q', 'k'], ['y'], [], 'scores')],
   };
+  // k is an input held fixed (q is the signal): without its range the product is unbounded, naming it and the flag.
   const n = (await open(attention)).nodes[0];
   assert.deepEqual([n.spec.type, n.outputShapes[0], n.inputs], ['unbounded', [1, 2, 5, 5], ['q', 'k']]);
-  assert.match((n.spec as { reason: string }).reason, /x·y/);
+  assert.match((n.spec as { reason: string }).reason, /"k" comes from the input "k" held fixed.*--input-range k=LO,HI/);
+  // With k ∈ [−0.5, 0.5]: L ≤ sup‖k‖₂·L_q with ‖k‖₂ ≤ 0.5·√(8·5) per batch (Frobenius), batches not broadcast.
+  const held = (await open(attention, { inputRanges: { k: [-0.5, 0.5] } })).nodes[0];
+  assert.ok(held.spec.type === 'add' && held.spec.weights?.length === 1 && Math.abs(held.spec.weights[0] - 0.5 * Math.sqrt(40)) < 1e-12, JSON.stringify(held.spec));
+  assert.deepEqual(held.inputs, ['q']);
+  // Two data factors from the signal: both need ranges; without them, unbounded naming both.
+  const selfAttention: ModelSpec = {
+    inputs: [{ name: 'x', shape: [1, 5, 8] }],
+    outputs: ['y'],
+    nodes: [node('Transpose', ['x'], ['xt'], [attr.ints('perm', [0, 2, 1])]), node('MatMul', ['x', 'xt'], ['y'], [], 'gram')],
+  };
+  const gram = (await open(selfAttention)).nodes[1];
+  assert.ok(gram.spec.type === 'unbounded' && /"x" and "xt" have no bounded range/.test(gram.spec.reason), JSON.stringify(gram.spec));
+  // On the box [−1, 1]: ‖X‖₂ ≤ √(5·8) for both, so L ≤ √40·L_x + √40·L_xt.
+  const boxed = (await open(selfAttention, { inputRange: [-1, 1] })).nodes[1];
+  assert.ok(boxed.spec.type === 'add' && boxed.spec.weights?.every((w) => Math.abs(w - Math.sqrt(40)) < 1e-12) && boxed.spec.domain, JSON.stringify(boxed.spec));
 });
 
-test('BatchNormalization is diagonal γ/√(var+ε) on axis 1; LayerNormalization is unbounded', async () => {
+test('BatchNormalization is diagonal γ/√(var+ε) on axis 1; LayerNormalization is max|γ|/√ε', async () => {
   const init = [floats('g', [3], [1, -2, 0.5]), floats('b', [3], [0, 0, 0]), floats('m', [3], [5, 5, 5]), floats('v', [3], [1, 3, 0.25])];
   const n = await only(single('BatchNormalization', [1, 3, 4, 4], { inputs: ['g', 'b', 'm', 'v'], initializers: init, attrs: [attr.float('epsilon', 0)] }));
   assert.deepEqual(n.spec, { type: 'diagonal', scale: Float32Array.from([1, -2 / Math.sqrt(3), 1]), axis: 1 });
   assert.deepEqual(n.weightShape, [3]);
-  const ln = await only(single('LayerNormalization', [1, 4, 8], { inputs: ['g'], initializers: [floats('g', [8], seeded(8))], opset: 17 }));
-  assert.equal(ln.spec.type, 'unbounded');
+  // LayerNormalization (ε = 1e-5 by default): max|γ|/√ε, its output within β ± √(n − 1)·|γ| (here β = 0).
+  const gamma = seeded(8);
+  const ln = await only(single('LayerNormalization', [1, 4, 8], { inputs: ['g'], initializers: [floats('g', [8], gamma)], opset: 17 }));
+  const largest = Math.max(...Array.from(Float32Array.from(gamma), Math.abs));
+  assert.ok(ln.spec.type === 'fixed' && Math.abs(ln.spec.constant - largest / Math.sqrt(Math.fround(1e-5))) < 1e-6 * ln.spec.constant, JSON.stringify(ln.spec));
+  assert.ok(ln.spec.values?.kind === 'bounded' && Math.abs(ln.spec.values.max - Math.sqrt(7) * largest) < 1e-6);
+  const noEpsilon = await only(single('LayerNormalization', [1, 4, 8], { inputs: ['g'], initializers: [floats('g', [8], gamma)], opset: 17, attrs: [attr.float('epsilon', 0)] }));
+  assert.ok(noEpsilon.spec.type === 'unbounded' && /ε = 0/.test(noEpsilon.spec.reason));
 });
 
 test('Mul and Div by constants are diagonal; data·data and c/x are unbounded', async () => {

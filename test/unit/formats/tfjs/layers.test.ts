@@ -209,7 +209,7 @@ test('functional: merges take both inputs, Average is a sum then ×1/n, 3 shards
   assert.equal(json.weightsManifest[0].paths.length, 3);
 });
 
-test('misc: Conv1D, PReLU, 1-D pools, a nested Sequential inlined with prefixed names, Multiply and LayerNormalization unbounded', async () => {
+test('misc: Conv1D, PReLU, 1-D pools, a nested Sequential inlined with prefixed names, Multiply unbounded, LayerNormalization max|γ|/√ε', async () => {
   const model = await openFixture('misc-1d-nested');
   const conv = row(model, 'conv1d').spec as ConvSpec;
   assert.deepEqual(conv.weight.dims, [4, 3, 3]);
@@ -219,7 +219,11 @@ test('misc: Conv1D, PReLU, 1-D pools, a nested Sequential inlined with prefixed 
   assert.equal(row(model, 'inner/inner_dense/relu').spec.type, 'fixed');
   assert.equal(row(model, 'gate').spec.type, 'unbounded');
   assert.deepEqual(row(model, 'gate').inputs, [row(model, 'inner/inner_dense/relu').outputs[0], row(model, 'gap1d').outputs[0]]);
-  assert.equal(row(model, 'norm').spec.type, 'unbounded');
+  // LayerNormalization (ε = 1e-3): max|γ|/√ε (src/analysis/layer-norm.ts).
+  const norm = row(model, 'norm').spec;
+  const gamma = rawFloats('misc-1d-nested', 'norm/gamma').data;
+  const expected = Math.max(...Array.from(gamma, Math.abs)) / Math.sqrt(1e-3);
+  assert.ok(norm.type === 'fixed' && Math.abs(norm.constant - expected) < 1e-9 * expected && /ε = 1e-3/.test(norm.detail ?? ''), JSON.stringify(norm));
   const prelu = row(model, 'prelu').spec;
   const alpha = rawFloats('misc-1d-nested', 'prelu/alpha').data;
   assert.ok(prelu.type === 'fixed' && prelu.constant === Math.max(1, ...Array.from(alpha, Math.abs)));
