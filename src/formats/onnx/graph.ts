@@ -8,7 +8,7 @@ import { NodeContext, formatShape, type NodeResult, type Value } from './context
 import { CONTRIB_OPS, OPS, SHAPE_PRESERVING } from './ops';
 import { DataType, isFloatType, onnx, toNumber } from './proto';
 import { GraphOrderError, topologicalOrder as sharedOrder } from '../../analysis/topological';
-import { structural } from '../../analysis/constants';
+import { IDENTITY_VALUES, structural } from '../../analysis/constants';
 import { checkTensor, elementCount, readTensor, readTensorSync, type ConstTensor } from './tensor';
 
 /** Values constant folding may build beyond four times the model's parameters. */
@@ -424,7 +424,7 @@ export async function walkGraph(model: onnx.IModelProto, files: FileAccess, opti
       const value = values.get(branchOutputs[slot]) ?? { kind: 'unknown', reason: `${taken} of If "${ctx.name}" does not compute "${branchOutputs[slot]}"` };
       values.set(name, value);
       const row = { name: `${ctx.name}:${slot}`, op: 'If', inputs: [branchOutputs[slot]], outputs: [name], weightShape: null, ...(index >= 0 ? { sourceIndex: index } : {}) };
-      if (value.kind === 'dynamic') irNodes.push({ ...row, inputShapes: [value.shape], outputShapes: [value.shape], spec: structural(`If with a constant condition: output ${slot} of the ${taken}, 1`) });
+      if (value.kind === 'dynamic') irNodes.push({ ...row, inputShapes: [value.shape], outputShapes: [value.shape], spec: structural(`If with a constant condition: output ${slot} of the ${taken}, 1`, 1, IDENTITY_VALUES) });
       else if (value.kind === 'unknown') irNodes.push({ ...row, inputShapes: [], outputShapes: [], spec: { type: 'unsupported', detail: `input shape unknown (${value.reason})` } });
     });
     warnings.push(`If "${ctx.name}": the condition is fixed (${condition.data[0] ? 'true' : 'false'}), so only its ${taken} is analysed`);
