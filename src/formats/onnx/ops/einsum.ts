@@ -1,6 +1,8 @@
 // Einsum with one constant operand that is a matrix contracting one axis of the data operand (a mode
 // product: "bij,jk->bik", "bchw,oc->bohw", "ij,kj->ik"): a dense map on that axis, up to a
-// permutation of the output, so σ = σ(W). Anything else is unsupported (reported, never guessed).
+// permutation of the output, so σ = σ(W). Two data operands in a batched matrix product
+// ("bhik,bhjk->bhij", attention's QKᵀ): resolved like a data MatMul. Anything else is unsupported
+// (reported, never guessed).
 
 import type { OpSpec } from '../../../model/ir';
 import { asFloat32, transpose2d } from '../tensor';
@@ -27,6 +29,12 @@ export const einsum: OpHandler = {
       return { spec: { type: 'unsupported', detail: `Einsum "${equation}" ${why}` }, outputShapes: [[...parsed.output].map((l) => sizes.get(l) ?? 1)] };
     };
     if (!parsed) return ctx.fail(`equation "${equation}" uses an ellipsis or has no output (not supported)`);
+    if (parsed.inputs.length === 2 && dyn.length === 2) {
+      const shape = batchedMatmulShape(parsed.inputs[0], parsed.inputs[1], parsed.output, ctx.shape(0), ctx.shape(1));
+      if (!shape) return unsupported('of two data operands is not a batched matrix product (same batch labels, A·B or A·Bᵀ)');
+      // Resolved on the finished graph (src/analysis/products.ts) from the factors' ranges, as a MatMul.
+      return { spec: { type: 'unbounded', matmul: true, reason: `Einsum "${equation}" of two data-dependent tensors (x·y) is not globally Lipschitz` }, outputShapes: [shape] };
+    }
     if (parsed.inputs.length !== 2 || dyn.length !== 1) return unsupported('is not one data operand with one constant matrix');
     const x = dyn[0];
     const [xLabels, wLabels] = [parsed.inputs[x], parsed.inputs[1 - x]];
@@ -55,3 +63,23 @@ export const einsum: OpHandler = {
     return { spec, outputShapes: [[...parsed.output].map(sizeOf)], weightShape: [...w.dims], dataInputs: [x] };
   },
 };
+
+/**
+ * The output shape when "batch+ik, batch+kj -> batch+ij" (or B written "batch+jk", a product by Bᵀ)
+ * with the same batch labels in the same order on all three: a batched matrix product whose operator
+ * norms do not change with the transposition (docs/op-coverage.md, "Products of two data matrices").
+ */
+function batchedMatmulShape(a: string, b: string, out: string, aShape: number[], bShape: number[]): number[] | undefined {
+  const rank = a.length;
+  if (rank < 2 || b.length !== rank || out.length !== rank || aShape.length !== rank || bShape.length !== rank || new Set(a + b).size !== rank + 1) return undefined;
+  const batch = a.slice(0, -2);
+  const [i, k] = [a[rank - 2], a[rank - 1]];
+  if (b.slice(0, -2) !== batch || out.slice(0, -2) !== batch) return undefined;
+  const tail = b.slice(-2);
+  const j = tail[0] === k ? tail[1] : tail[1] === k ? tail[0] : undefined;
+  if (!j || out.slice(-2) !== i + j || aShape.slice(0, -2).some((d, n) => d !== bShape[n])) return undefined;
+  const kSize = aShape[rank - 1];
+  const bK = tail[0] === k ? bShape[rank - 2] : bShape[rank - 1];
+  const jSize = tail[0] === k ? bShape[rank - 1] : bShape[rank - 2];
+  return kSize === bK ? [...aShape.slice(0, -2), aShape[rank - 2], jSize] : undefined;
+}

@@ -90,6 +90,17 @@ test('MatMul: constant weight is dense on the last axis; two data operands (atte
   // On the box [−1, 1]: ‖X‖₂ ≤ √(5·8) for both, so L ≤ √40·L_x + √40·L_xt.
   const boxed = (await open(selfAttention, { inputRange: [-1, 1] })).nodes[1];
   assert.ok(boxed.spec.type === 'add' && boxed.spec.weights?.every((w) => Math.abs(w - Math.sqrt(40)) < 1e-12) && boxed.spec.domain, JSON.stringify(boxed.spec));
+  // Einsum "bik,bjk->bij" (X·Xᵀ) is the same product: ‖X‖₂ ≤ √(3·4) on [−1, 1]ⁿ for each factor.
+  const einsum = (equation: string): ModelSpec => ({
+    inputs: [{ name: 'x', shape: [1, 3, 4] }],
+    outputs: ['y'],
+    nodes: [node('Einsum', ['x', 'x'], ['y'], [attr.string('equation', equation)], 'gram')],
+  });
+  const gramEinsum = (await open(einsum('bik,bjk->bij'), { inputRange: [-1, 1] })).nodes[0];
+  assert.deepEqual(gramEinsum.outputShapes, [[1, 3, 3]]);
+  assert.ok(gramEinsum.spec.type === 'add' && gramEinsum.spec.weights?.every((w) => Math.abs(w - Math.sqrt(12)) < 1e-12), JSON.stringify(gramEinsum.spec));
+  assert.equal((await open(einsum('bik,bjk->bij'))).nodes[0].spec.type, 'unbounded');
+  assert.equal((await open(einsum('bik,bjk->bji'))).nodes[0].spec.type, 'unsupported', 'not a batched product in this order');
 });
 
 test('BatchNormalization is diagonal γ/√(var+ε) on axis 1; LayerNormalization is max|γ|/√ε', async () => {
