@@ -26,32 +26,66 @@ function hasSigma(layer: LayerResult): boolean {
   return layer.kind === 'linear' || (layer.kind === 'pool' && layer.iterations > 0);
 }
 
-export function layerLensTitle(layer: LayerResult): string {
+/** The value part of one row's lens: "σ 3.2", "relu6 constant 1", with its folded σ and convergence. */
+function rowValueText(layer: LayerResult): string {
   const parts = [hasSigma(layer) ? `σ ${formatNumber(layer.sigma)}` : `${layer.op} constant ${formatNumber(layer.sigma)}`];
   if (layer.foldedSigma !== undefined && layer.foldedSigma !== null) parts.push(`σ folded ${formatNumber(layer.foldedSigma)}`);
-  if (layer.runningBound !== undefined && layer.runningBound !== null) parts.push(`L ≈ ${formatNumber(layer.runningBound)} so far`);
   if (!layer.converged && layer.sigma !== null) parts.push('not converged');
   return parts.join(' · ');
 }
 
-/** One lens per finished row with a value (σ or a fixed constant; merges have none), placed at its entry in model.json. */
+/** One lens for the rows of one entry (a layer and its fused activation; a separable conv's two halves). */
+function lensTitle(rows: readonly LayerResult[]): string {
+  const named = rows.length > 1;
+  const parts = rows.map((row) => {
+    const value = rowValueText(row);
+    // A separable conv's rows share an op: their own name suffix tells them apart.
+    const suffix = named && hasSigma(row) && row.name.includes('/') ? `${row.name.slice(row.name.lastIndexOf('/') + 1)} ` : '';
+    return suffix + value;
+  });
+  const running = rows[rows.length - 1].runningBound;
+  if (running !== undefined && running !== null) parts.push(`L ≈ ${formatNumber(running)} so far`);
+  return parts.join(' · ');
+}
+
+/**
+ * True for rows whose number says something: every σ and fixed constant, and structural rows only
+ * when they scale (an upsampling's 2); a reshape or a dropout's 1 is left out.
+ */
+export function hasShownValue(layer: LayerResult | PlannedLayer): layer is LayerResult {
+  if (!isLayerResult(layer) || layer.sigma === null) return false;
+  if (layer.kind === 'structural' || layer.kind === 'merge') return layer.sigma !== 1;
+  return true;
+}
+
+/**
+ * One lens per model.json entry with finished rows that have a value (σ, fixed constants, and
+ * scaling structural rows), placed at the entry; rows of one entry share its lens.
+ */
 export function layerLenses(entries: readonly LayerEntry[], layers: readonly (LayerResult | PlannedLayer)[]): LayerLensSpec[] {
   const byName = entriesByName(entries);
-  const lenses: LayerLensSpec[] = [];
+  const groups = new Map<LayerEntry, { rows: number[]; layers: LayerResult[] }>();
   layers.forEach((layer, row) => {
-    if (!isLayerResult(layer) || layer.sigma === null || layer.kind === 'merge' || layer.kind === 'structural') return;
+    if (!hasShownValue(layer)) return;
     const entry = entryForLayer(entries, layer, byName);
     if (!entry) return;
-    lenses.push({
-      offset: entry.start,
-      title: layerLensTitle(layer),
-      tooltip: hasSigma(layer)
-        ? `${layer.name} (${layer.op}): σ ${formatNumber(layer.sigma, 6)} (estimate), certified σ ≤ ${formatNumber(layer.upperBound, 6)}`
-        : `${layer.name} (${layer.op}): Lipschitz constant ${formatNumber(layer.sigma, 6)}`,
-      row,
-    });
+    let group = groups.get(entry);
+    if (!group) groups.set(entry, (group = { rows: [], layers: [] }));
+    group.rows.push(row);
+    group.layers.push(layer);
   });
-  return lenses;
+  return [...groups.entries()].map(([entry, group]) => ({
+    offset: entry.start,
+    title: lensTitle(group.layers),
+    tooltip: group.layers.map(rowTooltip).join('\n'),
+    row: group.rows[0],
+  }));
+}
+
+function rowTooltip(layer: LayerResult): string {
+  return hasSigma(layer)
+    ? `${layer.name} (${layer.op}): σ ${formatNumber(layer.sigma, 6)} (estimate), certified σ ≤ ${formatNumber(layer.upperBound, 6)}`
+    : `${layer.name} (${layer.op}): Lipschitz constant ${formatNumber(layer.sigma, 6)}`;
 }
 
 /** The lens at the top of a model.json: what to do next, or where the run stands. */

@@ -285,8 +285,9 @@ export function locateLayerEntries(text: string): ModelJsonLocations {
 }
 
 /**
- * The entry of a report row: by `sourceIndex` when that entry carries the same name (or no name),
- * else the first entry with the row's name.
+ * The entry of a report row: by `sourceIndex` when that entry carries the same name, a name the
+ * row's extends ("sep/depthwise" and "sep/relu6" are rows of the layer "sep"), or no name; else the
+ * first entry with the row's name.
  */
 export function entryForLayer(
   entries: readonly LayerEntry[],
@@ -295,7 +296,7 @@ export function entryForLayer(
 ): LayerEntry | undefined {
   if (layer.sourceIndex !== undefined && Number.isSafeInteger(layer.sourceIndex)) {
     const entry = entries[layer.sourceIndex];
-    if (entry && (entry.name === undefined || entry.name === layer.name)) return entry;
+    if (entry && (entry.name === undefined || entry.name === layer.name || layer.name.startsWith(`${entry.name}/`))) return entry;
   }
   if (byName) return byName.get(layer.name);
   return entries.find((entry) => entry.name === layer.name);

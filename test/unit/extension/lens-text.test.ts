@@ -6,6 +6,7 @@ import { boundShort, boundSummary, layerHoverMarkdown, layerLenses, logShare, ro
 import { locateLayerEntries } from '../../../src/extension/model-json-locations';
 import { initialPanelState, stateFromReport } from '../../../src/extension/panel-state';
 import type { PlannedLayer } from '../../../src/protocol/messages';
+import type { LayerResult } from '../../../src/protocol/report';
 import { sampleReport } from './sample-report';
 
 const text = readFileSync(join(import.meta.dirname, 'fixtures', 'layers-model.json'), 'utf8');
@@ -15,11 +16,11 @@ test('one lens per finished weighted layer, on the line of its entry', () => {
   const { entries } = locateLayerEntries(text);
   const report = sampleReport();
   const lenses = layerLenses(entries, report.layers);
-  // Every row with a value and its own entry gets a lens (the pooling too); Flatten has none.
+  // Every entry with a row of value gets a lens (the pooling too; the fused relu shares its layer's); Flatten's 1 has none.
   assert.deepEqual(lenses.map((l) => l.row), [0, 2, 4]);
-  assert.equal(lenses[0].title, 'σ 3.215 · L ≈ 3.215 so far');
+  assert.equal(lenses[0].title, 'σ 3.215 · Relu constant 1 · L ≈ 3.215 so far');
   assert.equal(lenses[1].title, 'MaxPooling2D constant 1 · L ≈ 3.215 so far');
-  assert.equal(lenses[2].title, 'σ 14.06 · L ≈ 45.2 so far · not converged');
+  assert.equal(lenses[2].title, 'σ 14.06 · not converged · L ≈ 45.2 so far');
   assert.equal(lineOf(lenses[0].offset), text.split('\n').findIndex((l) => l.includes('"class_name": "Conv2D"')) - 1);
   assert.match(text.split('\n')[lineOf(lenses[1].offset)], /"class_name": "MaxPooling2D"/);
   assert.match(text.split('\n')[lineOf(lenses[2].offset) + 1], /"class_name": "Dense"/);
@@ -42,6 +43,31 @@ test('rows without results, or with no entry, get no lens; a name match works wi
   const renamed = { ...report.layers[0], sourceIndex: undefined };
   assert.deepEqual(layerLenses(entries, [plannedDense, orphan]), []);
   assert.equal(layerLenses(entries, [renamed])[0]?.offset, entries[1].start);
+});
+
+test('real layer listing (seq-cnn fixture): a separable conv, an upsampling and every pooling get a lens; reshapes of 1 do not', () => {
+  const fixture = readFileSync(join(import.meta.dirname, '..', '..', 'fixtures', 'tfjs', 'seq-cnn', 'model.json'), 'utf8');
+  const { entries } = locateLayerEntries(fixture);
+  // Rows as the engine names them for this file (node dist/cli.js test/fixtures/tfjs/seq-cnn/model.json --json).
+  const row = (name: string, op: string, kind: LayerResult['kind'], sigma: number, sourceIndex: number): LayerResult => ({
+    name, op, kind, sigma, sourceIndex, weightShape: kind === 'linear' ? [1] : null, inputShape: [1], outputShape: [1], upperBound: sigma, iterations: kind === 'linear' ? 5 : 0, converged: true, seconds: 0,
+  });
+  const rows = [
+    row('conv_a', 'Conv2D', 'linear', 2.2, 0), row('conv_a/relu', 'relu', 'activation', 1, 0), row('bn_a', 'BatchNormalization', 'normalization', 2.01, 1),
+    row('dw_b', 'DepthwiseConv2D', 'linear', 2.01, 2), row('sep_c/depthwise', 'SeparableConv2D', 'linear', 1.93, 3), row('sep_c/pointwise', 'SeparableConv2D', 'linear', 1.2, 3),
+    row('sep_c/relu6', 'relu6', 'activation', 1, 3), row('pad_d', 'ZeroPadding2D', 'structural', 1, 4), row('pool_e', 'MaxPooling2D', 'pool', 1, 5),
+    row('avg_f', 'AveragePooling2D', 'pool', 1.32, 6), row('deconv_g', 'Conv2DTranspose', 'linear', 2.03, 7), row('up_h', 'UpSampling2D', 'structural', 2, 8),
+    row('crop_i', 'Cropping2D', 'structural', 1, 9), row('drop_j', 'Dropout', 'structural', 1, 10), row('gap_k', 'GlobalAveragePooling2D', 'pool', 0.129, 11),
+    row('dense_l', 'Dense', 'linear', 0.811, 12), row('dense_l/softmax', 'softmax', 'activation', 1, 12),
+  ];
+  const lenses = layerLenses(entries, rows);
+  const at = (name: string) => lenses.find((l) => entries.find((e) => e.start === l.offset)?.name === name);
+  assert.deepEqual(lenses.map((l) => entries.find((e) => e.start === l.offset)?.name), ['conv_a', 'bn_a', 'dw_b', 'sep_c', 'pool_e', 'avg_f', 'deconv_g', 'up_h', 'gap_k', 'dense_l']);
+  assert.equal(at('sep_c')?.title, 'depthwise σ 1.93 · pointwise σ 1.2 · relu6 constant 1');
+  assert.equal(at('sep_c')?.row, 4);
+  assert.equal(at('up_h')?.title, 'UpSampling2D constant 2');
+  assert.equal(at('gap_k')?.title, 'GlobalAveragePooling2D constant 0.129');
+  assert.deepEqual(rowsForEntry(entries[3], rows), [4, 5, 6], 'the hover over sep_c shows its three rows');
 });
 
 test('rowsForEntry gathers a layer and its fused activation', () => {
