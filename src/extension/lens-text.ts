@@ -36,6 +36,14 @@ function rowValueText(layer: LayerResult): string {
 
 /** One lens for the rows of one entry (a layer and its fused activation; a separable conv's two halves). */
 function lensTitle(rows: readonly LayerResult[]): string {
+  const parts = [entryValueText(rows)];
+  const running = rows[rows.length - 1].runningBound;
+  if (running !== undefined && running !== null) parts.push(`L ≈ ${formatNumber(running)} so far`);
+  return parts.join(' · ');
+}
+
+/** The values of an entry's rows in one line: "depthwise σ 1.93 · pointwise σ 1.2 · relu6 constant 1". */
+export function entryValueText(rows: readonly LayerResult[]): string {
   const named = rows.length > 1;
   const parts = rows.map((row) => {
     const value = rowValueText(row);
@@ -43,9 +51,22 @@ function lensTitle(rows: readonly LayerResult[]): string {
     const suffix = named && hasSigma(row) && row.name.includes('/') ? `${row.name.slice(row.name.lastIndexOf('/') + 1)} ` : '';
     return suffix + value;
   });
-  const running = rows[rows.length - 1].runningBound;
-  if (running !== undefined && running !== null) parts.push(`L ≈ ${formatNumber(running)} so far`);
   return parts.join(' · ');
+}
+
+/** The rows of each entry that have a value to show, by entry index (rows in report order). */
+export function shownRowsByEntry(entries: readonly LayerEntry[], layers: readonly (LayerResult | PlannedLayer)[]): Map<number, number[]> {
+  const byName = entriesByName(entries);
+  const groups = new Map<number, number[]>();
+  layers.forEach((layer, row) => {
+    if (!hasShownValue(layer)) return;
+    const entry = entryForLayer(entries, layer, byName);
+    if (!entry) return;
+    const rows = groups.get(entry.index);
+    if (rows) rows.push(row);
+    else groups.set(entry.index, [row]);
+  });
+  return groups;
 }
 
 /**
@@ -63,23 +84,10 @@ export function hasShownValue(layer: LayerResult | PlannedLayer): layer is Layer
  * scaling structural rows), placed at the entry; rows of one entry share its lens.
  */
 export function layerLenses(entries: readonly LayerEntry[], layers: readonly (LayerResult | PlannedLayer)[]): LayerLensSpec[] {
-  const byName = entriesByName(entries);
-  const groups = new Map<LayerEntry, { rows: number[]; layers: LayerResult[] }>();
-  layers.forEach((layer, row) => {
-    if (!hasShownValue(layer)) return;
-    const entry = entryForLayer(entries, layer, byName);
-    if (!entry) return;
-    let group = groups.get(entry);
-    if (!group) groups.set(entry, (group = { rows: [], layers: [] }));
-    group.rows.push(row);
-    group.layers.push(layer);
+  return [...shownRowsByEntry(entries, layers)].map(([index, rows]) => {
+    const results = rows.map((row) => layers[row] as LayerResult);
+    return { offset: entries[index].start, title: lensTitle(results), tooltip: results.map(rowTooltip).join('\n'), row: rows[0] };
   });
-  return [...groups.entries()].map(([entry, group]) => ({
-    offset: entry.start,
-    title: lensTitle(group.layers),
-    tooltip: group.layers.map(rowTooltip).join('\n'),
-    row: group.rows[0],
-  }));
 }
 
 function rowTooltip(layer: LayerResult): string {

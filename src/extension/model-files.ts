@@ -60,6 +60,42 @@ export async function modelKindOf(uri: vscode.Uri): Promise<ModelKind | undefine
   return text !== undefined && isTfjsModelJson(text) ? 'tfjs' : undefined;
 }
 
+/** Reads of a JSON file's text by modelKindCached (tests check that switching editors does not re-read). */
+let kindReads = 0;
+export function modelKindReadsForTesting(): number {
+  return kindReads;
+}
+
+const kindMemo = new Map<string, { stamp: string; kind: ModelKind | undefined }>();
+
+/**
+ * modelKindOf, remembered per file: an open document by its version, a closed file by its size and
+ * mtime. The status bar and the layers view ask on every editor switch; a converted model.json can
+ * be megabytes of one line, so it is read and parsed again only when it changed.
+ */
+export async function modelKindCached(uri: vscode.Uri): Promise<ModelKind | undefined> {
+  if (isOnnxUri(uri)) return 'onnx';
+  if (!/\.json$/i.test(uri.path)) return undefined;
+  const key = uri.toString();
+  const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === key);
+  let stamp: string;
+  if (open) stamp = `doc:${open.version}`;
+  else {
+    try {
+      const stat = await vscode.workspace.fs.stat(uri);
+      stamp = `file:${stat.size}:${stat.mtime}`;
+    } catch {
+      return undefined;
+    }
+  }
+  const known = kindMemo.get(key);
+  if (known && known.stamp === stamp) return known.kind;
+  kindReads++;
+  const kind = await modelKindOf(uri);
+  kindMemo.set(key, { stamp, kind });
+  return kind;
+}
+
 /** A companion path (a manifest's shard, an external data file), checked to stay inside the model's folder. */
 function safeRelative(modelName: string, path: string): string {
   const normalised = path.replace(/\\/g, '/').replace(/^\.\//, '');

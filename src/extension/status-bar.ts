@@ -6,7 +6,7 @@ import * as vscode from 'vscode';
 import type { PanelState } from '../protocol/messages';
 import type { Report } from '../protocol/report';
 import { boundShort, boundSummary, CERTIFIED_MEANING, ESTIMATE_MEANING } from './lens-text';
-import { baseName, modelKindOf } from './model-files';
+import { baseName, modelKindCached } from './model-files';
 import type { ModelSession, SessionStore } from './sessions';
 
 export interface StatusBarView {
@@ -82,7 +82,7 @@ export class ModelStatusBar implements vscode.Disposable {
     const file = activeEditorFile();
     if (file === null) return;
     const generation = ++this.generation;
-    const kind = file ? await modelKindOf(file).catch(() => undefined) : undefined;
+    const kind = file ? await modelKindCached(file).catch(() => undefined) : undefined;
     if (generation !== this.generation) return;
     this.followed = kind && file ? file : undefined;
     this.render();
