@@ -10,7 +10,13 @@ import type { Controller, EstimateOutcome } from './controller';
 import { exportFileName, exportReport, partialSentence, type ExportFormat } from './export-formats';
 import { shownReport } from './panel-state';
 import { baseName, modelKindOf } from './model-files';
-import type { TfjsModelIndex } from './model-json-providers';
+import type { ModelJsonProviders, TfjsModelIndex } from './model-json-providers';
+import { formatJsonText } from './model-json-format';
+import { revealModelJsonEntry } from './layers-view';
+import { architectureOf, type RunRecord } from './run-history';
+import { compareHtml, compareReports, type RunComparison, type RunLabel } from './compare-runs';
+import { boundShort } from './lens-text';
+import { makeNonce } from './webview-html';
 import type { OnnxEditorProvider } from './onnx-editor';
 import type { ModelSession } from './sessions';
 import { formatShape } from '../protocol/format-number';
@@ -31,6 +37,7 @@ interface Surfaces {
   panels: ResultsPanels;
   onnxEditor: OnnxEditorProvider;
   tfjsIndex: TfjsModelIndex;
+  providers: ModelJsonProviders;
 }
 
 /** The file behind the active editor tab: a text editor or a custom editor (.onnx). */
@@ -394,7 +401,136 @@ export function registerCommands(surfaces: Surfaces): vscode.Disposable[] {
     return true;
   };
 
+  /**
+   * formatModelJson(uri?): pretty-prints a model.json (keeping every token's spelling, so the JSON
+   * value is the same) and saves it when it had no unsaved edits. The results shown stay, and are
+   * saved again under the file's new cache key. Resolves true when the text changed.
+   */
+  const formatModelJson = async (argument?: unknown): Promise<boolean> => {
+    // Only the file given or in front: never the last model run elsewhere.
+    const uri = argument instanceof vscode.Uri ? argument : typeof argument === 'string' ? vscode.Uri.parse(argument) : activeResourceUri();
+    if (!uri || (await modelKindOf(uri)) !== 'tfjs') {
+      void vscode.window.showInformationMessage('Format model.json works on a TF.js model.json: open one first.');
+      return false;
+    }
+    const document = await vscode.workspace.openTextDocument(uri);
+    const text = document.getText();
+    let formatted: string;
+    try {
+      formatted = formatJsonText(text);
+    } catch (error) {
+      void vscode.window.showErrorMessage(`${baseName(uri)} is not valid JSON: ${error instanceof Error ? error.message : String(error)}`);
+      return false;
+    }
+    if (formatted === text) return false;
+    const wasDirty = document.isDirty;
+    const session = controller.sessions.get(uri.toString());
+    const report = session && !session.stale && session.state.status === 'done' ? session.report : undefined;
+    if (session && !session.stale) surfaces.providers.expectFormatted(document, formatted);
+    const edit = new vscode.WorkspaceEdit();
+    edit.replace(uri, new vscode.Range(document.positionAt(0), document.positionAt(text.length)), formatted);
+    if (!(await vscode.workspace.applyEdit(edit))) return false;
+    if (!wasDirty && (await document.save()) && report) await controller.rememberUnderCurrentKey(uri, report);
+    controller.log('info', `${baseName(uri)}: formatted (${document.lineCount} lines)${wasDirty ? ', not saved: it had unsaved edits' : ''}`);
+    return true;
+  };
+
+  /** revealLayer(uri, { entry }): the layer at that index of model.json's listing, in the editor. */
+  const revealLayer = async (argument?: unknown, where?: unknown): Promise<boolean> => {
+    const uri = argument instanceof vscode.Uri ? argument : typeof argument === 'string' ? vscode.Uri.parse(argument) : undefined;
+    const entry = where && typeof where === 'object' ? (where as { entry?: unknown }).entry : undefined;
+    if (!uri || typeof entry !== 'number' || !Number.isSafeInteger(entry)) return false;
+    return revealModelJsonEntry(surfaces.providers, uri, entry);
+  };
+
+  let comparePanel: vscode.WebviewPanel | undefined;
+  const runLabel = (run: RunRecord): RunLabel => {
+    const model = vscode.Uri.parse(run.model);
+    const when = new Date(run.savedAt).toLocaleString();
+    return {
+      title: `${baseName(model)}, ${when}`,
+      detail: `${vscode.workspace.asRelativePath(model, true)} · input ${formatShape(run.report.model.inputShape)} · ${boundShort(run.report.bounds)}`,
+    };
+  };
+  const showComparison = (a: RunRecord, b: RunRecord): RunComparison => {
+    const comparison = compareReports(a.report, b.report);
+    const title = `Compare: ${baseName(vscode.Uri.parse(a.model))} ↔ ${baseName(vscode.Uri.parse(b.model))}`;
+    if (!comparePanel) {
+      comparePanel = vscode.window.createWebviewPanel('lipschitzLens.compare', title, vscode.ViewColumn.Active, { enableScripts: false, localResourceRoots: [] });
+      comparePanel.onDidDispose(() => (comparePanel = undefined));
+    } else comparePanel.reveal();
+    comparePanel.title = title;
+    comparePanel.webview.html = compareHtml(comparison, runLabel(a), runLabel(b), makeNonce());
+    return comparison;
+  };
+  type RunPick = vscode.QuickPickItem & { run: RunRecord };
+  const runItem = (run: RunRecord, index: number, own: boolean): RunPick => {
+    const label = runLabel(run);
+    return { label: `${own ? (index === 0 ? 'Latest run' : `Run ${index + 1} back`) : 'Checkpoint'}: ${label.title}`, description: label.detail, run };
+  };
+
+  /**
+   * compareRuns(…): two runs side by side. Forms: ({ a: { model, run? }, b: { model, run? } })
+   * with run an index into the model's history (0 = newest; by default the two newest of one model,
+   * or the newest of each); the explorer's (clicked, [two models]) compares their newest runs; a
+   * single model (explorer, editor title, palette) asks for two runs among its own and those of
+   * other files with the same architecture. Resolves with the comparison, undefined when dismissed.
+   */
+  const compareRuns = async (first?: unknown, second?: unknown): Promise<(RunComparison & { a: RunRecord; b: RunRecord }) | undefined> => {
+    const named = first && typeof first === 'object' && !(first instanceof vscode.Uri) && ('a' in first || 'b' in first) ? (first as { a?: { model?: unknown; run?: unknown }; b?: { model?: unknown; run?: unknown } }) : undefined;
+    const toUri = (value: unknown) => (value instanceof vscode.Uri ? value : typeof value === 'string' ? vscode.Uri.parse(value) : undefined);
+    const pickRun = async (uri: vscode.Uri | undefined, index: unknown, fallback: number): Promise<RunRecord | undefined> => {
+      if (!uri) return undefined;
+      return (await controller.runsOf(uri))[typeof index === 'number' ? index : fallback];
+    };
+    let a: RunRecord | undefined;
+    let b: RunRecord | undefined;
+    const noRuns = (what: string) => void vscode.window.showInformationMessage(`Compare Runs needs two finished runs: ${what}. Estimate again (after training, or with another checkpoint) to add one.`);
+    if (named) {
+      const modelA = toUri(named.a?.model);
+      const modelB = toUri(named.b?.model) ?? modelA;
+      const same = modelA?.toString() === modelB?.toString();
+      a = await pickRun(modelA, named.a?.run, same ? 1 : 0);
+      b = await pickRun(modelB, named.b?.run, 0);
+      if (!a || !b) {
+        noRuns('one of the runs asked for is not in the history');
+        return undefined;
+      }
+    } else {
+      const selection = explorerSelection(second);
+      if (selection && selection.length >= 2) {
+        a = (await controller.runsOf(selection[0]))[0];
+        b = (await controller.runsOf(selection[1]))[0];
+        if (!a || !b) {
+          noRuns(`${baseName(a ? selection[1] : selection[0])} has no run yet`);
+          return undefined;
+        }
+      } else {
+        const uri = await targetModel(surfaces, first, true);
+        if (!uri) return undefined;
+        const own = await controller.runsOf(uri);
+        const architecture = own[0] ? architectureOf(own[0].report) : undefined;
+        const others = architecture ? (await controller.allRuns()).filter((r) => r.model !== uri.toString() && architectureOf(r.report) === architecture) : [];
+        const items = [...own.map((run, i) => runItem(run, i, true)), ...others.map((run, i) => runItem(run, i, false))];
+        if (items.length < 2) {
+          noRuns(`${baseName(uri)} has ${own.length === 0 ? 'none' : 'one'}, and no other file of its architecture has any`);
+          return undefined;
+        }
+        ioPicksRequested++;
+        a = (await vscode.window.showQuickPick(items, { title: `Compare runs of ${baseName(uri)}: first run (A)`, placeHolder: 'The run to compare from' }))?.run;
+        if (!a) return undefined;
+        ioPicksRequested++;
+        b = (await vscode.window.showQuickPick(items.filter((item) => item.run !== a), { title: `Compare runs of ${baseName(uri)}: second run (B)`, placeHolder: 'The run to compare with A (ratios are B / A)' }))?.run;
+        if (!b) return undefined;
+      }
+    }
+    return { ...showComparison(a, b), a, b };
+  };
+
   return [
+    vscode.commands.registerCommand('lipschitzLens.formatModelJson', formatModelJson),
+    vscode.commands.registerCommand('lipschitzLens.revealLayer', revealLayer),
+    vscode.commands.registerCommand('lipschitzLens.compareRuns', compareRuns),
     vscode.commands.registerCommand('lipschitzLens.estimate', estimate),
     vscode.commands.registerCommand('lipschitzLens.cancel', cancel),
     vscode.commands.registerCommand('lipschitzLens.exportReport', exportCommand),

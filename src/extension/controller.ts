@@ -14,6 +14,7 @@ import { estimateSettings, normalizeIoChoice, readSettings, sizeRefusal, type Ex
 import { ModelStatusBar } from './status-bar';
 import { SessionStore, type ModelKind, type ModelSession } from './sessions';
 import { WorkerClient, WorkerJobError } from './worker-client';
+import { addRun, decodeHistory, encodeHistory, historyFileName, type RunRecord } from './run-history';
 
 const INPUT_SHAPES_KEY = 'lipschitzLens.inputShapes';
 const MODEL_IO_KEY = 'lipschitzLens.modelIo';
@@ -148,6 +149,70 @@ export class Controller implements vscode.Disposable {
       await vscode.workspace.fs.writeFile(this.cacheUri(key), new TextEncoder().encode(encodeCacheEntry(key, report, new Date(), hashed)));
     } catch (error) {
       this.log('warn', `could not save the cache entry: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  /**
+   * Files whose bytes changed but whose JSON value did not (Format model.json, then saved): the
+   * report shown is still the file's, so it is saved again under the file's new cache key, and
+   * the next open or run finds it.
+   */
+  async rememberUnderCurrentKey(uri: vscode.Uri, report: Report): Promise<void> {
+    const kind = await modelKindOf(uri);
+    if (!kind) return;
+    try {
+      const { key, files } = await this.prepare(uri, kind, this.settings());
+      await this.writeCache(key, report, files, []);
+    } catch (error) {
+      this.log('warn', `could not save the report of ${baseName(uri)} again: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  // ---- run history (Compare Runs) ----------------------------------------------------------
+
+  private historyFolder(): vscode.Uri {
+    return vscode.Uri.joinPath(this.context.globalStorageUri, 'history');
+  }
+
+  /** The model's last runs, newest first (at most the historySize setting, as last written). */
+  async runsOf(uri: vscode.Uri): Promise<RunRecord[]> {
+    try {
+      const text = new TextDecoder().decode(await vscode.workspace.fs.readFile(vscode.Uri.joinPath(this.historyFolder(), historyFileName(uri.toString()))));
+      return decodeHistory(text, uri.toString());
+    } catch {
+      return [];
+    }
+  }
+
+  /** Every model's runs in the history (for checkpoints of one architecture in other files). */
+  async allRuns(): Promise<RunRecord[]> {
+    let names: [string, vscode.FileType][];
+    try {
+      names = await vscode.workspace.fs.readDirectory(this.historyFolder());
+    } catch {
+      return [];
+    }
+    const runs: RunRecord[] = [];
+    for (const [name] of names.filter(([n, type]) => type === vscode.FileType.File && n.endsWith('.json'))) {
+      try {
+        const value = JSON.parse(new TextDecoder().decode(await vscode.workspace.fs.readFile(vscode.Uri.joinPath(this.historyFolder(), name)))) as { model?: unknown };
+        if (typeof value.model === 'string' && historyFileName(value.model) === name) runs.push(...decodeHistory(JSON.stringify(value), value.model));
+      } catch {
+        // An unreadable history file: its runs are not offered.
+      }
+    }
+    return runs;
+  }
+
+  /** Adds a finished run to the model's history (the last historySize runs are kept). */
+  private async recordRun(uri: vscode.Uri, key: string, report: Report): Promise<void> {
+    try {
+      const model = uri.toString();
+      const runs = addRun(await this.runsOf(uri), { model, savedAt: new Date().toISOString(), key, report }, this.settings().historySize);
+      await vscode.workspace.fs.createDirectory(this.historyFolder());
+      await vscode.workspace.fs.writeFile(vscode.Uri.joinPath(this.historyFolder(), historyFileName(model)), new TextEncoder().encode(encodeHistory(model, runs)));
+    } catch (error) {
+      this.log('warn', `could not save the run history: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
 
@@ -305,6 +370,7 @@ export class Controller implements vscode.Disposable {
           // The 'done' message normally arrived first; show the report in any case.
           if (session.report !== report) session.showReport(report, false);
           await this.writeCache(prepared.key, report, prepared.files, outcome.companions);
+          await this.recordRun(uri, prepared.key, report);
           this.log('info', `${name}: ${boundSummary(report.bounds)} in ${formatSeconds(report.seconds)} (wall ${formatSeconds((Date.now() - started) / 1000)}${report.backend ? `, ${report.backend}` : ''})`);
           for (const warning of report.warnings ?? []) this.log('warn', `${name}: ${warning}`);
           return { kind: 'done', report, fromCache: false };

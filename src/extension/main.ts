@@ -5,10 +5,11 @@ import * as vscode from 'vscode';
 import type { PanelState } from '../protocol/messages';
 import { ioPicksRequestedForTesting, registerCommands } from './commands';
 import { Controller } from './controller';
-import { modelKindOf } from './model-files';
+import { modelKindOf, modelKindReadsForTesting } from './model-files';
 import { ModelJsonProviders, TfjsModelIndex } from './model-json-providers';
 import { ONNX_EDITOR_VIEW_TYPE, OnnxEditorProvider } from './onnx-editor';
 import { lastRevealForTesting, pageMessageForTesting, ResultsPanels, type RevealRecord } from './webview-host';
+import { LayersView } from './layers-view';
 
 let controller: Controller | undefined;
 
@@ -22,7 +23,7 @@ export interface LipschitzLensApi {
     inputShape(uri: vscode.Uri): number[] | undefined;
     /** What the status bar item shows now, and which model it follows. */
     statusBar(): { visible: boolean; text: string; tooltip: string; model: string | undefined };
-    /** How many quick picks Choose Signal Input / Choose Outputs have asked VS Code to show so far. */
+    /** How many quick picks Choose Signal Input / Choose Outputs / Compare Runs have asked VS Code to show so far. */
     ioPicksRequested(): number;
     /** Handles `message` as if the model's results page had posted it (validated the same way); false when refused. */
     pageMessage(uri: vscode.Uri, message: unknown): Promise<boolean>;
@@ -30,6 +31,10 @@ export interface LipschitzLensApi {
     lastReveal(): RevealRecord | undefined;
     /** Reveals the .onnx editor has posted to a loaded page of its own. */
     onnxRevealsDelivered(): { uri: string; row: number }[];
+    /** How many times a JSON file's text was read to tell whether it is a model (the status bar and the layers view ask on every editor switch). */
+    modelKindReads(): number;
+    /** The model the "Lipschitz Layers" view lists, and its items as the view shows them. */
+    layersView(): Promise<{ model: string | undefined; items: { label: string; description: string; command: string; arguments: unknown[] }[] }>;
   };
 }
 
@@ -39,6 +44,7 @@ export function activate(context: vscode.ExtensionContext): LipschitzLensApi {
   const panels = new ResultsPanels(context.extensionUri, controller, onnxEditor);
   const tfjsIndex = new TfjsModelIndex();
   const providers = new ModelJsonProviders(controller);
+  const layersView = new LayersView(controller.sessions, providers);
   const jsonFiles: vscode.DocumentSelector = [{ language: 'json' }, { language: 'jsonc' }, { pattern: '**/*.json' }];
 
   context.subscriptions.push(
@@ -46,13 +52,15 @@ export function activate(context: vscode.ExtensionContext): LipschitzLensApi {
     panels,
     tfjsIndex,
     providers,
+    layersView,
     vscode.window.registerCustomEditorProvider(ONNX_EDITOR_VIEW_TYPE, onnxEditor, {
       webviewOptions: { retainContextWhenHidden: false },
       supportsMultipleEditorsPerDocument: true,
     }),
     vscode.languages.registerCodeLensProvider(jsonFiles, providers),
     vscode.languages.registerHoverProvider(jsonFiles, providers),
-    ...registerCommands({ controller, panels, onnxEditor, tfjsIndex }),
+    vscode.languages.registerDocumentSymbolProvider(jsonFiles, providers, { label: 'Lipschitz layers' }),
+    ...registerCommands({ controller, panels, onnxEditor, tfjsIndex, providers }),
     vscode.workspace.onDidOpenTextDocument((document) => void onModelJsonOpened(document)),
   );
   for (const document of vscode.workspace.textDocuments) void onModelJsonOpened(document);
@@ -72,6 +80,11 @@ export function activate(context: vscode.ExtensionContext): LipschitzLensApi {
       },
       lastReveal: () => lastRevealForTesting(),
       onnxRevealsDelivered: () => [...onnxEditor.revealsDelivered],
+      modelKindReads: () => modelKindReadsForTesting(),
+      layersView: async () => ({
+        model: layersView.followed()?.toString(),
+        items: (await layersView.getChildren()).map((node) => ({ label: node.label, description: node.description, command: node.command.command, arguments: node.command.arguments ?? [] })),
+      }),
     },
   };
 }

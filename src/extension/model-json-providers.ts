@@ -6,6 +6,8 @@ import type { Controller } from './controller';
 import { isLayerResult } from './panel-state';
 import { layerHoverMarkdown, layerLenses, rowsForEntry, topLensTitle } from './lens-text';
 import { entryAt, isTfjsModelJson, locateLayerEntries, type ModelJsonLocations } from './model-json-locations';
+import { layerOutline } from './layer-outline';
+import { isSingleLongLine } from './model-json-format';
 
 /** Parses each document version once, for lenses and hovers alike. */
 class LocationCache {
@@ -36,11 +38,13 @@ class LocationCache {
   }
 }
 
-export class ModelJsonProviders implements vscode.CodeLensProvider, vscode.HoverProvider, vscode.Disposable {
+export class ModelJsonProviders implements vscode.CodeLensProvider, vscode.HoverProvider, vscode.DocumentSymbolProvider, vscode.Disposable {
   private readonly changeEmitter = new vscode.EventEmitter<void>();
   readonly onDidChangeCodeLenses = this.changeEmitter.event;
   private readonly locations = new LocationCache();
   private readonly disposables: vscode.Disposable[] = [];
+  /** Texts a format is about to give documents: that change keeps the results (same JSON value). */
+  private readonly formatted = new Map<string, string>();
 
   constructor(private readonly controller: Controller) {
     this.disposables.push(
@@ -50,8 +54,18 @@ export class ModelJsonProviders implements vscode.CodeLensProvider, vscode.Hover
       }),
       vscode.workspace.onDidChangeTextDocument((event) => {
         if (event.contentChanges.length === 0) return;
+        const key = event.document.uri.toString();
+        const expected = this.formatted.get(key);
+        if (expected !== undefined) {
+          this.formatted.delete(key);
+          // A format moved the layers, not their values: the lenses follow (new offsets), the results stay.
+          if (event.document.getText() === expected) {
+            this.changeEmitter.fire();
+            return;
+          }
+        }
         // Results describe the file as it was: hide them once the text changes.
-        controller.sessions.get(event.document.uri.toString())?.markStale();
+        controller.sessions.get(key)?.markStale();
       }),
       vscode.workspace.onDidCloseTextDocument((document) => this.locations.forget(document.uri)),
     );
@@ -61,12 +75,31 @@ export class ModelJsonProviders implements vscode.CodeLensProvider, vscode.Hover
     for (const d of this.disposables) d.dispose();
   }
 
+  /** True for a TF.js model.json document (cached per version). */
+  isModel(document: vscode.TextDocument): boolean {
+    return this.locations.isModel(document);
+  }
+
+  /** Where the layers of a model.json document are (cached per version). */
+  locationsOf(document: vscode.TextDocument): ModelJsonLocations {
+    return this.locations.locations(document);
+  }
+
+  /** Says that `document` is about to become `text` by a format: that edit keeps its results. */
+  expectFormatted(document: vscode.TextDocument, text: string): void {
+    this.formatted.set(document.uri.toString(), text);
+  }
+
   provideCodeLenses(document: vscode.TextDocument): vscode.CodeLens[] {
     if (!this.locations.isModel(document)) return [];
     const uri = document.uri;
     const session = this.controller.sessions.get(uri.toString());
     const top = new vscode.Range(0, 0, 0, 0);
     const lenses: vscode.CodeLens[] = [];
+    // One long line stacks every lens on line 1: offer to give each layer its own lines.
+    if (isSingleLongLine(document.getText())) {
+      lenses.push(new vscode.CodeLens(top, { title: '$(list-flat) Format model.json', tooltip: 'Pretty-print this one-line file so that each layer gets its own lines and lens (the JSON value is unchanged)', command: 'lipschitzLens.formatModelJson', arguments: [uri] }));
+    }
     if (session?.state.status === 'running') {
       lenses.push(new vscode.CodeLens(top, { title: topLensTitle(session.state), command: 'lipschitzLens.showResults', arguments: [uri] }));
       lenses.push(new vscode.CodeLens(top, { title: 'Cancel', command: 'lipschitzLens.cancel', arguments: [uri] }));
@@ -90,6 +123,22 @@ export class ModelJsonProviders implements vscode.CodeLensProvider, vscode.Hover
       );
     }
     return lenses;
+  }
+
+  /** The layers (or graph nodes) of a model.json as symbols, with class or op and values as detail. */
+  provideDocumentSymbols(document: vscode.TextDocument): vscode.DocumentSymbol[] {
+    if (!this.locations.isModel(document)) return [];
+    const session = this.controller.sessions.get(document.uri.toString());
+    const layers = session && !session.stale ? session.state.layers : undefined;
+    const { entries, format } = this.locations.locations(document);
+    const kind = format === 'tfjs-graph' ? vscode.SymbolKind.Function : vscode.SymbolKind.Class;
+    return layerOutline(entries, layers).map((item) => {
+      const range = new vscode.Range(document.positionAt(item.start), document.positionAt(item.end));
+      const at = document.positionAt(item.nameOffset);
+      // The selection is the "name" key: inside the range, and where a click puts the cursor.
+      const selection = new vscode.Range(at, item.nameOffset === item.start ? at : document.positionAt(item.nameOffset + '"name"'.length));
+      return new vscode.DocumentSymbol(item.label, item.detail, kind, range, selection);
+    });
   }
 
   provideHover(document: vscode.TextDocument, position: vscode.Position): vscode.Hover | undefined {

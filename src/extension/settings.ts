@@ -13,10 +13,13 @@ export interface ExtensionSettings {
   maxModelBytes: number;
   /** Layers solved at once on worker threads; 0 = one per core (at most 3) on large models. */
   threads: number;
+  /** Reports kept per model file for Compare Runs (at least 1). */
+  historySize: number;
 }
 
 export const DEFAULT_MAX_MODEL_BYTES = 2 * 1024 ** 3;
 export const DEFAULT_AUTO_RUN_MAX_BYTES = 0;
+export const DEFAULT_HISTORY_SIZE = 5;
 
 /** "1,3,224,224", "1x3x224x224", "[1, 3, 224, 224]" or an array → positive integers; undefined when empty or invalid. */
 export function parseInputShape(value: unknown): number[] | undefined {
@@ -51,6 +54,7 @@ export function readSettings(get: (key: string) => unknown): ExtensionSettings {
     autoRunMaxBytes: Math.round(finiteIn(get('autoRunMaxBytes'), 0, Number.MAX_SAFE_INTEGER, DEFAULT_AUTO_RUN_MAX_BYTES)),
     maxModelBytes: Math.round(finiteIn(get('maxModelBytes'), 0, Number.MAX_SAFE_INTEGER, DEFAULT_MAX_MODEL_BYTES)),
     threads: Math.round(finiteIn(get('threads'), 0, 64, 0)),
+    historySize: Math.round(finiteIn(get('historySize'), 1, 100, DEFAULT_HISTORY_SIZE)),
   };
 }
 

@@ -45,3 +45,11 @@ test('the .onnx custom editor is contributed under the view type the code regist
   assert.deepEqual(editor.selector, [{ filenamePattern: '*.onnx' }]);
   assert.ok(manifest.activationEvents.includes(`onCustomEditor:${ONNX_EDITOR_VIEW_TYPE}`));
 });
+
+test('the "Lipschitz Layers" explorer view is contributed under the id the code creates, with text for when it is empty', () => {
+  const contributes = manifest.contributes as Manifest['contributes'] & { views?: Record<string, { id: string; name: string }[]>; viewsWelcome?: { view: string; contents: string }[] };
+  const view = contributes.views?.explorer?.find((v) => v.name === 'Lipschitz Layers');
+  assert.ok(view, 'no "Lipschitz Layers" view in the explorer');
+  assert.ok(source('layers-view.ts').includes(`LAYERS_VIEW_ID = '${view.id}'`));
+  assert.ok(contributes.viewsWelcome?.some((w) => w.view === view.id && w.contents.length > 0));
+});
