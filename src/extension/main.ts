@@ -35,6 +35,8 @@ export interface LipschitzLensApi {
     modelKindReads(): number;
     /** The model the "Lipschitz Layers" view lists, and its items as the view shows them. */
     layersView(): Promise<{ model: string | undefined; items: { label: string; description: string; command: string; arguments: unknown[] }[] }>;
+    /** The runs kept for a model (Compare Runs), newest first. */
+    history(uri: vscode.Uri): Promise<{ savedAt: string; key: string; inputShape: number[] }[]>;
   };
 }
 
@@ -81,6 +83,7 @@ export function activate(context: vscode.ExtensionContext): LipschitzLensApi {
       lastReveal: () => lastRevealForTesting(),
       onnxRevealsDelivered: () => [...onnxEditor.revealsDelivered],
       modelKindReads: () => modelKindReadsForTesting(),
+      history: async (uri) => (await c.runsOf(uri)).map((run) => ({ savedAt: run.savedAt, key: run.key, inputShape: run.report.model.inputShape })),
       layersView: async () => ({
         model: layersView.followed()?.toString(),
         items: (await layersView.getChildren()).map((node) => ({ label: node.label, description: node.description, command: node.command.command, arguments: node.command.arguments ?? [] })),

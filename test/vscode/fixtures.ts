@@ -22,6 +22,10 @@ export interface WorkspaceModels {
   externalOnnx: string;
   /** Two small dense TF.js models only the menu tests use (input shapes set and reset). */
   menuTfjs: [string, string];
+  /** A conv TF.js model written on one line, as converters write them (outline and Format model.json). */
+  oneLineTfjs: string;
+  /** Two checkpoints of one small dense architecture (same layer names, other weights): Compare Runs. */
+  checkpoints: [string, string];
   /** .onnx files copied from test/fixtures (smallest first). */
   onnx: string[];
   /** model.json files copied from test/fixtures (smallest total first). */
@@ -217,7 +221,18 @@ export function prepareWorkspace(folder: string, fixturesDir: string): Workspace
     writeTfjsLayersModel(join(folder, 'menu-a'), [null, 8], [dense('menu_a_dense', 8, 4, 'relu')], 21),
     writeTfjsLayersModel(join(folder, 'menu-b'), [null, 8], [dense('menu_b_dense', 8, 4, 'relu')], 22),
   ];
-  return { folder, tinyTfjs, slowTfjs, freshTfjs, brokenOnnx, brokenTfjs, externalOnnx, menuTfjs, onnx, tfjs };
+  const oneLineTfjs = writeTfjsLayersModel(join(folder, 'one-line'), [null, 12, 12, 3], [
+    conv('line_conv_1', 3, 8, 'relu'),
+    conv('line_conv_2', 8, 8, 'relu'),
+    conv('line_conv_3', 8, 4, 'linear'),
+  ], 31);
+  writeFileSync(oneLineTfjs, JSON.stringify(JSON.parse(readFileSync(oneLineTfjs, 'utf8'))));
+  const checkpointLayers = [dense('ckpt_in', 8, 12, 'relu'), dense('ckpt_out', 12, 3, 'linear')];
+  const checkpoints: [string, string] = [
+    writeTfjsLayersModel(join(folder, 'checkpoint-1'), [null, 8], checkpointLayers, 41),
+    writeTfjsLayersModel(join(folder, 'checkpoint-2'), [null, 8], checkpointLayers, 42),
+  ];
+  return { folder, tinyTfjs, slowTfjs, freshTfjs, brokenOnnx, brokenTfjs, externalOnnx, menuTfjs, oneLineTfjs, checkpoints, onnx, tfjs };
 }
 
 /** Relative path of `file` inside the workspace, with forward slashes. */

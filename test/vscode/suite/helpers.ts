@@ -12,6 +12,9 @@ export const COMMANDS = [
   'lipschitzLens.chooseSignalInput',
   'lipschitzLens.chooseOutputs',
   'lipschitzLens.showLog',
+  'lipschitzLens.compareRuns',
+  'lipschitzLens.formatModelJson',
+  'lipschitzLens.revealLayer',
 ] as const;
 export const ONNX_VIEW_TYPE = 'lipschitzLens.onnxEditor';
 
@@ -107,6 +110,9 @@ export interface TestingApi {
   pageMessage(uri: vscode.Uri, message: unknown): Promise<boolean>;
   lastReveal(): { uri: string; row: number; kind: 'text'; line: number; character: number } | { uri: string; row: number; kind: 'onnx-node'; node: number | null } | undefined;
   onnxRevealsDelivered(): { uri: string; row: number }[];
+  modelKindReads(): number;
+  layersView(): Promise<{ model: string | undefined; items: { label: string; description: string; command: string; arguments: unknown[] }[] }>;
+  history(uri: vscode.Uri): Promise<{ savedAt: string; key: string; inputShape: number[] }[]>;
 }
 
 export async function testingApi(): Promise<TestingApi> {
