@@ -1,6 +1,6 @@
 // Two runs side by side: per-layer σ of each, their ratio, and the network bounds, with rows matched
-// by name (the n-th row of a name with the n-th of the same name). Pure; the page is plain HTML
-// styled by the theme's own variables.
+// by name (the n-th row of a name with the n-th of the same name): docs/architecture.md#run-history-and-compare-runs.
+// Pure; the page is plain HTML styled by the theme's own variables.
 
 import type { LayerResult, NetworkBounds, Report } from '../protocol/report';
 import { formatNumber, formatShape } from '../protocol/format-number';

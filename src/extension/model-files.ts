@@ -56,11 +56,12 @@ export async function readJsonText(uri: vscode.Uri): Promise<string | undefined>
 export async function modelKindOf(uri: vscode.Uri): Promise<ModelKind | undefined> {
   if (isOnnxUri(uri)) return 'onnx';
   if (!/\.json$/i.test(uri.path)) return undefined;
+  kindReads++;
   const text = await readJsonText(uri);
   return text !== undefined && isTfjsModelJson(text) ? 'tfjs' : undefined;
 }
 
-/** Reads of a JSON file's text by modelKindCached (tests check that switching editors does not re-read). */
+/** JSON texts read and parsed by modelKindOf, from any caller (tests check that switching editors does not re-read). */
 let kindReads = 0;
 export function modelKindReadsForTesting(): number {
   return kindReads;
@@ -90,7 +91,6 @@ export async function modelKindCached(uri: vscode.Uri): Promise<ModelKind | unde
   }
   const known = kindMemo.get(key);
   if (known && known.stamp === stamp) return known.kind;
-  kindReads++;
   const kind = await modelKindOf(uri);
   kindMemo.set(key, { stamp, kind });
   return kind;

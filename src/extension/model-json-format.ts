@@ -1,7 +1,7 @@
 // Pretty-prints a model.json that was written on one line (converted TF.js files usually are), so
 // that each layer gets its own lines for lenses and reading. Strings, keys and numbers are copied as
 // written (no re-encoding through JSON.parse: "1e-3" stays "1e-3", escapes stay escapes), so the
-// formatted text is the same JSON value. Pure.
+// formatted text is the same JSON value (docs/architecture.md#run-history-and-compare-runs). Pure.
 
 import { parseJsonTree, type JsonNode } from './model-json-locations';
 

@@ -1,6 +1,6 @@
 // The last N reports of each model file, kept beside the cache so that runs can be compared (after
-// training with a Lipschitz penalty, or between checkpoints). Pure: the controller reads and writes
-// the files.
+// training with a Lipschitz penalty, or between checkpoints): docs/architecture.md#run-history-and-compare-runs.
+// Pure: the controller reads and writes the files.
 
 import type { Report } from '../protocol/report';
 import { sha256Hex } from './cache-key';
