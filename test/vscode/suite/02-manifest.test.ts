@@ -64,6 +64,25 @@ describe('package.json contributions', () => {
     });
   }
 
+  for (const [id, command] of [['explorer/context', 'lipschitzLens.compareRuns'], ['editor/title/context', 'lipschitzLens.compareRuns']]) {
+    it(`menus["${id}"] shows ${command} on models only`, () => {
+      const item = menu(id).find((m) => m.command === command);
+      assert.ok(item, `no ${command} in menus["${id}"]`);
+      for (const name of MODELS) assert.equal(evaluateWhen(item.when, contextFor(name)), true, `${id} should match ${name}; when: ${item.when}`);
+      for (const name of NOT_MODELS) assert.equal(evaluateWhen(item.when, contextFor(name)), false, `${id} should not match ${name}; when: ${item.when}`);
+    });
+  }
+
+  it('Format model.json is offered in the palette and the editor context menu of TF.js model.json only; Reveal Layer only from the layers view', () => {
+    for (const id of ['commandPalette', 'editor/context']) {
+      const item = menu(id).find((m) => m.command === 'lipschitzLens.formatModelJson');
+      assert.ok(item, `no formatModelJson in menus["${id}"]`);
+      assert.equal(evaluateWhen(item.when, contextFor('model.json')), true, `${id}: ${item.when}`);
+      for (const name of ['package.json', 'resnet18.onnx', 'notes.txt']) assert.equal(evaluateWhen(item.when, contextFor(name)), false, `${id} should not match ${name}`);
+    }
+    assert.equal(menu('commandPalette').find((m) => m.command === 'lipschitzLens.revealLayer')?.when, 'false');
+  });
+
   it('explorer menu does not match folders', () => {
     const item = estimateIn('explorer/context');
     assert.equal(evaluateWhen(item.when, contextFor('model.json', { explorerResourceIsFolder: true })), false, `when: ${item.when}`);

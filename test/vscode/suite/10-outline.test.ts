@@ -3,8 +3,8 @@
 // an upsampling); the "Lipschitz Layers" view lists the active model's layers and reveals them; the
 // status bar does not re-read a model on every editor switch.
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import * as vscode from 'vscode';
 import { suiteConfig } from './config';
 import { formatNumber } from '../../../src/protocol/format-number';
@@ -58,7 +58,8 @@ describe('model.json outline, format and layers view', function () {
     assert.equal(changed, true);
     const document = await vscode.workspace.openTextDocument(uri);
     assert.ok(document.lineCount > 20, `formatted into ${document.lineCount} lines`);
-    assert.equal(document.isDirty, false, 'saved');
+    // The host learns the dirty state from the workbench by its own message, a moment after save() resolves.
+    await waitFor(() => !document.isDirty && readFileSync(uri.fsPath, 'utf8').split('\n').length > 20, 10_000, 'the formatted text saved');
     assert.deepEqual(JSON.parse(readFileSync(uri.fsPath, 'utf8')), JSON.parse(before), 'the same JSON value');
     assert.equal(api.panelState(uri)?.status, 'done', 'the results stay');
     const layerLenses = await waitFor(async () => {
@@ -73,6 +74,32 @@ describe('model.json outline, format and layers view', function () {
     await estimateReport(uri);
     assert.equal(api.panelState(uri)?.fromCache, true, 'the formatted file\'s report was cached under its new key');
   });
+
+  /** A fresh one-line copy of a small model (with its shard), for the menu forms of Format model.json. */
+  const oneLineCopy = (name: string): vscode.Uri => {
+    const source = suiteConfig().workspace.checkpoints[0];
+    const dir = join(suiteConfig().workspace.folder, name);
+    mkdirSync(dir, { recursive: true });
+    cpSync(dirname(source), dir, { recursive: true });
+    const path = join(dir, 'model.json');
+    writeFileSync(path, JSON.stringify(JSON.parse(readFileSync(path, 'utf8'))));
+    return vscode.Uri.file(path);
+  };
+  const formatForms: [string, (uri: vscode.Uri) => unknown[]][] = [
+    ['palette (no arguments, the file in front)', () => []],
+    ['editor context menu (uri)', (uri) => [uri]],
+  ];
+  for (const [form, args] of formatForms) {
+    it(`Format model.json from the ${form}`, async () => {
+      const uri = oneLineCopy(`format-${form.split(' ')[0]}`);
+      await vscode.window.showTextDocument(uri);
+      const before = readFileSync(uri.fsPath, 'utf8');
+      assert.equal(await vscode.commands.executeCommand('lipschitzLens.formatModelJson', ...args(uri)), true);
+      const after = readFileSync(uri.fsPath, 'utf8');
+      assert.ok(after.split('\n').length > 20, 'formatted and saved');
+      assert.deepEqual(JSON.parse(after), JSON.parse(before));
+    });
+  }
 
   it('a separable conv, an upsampling and the pooling rows get their lens; the hover over the separable conv shows both halves', async function () {
     const seq = suiteConfig().workspace.tfjs.find((f) => f.endsWith('seq-cnn/model.json'));

@@ -83,13 +83,14 @@ describe('compare runs', function () {
     assert.match(tab.label, /Compare: model\.json ↔ model\.json/);
   });
 
-  it('editor title menu (uri, { groupId }): asks for two runs, its own and the other checkpoint\'s', async () => {
+  /** Runs compareRuns with `args`, accepting the first item of each of its two quick picks. */
+  async function compareWithPicks(...args: unknown[]): Promise<Comparison | undefined> {
     const api = await testingApi();
     const picks = api.ioPicksRequested();
-    const result = Promise.resolve(vscode.commands.executeCommand('lipschitzLens.compareRuns', first, { groupId: 1, editorIndex: 0 }));
+    const result = Promise.resolve(vscode.commands.executeCommand('lipschitzLens.compareRuns', ...args));
     let settled = false;
     void result.finally(() => (settled = true));
-    // Accept the first item of each pick: A = the newest run of this model, B = the next item.
+    // A = the newest run of this model (first item), B = the first item left.
     for (const expected of [picks + 1, picks + 2]) {
       await waitFor(() => api.ioPicksRequested() >= expected || settled, 30_000, `quick pick ${expected - picks}`);
       await waitFor(async () => {
@@ -98,12 +99,29 @@ describe('compare runs', function () {
         return api.ioPicksRequested() > expected || settled;
       }, 30_000, `accepting quick pick ${expected - picks}`, 300);
     }
-    const comparison = (await withTimeout(result, 10_000, 'compareRuns')) as Comparison | undefined;
-    assert.ok(comparison, 'the picks were dismissed');
-    assert.equal(comparison.a.model, first.toString());
-    const history = await api.history(first);
-    assert.equal(comparison.a.savedAt, history[0].savedAt, 'A is the newest run');
-  });
+    return (await withTimeout(result, 10_000, 'compareRuns')) as Comparison | undefined;
+  }
+
+  const menuForms: [string, () => Promise<unknown[]>][] = [
+    ['editor title menu (uri, { groupId, editorIndex })', async () => [first, { groupId: 1, editorIndex: 0 }]],
+    ['explorer, one file (uri, [uri])', async () => [first, [first]]],
+    ['palette (no arguments, the model in front)', async () => {
+      await vscode.window.showTextDocument(first);
+      return [];
+    }],
+  ];
+  for (const [form, args] of menuForms) {
+    it(`${form}: asks for two runs among its own and the other checkpoint's`, async () => {
+      const api = await testingApi();
+      const comparison = await compareWithPicks(...(await args()));
+      assert.ok(comparison, 'the picks were dismissed');
+      assert.equal(comparison.a.model, first.toString());
+      const history = await api.history(first);
+      assert.equal(comparison.a.savedAt, history[0].savedAt, 'A is the newest run');
+      assert.notEqual(`${comparison.b.model} ${comparison.b.savedAt}`, `${comparison.a.model} ${comparison.a.savedAt}`, 'B is another run');
+      await closeAllEditors();
+    });
+  }
 
   it('a model without runs says so instead of opening an empty page', async () => {
     const fresh = vscode.Uri.file(suiteConfig().workspace.menuTfjs[1]);
