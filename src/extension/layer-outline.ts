@@ -25,7 +25,7 @@ export function layerOutline(entries: readonly LayerEntry[], layers: readonly (L
   const shown = layers ? shownRowsByEntry(entries, layers) : new Map<number, number[]>();
   return entries.map((entry) => {
     const rows = shown.get(entry.index) ?? [];
-    const values = rows.length > 0 ? entryValueText(rows.map((row) => layers![row] as LayerResult)) : '';
+    const values = rows.length > 0 ? entryValueText(rows.map((row) => layers![row] as LayerResult), entry.name) : '';
     const op = entry.op ?? '';
     return {
       index: entry.index,

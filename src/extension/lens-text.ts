@@ -35,20 +35,20 @@ function rowValueText(layer: LayerResult): string {
 }
 
 /** One lens for the rows of one entry (a layer and its fused activation; a separable conv's two halves). */
-function lensTitle(rows: readonly LayerResult[]): string {
-  const parts = [entryValueText(rows)];
+function lensTitle(rows: readonly LayerResult[], entryName: string | undefined): string {
+  const parts = [entryValueText(rows, entryName)];
   const running = rows[rows.length - 1].runningBound;
   if (running !== undefined && running !== null) parts.push(`L ≈ ${formatNumber(running)} so far`);
   return parts.join(' · ');
 }
 
 /** The values of an entry's rows in one line: "depthwise σ 1.93 · pointwise σ 1.2 · relu6 constant 1". */
-export function entryValueText(rows: readonly LayerResult[]): string {
-  const named = rows.length > 1;
+export function entryValueText(rows: readonly LayerResult[], entryName?: string): string {
+  const named = rows.length > 1 && entryName !== undefined;
   const parts = rows.map((row) => {
     const value = rowValueText(row);
-    // A separable conv's rows share an op: their own name suffix tells them apart.
-    const suffix = named && hasSigma(row) && row.name.includes('/') ? `${row.name.slice(row.name.lastIndexOf('/') + 1)} ` : '';
+    // A separable conv's rows share an op: the part of their name below the layer's tells them apart.
+    const suffix = named && hasSigma(row) && row.name.startsWith(`${entryName}/`) ? `${row.name.slice(entryName.length + 1)} ` : '';
     return suffix + value;
   });
   return parts.join(' · ');
@@ -70,12 +70,13 @@ export function shownRowsByEntry(entries: readonly LayerEntry[], layers: readonl
 }
 
 /**
- * True for rows whose number says something: every σ and fixed constant, and structural rows only
- * when they scale (an upsampling's 2); a reshape or a dropout's 1 is left out.
+ * True for rows whose number says something: every σ and fixed constant, every merge (how its
+ * branches combine), and structural rows only when they scale (an upsampling's 2); a reshape or a
+ * dropout's 1 is left out.
  */
 export function hasShownValue(layer: LayerResult | PlannedLayer): layer is LayerResult {
   if (!isLayerResult(layer) || layer.sigma === null) return false;
-  if (layer.kind === 'structural' || layer.kind === 'merge') return layer.sigma !== 1;
+  if (layer.kind === 'structural') return layer.sigma !== 1;
   return true;
 }
 
@@ -86,7 +87,7 @@ export function hasShownValue(layer: LayerResult | PlannedLayer): layer is Layer
 export function layerLenses(entries: readonly LayerEntry[], layers: readonly (LayerResult | PlannedLayer)[]): LayerLensSpec[] {
   return [...shownRowsByEntry(entries, layers)].map(([index, rows]) => {
     const results = rows.map((row) => layers[row] as LayerResult);
-    return { offset: entries[index].start, title: lensTitle(results), tooltip: results.map(rowTooltip).join('\n'), row: rows[0] };
+    return { offset: entries[index].start, title: lensTitle(results, entries[index].name), tooltip: results.map(rowTooltip).join('\n'), row: rows[0] };
   });
 }
 

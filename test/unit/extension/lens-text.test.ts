@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { boundShort, boundSummary, layerHoverMarkdown, layerLenses, logShare, rowsForEntry, topLensTitle } from '../../../src/extension/lens-text';
+import { boundShort, boundSummary, entryValueText, hasShownValue, layerHoverMarkdown, layerLenses, logShare, rowsForEntry, topLensTitle } from '../../../src/extension/lens-text';
 import { locateLayerEntries } from '../../../src/extension/model-json-locations';
 import { initialPanelState, stateFromReport } from '../../../src/extension/panel-state';
 import type { PlannedLayer } from '../../../src/protocol/messages';
@@ -68,6 +68,14 @@ test('real layer listing (seq-cnn fixture): a separable conv, an upsampling and 
   assert.equal(at('up_h')?.title, 'UpSampling2D constant 2');
   assert.equal(at('gap_k')?.title, 'GlobalAveragePooling2D constant 0.129');
   assert.deepEqual(rowsForEntry(entries[3], rows), [4, 5, 6], 'the hover over sep_c shows its three rows');
+  // Graph-model node names hold "/" too: only the part below the entry's own name is a suffix.
+  const fused = [row('model/conv/Relu', '_FusedConv2D', 'linear', 10.6, 0), row('model/conv/Relu/Relu', 'Relu', 'activation', 1, 0)];
+  assert.equal(entryValueText(fused, 'model/conv/Relu'), 'σ 10.6 · Relu constant 1');
+  assert.equal(entryValueText(rows.slice(4, 7), 'sep_c'), 'depthwise σ 1.93 · pointwise σ 1.2 · relu6 constant 1');
+  // A merge's constant says how its branches combine: shown even when it is 1 (a Concatenate).
+  assert.equal(hasShownValue(row('concat', 'Concatenate', 'merge', 1, 0)), true);
+  assert.equal(hasShownValue(row('flat', 'Flatten', 'structural', 1, 0)), false);
+  assert.equal(hasShownValue({ ...row('c', 'Conv2D', 'linear', 1, 0), sigma: null }), false);
 });
 
 test('rowsForEntry gathers a layer and its fused activation', () => {
