@@ -98,6 +98,20 @@ async function targetReport(surfaces: Surfaces, argument: unknown): Promise<Mode
   return picked?.session;
 }
 
+/** Polls until the file reads back as `text` (up to `ms`); false when it does not. */
+async function fileHolds(uri: vscode.Uri, text: string, ms = 5000): Promise<boolean> {
+  const until = Date.now() + ms;
+  for (;;) {
+    try {
+      if (new TextDecoder().decode(await vscode.workspace.fs.readFile(uri)) === text) return true;
+    } catch {
+      // Not readable yet: try again.
+    }
+    if (Date.now() > until) return false;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 const FORMATS: { format: ExportFormat; label: string; detail: string; filters: Record<string, string[]> }[] = [
   { format: 'json', label: 'JSON', detail: 'The full report, as the CLI writes with --json', filters: { JSON: ['json'] } },
   { format: 'csv', label: 'CSV', detail: 'One row per layer, for spreadsheets', filters: { CSV: ['csv'] } },
@@ -430,8 +444,11 @@ export function registerCommands(surfaces: Surfaces): vscode.Disposable[] {
     const edit = new vscode.WorkspaceEdit();
     edit.replace(uri, new vscode.Range(document.positionAt(0), document.positionAt(text.length)), formatted);
     if (!(await vscode.workspace.applyEdit(edit))) return false;
-    if (!wasDirty && (await document.save()) && report) await controller.rememberUnderCurrentKey(uri, report);
-    controller.log('info', `${baseName(uri)}: formatted (${document.lineCount} lines)${wasDirty ? ', not saved: it had unsaved edits' : ''}`);
+    // On a remote host save() can resolve a moment before the file reads back new: the re-keying
+    // below hashes the file, so wait (briefly) until it holds the formatted text.
+    const saved = !wasDirty && (await document.save()) && (await fileHolds(uri, formatted));
+    if (saved && report) await controller.rememberUnderCurrentKey(uri, report);
+    controller.log('info', `${baseName(uri)}: formatted (${document.lineCount} lines)${wasDirty ? ', not saved: it had unsaved edits' : saved ? ', saved' : ', not saved'}${report ? '' : ' (no complete report to keep)'}`);
     return true;
   };
 

@@ -163,6 +163,7 @@ export class Controller implements vscode.Disposable {
     try {
       const { key, files } = await this.prepare(uri, kind, this.settings());
       await this.writeCache(key, report, files, []);
+      this.log('info', `${baseName(uri)}: its report saved again under the file's new cache key ${key.slice(0, 12)}…`);
     } catch (error) {
       this.log('warn', `could not save the report of ${baseName(uri)} again: ${error instanceof Error ? error.message : String(error)}`);
     }
@@ -313,7 +314,7 @@ export class Controller implements vscode.Disposable {
       if (!options.force) {
         const cached = await this.readCache(prepared.key, prepared.files);
         if (cached) {
-          this.log('info', `${name}: cached report (file and settings unchanged), ${boundSummary(cached.bounds)}`);
+          this.log('info', `${name}: cached report ${prepared.key.slice(0, 12)}… (file and settings unchanged), ${boundSummary(cached.bounds)}`);
           session.showReport(cached, true);
           return { kind: 'done', report: cached, fromCache: true };
         }

@@ -6,7 +6,7 @@ import type { PanelState } from '../protocol/messages';
 import { ioPicksRequestedForTesting, registerCommands } from './commands';
 import { Controller } from './controller';
 import { modelKindOf, modelKindReadsForTesting } from './model-files';
-import { ModelJsonProviders, TfjsModelIndex } from './model-json-providers';
+import { DocumentSymbolRegistration, ModelJsonProviders, TfjsModelIndex } from './model-json-providers';
 import { ONNX_EDITOR_VIEW_TYPE, OnnxEditorProvider } from './onnx-editor';
 import { lastRevealForTesting, pageMessageForTesting, ResultsPanels, type RevealRecord } from './webview-host';
 import { LayersView } from './layers-view';
@@ -61,7 +61,7 @@ export function activate(context: vscode.ExtensionContext): LipschitzLensApi {
     }),
     vscode.languages.registerCodeLensProvider(jsonFiles, providers),
     vscode.languages.registerHoverProvider(jsonFiles, providers),
-    vscode.languages.registerDocumentSymbolProvider(jsonFiles, providers, { label: 'Lipschitz layers' }),
+    new DocumentSymbolRegistration(jsonFiles, providers, controller.sessions),
     ...registerCommands({ controller, panels, onnxEditor, tfjsIndex, providers }),
     vscode.workspace.onDidOpenTextDocument((document) => void onModelJsonOpened(document)),
   );

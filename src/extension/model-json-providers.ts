@@ -3,6 +3,7 @@
 
 import * as vscode from 'vscode';
 import type { Controller } from './controller';
+import type { SessionStore } from './sessions';
 import { isLayerResult } from './panel-state';
 import { layerHoverMarkdown, layerLenses, rowsForEntry, topLensTitle } from './lens-text';
 import { entryAt, isTfjsModelJson, locateLayerEntries, type ModelJsonLocations } from './model-json-locations';
@@ -244,5 +245,47 @@ export class TfjsModelIndex implements vscode.Disposable {
   dispose(): void {
     if (this.publishTimer) clearTimeout(this.publishTimer);
     for (const d of this.disposables) d.dispose();
+  }
+}
+
+/**
+ * Registers the model.json outline, and registers it again when a model.json's results change
+ * (a run ends, a report is shown, the text went stale). VS Code keeps each document version's
+ * symbols and has no event for "symbols changed"; a new registration is what makes the Outline
+ * view and the breadcrumbs ask again, so σ appears there when the run ends.
+ */
+export class DocumentSymbolRegistration implements vscode.Disposable {
+  private registration: vscode.Disposable;
+  private readonly listener: { dispose(): void };
+  private readonly shown = new Map<string, string>();
+  private timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(
+    private readonly selector: vscode.DocumentSelector,
+    private readonly provider: ModelJsonProviders,
+    sessions: SessionStore,
+  ) {
+    this.registration = this.register();
+    this.listener = sessions.onDidChange((session) => {
+      if (session.kind !== 'tfjs') return;
+      const what = `${session.state.status}|${session.stale}|${session.report?.seconds ?? ''}|${session.report?.layers.length ?? ''}`;
+      if (this.shown.get(session.key) === what) return;
+      this.shown.set(session.key, what);
+      this.timer ??= setTimeout(() => {
+        this.timer = undefined;
+        this.registration.dispose();
+        this.registration = this.register();
+      }, 200);
+    });
+  }
+
+  private register(): vscode.Disposable {
+    return vscode.languages.registerDocumentSymbolProvider(this.selector, this.provider, { label: 'Lipschitz layers' });
+  }
+
+  dispose(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.listener.dispose();
+    this.registration.dispose();
   }
 }

@@ -27,6 +27,9 @@ describe('model.json outline, format and layers view', function () {
     const uri = vscode.Uri.file(suiteConfig().workspace.oneLineTfjs);
     const document = await vscode.workspace.openTextDocument(uri);
     assert.equal(document.lineCount, 1, 'the fixture is one line');
+    // Shown in an editor, as a user has it: the workbench keeps this version's symbols, so σ appears
+    // after the run only if the extension makes it ask again.
+    await vscode.window.showTextDocument(document);
     const names = ['line_conv_1', 'line_conv_2', 'line_conv_3'];
     const before = await waitFor(async () => {
       const found = (await symbolsOf(uri)).filter((s) => names.includes(s.name));
@@ -72,7 +75,11 @@ describe('model.json outline, format and layers view', function () {
     assert.ok(!(await lensesOf(uri)).some((l) => l.command?.command === 'lipschitzLens.formatModelJson'), 'no format lens on a formatted file');
     // The saved file has other bytes, and the same report: the next estimate is served from the cache.
     await estimateReport(uri);
-    assert.equal(api.panelState(uri)?.fromCache, true, 'the formatted file\'s report was cached under its new key');
+    if (api.panelState(uri)?.fromCache !== true) {
+      await vscode.commands.executeCommand('lipschitzLens.showLog');
+      const log = await waitFor(() => vscode.window.visibleTextEditors.find((e) => e.document.uri.scheme === 'output' && /Lipschitz/.test(e.document.uri.toString()))?.document.getText(), 5000, 'the log').catch(() => '');
+      assert.fail(`the formatted file's report was not cached under its new key; log:\n${log.split('\n').slice(-12).join('\n')}`);
+    }
   });
 
   /** A fresh one-line copy of a small model (with its shard), for the menu forms of Format model.json. */
@@ -95,8 +102,10 @@ describe('model.json outline, format and layers view', function () {
       await vscode.window.showTextDocument(uri);
       const before = readFileSync(uri.fsPath, 'utf8');
       assert.equal(await vscode.commands.executeCommand('lipschitzLens.formatModelJson', ...args(uri)), true);
-      const after = readFileSync(uri.fsPath, 'utf8');
-      assert.ok(after.split('\n').length > 20, 'formatted and saved');
+      const after = await waitFor(() => {
+        const text = readFileSync(uri.fsPath, 'utf8');
+        return text.split('\n').length > 20 ? text : undefined;
+      }, 10_000, `${uri.path} formatted and saved`);
       assert.deepEqual(JSON.parse(after), JSON.parse(before));
     });
   }

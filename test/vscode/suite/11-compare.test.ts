@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import { suiteConfig } from './config';
-import { activated, closeAllEditors, estimateReport, testingApi, waitFor, withTimeout, type ReportLike } from './helpers';
+import { activated, closeAllEditors, estimateReport, sleep, testingApi, waitFor, withTimeout, type ReportLike } from './helpers';
 
 interface Comparison {
   layers: { name: string; ratio: number | null; a?: { sigma: number | null }; b?: { sigma: number | null } }[];
@@ -86,25 +86,30 @@ describe('compare runs', function () {
   /** Runs compareRuns with `args`, accepting the first item of each of its two quick picks. */
   async function compareWithPicks(...args: unknown[]): Promise<Comparison | undefined> {
     const api = await testingApi();
-    const picks = api.ioPicksRequested();
+    // A quick pick closes when it loses focus: let the editors of the test before settle first.
+    await sleep(1500);
+    let picks = api.ioPicksRequested();
     const result = Promise.resolve(vscode.commands.executeCommand('lipschitzLens.compareRuns', ...args));
-    let settled = false;
-    void result.finally(() => (settled = true));
-    // A = the newest run of this model (first item), B = the first item left.
-    for (const expected of [picks + 1, picks + 2]) {
-      await waitFor(() => api.ioPicksRequested() >= expected || settled, 30_000, `quick pick ${expected - picks}`);
-      await waitFor(async () => {
-        if (settled) return true;
-        await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
-        return api.ioPicksRequested() > expected || settled;
-      }, 30_000, `accepting quick pick ${expected - picks}`, 300);
+    // A = the newest run of this model (the first item), then B = the first item left. The command
+    // reads the histories before each pick: wait until it has asked for the pick, then let it draw.
+    for (const which of ['A', 'B']) {
+      await waitFor(() => api.ioPicksRequested() > picks, 30_000, `the quick pick for run ${which}`);
+      picks = api.ioPicksRequested();
+      await sleep(1000);
+      await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
     }
     return (await withTimeout(result, 10_000, 'compareRuns')) as Comparison | undefined;
   }
 
   const menuForms: [string, () => Promise<unknown[]>][] = [
-    ['editor title menu (uri, { groupId, editorIndex })', async () => [first, { groupId: 1, editorIndex: 0 }]],
-    ['explorer, one file (uri, [uri])', async () => [first, [first]]],
+    ['editor title menu (uri, { groupId, editorIndex })', async () => {
+      await closeAllEditors();
+      return [first, { groupId: 1, editorIndex: 0 }];
+    }],
+    ['explorer, one file (uri, [uri])', async () => {
+      await closeAllEditors();
+      return [first, [first]];
+    }],
     ['palette (no arguments, the model in front)', async () => {
       await vscode.window.showTextDocument(first);
       return [];
