@@ -444,9 +444,14 @@ export function registerCommands(surfaces: Surfaces): vscode.Disposable[] {
     const edit = new vscode.WorkspaceEdit();
     edit.replace(uri, new vscode.Range(document.positionAt(0), document.positionAt(text.length)), formatted);
     if (!(await vscode.workspace.applyEdit(edit))) return false;
-    // On a remote host save() can resolve a moment before the file reads back new: the re-keying
-    // below hashes the file, so wait (briefly) until it holds the formatted text.
-    const saved = !wasDirty && (await document.save()) && (await fileHolds(uri, formatted));
+    // The re-keying below hashes the file, so what counts is the file holding the formatted text.
+    // In code-server save() was seen to resolve false while the text reached the file anyway, and
+    // the file to read back new only a moment after save() resolved: wait (briefly) for the file.
+    let saved = false;
+    if (!wasDirty) {
+      await document.save();
+      saved = await fileHolds(uri, formatted);
+    }
     if (saved && report) await controller.rememberUnderCurrentKey(uri, report);
     controller.log('info', `${baseName(uri)}: formatted (${document.lineCount} lines)${wasDirty ? ', not saved: it had unsaved edits' : saved ? ', saved' : ', not saved'}${report ? '' : ' (no complete report to keep)'}`);
     return true;
