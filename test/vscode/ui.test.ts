@@ -217,9 +217,10 @@ export async function runUiTest(o: {
   try {
     await critical('package the extension with vsce', async () => {
       const vsce = join(o.root, 'node_modules', '@vscode', 'vsce', 'vsce');
-      // Plain `vsce package`, as a user runs it: package.json's "vsce" options (no dependencies, no
-      // repository, README links kept relative) make it work offline without flags or prompts.
-      const r = spawnSync(process.execPath, [vsce, 'package', '--out', vsix], {
+      // `npm run package`'s command: package.json's "vsce" options (no dependencies, no repository)
+      // keep it free of prompts; README links and images stay relative (they are packaged under
+      // docs/; a rewrite would need a public repository URL, and vsce refuses relative images).
+      const r = spawnSync(process.execPath, [vsce, 'package', '--no-rewrite-relative-links', '--out', vsix], {
         cwd: o.root,
         stdio: ['ignore', 'pipe', 'pipe'],
         encoding: 'utf8',
