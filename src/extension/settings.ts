@@ -15,6 +15,8 @@ export interface ExtensionSettings {
   threads: number;
   /** Reports kept per model file for Compare Runs (at least 1). */
   historySize: number;
+  /** The bracket on the true constant (docs/bracket.md): 'auto' runs it on small models only. */
+  bracket: 'auto' | 'on' | 'off';
 }
 
 export const DEFAULT_MAX_MODEL_BYTES = 2 * 1024 ** 3;
@@ -44,6 +46,10 @@ function finiteIn(value: unknown, min: number, max: number, fallback: number): n
   return typeof value === 'number' && Number.isFinite(value) && value >= min && value <= max ? value : fallback;
 }
 
+function bracketMode(value: unknown): ExtensionSettings['bracket'] {
+  return value === 'on' || value === 'off' ? value : 'auto';
+}
+
 export function readSettings(get: (key: string) => unknown): ExtensionSettings {
   const solver = get('solver');
   return {
@@ -55,6 +61,7 @@ export function readSettings(get: (key: string) => unknown): ExtensionSettings {
     maxModelBytes: Math.round(finiteIn(get('maxModelBytes'), 0, Number.MAX_SAFE_INTEGER, DEFAULT_MAX_MODEL_BYTES)),
     threads: Math.round(finiteIn(get('threads'), 0, 64, 0)),
     historySize: Math.round(finiteIn(get('historySize'), 1, 100, DEFAULT_HISTORY_SIZE)),
+    bracket: bracketMode(get('bracket')),
   };
 }
 
@@ -179,6 +186,7 @@ export function estimateSettings(settings: ExtensionSettings, fileInputShape: nu
     ...(inputShape ? { inputShape } : {}),
     ...normalizeIoChoice(io),
     ...(settings.threads > 0 ? { threads: settings.threads } : {}),
+    bracket: settings.bracket,
   };
 }
 

@@ -80,18 +80,22 @@ test('estimate settings carry the file\'s input and output choice, without empty
 
 test('settings: defaults for missing or invalid values', () => {
   const empty = readSettings(() => undefined);
-  assert.deepEqual(empty, { tolerance: 1e-4, maxIterations: 300, solver: 'lanczos', defaultInputShape: undefined, autoRunMaxBytes: 0, maxModelBytes: 2 * 1024 ** 3, threads: 0, historySize: 5 });
-  const values: Record<string, unknown> = { tolerance: 1e-6, maxIterations: 50, solver: 'power', defaultInputShape: '1,3,64,64', autoRunMaxBytes: 1000, maxModelBytes: 0, threads: 2, historySize: 3 };
+  assert.deepEqual(empty, { tolerance: 1e-4, maxIterations: 300, solver: 'lanczos', defaultInputShape: undefined, autoRunMaxBytes: 0, maxModelBytes: 2 * 1024 ** 3, threads: 0, historySize: 5, bracket: 'auto' });
+  const values: Record<string, unknown> = { tolerance: 1e-6, maxIterations: 50, solver: 'power', defaultInputShape: '1,3,64,64', autoRunMaxBytes: 1000, maxModelBytes: 0, threads: 2, historySize: 3, bracket: 'on' };
   const set = readSettings((k) => values[k]);
-  assert.deepEqual(set, { tolerance: 1e-6, maxIterations: 50, solver: 'power', defaultInputShape: [1, 3, 64, 64], autoRunMaxBytes: 1000, maxModelBytes: 0, threads: 2, historySize: 3 });
+  assert.deepEqual(set, { tolerance: 1e-6, maxIterations: 50, solver: 'power', defaultInputShape: [1, 3, 64, 64], autoRunMaxBytes: 1000, maxModelBytes: 0, threads: 2, historySize: 3, bracket: 'on' });
   assert.equal(estimateSettings(set, undefined).threads, 2);
   assert.equal('threads' in estimateSettings(empty, undefined), false);
-  const bad = readSettings((k) => ({ tolerance: -1, maxIterations: 'x', solver: 'svd', threads: -3, historySize: 0 })[k]);
+  // The bracket reaches the worker as the CLI's --bracket does (auto by default, like the CLI).
+  assert.equal(estimateSettings(empty, undefined).bracket, 'auto');
+  assert.equal(estimateSettings(set, undefined).bracket, 'on');
+  const bad = readSettings((k) => ({ tolerance: -1, maxIterations: 'x', solver: 'svd', threads: -3, historySize: 0, bracket: 'always' })[k]);
   assert.equal(bad.threads, 0);
   assert.equal(bad.historySize, 5, 'a history of 0 runs would leave nothing to compare');
   assert.equal(bad.tolerance, 1e-4);
   assert.equal(bad.maxIterations, 300);
   assert.equal(bad.solver, 'lanczos');
+  assert.equal(bad.bracket, 'auto');
 });
 
 test('estimate settings: the file\'s input shape wins over the default', () => {
