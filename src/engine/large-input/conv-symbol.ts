@@ -196,7 +196,13 @@ export function symbolAt(symbol: ConvSymbol, groupIndex: number, omega: number[]
   const re = new Float64Array(n * n);
   const im = new Float64Array(n * n);
   const rho0 = weights ? weights.zero : 1;
-  for (let i = 0; i < n * n; i++) re[i] = rho0 * group.zero[i];
+  // The lower triangle (diagonal included) is summed, then mirrored, at half the cost. The exact P
+  // is Hermitian and the rounding bound |ΔP| ≤ εZ is symmetric (Z = BᵀB or BBᵀ), so the mirrored
+  // entries keep the bound of the header; the stored matrix is exactly Hermitian.
+  for (let i = 0; i < n; i++) {
+    const row = i * n;
+    for (let j = 0; j <= i; j++) re[row + j] = rho0 * group.zero[row + j];
+  }
   for (let s = 0; s < shifts.length; s++) {
     const rho = weights ? weights.shifts[s] : 1;
     if (rho === 0) continue;
@@ -206,9 +212,18 @@ export function symbolAt(symbol: ConvSymbol, groupIndex: number, omega: number[]
     const sn = rho * Math.sin(angle);
     const plus = group.sym[s];
     const minus = group.anti[s];
-    for (let i = 0; i < n * n; i++) {
-      re[i] += c * plus[i];
-      im[i] += sn * minus[i];
+    for (let i = 0; i < n; i++) {
+      const row = i * n;
+      for (let j = 0; j <= i; j++) {
+        re[row + j] += c * plus[row + j];
+        im[row + j] += sn * minus[row + j];
+      }
+    }
+  }
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < i; j++) {
+      re[j * n + i] = re[i * n + j];
+      im[j * n + i] = -im[i * n + j];
     }
   }
   return { re, im };

@@ -5,8 +5,8 @@
 // - 'symbol-sup' (index.ts): zero-padded conv/convTranspose whose full-size products are costly and
 //   whose real size is large enough that the interval can close to tol: σ(n) sits below the
 //   symbol's sup by about c·Σ_a (π/L_a)² (relative), L_a the window length, c a property of the
-//   kernel (≈ 0.3 for random 64-channel 3x3 kernels); the path is tried when that estimate with
-//   c = GAP_CURVATURE is below tol, and declines (null) when the certified interval does not close.
+//   kernel (≈ 0.3 for random 64-channel 3x3 kernels, more for larger ones); the path is tried when
+//   that estimate is below tol, and declines (null) when the certified interval does not close.
 // - otherwise null: the caller runs the existing solver (Lanczos on the real-size operator and the
 //   circular-embedding bound), which is also the route for everything these paths decline.
 
@@ -35,7 +35,11 @@ const EXPECTED_PAIRS = 60;
 const PAIR_OVERHEAD = 3e-4;
 /** The exact path is taken when it costs at most this, or no more than the iterative solver. */
 const EXACT_BUDGET_SECONDS = 0.5;
-/** Curvature constant of the finite-size gap estimate (see the header). */
+/**
+ * Curvature constant of the finite-size gap estimate (see the header), for degree-2 symbols (3x3);
+ * it grows about like (degree/2)^1.5 (random 64→64 layers at 512²–1024²: c ≈ 0.26, 0.8 and 1.2
+ * for 3x3, 5x5 and 7x7).
+ */
 const GAP_CURVATURE = 0.3;
 
 /** Float operations of one forward product of a linear layer. */
@@ -74,7 +78,9 @@ export function planLayer(spec: LinearSpec, inputShape: number[], tol: number): 
     const [, , ...kernel] = conv.spec.weight.dims;
     const g = convGeometry(conv.spatial, kernel, conv.spec.strides, conv.spec.dilations, conv.spec.padsBegin, conv.spec.padsEnd);
     if (g && symbol < 0.5 * iterative) {
-      const gap = GAP_CURVATURE * g.outputSize.reduce((sum, size, a) => sum + (g.phaseTaps[a] > 1 ? (Math.PI / Math.max(1, size - g.phaseTaps[a])) ** 2 : 0), 0);
+      const degree = Math.max(...g.phaseTaps) - 1;
+      const curvature = GAP_CURVATURE * Math.max(1, degree / 2) ** 1.5;
+      const gap = curvature * g.outputSize.reduce((sum, size, a) => sum + (g.phaseTaps[a] > 1 ? (Math.PI / Math.max(1, size - g.phaseTaps[a])) ** 2 : 0), 0);
       if (gap <= tol) return { path: 'symbol-sup', seconds: symbol };
     }
   }

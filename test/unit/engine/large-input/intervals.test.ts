@@ -10,6 +10,8 @@ import assert from 'node:assert/strict';
 import type { ConvSpec, ConvTransposeSpec, LinearSpec } from '../../../../src/model/ir';
 import { exactInterval } from '../../../../src/engine/large-input/exact-small';
 import { symbolSupInterval } from '../../../../src/engine/large-input/index';
+import { convSymbol } from '../../../../src/engine/large-input/conv-symbol';
+import { certifiedSymbolSup } from '../../../../src/engine/large-input/symbol-sup';
 import { adjointConv } from '../../../../src/engine/large-input/conv-view';
 import { planLayer, solveByInterval } from '../../../../src/engine/large-input/solve';
 import { reduceLinearProblem } from '../../../../src/engine/operators';
@@ -158,6 +160,97 @@ describe('symbol-sup: certified symbol sup and a windowed plane wave at the real
   test('declines (null) when the interval cannot close: a tiny map at a tight tolerance', () => {
     const c: ConvCase = { ...base, cIn: 2, cOut: 2, kernel: [3, 3], input: [8, 8] };
     assert.equal(symbolSupInterval(convSpec(c, randomValues(36, 31)), c.input, 1e-4), null);
+  });
+});
+
+/**
+ * max over ω of σ1(K̂(ω))², K̂(ω) = Σ_t W_t e^{−iω·t}, straight from the weights (not conv-symbol):
+ * a grid search, then a fine local grid around the best point (stride 1, no dilation, 2-D, cIn = 2,
+ * so σ1² is the larger eigenvalue of the 2 × 2 Hermitian K̂ᴴK̂).
+ */
+function bruteForceSup(weight: Float32Array, cOut: number, k: number): number {
+  const at = (w1: number, w2: number): number => {
+    // K̂ᴴK̂ = [[a, b], [conj b, d]].
+    let a = 0;
+    let d = 0;
+    let br = 0;
+    let bi = 0;
+    for (let o = 0; o < cOut; o++) {
+      let x0r = 0;
+      let x0i = 0;
+      let x1r = 0;
+      let x1i = 0;
+      for (let t1 = 0; t1 < k; t1++) {
+        for (let t2 = 0; t2 < k; t2++) {
+          const c = Math.cos(w1 * t1 + w2 * t2);
+          const s = -Math.sin(w1 * t1 + w2 * t2);
+          const u = weight[((o * 2 + 0) * k + t1) * k + t2];
+          const v = weight[((o * 2 + 1) * k + t1) * k + t2];
+          x0r += u * c;
+          x0i += u * s;
+          x1r += v * c;
+          x1i += v * s;
+        }
+      }
+      a += x0r * x0r + x0i * x0i;
+      d += x1r * x1r + x1i * x1i;
+      br += x0r * x1r + x0i * x1i;
+      bi += x0r * x1i - x0i * x1r;
+    }
+    return (a + d) / 2 + Math.sqrt(((a - d) / 2) ** 2 + br * br + bi * bi);
+  };
+  let best = { value: -1, w1: 0, w2: 0 };
+  const grid = 240;
+  for (let i = 0; i < grid; i++) {
+    for (let j = 0; j < grid; j++) {
+      const value = at((2 * Math.PI * i) / grid, (2 * Math.PI * j) / grid);
+      if (value > best.value) best = { value, w1: (2 * Math.PI * i) / grid, w2: (2 * Math.PI * j) / grid };
+    }
+  }
+  for (let step = (2 * Math.PI) / grid; step > 1e-7; step /= 4) {
+    const centre = best;
+    for (let i = -4; i <= 4; i++) {
+      for (let j = -4; j <= 4; j++) {
+        const value = at(centre.w1 + i * step / 4, centre.w2 + j * step / 4);
+        if (value > best.value) best = { value, w1: centre.w1 + i * step / 4, w2: centre.w2 + j * step / 4 };
+      }
+    }
+  }
+  return best.value;
+}
+
+describe('symbol sup for larger kernels (5x5, 7x7): certified, and within tol of the true sup', () => {
+  for (const k of [5, 7]) {
+    test(`${k}x${k}: the sup's certified bound is above the brute-force sup by at most the tolerance, and above the exact σ²`, () => {
+      const c: ConvCase = { ...base, cIn: 2, cOut: 3, kernel: [k, k], input: [k + 9, k + 7], padsBegin: [(k - 1) / 2, (k - 1) / 2], padsEnd: [(k - 1) / 2, (k - 1) / 2] };
+      const weight = randomValues(3 * 2 * k * k, 100 + k);
+      const spec = convSpec(c, weight);
+      const symbol = convSymbol(spec, c.input);
+      assert.ok(symbol);
+      assert.deepEqual(symbol.degrees, [k - 1, k - 1]);
+      const relTol = 1e-4;
+      const sup = certifiedSymbolSup(symbol, { relTol, maxCells: 20_000 });
+      assert.ok(sup, 'no certificate');
+      const truth = bruteForceSup(weight, 3, k);
+      assert.ok(sup.lambdaUpper >= truth * (1 - 1e-12), `${k}x${k}: certified ${sup.lambdaUpper} below the sup ${truth}`);
+      assert.ok(sup.lambdaUpper <= truth * (1 + relTol) * (1 + 1e-9), `${k}x${k}: certified ${sup.lambdaUpper} wider than tol above ${truth}`);
+      // Every real size lies below the sup: the exact σ of the explicit matrix.
+      const exact = exactSigma(convMatrix(c, weight));
+      assert.ok(Math.sqrt(sup.lambdaUpper) >= exact * (1 - SLACK), `${k}x${k}: sup below the exact σ ${exact}`);
+      // And the interval of the whole path contains it.
+      const interval = symbolSupInterval(spec, c.input, 0.5);
+      assert.ok(interval, 'no interval');
+      assertContains(interval.lower, interval.upper, exact, `${k}x${k} interval`);
+      assert.ok(interval.upper - interval.lower <= 0.5 * interval.lower);
+    });
+  }
+
+  test('at 1e-4 a 64→64 5x5 layer takes the symbol path from 512², a 7x7 one from 1024² (their gap to the sup is wider)', () => {
+    for (const [k, below, from] of [[5, 256, 512], [7, 512, 1024]]) {
+      const spec: LinearSpec = { type: 'conv', channelsLast: false, weight: { dims: [64, 64, k, k], data: randomValues(64 * 64 * k * k, k) }, strides: [1, 1], dilations: [1, 1], padsBegin: [(k - 1) / 2, (k - 1) / 2], padsEnd: [(k - 1) / 2, (k - 1) / 2], group: 1 };
+      assert.equal(planLayer(spec, [1, 64, below, below], 1e-4).path, 'iterative', `${k}x${k} at ${below}`);
+      assert.equal(planLayer(spec, [1, 64, from, from], 1e-4).path, 'symbol-sup', `${k}x${k} at ${from}`);
+    }
   });
 });
 
