@@ -1,7 +1,7 @@
 // `npm run bench`: per-layer time, iterations and error against an exact answer for a ResNet-style
 // set of shapes, with PyTorch's power iteration to the same true accuracy as the reference when
 // Python with torch and scipy is present. A benchmark, not a test: it prints and writes .bench/.
-// Flags: --runs=N --only=NAME --no-power; --resnet50 [--no-torch] runs the whole-model bench in
+// Flags: --runs=N --only=NAME --no-power; --resnet50 / --resnet18 [--no-torch] [--cores=N] run the whole-model bench in
 // ./resnet50.ts instead; --large the large-input bench in ./large.ts.
 
 import { spawnSync } from 'node:child_process';
@@ -186,7 +186,7 @@ async function main() {
   writeFileSync(join(outDir, `results-${new Date().toISOString().replace(/[:.]/g, '-')}.json`), JSON.stringify({ backend: backend.name, cpu: cpus()[0]?.model, rows }, null, 2));
 }
 
-(process.argv.includes('--resnet50') ? benchResnet50(process.argv) : process.argv.includes('--large') ? benchLarge() : main()).catch((error: unknown) => {
+(process.argv.includes('--resnet50') ? benchResnet50(process.argv) : process.argv.includes('--resnet18') ? benchResnet50(process.argv, 'resnet18') : process.argv.includes('--large') ? benchLarge() : main()).catch((error: unknown) => {
   console.error(error);
   process.exit(1);
 });

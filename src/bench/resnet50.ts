@@ -1,10 +1,14 @@
-// `npm run bench -- --resnet50`: the whole ResNet-50 at 224x224 through the CLI's path (runSession,
+// `npm run bench -- --resnet50` (or `--resnet18`): the whole ResNet at 224x224 through the CLI's path (runSession,
 // default settings), against float64 ARPACK σ1 per layer and PyTorch power iteration stopped at the
 // same TRUE relative error, both from scripts/bench/resnet50.py (which also exports the ONNX file;
 // its exact values are cached in .bench/resnet50.reference.json, so reruns only time PyTorch).
 // Records total wall time, per-layer time and iterations, relative error of every layer, peak RSS,
 // and the time to the first linear-layer result; prints a summary and engine / PyTorch.
-// --threads=N sets the engine's compute workers, --torch-threads=N PyTorch's intra-op threads.
+// Cores: --cores=N (default 1) gives the engine N compute workers and PyTorch N intra-op threads,
+// so the ratio compares like with like; --threads=N / --torch-threads=N override one side, and the
+// summary then says the cores differ. --stop=relchange times PyTorch as a script without the exact
+// answer runs (stop at a relative change ≤ 1e-6; the ResNet-18 default), --stop=oracle at the true
+// error (the ResNet-50 default, the historic comparison).
 
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
@@ -22,7 +26,7 @@ interface Reference {
   inputShape: number[];
   weightShape: number[];
   exact: number;
-  torch: { iterations: number; seconds: number; reached: boolean };
+  torch: { iterations: number; seconds: number; reached: boolean; error?: number };
   threads: number;
 }
 
@@ -43,11 +47,14 @@ interface Matched {
 
 const shapeKey = (input: number[], weight: number[]) => `${input.join('x')}|${[...weight].sort((a, b) => a - b).join('x')}`;
 
-function runReference(outDir: string, skipTorch: boolean, torchThreads: string | undefined): { references: Reference[]; onnxBytes?: number; seconds: number } {
+/** Debian's python3 carries torch and scipy here; a pyenv python3 first on PATH may not. */
+const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+
+function runReference(outDir: string, skipTorch: boolean, torchThreads: string, arch: string, stop: string): { references: Reference[]; onnxBytes?: number; seconds: number } {
   const script = join(__dirname, '..', 'scripts', 'bench', 'resnet50.py');
   const started = performance.now();
-  const args = [script, outDir, String(TARGET), ...(skipTorch ? ['--export-only'] : []), ...(torchThreads ? [`--torch-threads=${torchThreads}`] : [])];
-  const child = spawnSync('python3', args, { encoding: 'utf8', maxBuffer: 1 << 26, stdio: ['ignore', 'pipe', 'inherit'] });
+  const args = [script, outDir, String(TARGET), `--arch=${arch}`, `--stop=${stop}`, `--torch-threads=${torchThreads}`, ...(skipTorch ? ['--export-only'] : [])];
+  const child = spawnSync(PYTHON, args, { encoding: 'utf8', maxBuffer: 1 << 26, stdio: ['ignore', 'pipe', 'inherit'] });
   if (child.status !== 0) throw new Error(`python3 ${args.join(' ')} failed (exit ${child.status}): is Debian's python3-torch with scipy installed?`);
   const references: Reference[] = [];
   let onnxBytes: number | undefined;
@@ -65,18 +72,21 @@ const median = (values: number[]) => {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 };
 
-export async function benchResnet50(argv: string[]): Promise<void> {
+export async function benchResnet50(argv: string[], arch: 'resnet50' | 'resnet18' = 'resnet50'): Promise<void> {
   const outDir = resolve('.bench');
   mkdirSync(outDir, { recursive: true });
   const skipTorch = argv.includes('--no-torch');
-  console.error(`ResNet-50 bench: ${cpus().length} × ${cpus()[0]?.model}, load average ${loadavg().map((v) => v.toFixed(2)).join(' ')}`);
+  console.error(`${arch} bench: ${cpus().length} × ${cpus()[0]?.model}, load average ${loadavg().map((v) => v.toFixed(2)).join(' ')}`);
 
   // 1. Reference (export + exact σ1 + PyTorch timings). Runs before the engine, never beside it.
   const flag = (name: string) => argv.find((arg) => arg.startsWith(`--${name}=`))?.split('=')[1];
-  const reference = runReference(outDir, skipTorch, flag('torch-threads'));
-  // --threads=N: the engine's compute workers (default: the product's own choice).
-  const engineThreads = flag('threads');
-  const onnxPath = join(outDir, 'resnet50.onnx');
+  const cores = flag('cores') ?? '1';
+  const torchThreads = flag('torch-threads') ?? cores;
+  const engineThreads = flag('threads') ?? cores;
+  const sameCores = torchThreads === engineThreads;
+  const stop = flag('stop') ?? (arch === 'resnet18' ? 'relchange' : 'oracle');
+  const reference = runReference(outDir, skipTorch, torchThreads, arch, stop);
+  const onnxPath = join(outDir, `${arch}.onnx`);
   if (!existsSync(onnxPath)) throw new Error(`${onnxPath} was not written`);
   const modelBytes = reference.onnxBytes ?? statSync(onnxPath).size;
   console.error(`reference: ${reference.references.length} layers in ${reference.seconds.toFixed(1)} s (torch threads ${reference.references[0]?.threads ?? '—'})`);
@@ -87,7 +97,7 @@ export async function benchResnet50(argv: string[]): Promise<void> {
   let firstResult: number | undefined;
   let firstLinear: number | undefined;
   const order: string[] = [];
-  const report = await runSession(nodeFileAccess(onnxPath), { ...DEFAULT_SETTINGS, ...(engineThreads ? { threads: Number(engineThreads) } : {}) }, {
+  const report = await runSession(nodeFileAccess(onnxPath), { ...DEFAULT_SETTINGS, threads: Number(engineThreads) }, {
     onLayer: (_index, layer) => {
       const now = (performance.now() - started) / 1000;
       firstResult ??= now;
@@ -143,21 +153,21 @@ export async function benchResnet50(argv: string[]): Promise<void> {
         `| ${row.name} | ${row.module ?? '—'} | ${row.inputShape.join('x')} | ${row.weightShape.join('x')} | ${fmt(row.sigma ?? undefined, 6)} | ${fmt(row.exact, 6)} | ${row.relativeError !== undefined ? row.relativeError.toExponential(1) : '—'} | ${row.iterations} | ${fmt(row.seconds, 3)} | ${row.torch?.iterations ?? '—'} | ${fmt(row.torch?.seconds, 3)} |`,
     ),
     '',
-    `engine (runSession, default settings: tol ${DEFAULT_SETTINGS.tol}, ${DEFAULT_SETTINGS.method}, threads ${engineThreads ?? 'auto'} of ${availableParallelism()} cores): total wall ${fmt(wall)} s (report ${fmt(report.seconds)} s, linear layers ${fmt(layerTotal)} s)`,
+    `engine (runSession, default settings: tol ${DEFAULT_SETTINGS.tol}, ${DEFAULT_SETTINGS.method}, threads ${engineThreads} of ${availableParallelism()} cores): total wall ${fmt(wall)} s (report ${fmt(report.seconds)} s, linear layers ${fmt(layerTotal)} s)`,
     `first result ${fmt(firstResult, 3)} s, first linear-layer result ${fmt(firstLinear, 3)} s after the start`,
     `peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MiB (before the run ${(rssBefore / 1024).toFixed(0)} MiB); model ${(modelBytes / 2 ** 20).toFixed(0)} MiB; goal ≤ model + 1 GiB = ${((modelBytes + 2 ** 30) / 2 ** 20).toFixed(0)} MiB`,
     `accuracy: ${within}/${errors.length} layers within ${TARGET} of the exact σ1, worst ${worst?.toExponential(2) ?? '—'}; median layer error ${errors.length ? median(errors).toExponential(1) : '—'}`,
     torchTotal !== undefined
-      ? `PyTorch power iteration to the same true error: ${fmt(torchTotal)} s (threads ${reference.references[0]?.threads}); ratio engine total / PyTorch = ${fmt(wall / torchTotal, 3)} (linear layers only: ${fmt(layerTotal / torchTotal, 3)})`
+      ? `PyTorch power iteration ${stop === 'relchange' ? 'to a relative change ≤ 1e-6' : 'to the same true error'}: ${fmt(torchTotal)} s (threads ${reference.references[0]?.threads}${stop === 'relchange' ? `; its worst true error ${Math.max(...rows.map((row) => row.torch?.error ?? 0)).toExponential(1)}` : ''}); ratio engine total / PyTorch = ${fmt(wall / torchTotal, 3)} (linear layers only: ${fmt(layerTotal / torchTotal, 3)}); ${sameCores ? `same cores (${engineThreads} each)` : `cores differ: engine ${engineThreads}, PyTorch ${torchThreads}`}`
       : 'PyTorch: not timed',
     ...(unmatched.length ? [`unmatched reference layers: ${unmatched.map((r) => r.module).join(', ')}`] : []),
     ...(nameMismatch ? [`${nameMismatch} layers matched by shape whose names differ`] : []),
   ];
   console.log(lines.join('\n'));
-  const file = join(outDir, `resnet50-results-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  const file = join(outDir, `${arch}-results-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   writeFileSync(
     file,
-    JSON.stringify({ cpu: cpus()[0]?.model, cores: cpus().length, load: loadavg(), engineThreads: engineThreads ?? 'auto', torchThreads: reference.references[0]?.threads, wall, firstResult, firstLinear, peakRss, modelBytes, torchTotal, layerTotal, worst, order, rows }, null, 2),
+    JSON.stringify({ cpu: cpus()[0]?.model, cores: cpus().length, load: loadavg(), engineThreads, torchThreads: reference.references[0]?.threads, sameCores, stop, wall, firstResult, firstLinear, peakRss, modelBytes, torchTotal, layerTotal, worst, order, rows }, null, 2),
   );
   console.error(`written ${file}`);
 }

@@ -15,6 +15,19 @@ import { convGeometry } from '../bounds/conv';
 import { asConvView } from './conv-view';
 import { exactFlops, exactInterval, explicitSize, EXACT_MAX_SIDE } from './exact-small';
 import { symbolPathSeconds, symbolSupInterval } from './index';
+import { windowWarmStart, type WarmStart } from './warm-start';
+
+/**
+ * Layers whose iterative solve is expected to take at least this long get a windowed-plane-wave
+ * start (warm-start.ts; its peak search costs a few tenths of a second).
+ */
+const WARM_START_MIN_SECONDS = 2;
+
+/** A start vector and certified lower bound for the iterative solver, when the layer is costly enough. */
+export function warmStartFor(spec: LinearSpec, inputShape: number[], vectorShape: number[]): WarmStart | null {
+  if (iterativeSeconds(spec, inputShape) < WARM_START_MIN_SECONDS) return null;
+  return windowWarmStart(spec, inputShape, vectorShape);
+}
 
 export interface IntervalSolution {
   sigma: number;

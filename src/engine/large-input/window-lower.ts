@@ -24,6 +24,8 @@ export interface WindowLower {
   omega: number[];
   /** Window box per axis (polyphase positions). */
   window: number[];
+  /** The top eigenvector of P_ρ(ω) at omega: the test vector's channel part. */
+  vector: { re: Float64Array; im: Float64Array };
   evaluations: number;
 }
 
@@ -83,7 +85,7 @@ export function windowLowerBound(
   const n = symbol.n;
   const group = symbol.groups[groupIndex];
   let evaluations = 0;
-  let vector = vectorStart;
+  let vector: { re: Float64Array; im: Float64Array } = vectorStart;
   const evaluate = (omega: number[]): number => {
     evaluations++;
     const matrix = symbolAt(symbol, groupIndex, omega, weights);
@@ -93,6 +95,7 @@ export function windowLowerBound(
   };
   let omega = [...omegaStart];
   let best = evaluate(omega);
+  let bestVector = vector;
   // Pattern search: the window's smoothing moves the maximiser by about π/L.
   const active = symbol.degrees.map((d, a) => (d > 0 ? a : -1)).filter((a) => a >= 0);
   let steps = lengths.map((length) => Math.PI / (2 * (length + 1)));
@@ -106,6 +109,7 @@ export function windowLowerBound(
         const value = evaluate(trial);
         if (value > best) {
           best = value;
+          bestVector = vector;
           omega = trial;
           improved = true;
           break;
@@ -115,7 +119,7 @@ export function windowLowerBound(
     if (!improved) steps = steps.map((s) => s / 2);
     if (steps.every((s) => s < 1e-7)) break;
   }
-  return { sigma: Math.sqrt(Math.max(0, best)) / SCALAR_SAFETY, omega, window: lengths, evaluations };
+  return { sigma: Math.sqrt(Math.max(0, best)) / SCALAR_SAFETY, omega, window: lengths, vector: { re: bestVector.re, im: bestVector.im }, evaluations };
 }
 
 /**

@@ -54,6 +54,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { CancelledError, type LinearOperator, type SolverResult } from '../operator';
 import type { SpectralSolverOptions } from './options';
 import { topEigenpair } from './tridiagonal';
+import { gaussianArray } from './random';
 import { accurateDot, accurateSum, applyFlat, assertFinite, elementCount, gaussianUnitVector } from './vectors';
 
 /**
@@ -127,6 +128,27 @@ class Cycle {
   }
 }
 
+/** A unit start from a given vector plus 1e-3 of its norm in Gaussian noise (see options.start). */
+function startVector(start: Float32Array, seed: number): tf.Tensor1D {
+  const noise = gaussianArray(start.length, seed);
+  let startNorm = 0;
+  let noiseNorm = 0;
+  for (let i = 0; i < start.length; i++) {
+    startNorm += start[i] * start[i];
+    noiseNorm += noise[i] * noise[i];
+  }
+  const mix = startNorm > 0 ? (1e-3 * Math.sqrt(startNorm)) / Math.sqrt(noiseNorm) : 1 / Math.sqrt(noiseNorm);
+  const values = new Float32Array(start.length);
+  let sum = 0;
+  for (let i = 0; i < start.length; i++) {
+    values[i] = start[i] + mix * noise[i];
+    sum += values[i] * values[i];
+  }
+  const scale = 1 / Math.sqrt(sum);
+  for (let i = 0; i < values.length; i++) values[i] *= scale;
+  return tf.tensor1d(values, 'float32');
+}
+
 export function gramLanczos(op: LinearOperator, options: SpectralSolverOptions): SolverResult {
   const method = 'lanczos';
   const inputLength = elementCount(op.inputShape);
@@ -196,7 +218,7 @@ export function gramLanczos(op: LinearOperator, options: SpectralSolverOptions):
     remainder.dispose();
   };
 
-  let cycle = new Cycle(gaussianUnitVector(length, options.seed));
+  let cycle = new Cycle(options.start && options.start.length === length ? startVector(options.start, options.seed) : gaussianUnitVector(length, options.seed));
   let check: Cycle | undefined;
   try {
     while (iterations < options.maxIter) {

@@ -21,6 +21,12 @@ export interface SpectralSolverOptions extends SolverOptions {
    * restarts from its Ritz vector. Defaults to 2^24 floats' worth (see basisCapacity in lanczos.ts).
    */
   maxBasis?: number;
+  /**
+   * Lanczos only: a start vector on the Gram side the solver uses (the input side when the input
+   * has at most as many values as the output); ignored when its length differs. A little Gaussian
+   * noise is mixed in, so that no exact lower eigenvector can trap the run.
+   */
+  start?: Float32Array;
   /** Called after every product pair; for progress reports and convergence measurements. */
   onIteration?: (info: IterationInfo) => void;
 }
