@@ -58,7 +58,7 @@ export function solveLinearProblem(problem: LinearProblem, settings: SolverSetti
     // A costly zero-padded conv the interval paths declined: Lanczos starts from the windowed plane
     // wave at the symbol's peak, which also gives a certified lower bound (large-input/warm-start.ts).
     operator = buildOperator(problem.spec, problem.inputShape);
-    const warm = settings.method === 'lanczos' ? warmStartFor(problem.spec, problem.inputShape, operator.inputShape) : null;
+    const warm = settings.method === 'lanczos' ? warmStartFor(problem.spec, problem.inputShape, operator.inputShape, settings.tol) : null;
     if (shouldStop?.()) throw new CancelledError();
     const solution = estimateSpectralNorm(operator, {
       tol: settings.tol,
@@ -68,7 +68,8 @@ export function solveLinearProblem(problem: LinearProblem, settings: SolverSetti
       shouldStop,
       ...(warm ? { start: warm.start } : {}),
     });
-    const bound = upperBound(problem.spec, problem.inputShape, { shouldStop, lowerBound: solution.sigma });
+    // With a warm start the symbol's certified sup is the bound (warm-start.ts); else the usual one.
+    const bound = warm?.upper ? { value: warm.upper, method: warm.upperMethod } : upperBound(problem.spec, problem.inputShape, { shouldStop, lowerBound: solution.sigma });
     return {
       result: {
         sigma: solution.sigma,

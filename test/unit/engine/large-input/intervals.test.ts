@@ -272,6 +272,7 @@ describe('warm start for the iterative solver (a windowed plane wave)', () => {
     const image = matrix.mmul(Matrix.columnVector(x));
     const quotient = image.norm() ** 2 / x.reduce((sum, v) => sum + v * v, 0);
     assert.ok(first.lower <= exact * (1 + SLACK), `lower ${first.lower} above exact ${exact}`);
+    assert.ok(first.upper !== null && first.upper >= exact * (1 - SLACK), `upper ${first.upper} below exact ${exact}`);
     // The bound is the complex plane wave's quotient; the start is its real part, whose quotient
     // differs by the window's spectrum at 2ω, O(1/L) (3 % on this 16x14 map; a start in the wrong
     // layout or at the wrong frequency sits far lower, ~20 % of it).
