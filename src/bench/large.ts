@@ -7,7 +7,7 @@
 // Prints per-layer time, iterations (cells for symbol-sup), method, interval width, and totals;
 // with --arpack, SciPy ARPACK (eigsh on AᵀA with PyTorch conv products, tol = the same relative
 // accuracy) on the sweep's layers, when /usr/bin/python3 has torch and scipy.
-// Flags: --only=sweep|upscaler|unet --sizes=128,256 (sweep) --upscaler-sizes=128,256 --unet-levels=N --convs-per-level=N --arpack.
+// Flags: --only=sweep|upscaler|unet --sizes=128,256 --kernel=3 (sweep) --upscaler-sizes=128,256 --unet-levels=N --convs-per-level=N --arpack.
 
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -48,7 +48,8 @@ function flag(name: string): string | undefined {
 
 function sweep(): LargeLayer[] {
   const sizes = (flag('sizes') ?? '128,256,512,1024').split(',').map(Number);
-  return sizes.map((size) => ({ name: `64→64 3x3 @${size}`, cin: 64, cout: 64, k: 3, size }));
+  const k = Number(flag('kernel') ?? 3);
+  return sizes.map((size) => ({ name: `64→64 ${k}x${k} @${size}`, cin: 64, cout: 64, k, size }));
 }
 
 function upscaler(size: number): LargeLayer[] {
