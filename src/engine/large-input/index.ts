@@ -40,7 +40,7 @@ export function symbolSupInterval(spec: ConvSpec, spatial: number[], tol: number
   // any certification. Otherwise the λ slack of the certification is what the window's gap leaves:
   // (1 + relTol)·λpeak ≤ ((1 + tol)·lower)², with a margin (at most tol, and at least tol/40,
   // below which cells multiply for a sliver of width).
-  const peak = locateSymbolPeak(symbol);
+  const peak = locateSymbolPeak(symbol, undefined, shouldStop);
   if (shouldStop?.()) return null;
   // A zero symbol (an all-zero kernel) has no peak to certify against: the iterative solver takes it.
   if (!peak || !(peak.lambda > 0)) return null;

@@ -97,13 +97,14 @@ function gridCells(symbol: ConvSymbol, spread: number): Cell[] {
  * pattern search from the best few. No proof: certifiedSymbolSup certifies (and raises it if a
  * higher value turns up).
  */
-export function locateSymbolPeak(symbol: ConvSymbol, lanczosTol = 1e-7): SymbolPeak | null {
+export function locateSymbolPeak(symbol: ConvSymbol, lanczosTol = 1e-7, shouldStop?: () => boolean): SymbolPeak | null {
   const { n, degrees } = symbol;
   const active = degrees.map((d, a) => (d > 0 ? a : -1)).filter((a) => a >= 0);
   let best: SymbolPeak | null = null;
   let evaluations = 0;
   const scored = gridCells(symbol, SCORE_SPREAD);
   for (const cell of scored) {
+    if (shouldStop?.()) return null;
     const matrix = symbolAt(symbol, cell.group, cell.center);
     evaluations++;
     const start = best && best.group === cell.group ? best.vector : undefined;
@@ -120,6 +121,7 @@ export function locateSymbolPeak(symbol: ConvSymbol, lanczosTol = 1e-7): SymbolP
   };
   best = null;
   for (const cell of scored.slice(0, ASCENT_SEEDS)) {
+    if (shouldStop?.()) return null;
     let here = evaluate(cell.group, [...cell.center], undefined);
     let steps = cell.half.map((h) => h / 2);
     while (active.some((a) => steps[a] > ASCENT_STEP)) {
@@ -153,7 +155,7 @@ export function certifiedSymbolSup(symbol: ConvSymbol, options: SupOptions, peak
   const active = degrees.map((d, a) => (d > 0 ? a : -1)).filter((a) => a >= 0);
   const lanczosTol = Math.min(1e-7, options.relTol / 20);
   type Best = { lambda: number; omega: number[]; group: number; vector: { re: Float64Array; im: Float64Array } };
-  const located = peak === undefined ? locateSymbolPeak(symbol, lanczosTol) : peak;
+  const located = peak === undefined ? locateSymbolPeak(symbol, lanczosTol, options.shouldStop) : peak;
   let best: Best | null = located ? { lambda: located.lambda, omega: located.omega, group: located.group, vector: located.vector } : null;
   let cells = 0;
   let factorisations = 0;

@@ -40,7 +40,7 @@ export interface WarmStart {
  * (channels last, the operators' own layout) or [1, cin, ...spatial]; anything else, or a shape
  * that reads both ways, gives null.
  */
-export function windowWarmStart(spec: LinearSpec, inputShape: number[], vectorShape: number[], tol = 1e-4): WarmStart | null {
+export function windowWarmStart(spec: LinearSpec, inputShape: number[], vectorShape: number[], tol = 1e-4, shouldStop?: () => boolean): WarmStart | null {
   if (spec.type !== 'conv' || (spec.group || 1) !== 1 || inputShape[0] !== 1) return null;
   const spatial = convSpatial(spec, inputShape);
   if (!spatial || spec.strides.some((s) => s !== 1)) return null;
@@ -55,7 +55,7 @@ export function windowWarmStart(spec: LinearSpec, inputShape: number[], vectorSh
   const inputValues = cin * spatial.reduce((a, b) => a * b, 1);
   const outputValues = spec.weight.dims[0] * symbol.geometry.outputSize.reduce((a, b) => a * b, 1);
   if (inputValues > outputValues) return null;
-  const peak = locateSymbolPeak(symbol);
+  const peak = locateSymbolPeak(symbol, undefined, shouldStop);
   if (!peak || !(peak.lambda > 0)) return null;
   const lower = windowLowerBound(symbol, peak.group, peak.omega, peak.vector);
   const lengths = windowLengths(symbol);
@@ -91,7 +91,7 @@ export function windowWarmStart(spec: LinearSpec, inputShape: number[], vectorSh
       start[last ? spatialOffset * cin + channel : channel * positionsOf(spatial) + spatialOffset] = value;
     }
   }
-  const sup = certifiedSymbolSup(symbol, { relTol: tol, maxCells: 20_000 }, peak);
+  const sup = certifiedSymbolSup(symbol, { relTol: tol, maxCells: 20_000, shouldStop }, peak);
   return {
     start,
     lower: lower.sigma,
