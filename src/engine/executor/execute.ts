@@ -49,8 +49,7 @@ function unsupportedReason(node: IrNode): string | undefined {
   if (!execution) return `${node.op} (${spec.type}) carries no execution data`;
   if (spec.type === 'conv' || spec.type === 'convTranspose') {
     const rank = spec.weight.dims.length - 2;
-    if (rank < 1 || rank > 2) return `${rank}-D ${spec.type}`;
-    if (spec.type === 'convTranspose' && spec.dilations.some((d) => d !== 1)) return 'dilated conv-transpose';
+    if (rank < 1 || rank > (spec.type === 'conv' ? 3 : 2)) return `${rank}-D ${spec.type}`;
   }
   if ((spec.type === 'avgPool' || spec.type === 'maxPool') && (spec.kernel.length < 1 || spec.kernel.length > 2)) return `${spec.kernel.length}-D pooling`;
   if (spec.type === 'maxPool' && spec.dilations.some((d) => d !== 1)) return 'dilated max pooling';
@@ -254,6 +253,7 @@ function kernelTensor(kernel: Kernel): tf.Tensor4D {
 
 function conv(spec: ConvSpec, x: tf.Tensor, b: Float32Array | undefined): tf.Tensor {
   const rank = x.shape.length;
+  if (rank === 5) return conv3d(spec, x, b);
   const dims = spec.weight.dims;
   const weight = dims.length === 3 ? { dims: [dims[0], dims[1], 1, dims[2]], data: spec.weight.data } : spec.weight;
   const kernel = dilateKernel(kernelFromCanonical(weight, spec.group), promote(spec.dilations, 1));
@@ -266,11 +266,69 @@ function conv(spec: ConvSpec, x: tf.Tensor, b: Float32Array | undefined): tf.Ten
 }
 
 /**
+ * A 3-D convolution as one dense kernel [kd, kh, kw, cIn, cOut]: dilation written into it as zero
+ * taps and groups as zero blocks (the same reason as for 2-D: only plain forward kernels and their
+ * gradients are needed), run by tf.conv3d on the explicitly padded NDHWC input.
+ */
+function conv3d(spec: ConvSpec, x: tf.Tensor, b: Float32Array | undefined): tf.Tensor {
+  const [cOut, cpg, ...kernel] = spec.weight.dims;
+  const group = spec.group || 1;
+  const cIn = cpg * group;
+  const outPerGroup = cOut / group;
+  const taps = kernel.map((k, a) => (k - 1) * (spec.dilations[a] ?? 1) + 1);
+  const data = new Float32Array(taps[0] * taps[1] * taps[2] * cIn * cOut);
+  for (let o = 0; o < cOut; o++) {
+    const g = Math.floor(o / outPerGroup);
+    for (let i = 0; i < cpg; i++) {
+      for (let d = 0; d < kernel[0]; d++) {
+        for (let h = 0; h < kernel[1]; h++) {
+          for (let w = 0; w < kernel[2]; w++) {
+            const at = [d * spec.dilations[0], h * spec.dilations[1], w * spec.dilations[2]];
+            const index = (((at[0] * taps[1] + at[1]) * taps[2] + at[2]) * cIn + g * cpg + i) * cOut + o;
+            data[index] = spec.weight.data[(((o * cpg + i) * kernel[0] + d) * kernel[1] + h) * kernel[2] + w];
+          }
+        }
+      }
+    }
+  }
+  const ndhwc = (spec.channelsLast ? x : tf.transpose(x, [0, 2, 3, 4, 1])) as tf.Tensor5D;
+  const pads: [number, number][] = [[0, 0], ...spec.padsBegin.map((p, a) => [p, spec.padsEnd[a]] as [number, number]), [0, 0]];
+  let y: tf.Tensor5D = tf.conv3d(tf.pad(ndhwc, pads), tf.tensor5d(data, [taps[0], taps[1], taps[2], cIn, cOut]), spec.strides as [number, number, number], 'valid');
+  if (b) y = tf.add(y, tf.tensor1d(b));
+  return spec.channelsLast ? y : tf.transpose(y, [0, 4, 1, 2, 3]);
+}
+
+/** The same ConvTranspose with its dilation written into the kernel as zero taps. */
+function undilated(spec: ConvTransposeSpec): ConvTransposeSpec {
+  if (spec.dilations.every((d) => d === 1)) return spec;
+  const [cIn, cOutPerGroup, ...kernel] = spec.weight.dims;
+  const taps = kernel.map((k, a) => (k - 1) * (spec.dilations[a] ?? 1) + 1);
+  const tapCount = taps.reduce((p, v) => p * v, 1);
+  const kernelCount = kernel.reduce((p, v) => p * v, 1);
+  const data = new Float32Array(cIn * cOutPerGroup * tapCount);
+  for (let pair = 0; pair < cIn * cOutPerGroup; pair++) {
+    for (let t = 0; t < kernelCount; t++) {
+      let rest = t;
+      let target = 0;
+      let stride = 1;
+      for (let a = kernel.length - 1; a >= 0; a--) {
+        target += (rest % kernel[a]) * (spec.dilations[a] ?? 1) * stride;
+        rest = Math.floor(rest / kernel[a]);
+        stride *= taps[a];
+      }
+      data[pair * tapCount + target] = spec.weight.data[pair * kernelCount + t];
+    }
+  }
+  return { ...spec, weight: { dims: [cIn, cOutPerGroup, ...taps], data }, dilations: spec.dilations.map(() => 1) };
+}
+
+/**
  * ONNX ConvTranspose: the input with s − 1 zeros between entries, padded by k − 1 − padBegin and
  * k − 1 − padEnd + outputPadding (negative: cropped), correlated with the spatially flipped kernel
  * whose in/out channels are swapped (per group).
  */
-function convTranspose(spec: ConvTransposeSpec, x: tf.Tensor, outShape: number[], b: Float32Array | undefined): tf.Tensor {
+function convTranspose(dilatedSpec: ConvTransposeSpec, x: tf.Tensor, outShape: number[], b: Float32Array | undefined): tf.Tensor {
+  const spec = undilated(dilatedSpec);
   const rank = x.shape.length;
   const dims = spec.weight.dims;
   const [cIn, cOutPerGroup] = dims;
