@@ -154,6 +154,24 @@ function fixed(node: IrNode, x: tf.Tensor, outShape: number[]): tf.Tensor {
       const y = tf.image.resizeNearestNeighbor(t, [h * execution.factors[0], w * execution.factors[1]]);
       return tf.reshape(fromNhwc(y, x.shape.length, execution.channelsLast), outShape);
     }
+    case 'axisMatrices': {
+      // Along each axis with a matrix M (out × in): move the axis last, multiply by Mᵀ, move it back.
+      let y = x;
+      execution.matrices.forEach((matrix, axis) => {
+        if (!matrix) return;
+        const inLength = y.shape[axis];
+        const outLength = matrix.length / inLength;
+        const rank = y.shape.length;
+        const perm = range(0, rank).filter((a) => a !== axis).concat([axis]);
+        const moved = tf.transpose(y, perm);
+        const rows = tf.matMul(tf.reshape(moved, [-1, inLength]), tf.tensor2d(matrix, [outLength, inLength]), false, true);
+        const back = tf.reshape(rows, [...moved.shape.slice(0, -1), outLength]);
+        const inverse = new Array<number>(rank);
+        perm.forEach((p, i) => (inverse[p] = i));
+        y = tf.transpose(back, inverse);
+      });
+      return tf.reshape(y, outShape);
+    }
     case 'activation': {
       const run = ACTIVATIONS.get(execution.name);
       if (!run) throw new NotExecutableError(node.name, `activation ${execution.name}`);
