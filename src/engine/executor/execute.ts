@@ -61,7 +61,12 @@ function unsupportedReason(node: IrNode): string | undefined {
  * The graph outputs (model.outputs order) for one input tensor of the model's input shape. Runs
  * inside the caller's tidy (or returns tensors the caller disposes); `plan` from executionPlan.
  */
-export function runGraph(model: IrModel, plan: IrNode[], input: tf.Tensor): tf.Tensor[] {
+/**
+ * `forwardOnly`: no gradient will be taken through this run, so depthwise convolutions may use tfjs's
+ * own depthwise kernel (the dense block-diagonal form is c times the work; the wasm backend lacks only
+ * the depthwise gradients).
+ */
+export function runGraph(model: IrModel, plan: IrNode[], input: tf.Tensor, forwardOnly = false): tf.Tensor[] {
   const values = new Map<string, tf.Tensor>([[model.inputs[0].name, input]]);
   for (const node of plan) {
     const inputs = operands(node).map((name) => {
@@ -69,7 +74,7 @@ export function runGraph(model: IrModel, plan: IrNode[], input: tf.Tensor): tf.T
       if (!value) throw new NotExecutableError(node.name, `input ${name} was not computed`);
       return value;
     });
-    const output = runNode(node, inputs);
+    const output = runNode(node, inputs, forwardOnly);
     values.set(node.outputs[0], output);
   }
   return model.outputs.map((name) => values.get(name) as tf.Tensor);
@@ -81,7 +86,7 @@ export function operands(node: IrNode): string[] {
 }
 
 /** One node on its inputs (batch as the tensors have it; outputShapes[0] gives the rest of the output shape). */
-export function runNode(node: IrNode, inputs: tf.Tensor[]): tf.Tensor {
+export function runNode(node: IrNode, inputs: tf.Tensor[], forwardOnly = false): tf.Tensor {
   const { spec } = node;
   const execution = node.execution;
   const x = inputs[0];
@@ -92,7 +97,7 @@ export function runNode(node: IrNode, inputs: tf.Tensor[]): tf.Tensor {
   }
   switch (spec.type) {
     case 'conv':
-      return conv(spec, x, bias(execution));
+      return forwardOnly && isDepthwise(spec) && x.shape.length === 4 ? depthwise(spec, x, bias(execution)) : conv(spec, x, bias(execution));
     case 'convTranspose':
       return convTranspose(spec, x, outShape, bias(execution));
     case 'dense': {
@@ -281,6 +286,30 @@ function conv(spec: ConvSpec, x: tf.Tensor, b: Float32Array | undefined): tf.Ten
   let y = tf.conv2d(padded, kernelTensor(kernel), promote(spec.strides, 1) as [number, number], 'valid');
   if (b) y = tf.add(y, tf.tensor1d(b));
   return fromNhwc(y, rank, spec.channelsLast);
+}
+
+function isDepthwise(spec: ConvSpec): boolean {
+  const cIn = spec.weight.dims[1] * spec.group;
+  return spec.group > 1 && spec.group === cIn && spec.weight.dims[1] === 1 && spec.weight.dims.length === 4;
+}
+
+/** A depthwise 2-D convolution by tf.depthwiseConv2d (filter [kh, kw, c, multiplier], dilation written into it). Forward only. */
+function depthwise(spec: ConvSpec, x: tf.Tensor, b: Float32Array | undefined): tf.Tensor {
+  const [cOut, , kh, kw] = spec.weight.dims;
+  const channels = spec.group;
+  const multiplier = cOut / channels;
+  const [dh, dw] = [spec.dilations[0] ?? 1, spec.dilations[1] ?? 1];
+  const taps = [(kh - 1) * dh + 1, (kw - 1) * dw + 1];
+  const data = new Float32Array(taps[0] * taps[1] * cOut);
+  for (let o = 0; o < cOut; o++) {
+    const c = Math.floor(o / multiplier);
+    const j = o % multiplier;
+    for (let y = 0; y < kh; y++) for (let z = 0; z < kw; z++) data[((y * dh * taps[1] + z * dw) * channels + c) * multiplier + j] = spec.weight.data[(o * kh + y) * kw + z];
+  }
+  const padded = tf.pad(toNhwc(x, spec.channelsLast), [[0, 0], [spec.padsBegin[0], spec.padsEnd[0]], [spec.padsBegin[1], spec.padsEnd[1]], [0, 0]]);
+  let y: tf.Tensor4D = tf.depthwiseConv2d(padded, tf.tensor4d(data, [taps[0], taps[1], channels, multiplier]), spec.strides as [number, number], 'valid');
+  if (b) y = tf.add(y, tf.tensor1d(b));
+  return fromNhwc(y, 4, spec.channelsLast);
 }
 
 /**
