@@ -43,7 +43,7 @@ export async function runSession(files: FileAccess, settings: EstimateSettings, 
     const givenInputs = extras.samples?.(elements);
     // 'auto' runs on small models with short budgets, so that the default run stays about as fast.
     // Effort in counts, not seconds, so that reports are reproducible; the time budgets are a safety net.
-    const budgets = settings.bracket === 'on' ? {} : { samples: 2, powerSteps: 6, ascentSteps: 8, maxMatrixEntries: 2 ** 16, maxProductCost: 1e8, lowerSeconds: 20, upperSeconds: 20 };
+    const budgets = settings.bracket === 'on' ? {} : { samples: 2, powerSteps: 6, ascentSteps: 8, maxMatrixEntries: 2 ** 16, maxProductCost: 1e8, maxCircularCost: 1e9, lowerSeconds: 20, upperSeconds: 20 };
     const bracket = computeBracket(model, result.layers, result.bounds.certified, { inputRange: settings.inputRange, givenInputs, seed: settings.seed, shouldStop: hooks.shouldStop, ...budgets });
     Object.assign(result.bounds, bracket.bounds);
     bracketSeconds = bracket.seconds;

@@ -221,6 +221,8 @@ export type OpSpec =
  * - `transpose`, `pad` (constant value), `shift` (x + c, x − c or c − x for a broadcast constant c),
  * - `sum`: the data inputs added with these signs (Add, Sub).
  * - `upsample`: nearest-neighbour upsampling of the two spatial axes by integer factors.
+ * - `axisMatrices`: a separable linear map (ONNX Resize): per input axis, the outLength × inLength
+ *   row-major matrix applied along it, or null where the axis is unchanged.
  * - `spec`: the spec alone says everything (pools, reduce mean, concat).
  * - `product`: an elementwise product of two data values, see below.
  */
@@ -233,6 +235,7 @@ export type NodeExecution =
   | { kind: 'shift'; constant: WeightTensor; sign: 1 | -1; constantSign: 1 | -1 }
   | { kind: 'sum'; signs: number[] }
   | { kind: 'upsample'; factors: number[]; channelsLast: boolean }
+  | { kind: 'axisMatrices'; matrices: (Float32Array | null)[] }
   | { kind: 'spec' }
   /**
    * `product`: scale·a·b of two data values, elementwise (a Mul the product pass resolved). The

@@ -121,7 +121,7 @@ export interface BracketDetail {
     /** The expansion's own certified bound (null: unbounded or invalid). */
     expansion: number | null;
     /** Chains expanded, largest gain (product / bound) first: where the product was loosest. */
-    chains: { from: string; to: string; groups: number; product: number; bound: number; directProducts: number }[];
+    chains: { from: string; to: string; groups: number; product: number; bound: number; directProducts: number; circularProducts?: number }[];
     /** The expansion stopped on its time budget: the remaining partial products used splits. */
     timedOut?: boolean;
   };

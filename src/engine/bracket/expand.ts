@@ -9,12 +9,17 @@
 
 import type { IrModel } from '../../model/ir';
 import { compose } from '../../analysis/compose';
-import { findChains, type Chain } from './chains';
+import { findChains, type Chain, type Slopes } from './chains';
+import { circularSegments, segmentWindowBounds } from './circular';
 import { certifiedProductNorm, nodeMatrix, productCost, type ExplicitMatrix, type ProductTerm } from './explicit';
 
 export interface ExpansionOptions {
   /** Longest partial product (in linear groups) computed directly (default 8). */
   window?: number;
+  /** Longest partial product (in linear groups) certified on a circular grid (default 16). */
+  circularWindow?: number;
+  /** Largest estimated cost (flops) of one segment's circular windows (default 3e10); longer windows are dropped first. */
+  maxCircularCost?: number;
   /** Largest node matrix built (entries). */
   maxMatrixEntries?: number;
   /** Largest cost (productCost) of one partial product and its certificate (default 3e9). */
@@ -35,6 +40,8 @@ export interface ChainBound {
   bound: number;
   /** Partial products whose norm was certified from their explicit matrix. */
   directProducts: number;
+  /** Partial products certified from their DFT blocks on a circular grid (circular.ts). */
+  circularProducts: number;
 }
 
 export interface ExpansionResult {
@@ -53,6 +60,8 @@ export interface ExpansionResult {
 export function expandCertified(model: IrModel, certified: readonly (number | undefined)[], options: ExpansionOptions = {}): ExpansionResult {
   const started = performance.now();
   const window = options.window ?? 8;
+  const circularWindow = options.circularWindow ?? 16;
+  const maxCircularCost = options.maxCircularCost ?? 3e10;
   const budget = options.timeBudgetMs ?? 30_000;
   const maxCost = options.maxProductCost ?? 3e9;
   const constants = certified.map((c) => (c === undefined ? NaN : c));
@@ -68,7 +77,7 @@ export function expandCertified(model: IrModel, certified: readonly (number | un
     const product = chain.nodes.reduce((p, index) => p * constants[index], 1);
     if (!Number.isFinite(product)) continue;
     const outOfTime = () => performance.now() - started > budget || options.shouldStop?.() === true;
-    const { bound, direct } = chainBound(model, chain, constants, matrixOf, window, maxCost, outOfTime);
+    const { bound, direct, circular } = chainBound(model, chain, constants, matrixOf, window, maxCost, outOfTime, circularWindow, maxCircularCost);
     const value = Math.min(bound, product);
     chain.nodes.forEach((index) => (adjusted[index] = 1));
     adjusted[chain.nodes[chain.nodes.length - 1]] = value;
@@ -79,6 +88,7 @@ export function expandCertified(model: IrModel, certified: readonly (number | un
       product,
       bound: value,
       directProducts: direct,
+      circularProducts: circular,
     });
   }
   const network = compose(model, adjusted).network;
@@ -99,10 +109,10 @@ function chainBound(
   window: number,
   maxCost: number,
   outOfTime: () => boolean,
-): { bound: number; direct: number } {
+  circularWindow: number,
+  maxCircularCost: number,
+): { bound: number; direct: number; circular: number } {
   const K = chain.linear.length;
-  const c = (m: number) => chain.nonlinear[m - 1].slopes.c;
-  const rho = (j: number) => chain.nonlinear[j - 1].slopes.rho;
   // Group i (1-based) as explicit factors (a reshape is the identity on the flattened values), or
   // null when some node has no matrix.
   const groupTerms = (i: number): ProductTerm[] | null => {
@@ -115,41 +125,91 @@ function chainBound(
     }
     return terms;
   };
-  // B[k][j] for 0 ≤ j < k ≤ K.
-  const B: number[][] = Array.from({ length: K + 1 }, () => new Array<number>(K + 1).fill(Infinity));
+  const groupProduct = (k: number) => chain.linear[k - 1].reduce((p, index) => p * constants[index], 1);
+  // Explicit partial products, shared by both representations below.
+  const explicit = new Map<string, number>();
   let direct = 0;
-  for (let k = 1; k <= K; k++) {
-    B[k][k - 1] = chain.linear[k - 1].reduce((p, index) => p * constants[index], 1);
+  const explicitBound = (j: number, k: number, c: (m: number) => number): number | undefined => {
+    const key = `${k},${j}`;
+    if (!explicit.has(key)) {
+      const terms = explicitTerms(j, k, c, groupTerms);
+      explicit.set(key, terms && chains(terms) && productCost(terms) <= maxCost && !outOfTime() ? certifiedProductNorm(terms, outOfTime) : Infinity);
+    }
+    return explicit.get(key);
+  };
+  // 1. The real chain: every window from explicit matrices.
+  const realSlopes = chain.nonlinear.map((n) => n.slopes);
+  const real = theta(K, realSlopes, window, groupProduct, (j, k, c) => explicitBound(j, k, c));
+  // 2. The circular representation (circular.ts): windows inside a segment from their DFT blocks,
+  // windows outside every segment from explicit matrices, windows across a segment's edge by splits.
+  const { segments, slopes } = circularSegments(model, chain);
+  let circular = 0;
+  let circularTheta = Infinity;
+  if (segments.length > 0) {
+    const segmentOf = new Int32Array(K + 1).fill(-1);
+    segments.forEach((s, index) => {
+      for (let i = s.first; i <= s.last; i++) segmentOf[i] = index;
+    });
+    const c = (m: number) => slopes[m - 1].c;
+    const windows = new Map<string, number>();
+    for (const segment of segments) {
+      const bounds = segmentWindowBounds(segment, c, { window: circularWindow, maxCost: maxCircularCost, outOfTime });
+      if (bounds) for (const [key, value] of bounds) windows.set(key, value);
+      else {
+        // Not computed: its groups stay real (explicit matrices or their constants), its maps unwidened.
+        for (let i = segment.first; i <= segment.last; i++) segmentOf[i] = -1;
+        for (let m = segment.first; m < segment.last; m++) slopes[m - 1] = chain.nonlinear[m - 1].slopes;
+      }
+    }
+    circular = windows.size;
+    const single = (k: number) => (segmentOf[k] >= 0 ? windows.get(`${k},${k - 1}`) ?? Infinity : groupProduct(k));
+    circularTheta = theta(K, slopes, Math.max(window, circularWindow), single, (j, k, cOf) => {
+      const first = segmentOf[j + 1];
+      if (first >= 0 && segmentOf[k] === first) return windows.get(`${k},${j}`);
+      for (let i = j + 1; i <= k; i++) if (segmentOf[i] >= 0) return undefined;
+      return k - j <= window ? explicitBound(j, k, cOf) : undefined;
+    });
   }
+  for (const value of explicit.values()) if (Number.isFinite(value)) direct++;
+  return { bound: Math.min(real, circularTheta), direct, circular };
+}
+
+/**
+ * θ_K of the recursion for one representation of the chain: B(k, j) the smallest of the window's
+ * direct bound (within `window`), every split B(k, m)|c_m|B(m, j), and for one group `single`.
+ */
+function theta(
+  K: number,
+  slopes: readonly Slopes[],
+  window: number,
+  single: (k: number) => number,
+  directBound: (j: number, k: number, c: (m: number) => number) => number | undefined,
+): number {
+  const c = (m: number) => slopes[m - 1].c;
+  const rho = (j: number) => slopes[j - 1].rho;
+  const B: number[][] = Array.from({ length: K + 1 }, () => new Array<number>(K + 1).fill(Infinity));
+  for (let k = 1; k <= K; k++) B[k][k - 1] = single(k);
   for (let length = 1; length <= K; length++) {
     for (let j = 0; j + length <= K; j++) {
       const k = j + length;
       let best = B[k][j];
       for (let m = j + 1; m < k; m++) best = Math.min(best, B[k][m] * Math.abs(c(m)) * B[m][j]);
-      if (length <= window && !outOfTime()) {
+      if (length <= window) {
         // A c = 0 in between (max pool, a map with no useful midpoint) makes the linearised path 0.
         const zero = Array.from({ length: k - j - 1 }, (_, i) => c(j + 1 + i)).some((v) => v === 0);
-        const terms = zero ? [] : explicitTerms(j, k, c, groupTerms);
-        if (zero) {
-          best = 0;
-        } else if (terms && chains(terms) && productCost(terms) <= maxCost) {
-          const value = certifiedProductNorm(terms, outOfTime);
-          if (value < best) {
-            best = value;
-            direct++;
-          }
-        }
+        const value = zero ? 0 : directBound(j, k, c);
+        if (value !== undefined) best = Math.min(best, value);
       }
       B[k][j] = best;
     }
   }
-  const theta = new Array<number>(K + 1).fill(0);
+  const thetas = new Array<number>(K + 1).fill(0);
   for (let k = 1; k <= K; k++) {
     let sum = B[k][0];
-    for (let j = 1; j < k; j++) sum += rho(j) * B[k][j] * theta[j];
-    theta[k] = sum;
+    for (let j = 1; j < k; j++) sum += rho(j) * B[k][j] * thetas[j];
+    thetas[k] = sum;
   }
-  return { bound: theta[K], direct };
+  return thetas[K];
 }
 
 /** The factors' sizes match (a non-linear map that changes the shape has c = 0 and never gets here). */

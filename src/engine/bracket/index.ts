@@ -25,6 +25,8 @@ export interface BracketOptions {
   /** Largest node matrix the expansion builds (entries), and largest cost of one partial product. */
   maxMatrixEntries?: number;
   maxProductCost?: number;
+  /** Largest estimated cost (flops) of one chain segment's circular windows (expand.ts). */
+  maxCircularCost?: number;
   shouldStop?: () => boolean;
 }
 
@@ -67,7 +69,7 @@ export interface BracketResult {
 export function computeBracket(model: IrModel, layers: readonly LayerResult[], certified: number | null, options: BracketOptions = {}): BracketResult {
   const inputRange = options.inputRange ?? [0, 1];
   // From above.
-  const expansion = expandCertified(model, certifiedConstants(model, layers), { timeBudgetMs: (options.upperSeconds ?? 120) * 1000, shouldStop: options.shouldStop, ...(options.maxMatrixEntries ? { maxMatrixEntries: options.maxMatrixEntries } : {}), ...(options.maxProductCost ? { maxProductCost: options.maxProductCost } : {}) });
+  const expansion = expandCertified(model, certifiedConstants(model, layers), { timeBudgetMs: (options.upperSeconds ?? 120) * 1000, shouldStop: options.shouldStop, ...(options.maxMatrixEntries ? { maxMatrixEntries: options.maxMatrixEntries } : {}), ...(options.maxProductCost ? { maxProductCost: options.maxProductCost } : {}), ...(options.maxCircularCost ? { maxCircularCost: options.maxCircularCost } : {}) });
   if (options.shouldStop?.()) throw new CancelledError();
   const candidates = [certified, expansion.value].filter((v): v is number => v !== null && Number.isFinite(v));
   const certifiedTight = candidates.length ? Math.min(...candidates) : null;

@@ -49,8 +49,7 @@ function unsupportedReason(node: IrNode): string | undefined {
   if (!execution) return `${node.op} (${spec.type}) carries no execution data`;
   if (spec.type === 'conv' || spec.type === 'convTranspose') {
     const rank = spec.weight.dims.length - 2;
-    if (rank < 1 || rank > 2) return `${rank}-D ${spec.type}`;
-    if (spec.type === 'convTranspose' && spec.dilations.some((d) => d !== 1)) return 'dilated conv-transpose';
+    if (rank < 1 || rank > (spec.type === 'conv' ? 3 : 2)) return `${rank}-D ${spec.type}`;
   }
   if ((spec.type === 'avgPool' || spec.type === 'maxPool') && (spec.kernel.length < 1 || spec.kernel.length > 2)) return `${spec.kernel.length}-D pooling`;
   if (spec.type === 'maxPool' && spec.dilations.some((d) => d !== 1)) return 'dilated max pooling';
@@ -62,7 +61,12 @@ function unsupportedReason(node: IrNode): string | undefined {
  * The graph outputs (model.outputs order) for one input tensor of the model's input shape. Runs
  * inside the caller's tidy (or returns tensors the caller disposes); `plan` from executionPlan.
  */
-export function runGraph(model: IrModel, plan: IrNode[], input: tf.Tensor): tf.Tensor[] {
+/**
+ * `forwardOnly`: no gradient will be taken through this run, so depthwise convolutions may use tfjs's
+ * own depthwise kernel (the dense block-diagonal form is c times the work; the wasm backend lacks only
+ * the depthwise gradients).
+ */
+export function runGraph(model: IrModel, plan: IrNode[], input: tf.Tensor, forwardOnly = false): tf.Tensor[] {
   const values = new Map<string, tf.Tensor>([[model.inputs[0].name, input]]);
   for (const node of plan) {
     const inputs = operands(node).map((name) => {
@@ -70,7 +74,7 @@ export function runGraph(model: IrModel, plan: IrNode[], input: tf.Tensor): tf.T
       if (!value) throw new NotExecutableError(node.name, `input ${name} was not computed`);
       return value;
     });
-    const output = runNode(node, inputs);
+    const output = runNode(node, inputs, forwardOnly);
     values.set(node.outputs[0], output);
   }
   return model.outputs.map((name) => values.get(name) as tf.Tensor);
@@ -82,7 +86,7 @@ export function operands(node: IrNode): string[] {
 }
 
 /** One node on its inputs (batch as the tensors have it; outputShapes[0] gives the rest of the output shape). */
-export function runNode(node: IrNode, inputs: tf.Tensor[]): tf.Tensor {
+export function runNode(node: IrNode, inputs: tf.Tensor[], forwardOnly = false): tf.Tensor {
   const { spec } = node;
   const execution = node.execution;
   const x = inputs[0];
@@ -93,7 +97,7 @@ export function runNode(node: IrNode, inputs: tf.Tensor[]): tf.Tensor {
   }
   switch (spec.type) {
     case 'conv':
-      return conv(spec, x, bias(execution));
+      return forwardOnly && isDepthwise(spec) && x.shape.length === 4 ? depthwise(spec, x, bias(execution)) : conv(spec, x, bias(execution));
     case 'convTranspose':
       return convTranspose(spec, x, outShape, bias(execution));
     case 'dense': {
@@ -154,6 +158,24 @@ function fixed(node: IrNode, x: tf.Tensor, outShape: number[]): tf.Tensor {
       const [, h, w] = t.shape;
       const y = tf.image.resizeNearestNeighbor(t, [h * execution.factors[0], w * execution.factors[1]]);
       return tf.reshape(fromNhwc(y, x.shape.length, execution.channelsLast), outShape);
+    }
+    case 'axisMatrices': {
+      // Along each axis with a matrix M (out × in): move the axis last, multiply by Mᵀ, move it back.
+      let y = x;
+      execution.matrices.forEach((matrix, axis) => {
+        if (!matrix) return;
+        const inLength = y.shape[axis];
+        const outLength = matrix.length / inLength;
+        const rank = y.shape.length;
+        const perm = range(0, rank).filter((a) => a !== axis).concat([axis]);
+        const moved = tf.transpose(y, perm);
+        const rows = tf.matMul(tf.reshape(moved, [-1, inLength]), tf.tensor2d(matrix, [outLength, inLength]), false, true);
+        const back = tf.reshape(rows, [...moved.shape.slice(0, -1), outLength]);
+        const inverse = new Array<number>(rank);
+        perm.forEach((p, i) => (inverse[p] = i));
+        y = tf.transpose(back, inverse);
+      });
+      return tf.reshape(y, outShape);
     }
     case 'activation': {
       const run = ACTIVATIONS.get(execution.name);
@@ -254,6 +276,7 @@ function kernelTensor(kernel: Kernel): tf.Tensor4D {
 
 function conv(spec: ConvSpec, x: tf.Tensor, b: Float32Array | undefined): tf.Tensor {
   const rank = x.shape.length;
+  if (rank === 5) return conv3d(spec, x, b);
   const dims = spec.weight.dims;
   const weight = dims.length === 3 ? { dims: [dims[0], dims[1], 1, dims[2]], data: spec.weight.data } : spec.weight;
   const kernel = dilateKernel(kernelFromCanonical(weight, spec.group), promote(spec.dilations, 1));
@@ -265,12 +288,94 @@ function conv(spec: ConvSpec, x: tf.Tensor, b: Float32Array | undefined): tf.Ten
   return fromNhwc(y, rank, spec.channelsLast);
 }
 
+function isDepthwise(spec: ConvSpec): boolean {
+  const cIn = spec.weight.dims[1] * spec.group;
+  return spec.group > 1 && spec.group === cIn && spec.weight.dims[1] === 1 && spec.weight.dims.length === 4;
+}
+
+/** A depthwise 2-D convolution by tf.depthwiseConv2d (filter [kh, kw, c, multiplier], dilation written into it). Forward only. */
+function depthwise(spec: ConvSpec, x: tf.Tensor, b: Float32Array | undefined): tf.Tensor {
+  const [cOut, , kh, kw] = spec.weight.dims;
+  const channels = spec.group;
+  const multiplier = cOut / channels;
+  const [dh, dw] = [spec.dilations[0] ?? 1, spec.dilations[1] ?? 1];
+  const taps = [(kh - 1) * dh + 1, (kw - 1) * dw + 1];
+  const data = new Float32Array(taps[0] * taps[1] * cOut);
+  for (let o = 0; o < cOut; o++) {
+    const c = Math.floor(o / multiplier);
+    const j = o % multiplier;
+    for (let y = 0; y < kh; y++) for (let z = 0; z < kw; z++) data[((y * dh * taps[1] + z * dw) * channels + c) * multiplier + j] = spec.weight.data[(o * kh + y) * kw + z];
+  }
+  const padded = tf.pad(toNhwc(x, spec.channelsLast), [[0, 0], [spec.padsBegin[0], spec.padsEnd[0]], [spec.padsBegin[1], spec.padsEnd[1]], [0, 0]]);
+  let y: tf.Tensor4D = tf.depthwiseConv2d(padded, tf.tensor4d(data, [taps[0], taps[1], channels, multiplier]), spec.strides as [number, number], 'valid');
+  if (b) y = tf.add(y, tf.tensor1d(b));
+  return fromNhwc(y, 4, spec.channelsLast);
+}
+
+/**
+ * A 3-D convolution as one dense kernel [kd, kh, kw, cIn, cOut]: dilation written into it as zero
+ * taps and groups as zero blocks (the same reason as for 2-D: only plain forward kernels and their
+ * gradients are needed), run by tf.conv3d on the explicitly padded NDHWC input.
+ */
+function conv3d(spec: ConvSpec, x: tf.Tensor, b: Float32Array | undefined): tf.Tensor {
+  const [cOut, cpg, ...kernel] = spec.weight.dims;
+  const group = spec.group || 1;
+  const cIn = cpg * group;
+  const outPerGroup = cOut / group;
+  const taps = kernel.map((k, a) => (k - 1) * (spec.dilations[a] ?? 1) + 1);
+  const data = new Float32Array(taps[0] * taps[1] * taps[2] * cIn * cOut);
+  for (let o = 0; o < cOut; o++) {
+    const g = Math.floor(o / outPerGroup);
+    for (let i = 0; i < cpg; i++) {
+      for (let d = 0; d < kernel[0]; d++) {
+        for (let h = 0; h < kernel[1]; h++) {
+          for (let w = 0; w < kernel[2]; w++) {
+            const at = [d * spec.dilations[0], h * spec.dilations[1], w * spec.dilations[2]];
+            const index = (((at[0] * taps[1] + at[1]) * taps[2] + at[2]) * cIn + g * cpg + i) * cOut + o;
+            data[index] = spec.weight.data[(((o * cpg + i) * kernel[0] + d) * kernel[1] + h) * kernel[2] + w];
+          }
+        }
+      }
+    }
+  }
+  const ndhwc = (spec.channelsLast ? x : tf.transpose(x, [0, 2, 3, 4, 1])) as tf.Tensor5D;
+  const pads: [number, number][] = [[0, 0], ...spec.padsBegin.map((p, a) => [p, spec.padsEnd[a]] as [number, number]), [0, 0]];
+  let y: tf.Tensor5D = tf.conv3d(tf.pad(ndhwc, pads), tf.tensor5d(data, [taps[0], taps[1], taps[2], cIn, cOut]), spec.strides as [number, number, number], 'valid');
+  if (b) y = tf.add(y, tf.tensor1d(b));
+  return spec.channelsLast ? y : tf.transpose(y, [0, 4, 1, 2, 3]);
+}
+
+/** The same ConvTranspose with its dilation written into the kernel as zero taps. */
+function undilated(spec: ConvTransposeSpec): ConvTransposeSpec {
+  if (spec.dilations.every((d) => d === 1)) return spec;
+  const [cIn, cOutPerGroup, ...kernel] = spec.weight.dims;
+  const taps = kernel.map((k, a) => (k - 1) * (spec.dilations[a] ?? 1) + 1);
+  const tapCount = taps.reduce((p, v) => p * v, 1);
+  const kernelCount = kernel.reduce((p, v) => p * v, 1);
+  const data = new Float32Array(cIn * cOutPerGroup * tapCount);
+  for (let pair = 0; pair < cIn * cOutPerGroup; pair++) {
+    for (let t = 0; t < kernelCount; t++) {
+      let rest = t;
+      let target = 0;
+      let stride = 1;
+      for (let a = kernel.length - 1; a >= 0; a--) {
+        target += (rest % kernel[a]) * (spec.dilations[a] ?? 1) * stride;
+        rest = Math.floor(rest / kernel[a]);
+        stride *= taps[a];
+      }
+      data[pair * tapCount + target] = spec.weight.data[pair * kernelCount + t];
+    }
+  }
+  return { ...spec, weight: { dims: [cIn, cOutPerGroup, ...taps], data }, dilations: spec.dilations.map(() => 1) };
+}
+
 /**
  * ONNX ConvTranspose: the input with s − 1 zeros between entries, padded by k − 1 − padBegin and
  * k − 1 − padEnd + outputPadding (negative: cropped), correlated with the spatially flipped kernel
  * whose in/out channels are swapped (per group).
  */
-function convTranspose(spec: ConvTransposeSpec, x: tf.Tensor, outShape: number[], b: Float32Array | undefined): tf.Tensor {
+function convTranspose(dilatedSpec: ConvTransposeSpec, x: tf.Tensor, outShape: number[], b: Float32Array | undefined): tf.Tensor {
+  const spec = undilated(dilatedSpec);
   const rank = x.shape.length;
   const dims = spec.weight.dims;
   const [cIn, cOutPerGroup] = dims;

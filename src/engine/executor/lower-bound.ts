@@ -83,13 +83,13 @@ export function measureLowerBound(model: IrModel, options: LowerBoundOptions = {
     if (options.shouldStop?.()) throw new CancelledError();
   };
 
-  const network = (x: tf.Tensor): tf.Tensor => {
-    const outputs = runGraph(model, plan, tf.reshape(x, shape));
+  const network = (x: tf.Tensor, forwardOnly = false): tf.Tensor => {
+    const outputs = runGraph(model, plan, tf.reshape(x, shape), forwardOnly);
     return outputs.length === 1 ? tf.reshape(outputs[0], [-1]) : tf.concat(outputs.map((t) => tf.reshape(t, [-1])));
   };
   const evaluate = (x: Float32Array): Float32Array => {
     evaluations++;
-    return tf.tidy(() => network(tf.tensor1d(x)).dataSync() as Float32Array).slice();
+    return tf.tidy(() => network(tf.tensor1d(x), true).dataSync() as Float32Array).slice();
   };
   const inRange = options.domain === 'range';
   const clip = (x: Float32Array): Float32Array => (inRange ? x.map((v) => Math.min(hi, Math.max(lo, v))) : x);

@@ -6,7 +6,7 @@ import type { ConvSpec, IrModel, IrValueInfo, NodeExecution, OpSpec } from '../.
 import type { OpenOptions } from '../../model/files';
 import { BrokenFileError, ModelError } from '../../model/errors';
 import { activationSpec, SELECTS, shiftValues, structural } from '../../analysis/constants';
-import { ROUNDING, TRANSFORMS, resizeNorm, type AxisResize, type CoordinateTransform } from '../../analysis/resize';
+import { ROUNDING, TRANSFORMS, interpolationRows, resizeNorm, type AxisResize, type CoordinateTransform } from '../../analysis/resize';
 import { product, resolvePads, slidingOutputSize } from '../../analysis/shapes';
 import { largestCopies } from '../../analysis/padding';
 import { graphActivation } from './activations';
@@ -948,7 +948,8 @@ class GraphReader {
       data[((o * inChannels + i) * kh + y) * kw + x] = Number(filter.values[((y * kw + x) * inChannels + i) * outChannels + o]);
     }
     const spec: OpSpec = { type: 'convTranspose', channelsLast, weight: { dims: [outChannels, inChannels, kh, kw], data }, strides, dilations, padsBegin, padsEnd, outputPadding, group: 1 };
-    this.row(def, [dy], spec, out, filter.shape);
+    // No bias: the executor runs the spec as it is.
+    this.runnable(def, [dy], spec, out, { kind: 'affine' }, filter.shape);
   }
 
   /** ResizeBilinear / ResizeNearestNeighbor on NHWC images, as tfjs computes them (docs/op-coverage.md, "Resize"). */
@@ -966,7 +967,15 @@ class GraphReader {
     const round = alignCorners ? ROUNDING.round_prefer_ceil : ROUNDING.floor;
     const axes: AxisResize[] = shape.map((inLength, i) => ({ inLength, outLength: out[i], scale: out[i] / inLength, mode: nearest ? 'nearest' : 'linear', transform, round }));
     const { sigma, detail } = resizeNorm(axes);
-    this.row(def, [x], structural(detail, sigma, SELECTS), out);
+    // For the graph executor: each axis's interpolation matrix (null where it keeps its length and reads its own index).
+    const matrices = axes.map((axis) => {
+      const rows = interpolationRows(axis);
+      if (axis.outLength === axis.inLength && rows.every((r, j) => r.index.length === 1 && r.index[0] === j && r.weight[0] === 1)) return null;
+      const matrix = new Float32Array(axis.outLength * axis.inLength);
+      rows.forEach((r, j) => r.index.forEach((i, k) => (matrix[j * axis.inLength + i] += r.weight[k])));
+      return matrix;
+    });
+    this.runnable(def, [x], structural(detail, sigma, SELECTS), out, { kind: 'axisMatrices', matrices });
   }
 
   /** Maximum / Minimum of a signal with a constant, ClipByValue with constant limits: a clamp, 1. */

@@ -18,6 +18,9 @@ async function check(label: string, spec: ModelSpec): Promise<void> {
   const expected = model.outputs.map((name) => Float32Array.from(results[name].data as Float32Array));
   const error = relativeError(executorOutputs(model, input), expected);
   assert.ok(error <= 1e-4, `${label}: relative error ${error}`);
+  // The forward-only path (tfjs's depthwise kernel) too.
+  const forward = relativeError(executorOutputs(model, input, true), expected);
+  assert.ok(forward <= 1e-4, `${label}, forward only: relative error ${forward}`);
 }
 
 const w = (name: string, dims: number[], seed: number) => tensor(name, dims, seeded(dims.reduce((a, b) => a * b, 1), seed));
@@ -26,8 +29,16 @@ const cases: [string, ModelSpec][] = [
   ['Conv pads/strides/dilations/bias', single('Conv', [1, 4, 11, 9], { inputs: ['w', 'b'], initializers: [w('w', [6, 4, 3, 3], 1), w('b', [6], 2)], attrs: [attr.ints('pads', [1, 0, 2, 1]), attr.ints('strides', [2, 1]), attr.ints('dilations', [1, 2])] })],
   ['Conv grouped', single('Conv', [1, 6, 8, 8], { inputs: ['w'], initializers: [w('w', [9, 2, 3, 3], 3)], attrs: [attr.int('group', 3), attr.ints('pads', [1, 1, 1, 1])] })],
   ['Conv depthwise ×2', single('Conv', [1, 4, 7, 7], { inputs: ['w'], initializers: [w('w', [8, 1, 3, 3], 4)], attrs: [attr.int('group', 4), attr.string('auto_pad', 'SAME_UPPER'), attr.ints('strides', [2, 2])] })],
+  ['Conv depthwise dilated, padded, channels-first', single('Conv', [1, 3, 9, 8], { inputs: ['w', 'b'], initializers: [w('w', [3, 1, 3, 3], 37), w('b', [3], 38)], attrs: [attr.int('group', 3), attr.ints('pads', [2, 1, 2, 0]), attr.ints('dilations', [2, 1])] })],
   ['Conv 1-D', single('Conv', [1, 3, 20], { inputs: ['w', 'b'], initializers: [w('w', [5, 3, 4], 5), w('b', [5], 6)], attrs: [attr.ints('pads', [2, 1]), attr.ints('strides', [3])] })],
   ['ConvTranspose stride/pads/output_padding/group', single('ConvTranspose', [1, 4, 5, 6], { inputs: ['w', 'b'], initializers: [w('w', [4, 3, 3, 4], 7), w('b', [6], 8)], attrs: [attr.int('group', 2), attr.ints('strides', [2, 3]), attr.ints('pads', [1, 0, 0, 2]), attr.ints('output_padding', [1, 2])] })],
+  ['ConvTranspose dilated', single('ConvTranspose', [1, 2, 4, 5], { inputs: ['w', 'b'], initializers: [w('w', [2, 3, 3, 2], 31), w('b', [3], 32)], attrs: [attr.ints('dilations', [2, 3]), attr.ints('strides', [2, 1]), attr.ints('pads', [1, 0, 2, 1])] })],
+  ['ConvTranspose 1-D dilated', single('ConvTranspose', [1, 3, 6], { inputs: ['w'], initializers: [w('w', [3, 2, 3], 33)], attrs: [attr.ints('dilations', [2]), attr.ints('strides', [3]), attr.ints('output_padding', [1])] })],
+  ['Conv 3-D pads/strides/dilations/bias', single('Conv', [1, 3, 5, 6, 7], { inputs: ['w', 'b'], initializers: [w('w', [4, 3, 3, 2, 3], 34), w('b', [4], 35)], attrs: [attr.ints('pads', [1, 0, 1, 1, 1, 0]), attr.ints('strides', [2, 1, 2]), attr.ints('dilations', [1, 2, 1])] })],
+  ['Conv 3-D grouped', single('Conv', [1, 4, 4, 4, 4], { inputs: ['w'], initializers: [w('w', [6, 2, 3, 3, 3], 36)], attrs: [attr.int('group', 2), attr.ints('pads', [1, 1, 1, 1, 1, 1])] })],
+  ['Resize nearest ×2 (asymmetric, floor)', single('Resize', [1, 2, 3, 4], { opset: 13, inputs: ['', 's'], initializers: [tensor('s', [4], [1, 1, 2, 2])], attrs: [attr.string('coordinate_transformation_mode', 'asymmetric'), attr.string('nearest_mode', 'floor')] })],
+  ['Resize linear half_pixel to sizes', single('Resize', [1, 2, 4, 5], { opset: 13, inputs: ['', '', 'sz'], initializers: [tensor('sz', [4], [1, 2, 7, 3], { dataType: 7 })], attrs: [attr.string('mode', 'linear')] })],
+  ['Resize cubic align_corners', single('Resize', [1, 1, 4, 4], { opset: 13, inputs: ['', 's'], initializers: [tensor('s', [4], [1, 1, 1.5, 2])], attrs: [attr.string('mode', 'cubic'), attr.string('coordinate_transformation_mode', 'align_corners')] })],
   ['Gemm transB alpha beta', single('Gemm', [3, 7], { inputs: ['w', 'c'], initializers: [w('w', [5, 7], 9), w('c', [5], 10)], attrs: [attr.int('transB', 1), attr.float('alpha', 0.7), attr.float('beta', 1.5)] })],
   ['MatMul on a 3-D input', single('MatMul', [1, 4, 6], { inputs: ['w'], initializers: [w('w', [6, 3], 11)] })],
   ['BatchNormalization', single('BatchNormalization', [1, 3, 4, 4], { inputs: ['g', 'bb', 'm', 'v'], initializers: [w('g', [3], 12), w('bb', [3], 13), w('m', [3], 14), tensor('v', [3], [0.5, 1.5, 2])] })],

@@ -30,7 +30,10 @@ for (const entry of models) {
     await initBackend();
     const model = await openIr(path, inputShape);
     const input = uniformInput(model.inputs[0].shape, 4);
-    const error = relativeError(executorOutputs(model, input), await tfjsOutputs(path, model, input));
+    const expected = await tfjsOutputs(path, model, input);
+    const error = relativeError(executorOutputs(model, input), expected);
     assert.ok(error <= 1e-4, `relative error ${error}`);
+    const forward = relativeError(executorOutputs(model, input, true), expected);
+    assert.ok(forward <= 1e-4, `forward only (tfjs's depthwise kernel): relative error ${forward}`);
   });
 }

@@ -6,7 +6,7 @@
 
 import type { IrModel, IrNode, NodeExecution, OpSpec } from '../../../src/model/ir';
 
-export type Kind = 'chain' | 'residual' | 'pool' | 'bn';
+export type Kind = 'chain' | 'residual' | 'pool' | 'bn' | 'conv';
 
 interface RefValue {
   v: Float64Array;
@@ -123,6 +123,8 @@ export function randomNet(seed: number, kind: Kind): RandomNet {
     return add({ type: 'fixed', kind: 'structural', constant: 1 }, { kind: 'reshape' }, [pooled], [1, 2, window], [1, half], ([x]) => x);
   };
 
+  if (kind === 'conv') return convNet(seed, d, activations, leaky, random, gauss, add, ops, nodes);
+
   let value = dense('x', d, width);
   let n = width;
   for (let a = 0; a < activations; a++) {
@@ -226,4 +228,117 @@ export function segmentConstant(net: RandomNet, a: ArrayLike<number>, b: ArrayLi
     best = Math.max(best, jacobianNorm(net.reference(x).J, net.d));
   }
   return best;
+}
+
+type AddNode = (spec: OpSpec, execution: NodeExecution, inputs: string[], inShape: number[], outShape: number[], op: RefOp, biasFree?: RefOp) => string;
+
+/**
+ * A chain of 'same' stride-1 convolutions on a [1, 1, h, w] input with h·w = d (3x3 or 1x3 kernels,
+ * some dilated, some depthwise, some 1x1), batch norms and ReLU / LeakyReLU: the networks whose
+ * partial products the expansion certifies on a circular grid (circular.ts).
+ */
+function convNet(
+  seed: number,
+  d: number,
+  activations: number,
+  leaky: number,
+  random: () => number,
+  gauss: () => number,
+  add: AddNode,
+  ops: { op: RefOp; inputs: string[]; output: string; biasOp: RefOp }[],
+  nodes: IrNode[],
+): RandomNet {
+  const [h, w] = d === 4 ? [2, 2] : [1, d];
+  const positions = h * w;
+  const channels = 3 + Math.floor(random() * 2);
+  /** A conv as an explicit matrix (NCHW flattened), ONNX semantics, zero padding. */
+  const conv = (input: string, cIn: number, cOut: number, style: 'full' | 'depthwise' | 'pointwise'): string => {
+    const group = style === 'depthwise' ? cIn : 1;
+    const cpg = cIn / group;
+    const kernel = style === 'pointwise' ? [1, 1] : h === 1 ? [1, 3] : [3, 3];
+    const dilation = style !== 'pointwise' && random() < 0.3 ? 2 : 1;
+    const pads = kernel.map((k) => ((k - 1) * dilation) / 2);
+    const taps = kernel[0] * kernel[1];
+    const weight = Float32Array.from({ length: cOut * cpg * taps }, () => (gauss() * 1.3) / Math.sqrt(cpg * taps));
+    const bias = Float32Array.from({ length: cOut }, () => 0.5 * gauss());
+    const nIn = cIn * positions;
+    const nOut = cOut * positions;
+    const matrix = new Float64Array(nIn * nOut);
+    for (let o = 0; o < cOut; o++) {
+      const g = Math.floor(o / (cOut / group));
+      for (let i = 0; i < cpg; i++) {
+        for (let ky = 0; ky < kernel[0]; ky++) {
+          for (let kx = 0; kx < kernel[1]; kx++) {
+            for (let y = 0; y < h; y++) {
+              for (let x = 0; x < w; x++) {
+                const sy = y + ky * dilation - pads[0];
+                const sx = x + kx * dilation - pads[1];
+                if (sy < 0 || sy >= h || sx < 0 || sx >= w) continue;
+                const source = (g * cpg + i) * positions + sy * w + sx;
+                matrix[source * nOut + o * positions + y * w + x] += weight[((o * cpg + i) * kernel[0] + ky) * kernel[1] + kx];
+              }
+            }
+          }
+        }
+      }
+    }
+    const apply = (withBias: boolean): RefOp => ([xv], dd) => {
+      const v = new Float64Array(nOut);
+      const J = new Float64Array(dd * nOut);
+      for (let out = 0; out < nOut; out++) {
+        let sum = withBias ? bias[Math.floor(out / positions)] : 0;
+        for (let i = 0; i < nIn; i++) sum += xv.v[i] * matrix[i * nOut + out];
+        v[out] = sum;
+        for (let r = 0; r < dd; r++) {
+          let t = 0;
+          for (let i = 0; i < nIn; i++) t += xv.J[r * nIn + i] * matrix[i * nOut + out];
+          J[r * nOut + out] = t;
+        }
+      }
+      return { v, J };
+    };
+    const spec: OpSpec = { type: 'conv', channelsLast: false, weight: { dims: [cOut, cpg, ...kernel], data: weight }, strides: [1, 1], dilations: [dilation, dilation], padsBegin: pads, padsEnd: pads, group };
+    return add(spec, { kind: 'affine', bias }, [input], [1, cIn, h, w], [1, cOut, h, w], apply(true), apply(false));
+  };
+  const activation = (input: string, c: number): string => {
+    const n = c * positions;
+    const apply: RefOp = ([xv]) => ({ v: xv.v.map((t) => (t >= 0 ? t : leaky * t)), J: xv.J.map((t, idx) => (xv.v[idx % n] >= 0 ? t : leaky * t)) });
+    const spec: OpSpec = { type: 'fixed', kind: 'activation', constant: 1, detail: leaky ? `LeakyReLU(${leaky})` : 'ReLU' };
+    return add(spec, leaky ? { kind: 'activation', name: 'leakyRelu', alpha: leaky } : { kind: 'activation', name: 'relu' }, [input], [1, c, h, w], [1, c, h, w], apply);
+  };
+  const batchNorm = (input: string, c: number): string => {
+    const scale = Float32Array.from({ length: c }, () => 0.5 + 1.5 * random());
+    const shift = Float32Array.from({ length: c }, () => 0.3 * gauss());
+    const apply = (withShift: boolean): RefOp => ([xv]) => ({
+      v: xv.v.map((t, i) => t * scale[Math.floor(i / positions)] + (withShift ? shift[Math.floor(i / positions)] : 0)),
+      J: xv.J.map((t, idx) => t * scale[Math.floor((idx % (c * positions)) / positions)]),
+    });
+    return add({ type: 'diagonal', scale, axis: 1 }, { kind: 'affine', bias: shift }, [input], [1, c, h, w], [1, c, h, w], apply(true), apply(false));
+  };
+  let value = conv('x', 1, channels, 'full');
+  for (let a = 0; a < activations; a++) {
+    if (random() < 0.5) value = batchNorm(value, channels);
+    value = activation(value, channels);
+    const last = a === activations - 1;
+    const style = last ? 'full' : (['full', 'depthwise', 'pointwise'] as const)[Math.floor(random() * 3)];
+    value = conv(value, channels, last ? 1 : channels, style);
+  }
+  const model: IrModel = {
+    format: 'onnx',
+    path: `random-conv-${seed}.onnx`,
+    inputs: [{ name: 'x', shape: [1, 1, h, w], declaredShape: [1, 1, h, w] }],
+    outputs: [value],
+    nodes,
+    metadata: { nodeCount: nodes.length, parameterCount: 0 },
+    warnings: [],
+  };
+  const reference = (x: Float64Array, biasFree = false): RefValue => {
+    const values = new Map<string, RefValue>();
+    const J = new Float64Array(d * d);
+    for (let i = 0; i < d; i++) J[i * d + i] = 1;
+    values.set('x', { v: x, J });
+    for (const op of ops) values.set(op.output, (biasFree ? op.biasOp : op.op)(op.inputs.map((name) => values.get(name) as RefValue), d));
+    return values.get(value) as RefValue;
+  };
+  return { model, d, kind: 'conv', reference };
 }

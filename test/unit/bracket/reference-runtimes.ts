@@ -27,9 +27,9 @@ export function uniformInput(shape: number[], seed: number, lo = 0, hi = 1): Flo
 }
 
 /** The executor's outputs, flattened, in model.outputs order. */
-export function executorOutputs(model: IrModel, input: Float32Array): Float32Array[] {
+export function executorOutputs(model: IrModel, input: Float32Array, forwardOnly = false): Float32Array[] {
   const plan = executionPlan(model);
-  return tf.tidy(() => runGraph(model, plan, tf.tensor(input, model.inputs[0].shape)).map((t) => t.dataSync() as Float32Array)).map((d) => Float32Array.from(d));
+  return tf.tidy(() => runGraph(model, plan, tf.tensor(input, model.inputs[0].shape), forwardOnly).map((t) => t.dataSync() as Float32Array)).map((d) => Float32Array.from(d));
 }
 
 export async function onnxRuntimeOutputs(path: string, model: IrModel, input: Float32Array): Promise<Float32Array[]> {

@@ -5,7 +5,8 @@
 
 import type { OpSpec } from '../../../model/ir';
 import { SELECTS, structural } from '../../../analysis/constants';
-import { resizeNorm, ROUNDING, TRANSFORMS, type CoordinateTransform, type ResizeMode } from '../../../analysis/resize';
+import { interpolationRows, resizeNorm, ROUNDING, TRANSFORMS, type AxisResize, type CoordinateTransform, type ResizeMode } from '../../../analysis/resize';
+import type { NodeExecution } from '../../../model/ir';
 import { formatShape, type NodeContext, type NodeResult, type OpHandler } from '../context';
 
 type Transform = CoordinateTransform;
@@ -52,6 +53,7 @@ export const resize: OpHandler = {
     const { out, scales, mode, transform, nearestMode } = outputSize(ctx, x);
     if (out.some((d) => d < 1)) ctx.fail(`output ${formatShape(out)} is empty`);
     let spec: OpSpec;
+    let execution: NodeExecution | undefined;
     const t = TRANSFORMS[transform];
     const round = ROUNDING[nearestMode];
     const interpolation: ResizeMode | undefined = mode === 'nearest' ? 'nearest' : mode === 'linear' || mode === 'bilinear' || mode === 'trilinear' ? 'linear' : mode === 'cubic' || mode === 'bicubic' ? 'cubic' : undefined;
@@ -61,16 +63,19 @@ export const resize: OpHandler = {
     else if (!t) spec = { type: 'unsupported', detail: `${mode} resizing with coordinate_transformation_mode=${transform} (tf_crop_and_resize reads a region of interest)` };
     else if (antialias || policy !== 'stretch') spec = { type: 'unsupported', detail: antialias ? 'antialiased downsampling' : `keep_aspect_ratio_policy=${policy}` };
     else if (interpolation !== 'nearest') {
-      const { sigma, detail } = resizeNorm(x.map((inLength, i) => ({
+      const axes: AxisResize[] = x.map((inLength, i) => ({
         inLength, outLength: out[i], scale: scales[i], mode: interpolation, transform: t,
         cubicCoeff: ctx.attrs.float('cubic_coeff_a', -0.75), excludeOutside: ctx.attrs.int('exclude_outside', 0) !== 0,
-      })));
+      }));
+      const { sigma, detail } = resizeNorm(axes);
+      execution = axisMatrices(axes);
       // Linear interpolation averages (a convex combination): value ranges pass; cubic overshoots.
       spec = structural(detail, sigma, interpolation === 'linear' ? SELECTS : undefined);
     } else if (!round) spec = { type: 'unsupported', detail: `nearest resizing with nearest_mode=${nearestMode}` };
     else {
       let copies = 1;
       for (let i = 0; i < x.length; i++) copies *= nearestCopies(x[i], out[i], scales[i], t, round);
+      execution = axisMatrices(x.map((inLength, i) => ({ inLength, outLength: out[i], scale: scales[i], mode: 'nearest', transform: t, round })));
       const integral = scales.every((s) => Number.isInteger(s));
       spec = structural(
         integral ? `nearest upsampling by ${scales.join('×')}: √${copies}` : `nearest resizing, one entry copied at most ${copies} times: √${copies}`,
@@ -78,6 +83,21 @@ export const resize: OpHandler = {
         SELECTS,
       );
     }
-    return { spec, outputShapes: [out], dataInputs: [0] };
+    return { spec, outputShapes: [out], dataInputs: [0], ...(execution ? { execution } : {}) };
   },
 };
+
+/** For the graph executor: each axis's interpolation matrix (null where the axis keeps its length and every row reads its own index). */
+function axisMatrices(axes: AxisResize[]): NodeExecution {
+  return {
+    kind: 'axisMatrices',
+    matrices: axes.map((axis) => {
+      const rows = interpolationRows(axis);
+      const identity = axis.outLength === axis.inLength && rows.every((row, j) => row.index.length === 1 && row.index[0] === j && row.weight[0] === 1);
+      if (identity) return null;
+      const matrix = new Float32Array(axis.outLength * axis.inLength);
+      rows.forEach((row, j) => row.index.forEach((i, k) => (matrix[j * axis.inLength + i] += row.weight[k])));
+      return matrix;
+    }),
+  };
+}
