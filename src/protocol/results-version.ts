@@ -9,5 +9,7 @@
  * Starts above 1, the version the keys of earlier releases implied by having none.
  * 3: never-abort graphs, products with value ranges, resize/quantised/recurrent ops, the
  *    size-independent and exact-dense conv paths, the bracket fields.
+ * 4: normalisation constants, data×data MatMul, inputs held fixed, per-channel ranges, the adaptive
+ *    symbol sup and the warm-started fallback, the circular bracket segments.
  */
-export const ENGINE_RESULTS_VERSION = 3;
+export const ENGINE_RESULTS_VERSION = 4;
