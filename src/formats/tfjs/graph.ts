@@ -147,6 +147,11 @@ class GraphReader {
         this.unsupported(def, dynamic, `control flow ${def.op}: ${LOOP_PARTS.has(def.op) ? 'part of a while loop or of a tf.cond on a value not known before running' : 'a loop or a branch chosen at run time'}, not followed`);
         continue;
       }
+      // A list a while loop wrote, stacked after it: its shape is the list's (num_elements, element_shape), whatever the loop did.
+      if (def.op === 'TensorListStack' && this.shapeRule(def)) {
+        this.unsupported(def, dynamic, 'TensorListStack of a list written in a while loop (the loop is not followed); its shape is the list\'s declared number of elements and element shape');
+        continue;
+      }
       const unknown = dynamic.map((v) => this.unknownOf(v)).find((r) => r !== undefined);
       if (unknown !== undefined) {
         this.graph.addUnknown({ name: this.graph.rowName(def.name), op: def.op, inputs: dynamic.map((v) => this.rowInput(v)), outputs: [def.name], sourceIndex: def.index }, unknown);
@@ -489,6 +494,13 @@ class GraphReader {
           const size = this.constant(inputs[1]);
           if (!x || x.length !== 4 || !size || size.values.length !== 2) return undefined;
           return [[x[0], Number(size.values[0]), Number(size.values[1]), x[3]]];
+        }
+        case 'TensorListStack': {
+          // [num_elements, ...element_shape], both stated in the file (docs/graphs.md, "Control flow").
+          const count = def.attr.num_elements?.i !== undefined ? Number(def.attr.num_elements.i) : -1;
+          const element = this.constant(inputs[1]);
+          const dims = element ? Array.from(element.values, Number) : [];
+          return count > 0 && element && dims.length === element.values.length && dims.every((d) => Number.isInteger(d) && d > 0) && element.shape.length === 1 ? [[count, ...dims]] : undefined;
         }
         case 'DepthToSpace':
         case 'SpaceToDepth': {
