@@ -510,6 +510,11 @@ class GraphReader {
           if (!x || x.length !== 4 || !size || size.values.length !== 2) return undefined;
           return [[x[0], Number(size.values[0]), Number(size.values[1]), x[3]]];
         }
+        case 'BroadcastTo': {
+          const target = this.constant(inputs[1]);
+          const out = x && target ? broadcastShapes(x, Array.from(target.values, Number)) : undefined;
+          return out ? [out] : undefined;
+        }
         case 'TensorListStack': {
           // [num_elements, ...element_shape], both stated in the file (docs/graphs.md, "Control flow").
           const count = def.attr.num_elements?.i !== undefined ? Number(def.attr.num_elements.i) : -1;
@@ -722,6 +727,9 @@ class GraphReader {
       case 'SplitV':
       case 'Unpack':
       case 'Pack':
+      case 'SpaceToBatchND':
+      case 'BatchToSpaceND':
+      case 'BroadcastTo':
         return this.selection(def, dynamic);
       case 'Square':
       case 'Sqrt':
@@ -750,7 +758,8 @@ class GraphReader {
    * Ops that pick entries of their data input (docs/graphs.md): a strided slice or slice takes
    * distinct entries (1); a gather with constant indices copies entry i as often as i is listed
    * (√ of the largest count); Split / SplitV / Unpack cut the input into outputs that jointly hold
-   * each entry once (1); Pack stacks its inputs (1, combined as √ΣL² over them).
+   * each entry once (1); Pack stacks its inputs (1, combined as √ΣL² over them); SpaceToBatchND pads
+   * with zeros and permutes, BatchToSpaceND permutes and crops (1).
    */
   private selection(def: GraphNodeDef, dynamic: string[]): void {
     const shapes = this.shapeRule(def);
@@ -766,6 +775,13 @@ class GraphReader {
       const copies = Math.max(1, ...counts.values());
       return this.row(def, [x], structural(copies === 1 ? 'gather of distinct entries: 1' : `gather copying an entry ${copies} times: √${copies}`, Math.sqrt(copies), { kind: 'select' }), shapes[0]);
     }
+    // TF's lowering of a dilated conv: zero padding moved into the batch, and back with crops; each entry kept at most once.
+    if (def.op === 'BroadcastTo') {
+      const copies = product(shapes[0]) / product(this.shapeOf(x));
+      return this.row(def, [x], structural(copies === 1 ? 'broadcast to the same shape: 1' : `broadcast copying each entry ${copies} times: √${copies}`, Math.sqrt(copies), { kind: 'select' }), shapes[0]);
+    }
+    if (def.op === 'SpaceToBatchND') return this.row(def, [x], structural('space to batch: zero padding and a permutation, 1', 1, { kind: 'select', zero: true }), shapes[0]);
+    if (def.op === 'BatchToSpaceND') return this.row(def, [x], structural('batch to space: a permutation and crops, 1', 1, { kind: 'select' }), shapes[0]);
     if (shapes.length === 1) return this.row(def, [x], structural(`${def.op === 'Slice' ? 'slice' : 'strided slice'}: a selection of entries, 1`, 1, { kind: 'select' }), shapes[0]);
     const outputs = shapes.map((_, k) => (k === 0 ? def.name : `${def.name}:${k}`));
     this.graph.add({ name: this.graph.rowName(def.name), op: def.op, inputs: [x], outputs, inputShapes: [this.shapeOf(x)], outputShapes: shapes, spec: structural(`${def.op}: ${shapes.length} parts that hold each entry once, 1`, 1, { kind: 'select' }), weightShape: null, sourceIndex: def.index });

@@ -62,6 +62,30 @@ test('selections on data: StridedSlice, Slice, GatherV2 (a repeated index: √co
   assert.equal(row(model, 'pack').spec.type, 'unsupported');
 });
 
+test('TF\'s dilated-conv lowering (SpaceToBatchND, conv, BatchToSpaceND) and BroadcastTo of data: selections, the conv computed on the batched shape', async () => {
+  const { json, shards } = graphModel(
+    [
+      placeholder('x', [1, 4, 4, 2]),
+      { name: 'toBatch', op: 'SpaceToBatchND', input: ['x', 'block', 'pads'] },
+      { name: 'conv', op: 'DepthwiseConv2dNative', input: ['toBatch', 'dw'], attr: { strides: list(1, 1, 1, 1), padding: { s: btoa('SAME') }, data_format: { s: btoa('NHWC') }, dilations: list(1, 1, 1, 1) } },
+      { name: 'toSpace', op: 'BatchToSpaceND', input: ['conv', 'block', 'crops'] },
+      { name: 'wide', op: 'BroadcastTo', input: ['toSpace', 'target'] },
+    ],
+    [int('block', [2], [2, 2]), int('pads', [2, 2], [0, 0, 0, 0]), int('crops', [2, 2], [0, 0, 0, 0]), { name: 'dw', shape: [3, 3, 2, 1], values: Array.from({ length: 18 }, (_, i) => (i % 5) / 4 - 0.3) }, int('target', [5], [3, 1, 4, 4, 2])],
+  );
+  const model = await openMemory(json, shards);
+  const constantOf = (name: string) => closedForm(row(model, name))?.compositionConstant;
+  assert.deepEqual([row(model, 'toBatch').outputShapes, constantOf('toBatch')], [[[4, 2, 2, 2]], 1]);
+  assert.equal(row(model, 'conv').spec.type, 'conv');
+  assert.deepEqual(row(model, 'conv').inputShapes, [[4, 2, 2, 2]]);
+  assert.deepEqual([row(model, 'toSpace').outputShapes, constantOf('toSpace')], [[[1, 4, 4, 2]], 1]);
+  // [1, 4, 4, 2] broadcast to [3, 1, 4, 4, 2]: every entry copied 3 times, the explicit matrix's σ = √3.
+  const copies = Array.from({ length: 3 * 32 }, (_, k) => k % 32);
+  const wide = row(model, 'wide');
+  assert.deepEqual(wide.outputShapes, [[3, 1, 4, 4, 2]]);
+  assert.ok(Math.abs((constantOf('wide') as number) - selectionSigma(copies, 32)) < 1e-12);
+});
+
 test('pointwise ops that are not Lipschitz are unbounded rows with the reason; Prod over an axis too; GatherNd by data indices keeps a known shape', async () => {
   const { json, shards } = graphModel(
     [
