@@ -131,3 +131,26 @@ test('PaddleOCR direction classifier: every value the executor computes on input
   const hulls = resolveProducts(await openModel(nodeFileAccess(PADDLE_CLS), { inputShape: [1, 3, 48, 192] }), BOX);
   assert.ok(hulls.size >= names.length);
 });
+
+test('hard-swish written out (Add, Clip, Mul, Div): each channel\'s range is the function\'s exact range on its input channel, the /6 included', async () => {
+  const path = join(__dirname, '..', '..', 'fixtures', 'onnx', 'ops', 'old_hardswish.onnx');
+  const model = await openModel(nodeFileAccess(path), { inputShape: [1, 3, 6, 6], inputRange: [-1, 1] });
+  const ranges = resolveProductsWithChannels(model, [-1, 1]);
+  const conv = ranges.get('/conv1/Conv_output_0') as ChannelRanges;
+  const product = ranges.get('/Mul_output_0') as ChannelRanges;
+  const divided = ranges.get('/Div_output_0') as ChannelRanges;
+  assert.ok(conv && product && divided && conv.axis === 1 && product.axis === 1, 'per-channel ranges on the conv and the product');
+  const hardSwish = (x: number) => (x * Math.min(Math.max(x + 3, 0), 6)) / 6;
+  for (let c = 0; c < conv.lo.length; c++) {
+    // Dense samples of the channel's interval, and the vertex −1.5 where it lies inside.
+    const [lo, hi] = [conv.lo[c], conv.hi[c]];
+    const points = Array.from({ length: 20001 }, (_, k) => lo + ((hi - lo) * k) / 20000);
+    if (lo < -1.5 && hi > -1.5) points.push(-1.5);
+    const values = points.map(hardSwish);
+    const [min, max] = [Math.min(...values), Math.max(...values)];
+    assert.ok(product.lo[c] <= min && product.hi[c] >= max, `channel ${c}: [${product.lo[c]}, ${product.hi[c]}] misses [${min}, ${max}]`);
+    assert.ok(min - product.lo[c] < 1e-6 * Math.max(1, Math.abs(min)) && product.hi[c] - max < 1e-6 * Math.max(1, Math.abs(max)), `channel ${c}: [${product.lo[c]}, ${product.hi[c]}] vs sampled [${min}, ${max}]`);
+    // The Div after it passes values on (the product applies the /6, as the executor runs it).
+    assert.deepEqual([divided.lo[c], divided.hi[c]], [product.lo[c], product.hi[c]]);
+  }
+});
