@@ -135,7 +135,7 @@ test('PaddleOCR direction classifier: every value the executor computes on input
 test('hard-swish written out (Add, Clip, Mul, Div): each channel\'s range is the function\'s exact range on its input channel, the /6 included', async () => {
   const path = join(__dirname, '..', '..', 'fixtures', 'onnx', 'ops', 'old_hardswish.onnx');
   const model = await openModel(nodeFileAccess(path), { inputShape: [1, 3, 6, 6], inputRange: [-1, 1] });
-  const ranges = resolveProductsWithChannels(model, [-1, 1]);
+  const ranges = resolveProductsWithChannels(model, [-1, 1]).channels;
   const conv = ranges.get('/conv1/Conv_output_0') as ChannelRanges;
   const product = ranges.get('/Mul_output_0') as ChannelRanges;
   const divided = ranges.get('/Div_output_0') as ChannelRanges;
