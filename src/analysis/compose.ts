@@ -54,7 +54,8 @@ function nodeBound(spec: IrNode['spec'], inputs: (number | undefined)[], c: numb
         break;
       }
       default:
-        out = c * combineJointly(known);
+        // A constant-0 row (a multiply by 0) outputs a constant whatever its input, even an unbounded one.
+        out = c === 0 && !known.some((v) => Number.isNaN(v)) ? 0 : c * combineJointly(known);
     }
   }
   if (Number.isNaN(c)) out = NaN;

@@ -24,6 +24,7 @@ import { recurrentConstant } from './recurrent';
 import { SILU_CONSTANT } from './constants';
 import { recogniseLayerNorms } from './layer-norm';
 import { nodeRange, productRange, supAbs, type Range } from './ranges';
+import { hullOfRanges, nodeChannelRanges, productChannelRanges, productWeights, uniformRanges, type ChannelRanges } from './channel-ranges';
 import { product as elementCount } from './shapes';
 
 interface Piece {
@@ -250,6 +251,15 @@ export function resolveSharedPatterns(model: IrModel, inputRange?: readonly [num
  * input domain"); `model.domain` records it. Returns the value ranges it used.
  */
 export function resolveProducts(model: IrModel, inputRange?: readonly [number, number], fixedRanges?: Readonly<Record<string, readonly [number, number]>>): ReadonlyMap<string, Range> {
+  return resolveProductsWithChannels(model, inputRange, fixedRanges).hulls;
+}
+
+/**
+ * resolveProducts, returning also the per-channel ranges it used (src/analysis/channel-ranges.ts,
+ * docs/op-coverage.md "Per-channel ranges"): each value's per-tensor range is the intersection of
+ * the per-tensor rule's and the hull of its channels (both enclose every value).
+ */
+export function resolveProductsWithChannels(model: IrModel, inputRange?: readonly [number, number], fixedRanges?: Readonly<Record<string, readonly [number, number]>>): { hulls: ReadonlyMap<string, Range>; channels: ReadonlyMap<string, ChannelRanges> } {
   const producers = new Map<string, IrNode>();
   const consumers = new Map<string, IrNode[]>();
   for (const node of model.nodes) for (const input of node.inputs) consumers.set(input, [...(consumers.get(input) ?? []), node]);
@@ -257,9 +267,12 @@ export function resolveProducts(model: IrModel, inputRange?: readonly [number, n
   // Ranges whatever the input, and (with a domain) ranges for inputs in the box.
   const global = new Map<string, Range>();
   const domain = inputRange ? new Map<string, Range>() : undefined;
+  const channelGlobal = new Map<string, ChannelRanges>();
+  const channelDomain = inputRange ? new Map<string, ChannelRanges>() : undefined;
   const signal = model.signalInput ?? model.inputs[0]?.name;
   if (domain && inputRange && signal !== undefined) {
     domain.set(signal, [inputRange[0], inputRange[1]]);
+    channelDomain?.set(signal, uniformRanges([inputRange[0], inputRange[1]]));
     model.domain = { inputRange: [inputRange[0], inputRange[1]] };
   }
 
@@ -272,6 +285,8 @@ export function resolveProducts(model: IrModel, inputRange?: readonly [number, n
     if (!fixed.has(name)) continue;
     global.set(name, [r[0], r[1]]);
     domain?.set(name, [r[0], r[1]]);
+    channelGlobal.set(name, uniformRanges([r[0], r[1]]));
+    channelDomain?.set(name, uniformRanges([r[0], r[1]]));
     givenFixed[name] = [r[0], r[1]];
   }
   if (Object.keys(givenFixed).length > 0) model.fixedInputRanges = givenFixed;
@@ -285,32 +300,128 @@ export function resolveProducts(model: IrModel, inputRange?: readonly [number, n
       if (matmul) return matmulRange(node, inputs[0], inputs[1], producers);
       return product ? (inputs[0] && inputs[1] ? productRange(inputs[0], inputs[1]) : undefined) : nodeRange(node, inputs);
     };
+    // A product resolved by an earlier pass (the ranges are recomputed on a resolved model): from its factors.
+    const earlier = !product && node.execution?.kind === 'product' ? node.execution : undefined;
+    const channelsIn = (ranges: ReadonlyMap<string, ChannelRanges>, hulls: ReadonlyMap<string, Range>, scalar: Range | undefined): ChannelRanges | undefined => {
+      let found: ChannelRanges | undefined;
+      if (earlier) {
+        const [a, b] = earlier.factors;
+        if (node.spec.type !== 'fixed') found = productChannelRanges(node, ranges.get(a), ranges.get(b));
+        else {
+          const origin = commonOrigin(a, b, producers);
+          const root = origin && ranges.get(origin.root);
+          found = origin && root && gatedConstant(origin.u, origin.g) ? mapChannels(root, (r) => gatedRange(origin.u, origin.g, earlier.scale, r)) : undefined;
+        }
+      } else if (product) found = productChannelRanges(node, ranges.get(node.inputs[0]), ranges.get(node.inputs[1]));
+      else if (!matmul) found = nodeChannelRanges(node, node.inputs.map((name) => ranges.get(name) ?? (hulls.get(name) && uniformRanges(hulls.get(name) as Range))));
+      return found ?? (scalar && uniformRanges(scalar));
+    };
     // Before resolving: rule 1 rewrites the row's inputs.
-    const globalRange = rangeIn(global);
-    const domainRange = domain && rangeIn(domain);
+    let globalRange = rangeIn(global);
+    let domainRange = domain && rangeIn(domain);
+    let globalChannels = channelsIn(channelGlobal, global, globalRange);
+    let domainChannels = channelDomain && domain && channelsIn(channelDomain, domain, domainRange);
     const origins = node.inputs.length > 0 && node.inputs.every((v) => fixed.has(v)) ? new Set(node.inputs.flatMap((v) => [...(fixed.get(v) as Set<string>)])) : undefined;
     if (origins) {
       // Computed from inputs held fixed alone: a constant for the bound (the sub-network selection drops it).
-    } else if (product) resolveProduct(node, context, domain ?? global, domain ? global : undefined);
+    } else if (product) {
+      const gated = resolveProduct(node, context, domain ?? global, domain ? global : undefined, channelDomain ?? channelGlobal);
+      if (gated) {
+        // x·gate(x): the exact range of the scalar function on each channel of its origin, the scale after it included.
+        const exact = (ranges: ReadonlyMap<string, ChannelRanges>, corners: ChannelRanges | undefined) => {
+          const root = ranges.get(node.inputs[0]);
+          const fromRoot = root && mapChannels(root, gated.range);
+          return fromRoot ?? (corners && gated.scale !== 1 ? mapChannels(corners, (r) => scaled(r, gated.scale)) : corners);
+        };
+        globalChannels = exact(channelGlobal, globalChannels);
+        domainChannels = channelDomain && exact(channelDomain, domainChannels);
+        globalRange = undefined;
+        domainRange = undefined;
+      }
+    }
     else if (matmul) resolveMatmul(node, context, domain ?? global, domain ? global : undefined);
     else if (node.spec.type === 'unbounded' && node.spec.recurrent) resolveRecurrent(node, node.spec.recurrent, context, global);
     else if (node.spec.type === 'unbounded' && node.op === 'Log' && node.inputs.length === 1) resolveLog(node, producers, global);
+    const globalHull = intersect(globalRange, hullOfRanges(globalChannels));
+    const domainHull = intersect(domainRange, hullOfRanges(domainChannels));
     for (const output of node.outputs) {
       producers.set(output, node);
       if (origins) fixed.set(output, origins);
-      if (globalRange) global.set(output, globalRange);
-      if (domain && domainRange) domain.set(output, domainRange);
+      if (globalHull) global.set(output, globalHull);
+      if (domain && domainHull) domain.set(output, domainHull);
+      if (globalChannels) channelGlobal.set(output, globalChannels);
+      if (channelDomain && domainChannels) channelDomain.set(output, domainChannels);
     }
   }
   // The ranges the bounds used (tests check them against sampled values).
-  return domain ?? global;
+  return { hulls: domain ?? global, channels: channelDomain ?? channelGlobal };
+}
+
+/** The intersection of two enclosures of the same values (either may be unknown). */
+function intersect(a: Range | undefined, b: Range | undefined): Range | undefined {
+  if (!a || !b) return a ?? b;
+  const lo = Math.max(a[0], b[0]);
+  const hi = Math.min(a[1], b[1]);
+  return lo <= hi ? [lo, hi] : a;
+}
+
+function scaled(r: Range, s: number): Range {
+  return s >= 0 ? [s * r[0], s * r[1]] : [s * r[1], s * r[0]];
+}
+
+function mapChannels(v: ChannelRanges, map: (r: Range) => Range | undefined): ChannelRanges | undefined {
+  const lo = new Float64Array(v.lo.length);
+  const hi = new Float64Array(v.lo.length);
+  for (let c = 0; c < lo.length; c++) {
+    const r = map([v.lo[c], v.hi[c]]);
+    if (!r || !Number.isFinite(r[0]) || !Number.isFinite(r[1])) return undefined;
+    [lo[c], hi[c]] = r;
+  }
+  return { axis: v.axis, lo, hi };
+}
+
+/** t·sigmoid(t) has its one minimum at t* (1 + t·(1 − sigmoid(t)) = 0): decreasing before, increasing after. */
+const SILU_ARGMIN = -1.2784645427610738;
+
+/** {scale·u(x)·g(x) : x ∈ r}, exactly (up to a relative 1e-9 widening), for the pointwise maps rule 1 resolves. */
+function gatedRange(u: Pointwise, g: Pointwise, scale: number, r: Range): Range | undefined {
+  const values: number[] = [];
+  if (u.kind === 'linear' && g.kind === 'linear') {
+    // Piecewise quadratic: extremes at the ends, at breaks, or at a piece's vertex.
+    const inner = [...new Set([...u.f.breaks, ...g.f.breaks])].filter((x) => x > r[0] && x < r[1]).sort((a, b) => a - b);
+    const ends = [r[0], ...inner, r[1]];
+    const points = [...ends];
+    for (let k = 0; k + 1 < ends.length; k++) {
+      const middle = (ends[k] + ends[k + 1]) / 2;
+      const [p, q] = [pieceAt(u.f, middle), pieceAt(g.f, middle)];
+      const quadratic = p.slope * q.slope;
+      const vertex = quadratic !== 0 ? -(p.slope * q.intercept + q.slope * p.intercept) / (2 * quadratic) : NaN;
+      if (vertex > ends[k] && vertex < ends[k + 1]) points.push(vertex);
+    }
+    for (const x of points) values.push(scale * evaluate(u.f, x) * evaluate(g.f, x));
+  } else {
+    const [linear, gate] = u.kind === 'sigmoid' ? [g, u] : [u, g];
+    if (linear.kind !== 'linear' || gate.kind !== 'sigmoid' || linear.f.pieces.length !== 1) return undefined;
+    const a = linear.f.pieces[0];
+    const k = gate.inner.slope;
+    const h = (x: number) => scale * (a.slope * x + a.intercept) * (gate.scale / (1 + Math.exp(-(k * x + gate.inner.intercept))) + gate.shift);
+    // gatedConstant accepts only a·x·s·sigmoid(k·x): (a·s/k)·φ(kx) with φ(t) = t·sigmoid(t), extreme at the ends or at t*.
+    if (a.intercept !== 0 || gate.inner.intercept !== 0 || gate.shift !== 0 || k === 0) return undefined;
+    values.push(h(r[0]), h(r[1]));
+    const critical = SILU_ARGMIN / k;
+    if (critical > Math.min(r[0], r[1]) && critical < Math.max(r[0], r[1])) values.push(h(critical));
+  }
+  if (!values.every(Number.isFinite)) return undefined;
+  const [lo, hi] = [Math.min(...values), Math.max(...values)];
+  const margin = 1e-9 * Math.max(Math.abs(lo), Math.abs(hi), 1e-300);
+  return [lo - margin, hi + margin];
 }
 
 /**
  * `ranges` are those the bound may use (the domain's, when one is given); `global`, given with a
  * domain, tells which factors are bounded only on it (their row says so).
  */
-function resolveProduct(node: IrNode, context: PassContext, ranges: ReadonlyMap<string, Range>, global?: ReadonlyMap<string, Range>): void {
+function resolveProduct(node: IrNode, context: PassContext, ranges: ReadonlyMap<string, Range>, global: ReadonlyMap<string, Range> | undefined, channels: ReadonlyMap<string, ChannelRanges>): { range: (r: Range) => Range | undefined; scale: number } | undefined {
   const { producers, consumers, graphOutputs, inputRange } = context;
   const [a, b] = node.inputs;
   const [ra, rb] = [ranges.get(a), ranges.get(b)];
@@ -333,7 +444,8 @@ function resolveProduct(node: IrNode, context: PassContext, ranges: ReadonlyMap<
         detail = gated.f && isHardSwish(gated.f[0], gated.f[1], scale)
           ? `hard-swish x·clip(x + 3, 0, 6)/6 as written (${node.op} with ${next.op} "${next.name}" after it): max slope ${constant}`
           : `${detail}, with the scale ${scale} of ${next.op} "${next.name}" after it: max slope ${constant}`;
-        next.spec = { type: 'fixed', kind: 'structural', constant: 1, detail: `scale ${scale}: counted in the gated product "${node.name}" before it, as 1 here`, values: { kind: 'affine', scale: [scale, scale], shift: [0, 0] } };
+        // Its values pass on unchanged too: the product's range includes the scale.
+        next.spec = { type: 'fixed', kind: 'structural', constant: 1, detail: `scale ${scale}: counted in the gated product "${node.name}" before it, as 1 here`, values: { kind: 'select' } };
         // Executed where it is counted: the product applies the scale, this row passes values on.
         next.execution = { kind: 'reshape' };
       } else if (gated.f) {
@@ -341,32 +453,34 @@ function resolveProduct(node: IrNode, context: PassContext, ranges: ReadonlyMap<
       }
       const spec: FixedSpec = { type: 'fixed', kind: 'activation', constant, detail };
       node.spec = spec;
-      node.execution = { kind: 'product', factors: [a, b], scale: next && scale !== undefined ? scale : 1 };
+      const counted = next && scale !== undefined ? scale : 1;
+      node.execution = { kind: 'product', factors: [a, b], scale: counted };
       node.inputs = [origin.root];
       node.inputShapes = [out];
-      return;
+      return { range: (r) => gatedRange(origin.u, origin.g, counted, r), scale: counted };
     }
   }
 
   node.execution = { kind: 'product', factors: [a, b], scale: 1 };
   // A factor held fixed (constant 0 with respect to the signal): only its size counts.
   const held = heldFactor(node, context, [ra, rb], `${node.op} of a signal and a value held fixed`);
-  if (held) return;
+  if (held) return undefined;
   // 2. Both factors bounded: the product rule, each factor's bound weighted by the other's size.
   if (ra && rb) {
     const count = elementCount(out);
     const copies = node.inputShapes.map((shape) => count / elementCount(shape));
-    const weights = [supAbs(rb) * Math.sqrt(copies[0]), supAbs(ra) * Math.sqrt(copies[1])];
+    // Per channel where the factors' channel ranges are known (docs/op-coverage.md, "Per-channel ranges").
+    const weights = productWeights(node, channels.get(a) ?? uniformRanges(ra), channels.get(b) ?? uniformRanges(rb));
     const onDomain = global && inputRange ? [a, b].filter((v) => !global.has(v)) : [];
     const spec: AddSpec = {
       type: 'add',
       weights,
-      detail: `product of bounded factors (|${a}| ≤ ${supAbs(ra).toPrecision(4)}, |${b}| ≤ ${supAbs(rb).toPrecision(4)}): L ≤ sup|b|·L_a + sup|a|·L_b${copies.some((c) => c > 1) ? ', times √(copies) for broadcast factors' : ''}`
+      detail: `product of bounded factors (|${a}| ≤ ${supAbs(ra).toPrecision(4)}, |${b}| ≤ ${supAbs(rb).toPrecision(4)}): L ≤ sup|b|·L_a + sup|a|·L_b${copies.some((c) => c > 1) ? ', per channel, times √(copies) for broadcast factors' : ''}`
         + (onDomain.length > 0 && inputRange ? `; ${onDomain.map((v) => `"${v}"`).join(' and ')} bounded only for inputs in [${inputRange[0]}, ${inputRange[1]}]: valid on that domain` : ''),
       ...(onDomain.length > 0 ? { domain: true as const } : {}),
     };
     node.spec = spec;
-    return;
+    return undefined;
   }
 
   // 3. Unbounded, naming the factor without a range.

@@ -277,6 +277,27 @@ export function foldTfNode(node: FoldNode): ConstValue | undefined {
     }
     case 'StridedSlice':
       return stridedSlice(node, x);
+    case 'SparseToDense': {
+      // dense[indices[k]] = values[k] (or the one value), the rest default_value (ONNX-to-TF shape arithmetic writes it).
+      const [indices, shapeValue, values, fallback] = [x, node.input(1), node.input(2), node.input(3)];
+      if (!indices || !shapeValue || !values || !fallback || fallback.values.length !== 1) return undefined;
+      const out = Array.from(shapeValue.values, Number);
+      if (out.some((d) => !Number.isInteger(d) || d < 0) || product(out) > FOLD_LIMIT) return undefined;
+      const rank = out.length;
+      const count = indices.shape.length === 0 ? 1 : indices.shape[0];
+      if (indices.values.length !== count * Math.max(rank, 1) || (values.values.length !== 1 && values.values.length !== count)) return undefined;
+      const dense = new Array<number>(product(out)).fill(Number(fallback.values[0]));
+      for (let k = 0; k < count; k++) {
+        let flat = 0;
+        for (let a = 0; a < rank; a++) {
+          const i = Number(indices.values[k * rank + a]);
+          if (!(i >= 0 && i < out[a])) return undefined;
+          flat = flat * out[a] + i;
+        }
+        dense[flat] = Number(values.values[values.values.length === 1 ? 0 : k]);
+      }
+      return make(out, values.dtype, dense);
+    }
     default:
       return undefined;
   }

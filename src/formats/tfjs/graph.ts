@@ -18,6 +18,21 @@ import { GraphOrderError, topologicalOrder } from '../../analysis/topological';
 type Json = Record<string, unknown>;
 
 /** TF control flow: functional loops and branches (bodies in the library) and the parts of TF1 while loops and conds. */
+/** Pointwise ops that are not globally Lipschitz (their rows are unbounded, with the reason). */
+const NOT_LIPSCHITZ: Record<string, string> = {
+  Square: 'x^2 is not globally Lipschitz',
+  Sqrt: '√x is not Lipschitz at 0',
+  Rsqrt: '1/√x is not Lipschitz at 0',
+  Reciprocal: '1/x is not globally Lipschitz',
+  Inv: '1/x is not globally Lipschitz',
+  Log: 'log is not globally Lipschitz',
+  Log1p: 'log is not globally Lipschitz',
+  Floor: 'rounding is a step function: not Lipschitz',
+  Ceil: 'rounding is a step function: not Lipschitz',
+  Round: 'rounding is a step function: not Lipschitz',
+  Sign: 'sign is a step function: not Lipschitz',
+};
+
 const LOOP_PARTS = new Set(['Enter', 'Exit', 'Merge', 'Switch', 'NextIteration', 'LoopCond', 'RefEnter', 'RefExit', 'RefMerge', 'RefSwitch', 'RefNextIteration']);
 const CONTROL_FLOW = new Set([...LOOP_PARTS, 'While', 'StatelessWhile', 'If', 'StatelessIf', 'Case', 'StatelessCase', 'PartitionedCall', 'StatefulPartitionedCall']);
 
@@ -145,6 +160,11 @@ class GraphReader {
       if (CONTROL_FLOW.has(def.op)) {
         // Loop parts read values of later iterations (NextIteration): listed, their outputs unknown unless declared.
         this.unsupported(def, dynamic, `control flow ${def.op}: ${LOOP_PARTS.has(def.op) ? 'part of a while loop or of a tf.cond on a value not known before running' : 'a loop or a branch chosen at run time'}, not followed`);
+        continue;
+      }
+      // A list a while loop wrote, stacked after it: its shape is the list's (num_elements, element_shape), whatever the loop did.
+      if (def.op === 'TensorListStack' && this.shapeRule(def)) {
+        this.unsupported(def, dynamic, 'TensorListStack of a list written in a while loop (the loop is not followed); its shape is the list\'s declared number of elements and element shape');
         continue;
       }
       const unknown = dynamic.map((v) => this.unknownOf(v)).find((r) => r !== undefined);
@@ -490,6 +510,18 @@ class GraphReader {
           if (!x || x.length !== 4 || !size || size.values.length !== 2) return undefined;
           return [[x[0], Number(size.values[0]), Number(size.values[1]), x[3]]];
         }
+        case 'BroadcastTo': {
+          const target = this.constant(inputs[1]);
+          const out = x && target ? broadcastShapes(x, Array.from(target.values, Number)) : undefined;
+          return out ? [out] : undefined;
+        }
+        case 'TensorListStack': {
+          // [num_elements, ...element_shape], both stated in the file (docs/graphs.md, "Control flow").
+          const count = def.attr.num_elements?.i !== undefined ? Number(def.attr.num_elements.i) : -1;
+          const element = this.constant(inputs[1]);
+          const dims = element ? Array.from(element.values, Number) : [];
+          return count > 0 && element && dims.length === element.values.length && dims.every((d) => Number.isInteger(d) && d > 0) && element.shape.length === 1 ? [[count, ...dims]] : undefined;
+        }
         case 'DepthToSpace':
         case 'SpaceToDepth': {
           const block = def.attr.block_size?.i !== undefined ? Number(def.attr.block_size.i) : undefined;
@@ -546,6 +578,14 @@ class GraphReader {
           if (!params || !indices || !axisValue || Number(def.attr.batch_dims?.i ?? 0) !== 0) return undefined;
           const axis = normalizeAxis(Number(axisValue.values[0]), params.length);
           return [[...params.slice(0, axis), ...indices, ...params.slice(axis + 1)]];
+        }
+        case 'GatherNd': {
+          // Indices computed from the data (a spatial transformer's sampling) still have a known shape.
+          const params = x ?? this.constant(inputs[0])?.shape;
+          const indices = this.graph.shapes.get(inputs[1]) ?? this.constant(inputs[1])?.shape;
+          if (!params || !indices || indices.length === 0 || Number(def.attr.batch_dims?.i ?? 0) !== 0) return undefined;
+          const depth = indices[indices.length - 1];
+          return depth <= params.length ? [[...indices.slice(0, -1), ...params.slice(depth)]] : undefined;
         }
         case 'Unpack': {
           if (!x) return undefined;
@@ -632,6 +672,7 @@ class GraphReader {
       case 'Sum':
       case 'Max':
       case 'Min':
+      case 'Prod':
         return this.reduce(def);
       case 'Reshape':
         return this.reshape(def);
@@ -679,6 +720,29 @@ class GraphReader {
         const operand = { dims: [...alpha.shape], data: Float32Array.from(alpha.values, Number) };
         return this.runnable(def, [x], activationSpec('prelu', { alpha: largest }) as OpSpec, this.shapeOf(x), { kind: 'activation', name: 'prelu', operand }, alpha.shape);
       }
+      case 'StridedSlice':
+      case 'Slice':
+      case 'GatherV2':
+      case 'Split':
+      case 'SplitV':
+      case 'Unpack':
+      case 'Pack':
+      case 'SpaceToBatchND':
+      case 'BatchToSpaceND':
+      case 'BroadcastTo':
+        return this.selection(def, dynamic);
+      case 'Square':
+      case 'Sqrt':
+      case 'Rsqrt':
+      case 'Reciprocal':
+      case 'Inv':
+      case 'Log':
+      case 'Log1p':
+      case 'Floor':
+      case 'Ceil':
+      case 'Round':
+      case 'Sign':
+        return this.row(def, [x], { type: 'unbounded', reason: NOT_LIPSCHITZ[op] }, this.shapeOf(x));
       default: {
         const act = graphActivation(op, attrF(def, 'alpha'));
         if (act) {
@@ -688,6 +752,39 @@ class GraphReader {
         return this.unsupported(def, dynamic, `TF op ${op}`);
       }
     }
+  }
+
+  /**
+   * Ops that pick entries of their data input (docs/graphs.md): a strided slice or slice takes
+   * distinct entries (1); a gather with constant indices copies entry i as often as i is listed
+   * (√ of the largest count); Split / SplitV / Unpack cut the input into outputs that jointly hold
+   * each entry once (1); Pack stacks its inputs (1, combined as √ΣL² over them); SpaceToBatchND pads
+   * with zeros and permutes, BatchToSpaceND permutes and crops (1).
+   */
+  private selection(def: GraphNodeDef, dynamic: string[]): void {
+    const shapes = this.shapeRule(def);
+    const x = dynamic[0];
+    if (!shapes) return this.unsupported(def, dynamic, `${def.op} with arguments that are not constants`);
+    if (def.op === 'Pack') return this.row(def, dynamic, structural(`pack of ${dynamic.length} values: a permutation of their entries, 1`), shapes[0]);
+    if (def.op === 'GatherV2') {
+      const inputs = this.dataInputs(def);
+      const indices = this.constant(inputs[1]);
+      if (inputs[0] !== x || !indices) return this.unsupported(def, dynamic, 'GatherV2 with indices computed from the data');
+      const counts = new Map<number, number>();
+      for (const i of indices.values) counts.set(Number(i), (counts.get(Number(i)) ?? 0) + 1);
+      const copies = Math.max(1, ...counts.values());
+      return this.row(def, [x], structural(copies === 1 ? 'gather of distinct entries: 1' : `gather copying an entry ${copies} times: √${copies}`, Math.sqrt(copies), { kind: 'select' }), shapes[0]);
+    }
+    // TF's lowering of a dilated conv: zero padding moved into the batch, and back with crops; each entry kept at most once.
+    if (def.op === 'BroadcastTo') {
+      const copies = product(shapes[0]) / product(this.shapeOf(x));
+      return this.row(def, [x], structural(copies === 1 ? 'broadcast to the same shape: 1' : `broadcast copying each entry ${copies} times: √${copies}`, Math.sqrt(copies), { kind: 'select' }), shapes[0]);
+    }
+    if (def.op === 'SpaceToBatchND') return this.row(def, [x], structural('space to batch: zero padding and a permutation, 1', 1, { kind: 'select', zero: true }), shapes[0]);
+    if (def.op === 'BatchToSpaceND') return this.row(def, [x], structural('batch to space: a permutation and crops, 1', 1, { kind: 'select' }), shapes[0]);
+    if (shapes.length === 1) return this.row(def, [x], structural(`${def.op === 'Slice' ? 'slice' : 'strided slice'}: a selection of entries, 1`, 1, { kind: 'select' }), shapes[0]);
+    const outputs = shapes.map((_, k) => (k === 0 ? def.name : `${def.name}:${k}`));
+    this.graph.add({ name: this.graph.rowName(def.name), op: def.op, inputs: [x], outputs, inputShapes: [this.shapeOf(x)], outputShapes: shapes, spec: structural(`${def.op}: ${shapes.length} parts that hold each entry once, 1`, 1, { kind: 'select' }), weightShape: null, sourceIndex: def.index });
   }
 
   private dataFormat(def: GraphNodeDef): boolean {
@@ -1073,6 +1170,7 @@ class GraphReader {
     let spec: OpSpec;
     if (def.op === 'Mean') spec = { type: 'reduceMean', axes };
     else if (def.op === 'Sum') spec = structural(`sum over ${count} entries: √${count}`, Math.sqrt(count));
+    else if (def.op === 'Prod') spec = count === 1 ? structural('product over one entry: 1') : { type: 'unbounded', reason: 'a product of entries of the signal is not globally Lipschitz' };
     else spec = structural(`${def.op.toLowerCase()} over entries: 1`);
     this.runnable(def, [x], spec, out, def.op === 'Mean' ? { kind: 'spec' } : undefined);
   }
