@@ -107,8 +107,19 @@ function epsilonStep(node: IrNode): Spread['inner'] {
   return undefined;
 }
 
-function isSquareOf(node: IrNode, n: string): boolean {
+/**
+ * Whether `node` computes n² entrywise: Pow 2, Square, n·n, or TF's SquaredDifference(p, q) where n
+ * is p − q (or q − p: the square is the same) of the same shape.
+ */
+function isSquareOf(node: IrNode, n: string, producers: ReadonlyMap<string, IrNode>): boolean {
   if (node.inputs.length === 1 && node.inputs[0] === n) return (node.spec.type === 'unbounded' && node.spec.power === 2) || node.op === 'Square';
+  if (node.op === 'SquaredDifference' && node.spec.type === 'unbounded' && node.inputs.length === 2) {
+    const difference = producers.get(n);
+    const [p, q] = node.inputs;
+    return difference?.spec.type === 'add' && !difference.spec.weights && difference.spec.signs?.join() === '1,-1' && difference.inputs.length === 2
+      && [p, q].sort().join('\n') === [...difference.inputs].sort().join('\n') && p !== q
+      && sameShape(difference.outputShapes[0], node.outputShapes[0]) && sameShape(difference.inputShapes[0], difference.inputShapes[1]);
+  }
   return node.spec.type === 'unbounded' && !!node.spec.product && node.inputs.length === 2 && node.inputs[0] === n && node.inputs[1] === n;
 }
 
@@ -174,12 +185,13 @@ function parseDenominator(value: string, y: string, yShape: readonly number[], p
   const groupSize = axes.reduce((s, a) => s * yShape[a], 1);
   let squared = false;
   if (node.spec.type === 'reduceMean') spread.c = 1 / groupSize;
-  else if (node.op === 'ReduceSum') spread.c = 1;
+  // TF's Sum reduces (keep_dims checked above); ONNX's Sum of one input is the identity, a sum over groups of 1.
+  else if (node.op === 'ReduceSum' || node.op === 'Sum') spread.c = 1;
   else if (node.op === 'ReduceSumSquare') squared = true;
   else return undefined;
   if (squared) return node.inputs[0] === y ? { spread, scale, axes, groupSize, rows } : undefined;
   node = next(node.inputs[0]);
-  return node && isSquareOf(node, y) ? { spread, scale, axes, groupSize, rows } : undefined;
+  return node && isSquareOf(node, y, producers) ? { spread, scale, axes, groupSize, rows } : undefined;
 }
 
 /** x when y = x − mean(x) over exactly `axes` (the centring of a layer norm), else undefined. */
@@ -274,7 +286,7 @@ function recogniseModuli(model: IrModel, producers: ReadonlyMap<string, IrNode>,
     if (sum?.spec.type !== 'add' || sum.spec.weights || (sum.spec.signs ?? []).some((s) => s !== 1) || sum.inputs.length < 2 || !sameShape(sum.outputShapes[0], shape)) continue;
     rows.push(sum);
     const squares = sum.inputs.map((v) => producers.get(v));
-    const bases = squares.map((sq) => (sq && sq.inputs.length >= 1 && isSquareOf(sq, sq.inputs[0]) && sameShape(sq.inputShapes[0], shape) ? sq.inputs[0] : undefined));
+    const bases = squares.map((sq) => (sq && sq.inputs.length >= 1 && isSquareOf(sq, sq.inputs[0], producers) && sameShape(sq.inputShapes[0], shape) ? sq.inputs[0] : undefined));
     if (bases.some((b) => b === undefined) || new Set(bases).size !== bases.length) continue;
     rows.push(...(squares as IrNode[]));
     const inside = new Set([root, ...rows]);

@@ -560,13 +560,31 @@ function operatorNormBound(value: string, shape: readonly number[], range: Range
   return rowsBound < frobenius ? { bound: rowsBound, how: `softmax rows: ≤ √${rows}` } : { bound: frobenius, how: `≤ ${supAbs(range).toPrecision(4)}·√(${rows}·${cols})` };
 }
 
-/** The range of A·B from the factors' ranges: B's range when A's rows are softmax probabilities (convex combinations), else k·(ranges' product). */
+/** The matmul row's form (docs/op-coverage.md, "Products of two data matrices"): transposes, scalar factor, constant shift. */
+function matmulForm(node: IrNode): { transposeA: boolean; transposeB: boolean; scale: number; shift: [number, number] } {
+  const form = node.spec.type === 'unbounded' ? node.spec.matmulForm : undefined;
+  return { transposeA: !!form?.transposeA, transposeB: !!form?.transposeB, scale: form?.scale ?? 1, shift: form?.shift ?? [0, 0] };
+}
+
+/**
+ * The range of scale·op(A)·op(B) + shift from the factors' ranges: B's range when op(A)'s rows are
+ * softmax probabilities (A not transposed: convex combinations), else k·(ranges' product), k the
+ * contracted length.
+ */
 function matmulRange(node: IrNode, ra: Range | undefined, rb: Range | undefined, producers: ReadonlyMap<string, IrNode>): Range | undefined {
   if (!ra || !rb) return undefined;
-  if (softmaxRows(node.inputs[0], producers)) return rb;
-  const k = asMatrix(node.inputShapes[0], true).slice(-1)[0];
-  const p = productRange(ra, rb);
-  return p && [k * p[0], k * p[1]];
+  const form = matmulForm(node);
+  let r: Range | undefined;
+  if (!form.transposeA && softmaxRows(node.inputs[0], producers)) r = rb;
+  else {
+    const a = asMatrix(node.inputShapes[0], true);
+    const k = a[a.length - (form.transposeA ? 2 : 1)];
+    const p = productRange(ra, rb);
+    r = p && [k * p[0], k * p[1]];
+  }
+  if (!r) return undefined;
+  const [lo, hi] = scaled(r, form.scale);
+  return [lo + form.shift[0], hi + form.shift[1]];
 }
 
 /**
@@ -578,21 +596,23 @@ function resolveMatmul(node: IrNode, context: PassContext, ranges: ReadonlyMap<s
   const { producers, inputRange } = context;
   const [a, b] = node.inputs;
   const [ra, rb] = [ranges.get(a), ranges.get(b)];
+  // The operands as stored: transposing one (adj_x, transA, …) changes neither its operator norm nor its batches.
   const shapes = [asMatrix(node.inputShapes[0], true), asMatrix(node.inputShapes[1], false)];
+  const factor = Math.abs(matmulForm(node).scale);
   const batch = (shape: number[]) => elementCount(shape.slice(0, -2));
   const outBatch = elementCount(broadcastShapes(shapes[0].slice(0, -2), shapes[1].slice(0, -2)) ?? []);
   const copies = shapes.map((shape) => outBatch / batch(shape));
   const norms = [ra && operatorNormBound(a, shapes[0], ra, producers), rb && operatorNormBound(b, shapes[1], rb, producers)];
-  // Each factor's bound is weighted by the other's operator norm.
-  const weightOf = (index: number, range: Range) => operatorNormBound(node.inputs[1 - index], shapes[1 - index], range, producers).bound * Math.sqrt(copies[index]);
-  if (heldFactor(node, context, [ra, rb], 'MatMul of a signal and a value held fixed', weightOf)) return;
+  // Each factor's bound is weighted by the other's operator norm (and by |alpha| for a Gemm).
+  const weightOf = (index: number, range: Range) => factor * operatorNormBound(node.inputs[1 - index], shapes[1 - index], range, producers).bound * Math.sqrt(copies[index]);
+  if (heldFactor(node, context, [ra, rb], `${node.op} of a signal and a value held fixed`, weightOf)) return;
   if (ra && rb && norms[0] && norms[1]) {
-    const weights = [norms[1].bound * Math.sqrt(copies[0]), norms[0].bound * Math.sqrt(copies[1])];
+    const weights = [factor * norms[1].bound * Math.sqrt(copies[0]), factor * norms[0].bound * Math.sqrt(copies[1])];
     const onDomain = global && inputRange ? [a, b].filter((v) => !global.has(v)) : [];
     node.spec = {
       type: 'add',
       weights,
-      detail: `MatMul of two bounded data matrices: L ≤ sup‖B‖·L_A + sup‖A‖·L_B with sup‖"${a}"‖ ${norms[0].how}, sup‖"${b}"‖ ${norms[1].how}${copies.some((c) => c > 1) ? ', times √(copies) for broadcast batches' : ''}`
+      detail: `${node.op} of two bounded data matrices: L ≤ ${factor !== 1 ? `${factor}·(sup‖B‖·L_A + sup‖A‖·L_B)` : 'sup‖B‖·L_A + sup‖A‖·L_B'} with sup‖"${a}"‖ ${norms[0].how}, sup‖"${b}"‖ ${norms[1].how}${copies.some((c) => c > 1) ? ', times √(copies) for broadcast batches' : ''}`
         + (onDomain.length > 0 && inputRange ? `; ${onDomain.map((v) => `"${v}"`).join(' and ')} bounded only for inputs in [${inputRange[0]}, ${inputRange[1]}]: valid on that domain` : ''),
       ...(onDomain.length > 0 ? { domain: true as const } : {}),
     };
@@ -602,7 +622,7 @@ function resolveMatmul(node: IrNode, context: PassContext, ranges: ReadonlyMap<s
   node.spec = {
     type: 'unbounded',
     matmul: true,
-    reason: `MatMul of two data-dependent tensors (x·y) is not globally Lipschitz: ${open.map((v) => `"${v}"`).join(' and ')} ${open.length > 1 ? 'have' : 'has'} no bounded range${inputRange ? ` (even for inputs in [${inputRange[0]}, ${inputRange[1]}])` : ''}`,
+    reason: `${node.op} of two data-dependent tensors (x·y) is not globally Lipschitz: ${open.map((v) => `"${v}"`).join(' and ')} ${open.length > 1 ? 'have' : 'has'} no bounded range${inputRange ? ` (even for inputs in [${inputRange[0]}, ${inputRange[1]}])` : ''}`,
   };
 }
 

@@ -156,6 +156,12 @@ export interface UnboundedSpec {
    * matrices"), or leaves it unbounded naming the factor without a range.
    */
   matmul?: true;
+  /**
+   * How a `matmul` row multiplies, where not plainly A·B: operands transposed first (TF.js adj_x /
+   * adj_y, transpose_a / transpose_b; ONNX Gemm transA / transB), a scalar factor (Gemm's alpha) and
+   * the smallest and largest entries of a constant added after (Gemm's β·C).
+   */
+  matmulForm?: { transposeA?: boolean; transposeB?: boolean; scale?: number; shift?: [number, number] };
   /** x^power for a constant exponent (the written-out normalisations square their input). */
   power?: number;
   /** c / x for a uniform constant c (rsqrt written as 1 / √·). */

@@ -731,6 +731,9 @@ class GraphReader {
       case 'BatchToSpaceND':
       case 'BroadcastTo':
         return this.selection(def, dynamic);
+      case 'SquaredDifference':
+        // (a − b)²: a written-out layer norm's variance reads it (src/analysis/layer-norm.ts); alone, unbounded.
+        return this.row(def, dynamic, { type: 'unbounded', reason: '(a − b)² is not globally Lipschitz' }, this.broadcastAll(def, this.dataInputs(def)));
       case 'Square':
       case 'Sqrt':
       case 'Rsqrt':
@@ -913,12 +916,18 @@ class GraphReader {
     const batch = def.op.startsWith('BatchMatMul');
     const transposeA = batch ? attrB(def, 'adj_x') : attrB(def, 'transpose_a');
     const transposeB = batch ? attrB(def, 'adj_y') : attrB(def, 'transpose_b');
+    const fusedOps = attrListS(def, 'fused_ops') ?? [];
     if (dynamic.includes(a) && dynamic.includes(b)) {
-      const sa = this.shapeOf(a);
-      const sb = this.shapeOf(b);
-      const out = [...sa.slice(0, -2), transposeA ? sa[sa.length - 1] : sa[sa.length - 2], transposeB ? sb[sb.length - 2] : sb[sb.length - 1]];
-      return this.row(def, dynamic, { type: 'unbounded', reason: 'a product of two signals (x·y) is not globally Lipschitz' }, out);
+      const out = this.shapeRule(def)?.[0];
+      const [sa, sb] = [this.shapeOf(a), this.shapeOf(b)];
+      const inner = [transposeA ? sa[sa.length - 2] : sa[sa.length - 1], transposeB ? sb[sb.length - 1] : sb[sb.length - 2]];
+      if (!out || sa.length < 2 || sb.length < 2 || inner[0] !== inner[1]) this.fail(`node "${def.name}" (${def.op}): operands ${fmt(sa)} and ${fmt(sb)} do not multiply`);
+      if (fusedOps.length > 0) return this.unsupported(def, dynamic, `${def.op} of two data tensors with fused ${fusedOps.join(', ')}`);
+      // Resolved on the finished graph (src/analysis/products.ts) from the factors' ranges, as an ONNX MatMul.
+      const matmulForm = { transposeA, transposeB };
+      return this.row(def, dynamic, { type: 'unbounded', matmul: true, matmulForm, reason: 'a product of two signals (x·y) is not globally Lipschitz' }, out);
     }
+    if (!dynamic.includes(a) && fusedOps.length === 0) return this.constantLeftMatMul(def, a, b, transposeA, transposeB);
     const weightConst = this.constant(b);
     if (!dynamic.includes(a) || transposeA || !weightConst || weightConst.shape.length !== 2) {
       return this.unsupported(def, dynamic, 'MatMul other than signal × constant matrix');
@@ -934,11 +943,41 @@ class GraphReader {
     }
     const [inDim, outDim] = weight.dims;
     if (shape[shape.length - 1] !== inDim) this.fail(`node "${def.name}" (${def.op}): input ${fmt(shape)} has ${shape[shape.length - 1]} features but the weight ${fmt(weightConst.shape)}${transposeB ? ' (transposed)' : ''} expects ${inDim}`);
-    const fusedOps = attrListS(def, 'fused_ops') ?? [];
     const activations = fusedOps[0] === 'BiasAdd' ? fusedOps.slice(1) : fusedOps;
     const bias = fusedOps[0] === 'BiasAdd' ? this.floats(inputs[2]) : undefined;
     const execution: NodeExecution | undefined = fusedOps[0] !== 'BiasAdd' ? { kind: 'affine' } : bias?.length === outDim ? { kind: 'affine', bias } : undefined;
     this.linearWithActivations(def, [a], { type: 'dense', weight }, [...shape.slice(0, -1), outDim], weightConst.shape, activations, inputs, execution);
+  }
+
+  /**
+   * A·B with A constant and B the signal (a spatial transformer's fixed grid times its predicted
+   * transform): linear in B. Each batch of B is multiplied by the batches of A that read it, stacked;
+   * when A is one matrix, or B one batch, every batch of B meets the same stack S, and the map is
+   * I ⊗ S up to a permutation: a dense row on B's contracted axis with weight Sᵀ, σ = σ(S)
+   * (docs/op-coverage.md, "Also covered"). No execution is recorded (the output's layout differs
+   * from a dense row's), so no value range passes through it.
+   */
+  private constantLeftMatMul(def: GraphNodeDef, a: string, b: string, transposeA: boolean, transposeB: boolean): void {
+    const left = this.constant(a);
+    const sb = this.shapeOf(b);
+    const out = this.shapeRule(def)?.[0];
+    if (!left || !out || left.shape.length < 2 || sb.length < 2) return this.unsupported(def, [b], `${def.op} of a constant and the signal with shapes that are not matrices`);
+    const sa = left.shape;
+    const [rows, inner] = transposeA ? [sa[sa.length - 1], sa[sa.length - 2]] : [sa[sa.length - 2], sa[sa.length - 1]];
+    const axis = transposeB ? sb.length - 1 : sb.length - 2;
+    if (sb[axis] !== inner) this.fail(`node "${def.name}" (${def.op}): operands ${fmt(sa)} and ${fmt(sb)} do not multiply`);
+    const batchesA = product(sa.slice(0, -2));
+    const batchesB = product(sb.slice(0, -2));
+    if (batchesA > 1 && batchesB > 1) return this.unsupported(def, [b], `${def.op} of a batched constant and a batched signal: each batch of the signal meets its own matrices`);
+    // Sᵀ as the dense weight [inner, batchesA·rows]: S's row (batch t, row i) is A_t's row i.
+    const outFeatures = batchesA * rows;
+    const data = new Float32Array(inner * outFeatures);
+    const [r, c] = sa.slice(-2);
+    for (let t = 0; t < batchesA; t++) for (let i = 0; i < rows; i++) for (let k = 0; k < inner; k++) {
+      const stored = transposeA ? k * c + i : i * c + k;
+      data[k * outFeatures + t * rows + i] = Number(left.values[t * r * c + stored]);
+    }
+    this.row(def, [b], { type: 'dense', weight: { dims: [inner, outFeatures], data }, axis }, out, [...sa]);
   }
 
   private broadcastAll(def: GraphNodeDef, values: string[]): number[] {

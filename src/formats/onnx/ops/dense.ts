@@ -22,7 +22,7 @@ export const gemm: OpHandler = {
     if (ctx.has(2)) broadcastShapes(ctx, [[m, n], ctx.shape(2)]);
     const outputShapes = [[m, n]];
     if (ctx.isDynamic(2)) return { spec: { type: 'unsupported', detail: 'Gemm with a data-dependent C operand' }, outputShapes };
-    if (ctx.isDynamic(0) && ctx.isDynamic(1)) return { spec: { type: 'unbounded', reason: PRODUCT }, outputShapes };
+    if (ctx.isDynamic(0) && ctx.isDynamic(1)) return dataGemm(ctx, transA, transB, alpha, outputShapes);
     if (!ctx.isDynamic(0)) return { spec: { type: 'unsupported', detail: 'Gemm with a constant A and a data-dependent B (left multiplication) is not modelled' }, outputShapes };
     if (transA) return { spec: { type: 'unsupported', detail: 'Gemm with transA=1 on the data input is not modelled' }, outputShapes };
     const w = ctx.requireConstant(1, 'the weight B');
@@ -31,6 +31,25 @@ export const gemm: OpHandler = {
     return { spec, outputShapes, weightShape: [...w.dims], dataInputs: [0], ...gemmBias(ctx, n) };
   },
 };
+
+/**
+ * alpha·op(A)·op(B) + β·C of two data matrices: resolved like a data MatMul by the shared pass
+ * (src/analysis/products.ts), with the transposes, alpha, and β·C's smallest and largest entries
+ * (a constant C only shifts the values).
+ */
+function dataGemm(ctx: NodeContext, transposeA: boolean, transposeB: boolean, alpha: number, outputShapes: number[][]): NodeResult {
+  let shift: [number, number] = [0, 0];
+  if (ctx.has(2)) {
+    const c = ctx.constant(2);
+    if (!c) return { spec: { type: 'unsupported', detail: 'Gemm of two data matrices with a C operand that is not a constant' }, outputShapes };
+    const beta = ctx.attrs.float('beta', 1);
+    let [lo, hi] = [Infinity, -Infinity];
+    for (const v of c.data) [lo, hi] = [Math.min(lo, beta * v), Math.max(hi, beta * v)];
+    if (Number.isFinite(lo) && Number.isFinite(hi)) shift = [lo, hi];
+  }
+  const matmulForm = { transposeA, transposeB, scale: alpha, shift };
+  return { spec: { type: 'unbounded', matmul: true, matmulForm, reason: PRODUCT }, outputShapes };
+}
 
 /** Gemm's β·C as the executor's bias when C is a constant of n entries (or a scalar); else not executable. */
 function gemmBias(ctx: NodeContext, n: number): Pick<NodeResult, 'execution'> {
