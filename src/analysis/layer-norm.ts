@@ -116,9 +116,9 @@ function isSquareOf(node: IrNode, n: string, producers: ReadonlyMap<string, IrNo
   if (node.op === 'SquaredDifference' && node.spec.type === 'unbounded' && node.inputs.length === 2) {
     const difference = producers.get(n);
     const [p, q] = node.inputs;
-    return difference?.spec.type === 'add' && !difference.spec.weights && difference.spec.signs?.join() === '1,-1' && difference.inputs.length === 2
-      && [p, q].sort().join('\n') === [...difference.inputs].sort().join('\n') && p !== q
-      && sameShape(difference.outputShapes[0], node.outputShapes[0]) && sameShape(difference.inputShapes[0], difference.inputShapes[1]);
+    // The same two operands broadcast the same way: (p − q)² entry by entry.
+    return difference?.spec.type === 'add' && difference.spec.signs?.join() === '1,-1' && difference.inputs.length === 2 && p !== q
+      && [p, q].sort().join('\n') === [...difference.inputs].sort().join('\n') && sameShape(difference.outputShapes[0], node.outputShapes[0]);
   }
   return node.spec.type === 'unbounded' && !!node.spec.product && node.inputs.length === 2 && node.inputs[0] === n && node.inputs[1] === n;
 }

@@ -484,7 +484,7 @@ function resolveProduct(node: IrNode, context: PassContext, ranges: ReadonlyMap<
   }
 
   // 3. Unbounded, naming the factor without a range.
-  const open = [ra ? undefined : a, rb ? undefined : b].filter((v): v is string => v !== undefined);
+  const open = [...new Set([ra ? undefined : a, rb ? undefined : b])].filter((v): v is string => v !== undefined);
   node.spec = {
     type: 'unbounded',
     product: true,
@@ -618,7 +618,7 @@ function resolveMatmul(node: IrNode, context: PassContext, ranges: ReadonlyMap<s
     };
     return;
   }
-  const open = [ra ? undefined : a, rb ? undefined : b].filter((v): v is string => v !== undefined);
+  const open = [...new Set([ra ? undefined : a, rb ? undefined : b])].filter((v): v is string => v !== undefined);
   node.spec = {
     type: 'unbounded',
     matmul: true,

@@ -750,7 +750,9 @@ class GraphReader {
         const act = graphActivation(op, attrF(def, 'alpha'));
         if (act) {
           const shape = this.shapeOf(x);
-          return this.runnable(def, [x], activationOrUnsupported(act.name, { alpha: act.alpha, axisLength: shape[shape.length - 1] }, op), shape, { kind: 'activation', name: act.name, ...(act.alpha !== undefined ? { alpha: act.alpha } : {}) });
+          // TF's Softmax and LogSoftmax run along the last axis.
+          const axis = /softmax/i.test(act.name) ? { axis: shape.length - 1 } : {};
+          return this.runnable(def, [x], activationOrUnsupported(act.name, { alpha: act.alpha, axisLength: shape[shape.length - 1] }, op), shape, { kind: 'activation', name: act.name, ...(act.alpha !== undefined ? { alpha: act.alpha } : {}), ...axis });
         }
         return this.unsupported(def, dynamic, `TF op ${op}`);
       }
