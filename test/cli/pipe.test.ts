@@ -15,6 +15,8 @@ const root = resolve(__dirname, '..', '..');
 const cli = join(root, 'dist', 'cli.js');
 const scratch = mkdtempSync(join(tmpdir(), 'll-pipe-'));
 const PIPE_CAPACITY = 64 * 1024;
+/** These tests are about the bytes on the pipe; the bracket's seconds of search would only slow them. */
+const BRACKET_OFF = ['--bracket=off'];
 
 /**
  * `blocks` × (3x3 Conv on 4 channels at 6x6, then Relu): 2·blocks rows. With one shared weight
@@ -67,7 +69,7 @@ interface Piped {
  */
 function runThroughPipe(args: string[], options: { readAfterMs?: number; interrupt?: { signal: NodeJS.Signals; afterLines: number } } = {}): Promise<Piped> {
   return new Promise((resolvePiped, reject) => {
-    const child = spawn(process.execPath, [cli, ...args], {
+    const child = spawn(process.execPath, [cli, ...args, ...BRACKET_OFF], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, ...(options.interrupt ? { LIPSCHITZ_LENS_PROGRESS: '1' } : {}) },
     });
@@ -101,7 +103,7 @@ function runThroughPipe(args: string[], options: { readAfterMs?: number; interru
 
 /** The same through a shell pipeline into `cat` that starts reading late; the status is the CLI's. */
 function runThroughShell(args: string[]): Piped {
-  const quoted = [process.execPath, cli, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+  const quoted = [process.execPath, cli, ...args, ...BRACKET_OFF].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
   const result = spawnSync('bash', ['-c', `${quoted} | (sleep 0.5; cat); exit "\${PIPESTATUS[0]}"`], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, timeout: 120_000 });
   return { status: result.status, signal: result.signal, stdout: result.stdout, stderr: result.stderr };
 }
