@@ -2,7 +2,7 @@
 // Usage: node scripts/test-all.mjs [stage ...]   (stages: typecheck lint build unit cli webview vscode)
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -24,7 +24,7 @@ function testFiles(dir) {
 }
 
 /** Runs node's test runner on the .test.ts files under `dir`; counts come from a TAP copy. */
-function nodeTests(dir, extraEnv = {}) {
+function nodeTests(dir, extraEnv = {}, concurrency = 1) {
   return () => {
     const files = testFiles(dir);
     // A stage with nothing to run is a broken checkout or a moved folder, never a pass.
@@ -36,7 +36,7 @@ function nodeTests(dir, extraEnv = {}) {
       [
         '--import', 'tsx',
         '--test',
-        '--test-concurrency=1',
+        `--test-concurrency=${concurrency}`,
         '--test-reporter=spec', '--test-reporter-destination=stdout',
         '--test-reporter=tap', `--test-reporter-destination=${tap}`,
         ...files.map((f) => relative(root, f)),
@@ -89,7 +89,8 @@ const stages = {
   typecheck: command(bin('tsc'), ['--noEmit', '-p', '.']),
   lint: command(bin('eslint'), ['.']),
   build: command(process.execPath, ['scripts/build.mjs']),
-  unit: nodeTests('test/unit'),
+  // Unit test files are independent and mostly single-threaded: two at a time use a 2-core machine.
+  unit: nodeTests('test/unit', {}, Math.min(2, availableParallelism())),
   cli: nodeTests('test/cli'),
   webview: nodeTests('test/webview'),
   vscode: countedScript('test/vscode/run.ts'),
