@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { FromWorker, ModelReadMessage, RunJob } from '../protocol/messages';
+import type { FromWorker, LayerStartMessage, ModelReadMessage, RunJob } from '../protocol/messages';
 import type { EstimateSettings, LayerResult, Report } from '../protocol/report';
 
 /** dist/worker.js beside this bundle, or undefined when running unbundled (the engine then runs in this thread). */
@@ -19,6 +19,8 @@ export function engineWorkerScript(): string | undefined {
 export interface WorkerRunHooks {
   onModel(message: ModelReadMessage): void;
   onLayer(index: number, layer: LayerResult, done: number, total: number): void;
+  /** When given, the worker also says when each linear layer's solve begins. */
+  onLayerStart?(index: number): void;
   onLog?(level: 'info' | 'warn' | 'error', text: string): void;
 }
 
@@ -53,6 +55,7 @@ export function runInWorker(script: string, modelPath: string, settings: Estimat
     cancelFlag,
     ...(extra.samplesPath ? { samplesPath: extra.samplesPath } : {}),
     ...(extra.maxBytes !== undefined ? { maxBytes: extra.maxBytes } : {}),
+    ...(hooks.onLayerStart ? { reportStarts: true } : {}),
   };
   const report = new Promise<Report>((resolveReport, reject) => {
     let settled = false;
@@ -64,8 +67,11 @@ export function runInWorker(script: string, modelPath: string, settings: Estimat
       void worker.terminate();
       outcome();
     };
-    worker.on('message', (message: FromWorker) => {
+    worker.on('message', (message: FromWorker | LayerStartMessage) => {
       switch (message.type) {
+        case 'layerStart':
+          hooks.onLayerStart?.(message.index);
+          break;
         case 'model':
           hooks.onModel(message);
           break;

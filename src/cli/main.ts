@@ -17,6 +17,7 @@ import { err, exitWhenFlushed, out } from './output';
 import { partialReport } from '../host/partial-report';
 import { formatNumber, formatTable } from './table';
 import { WorkerRunFailure, engineWorkerScript, runInWorker } from './engine-worker';
+import { RunningLayers, heartbeatInterval } from './heartbeat';
 
 declare const LIPSCHITZ_LENS_VERSION: string | undefined;
 
@@ -65,8 +66,21 @@ async function main(argv: string[]): Promise<number> {
   let expectedDone = 0;
   let layerCount: number | undefined;
   let layersDone = 0;
-  const onModel = (path: string, format: string, layers: number, backend: string, expectedSeconds: number[]) => {
+  let layerNames: string[] = [];
+  const running = new RunningLayers((index) => layerNames[index] ?? `layer ${index}`, (index) => expected[index] ?? 0);
+  // Without a terminal, a line every heartbeatInterval() while no layer finishes (heartbeat.ts).
+  const heartbeat = !options.quiet && !progress
+    ? setInterval(() => {
+        if (Date.now() - lastProgressLine < heartbeatInterval()) return;
+        lastProgressLine = Date.now();
+        err(`${running.line(layersDone, layerCount, (Date.now() - started) / 1000, Date.now())}\n`);
+      }, Math.min(heartbeatInterval(), 5_000))
+    : undefined;
+  heartbeat?.unref();
+  const onLayerStart = (index: number) => running.start(index, Date.now());
+  const onModel = (path: string, format: string, layers: number, backend: string, expectedSeconds: number[], names: string[]) => {
     layerCount = layers;
+    layerNames = names;
     expected = expectedSeconds;
     expectedTotal = expected.reduce((sum, value) => sum + value, 0);
     if (!options.quiet && (progress || process.env.LIPSCHITZ_LENS_PROGRESS)) {
@@ -75,6 +89,7 @@ async function main(argv: string[]): Promise<number> {
   };
   const onLayer = (index: number, layer: LayerResult, done: number, total: number) => {
     layersDone = done;
+    running.finish(index);
     expectedDone += expected[index] ?? 0;
     if (progress) {
       const left = remainingSeconds(expectedTotal, expectedDone, (Date.now() - started) / 1000);
@@ -90,6 +105,7 @@ async function main(argv: string[]): Promise<number> {
   const cancelledNote = () =>
     err(`lipschitz-lens: ${options.model}: cancelled${layerCount === undefined ? ' before the model was read' : ` with ${layersDone} of ${layerCount} layers done: the report is partial and has no network bound`}\n`);
   const finish = (report: Report) => {
+    clearInterval(heartbeat);
     if (progress) err('\r\x1b[2K');
     printReport(report);
     const failures = [...checkThresholds(report, options), ...measuredGate(report, options.failAboveMeasured)];
@@ -100,8 +116,9 @@ async function main(argv: string[]): Promise<number> {
   const script = engineWorkerScript();
   if (script) {
     const run = runInWorker(script, resolve(options.model), options.settings, {
-      onModel: (message) => onModel(message.model.path, message.model.format, message.layers.length, message.backend, message.layers.map((layer) => layer.expectedSeconds ?? 0)),
+      onModel: (message) => onModel(message.model.path, message.model.format, message.layers.length, message.backend, message.layers.map((layer) => layer.expectedSeconds ?? 0), message.layers.map((layer) => layer.name)),
       onLayer,
+      onLayerStart,
       onLog: (level, text) => {
         if (process.env.LIPSCHITZ_LENS_DEBUG && level === 'error') err(`${text}\n`);
       },
@@ -111,6 +128,7 @@ async function main(argv: string[]): Promise<number> {
     try {
       return finish(await run.report);
     } catch (error) {
+      clearInterval(heartbeat);
       if (progress) err('\r\x1b[2K');
       if (!(error instanceof WorkerRunFailure)) throw error;
       if (error.outcome === 'cancelled') {
@@ -135,8 +153,9 @@ async function main(argv: string[]): Promise<number> {
         shouldStop: () => cancelled,
         onModel: (model, planned, backend) => {
           opened = { model, backend: backend.name };
-          onModel(model.path, model.format, planned.length, backend.name, expectedLayerSeconds(model, options.settings.tol));
+          onModel(model.path, model.format, planned.length, backend.name, expectedLayerSeconds(model, options.settings.tol), planned.map((layer) => layer.name));
         },
+        onLayerStart,
         onLayer: (index, layer, done, total) => {
           finished.set(index, layer);
           onLayer(index, layer, done, total);
@@ -147,6 +166,7 @@ async function main(argv: string[]): Promise<number> {
     );
     return finish(report);
   } catch (error) {
+    clearInterval(heartbeat);
     if (progress) err('\r\x1b[2K');
     if (error instanceof ModelError) {
       err(`lipschitz-lens: ${error.message}\n`);

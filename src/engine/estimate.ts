@@ -19,6 +19,8 @@ export type { LayerRunner } from './estimate-schedule';
 
 export interface EstimateHooks {
   onLayer?(index: number, layer: LayerResult, done: number, total: number): void;
+  /** A linear layer's solve begins (its onLayer follows when it ends): for "what is running" displays. */
+  onLayerStart?(index: number): void;
   /** Polled between solver products: true cancels (CancelledError). */
   shouldStop?(): boolean;
   log?(text: string): void;
@@ -56,7 +58,10 @@ export async function estimateModel(model: IrModel, settings: EstimateSettings, 
   await runLanes(
     plan.linear,
     { lanes: runner.concurrency, quickStartMs: options.quickStartMs ?? QUICK_START_MS, ...(hooks.shouldStop ? { shouldStop: hooks.shouldStop } : {}) },
-    (task) => estimateLinearLayer(plan, task, solves, finish),
+    (task) => {
+      hooks.onLayerStart?.(task.index);
+      return estimateLinearLayer(plan, task, solves, finish);
+    },
   );
 
   return assembleResult(rows as LayerResult[], tracker);

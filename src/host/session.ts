@@ -15,6 +15,8 @@ import { bracketWanted, computeBracket } from '../engine/bracket';
 export interface SessionHooks {
   onModel?(model: IrModel, planned: PlannedLayer[], backend: BackendInfo): void;
   onLayer?(index: number, layer: LayerResult, done: number, total: number): void;
+  /** A linear layer's solve begins (estimate.ts). */
+  onLayerStart?(index: number): void;
   shouldStop?(): boolean;
 }
 

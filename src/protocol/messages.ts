@@ -31,6 +31,8 @@ export interface RunJob {
   samplesPath?: string;
   /** The largest model file the reader accepts, in bytes (`--max-bytes`). */
   maxBytes?: number;
+  /** Also post a LayerStartMessage when each linear layer's solve begins (the CLI's heartbeat asks for it). */
+  reportStarts?: boolean;
 }
 
 export interface CancelJob {
@@ -87,6 +89,16 @@ export interface LayerDoneMessage {
   /** Layers finished so far, of `total`. */
   done: number;
   total: number;
+}
+
+/**
+ * A linear layer's solve began (sent only to jobs with `reportStarts`; not part of FromWorker, so
+ * consumers that did not ask never see it).
+ */
+export interface LayerStartMessage {
+  type: 'layerStart';
+  jobId: number;
+  index: number;
 }
 
 export interface JobDoneMessage {

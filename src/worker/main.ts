@@ -2,7 +2,7 @@
 // layer, stops promptly when cancelled, and reports every failure as a message (never a crash).
 
 import { parentPort } from 'node:worker_threads';
-import type { FromWorker, ModelSource, ToWorker } from '../protocol/messages';
+import type { FromWorker, LayerStartMessage, ModelSource, ToWorker } from '../protocol/messages';
 import type { FileAccess } from '../model/files';
 import { ModelError } from '../model/errors';
 import { memoryFileAccess } from '../model/memory-files';
@@ -25,6 +25,8 @@ const cancelled = new Set<number>();
 let queue: Promise<void> = Promise.resolve();
 
 const post = (message: FromWorker) => port.postMessage(message);
+/** Only to jobs that asked for it (RunJob.reportStarts). */
+const postStart = (message: LayerStartMessage) => port.postMessage(message);
 
 function filesFor(source: ModelSource): FileAccess {
   return source.kind === 'path' ? nodeFileAccess(source.path) : memoryFileAccess(source.path, source.files);
@@ -69,6 +71,7 @@ async function run(job: Extract<ToWorker, { type: 'run' }>) {
         finished.set(index, layer);
         post({ type: 'layer', jobId: job.jobId, index, layer, done, total });
       },
+      ...(job.reportStarts ? { onLayerStart: (index: number) => postStart({ type: 'layerStart', jobId: job.jobId, index }) } : {}),
     }, job.maxBytes, samplesPath ? { samples: (elements) => readSamples(samplesPath, elements) } : {});
     post({ type: 'done', jobId: job.jobId, report, companions: recorded.companions() });
   } catch (error) {
