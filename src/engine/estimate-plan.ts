@@ -3,7 +3,7 @@
 // are refused before any solving. Everything here is decided from the model alone, before any
 // product is taken, so an estimate of the run's time or a different refusal rule plugs in here.
 
-import type { IrModel, IrNode, LinearSpec, OpSpec } from '../model/ir';
+import type { ConvSpec, IrModel, IrNode, LinearSpec, OpSpec } from '../model/ir';
 import type { LayerKind } from '../protocol/report';
 import type { PlannedLayer } from '../protocol/messages';
 import { findBatchNormFolds, type BatchNormFold } from '../analysis/fold';
@@ -104,8 +104,9 @@ export function planEstimate(model: IrModel): EstimatePlan {
       node,
       spec,
       problem,
-      // 1x1 convolutions (tiny channel matrices) come first.
-      cost: problem.reduction && problem.spec.type === 'conv' ? problem.spec.weight.data.length : costOf(node),
+      // Reduced problems cost what the smaller problem costs: 1x1 convolutions (tiny channel
+      // matrices) come first, a dilated conv counts on its sub-lattice.
+      cost: problem.reduction && problem.spec.type === 'conv' ? reducedConvCost(problem.spec, problem.inputShape) : costOf(node),
       ...(refusal ? { refusal } : {}),
       ...(fold ? { fold } : {}),
     });
@@ -129,6 +130,13 @@ export function linearWork(model: IrModel): number {
 /** The multiply-adds of the costliest linear layer's forward pass. */
 export function largestLayerWork(model: IrModel): number {
   return model.nodes.reduce((largest, node) => Math.max(largest, isLinearSpec(node.spec) ? costOf(node) : 0), 0);
+}
+
+/** Multiply-adds of a reduced conv problem, about: its weights times its input positions. */
+function reducedConvCost(spec: ConvSpec, inputShape: number[]): number {
+  const rank = spec.weight.dims.length - 2;
+  const spatial = spec.channelsLast ? inputShape.slice(1, 1 + rank) : inputShape.slice(2);
+  return spec.weight.data.length * elementsOf(spatial);
 }
 
 function costOf(node: IrNode): number {

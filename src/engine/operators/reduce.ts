@@ -21,8 +21,81 @@ export interface LinearProblem {
 }
 
 export function reduceLinearProblem(spec: LinearSpec, inputShape: number[]): LinearProblem {
-  if (spec.type === 'conv') return reducePointwiseConv(spec, inputShape) ?? reduceUnitKernelAxes(spec, inputShape) ?? { spec, inputShape };
-  return { spec, inputShape };
+  if (spec.type !== 'conv') return { spec, inputShape };
+  const undilated = reduceDilatedAxes(spec, inputShape);
+  const base = undilated ? (undilated.spec as ConvSpec) : spec;
+  const baseShape = undilated ? undilated.inputShape : inputShape;
+  const further = reducePointwiseConv(base, baseShape) ?? reduceUnitKernelAxes(base, baseShape);
+  if (!further) return undilated ?? { spec, inputShape };
+  return undilated ? { ...further, reduction: `${undilated.reduction}; then ${further.reduction}` } : further;
+}
+
+/**
+ * A stride-1 convolution with dilation d along an axis couples output o = ρ + d·j only to inputs
+ * of one residue class, c = (ρ − p_begin) mod d: i = c + d·l with l = j + t − p_ρ, p_ρ = ⌈(p_begin − ρ)/d⌉.
+ * Input and output entries split into d classes each, so (after permuting entries, an isometry)
+ * the layer is the direct sum over ρ of UNDILATED convolutions with the same kernel on I_c inputs
+ * and J_ρ outputs with begin padding p_ρ, and σ1 is the largest of theirs. A class (I, J, p)
+ * contains another (I', J', p') when e = p − p' ≥ 0, I' + e ≤ I and J' ≤ J: the smaller one is
+ * R·A·E, E placing its inputs at offset e (a zero extension: both are zero-padded) and R keeping
+ * its first J' outputs, so its σ1 is no larger. When one class per axis contains all others (every
+ * zero-padded 'same' or 'valid' layer: the class of ρ = 0), σ1 of the layer is exactly σ1 of that
+ * class's conv: about (H/d)^D positions instead of H^D. Axes are independent (the classes of a
+ * multi-axis conv are tuples, and containment holds axis by axis). docs/large-inputs.md §9.
+ */
+function reduceDilatedAxes(spec: ConvSpec, inputShape: number[]): LinearProblem | undefined {
+  const kernel = spec.weight.dims.slice(2);
+  const rank = kernel.length;
+  if (rank < 1 || inputShape.length !== rank + 2) return undefined;
+  const offset = spec.channelsLast ? 1 : 2;
+  const shape = [...inputShape];
+  const dilations = kernel.map((_, a) => spec.dilations[a] ?? 1);
+  const padsBegin = kernel.map((_, a) => spec.padsBegin[a] ?? 0);
+  const padsEnd = kernel.map((_, a) => spec.padsEnd[a] ?? 0);
+  const reduced: string[] = [];
+  for (let axis = 0; axis < rank; axis++) {
+    const d = dilations[axis];
+    if (d <= 1 || kernel[axis] <= 1 || (spec.strides[axis] ?? 1) !== 1) continue;
+    const largest = largestDilationClass(shape[offset + axis], kernel[axis], d, padsBegin[axis], padsEnd[axis]);
+    if (!largest) continue;
+    reduced.push(`axis ${axis}: ${shape[offset + axis]} → ${largest.inputs}`);
+    shape[offset + axis] = largest.inputs;
+    dilations[axis] = 1;
+    padsBegin[axis] = largest.padBegin;
+    padsEnd[axis] = largest.padEnd;
+  }
+  if (reduced.length === 0) return undefined;
+  return {
+    spec: { ...spec, dilations, padsBegin, padsEnd },
+    inputShape: shape,
+    reduction: `dilated conv as its largest undilated sub-lattice conv (${reduced.join(', ')}), exact`,
+  };
+}
+
+/**
+ * Along one axis (stride 1, dilation d > 1, kernel k, zero pads ≥ 0): the residue class whose
+ * undilated conv contains every other class's (see reduceDilatedAxes), as that conv's input
+ * length and pads; undefined when no class contains all others or the layer is empty.
+ */
+export function largestDilationClass(size: number, k: number, d: number, begin: number, end: number): { inputs: number; padBegin: number; padEnd: number } | undefined {
+  if (!(size >= 1 && begin >= 0 && end >= 0)) return undefined;
+  const outputs = size + begin + end - d * (k - 1);
+  if (outputs < 1) return undefined;
+  const count = (length: number, residue: number) => (length > residue ? Math.ceil((length - residue) / d) : 0);
+  const classes = Array.from({ length: d }, (_, rho) => {
+    const c = (((rho - begin) % d) + d) % d;
+    return { inputs: count(size, c), outputs: count(outputs, rho), pad: Math.ceil((begin - rho) / d) };
+  }).filter((cls) => cls.inputs > 0 && cls.outputs > 0);
+  for (const top of classes) {
+    const containsAll = classes.every((other) => {
+      const shift = top.pad - other.pad;
+      return shift >= 0 && other.inputs + shift <= top.inputs && other.outputs <= top.outputs;
+    });
+    // Its conv as an ONNX Conv: outputs = inputs + padBegin + padEnd − (k − 1).
+    const padEnd = top.outputs - top.inputs - top.pad + k - 1;
+    if (containsAll && padEnd >= 0) return { inputs: top.inputs, padBegin: top.pad, padEnd };
+  }
+  return undefined;
 }
 
 /**

@@ -67,3 +67,89 @@ describe('reduceLinearProblem', () => {
     assert.equal(reduceLinearProblem(pointwise(2, 2, 1, 1, [0, 0]), [1, 2, 1, 1]).reduction, undefined);
   });
 });
+
+// Dilated stride-1 convs: the layer is a direct sum of undilated convs on residue classes, and one
+// class contains the others (reduce.ts, reduceDilatedAxes). Checked against an SVD of the explicit
+// matrix of the full layer, over every small geometry, and on the shapes real models use.
+describe('reduceLinearProblem: dilated convolutions', () => {
+  before(async () => {
+    await initBackend();
+  });
+
+  function dilated(cOut: number, cIn: number, kernel: number[], dilations: number[], padsBegin: number[], padsEnd: number[], options: { group?: number; channelsLast?: boolean; seed?: number } = {}): ConvSpec {
+    const group = options.group ?? 1;
+    const taps = kernel.reduce((a, b) => a * b, 1);
+    return {
+      type: 'conv',
+      channelsLast: options.channelsLast ?? false,
+      weight: { dims: [cOut, cIn / group, ...kernel], data: gaussianArray((cOut * cIn * taps) / group, options.seed ?? 11) },
+      strides: kernel.map(() => 1),
+      dilations,
+      padsBegin,
+      padsEnd,
+      group,
+    };
+  }
+
+  test('every 1-D geometry up to size 9, dilation 2–3, kernel 2–3, pads 0–5: exact where it applies', () => {
+    let applied = 0;
+    let checked = 0;
+    for (const size of [3, 4, 5, 6, 7, 8, 9]) {
+      for (const d of [2, 3]) {
+        for (const k of [2, 3]) {
+          for (let begin = 0; begin <= 5; begin++) {
+            for (let end = 0; end <= 5; end++) {
+              if (size + begin + end - d * (k - 1) < 1) continue;
+              const spec = dilated(2, 3, [k], [d], [begin], [end], { seed: size * 100 + begin * 10 + end });
+              const inputShape = [1, 3, size];
+              const reduced = reduceLinearProblem(spec, inputShape);
+              checked++;
+              // 'same' with an odd kernel (pads d(k − 1)/2, a multiple of d) and 'valid' always reduce.
+              const same = k % 2 === 1 && begin === end && 2 * begin === d * (k - 1);
+              if (same || (begin === 0 && end === 0)) assert.ok(reduced.reduction, `size ${size} d ${d} k ${k} pads ${begin}/${end} not reduced`);
+              if (!reduced.reduction) continue;
+              applied++;
+              assert.equal((reduced.spec as ConvSpec).dilations[0], 1);
+              assert.ok(reduced.inputShape[2] <= Math.ceil(size / d), `size ${reduced.inputShape[2]}`);
+              const full = sigmaOf(spec, inputShape);
+              const small = sigmaOf(reduced.spec as ConvSpec, reduced.inputShape);
+              assert.ok(Math.abs(full - small) <= 1e-5 * full, `size ${size} d ${d} k ${k} pads ${begin}/${end}: full ${full} vs reduced ${small}`);
+            }
+          }
+        }
+      }
+    }
+    // Many asymmetric layouts reduce too (422 of 983 when written).
+    assert.ok(applied > 0.3 * checked, `${applied} of ${checked} reduced`);
+  });
+
+  const cases: { name: string; spec: ConvSpec; inputShape: number[]; reducedSpatial: number[] }[] = [
+    { name: '3x3 dilation 2 same at 9x8', spec: dilated(3, 4, [3, 3], [2, 2], [2, 2], [2, 2]), inputShape: [1, 4, 9, 8], reducedSpatial: [5, 4] },
+    { name: '3x3 dilation 4 same at 12x10 (sub-lattice 3x3)', spec: dilated(4, 3, [3, 3], [4, 4], [4, 4], [4, 4], { seed: 3 }), inputShape: [1, 3, 12, 10], reducedSpatial: [3, 3] },
+    { name: '3x3 dilation (3, 1) valid, grouped', spec: dilated(4, 4, [3, 3], [3, 1], [0, 0], [0, 0], { group: 2, seed: 4 }), inputShape: [1, 4, 10, 5], reducedSpatial: [4, 5] },
+    // Axis 0 (kernel 2, pads 1: its two classes differ, neither contains the other) stays.
+    { name: '2x3 dilation 2, channels-last, one axis reducible', spec: dilated(3, 2, [2, 3], [2, 2], [1, 2], [1, 2], { channelsLast: true, seed: 5 }), inputShape: [1, 7, 6, 2], reducedSpatial: [7, 3] },
+  ];
+  for (const { name, spec, inputShape, reducedSpatial } of cases) {
+    test(`${name}: the reduced problem has the full layer's σ1`, () => {
+      const reduced = reduceLinearProblem(spec, inputShape);
+      assert.match(reduced.reduction ?? '', /dilated conv/);
+      const spatial = spec.channelsLast ? reduced.inputShape.slice(1, -1) : reduced.inputShape.slice(2);
+      assert.deepEqual(spatial, reducedSpatial);
+      const full = sigmaOf(spec, inputShape);
+      const small = sigmaOf(reduced.spec as ConvSpec, reduced.inputShape);
+      assert.ok(Math.abs(full - small) <= 1e-5 * full, `full ${full} vs reduced ${small}`);
+    });
+  }
+
+  test('strided dilated convs are left alone; a 1-wide dilated axis reduces further to one position', () => {
+    const strided: ConvSpec = { ...dilated(2, 2, [3, 3], [2, 2], [2, 2], [2, 2]), strides: [2, 2] };
+    assert.equal(reduceLinearProblem(strided, [1, 2, 8, 8]).reduction, undefined);
+    const unit = dilated(2, 2, [1, 3], [2, 2], [0, 2], [0, 2], { seed: 9 });
+    const reduced = reduceLinearProblem(unit, [1, 2, 6, 8]);
+    assert.match(reduced.reduction ?? '', /dilated conv.*then kernel size 1/);
+    assert.deepEqual(reduced.inputShape, [1, 2, 1, 4]);
+    const full = sigmaOf(unit, [1, 2, 6, 8]);
+    assert.ok(Math.abs(full - sigmaOf(reduced.spec as ConvSpec, reduced.inputShape)) <= 1e-5 * full);
+  });
+});
