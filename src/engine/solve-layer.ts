@@ -58,7 +58,7 @@ export function solveLinearProblem(problem: LinearProblem, settings: SolverSetti
     // A costly zero-padded conv the interval paths declined: Lanczos starts from the windowed plane
     // wave at the symbol's peak, which also gives a certified lower bound (large-input/warm-start.ts).
     operator = buildOperator(problem.spec, problem.inputShape);
-    const warm = settings.method === 'lanczos' ? warmStartFor(problem.spec, problem.inputShape, operator.inputShape, settings.tol, shouldStop) : null;
+    const warm = settings.method === 'lanczos' ? warmStartFor(problem.spec, problem.inputShape, { input: operator.inputShape, output: operator.outputShape }, settings.tol, shouldStop) : null;
     if (shouldStop?.()) throw new CancelledError();
     const solution = estimateSpectralNorm(operator, {
       tol: settings.tol,

@@ -24,9 +24,9 @@ import { windowWarmStart, type WarmStart } from './warm-start';
 const WARM_START_MIN_SECONDS = 2;
 
 /** A start vector and certified lower bound for the iterative solver, when the layer is costly enough. */
-export function warmStartFor(spec: LinearSpec, inputShape: number[], vectorShape: number[], tol: number, shouldStop?: () => boolean): WarmStart | null {
+export function warmStartFor(spec: LinearSpec, inputShape: number[], vectorShapes: { input: number[]; output: number[] }, tol: number, shouldStop?: () => boolean): WarmStart | null {
   if (iterativeSeconds(spec, inputShape) < WARM_START_MIN_SECONDS) return null;
-  return windowWarmStart(spec, inputShape, vectorShape, tol, shouldStop);
+  return windowWarmStart(spec, inputShape, vectorShapes, tol, shouldStop);
 }
 
 export interface IntervalSolution {

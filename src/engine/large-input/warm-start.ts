@@ -9,8 +9,14 @@
 // certified depends on the start: the solver's result is an estimate as always, and the lower bound
 // is window-lower's (rigorous at the real size, from the complex wave).
 //
-// Conditions (else null): an ONNX Conv, one group, stride 1 on every axis, batch 1, the symbol on
-// the input side (cin ≤ cout), and the solver's Gram side the input (input values ≤ output values).
+// When the symbol is on the output side (cout < cin: a layer that narrows the channels), the same
+// holds for the adjoint: the start is w(p)·Re(u·e^{−iω·p}) on the OUTPUT positions p (window-lower's
+// test vector for Aᵀ: (Aᵀ u e^{−iω·p})[a] = e^{−iω·a}·K̂'(ω)ᴴu, whose norm² is uᴴPu; the same real
+// part as ū·e^{+iω·p}), and the solver, whose Gram side is then the output (A Aᵀ), starts there.
+//
+// Conditions (else null): an ONNX Conv, one group, stride 1 on every axis, batch 1, and the
+// symbol's side the solver's Gram side (input: cin ≤ cout and input values ≤ output values; output:
+// cout < cin and output values < input values).
 // Validated by its effect: Lanczos from it must need fewer pairs (test/unit/engine/large-input).
 
 import type { LinearSpec } from '../../model/ir';
@@ -36,41 +42,46 @@ export interface WarmStart {
 }
 
 /**
- * @param vectorShape the shape the solver's operator reads its input vectors in: [1, ...spatial, cin]
- * (channels last, the operators' own layout) or [1, cin, ...spatial]; anything else, or a shape
- * that reads both ways, gives null.
+ * @param vectorShapes the shapes the solver's operator reads its input and output vectors in:
+ * [1, ...spatial, channels] (channels last, the operators' own layout) or [1, channels, ...spatial],
+ * the same layout for both; anything else gives null.
  */
-export function windowWarmStart(spec: LinearSpec, inputShape: number[], vectorShape: number[], tol = 1e-4, shouldStop?: () => boolean): WarmStart | null {
+export function windowWarmStart(spec: LinearSpec, inputShape: number[], vectorShapes: { input: number[]; output: number[] }, tol = 1e-4, shouldStop?: () => boolean): WarmStart | null {
   if (spec.type !== 'conv' || (spec.group || 1) !== 1 || inputShape[0] !== 1) return null;
   const spatial = convSpatial(spec, inputShape);
   if (!spatial || spec.strides.some((s) => s !== 1)) return null;
-  const cinOf = spec.weight.dims[1];
-  const same = (a: number[], b: number[]) => a.length === b.length && a.every((v, i) => v === b[i]);
-  const last = same(vectorShape, [1, ...spatial, cinOf]);
-  const leading = same(vectorShape, [1, cinOf, ...spatial]);
-  if (last === leading) return null;
+  const [cout, cin] = spec.weight.dims;
+  // Which side the solver's Gram operator is on (lanczos.ts: the input when it has at most as many values).
+  const solverSide = elementCount(vectorShapes.input) <= elementCount(vectorShapes.output) ? 'input' : 'output';
+  const symbolSide = cin <= cout ? 'input' : 'output';
+  if (solverSide !== symbolSide) return null;
   const symbol = convSymbol(spec, spatial);
-  if (!symbol || symbol.side !== 'input') return null;
-  const cin = spec.weight.dims[1];
-  const inputValues = cin * spatial.reduce((a, b) => a * b, 1);
-  const outputValues = spec.weight.dims[0] * symbol.geometry.outputSize.reduce((a, b) => a * b, 1);
-  if (inputValues > outputValues) return null;
+  if (!symbol || symbol.side !== symbolSide) return null;
+  const g = symbol.geometry;
+  const positions = symbolSide === 'input' ? spatial : g.outputSize;
+  const channels = symbolSide === 'input' ? cin : cout;
+  // The layout, read from both shapes (a 128-channel 128x128 output alone reads both ways); when
+  // both still read both ways, channels last, the operators' own layout (operators/conv2d.ts).
+  const reads = (channelsLast: boolean) => readsAs(vectorShapes.input, spatial, cin, channelsLast) && readsAs(vectorShapes.output, g.outputSize, cout, channelsLast);
+  const last = reads(true);
+  if (!last && !reads(false)) return null;
   const peak = locateSymbolPeak(symbol, undefined, shouldStop);
   if (!peak || !(peak.lambda > 0)) return null;
   const lower = windowLowerBound(symbol, peak.group, peak.omega, peak.vector);
   const lengths = windowLengths(symbol);
   if (!lower || !lengths) return null;
-  // The box of window-lower.ts on the input side, stride 1: positions a_a from max(M_a − 1, pad_a),
-  // input index x_a = a_a − pad_a.
-  const g = symbol.geometry;
-  const first = lengths.map((_, a) => Math.max(g.phaseTaps[a] - 1, g.padsBegin[a]));
+  // The boxes of window-lower.ts, stride 1. Input side: positions a_a from max(M_a − 1, pad_a), the
+  // input index x_a = a_a − pad_a. Output side: outputs p_a from max(0, pad_a). Phase e^{−iω·a} on both.
+  const first = lengths.map((_, a) => (symbolSide === 'input' ? Math.max(g.phaseTaps[a] - 1, g.padsBegin[a]) : Math.max(0, g.padsBegin[a])));
+  const offsetOf = (a: number) => (symbolSide === 'input' ? g.padsBegin[a] : 0);
   const window = lengths.map((length) => Float64Array.from({ length }, (_, p) => Math.sin((Math.PI * (p + 1)) / (length + 1))));
-  const start = new Float32Array(inputValues);
-  const rank = spatial.length;
-  const strides = spatial.map((_, a) => spatial.slice(a + 1).reduce((x, y) => x * y, 1));
-  const positions = lengths.reduce((x, y) => x * y, 1);
+  const count = elementCount(positions);
+  const start = new Float32Array(channels * count);
+  const rank = positions.length;
+  const strides = positions.map((_, a) => positions.slice(a + 1).reduce((x, y) => x * y, 1));
+  const boxPositions = lengths.reduce((x, y) => x * y, 1);
   const index = new Array<number>(rank).fill(0);
-  for (let flat = 0; flat < positions; flat++) {
+  for (let flat = 0; flat < boxPositions; flat++) {
     let rest = flat;
     let weight = 1;
     let angle = 0;
@@ -81,14 +92,14 @@ export function windowWarmStart(spec: LinearSpec, inputShape: number[], vectorSh
       const position = first[a] + index[a];
       weight *= window[a][index[a]];
       angle += lower.omega[a] * position;
-      spatialOffset += (position - g.padsBegin[a]) * strides[a];
+      spatialOffset += (position - offsetOf(a)) * strides[a];
     }
+    // Re(v e^{−iθ}) = v_re cos θ + v_im sin θ.
     const c = Math.cos(angle);
     const s = Math.sin(angle);
-    for (let channel = 0; channel < cin; channel++) {
-      // Re(v e^{−iθ}) = v_re cos θ + v_im sin θ.
+    for (let channel = 0; channel < channels; channel++) {
       const value = weight * (lower.vector.re[channel] * c + lower.vector.im[channel] * s);
-      start[last ? spatialOffset * cin + channel : channel * positionsOf(spatial) + spatialOffset] = value;
+      start[last ? spatialOffset * channels + channel : channel * count + spatialOffset] = value;
     }
   }
   const sup = certifiedSymbolSup(symbol, { relTol: tol, maxCells: 20_000, shouldStop }, peak);
@@ -96,10 +107,17 @@ export function windowWarmStart(spec: LinearSpec, inputShape: number[], vectorSh
     start,
     lower: lower.sigma,
     upper: sup ? Math.sqrt(sup.lambdaUpper) * SCALAR_SAFETY : null,
-    upperMethod: sup ? `symbol sup over all frequencies (${symbol.n}x${symbol.n} blocks, ${sup.cells} cells; valid at every input size); lower bound from a ${lengths.join('x')} sine-windowed plane wave, also the solver's start` : '',
+    upperMethod: sup
+      ? `symbol sup over all frequencies (${symbol.side}-side ${symbol.n}x${symbol.n} blocks, ${sup.cells} cells; valid at every input size); lower bound from a ${lengths.join('x')} sine-windowed plane wave${symbol.side === 'output' ? ' on the outputs' : ''}, also the solver's start`
+      : '',
   };
 }
 
-function positionsOf(spatial: number[]): number {
-  return spatial.reduce((a, b) => a * b, 1);
+function readsAs(shape: number[], spatial: number[], channels: number, channelsLast: boolean): boolean {
+  const expected = channelsLast ? [1, ...spatial, channels] : [1, channels, ...spatial];
+  return shape.length === expected.length && shape.every((v, i) => v === expected[i]);
+}
+
+function elementCount(shape: number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
 }

@@ -263,8 +263,8 @@ describe('warm start for the iterative solver (a windowed plane wave)', () => {
     const spec = convSpec(c, weight);
     const matrix = convMatrix(c, weight);
     const exact = exactSigma(matrix);
-    const first = windowWarmStart(spec, [1, 2, 16, 14], [1, 2, 16, 14]);
-    const last = windowWarmStart(spec, [1, 2, 16, 14], [1, 16, 14, 2]);
+    const first = windowWarmStart(spec, [1, 2, 16, 14], { input: [1, 2, 16, 14], output: [1, 3, 16, 14] });
+    const last = windowWarmStart(spec, [1, 2, 16, 14], { input: [1, 16, 14, 2], output: [1, 16, 14, 3] });
     assert.ok(first && last);
     // The channels-last vector is the same vector, transposed.
     for (let ch = 0; ch < 2; ch++) for (let p = 0; p < 16 * 14; p++) assert.equal(last.start[p * 2 + ch], first.start[ch * 16 * 14 + p]);
@@ -279,8 +279,32 @@ describe('warm start for the iterative solver (a windowed plane wave)', () => {
     assert.ok(quotient >= first.lower ** 2 * 0.95, `quotient ${quotient} far below the bound ${first.lower ** 2}`);
     assert.ok(quotient <= exact ** 2 * (1 + 1e-9), `quotient ${quotient} above σ² ${exact ** 2}`);
     // A layout that reads both ways, and a stride, get no start.
-    assert.equal(windowWarmStart(spec, [1, 2, 16, 14], [1, 16, 2, 14]), null);
-    assert.equal(windowWarmStart({ ...spec, strides: [2, 2] }, [1, 2, 16, 14], [1, 2, 16, 14]), null);
+    assert.equal(windowWarmStart(spec, [1, 2, 16, 14], { input: [1, 16, 2, 14], output: [1, 3, 16, 14] }), null);
+    assert.equal(windowWarmStart({ ...spec, strides: [2, 2] }, [1, 2, 16, 14], { input: [1, 2, 16, 14], output: [1, 3, 8, 7] }), null);
+  });
+});
+
+describe('warm start on the output side (a conv that narrows the channels)', () => {
+  test('the start lies on the outputs; its quotient for A Aᵀ lies between the certified lower bound² and σ², in both layouts', () => {
+    const c: ConvCase = { ...base, cIn: 3, cOut: 2, kernel: [3, 3], input: [16, 14] };
+    const weight = randomValues(2 * 3 * 9, 43);
+    const spec = convSpec(c, weight);
+    const matrix = convMatrix(c, weight);
+    const exact = exactSigma(matrix);
+    const first = windowWarmStart(spec, [1, 3, 16, 14], { input: [1, 3, 16, 14], output: [1, 2, 16, 14] });
+    const last = windowWarmStart(spec, [1, 3, 16, 14], { input: [1, 16, 14, 3], output: [1, 16, 14, 2] });
+    assert.ok(first && last);
+    assert.equal(first.start.length, 2 * 16 * 14, 'a vector on the outputs');
+    for (let ch = 0; ch < 2; ch++) for (let p = 0; p < 16 * 14; p++) assert.equal(last.start[p * 2 + ch], first.start[ch * 16 * 14 + p]);
+    const y = Array.from(first.start, Number);
+    const image = matrix.transpose().mmul(Matrix.columnVector(y));
+    const quotient = image.norm() ** 2 / y.reduce((sum, v) => sum + v * v, 0);
+    assert.ok(first.lower <= exact * (1 + SLACK), `lower ${first.lower} above exact ${exact}`);
+    assert.ok(first.upper !== null && first.upper >= exact * (1 - SLACK), `upper ${first.upper} below exact ${exact}`);
+    assert.ok(quotient >= first.lower ** 2 * 0.95, `quotient ${quotient} far below the bound ${first.lower ** 2}`);
+    assert.ok(quotient <= exact ** 2 * (1 + 1e-9), `quotient ${quotient} above σ² ${exact ** 2}`);
+    // The solver's Gram side must be the symbol's: an input-side solver vector gets no start.
+    assert.equal(windowWarmStart(spec, [1, 3, 16, 14], { input: [1, 3, 16, 14], output: [1, 2, 30, 30] }), null);
   });
 });
 
