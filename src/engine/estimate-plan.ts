@@ -157,9 +157,16 @@ function costOf(node: IrNode): number {
 function refusalOf(spec: LinearSpec, node: IrNode, problem: LinearProblem): string | undefined {
   const bad = nonFiniteWeight(spec);
   if (bad) return bad;
-  const values = Math.max(elementsOf(problem.inputShape) + (problem.reduction ? 0 : elementsOf(node.outputShapes[0] ?? [])), workingValues(problem.spec, problem.inputShape));
+  const values = Math.max(elementsOf(problem.inputShape) + (problem.reduction ? reducedOutputValues(problem) : elementsOf(node.outputShapes[0] ?? [])), workingValues(problem.spec, problem.inputShape));
   if (values > MAX_SOLVER_VALUES) return `too large to estimate in memory (${values.toExponential(2)} values in and out)`;
   return undefined;
+}
+
+/** About the output values of a reduced problem: a stride-1 conv's outputs per input position times its positions. */
+function reducedOutputValues(problem: LinearProblem): number {
+  if (problem.spec.type !== 'conv') return 0;
+  const [cOut, cInPerGroup] = problem.spec.weight.dims;
+  return (elementsOf(problem.inputShape) / (cInPerGroup * (problem.spec.group || 1))) * cOut;
 }
 
 /** Input plus output values past which a layer's vectors cannot fit the wasm heap (4 GiB) with the solver's. */
