@@ -15,6 +15,7 @@ import { convGeometry } from '../bounds/conv';
 import { asConvView } from './conv-view';
 import { exactFlops, exactInterval, explicitSize, EXACT_MAX_SIDE } from './exact-small';
 import { symbolPathSeconds, symbolSupInterval } from './index';
+import { symbolSetupFlops } from './conv-symbol';
 import { windowWarmStart, type WarmStart } from './warm-start';
 
 /**
@@ -22,11 +23,22 @@ import { windowWarmStart, type WarmStart } from './warm-start';
  * start (warm-start.ts; its peak search costs a few tenths of a second).
  */
 const WARM_START_MIN_SECONDS = 2;
+/** The warm start's symbol may cost at most this share of the expected iterative solve... */
+const WARM_START_SHARE = 0.25;
+/** ...and its certified sup, the whole symbol path's cost, at most this share. */
+const SUP_SHARE = 0.5;
 
 /** A start vector and certified lower bound for the iterative solver, when the layer is costly enough. */
 export function warmStartFor(spec: LinearSpec, inputShape: number[], vectorShapes: { input: number[]; output: number[] }, tol: number, shouldStop?: () => boolean): WarmStart | null {
-  if (iterativeSeconds(spec, inputShape) < WARM_START_MIN_SECONDS) return null;
-  return windowWarmStart(spec, inputShape, vectorShapes, tol, shouldStop);
+  const iterative = iterativeSeconds(spec, inputShape);
+  if (iterative < WARM_START_MIN_SECONDS || spec.type !== 'conv') return null;
+  // Forming the symbol is float64 JS work that grows like n²·cin (n the narrower channel count): on
+  // 1024-channel layers it outweighs the products it saves. The certified sup (one n × n
+  // factorisation per cell) is run only when the whole symbol path is cheap next to the solve;
+  // otherwise the row's bound is the usual one (measured on the int8 ISNet at 1024²: its
+  // 1024→512 layer on 32² spent minutes certifying 512 × 512 blocks for a 58 s solve).
+  if (symbolSetupFlops(spec) / JS_FLOPS > WARM_START_SHARE * iterative) return null;
+  return windowWarmStart(spec, inputShape, vectorShapes, tol, shouldStop, symbolPathSeconds(spec) <= SUP_SHARE * iterative);
 }
 
 export interface IntervalSolution {
