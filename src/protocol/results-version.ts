@@ -11,5 +11,7 @@
  *    size-independent and exact-dense conv paths, the bracket fields.
  * 4: normalisation constants, data×data MatMul, inputs held fixed, per-channel ranges, the adaptive
  *    symbol sup and the warm-started fallback, the circular bracket segments.
+ * 5: TF.js data products and written-out normalisations, Gemm of two data inputs, dilated convs
+ *    reduced to their sub-lattice, the output-side warm start.
  */
-export const ENGINE_RESULTS_VERSION = 4;
+export const ENGINE_RESULTS_VERSION = 5;
