@@ -7,14 +7,14 @@
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
-import { attr, buildModel, floats, node, seeded } from '../helpers/onnx-builder';
+import { SLOW_SOLVE_ARGS, writeSlowConvModel } from '../helpers/slow-conv';
 
 const root = resolve(__dirname, '..', '..');
 const cli = join(root, 'dist', 'cli.js');
-const model = join(mkdtempSync(join(tmpdir(), 'll-cancel-')), 'one-conv.onnx');
+let model = '';
 /**
  * Seconds from the signal to the exit: a second, with room for scheduling, on a quiet machine. On a
  * machine with more runnable threads than cores every step takes proportionally longer (2.8 s was
@@ -27,17 +27,7 @@ before(() => {
     const build = spawnSync(process.execPath, [join(root, 'scripts', 'build.mjs')], { encoding: 'utf8' });
     assert.equal(build.status, 0, build.stderr);
   }
-  // One 16→16 3x3 conv at 40x40: a small model (the whole forward pass is 3.7 M multiply-adds),
-  // whose solve at this tolerance runs for minutes.
-  const c = 16;
-  const n = 40;
-  writeFileSync(model, buildModel({
-    opset: 13,
-    inputs: [{ name: 'x', shape: [1, c, n, n] }],
-    outputs: [{ name: 'y', shape: [1, c, n, n] }],
-    initializers: [floats('w', [c, c, 3, 3], seeded(c * c * 9, 7).map((v) => v * 0.1))],
-    nodes: [node('Conv', ['x', 'w'], ['y'], [attr.ints('pads', [1, 1, 1, 1]), attr.ints('kernel_shape', [3, 3])], 'big/conv')],
-  }));
+  model = writeSlowConvModel('big/conv');
 });
 
 interface Interrupted {
@@ -86,7 +76,7 @@ function interrupt(path: string, args: string[], signal: NodeJS.Signals, when: R
 describe('a signal in the middle of a long solve ends the run within a second', () => {
   for (const [signal, threads] of [['SIGINT', ['--threads', '1']], ['SIGINT', []], ['SIGTERM', ['--threads', '2']]] as const) {
     test(`${signal} with ${threads.length > 0 ? threads.join(' ') : 'the default threads'}`, async () => {
-      const run = await interrupt(model, ['--tol', '1e-12', '--max-iter', '100000', ...threads], signal, /1 layers/);
+      const run = await interrupt(model, [...SLOW_SOLVE_ARGS, ...threads], signal, /1 layers/);
       assert.equal(run.status, 130, run.stderr.slice(-600));
       assert.ok(run.secondsAfterSignal < CANCEL_WITHIN_S, `exited ${run.secondsAfterSignal.toFixed(2)} s after ${signal}`);
       const report = JSON.parse(run.stdout) as { cancelled?: boolean; layers: unknown[] };

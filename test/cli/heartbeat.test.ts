@@ -5,31 +5,21 @@
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { attr, buildModel, floats, node, seeded } from '../helpers/onnx-builder';
+import { SLOW_SOLVE_ARGS, writeSlowConvModel } from '../helpers/slow-conv';
 import { HEARTBEAT_INTERVAL_MS, RunningLayers, heartbeatInterval } from '../../src/cli/heartbeat';
 
 const root = resolve(__dirname, '..', '..');
 const cli = join(root, 'dist', 'cli.js');
-const model = join(mkdtempSync(join(tmpdir(), 'll-heartbeat-')), 'one-conv.onnx');
+let model = '';
 
 before(() => {
   if (!existsSync(cli)) {
     const build = spawnSync(process.execPath, [join(root, 'scripts', 'build.mjs')], { encoding: 'utf8' });
     assert.equal(build.status, 0, build.stderr);
   }
-  // One 16→16 3x3 conv at 40x40 whose solve at tol 1e-12 runs for minutes (as in cancel.test.ts).
-  const c = 16;
-  const n = 40;
-  writeFileSync(model, buildModel({
-    opset: 13,
-    inputs: [{ name: 'x', shape: [1, c, n, n] }],
-    outputs: [{ name: 'y', shape: [1, c, n, n] }],
-    initializers: [floats('w', [c, c, 3, 3], seeded(c * c * 9, 7).map((v) => v * 0.1))],
-    nodes: [node('Conv', ['x', 'w'], ['y'], [attr.ints('pads', [1, 1, 1, 1]), attr.ints('kernel_shape', [3, 3])], 'slow/conv')],
-  }));
+  model = writeSlowConvModel('slow/conv');
 });
 
 describe('RunningLayers', () => {
@@ -63,7 +53,7 @@ describe('heartbeatInterval', () => {
 /** Runs the CLI with stderr on a pipe (not a terminal) for `seconds`, then SIGINT; its stderr. */
 function runFor(args: string[], seconds: number): Promise<{ status: number | null; stderr: string }> {
   return new Promise((resolveRun, reject) => {
-    const child = spawn(process.execPath, [cli, model, '--json', '--tol', '1e-12', '--max-iter', '100000', '--threads', '1', ...args], {
+    const child = spawn(process.execPath, [cli, model, '--json', ...SLOW_SOLVE_ARGS, '--threads', '1', ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, LIPSCHITZ_LENS_PROGRESS: '', LIPSCHITZ_LENS_HEARTBEAT_MS: '400' },
     });

@@ -143,24 +143,7 @@ export function randomNet(seed: number, kind: Kind): RandomNet {
     if (a === activations - 1) n = nodes[nodes.length - 1].outputShapes[0][1];
     else n = width;
   }
-  const model: IrModel = {
-    format: 'onnx',
-    path: `random-${kind}-${seed}.onnx`,
-    inputs: [{ name: 'x', shape: [1, d], declaredShape: [1, d] }],
-    outputs: [value],
-    nodes,
-    metadata: { nodeCount: nodes.length, parameterCount: 0 },
-    warnings: [],
-  };
-  const reference = (x: Float64Array, biasFree = false): RefValue => {
-    const values = new Map<string, RefValue>();
-    const J = new Float64Array(d * d);
-    for (let i = 0; i < d; i++) J[i * d + i] = 1;
-    values.set('x', { v: x, J });
-    for (const op of ops) values.set(op.output, (biasFree ? op.biasOp : op.op)(op.inputs.map((name) => values.get(name) as RefValue), d));
-    return values.get(value) as RefValue;
-  };
-  return { model, d, kind, reference };
+  return finishNet(`random-${kind}-${seed}.onnx`, [1, d], kind, d, nodes, ops, value);
 }
 
 /** ||J||₂ of a d × m Jacobian (d ≤ 4): √λmax(J Jᵀ) by Jacobi rotations on the d × d Gram matrix. */
@@ -323,10 +306,15 @@ function convNet(
     const style = last ? 'full' : (['full', 'depthwise', 'pointwise'] as const)[Math.floor(random() * 3)];
     value = conv(value, channels, last ? 1 : channels, style);
   }
+  return finishNet(`random-conv-${seed}.onnx`, [1, 1, h, w], 'conv', d, nodes, ops, value);
+}
+
+/** The IR model of the built nodes, and its float64 reference: every op's value and Jacobian in order. */
+function finishNet(path: string, inputShape: number[], kind: Kind, d: number, nodes: IrNode[], ops: { op: RefOp; inputs: string[]; output: string; biasOp: RefOp }[], value: string): RandomNet {
   const model: IrModel = {
     format: 'onnx',
-    path: `random-conv-${seed}.onnx`,
-    inputs: [{ name: 'x', shape: [1, 1, h, w], declaredShape: [1, 1, h, w] }],
+    path,
+    inputs: [{ name: 'x', shape: inputShape, declaredShape: inputShape }],
     outputs: [value],
     nodes,
     metadata: { nodeCount: nodes.length, parameterCount: 0 },
@@ -340,5 +328,5 @@ function convNet(
     for (const op of ops) values.set(op.output, (biasFree ? op.biasOp : op.op)(op.inputs.map((name) => values.get(name) as RefValue), d));
     return values.get(value) as RefValue;
   };
-  return { model, d, kind: 'conv', reference };
+  return { model, d, kind, reference };
 }
