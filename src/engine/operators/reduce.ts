@@ -82,8 +82,10 @@ export function largestDilationClass(size: number, k: number, d: number, begin: 
   const outputs = size + begin + end - d * (k - 1);
   if (outputs < 1) return undefined;
   const count = (length: number, residue: number) => (length > residue ? Math.ceil((length - residue) / d) : 0);
-  const classes = Array.from({ length: d }, (_, rho) => {
-    const c = (((rho - begin) % d) + d) % d;
+  // Output residue ρ reads input residue c = (ρ − begin) mod d. Only residues c < size read any
+  // input, so the classes are enumerated by c: at most `size` of them, whatever d a file claims.
+  const classes = Array.from({ length: Math.min(size, d) }, (_, c) => {
+    const rho = (c + begin) % d;
     return { inputs: count(size, c), outputs: count(outputs, rho), pad: Math.ceil((begin - rho) / d) };
   }).filter((cls) => cls.inputs > 0 && cls.outputs > 0);
   for (const top of classes) {
