@@ -23,3 +23,55 @@ export function broadcastCopies(shape: readonly number[], outShape: readonly num
   for (const d of outShape) outCount *= d;
   return inCount === 0 ? 0 : outCount / inCount;
 }
+
+/** Row-major strides of `shape`. */
+export function stridesOf(shape: readonly number[]): number[] {
+  const strides = new Array<number>(shape.length);
+  let s = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    strides[i] = s;
+    s *= shape[i];
+  }
+  return strides;
+}
+
+/** For each flat index of `outShape`, the flat index into a tensor of `shape` broadcast to it. */
+export function broadcastIndex(shape: readonly number[], outShape: readonly number[]): (flat: number) => number {
+  const rank = outShape.length;
+  const outStrides = stridesOf(outShape);
+  const inStrides = stridesOf(shape);
+  const offset = rank - shape.length;
+  return (flat: number) => {
+    let index = 0;
+    let rest = flat;
+    for (let d = 0; d < rank; d++) {
+      const coordinate = Math.floor(rest / outStrides[d]);
+      rest -= coordinate * outStrides[d];
+      const k = d - offset;
+      if (k >= 0 && shape[k] !== 1) index += coordinate * inStrides[k];
+    }
+    return index;
+  };
+}
+
+/**
+ * The exact norm of x ↦ x·c when x (shape xShape) and the constant c (shape cShape) broadcast to
+ * outShape: y_j = c_j·x_p(j), so AᵀA is diagonal with entry Σ c_j² over the copies j of x_p, and
+ * the norm is the largest square root of those sums (docs/op-coverage.md, "Broadcast scaling").
+ */
+export function broadcastScaleNorm(xShape: readonly number[], cShape: readonly number[], c: ArrayLike<number>, outShape: readonly number[]): number {
+  let count = 1;
+  for (const d of outShape) count *= d;
+  let xCount = 1;
+  for (const d of xShape) xCount *= d;
+  const toX = broadcastIndex(xShape, outShape);
+  const toC = broadcastIndex(cShape, outShape);
+  const sums = new Float64Array(xCount);
+  for (let j = 0; j < count; j++) {
+    const v = c[toC(j)];
+    sums[toX(j)] += v * v;
+  }
+  let largest = 0;
+  for (const s of sums) largest = Math.max(largest, s);
+  return Math.sqrt(largest);
+}

@@ -142,35 +142,7 @@ export function broadcastShapes(ctx: NodeContext, shapes: number[][]): number[] 
   return sharedBroadcast(...shapes) ?? ctx.fail(`shapes ${shapes.map((x) => `[${x.join(', ')}]`).join(' and ')} do not broadcast`);
 }
 
-/** Row-major strides of `shape`. */
-export function stridesOf(shape: readonly number[]): number[] {
-  const strides = new Array<number>(shape.length);
-  let s = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    strides[i] = s;
-    s *= shape[i];
-  }
-  return strides;
-}
-
-/** For each flat index of `outShape`, the flat index into a tensor of `shape` broadcast to it. */
-export function broadcastIndex(shape: readonly number[], outShape: readonly number[]): (flat: number) => number {
-  const rank = outShape.length;
-  const outStrides = stridesOf(outShape);
-  const inStrides = stridesOf(shape);
-  const offset = rank - shape.length;
-  return (flat: number) => {
-    let index = 0;
-    let rest = flat;
-    for (let d = 0; d < rank; d++) {
-      const coordinate = Math.floor(rest / outStrides[d]);
-      rest -= coordinate * outStrides[d];
-      const k = d - offset;
-      if (k >= 0 && shape[k] !== 1) index += coordinate * inStrides[k];
-    }
-    return index;
-  };
-}
+export { broadcastIndex, stridesOf } from '../../analysis/broadcast';
 
 export function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);

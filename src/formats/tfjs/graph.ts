@@ -9,6 +9,7 @@ import { activationSpec, SELECTS, shiftValues, structural } from '../../analysis
 import { ROUNDING, TRANSFORMS, interpolationRows, resizeNorm, type AxisResize, type CoordinateTransform } from '../../analysis/resize';
 import { product, resolvePads, slidingOutputSize } from '../../analysis/shapes';
 import { largestCopies } from '../../analysis/padding';
+import { broadcastScaleNorm } from '../../analysis/broadcast';
 import { graphActivation } from './activations';
 import { GraphBuilder, activationOrUnsupported, broadcastShapes, fmt, normalizeAxis, sameShape, tfConvKernelToCanonical, tfDepthwiseKernelToCanonical } from './common';
 import type { WeightStore } from './weights';
@@ -657,6 +658,7 @@ class GraphReader {
       case 'Mul':
       case 'RealDiv':
       case 'Div':
+      case 'DivNoNan':
         return this.mulLike(def, dynamic);
       case 'ConcatV2':
       case 'Concat':
@@ -1034,26 +1036,26 @@ class GraphReader {
     const constInput = inputs.find((v) => v !== x);
     const c = constInput === undefined ? undefined : this.constant(constInput);
     if (!c) return this.unsupported(def, dynamic, `${def.op} by a computed value`);
-    if (!sameShape(out, inShape)) return this.unsupported(def, dynamic, `${def.op} by a constant that broadcasts the signal`);
-    const values = Float32Array.from(c.values, (v) => (divide ? 1 / Number(v) : Number(v)));
+    // DivNoNan gives 0 where the divisor is 0 (tf.divNoNan): a zero multiplier, still linear.
+    const noNan = def.op === 'DivNoNan';
+    if (divide && !noNan && Array.prototype.some.call(c.values, (v: number | bigint) => Number(v) === 0)) {
+      return this.row(def, dynamic, { type: 'unbounded', reason: 'division by a constant that holds 0' }, out);
+    }
+    const values = Float32Array.from(c.values, (v) => (!divide ? Number(v) : Number(v) === 0 ? 0 : 1 / Number(v)));
     // Which axes of the input the constant varies along (aligned from the right).
     const offset = inShape.length - c.shape.length;
     const varying = c.shape.map((d, i) => (d !== 1 ? i + offset : -1)).filter((a) => a >= 0);
-    let spec: OpSpec;
-    // The diagonal forms are the exact map; the max-|c| form below is only a bound (not executable).
-    let execution: NodeExecution | undefined = { kind: 'affine' };
-    if (values.length === 1 || varying.length === 0) {
-      spec = { type: 'diagonal', scale: Float32Array.of(values[0]), axis: -1 };
-    } else if (varying.length === 1) {
-      spec = { type: 'diagonal', scale: values, axis: varying[0] };
-    } else {
-      execution = undefined;
-      // Multipliers varying along several axes: the map is still diagonal, its norm max |c|.
-      let largest = 0;
-      for (const v of values) largest = Math.max(largest, Math.abs(v));
-      spec = { type: 'diagonal', scale: Float32Array.of(largest), axis: -1 };
+    if (sameShape(out, inShape) && (values.length === 1 || varying.length === 0)) {
+      return this.runnable(def, [x], { type: 'diagonal', scale: Float32Array.of(values[0]), axis: -1 }, out, { kind: 'affine' }, c.shape);
     }
-    this.runnable(def, [x], spec, out, execution, c.shape);
+    if (sameShape(out, inShape) && varying.length === 1) {
+      return this.runnable(def, [x], { type: 'diagonal', scale: values, axis: varying[0] }, out, { kind: 'affine' }, c.shape);
+    }
+    // Multipliers along several axes, or a constant that broadcasts the signal (e.g. [H, W, 1] times [C]):
+    // the exact norm in closed form; the row runs as a multiplication by the constant.
+    const norm = broadcastScaleNorm(inShape, c.shape, values, out);
+    const spec = structural(`${def.op} by a constant ${fmt(c.shape)} broadcast to ${fmt(out)}: max √(Σ c²) over copies`, norm);
+    this.runnable(def, [x], spec, out, { kind: 'activation', name: 'scale', operand: { dims: [...c.shape], data: values } }, c.shape);
   }
 
   /**

@@ -20,6 +20,8 @@ export const tfjsFormat: ModelFormatReader = {
     try {
       if (!/\.json$/i.test(fileName)) return false;
       const text = new TextDecoder('utf-8', { fatal: false }).decode(head).replace(/^\uFEFF/, '').trimStart();
+      // A bare weights manifest (face-api.js and tfjs's save of weights only) is claimed so it gets its own error.
+      if (text.startsWith('[')) return /"paths"\s*:/.test(text) && /"weights"\s*:/.test(text);
       if (!text.startsWith('{')) return false;
       return /"(modelTopology|weightsManifest)"\s*:/.test(text) || /"format"\s*:\s*"(layers|graph)-model"/.test(text);
     } catch {
@@ -51,6 +53,9 @@ function parseModelJson(bytes: Uint8Array, file: string): ModelJSON {
     value = JSON.parse(new TextDecoder('utf-8').decode(bytes).replace(/^\uFEFF/, ''));
   } catch (error) {
     throw new ModelError(file, `is not valid JSON (${error instanceof Error ? error.message : String(error)})`);
+  }
+  if (Array.isArray(value) && value.every((group) => typeof group === 'object' && group !== null && 'paths' in group && 'weights' in group)) {
+    throw new ModelError(file, 'is a TF.js weights manifest with no model topology: the layers are defined in the code that loads it, so there is no network to analyse (open a model.json with a "modelTopology")');
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ModelError(file, 'is not a JSON object');
   const json = value as Partial<ModelJSON>;

@@ -184,6 +184,8 @@ export function tfjsHostileJson(): Case[] {
   raw('a 16 MiB string of escapes', `{"modelTopology": {"x": "${'\\u0000'.repeat(1024 * 1024)}"}, "format": "${'\\n'.repeat(1024 * 1024)}"}`, 'either');
   raw('a package.json named model.json', JSON.stringify({ name: 'x', version: '1.0.0', dependencies: {} }), 'error', /neither an ONNX model nor a TF.js model.json/);
   raw('a JSON array', '[1, 2, 3]', 'error');
+  raw('a weights manifest with no topology (face-api.js)', JSON.stringify([{ weights: [{ name: 'conv0/filters', shape: [3, 3, 3, 16], dtype: 'float32' }], paths: ['tiny_face_detector_model.bin'] }]), 'error', /weights manifest with no model topology/);
+  raw('an array that mentions paths and weights but is not a manifest', '[{"paths": 1}, 2, "weights"]', 'error');
   raw('JSON null', 'null', 'error');
   raw('a JSON string', '"modelTopology"', 'error');
   raw('modelTopology a number', '{"modelTopology": 5, "weightsManifest": []}', 'error', /modelTopology/);

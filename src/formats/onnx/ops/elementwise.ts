@@ -3,6 +3,7 @@
 
 import type { NodeExecution, OpSpec } from '../../../model/ir';
 import { shiftValues, structural } from '../../../analysis/constants';
+import { broadcastScaleNorm } from '../../../analysis/broadcast';
 import { DataType, isFloatType } from '../proto';
 import { elementCount, type ConstTensor } from '../tensor';
 import { broadcastIndex, broadcastShapes, formatShape, sameShape, type NodeContext, type NodeResult, type OpHandler } from '../context';
@@ -83,18 +84,8 @@ export function scaleByConstant(xShape: number[], c: ConstTensor, out: number[],
     if (varying.length === 0) return { type: 'diagonal', scale: Float32Array.of(value(c.data[0] ?? 1)), axis: -1 };
     if (varying.length === 1) return { type: 'diagonal', scale: Float32Array.from(c.data, value), axis: varying[0] };
   }
-  // General case: accumulate Σ c_j² per input entry.
-  const count = elementCount(out);
-  const toX = broadcastIndex(xShape, out);
-  const toC = broadcastIndex(c.dims, out);
-  const sums = new Float64Array(elementCount(xShape));
-  for (let j = 0; j < count; j++) {
-    const v = value(c.data[toC(j)]);
-    sums[toX(j)] += v * v;
-  }
-  let largest = 0;
-  for (const s of sums) largest = Math.max(largest, s);
-  return structural(`${what} by a constant ${formatShape(c.dims)} broadcast to ${formatShape(out)}: max √(Σ c²) over copies`, Math.sqrt(largest));
+  const scale = Float64Array.from(c.data, value);
+  return structural(`${what} by a constant ${formatShape(c.dims)} broadcast to ${formatShape(out)}: max √(Σ c²) over copies`, broadcastScaleNorm(xShape, c.dims, scale, out));
 }
 
 export function mulDiv(ctx: NodeContext): NodeResult {

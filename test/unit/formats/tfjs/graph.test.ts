@@ -8,6 +8,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import type { ConvSpec, IrModel } from '../../../../src/model/ir';
 import { ModelError } from '../../../../src/model/errors';
 import { SILU_CONSTANT } from '../../../../src/analysis/constants';
+import { Matrix, SingularValueDecomposition } from 'ml-matrix';
 import { maxAbsDiff, openFixture, openMemory, rawFloats, readJson, referenceConv, row, seeded } from './helpers';
 import { graphModel, list, placeholder, range, s, sList } from './graph-builder';
 
@@ -260,4 +261,49 @@ test('a Placeholder with unknown spatial dims needs an input shape; with one, sh
   const model: IrModel = await openMemory(json, shards, { inputShape: [1, 10, 8, 3] });
   assert.deepEqual(model.inputs[0].declaredShape, ['?', '?', '?', 3]);
   assert.deepEqual(row(model, 'pool').outputShapes[0], [1, 5, 4, 3]);
+});
+
+/** σ of x ↦ f(x) for a linear f on `shape`, from the explicit matrix (one column per basis vector). */
+function explicitSigma(shape: number[], f: (x: tf.Tensor) => tf.Tensor): number {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const columns: number[][] = [];
+  for (let i = 0; i < n; i++) {
+    const basis = new Float32Array(n);
+    basis[i] = 1;
+    columns.push(Array.from(tf.tidy(() => f(tf.tensor(basis, shape))).dataSync()));
+  }
+  const matrix = new Matrix(columns).transpose();
+  return new SingularValueDecomposition(matrix, { autoTranspose: true }).diagonal[0];
+}
+
+test('Mul, RealDiv and DivNoNan by a constant that broadcasts the signal (or varies along several axes) carry the exact norm of the explicit matrix', async () => {
+  const c4 = [1.5, -2, 0.25, 3];
+  const grid = [0.5, -1, 2, 4, -0.25, 1, 3, 0.75];
+  const { json, shards } = graphModel(
+    [
+      placeholder('x', [1, 3, 2, 1]),
+      placeholder('y', [1, 2, 2, 2]),
+      { name: 'spread', op: 'Mul', input: ['x', 'c4'] },
+      { name: 'grid', op: 'RealDiv', input: ['y', 'g'] },
+      { name: 'nonan', op: 'DivNoNan', input: ['y', 'z'] },
+      { name: 'zero', op: 'RealDiv', input: ['y', 'z'] },
+    ],
+    [{ name: 'c4', shape: [4], values: c4 }, { name: 'g', shape: [1, 2, 1, 2], values: grid.slice(0, 4) }, { name: 'z', shape: [2], values: [4, 0] }],
+  );
+  const model = await openMemory(json, shards);
+  const constant = (name: string) => {
+    const spec = row(model, name).spec;
+    assert.ok(spec.type === 'fixed', `${name} is ${spec.type}`);
+    return spec.constant;
+  };
+  const spread = explicitSigma([1, 3, 2, 1], (x) => tf.mul(x, tf.tensor(c4)));
+  assert.ok(Math.abs(constant('spread') - spread) < 1e-6 * spread, `${constant('spread')} vs ${spread}`);
+  assert.deepEqual(row(model, 'spread').outputShapes[0], [1, 3, 2, 4]);
+  const divided = explicitSigma([1, 2, 2, 2], (y) => tf.div(y, tf.tensor(grid.slice(0, 4), [1, 2, 1, 2])));
+  assert.ok(Math.abs(constant('grid') - divided) < 1e-6 * divided, `${constant('grid')} vs ${divided}`);
+  const nonan = row(model, 'nonan').spec;
+  assert.ok(nonan.type === 'diagonal' && nonan.axis === 3);
+  assert.deepEqual(Array.from(nonan.scale), [0.25, 0]);
+  const zero = row(model, 'zero').spec;
+  assert.ok(zero.type === 'unbounded' && /holds 0/.test(zero.reason), JSON.stringify(zero));
 });
