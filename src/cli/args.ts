@@ -1,6 +1,7 @@
 // Command-line arguments of `lipschitz-lens`.
 
 import { DEFAULT_SETTINGS, type EstimateSettings } from '../protocol/report';
+import { parseCustomLayers } from '../protocol/custom-layers';
 
 export const USAGE = `usage: lipschitz-lens MODEL [options]
 
@@ -32,6 +33,10 @@ options:
   --input-range NAME=LO,HI    the named input lies in [LO, HI] (repeatable): for an input held fixed
                               (a recurrent state), bounds that need its size hold for every value
                               in that box
+  --custom-layer CLASS=DECL   what a custom Keras layer class computes, which its file does not say
+                              (repeatable): identity, scale:A, depth-to-space:B, lipschitz:L or
+                              same-shape, where A, B, L are numbers or names of the layer's config
+                              fields, e.g. --custom-layer MultiplyBeta=scale:beta
   --fail-above X              exit 1 unless the certified network bound (L ≤ …) is at most X;
                               a model without a certified bound fails, with the reason
   --fail-above-estimate X     exit 1 when the estimate (L ≈ …, bounds.product) exceeds X or
@@ -135,6 +140,15 @@ export function parseArgs(argv: string[]): ParsedArgs {
         }
         if (named) settings.inputRanges = { ...settings.inputRanges, [named.name]: [range[0], range[1]] };
         else settings.inputRange = [range[0], range[1]];
+        break;
+      }
+      case '--custom-layer': {
+        const text = value();
+        const named = splitNamed(text);
+        if (!named) throw new UsageError(`--custom-layer must be CLASS=DECLARATION, e.g. MultiplyBeta=scale:beta (got "${text}")`);
+        const parsed = parseCustomLayers({ [named.name.trim()]: named.value });
+        if (typeof parsed === 'string') throw new UsageError(`--custom-layer: ${parsed}`);
+        settings.customLayers = { ...settings.customLayers, [named.name.trim()]: named.value.trim() };
         break;
       }
       case '--tol':

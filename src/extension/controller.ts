@@ -62,8 +62,20 @@ export class Controller implements vscode.Disposable {
 
   settings(): ExtensionSettings {
     const config = vscode.workspace.getConfiguration('lipschitzLens');
-    return readSettings((key) => config.get(key));
+    const settings = readSettings((key) => config.get(key));
+    // A mistyped declaration is ignored, and said once (not at every read of the settings).
+    const problems = settings.customLayerProblems.join('\n');
+    if (problems !== this.shownSettingProblems) {
+      this.shownSettingProblems = problems;
+      for (const problem of settings.customLayerProblems) {
+        this.log('warn', problem);
+        void vscode.window.showWarningMessage(`Lipschitz Lens: ${problem}. The entry is ignored.`);
+      }
+    }
+    return settings;
   }
+
+  private shownSettingProblems = '';
 
   log(level: LogMessage['level'], text: string): void {
     this.output.appendLine(`${new Date().toISOString().slice(11, 23)} [${level}] ${text}`);

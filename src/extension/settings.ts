@@ -1,6 +1,7 @@
 // The lipschitzLens.* settings, read from a plain getter so the parsing is testable without vscode.
 
 import { DEFAULT_SETTINGS, type EstimateSettings, type SolverMethod } from '../protocol/report';
+import { parseCustomLayers } from '../protocol/custom-layers';
 
 export interface ExtensionSettings {
   tolerance: number;
@@ -17,6 +18,10 @@ export interface ExtensionSettings {
   historySize: number;
   /** The bracket on the true constant (docs/bracket.md): 'auto' runs it on small models only. */
   bracket: 'auto' | 'on' | 'off';
+  /** Custom Keras layer classes declared by the user, CLASS → declaration (the valid entries). */
+  customLayers: Record<string, string>;
+  /** Why entries of lipschitzLens.customLayers were ignored (one message each). */
+  customLayerProblems: string[];
 }
 
 export const DEFAULT_MAX_MODEL_BYTES = 2 * 1024 ** 3;
@@ -50,6 +55,20 @@ function bracketMode(value: unknown): ExtensionSettings['bracket'] {
   return value === 'on' || value === 'off' ? value : 'auto';
 }
 
+/** The valid entries of lipschitzLens.customLayers and, for the others, why they were ignored. */
+export function readCustomLayers(value: unknown): { customLayers: Record<string, string>; customLayerProblems: string[] } {
+  const customLayers: Record<string, string> = {};
+  const customLayerProblems: string[] = [];
+  if (value === undefined || value === null) return { customLayers, customLayerProblems };
+  if (typeof value !== 'object' || Array.isArray(value)) return { customLayers, customLayerProblems: ['lipschitzLens.customLayers must be an object of CLASS: "declaration" entries'] };
+  for (const [className, text] of Object.entries(value as Record<string, unknown>)) {
+    const parsed = typeof text === 'string' ? parseCustomLayers({ [className]: text }) : `custom layer ${className}: the declaration must be a string`;
+    if (typeof parsed === 'string') customLayerProblems.push(`lipschitzLens.customLayers: ${parsed}`);
+    else customLayers[className] = (text as string).trim();
+  }
+  return { customLayers, customLayerProblems };
+}
+
 export function readSettings(get: (key: string) => unknown): ExtensionSettings {
   const solver = get('solver');
   return {
@@ -62,6 +81,7 @@ export function readSettings(get: (key: string) => unknown): ExtensionSettings {
     threads: Math.round(finiteIn(get('threads'), 0, 64, 0)),
     historySize: Math.round(finiteIn(get('historySize'), 1, 100, DEFAULT_HISTORY_SIZE)),
     bracket: bracketMode(get('bracket')),
+    ...readCustomLayers(get('customLayers')),
   };
 }
 
@@ -187,6 +207,7 @@ export function estimateSettings(settings: ExtensionSettings, fileInputShape: nu
     ...normalizeIoChoice(io),
     ...(settings.threads > 0 ? { threads: settings.threads } : {}),
     bracket: settings.bracket,
+    ...(Object.keys(settings.customLayers).length > 0 ? { customLayers: settings.customLayers } : {}),
   };
 }
 

@@ -97,7 +97,7 @@ async function fingerprint(files: FileAccess): Promise<string> {
 }
 
 /** The reader's options carried by the settings: input shapes, the signal input, fixed values, chosen outputs. */
-export function openOptions(settings: Pick<EstimateSettings, 'inputShape' | 'input' | 'inputShapes' | 'inputValues' | 'outputs' | 'inputRange' | 'inputRanges'>): OpenOptions {
+export function openOptions(settings: Pick<EstimateSettings, 'inputShape' | 'input' | 'inputShapes' | 'inputValues' | 'outputs' | 'inputRange' | 'inputRanges' | 'customLayers'>): OpenOptions {
   return {
     ...(settings.inputShape ? { inputShape: settings.inputShape } : {}),
     ...(settings.input ? { signalInput: settings.input } : {}),
@@ -106,6 +106,7 @@ export function openOptions(settings: Pick<EstimateSettings, 'inputShape' | 'inp
     ...(settings.outputs && settings.outputs.length > 0 ? { outputs: settings.outputs } : {}),
     ...(settings.inputRange ? { inputRange: settings.inputRange } : {}),
     ...(settings.inputRanges && Object.keys(settings.inputRanges).length > 0 ? { inputRanges: settings.inputRanges } : {}),
+    ...(settings.customLayers && Object.keys(settings.customLayers).length > 0 ? { customLayers: settings.customLayers } : {}),
   };
 }
 

@@ -30,4 +30,6 @@ export interface OpenOptions {
   inputRange?: [number, number];
   /** Ranges of named inputs (--input-range NAME=LO,HI): an input held fixed with one is a value in that box; the signal's is its box. */
   inputRanges?: Record<string, [number, number]>;
+  /** Custom Keras layer classes the user declared, CLASS → declaration text (src/protocol/custom-layers.ts). */
+  customLayers?: Record<string, string>;
 }

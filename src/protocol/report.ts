@@ -200,6 +200,11 @@ export interface EstimateSettings {
    * bounds.fixedInputRanges says so); the signal input's named range is its box, as inputRange.
    */
   inputRanges?: Record<string, [number, number]>;
+  /**
+   * Custom Keras layer classes declared by the user (--custom-layer CLASS=DECLARATION, setting
+   * lipschitzLens.customLayers): what the class computes, which the file does not say.
+   */
+  customLayers?: Record<string, string>;
 }
 
 export const DEFAULT_SETTINGS: EstimateSettings = {

@@ -10,6 +10,7 @@ import { TRANSFORMS, resizeNorm, type CoordinateTransform } from '../../analysis
 import { gruGains, lstmGains, matrixNorm, nonnegativeNorm, rnnGains } from '../../analysis/recurrent';
 import { formatEpsilon, layerNormBound } from '../../analysis/layer-norm';
 import { product, resolvePads, slidingOutputSize } from '../../analysis/shapes';
+import { describeDeclaration, parseCustomLayer, resolveNumber, type NumberSource } from '../../protocol/custom-layers';
 import { kerasActivation, kerasActivationIdentifier } from './activations';
 import {
   GraphBuilder,
@@ -408,6 +409,8 @@ class LayersReader {
    * it is unknown and the layers after it are listed with "input shape unknown".
    */
   private unknownClass(ctx: LayerCtx): void {
+    const declared = this.options.customLayers?.[ctx.entry.className];
+    if (declared !== undefined) return this.declaredClass(ctx, declared);
     const c = ctx.entry.config;
     const stated = c.batch_output_shape ?? c.batchOutputShape ?? c.output_shape ?? c.outputShape;
     const batch = this.in(ctx)[0];
@@ -421,6 +424,50 @@ class LayersReader {
       { name: ctx.name, op: ctx.entry.className, inputs: ctx.inputs, outputs: [ctx.output], outputShapes: shape ? [shape] : [], spec: { type: 'unsupported', detail: `Keras layer class ${ctx.entry.className}` }, weightShape: null, sourceIndex: ctx.entry.sourceIndex },
       { unknownReason: `output of unsupported layer ${ctx.entry.className} "${ctx.entry.name}"` },
     );
+  }
+
+  /** Custom classes already named in a warning (one line per class, not per layer). */
+  private readonly declaredClasses = new Set<string>();
+
+  /** A custom class with the user's declaration of what it computes (src/protocol/custom-layers.ts). */
+  private declaredClass(ctx: LayerCtx, text: string): void {
+    const { entry } = ctx;
+    const declaration = parseCustomLayer(text);
+    if (typeof declaration === 'string') this.fail(`custom layer ${entry.className}: ${declaration}`);
+    if (ctx.inputs.length !== 1) this.fail(`layer "${entry.name}" (${entry.className}) has ${ctx.inputs.length} inputs; a declared custom layer must have one`);
+    const number = (source: NumberSource, what: string) => {
+      const value = resolveNumber(source, entry.config);
+      return typeof value === 'number' ? value : this.fail(`layer "${entry.name}" (${entry.className}) declared as ${text.trim()}: ${value} for its ${what}`);
+    };
+    const origin = describeDeclaration(entry.className, text);
+    const shape = this.in(ctx);
+    if (!this.declaredClasses.has(entry.className)) this.graph.warnings.push(`custom layer class ${entry.className}: ${origin}`);
+    this.declaredClasses.add(entry.className);
+    switch (declaration.kind) {
+      case 'identity':
+        return this.runnable(ctx, structural(`identity, ${origin}: 1`), shape, { kind: 'reshape' });
+      case 'scale': {
+        const factor = number(declaration.factor, 'factor');
+        return this.runnable(ctx, { type: 'diagonal', scale: Float32Array.of(factor), axis: -1 }, shape, { kind: 'affine' });
+      }
+      case 'lipschitz': {
+        const constant = number(declaration.constant, 'Lipschitz constant');
+        if (!(constant >= 0)) this.fail(`layer "${entry.name}" (${entry.className}): a declared Lipschitz constant must be ≥ 0, gets ${constant}`);
+        return this.row(ctx, structural(`${constant}, ${origin}`, constant), shape);
+      }
+      case 'depth-to-space': {
+        const block = number(declaration.block, 'block size');
+        const [n, h, w, c] = shape;
+        const out = [n, h * block, w * block, c / (block * block)];
+        if (shape.length !== 4 || !Number.isInteger(block) || block < 1 || !out.every(Number.isInteger)) {
+          this.fail(`layer "${entry.name}" (${entry.className}) declared as depth-to-space with block ${block} does not fit its input ${fmt(shape)} (NHWC)`);
+        }
+        return this.row(ctx, structural(`depth-to-space, ${origin}: a permutation of the entries, 1`, 1, SELECTS), out);
+      }
+      case 'same-shape':
+        this.graph.add({ name: ctx.name, op: entry.className, inputs: ctx.inputs, outputs: [ctx.output], outputShapes: [shape], spec: { type: 'unsupported', detail: `Keras layer class ${entry.className}, shape-preserving ${origin}` }, weightShape: null, sourceIndex: entry.sourceIndex });
+        return;
+    }
   }
 
   /** A row the graph executor can run (src/model/ir.ts NodeExecution). */

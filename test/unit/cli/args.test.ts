@@ -27,3 +27,11 @@ test('malformed values are usage errors', () => {
   assert.throws(() => parseArgs(['m.onnx', '--input-shape', 'state=2,-1']), /positive integers/);
   assert.throws(() => parseArgs(['m.onnx', '--output']), /--output needs a value/);
 });
+
+test('--custom-layer: repeatable CLASS=DECLARATION reaching the reader; a malformed one is a usage error', () => {
+  const settings = settingsOf(['m.json', '--custom-layer', 'MultiplyBeta=scale:beta', '--custom-layer=PixelShuffle2x= depth-to-space:2']);
+  assert.deepEqual(settings.customLayers, { MultiplyBeta: 'scale:beta', PixelShuffle2x: 'depth-to-space:2' });
+  assert.deepEqual(openOptions(settings).customLayers, { MultiplyBeta: 'scale:beta', PixelShuffle2x: 'depth-to-space:2' });
+  assert.throws(() => parseArgs(['m.json', '--custom-layer', 'MultiplyBeta']), (e: unknown) => e instanceof UsageError && /CLASS=DECLARATION/.test(e.message));
+  assert.throws(() => parseArgs(['m.json', '--custom-layer', 'MultiplyBeta=multiply:2']), (e: unknown) => e instanceof UsageError && /unknown declaration "multiply:2"/.test(e.message));
+});

@@ -80,10 +80,10 @@ test('estimate settings carry the file\'s input and output choice, without empty
 
 test('settings: defaults for missing or invalid values', () => {
   const empty = readSettings(() => undefined);
-  assert.deepEqual(empty, { tolerance: 1e-4, maxIterations: 300, solver: 'lanczos', defaultInputShape: undefined, autoRunMaxBytes: 0, maxModelBytes: 2 * 1024 ** 3, threads: 0, historySize: 5, bracket: 'auto' });
+  assert.deepEqual(empty, { tolerance: 1e-4, maxIterations: 300, solver: 'lanczos', defaultInputShape: undefined, autoRunMaxBytes: 0, maxModelBytes: 2 * 1024 ** 3, threads: 0, historySize: 5, bracket: 'auto', customLayers: {}, customLayerProblems: [] });
   const values: Record<string, unknown> = { tolerance: 1e-6, maxIterations: 50, solver: 'power', defaultInputShape: '1,3,64,64', autoRunMaxBytes: 1000, maxModelBytes: 0, threads: 2, historySize: 3, bracket: 'on' };
   const set = readSettings((k) => values[k]);
-  assert.deepEqual(set, { tolerance: 1e-6, maxIterations: 50, solver: 'power', defaultInputShape: [1, 3, 64, 64], autoRunMaxBytes: 1000, maxModelBytes: 0, threads: 2, historySize: 3, bracket: 'on' });
+  assert.deepEqual(set, { tolerance: 1e-6, maxIterations: 50, solver: 'power', defaultInputShape: [1, 3, 64, 64], autoRunMaxBytes: 1000, maxModelBytes: 0, threads: 2, historySize: 3, bracket: 'on', customLayers: {}, customLayerProblems: [] });
   assert.equal(estimateSettings(set, undefined).threads, 2);
   assert.equal('threads' in estimateSettings(empty, undefined), false);
   // The bracket reaches the worker as the CLI's --bracket does (auto by default, like the CLI).
@@ -96,6 +96,17 @@ test('settings: defaults for missing or invalid values', () => {
   assert.equal(bad.maxIterations, 300);
   assert.equal(bad.solver, 'lanczos');
   assert.equal(bad.bracket, 'auto');
+});
+
+test('custom layers: valid declarations reach the worker, the others are ignored with a reason each', () => {
+  const read = readSettings((k) => (k === 'customLayers' ? { MultiplyBeta: ' scale:beta ', PixelShuffle2x: 'depth-to-space:2', Odd: 'multiply', Wrong: 7 } : undefined));
+  assert.deepEqual(read.customLayers, { MultiplyBeta: 'scale:beta', PixelShuffle2x: 'depth-to-space:2' });
+  assert.equal(read.customLayerProblems.length, 2);
+  assert.match(read.customLayerProblems[0], /custom layer Odd: unknown declaration "multiply"/);
+  assert.match(read.customLayerProblems[1], /custom layer Wrong: the declaration must be a string/);
+  assert.deepEqual(estimateSettings(read, undefined).customLayers, { MultiplyBeta: 'scale:beta', PixelShuffle2x: 'depth-to-space:2' });
+  assert.equal('customLayers' in estimateSettings(readSettings(() => undefined), undefined), false, 'none declared: the cache key is unchanged');
+  assert.match(readSettings((k) => (k === 'customLayers' ? ['x'] : undefined)).customLayerProblems[0], /must be an object/);
 });
 
 test('estimate settings: the file\'s input shape wins over the default', () => {
