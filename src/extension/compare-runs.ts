@@ -4,6 +4,7 @@
 
 import type { LayerResult, NetworkBounds, Report } from '../protocol/report';
 import { formatNumber, formatShape } from '../protocol/format-number';
+import { documentStart, escapeHtml } from './webview-html';
 
 export interface LayerComparison {
   name: string;
@@ -76,10 +77,6 @@ export interface RunLabel {
   detail: string;
 }
 
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
-}
-
 function ratioCell(value: number | null): string {
   if (value === null) return '<td class="num">—</td>';
   // A change of more than 1 % is marked; the class carries the direction, the text the number.
@@ -105,13 +102,7 @@ export function compareHtml(comparison: RunComparison, a: RunLabel, b: RunLabel,
     comparison.onlyA.length ? `<p class="note">Only in A: ${escapeHtml(comparison.onlyA.join(', '))}</p>` : '',
     comparison.onlyB.length ? `<p class="note">Only in B: ${escapeHtml(comparison.onlyB.join(', '))}</p>` : '',
   ].join('');
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${escapeHtml(csp)}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<title>Compare runs</title>
+  return `${documentStart(csp, 'Compare runs')}
 <style nonce="${nonce}">
 body { color: var(--vscode-foreground); background: var(--vscode-editor-background); font-family: var(--vscode-font-family); font-size: var(--vscode-font-size); padding: 0 16px 16px; }
 h1 { font-size: 1.3em; font-weight: 600; }

@@ -20,7 +20,7 @@ export function makeNonce(): string {
   return randomBytes(18).toString('base64').replace(/[+/=]/g, '');
 }
 
-function escapeHtml(text: string): string {
+export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
 }
 
@@ -36,17 +36,21 @@ export function contentSecurityPolicy(cspSource: string, nonce: string): string 
   ].join('; ');
 }
 
-export function buildWebviewHtml(options: WebviewHtmlOptions): string {
-  if (!/^[A-Za-z0-9]{16,}$/.test(options.nonce)) throw new Error('the nonce must be at least 16 letters or digits');
-  const csp = contentSecurityPolicy(options.cspSource, options.nonce);
+/** The start of a webview page up to its open <head>'s last line: doctype, charset, CSP, viewport, `extra` (trusted markup), title. */
+export function documentStart(csp: string, title: string, extra = ''): string {
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="UTF-8">
 <meta http-equiv="Content-Security-Policy" content="${escapeHtml(csp)}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${escapeHtml(options.styleUri)}">
-<title>${escapeHtml(options.title)}</title>
+<meta name="viewport" content="width=device-width, initial-scale=1.0">${extra ? `\n${extra}` : ''}
+<title>${escapeHtml(title)}</title>`;
+}
+
+export function buildWebviewHtml(options: WebviewHtmlOptions): string {
+  if (!/^[A-Za-z0-9]{16,}$/.test(options.nonce)) throw new Error('the nonce must be at least 16 letters or digits');
+  const csp = contentSecurityPolicy(options.cspSource, options.nonce);
+  return `${documentStart(csp, options.title, `<link rel="stylesheet" href="${escapeHtml(options.styleUri)}">`)}
 </head>
 <body data-view="${options.view}">
 <div id="app"></div>
