@@ -419,7 +419,7 @@ class LayersReader {
       const dims = stated as (number | null)[];
       shape = dims.length > 0 && (c.batch_output_shape !== undefined || c.batchOutputShape !== undefined) ? dims.map((d) => d ?? batch) : [batch, ...(dims as number[])];
     }
-    if (!shape) this.graph.warnings.push(`layer "${ctx.entry.name}" (${ctx.entry.className}) is not supported and its output shape is unknown: the layers after it cannot be analysed`);
+    if (!shape) this.graph.warnings.push(`layer "${ctx.entry.name}" (${ctx.entry.className}) is not supported and its output shape is unknown: the layers after it cannot be analysed; if it is a custom class, say what it computes with --custom-layer ${ctx.entry.className}=… (setting lipschitzLens.customLayers)`);
     this.graph.add(
       { name: ctx.name, op: ctx.entry.className, inputs: ctx.inputs, outputs: [ctx.output], outputShapes: shape ? [shape] : [], spec: { type: 'unsupported', detail: `Keras layer class ${ctx.entry.className}` }, weightShape: null, sourceIndex: ctx.entry.sourceIndex },
       { unknownReason: `output of unsupported layer ${ctx.entry.className} "${ctx.entry.name}"` },

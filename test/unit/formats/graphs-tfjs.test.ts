@@ -34,7 +34,7 @@ test('a custom layer class (PixelShuffle) is an unsupported row; the convolution
   assert.equal(report.layers[1].note, 'the engine does not understand PixelShuffle (Keras layer class PixelShuffle): the bound through it is invalid');
   assert.match(report.layers[2].note ?? '', /input shape unknown \(output of unsupported layer PixelShuffle "shuffle"\)/);
   assert.deepEqual([report.bounds.product, report.bounds.certified, report.bounds.unsupported.map((u) => u.name)], [null, null, ['shuffle', 'smooth']]);
-  assert.deepEqual(report.warnings, ['layer "shuffle" (PixelShuffle) is not supported and its output shape is unknown: the layers after it cannot be analysed']);
+  assert.deepEqual(report.warnings, ['layer "shuffle" (PixelShuffle) is not supported and its output shape is unknown: the layers after it cannot be analysed; if it is a custom class, say what it computes with --custom-layer PixelShuffle=… (setting lipschitzLens.customLayers)']);
 });
 
 test('a graph-model: the Reshape target folds from Shape / StridedSlice / Prod / Pack / Cast, a tf.cond on a fixed input takes one branch, a StatelessWhile is listed', async () => {
