@@ -20,11 +20,13 @@ import { convGeometry, tapLayout, type ConvGeometry, type TapLayout } from '../b
 import { SCALAR_SAFETY, UNIT_ROUNDOFF_F64, gamma } from '../bounds/rounding';
 
 export interface SymbolGroup {
-  /** G_0 (n × n row-major, real symmetric). */
-  zero: Float64Array;
-  /** Per half shift δ: G_δ + G_δᵀ and G_δᵀ − G_δ (P = G_0 + Σ cos(ω·δ)·sym + i·sin(ω·δ)·anti). */
-  sym: Float64Array[];
-  anti: Float64Array[];
+  /**
+   * The lower triangle of P's coefficients, entry-major: for entry (i, j), i ≥ j, at position
+   * e = i(i+1)/2 + j, the 1 + 2H values [G_0, sym_0, anti_0, …, sym_{H−1}, anti_{H−1}] at
+   * packed[e·(1 + 2H) …], where per half shift δ sym = G_δ + G_δᵀ and anti = G_δᵀ − G_δ, so
+   * P = G_0 + Σ cos(ω·δ)·sym + i·sin(ω·δ)·anti. One pass over this array forms P(ω).
+   */
+  packed: Float64Array;
   /** ||G_0||_F + Σ_δ (||sym_δ||_F + ||anti_δ||_F) (for the window weights' rounding). */
   termsFrobenius: number;
   /** Certified bound on ||P̃(ω) − P(ω)||₂ for every ω (all rounding of this module). */
@@ -58,8 +60,9 @@ export function symbolSetupFlops(spec: ConvSpec): number {
   const taps = kernel.reduce((a, b) => a * b, 1);
   const phases = kernel.reduce((a, _, i) => a * (spec.strides[i] ?? 1), 1);
   const inputSide = cInPerGroup * phases <= rows;
-  // Input side: every tap pair, cin² outputs of inner length rows; output side: same-phase pairs only.
-  const pairs = inputSide ? taps * taps : (taps * taps) / phases;
+  // Input side: every tap pair, cin² outputs of inner length rows; output side: same-phase pairs
+  // only. G_{−δ} = G_δᵀ is not formed, so about half the pairs.
+  const pairs = ((inputSide ? taps * taps : (taps * taps) / phases) + taps) / 2;
   return 2 * group * pairs * (inputSide ? cInPerGroup * cInPerGroup * rows : rows * rows * cInPerGroup);
 }
 
@@ -82,10 +85,14 @@ export function convSymbol(spec: ConvSpec, spatial: number[]): ConvSymbol | null
   const pairShift: number[] = [];
   const pairT: number[] = [];
   const pairU: number[] = [];
+  // Only the pairs whose δ is zero or lexicographically positive: G_{−δ} = G_δᵀ (swap t and u:
+  // the same products, summed over the same index) is read off G_δ, at half the setup cost.
   for (let t = 0; t < taps; t++) {
     for (let u = 0; u < taps; u++) {
       if (side === 'output' && layout.phase[t] !== layout.phase[u]) continue;
       const delta = Int32Array.from({ length: rank }, (_, a) => (side === 'input' ? layout.offsets[a][u] - layout.offsets[a][t] : layout.offsets[a][t] - layout.offsets[a][u]));
+      const first = delta.find((v) => v !== 0);
+      if (first !== undefined && first < 0) continue;
       const key = delta.join();
       let index = shiftIndex.get(key);
       if (index === undefined) {
@@ -99,81 +106,72 @@ export function convSymbol(spec: ConvSpec, spatial: number[]): ConvSymbol | null
     }
   }
   const inner = side === 'input' ? rows : cInPerGroup;
-  // One representative per pair ±δ: the lexicographically positive one.
-  const half = shifts.map((_, k) => k).filter((k) => {
-    const first = shifts[k].find((v) => v !== 0);
-    return first !== undefined && first > 0;
-  });
+  // One representative per pair ±δ: the lexicographically positive one (the others were skipped).
+  const half = shifts.map((_, k) => k).filter((k) => shifts[k].some((v) => v !== 0));
+  // The rounding count is that of the full sum over all tap pairs (an upper bound on each entry's terms).
   const epsilon = gamma(taps * taps * inner + 2 * shifts.length + 4, UNIT_ROUNDOFF_F64) + 2 ** -39;
   const groups: SymbolGroup[] = [];
   for (let gi = 0; gi < group; gi++) {
-    // W_t as float64 (rows × cin), taps-major.
+    // W_t as float64, taps-major: rows × cin (output side) or transposed, cin × rows (input side),
+    // so that every entry of G is a dot product of two contiguous rows.
     const w = Array.from({ length: taps }, () => new Float64Array(rows * cInPerGroup));
     const base = gi * rows * cInPerGroup * taps;
     for (let o = 0; o < rows; o++) {
       for (let i = 0; i < cInPerGroup; i++) {
-        for (let t = 0; t < taps; t++) w[t][o * cInPerGroup + i] = spec.weight.data[base + (o * cInPerGroup + i) * taps + t];
+        const at = side === 'input' ? i * rows + o : o * cInPerGroup + i;
+        for (let t = 0; t < taps; t++) w[t][at] = spec.weight.data[base + (o * cInPerGroup + i) * taps + t];
       }
     }
     const terms = shifts.map(() => new Float64Array(n * n));
     for (let p = 0; p < pairShift.length; p++) {
-      const g = terms[pairShift[p]];
-      const wt = w[pairT[p]];
-      const wu = w[pairU[p]];
       if (side === 'input') {
-        // Block (r_t, r_u) += W_tᵀ W_u; column index of (i, r) is i·phases + r.
-        const rt = layout.phase[pairT[p]];
-        const ru = layout.phase[pairU[p]];
-        for (let o = 0; o < rows; o++) {
-          const ro = o * cInPerGroup;
-          for (let i = 0; i < cInPerGroup; i++) {
-            const a = wt[ro + i];
-            if (a === 0) continue;
-            const row = (i * phases + rt) * n + ru;
-            for (let j = 0; j < cInPerGroup; j++) g[row + j * phases] += a * wu[ro + j];
-          }
-        }
+        // Block (r_t, r_u) += W_tᵀ W_u; the index of (i, r) is i·phases + r.
+        addCrossProducts(terms[pairShift[p]], n, phases, layout.phase[pairT[p]], layout.phase[pairU[p]], w[pairT[p]], w[pairU[p]], cInPerGroup, rows);
       } else {
-        for (let o = 0; o < rows; o++) {
-          for (let q = 0; q < rows; q++) {
-            let sum = 0;
-            const ro = o * cInPerGroup;
-            const rq = q * cInPerGroup;
-            for (let i = 0; i < cInPerGroup; i++) sum += wt[ro + i] * wu[rq + i];
-            g[o * n + q] += sum;
-          }
-        }
+        addCrossProducts(terms[pairShift[p]], n, 1, 0, 0, w[pairT[p]], w[pairU[p]], rows, cInPerGroup);
       }
     }
     // B = Σ_t |K'_t| (rows × cin·phases): ||B||_F² bounds every rounding term.
     const b = new Float64Array(rows * cInPerGroup * phases);
     for (let t = 0; t < taps; t++) {
       for (let o = 0; o < rows; o++) {
-        for (let i = 0; i < cInPerGroup; i++) b[o * cInPerGroup * phases + i * phases + layout.phase[t]] += Math.abs(w[t][o * cInPerGroup + i]);
+        for (let i = 0; i < cInPerGroup; i++) b[o * cInPerGroup * phases + i * phases + layout.phase[t]] += Math.abs(w[t][side === 'input' ? i * rows + o : o * cInPerGroup + i]);
       }
     }
     let absoluteScale = 0;
     for (const v of b) absoluteScale += v * v;
     absoluteScale *= 1 + gamma(b.length + taps + 2, UNIT_ROUNDOFF_F64);
     const zeroIndex = shifts.findIndex((d) => d.every((v) => v === 0));
-    const sym: Float64Array[] = [];
-    const anti: Float64Array[] = [];
-    let termsFrobenius = frobenius(terms[zeroIndex]);
-    for (const s of half) {
-      const g = terms[s];
-      const gt = terms[shiftIndex.get(Array.from(shifts[s], (v) => -v).join()) as number];
-      const plus = new Float64Array(n * n);
-      const minus = new Float64Array(n * n);
-      for (let i = 0; i < n * n; i++) {
-        plus[i] = g[i] + gt[i];
-        minus[i] = gt[i] - g[i];
+    const zero = terms[zeroIndex];
+    // G_0 is symmetric in exact arithmetic; as formed, entry (i, j) and (j, i) are the same products
+    // summed in the same order (o ascending) over pairs (t, u) and (u, t): the lower triangle is used.
+    const width = 1 + 2 * half.length;
+    const packed = new Float64Array(((n * (n + 1)) / 2) * width);
+    let zeroSquares = 0;
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) zeroSquares += zero[i * n + j] ** 2;
+    let termsFrobenius = Math.sqrt(zeroSquares);
+    for (let i = 0, e = 0; i < n; i++) for (let j = 0; j <= i; j++, e++) packed[e * width] = zero[i * n + j];
+    half.forEach((shift, h) => {
+      const g = terms[shift];
+      let plusSquares = 0;
+      let minusSquares = 0;
+      for (let i = 0; i < n; i++) {
+        for (let j = 0; j < n; j++) {
+          // (G_δᵀ)_{ij} = G_δ[j, i]: sym = G_δ + G_δᵀ, anti = G_δᵀ − G_δ, each one rounding.
+          const plus = g[i * n + j] + g[j * n + i];
+          const minus = g[j * n + i] - g[i * n + j];
+          plusSquares += plus * plus;
+          minusSquares += minus * minus;
+          if (j <= i) {
+            const e = (i * (i + 1)) / 2 + j;
+            packed[e * width + 1 + 2 * h] = plus;
+            packed[e * width + 2 + 2 * h] = minus;
+          }
+        }
       }
-      // gt is G_{−δ} = G_δᵀ: the sums pair entry (i, j) of G_δ with entry (i, j) of G_δᵀ.
-      sym.push(plus);
-      anti.push(minus);
-      termsFrobenius += frobenius(plus) + frobenius(minus);
-    }
-    groups.push({ zero: terms[zeroIndex], sym, anti, termsFrobenius: termsFrobenius * (1 + 1e-12), error: Math.SQRT2 * epsilon * absoluteScale * 1.01 * SCALAR_SAFETY, absoluteScale });
+      termsFrobenius += Math.sqrt(plusSquares) + Math.sqrt(minusSquares);
+    });
+    groups.push({ packed, termsFrobenius: termsFrobenius * (1 + 1e-12), error: Math.SQRT2 * epsilon * absoluteScale * 1.01 * SCALAR_SAFETY, absoluteScale });
   }
   return {
     geometry,
@@ -189,48 +187,125 @@ export function convSymbol(spec: ConvSpec, spatial: number[]): ConvSymbol | null
   };
 }
 
-/** P_ρ(ω) = ρ(0)G_0 + Σ_δ ρ(δ)(cos(ω·δ) sym_δ + i sin(ω·δ) anti_δ) for one group; ρ ≡ 1 without weights. */
-export function symbolAt(symbol: ConvSymbol, groupIndex: number, omega: number[], weights?: { zero: number; shifts: Float64Array }): { re: Float64Array; im: Float64Array } {
-  const { n, shifts } = symbol;
-  const group = symbol.groups[groupIndex];
-  const re = new Float64Array(n * n);
-  const im = new Float64Array(n * n);
-  const rho0 = weights ? weights.zero : 1;
-  // The lower triangle (diagonal included) is summed, then mirrored, at half the cost. The exact P
-  // is Hermitian and the rounding bound |ΔP| ≤ εZ is symmetric (Z = BᵀB or BBᵀ), so the mirrored
-  // entries keep the bound of the header; the stored matrix is exactly Hermitian.
-  for (let i = 0; i < n; i++) {
-    const row = i * n;
-    for (let j = 0; j <= i; j++) re[row + j] = rho0 * group.zero[row + j];
-  }
-  for (let s = 0; s < shifts.length; s++) {
-    const rho = weights ? weights.shifts[s] : 1;
-    if (rho === 0) continue;
-    let angle = 0;
-    for (let a = 0; a < omega.length; a++) angle += omega[a] * shifts[s][a];
-    const c = rho * Math.cos(angle);
-    const sn = rho * Math.sin(angle);
-    const plus = group.sym[s];
-    const minus = group.anti[s];
-    for (let i = 0; i < n; i++) {
-      const row = i * n;
-      for (let j = 0; j <= i; j++) {
-        re[row + j] += c * plus[row + j];
-        im[row + j] += sn * minus[row + j];
+/**
+ * g[(i·stride + rowPhase)·n + j·stride + colPhase] += Σ_k x[i·inner + k]·y[j·inner + k] for i, j < m:
+ * each entry one dot product (k ascending) added to g, in 2 × 2 blocks that share their loads.
+ */
+function addCrossProducts(g: Float64Array, n: number, stride: number, rowPhase: number, colPhase: number, x: Float64Array, y: Float64Array, m: number, inner: number): void {
+  const at = (i: number, j: number): number => (i * stride + rowPhase) * n + j * stride + colPhase;
+  const even = m - (m % 2);
+  for (let i = 0; i < even; i += 2) {
+    const x0 = i * inner;
+    const x1 = x0 + inner;
+    for (let j = 0; j < even; j += 2) {
+      const y0 = j * inner;
+      const y1 = y0 + inner;
+      let s00 = 0;
+      let s01 = 0;
+      let s10 = 0;
+      let s11 = 0;
+      for (let k = 0; k < inner; k++) {
+        const a0 = x[x0 + k];
+        const a1 = x[x1 + k];
+        const b0 = y[y0 + k];
+        const b1 = y[y1 + k];
+        s00 += a0 * b0;
+        s01 += a0 * b1;
+        s10 += a1 * b0;
+        s11 += a1 * b1;
       }
+      g[at(i, j)] += s00;
+      g[at(i, j + 1)] += s01;
+      g[at(i + 1, j)] += s10;
+      g[at(i + 1, j + 1)] += s11;
     }
   }
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < i; j++) {
-      re[j * n + i] = re[i * n + j];
-      im[j * n + i] = -im[i * n + j];
+  // The odd row and column, if any.
+  for (let i = 0; i < m; i++) {
+    for (let j = i < even ? even : 0; j < m; j++) {
+      let sum = 0;
+      for (let k = 0; k < inner; k++) sum += x[i * inner + k] * y[j * inner + k];
+      g[at(i, j)] += sum;
+    }
+  }
+}
+
+/**
+ * The lower triangle of P_ρ(ω) = ρ(0)G_0 + Σ_δ ρ(δ)(cos(ω·δ) sym_δ + i sin(ω·δ) anti_δ) for one
+ * group (ρ ≡ 1 without weights), packed by rows (entry (i, j), i ≥ j, at i(i+1)/2 + j) into re, im.
+ * Every entry is the same float64 sum of the same products as in the header's rounding bound (only
+ * the order of the terms differs, which that bound does not depend on).
+ */
+export function symbolLowerAt(symbol: ConvSymbol, groupIndex: number, omega: number[], re: Float64Array, im: Float64Array, weights?: { zero: number; shifts: Float64Array }): void {
+  const { n, shifts } = symbol;
+  const shiftCount = shifts.length;
+  const packed = symbol.groups[groupIndex].packed;
+  const cosines = new Float64Array(shiftCount);
+  const sines = new Float64Array(shiftCount);
+  for (let s = 0; s < shiftCount; s++) {
+    const rho = weights ? weights.shifts[s] : 1;
+    let angle = 0;
+    for (let a = 0; a < omega.length; a++) angle += omega[a] * shifts[s][a];
+    cosines[s] = rho * Math.cos(angle);
+    sines[s] = rho * Math.sin(angle);
+  }
+  const rho0 = weights ? weights.zero : 1;
+  const entries = (n * (n + 1)) / 2;
+  for (let e = 0, p = 0; e < entries; e++) {
+    let sumRe = rho0 === 1 ? packed[p++] : rho0 * packed[p++];
+    let sumIm = 0;
+    for (let s = 0; s < shiftCount; s++) {
+      sumRe += cosines[s] * packed[p++];
+      sumIm += sines[s] * packed[p++];
+    }
+    re[e] = sumRe;
+    im[e] = sumIm;
+  }
+}
+
+/** P_ρ(ω) as full n × n row-major re, im (symbolLowerAt, mirrored: exactly Hermitian as stored). */
+export function symbolAt(symbol: ConvSymbol, groupIndex: number, omega: number[], weights?: { zero: number; shifts: Float64Array }): { re: Float64Array; im: Float64Array } {
+  const n = symbol.n;
+  const entries = (n * (n + 1)) / 2;
+  const lowerRe = new Float64Array(entries);
+  const lowerIm = new Float64Array(entries);
+  symbolLowerAt(symbol, groupIndex, omega, lowerRe, lowerIm, weights);
+  return unpackHermitian(lowerRe, lowerIm, n);
+}
+
+/** Full row-major Hermitian re, im from a packed lower triangle (the upper one conjugated). */
+export function unpackHermitian(lowerRe: Float64Array, lowerIm: Float64Array, n: number): { re: Float64Array; im: Float64Array } {
+  const re = new Float64Array(n * n);
+  const im = new Float64Array(n * n);
+  for (let i = 0, e = 0; i < n; i++) {
+    for (let j = 0; j <= i; j++, e++) {
+      re[i * n + j] = lowerRe[e];
+      im[i * n + j] = lowerIm[e];
+      re[j * n + i] = lowerRe[e];
+      im[j * n + i] = -lowerIm[e];
     }
   }
   return { re, im };
 }
 
-function frobenius(values: Float64Array): number {
-  let sum = 0;
-  for (const v of values) sum += v * v;
-  return Math.sqrt(sum);
+/**
+ * trace P(ω) = tr G_0 + Σ_δ tr(sym_δ) cos(ω·δ) (the anti parts have zero trace): each trace a sum of
+ * n diagonal entries, then S + 1 terms (the caller's rounding bound counts n + S + 4 operations).
+ */
+export function symbolTraceAt(symbol: ConvSymbol, groupIndex: number, omega: number[]): number {
+  const { n, shifts } = symbol;
+  const packed = symbol.groups[groupIndex].packed;
+  const width = 1 + 2 * shifts.length;
+  const diagonal = (offset: number): number => {
+    let trace = 0;
+    for (let i = 0; i < n; i++) trace += packed[((i * (i + 1)) / 2 + i) * width + offset];
+    return trace;
+  };
+  let total = diagonal(0);
+  for (let s = 0; s < shifts.length; s++) {
+    let angle = 0;
+    for (let a = 0; a < omega.length; a++) angle += omega[a] * shifts[s][a];
+    total += diagonal(1 + 2 * s) * Math.cos(angle);
+  }
+  return total;
 }

@@ -255,27 +255,90 @@ export function topHermitianEigenpair(re: Float64Array, im: Float64Array, n: num
 }
 
 /**
- * Certified: λmax(P) ≤ the returned value for the Hermitian P = re + i·im exactly as stored; null
- * when the complex Cholesky factorisation of tI − P meets a non-positive pivot.
+ * Certified: λmax(P) ≤ the returned value for the Hermitian P = re + i·im exactly as stored
+ * (full row-major; only the lower triangle is read); null when the complex Cholesky factorisation
+ * of tI − P meets a non-positive pivot.
  */
 export function certifiedHermitianBound(re: Float64Array, im: Float64Array, n: number, t: number): number | null {
+  const lowerRe = new Float64Array((n * (n + 1)) / 2);
+  const lowerIm = new Float64Array((n * (n + 1)) / 2);
+  for (let i = 0, e = 0; i < n; i++) {
+    for (let j = 0; j <= i; j++, e++) {
+      lowerRe[e] = re[i * n + j];
+      lowerIm[e] = im[i * n + j];
+    }
+  }
+  return certifiedPackedHermitianBound(lowerRe, lowerIm, n, t);
+}
+
+/** Reusable storage of certifiedPackedHermitianBound's factor, per size (one per thread). */
+let factorRe = new Float64Array(0);
+let factorIm = new Float64Array(0);
+
+/**
+ * As certifiedHermitianBound, for P given by its lower triangle packed by rows (entry (i, j), i ≥ j,
+ * at i(i+1)/2 + j). The factor overwrites a copy of −P (+ t on the diagonal), row by row:
+ * L_ij = (C_ij − Σ_{k<j} L_ik conj(L_jk)) / L_jj, two columns j, j + 1 per pass over row i (the
+ * same sums, in the same order, as one column at a time; the bound of the header holds for any order).
+ */
+export function certifiedPackedHermitianBound(lowerRe: Float64Array, lowerIm: Float64Array, n: number, t: number): number | null {
   if (!(t > 0) || !Number.isFinite(t)) return null;
-  const lr = new Float64Array(n * n);
-  const li = new Float64Array(n * n);
+  const entries = (n * (n + 1)) / 2;
+  if (factorRe.length < entries) {
+    factorRe = new Float64Array(entries);
+    factorIm = new Float64Array(entries);
+  }
+  const lr = factorRe;
+  const li = factorIm;
+  for (let e = 0; e < entries; e++) {
+    lr[e] = -lowerRe[e];
+    li[e] = -lowerIm[e];
+  }
   let diagonalRounding = 0;
   for (let i = 0; i < n; i++) {
-    for (let j = 0; j < i; j++) {
-      lr[i * n + j] = -re[i * n + j];
-      li[i * n + j] = -im[i * n + j];
-    }
-    const d = t - re[i * n + i];
-    lr[i * n + i] = d;
+    const d = t - lowerRe[(i * (i + 1)) / 2 + i];
+    lr[(i * (i + 1)) / 2 + i] = d;
+    li[(i * (i + 1)) / 2 + i] = 0;
     diagonalRounding = Math.max(diagonalRounding, UNIT_ROUNDOFF_F64 * Math.abs(d) * 1.01);
   }
   for (let i = 0; i < n; i++) {
-    const ri = i * n;
-    for (let j = 0; j <= i; j++) {
-      const rj = j * n;
+    const ri = (i * (i + 1)) / 2;
+    let j = 0;
+    // Pairs of off-diagonal columns: row i's entries are loaded once for both.
+    for (; j + 1 < i; j += 2) {
+      const rj = (j * (j + 1)) / 2;
+      const rk = rj + j + 1;
+      let s0r = lr[ri + j];
+      let s0i = li[ri + j];
+      let s1r = lr[ri + j + 1];
+      let s1i = li[ri + j + 1];
+      for (let k = 0; k < j; k++) {
+        const ar = lr[ri + k];
+        const ai = li[ri + k];
+        const br = lr[rj + k];
+        const bi = li[rj + k];
+        const cr = lr[rk + k];
+        const ci = li[rk + k];
+        s0r -= ar * br + ai * bi;
+        s0i -= ai * br - ar * bi;
+        s1r -= ar * cr + ai * ci;
+        s1i -= ai * cr - ar * ci;
+      }
+      const p0 = lr[rj + j];
+      const x0r = s0r / p0;
+      const x0i = s0i / p0;
+      lr[ri + j] = x0r;
+      li[ri + j] = x0i;
+      const cr = lr[rk + j];
+      const ci = li[rk + j];
+      s1r -= x0r * cr + x0i * ci;
+      s1i -= x0i * cr - x0r * ci;
+      const p1 = lr[rk + j + 1];
+      lr[ri + j + 1] = s1r / p1;
+      li[ri + j + 1] = s1i / p1;
+    }
+    for (; j <= i; j++) {
+      const rj = (j * (j + 1)) / 2;
       // C_ij − Σ_k L_ik conj(L_jk)
       let sr = lr[ri + j];
       let si = li[ri + j];
@@ -299,7 +362,8 @@ export function certifiedHermitianBound(re: Float64Array, im: Float64Array, n: n
     }
   }
   let frobenius = 0;
-  for (let i = 0; i < n; i++) for (let j = 0; j <= i; j++) frobenius += lr[i * n + j] ** 2 + li[i * n + j] ** 2;
+  for (let e = 0; e < entries; e++) frobenius += lr[e] * lr[e] + li[e] * li[e];
+  if (!Number.isFinite(frobenius)) return null;
   const lSquared = frobenius * (1 + gamma(2 * n * n + 1, UNIT_ROUNDOFF_F64));
   const underflow = 4 * n * (n + 2) * 2 ** -1074;
   return (t + Math.SQRT2 * gamma(4 * n + 8, UNIT_ROUNDOFF_F64) * lSquared * 1.01 + diagonalRounding + underflow) * SCALAR_SAFETY;

@@ -13,8 +13,8 @@
 // located first (an estimate), so that cells are tested against the final U from the start.
 
 import { UNIT_ROUNDOFF_F64, gamma } from '../bounds/rounding';
-import { certifiedHermitianBound, topHermitianEigenpair } from './dense-symmetric';
-import { symbolAt, type ConvSymbol } from './conv-symbol';
+import { certifiedPackedHermitianBound, topHermitianEigenpair } from './dense-symmetric';
+import { symbolAt, symbolLowerAt, symbolTraceAt, unpackHermitian, type ConvSymbol } from './conv-symbol';
 
 export interface SymbolSup {
   /** Certified: λmax(P(ω)) ≤ lambdaUpper for every ω and group. */
@@ -47,14 +47,6 @@ export interface SymbolPeak {
   evaluations: number;
 }
 
-interface Cell {
-  group: number;
-  center: number[];
-  half: number[];
-  /** λmax estimate of the parent cell (ordering only). */
-  score: number;
-}
-
 /** Spread Σ_a d_a h_a of the cells the peak search scores (coarse: a grid to start ascents from). */
 const SCORE_SPREAD = 1;
 /** Spread of the first certification cells: f = 1 − ¼·0.5² ≈ 0.94, so far cells pass at once. */
@@ -64,29 +56,115 @@ const ASCENT_SEEDS = 3;
 /** The ascent stops at steps this small (radians): λ is then within ~1e-6 of the local max. */
 const ASCENT_STEP = 2e-3;
 
-/** A grid of cells whose Σ_a d_a h_a is at most `spread`; the first active axis on [0, π]. */
-function gridCells(symbol: ConvSymbol, spread: number): Cell[] {
+/**
+ * A cell: {center + Σ_k t_k·directions[k] : |t_k| ≤ half[k]} for the frame's directions (vectors in
+ * ω-space, one per active axis). Its spread sup_Δ Σ_a d_a|Δ_a| over the cell sets f (see the header).
+ */
+interface Cell {
+  group: number;
+  center: number[];
+  half: number[];
+}
+
+/**
+ * The cells' directions. Axis-aligned boxes in general; with exactly two active axes, squares in
+ * u = d₁ω₁ + d₂ω₂, v = d₁ω₁ − d₂ω₂ ("diamonds" in ω): there Σ_a d_a|Δ_a| = max(|Δu|, |Δv|), so a
+ * diamond of spread s covers twice the area of an axis box of the same spread (half the cells for
+ * the same f).
+ */
+interface Frame {
+  directions: number[][];
+  diamond: boolean;
+}
+
+function frameOf(symbol: ConvSymbol, diamond: boolean): Frame {
+  const { degrees } = symbol;
+  const active = activeAxes(degrees);
+  const unit = (a: number, scale: number): number[] => degrees.map((_, b) => (b === a ? scale : 0));
+  if (diamond && active.length === 2) {
+    const [a1, a2] = active;
+    const plus = degrees.map((_, b) => (b === a1 ? 1 / (2 * degrees[a1]) : b === a2 ? 1 / (2 * degrees[a2]) : 0));
+    const minus = degrees.map((_, b) => (b === a1 ? 1 / (2 * degrees[a1]) : b === a2 ? -1 / (2 * degrees[a2]) : 0));
+    return { directions: [plus, minus], diamond: true };
+  }
+  return { directions: active.map((a) => unit(a, 1)), diamond: false };
+}
+
+function activeAxes(degrees: number[]): number[] {
+  return degrees.map((d, a) => (d > 0 ? a : -1)).filter((a) => a >= 0);
+}
+
+/** sup over the cell of Σ_a d_a|Δ_a|: the largest over its corners (the sum is convex in Δ). */
+function cellSpread(degrees: number[], frame: Frame, half: number[]): number {
+  const corners = 1 << half.length;
+  let spread = 0;
+  for (let c = 0; c < corners; c++) {
+    let sum = 0;
+    for (let a = 0; a < degrees.length; a++) {
+      if (degrees[a] === 0) continue;
+      let delta = 0;
+      for (let k = 0; k < half.length; k++) delta += ((c >> k) & 1 ? half[k] : -half[k]) * frame.directions[k][a];
+      sum += degrees[a] * Math.abs(delta);
+    }
+    spread = Math.max(spread, sum);
+  }
+  return spread;
+}
+
+/**
+ * Cells of spread at most `spread` covering the fundamental domain: ω_a ∈ [0, π] on the first active
+ * axis (P(−ω) = conj P(ω)), [0, 2π] on the others (P is 2π-periodic), 0 on inactive axes.
+ */
+function gridCells(symbol: ConvSymbol, spread: number, frame: Frame): Cell[] {
   const { degrees } = symbol;
   const rank = degrees.length;
-  const active = degrees.map((d, a) => (d > 0 ? a : -1)).filter((a) => a >= 0);
-  const counts = degrees.map((d) => (d > 0 ? Math.max(2, Math.ceil((Math.PI * active.length * d) / spread)) : 1));
-  const ranges = degrees.map((d, a) => (d > 0 ? (a === active[0] ? Math.PI : 2 * Math.PI) : 0));
-  const cellCounts = counts.map((c, a) => (a === active[0] ? Math.max(1, Math.ceil(c / 2)) : c));
+  const active = activeAxes(degrees);
   const cells: Cell[] = [];
+  const top = (a: number): number => (a === active[0] ? Math.PI : 2 * Math.PI);
+  if (frame.diamond) {
+    // Squares of half-width `spread` in (u, v) over the ranges u, v take on the domain box; those
+    // whose ω bounding box (|Δω_a| ≤ spread/d_a) misses the box are dropped.
+    const [a1, a2] = active;
+    const [d1, d2] = [degrees[a1], degrees[a2]];
+    const uRange: [number, number] = [0, d1 * top(a1) + d2 * top(a2)];
+    const vRange: [number, number] = [-d2 * top(a2), d1 * top(a1)];
+    const count = (range: [number, number]) => Math.max(1, Math.ceil((range[1] - range[0]) / (2 * spread)));
+    const [nu, nv] = [count(uRange), count(vRange)];
+    const [hu, hv] = [(uRange[1] - uRange[0]) / (2 * nu), (vRange[1] - vRange[0]) / (2 * nv)];
+    for (let g = 0; g < symbol.groups.length; g++) {
+      for (let i = 0; i < nu; i++) {
+        for (let j = 0; j < nv; j++) {
+          const u = uRange[0] + (2 * i + 1) * hu;
+          const v = vRange[0] + (2 * j + 1) * hv;
+          const center = new Array<number>(rank).fill(0);
+          center[a1] = (u + v) / (2 * d1);
+          center[a2] = (u - v) / (2 * d2);
+          const reach = Math.max(hu, hv);
+          if (center[a1] + reach / d1 < 0 || center[a1] - reach / d1 > top(a1)) continue;
+          if (center[a2] + reach / d2 < 0 || center[a2] - reach / d2 > top(a2)) continue;
+          cells.push({ group: g, center, half: [hu, hv] });
+        }
+      }
+    }
+    return cells;
+  }
+  const counts = degrees.map((d) => (d > 0 ? Math.max(2, Math.ceil((Math.PI * active.length * d) / spread)) : 1));
+  const cellCounts = counts.map((c, a) => (a === active[0] ? Math.max(1, Math.ceil(c / 2)) : c));
   const total = cellCounts.reduce((a, b) => a * b, 1);
   for (let g = 0; g < symbol.groups.length; g++) {
     for (let flat = 0; flat < total; flat++) {
       let rest = flat;
       const center = new Array<number>(rank).fill(0);
-      const half = new Array<number>(rank).fill(0);
+      const half: number[] = [];
       for (let a = rank - 1; a >= 0; a--) {
         const j = rest % cellCounts[a];
         rest = Math.floor(rest / cellCounts[a]);
         if (degrees[a] === 0) continue;
-        half[a] = ranges[a] / (2 * cellCounts[a]);
-        center[a] = (2 * j + 1) * half[a];
+        const h = top(a) / (2 * cellCounts[a]);
+        half.unshift(h);
+        center[a] = (2 * j + 1) * h;
       }
-      cells.push({ group: g, center, half, score: 0 });
+      cells.push({ group: g, center, half });
     }
   }
   return cells;
@@ -102,7 +180,7 @@ export function locateSymbolPeak(symbol: ConvSymbol, lanczosTol = 1e-7, shouldSt
   const active = degrees.map((d, a) => (d > 0 ? a : -1)).filter((a) => a >= 0);
   let best: SymbolPeak | null = null;
   let evaluations = 0;
-  const scored = gridCells(symbol, SCORE_SPREAD);
+  const scored = gridCells(symbol, SCORE_SPREAD, frameOf(symbol, false)).map((cell) => ({ ...cell, score: 0 }));
   for (const cell of scored) {
     if (shouldStop?.()) return null;
     const matrix = symbolAt(symbol, cell.group, cell.center);
@@ -123,7 +201,9 @@ export function locateSymbolPeak(symbol: ConvSymbol, lanczosTol = 1e-7, shouldSt
   for (const cell of scored.slice(0, ASCENT_SEEDS)) {
     if (shouldStop?.()) return null;
     let here = evaluate(cell.group, [...cell.center], undefined);
-    let steps = cell.half.map((h) => h / 2);
+    // Axis cells: half[k] is along active[k].
+    let steps = symbol.degrees.map(() => 0);
+    active.forEach((a, k) => (steps[a] = cell.half[k] / 2));
     while (active.some((a) => steps[a] > ASCENT_STEP)) {
       let moved = false;
       for (const a of active) {
@@ -168,54 +248,58 @@ export function certifiedSymbolSup(symbol: ConvSymbol, options: SupOptions, peak
     return pair.value;
   };
   const upper = (): number => (best ? best.lambda : 0) * (1 + options.relTol);
-  const stack: Cell[] = gridCells(symbol, COARSE_SPREAD);
+  const frame = frameOf(symbol, true);
+  const stack: Cell[] = gridCells(symbol, COARSE_SPREAD, frame);
+  const entries = (n * (n + 1)) / 2;
+  const lowerRe = new Float64Array(entries);
+  const lowerIm = new Float64Array(entries);
   while (stack.length > 0) {
     if (options.shouldStop?.()) return null;
     if (++cells > options.maxCells) return null;
     const cell = stack.pop() as Cell;
-    let spread = 0;
-    for (const a of active) spread += degrees[a] * cell.half[a];
-    // f = 1 − ¼(Σ_a d_a h_a)²: Bernstein's inequality on K̂'(ω)v* (type Σ_a d_a|Δ_a|/2 along a
-    // line, after centring the taps), docs/large-inputs.md §2.
+    const spread = cellSpread(degrees, frame, cell.half);
+    // f = 1 − ¼(sup_cell Σ_a d_a|Δ_a|)²: Bernstein's inequality on K̂'(ω)v* (type Σ_a d_a|Δ_a|/2
+    // along a line, after centring the taps), docs/large-inputs.md §2.
     const f = 1 - 0.25 * spread * spread;
     const error = symbol.groups[cell.group].error;
     if (f > 0) {
       const target = (): number => upper() * f - error;
       // λmax ≤ trace (P ⪰ 0): enough on narrow blocks and far from the peak, at no cost. Its
-      // rounding: n diagonal errors of the symbol, plus the n + S sums of traceAt.
+      // rounding: n diagonal errors of the symbol, plus the n + S sums of symbolTraceAt.
       const scale = symbol.groups[cell.group].absoluteScale;
-      const traceBound = traceAt(symbol, cell.group, cell.center) + n * error + 2 * gamma(n + symbol.shifts.length + 4, UNIT_ROUNDOFF_F64) * scale;
+      const traceBound = symbolTraceAt(symbol, cell.group, cell.center) + n * error + 2 * gamma(n + symbol.shifts.length + 4, UNIT_ROUNDOFF_F64) * scale;
       if (traceBound <= target() && target() > 0) continue;
-      const matrix = symbolAt(symbol, cell.group, cell.center);
+      symbolLowerAt(symbol, cell.group, cell.center, lowerRe, lowerIm);
       let proven = false;
-      let lambda = cell.score;
       if (target() > 0) {
         factorisations++;
-        const bound = certifiedHermitianBound(matrix.re, matrix.im, n, target() * (1 - 4 * lanczosTol));
+        const bound = certifiedPackedHermitianBound(lowerRe, lowerIm, n, target() * (1 - 4 * lanczosTol));
         proven = bound !== null && bound <= target();
       }
-      if (!proven) {
-        lambda = estimate(cell, matrix);
+      // A failed cell is split, except where failing means more than the cell's curvature allows:
+      // with 1 − f ≤ relTol/2 a cell whose λmax is at most the running max passes, so its λmax is
+      // above it; estimate it there (raising U), and retry. (No estimate yet: the first one.)
+      if (!proven && (!best || 1 - f <= options.relTol / 2)) {
+        const lambda = estimate(cell, unpackHermitian(lowerRe, lowerIm, n));
         const goal = target();
         if (lambda < goal) {
           factorisations++;
-          const bound = certifiedHermitianBound(matrix.re, matrix.im, n, (lambda + goal) / 2);
+          const bound = certifiedPackedHermitianBound(lowerRe, lowerIm, n, (lambda + goal) / 2);
           proven = bound !== null && bound <= goal;
         }
       }
       if (proven) continue;
-      cell.score = lambda;
     }
-    // Split along every active axis.
-    const children = 1 << active.length;
+    // Split along every frame direction.
+    const children = 1 << cell.half.length;
+    const half = cell.half.map((h) => h / 2);
     for (let c = 0; c < children; c++) {
       const center = [...cell.center];
-      const half = [...cell.half];
-      active.forEach((a, k) => {
-        half[a] = cell.half[a] / 2;
-        center[a] = cell.center[a] + ((c >> k) & 1 ? half[a] : -half[a]);
+      half.forEach((h, k) => {
+        const sign = (c >> k) & 1 ? h : -h;
+        for (let a = 0; a < rank; a++) center[a] += sign * frame.directions[k][a];
       });
-      stack.push({ group: cell.group, center, half, score: cell.score });
+      stack.push({ group: cell.group, center, half });
     }
   }
   if (!best) {
@@ -225,22 +309,4 @@ export function certifiedSymbolSup(symbol: ConvSymbol, options: SupOptions, peak
   }
   const found = best as Best;
   return { lambdaUpper: upper(), lambdaBest: found.lambda, omega: found.omega, groupIndex: found.group, vector: found.vector, cells, factorisations };
-}
-
-/** trace P(ω) = tr G_0 + Σ_δ tr(sym_δ) cos(ω·δ) (the anti parts have zero trace). */
-function traceAt(symbol: ConvSymbol, group: number, omega: number[]): number {
-  const { n, shifts } = symbol;
-  const g = symbol.groups[group];
-  const diagonal = (m: Float64Array): number => {
-    let tr = 0;
-    for (let i = 0; i < n; i++) tr += m[i * n + i];
-    return tr;
-  };
-  let total = diagonal(g.zero);
-  for (let s = 0; s < shifts.length; s++) {
-    let angle = 0;
-    for (let a = 0; a < omega.length; a++) angle += omega[a] * shifts[s][a];
-    total += diagonal(g.sym[s]) * Math.cos(angle);
-  }
-  return total;
 }
