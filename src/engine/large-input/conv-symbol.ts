@@ -263,20 +263,23 @@ export function symbolLowerAt(symbol: ConvSymbol, groupIndex: number, omega: num
   }
 }
 
-/** P_ρ(ω) as full n × n row-major re, im (symbolLowerAt, mirrored: exactly Hermitian as stored). */
-export function symbolAt(symbol: ConvSymbol, groupIndex: number, omega: number[], weights?: { zero: number; shifts: Float64Array }): { re: Float64Array; im: Float64Array } {
+/**
+ * P_ρ(ω) as full n × n row-major re, im (symbolLowerAt, mirrored: exactly Hermitian as stored), into
+ * `out` when given (the peak search and the window reuse one pair of buffers per call).
+ */
+export function symbolAt(symbol: ConvSymbol, groupIndex: number, omega: number[], weights?: { zero: number; shifts: Float64Array }, out?: { re: Float64Array; im: Float64Array }): { re: Float64Array; im: Float64Array } {
   const n = symbol.n;
   const entries = (n * (n + 1)) / 2;
   const lowerRe = new Float64Array(entries);
   const lowerIm = new Float64Array(entries);
   symbolLowerAt(symbol, groupIndex, omega, lowerRe, lowerIm, weights);
-  return unpackHermitian(lowerRe, lowerIm, n);
+  return unpackHermitian(lowerRe, lowerIm, n, out);
 }
 
 /** Full row-major Hermitian re, im from a packed lower triangle (the upper one conjugated). */
-export function unpackHermitian(lowerRe: Float64Array, lowerIm: Float64Array, n: number): { re: Float64Array; im: Float64Array } {
-  const re = new Float64Array(n * n);
-  const im = new Float64Array(n * n);
+export function unpackHermitian(lowerRe: Float64Array, lowerIm: Float64Array, n: number, out?: { re: Float64Array; im: Float64Array }): { re: Float64Array; im: Float64Array } {
+  const re = out?.re ?? new Float64Array(n * n);
+  const im = out?.im ?? new Float64Array(n * n);
   for (let i = 0, e = 0; i < n; i++) {
     for (let j = 0; j <= i; j++, e++) {
       re[i * n + j] = lowerRe[e];

@@ -175,18 +175,22 @@ export function hermitianProduct(re: Float64Array, im: Float64Array, n: number, 
   }
 }
 
-/** Lanczos with full reorthogonalisation on a Hermitian PSD matrix (an estimate, as topSymmetricEigenpair). */
+/**
+ * Lanczos with full reorthogonalisation on a Hermitian PSD matrix (an estimate, as
+ * topSymmetricEigenpair). The basis is one contiguous block per part; each reorthogonalisation
+ * pass (two: "twice is enough") takes bᴴw in one loop and subtracts in another.
+ */
 export function topHermitianEigenpair(re: Float64Array, im: Float64Array, n: number, relTol: number, start?: { re: Float64Array; im: Float64Array }, maxSteps = n): HermitianEigenpair {
-  const basisRe: Float64Array[] = [];
-  const basisIm: Float64Array[] = [];
+  const steps = Math.max(1, Math.min(maxSteps, n));
+  // Most runs stop after a dozen steps: the basis grows by doubling.
+  let basisRe = new Float64Array(Math.min(steps, 16) * n);
+  let basisIm = new Float64Array(Math.min(steps, 16) * n);
   const alphas: number[] = [];
   const betas: number[] = [];
-  let qr = new Float64Array(n);
-  let qi = new Float64Array(n);
   let startScale = 1;
   if (start && start.re.length === n) {
-    qr.set(start.re);
-    qi.set(start.im);
+    basisRe.set(start.re);
+    basisIm.set(start.im);
     startScale = 1e-3 * Math.sqrt((squaredNorm(start.re) + squaredNorm(start.im)) / n);
   }
   let state = 0x2545f491;
@@ -196,31 +200,57 @@ export function topHermitianEigenpair(re: Float64Array, im: Float64Array, n: num
     state ^= state << 5;
     return ((state >>> 0) / 4294967296 - 0.5) * startScale;
   };
+  let norm = 0;
   for (let i = 0; i < n; i++) {
-    qr[i] += noise();
-    qi[i] += noise();
+    basisRe[i] += noise();
+    basisIm[i] += noise();
+    norm += basisRe[i] * basisRe[i] + basisIm[i] * basisIm[i];
   }
-  let norm = Math.sqrt(squaredNorm(qr) + squaredNorm(qi));
-  scale(qr, 1 / norm);
-  scale(qi, 1 / norm);
+  norm = Math.sqrt(norm);
+  for (let i = 0; i < n; i++) {
+    basisRe[i] /= norm;
+    basisIm[i] /= norm;
+  }
   const wr = new Float64Array(n);
   const wi = new Float64Array(n);
-  const steps = Math.max(1, Math.min(maxSteps, n));
   for (let step = 0; step < steps; step++) {
-    basisRe.push(qr);
-    basisIm.push(qi);
-    hermitianProduct(re, im, n, qr, qi, wr, wi);
-    alphas.push(dot(wr, qr) + dot(wi, qi));
+    const q = step * n;
+    // w = P q
+    let alpha = 0;
+    for (let i = 0; i < n; i++) {
+      let sr = 0;
+      let si = 0;
+      const row = i * n;
+      for (let j = 0; j < n; j++) {
+        const ar = re[row + j];
+        const ai = im[row + j];
+        const xr = basisRe[q + j];
+        const xi = basisIm[q + j];
+        sr += ar * xr - ai * xi;
+        si += ar * xi + ai * xr;
+      }
+      wr[i] = sr;
+      wi[i] = si;
+      alpha += sr * basisRe[q + i] + si * basisIm[q + i];
+    }
+    alphas.push(alpha);
     for (let pass = 0; pass < 2; pass++) {
-      for (let k = 0; k < basisRe.length; k++) {
-        const br = basisRe[k];
-        const bi = basisIm[k];
+      for (let k = 0; k <= step; k++) {
+        const b = k * n;
         // c = bᴴw
-        const cr = dot(br, wr) + dot(bi, wi);
-        const ci = dot(br, wi) - dot(bi, wr);
+        let cr = 0;
+        let ci = 0;
         for (let i = 0; i < n; i++) {
-          wr[i] -= cr * br[i] - ci * bi[i];
-          wi[i] -= cr * bi[i] + ci * br[i];
+          const br = basisRe[b + i];
+          const bi = basisIm[b + i];
+          cr += br * wr[i] + bi * wi[i];
+          ci += br * wi[i] - bi * wr[i];
+        }
+        for (let i = 0; i < n; i++) {
+          const br = basisRe[b + i];
+          const bi = basisIm[b + i];
+          wr[i] -= cr * br - ci * bi;
+          wi[i] -= cr * bi + ci * br;
         }
       }
     }
@@ -231,11 +261,10 @@ export function topHermitianEigenpair(re: Float64Array, im: Float64Array, n: num
       const vr = new Float64Array(n);
       const vi = new Float64Array(n);
       ritz.vector.forEach((c, k) => {
-        const br = basisRe[k];
-        const bi = basisIm[k];
+        const b = k * n;
         for (let i = 0; i < n; i++) {
-          vr[i] += c * br[i];
-          vi[i] += c * bi[i];
+          vr[i] += c * basisRe[b + i];
+          vi[i] += c * basisIm[b + i];
         }
       });
       norm = Math.sqrt(squaredNorm(vr) + squaredNorm(vi));
@@ -244,11 +273,18 @@ export function topHermitianEigenpair(re: Float64Array, im: Float64Array, n: num
       return { value: ritz.value, re: vr, im: vi, residual, steps: step + 1 };
     }
     betas.push(beta);
-    qr = new Float64Array(n);
-    qi = new Float64Array(n);
+    const next = (step + 1) * n;
+    if (next + n > basisRe.length) {
+      const grownRe = new Float64Array(Math.min(steps * n, 2 * basisRe.length));
+      const grownIm = new Float64Array(grownRe.length);
+      grownRe.set(basisRe);
+      grownIm.set(basisIm);
+      basisRe = grownRe;
+      basisIm = grownIm;
+    }
     for (let i = 0; i < n; i++) {
-      qr[i] = wr[i] / beta;
-      qi[i] = wi[i] / beta;
+      basisRe[next + i] = wr[i] / beta;
+      basisIm[next + i] = wi[i] / beta;
     }
   }
   throw new Error('unreachable');

@@ -53,6 +53,12 @@ const SCORE_SPREAD = 1;
 const COARSE_SPREAD = 0.5;
 /** Ascents from this many of the best-scored cells. */
 const ASCENT_SEEDS = 3;
+/**
+ * Relative Ritz residual of the ascent's estimates: a Ritz value's error is about residual²/gap, so
+ * 1e-5 leaves λ within ~1e-9 of the block's top eigenvalue (it only guides the search; U rises if a
+ * cell meets more).
+ */
+const ASCENT_LANCZOS_TOL = 1e-5;
 /** The ascent stops at steps this small (radians): λ is then within ~1e-6 of the local max. */
 const ASCENT_STEP = 2e-3;
 
@@ -175,15 +181,16 @@ function gridCells(symbol: ConvSymbol, spread: number, frame: Frame): Cell[] {
  * pattern search from the best few. No proof: certifiedSymbolSup certifies (and raises it if a
  * higher value turns up).
  */
-export function locateSymbolPeak(symbol: ConvSymbol, lanczosTol = 1e-7, shouldStop?: () => boolean): SymbolPeak | null {
+export function locateSymbolPeak(symbol: ConvSymbol, lanczosTol = ASCENT_LANCZOS_TOL, shouldStop?: () => boolean): SymbolPeak | null {
   const { n, degrees } = symbol;
   const active = degrees.map((d, a) => (d > 0 ? a : -1)).filter((a) => a >= 0);
   let best: SymbolPeak | null = null;
   let evaluations = 0;
   const scored = gridCells(symbol, SCORE_SPREAD, frameOf(symbol, false)).map((cell) => ({ ...cell, score: 0 }));
+  const buffer = { re: new Float64Array(n * n), im: new Float64Array(n * n) };
   for (const cell of scored) {
     if (shouldStop?.()) return null;
-    const matrix = symbolAt(symbol, cell.group, cell.center);
+    const matrix = symbolAt(symbol, cell.group, cell.center, undefined, buffer);
     evaluations++;
     const start = best && best.group === cell.group ? best.vector : undefined;
     const pair = topHermitianEigenpair(matrix.re, matrix.im, n, 1e-3, start, 12);
@@ -192,7 +199,7 @@ export function locateSymbolPeak(symbol: ConvSymbol, lanczosTol = 1e-7, shouldSt
   }
   scored.sort((a, b) => b.score - a.score);
   const evaluate = (group: number, omega: number[], start: { re: Float64Array; im: Float64Array } | undefined): SymbolPeak => {
-    const matrix = symbolAt(symbol, group, omega);
+    const matrix = symbolAt(symbol, group, omega, undefined, buffer);
     evaluations++;
     const pair = topHermitianEigenpair(matrix.re, matrix.im, n, lanczosTol, start);
     return { lambda: pair.value, omega, group, vector: { re: pair.re, im: pair.im }, evaluations: 0 };
