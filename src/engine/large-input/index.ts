@@ -71,24 +71,45 @@ function describe(symbol: ConvSymbol, cells: number, factorisations: number, win
 }
 
 /**
- * Expected seconds of the symbol path (JS float64 at ~1 GFLOP/s): forming the symbol plus about
- * COARSE + REFINED cells, each an embedding, a short Lanczos run and a Cholesky factorisation.
+ * Expected seconds of the symbol path on one quiet core: forming the G_δ, the peak search (a coarse
+ * grid of short Lanczos runs, then ~150 more evaluations for the ascents and the window), and the
+ * certified cells, each one symbol evaluation and one Cholesky factorisation. Measured (CPU seconds
+ * on this machine, session 7) and fitted on the slow side: 64→64 3x3 0.56 s (model 0.61), 5x5 1.3 s
+ * (1.7), 7x7 3.9 s (4.1), 512→128 and 128→512 3x3 2.3 s and 3.1 s (6.4), 512→256 27.7 s (36.6).
  */
 export function symbolPathSeconds(spec: ConvSpec): number {
   const [cOut, cInPerGroup, ...kernel] = spec.weight.dims;
   const group = spec.group || 1;
   const phases = kernel.reduce((a, _, i) => a * (spec.strides[i] ?? 1), 1);
-  const n = Math.min(cOut / group, cInPerGroup * phases);
-  const size = 2 * n;
-  const shifts = kernel.reduce((a, k, i) => a * (2 * Math.floor(((k - 1) * (spec.dilations[i] ?? 1)) / (spec.strides[i] ?? 1)) + 1), 1);
-  // Each cell: one triangle of the symbol (half the shifts on half the entries, 4 flops each), a
-  // Cholesky factorisation, and for a share of them a short Lanczos run.
-  const perCell = shifts * n * n + size ** 3 / 3 + 15 * 2 * size * size;
-  const degree = Math.max(...kernel.map((k, i) => Math.floor(((k - 1) * (spec.dilations[i] ?? 1)) / (spec.strides[i] ?? 1))));
-  const cells = group * EXPECTED_CELLS_PER_GROUP * Math.max(1, degree / 2) ** 0.9;
-  return (symbolSetupFlops(spec) + cells * perCell) / JS_FLOPS;
+  const rows = cOut / group;
+  const n = Math.min(rows, cInPerGroup * phases);
+  // Wider layers have flatter symbols, hence more cells: measured 350–730 at 64→64, 459 at
+  // 128→128, 1,187 at 512→128, 1,383 at 128→512, 2,067 at 512→256 (3x3), so ∝ √(wider side / 64).
+  const wide = Math.max(1, Math.max(rows, cInPerGroup * phases) / 64) ** 0.5;
+  const degrees = kernel.map((k, i) => Math.floor(((k - 1) * (spec.dilations[i] ?? 1)) / (spec.strides[i] ?? 1)));
+  const shifts = degrees.reduce((a, d) => a * (2 * d + 1), 1);
+  const active = degrees.filter((d) => d > 0).length;
+  const degree = Math.max(0, ...degrees);
+  // One symbol evaluation: the lower triangle, shifts terms per entry (2 flops each, JS float64).
+  const evaluation = (shifts * n * n) / JS_FLOPS;
+  // A Lanczos run of about a dozen steps with full reorthogonalisation, plus fixed overheads.
+  const lanczos = (100 * n * n + 5e5) / JS_FLOPS;
+  // The complex Cholesky factorisation (8n³/3 flops; ~2 GFLOP/s at n = 64, ~5 from n = 256) plus
+  // per-entry overheads.
+  const cholesky = n * n * ((8 * n) / 3 / CHOLESKY_FLOPS + 5e-8);
+  const scoring = group * degrees.reduce((a, d) => (d > 0 ? a * Math.ceil(Math.PI * active * d) : a), 1) / 2;
+  const peak = (scoring + PEAK_EXTRA_EVALUATIONS) * (evaluation + lanczos);
+  const cells = group * EXPECTED_CELLS_PER_GROUP * Math.max(1, degree / 2) ** 0.9 * wide;
+  return symbolSetupFlops(spec) / SETUP_FLOPS + peak + cells * (evaluation + cholesky);
 }
 
-/** Measured on random 64→64 layers: ~1,140 cells for 3x3, 2,150 for 5x5, 3,230 for 7x7. */
-const EXPECTED_CELLS_PER_GROUP = 1100;
+/** Measured on random 64→64 layers (diamond cells): ~350–730 cells for 3x3, 1,150–1,350 for 5x5, 1,850–2,000 for 7x7. */
+const EXPECTED_CELLS_PER_GROUP = 800;
+/** Ascent and window evaluations after the coarse scoring grid. */
+const PEAK_EXTRA_EVALUATIONS = 150;
+/** JS float64 loops without blocking (~1 GFLOP/s). */
 const JS_FLOPS = 1e9;
+/** The blocked dot products forming the G_δ (measured 1.4–1.9 GFLOP/s). */
+const SETUP_FLOPS = 1.5e9;
+/** The two-column packed Cholesky at large n (measured 3.9 GFLOP/s at n = 128, 5.3 at 256 and 512). */
+const CHOLESKY_FLOPS = 5e9;

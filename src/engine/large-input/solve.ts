@@ -12,6 +12,7 @@
 
 import type { LinearSpec } from '../../model/ir';
 import { convGeometry } from '../bounds/conv';
+import { BOUND_BUDGET_FLOPS } from '../bounds';
 import { asConvView } from './conv-view';
 import { exactFlops, exactInterval, explicitSize, EXACT_MAX_SIDE } from './exact-small';
 import { symbolPathSeconds, symbolSupInterval } from './index';
@@ -38,7 +39,31 @@ export function warmStartFor(spec: LinearSpec, inputShape: number[], vectorShape
   // otherwise the row's bound is the usual one (measured on the int8 ISNet at 1024²: its
   // 1024→512 layer on 32² spent minutes certifying 512 × 512 blocks for a 58 s solve).
   if (symbolSetupFlops(spec) / JS_FLOPS > WARM_START_SHARE * iterative) return null;
-  return windowWarmStart(spec, inputShape, vectorShapes, tol, shouldStop, symbolPathSeconds(spec) <= SUP_SHARE * iterative);
+  // The sup replaces the row's other bound (the circular embedding, or past its budget the loose
+  // sum over taps): it is worth what that bound would cost, or half the solve, whichever is more.
+  const affordable = Math.max(SUP_SHARE * iterative, circularBoundSeconds(spec, inputShape));
+  return windowWarmStart(spec, inputShape, vectorShapes, tol, shouldStop, symbolPathSeconds(spec) <= affordable);
+}
+
+/**
+ * Rough seconds of the circular-embedding bound (bounds/conv.ts): per DFT frequency of the real
+ * grid, forming an n × n block from the m × n symbol and one Cholesky certificate (~6n³), in float32
+ * wasm, capped at the bound's budget (beyond it that module gives the sum over taps instead).
+ */
+export function circularBoundSeconds(spec: LinearSpec, inputShape: number[]): number {
+  const conv = asConvView(spec, inputShape);
+  if (!conv) return 0;
+  const [cOut, cInPerGroup, ...kernel] = conv.spec.weight.dims;
+  const g = convGeometry(conv.spatial, kernel, conv.spec.strides, conv.spec.dilations, conv.spec.padsBegin, conv.spec.padsEnd);
+  if (!g) return 0;
+  const group = conv.spec.group || 1;
+  const phases = kernel.reduce((a, _, i) => a * (conv.spec.strides[i] ?? 1), 1);
+  const rows = cOut / group;
+  const small = Math.min(rows, cInPerGroup * phases);
+  const big = Math.max(rows, cInPerGroup * phases);
+  const frequencies = Math.ceil(g.grid.reduce((a, b) => a * b, 1) / 2) + 1;
+  const flops = group * frequencies * (8 * big * small * small + 6 * small ** 3);
+  return Math.min(flops, BOUND_BUDGET_FLOPS) / WASM_FLOPS;
 }
 
 export interface IntervalSolution {

@@ -66,7 +66,7 @@ const ASCENT_STEP = 2e-3;
  * A cell: {center + Σ_k t_k·directions[k] : |t_k| ≤ half[k]} for the frame's directions (vectors in
  * ω-space, one per active axis). Its spread sup_Δ Σ_a d_a|Δ_a| over the cell sets f (see the header).
  */
-interface Cell {
+export interface Cell {
   group: number;
   center: number[];
   half: number[];
@@ -78,12 +78,12 @@ interface Cell {
  * diamond of spread s covers twice the area of an axis box of the same spread (half the cells for
  * the same f).
  */
-interface Frame {
+export interface Frame {
   directions: number[][];
   diamond: boolean;
 }
 
-function frameOf(symbol: ConvSymbol, diamond: boolean): Frame {
+export function frameOf(symbol: ConvSymbol, diamond: boolean): Frame {
   const { degrees } = symbol;
   const active = activeAxes(degrees);
   const unit = (a: number, scale: number): number[] => degrees.map((_, b) => (b === a ? scale : 0));
@@ -101,7 +101,7 @@ function activeAxes(degrees: number[]): number[] {
 }
 
 /** sup over the cell of Σ_a d_a|Δ_a|: the largest over its corners (the sum is convex in Δ). */
-function cellSpread(degrees: number[], frame: Frame, half: number[]): number {
+export function cellSpread(degrees: number[], frame: Frame, half: number[]): number {
   const corners = 1 << half.length;
   let spread = 0;
   for (let c = 0; c < corners; c++) {
@@ -121,7 +121,7 @@ function cellSpread(degrees: number[], frame: Frame, half: number[]): number {
  * Cells of spread at most `spread` covering the fundamental domain: ω_a ∈ [0, π] on the first active
  * axis (P(−ω) = conj P(ω)), [0, 2π] on the others (P is 2π-periodic), 0 on inactive axes.
  */
-function gridCells(symbol: ConvSymbol, spread: number, frame: Frame): Cell[] {
+export function gridCells(symbol: ConvSymbol, spread: number, frame: Frame): Cell[] {
   const { degrees } = symbol;
   const rank = degrees.length;
   const active = activeAxes(degrees);
@@ -174,6 +174,21 @@ function gridCells(symbol: ConvSymbol, spread: number, frame: Frame): Cell[] {
     }
   }
   return cells;
+}
+
+/** The 2^k halves of a cell, split along every frame direction: together they cover it. */
+export function splitCell(cell: Cell, frame: Frame): Cell[] {
+  const children: Cell[] = [];
+  const half = cell.half.map((h) => h / 2);
+  for (let c = 0; c < 1 << cell.half.length; c++) {
+    const center = [...cell.center];
+    half.forEach((h, k) => {
+      const sign = (c >> k) & 1 ? h : -h;
+      for (let a = 0; a < center.length; a++) center[a] += sign * frame.directions[k][a];
+    });
+    children.push({ group: cell.group, center, half });
+  }
+  return children;
 }
 
 /**
@@ -239,7 +254,6 @@ export function locateSymbolPeak(symbol: ConvSymbol, lanczosTol = ASCENT_LANCZOS
 export function certifiedSymbolSup(symbol: ConvSymbol, options: SupOptions, peak?: SymbolPeak | null): SymbolSup | null {
   const { degrees, n } = symbol;
   const rank = degrees.length;
-  const active = degrees.map((d, a) => (d > 0 ? a : -1)).filter((a) => a >= 0);
   const lanczosTol = Math.min(1e-7, options.relTol / 20);
   type Best = { lambda: number; omega: number[]; group: number; vector: { re: Float64Array; im: Float64Array } };
   const located = peak === undefined ? locateSymbolPeak(symbol, lanczosTol, options.shouldStop) : peak;
@@ -297,17 +311,7 @@ export function certifiedSymbolSup(symbol: ConvSymbol, options: SupOptions, peak
       }
       if (proven) continue;
     }
-    // Split along every frame direction.
-    const children = 1 << cell.half.length;
-    const half = cell.half.map((h) => h / 2);
-    for (let c = 0; c < children; c++) {
-      const center = [...cell.center];
-      half.forEach((h, k) => {
-        const sign = (c >> k) & 1 ? h : -h;
-        for (let a = 0; a < rank; a++) center[a] += sign * frame.directions[k][a];
-      });
-      stack.push({ group: cell.group, center, half });
-    }
+    stack.push(...splitCell(cell, frame));
   }
   if (!best) {
     // Every block passed on its trace: the map is (near) zero; bound by the trace bound's target.

@@ -3,7 +3,10 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { IrModel, IrNode } from '../../../../src/model/ir';
+import type { ConvSpec, IrModel, IrNode } from '../../../../src/model/ir';
+import { symbolPathSeconds } from '../../../../src/engine/large-input/index';
+import { circularBoundSeconds, WASM_FLOPS } from '../../../../src/engine/large-input/solve';
+import { BOUND_BUDGET_FLOPS } from '../../../../src/engine/bounds';
 import { expectedLayerSeconds, formatSeconds, remainingSeconds } from '../../../../src/engine/large-input/run-estimate';
 import { randomValues } from '../bounds/reference';
 
@@ -39,4 +42,25 @@ test('remaining seconds follow the observed rate once 5 % is done', () => {
   assert.equal(remainingSeconds(100, 100, 30), 0);
   assert.equal(formatSeconds(3.14), '3.1 s');
   assert.equal(formatSeconds(185), '3 min 5 s');
+});
+
+test("the symbol path's cost model is not below the CPU seconds measured on this machine (session 7), wide layers included", () => {
+  const conv = (cout: number, cin: number, k: number): ConvSpec => ({ type: 'conv', channelsLast: false, weight: { dims: [cout, cin, k, k], data: new Float32Array(cout * cin * k * k) }, strides: [1, 1], dilations: [1, 1], padsBegin: [(k - 1) / 2, (k - 1) / 2], padsEnd: [(k - 1) / 2, (k - 1) / 2], group: 1 });
+  // [cout, cin, k, measured seconds of symbolSupInterval on one quiet core]
+  const measured: [number, number, number, number][] = [[64, 64, 3, 0.56], [64, 64, 5, 1.3], [64, 64, 7, 3.9], [128, 512, 3, 2.3], [512, 128, 3, 3.1]];
+  for (const [cout, cin, k, seconds] of measured) {
+    const modelled = symbolPathSeconds(conv(cout, cin, k));
+    assert.ok(modelled >= seconds, `${cin}→${cout} ${k}x${k}: modelled ${modelled} s below the measured ${seconds} s`);
+    assert.ok(modelled <= 3 * seconds, `${cin}→${cout} ${k}x${k}: modelled ${modelled} s, more than 3× the measured ${seconds} s`);
+  }
+  // A wider inner dimension at the same block size costs more (flatter symbols, more cells).
+  assert.ok(symbolPathSeconds(conv(128, 512, 3)) > symbolPathSeconds(conv(128, 128, 3)));
+});
+
+test("the circular bound's cost grows with the map and stops at its budget", () => {
+  const spec: ConvSpec = { type: 'conv', channelsLast: false, weight: { dims: [64, 64, 3, 3], data: new Float32Array(64 * 64 * 9) }, strides: [1, 1], dilations: [1, 1], padsBegin: [1, 1], padsEnd: [1, 1], group: 1 };
+  const at = (size: number): number => circularBoundSeconds(spec, [1, 64, size, size]);
+  assert.ok(at(32) > 0);
+  assert.ok(at(64) > 3 * at(32));
+  assert.equal(at(4096), BOUND_BUDGET_FLOPS / WASM_FLOPS);
 });
