@@ -8,9 +8,12 @@
 // (half-widths h_a): λmax(P(c)) ≥ q(c) ≥ S(1 − ¼(Σ_a d_a h_a)²), i.e. S ≤ λmax(P(c))/f.
 // Hence S ≤ U as soon as every cell is certified λmax(P(c)) ≤ U·f_cell. P(−ω) = conj P(ω), so cells
 // cover ω_a ∈ [0, π] on the first axis with d_a > 0; axes with d_a = 0 need no cells at all.
+// The argument only needs sup over the cell of Σ_a d_a|Δ_a| (the cell's spread): with two active
+// axes the cells are diamonds (squares in d₁ω₁ ± d₂ω₂), half as many as axis boxes for the same f.
 // Each centre's λmax is certified by a Cholesky factorisation (dense-symmetric.ts) plus the symbol's
-// own rounding bound; cells that fail are split in two along every axis with d_a > 0. The peak is
-// located first (an estimate), so that cells are tested against the final U from the start.
+// own rounding bound; cells that fail are split in two along every cell direction. The peak is
+// located first (an estimate), so that cells are tested against the final U from the start; a
+// failing cell is estimated (Lanczos) only when it is fine enough that failing means a higher λ.
 
 import { UNIT_ROUNDOFF_F64, gamma } from '../bounds/rounding';
 import { certifiedPackedHermitianBound, topHermitianEigenpair } from './dense-symmetric';
