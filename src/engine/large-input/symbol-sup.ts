@@ -50,7 +50,7 @@ export interface SymbolPeak {
   evaluations: number;
 }
 
-/** Spread Σ_a d_a h_a of the cells the peak search scores (coarse: a grid to start ascents from). */
+/** Spread of the cells the peak search scores (diamonds with two active axes, as the certification's). */
 const SCORE_SPREAD = 1;
 /** Spread of the first certification cells: f = 1 − ¼·0.5² ≈ 0.94, so far cells pass at once. */
 const COARSE_SPREAD = 0.5;
@@ -204,7 +204,8 @@ export function locateSymbolPeak(symbol: ConvSymbol, lanczosTol = ASCENT_LANCZOS
   const active = degrees.map((d, a) => (d > 0 ? a : -1)).filter((a) => a >= 0);
   let best: SymbolPeak | null = null;
   let evaluations = 0;
-  const scored = gridCells(symbol, SCORE_SPREAD, frameOf(symbol, false)).map((cell) => ({ ...cell, score: 0 }));
+  const scoreFrame = frameOf(symbol, true);
+  const scored = gridCells(symbol, SCORE_SPREAD, scoreFrame).map((cell) => ({ ...cell, score: 0 }));
   const buffer = { re: new Float64Array(n * n), im: new Float64Array(n * n) };
   for (const cell of scored) {
     if (shouldStop?.()) return null;
@@ -226,9 +227,9 @@ export function locateSymbolPeak(symbol: ConvSymbol, lanczosTol = ASCENT_LANCZOS
   for (const cell of scored.slice(0, ASCENT_SEEDS)) {
     if (shouldStop?.()) return null;
     let here = evaluate(cell.group, [...cell.center], undefined);
-    // Axis cells: half[k] is along active[k].
     let steps = symbol.degrees.map(() => 0);
-    active.forEach((a, k) => (steps[a] = cell.half[k] / 2));
+    // Half the cell's extent along each axis (a diamond's is half/d_a along both).
+    active.forEach((a) => (steps[a] = cell.half.reduce((sum, h, k) => sum + h * Math.abs(scoreFrame.directions[k][a]), 0) / 2));
     while (active.some((a) => steps[a] > ASCENT_STEP)) {
       let moved = false;
       for (const a of active) {
