@@ -11,7 +11,7 @@
 // 1-Lipschitz in (a, b) jointly: its √ row reads a and b. Rows whose shapes or axes do not match
 // these forms exactly are left as they are (unbounded, with their reason).
 
-import type { FixedSpec, IrModel, IrNode } from '../model/ir';
+import type { FixedSpec, IrModel, IrNode, NodeExecution } from '../model/ir';
 
 /** The denominator h(r) = outer(√(inner(c·r²))) with r = ‖y‖ over a group; each ε step adds or clamps from below. */
 export interface Spread {
@@ -107,6 +107,13 @@ function epsilonStep(node: IrNode): Spread['inner'] {
   return undefined;
 }
 
+/** The ε step exactly as the row computes it (a uniform shift or clamp), for the graph executor; undefined when the ε varies. */
+function exactEpsilon(node: IrNode): Spread['inner'] {
+  const v = node.spec.type === 'fixed' ? node.spec.values : undefined;
+  if (v?.kind === 'affine') return v.shift[0] === v.shift[1] ? { kind: 'add', epsilon: v.shift[0] } : undefined;
+  return epsilonStep(node);
+}
+
 /**
  * Whether `node` computes n² entrywise: Pow 2, Square, n·n, or TF's SquaredDifference(p, q) where n
  * is p − q (or q − p: the square is the same) of the same shape.
@@ -131,6 +138,8 @@ interface Denominator {
   axes: number[];
   groupSize: number;
   rows: IrNode[];
+  /** False when an ε step is not uniform (the bound takes the smallest): then the executor cannot run it. */
+  exact: boolean;
 }
 
 /**
@@ -148,6 +157,7 @@ function parseDenominator(value: string, y: string, yShape: readonly number[], p
   let node = next(value);
   let rooted = false;
   let scale = 1;
+  let exact = true;
   if (reciprocal) {
     if (!node || node.inputs.length !== 1) return undefined;
     const power = node.spec.type === 'unbounded' ? node.spec.power : undefined;
@@ -163,13 +173,14 @@ function parseDenominator(value: string, y: string, yShape: readonly number[], p
     const outer = node && epsilonStep(node);
     if (node && outer) {
       spread.outer = outer;
+      exact &&= !!exactEpsilon(node);
       node = next(node.inputs[0]);
     }
     if (!node || node.inputs.length !== 1) return undefined;
     if (node.op === 'ReduceL2') {
       const axes = reducedAxes(node);
       if (!axes || node.inputs[0] !== y || !sameShape(node.inputShapes[0], yShape)) return undefined;
-      return { spread, scale, axes, groupSize: axes.reduce((s, a) => s * yShape[a], 1), rows };
+      return { spread, scale, axes, groupSize: axes.reduce((s, a) => s * yShape[a], 1), rows, exact };
     }
     if (node.op !== 'Sqrt') return undefined;
     node = next(node.inputs[0]);
@@ -177,6 +188,7 @@ function parseDenominator(value: string, y: string, yShape: readonly number[], p
   const inner = node && epsilonStep(node);
   if (node && inner) {
     spread.inner = inner;
+    exact &&= !!exactEpsilon(node);
     node = next(node.inputs[0]);
   }
   if (!node || node.inputs.length !== 1 || !sameShape(node.inputShapes[0], yShape)) return undefined;
@@ -189,9 +201,9 @@ function parseDenominator(value: string, y: string, yShape: readonly number[], p
   else if (node.op === 'ReduceSum' || node.op === 'Sum') spread.c = 1;
   else if (node.op === 'ReduceSumSquare') squared = true;
   else return undefined;
-  if (squared) return node.inputs[0] === y ? { spread, scale, axes, groupSize, rows } : undefined;
+  if (squared) return node.inputs[0] === y ? { spread, scale, axes, groupSize, rows, exact } : undefined;
   node = next(node.inputs[0]);
-  return node && isSquareOf(node, y, producers) ? { spread, scale, axes, groupSize, rows } : undefined;
+  return node && isSquareOf(node, y, producers) ? { spread, scale, axes, groupSize, rows, exact } : undefined;
 }
 
 /** x when y = x − mean(x) over exactly `axes` (the centring of a layer norm), else undefined. */
@@ -262,6 +274,12 @@ export function recogniseLayerNorms(model: IrModel): void {
         values: { kind: 'bounded', min: -entry, max: entry },
       };
       node.spec = spec;
+      // What the graph executor runs in place of the rows counted here.
+      const execution: NodeExecution | undefined = parsed.exact
+        ? { kind: 'normalise', axes: parsed.axes, centred: !!centring, c: spread.c, ...(spread.inner ? { inner: spread.inner } : {}), ...(spread.outer ? { outer: spread.outer } : {}), scale: parsed.scale }
+        : undefined;
+      if (execution) node.execution = execution;
+      else delete node.execution;
       node.inputs = [centring ? centring.x : y];
       node.inputShapes = [centring ? centring.shape : [...yShape]];
       countIn(node, parsed.rows, `${what} written out`);
@@ -298,6 +316,8 @@ function recogniseModuli(model: IrModel, producers: ReadonlyMap<string, IrNode>,
       detail: `√(${bases.map((_, i) => `${String.fromCharCode(97 + i)}²`).join(' + ')}${shift ? ' + ε' : ''}) entrywise (a modulus, e.g. an STFT magnitude): 1-Lipschitz in (${bases.map((_, i) => String.fromCharCode(97 + i)).join(', ')}) jointly`,
     };
     root.inputs = bases as string[];
+    const exactShift = shift ? exactEpsilon(rows[0]) : undefined;
+    if (!shift || exactShift?.kind === 'add') root.execution = { kind: 'modulus', epsilon: exactShift ? exactShift.epsilon : 0 };
     root.inputShapes = bases.map(() => [...shape]);
     for (const row of rows) row.spec = { type: 'fixed', kind: 'structural', constant: 0, detail: `part of the modulus at Sqrt "${root.name}", counted there` };
   }

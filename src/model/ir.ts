@@ -248,7 +248,33 @@ export type NodeExecution =
    * node's `inputs` may then name only the factors' common origin (for the bound); `factors` are
    * what the executor multiplies, and `scale` is a following scalar multiply counted in this row.
    */
-  | { kind: 'product'; factors: [string, string]; scale: number };
+  | { kind: 'product'; factors: [string, string]; scale: number }
+  /** scale·op(A)·op(B) (+ shift, broadcast) of the node's two data inputs, batched (numpy matmul); op transposes the last two axes. */
+  | { kind: 'matmul'; transposeA: boolean; transposeB: boolean; scale: number; shift?: WeightTensor }
+  /**
+   * A normalisation (docs/bracket.md, "Executed normalisations"): y = x, or x − mean(x) with
+   * `centred`, over `axes` (after splitting axis 1 into `groups` when given); h = outer(√(inner(c·Σy²)))
+   * with each ε step adding or clamping from below; out = scale·y/h, then ·gamma + beta (broadcast).
+   */
+  | { kind: 'normalise'; axes: number[]; centred: boolean; c: number; inner?: EpsilonStep; outer?: EpsilonStep; scale: number; groups?: number; gamma?: WeightTensor; beta?: WeightTensor }
+  /** √(a² + b² + … + epsilon) entrywise of the node's inputs. */
+  | { kind: 'modulus'; epsilon: number }
+  /** Along each input axis, the listed indices (null: all), a cartesian selection; then reshaped to outputShapes[0]. `rank` promotes the input first (leading 1s). */
+  | { kind: 'select'; perAxis: (number[] | null)[]; rank?: number }
+  /** Consecutive parts of `sizes` along `axis`, one per output, each reshaped to its output shape. */
+  | { kind: 'split'; axis: number; sizes: number[] }
+  /** The inputs stacked along a new `axis` (TF Pack). */
+  | { kind: 'stack'; axis: number }
+  /** A max, min or sum over `axes`, reshaped to outputShapes[0]. */
+  | { kind: 'reduce'; op: 'max' | 'min' | 'sum'; axes: number[] }
+  /** Reflect (no edge repeat) or symmetric (edge repeated) padding. */
+  | { kind: 'mirrorPad'; begin: number[]; end: number[]; mode: 'reflect' | 'symmetric' };
+
+/** One ε step of a normalisation's denominator: add ε, or clamp from below at ε. */
+export interface EpsilonStep {
+  kind: 'add' | 'max';
+  epsilon: number;
+}
 
 /** Specs whose σ the engine computes with a matrix-free solver. */
 export type LinearSpec = ConvSpec | ConvTransposeSpec | DenseSpec | AvgPoolSpec;

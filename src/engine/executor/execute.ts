@@ -11,6 +11,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ConvSpec, ConvTransposeSpec, IrModel, IrNode, WeightTensor } from '../../model/ir';
 import { dilateKernel, kernelFromCanonical, type Kernel } from '../operators/kernel';
+import { matmul } from './matmul';
+import { modulus, normalise } from './normalise';
+import { mirrorPad, reduce, select, split } from './selection';
 
 export class NotExecutableError extends Error {
   constructor(readonly node: string, readonly reason: string) {
@@ -74,6 +77,10 @@ export function runGraph(model: IrModel, plan: IrNode[], input: tf.Tensor, forwa
       if (!value) throw new NotExecutableError(node.name, `input ${name} was not computed`);
       return value;
     });
+    if (node.execution?.kind === 'split') {
+      split(inputs[0], node.execution.axis, node.execution.sizes, node.outputShapes).forEach((part, k) => values.set(node.outputs[k], part));
+      continue;
+    }
     const output = runNode(node, inputs, forwardOnly);
     values.set(node.outputs[0], output);
   }
@@ -91,9 +98,29 @@ export function runNode(node: IrNode, inputs: tf.Tensor[], forwardOnly = false):
   const execution = node.execution;
   const x = inputs[0];
   const outShape = node.outputShapes[0];
-  if (execution?.kind === 'product') {
-    const product = tf.mul(inputs[0], inputs[1]);
-    return tf.reshape(execution.scale === 1 ? product : tf.mul(product, execution.scale), outShape);
+  switch (execution?.kind) {
+    case 'product': {
+      const product = tf.mul(inputs[0], inputs[1]);
+      return tf.reshape(execution.scale === 1 ? product : tf.mul(product, execution.scale), outShape);
+    }
+    case 'matmul':
+      return matmul(inputs[0], inputs[1], execution, outShape);
+    case 'normalise':
+      return tf.reshape(normalise(x, execution), outShape);
+    case 'modulus':
+      return tf.reshape(modulus(inputs, execution.epsilon), outShape);
+    case 'select':
+      return select(x, execution, outShape);
+    case 'split':
+      return split(x, execution.axis, execution.sizes, node.outputShapes)[0];
+    case 'stack':
+      return tf.reshape(tf.stack(inputs, execution.axis), outShape);
+    case 'reduce':
+      return reduce(x, execution.op, execution.axes, outShape);
+    case 'mirrorPad':
+      return tf.reshape(mirrorPad(x, execution.begin, execution.end, execution.mode), outShape);
+    default:
+      break;
   }
   switch (spec.type) {
     case 'conv':

@@ -2,7 +2,7 @@
 // data-dependent operands make a product x·y (attention), bounded by the shared pass where both
 // factors have ranges (src/analysis/products.ts), else not globally Lipschitz.
 
-import type { OpSpec } from '../../../model/ir';
+import type { NodeExecution, OpSpec, WeightTensor } from '../../../model/ir';
 import { asFloat32, transpose2d } from '../tensor';
 import { broadcastShapes, formatShape, type NodeContext, type NodeResult, type OpHandler } from '../context';
 
@@ -39,6 +39,7 @@ export const gemm: OpHandler = {
  */
 function dataGemm(ctx: NodeContext, transposeA: boolean, transposeB: boolean, alpha: number, outputShapes: number[][]): NodeResult {
   let shift: [number, number] = [0, 0];
+  let shiftTensor: WeightTensor | undefined;
   if (ctx.has(2)) {
     const c = ctx.constant(2);
     if (!c) return { spec: { type: 'unsupported', detail: 'Gemm of two data matrices with a C operand that is not a constant' }, outputShapes };
@@ -46,9 +47,11 @@ function dataGemm(ctx: NodeContext, transposeA: boolean, transposeB: boolean, al
     let [lo, hi] = [Infinity, -Infinity];
     for (const v of c.data) [lo, hi] = [Math.min(lo, beta * v), Math.max(hi, beta * v)];
     if (Number.isFinite(lo) && Number.isFinite(hi)) shift = [lo, hi];
+    shiftTensor = { dims: [...c.dims], data: Float32Array.from(c.data, (v) => beta * v) };
   }
   const matmulForm = { transposeA, transposeB, scale: alpha, shift };
-  return { spec: { type: 'unbounded', matmul: true, matmulForm, reason: PRODUCT }, outputShapes };
+  const execution: NodeExecution = { kind: 'matmul', transposeA, transposeB, scale: alpha, ...(shiftTensor ? { shift: shiftTensor } : {}) };
+  return { spec: { type: 'unbounded', matmul: true, matmulForm, reason: PRODUCT }, outputShapes, execution };
 }
 
 /** Gemm's β·C as the executor's bias when C is a constant of n entries (or a scalar); else not executable. */
@@ -92,7 +95,7 @@ export const matmul: OpHandler = {
     const out = matmulShape(ctx, a, b);
     const outputShapes = [out];
     // Resolved on the finished graph (src/analysis/products.ts) from the factors' ranges.
-    if (ctx.isDynamic(0) && ctx.isDynamic(1)) return { spec: { type: 'unbounded', matmul: true, reason: PRODUCT }, outputShapes };
+    if (ctx.isDynamic(0) && ctx.isDynamic(1)) return { spec: { type: 'unbounded', matmul: true, reason: PRODUCT }, outputShapes, execution: { kind: 'matmul', transposeA: false, transposeB: false, scale: 1 } };
     if (!ctx.isDynamic(0)) return leftMultiplication(ctx, a, b, outputShapes);
     const w = ctx.requireConstant(1, 'the weight');
     if (w.dims.length > 2) {

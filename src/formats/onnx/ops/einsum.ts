@@ -33,7 +33,10 @@ export const einsum: OpHandler = {
       const shape = batchedMatmulShape(parsed.inputs[0], parsed.inputs[1], parsed.output, ctx.shape(0), ctx.shape(1));
       if (!shape) return unsupported('of two data operands is not a batched matrix product (same batch labels, A·B or A·Bᵀ)');
       // Resolved on the finished graph (src/analysis/products.ts) from the factors' ranges, as a MatMul.
-      return { spec: { type: 'unbounded', matmul: true, reason: `Einsum "${equation}" of two data-dependent tensors (x·y) is not globally Lipschitz` }, outputShapes: [shape] };
+      const [a, b] = parsed.inputs;
+      // B written with the contracted label last ("…jk" against A's "…ik") is multiplied transposed.
+      const transposeB = b[b.length - 1] === a[a.length - 1];
+      return { spec: { type: 'unbounded', matmul: true, reason: `Einsum "${equation}" of two data-dependent tensors (x·y) is not globally Lipschitz` }, outputShapes: [shape], execution: { kind: 'matmul', transposeA: false, transposeB, scale: 1 } };
     }
     if (parsed.inputs.length !== 2 || dyn.length !== 1) return unsupported('is not one data operand with one constant matrix');
     const x = dyn[0];

@@ -2,7 +2,7 @@
 // data-dependent spread with ε > 0 (layer, instance, group norm) are globally Lipschitz with constant
 // max|γ|/√ε; without an ε (Lp, mean-variance normalisation) they are not.
 
-import type { OpSpec } from '../../../model/ir';
+import type { NodeExecution, OpSpec, WeightTensor } from '../../../model/ir';
 import { formatEpsilon, layerNormBound } from '../../../analysis/layer-norm';
 import { formatShape, normAxis, type NodeContext, type OpHandler } from '../context';
 
@@ -57,7 +57,7 @@ function dataNormalisation(what: string, statsShape?: (x: number[], axis: number
  * Lipschitz with constant ≤ max|γ|/√ε when ε > 0 (src/analysis/layer-norm.ts, docs/op-coverage.md
  * "Normalisation layers"); its output lies within β ± √(n − 1)·|γ|.
  */
-function spreadNormalisation(what: string, groupOf: (ctx: NodeContext, x: number[]) => { n: number; stats: number[] }): OpHandler {
+function spreadNormalisation(what: string, groupOf: (ctx: NodeContext, x: number[]) => { n: number; stats: number[] }, executionOf: (ctx: NodeContext, x: number[], epsilon: number) => NodeExecution | undefined): OpHandler {
   return {
     infer(ctx) {
       const x = ctx.dynamic(0);
@@ -81,10 +81,57 @@ function spreadNormalisation(what: string, groupOf: (ctx: NodeContext, x: number
         detail: `${what} over ${n} entries: ≤ max|γ|/√ε, ε = ${formatEpsilon(epsilon)} (reached where the input has no spread)`,
         ...(range ? { values: { kind: 'bounded' as const, min: range[0], max: range[1] } } : {}),
       };
-      return { spec, outputShapes, weightShape: gamma ? [...gamma.dims] : null, dataInputs: [0] };
+      const execution = executionOf(ctx, x, epsilon);
+      return { spec, outputShapes, weightShape: gamma ? [...gamma.dims] : null, dataInputs: [0], ...(execution ? { execution } : {}) };
     },
   };
 }
+
+/** A constant operand as a float32 tensor of the given dims (broadcast against the input). */
+function asTensor(data: ArrayLike<number>, dims: number[]): WeightTensor {
+  return { dims, data: Float32Array.from(data) };
+}
+
+const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
+
+/** LayerNormalization: over the axes from `axis` on; scale and bias broadcast against the input (numpy rules). */
+const layerExecution = (ctx: NodeContext, x: number[], epsilon: number): NodeExecution => {
+  const axis = normAxis(ctx, ctx.attrs.int('axis', -1), x.length);
+  const gamma = ctx.constant(1);
+  const beta = ctx.constant(2);
+  return {
+    kind: 'normalise', axes: range(axis, x.length), centred: true, c: 1 / x.slice(axis).reduce((a, b) => a * b, 1), inner: { kind: 'add', epsilon }, scale: 1,
+    ...(gamma ? { gamma: asTensor(gamma.data, [...gamma.dims]) } : {}),
+    ...(beta ? { beta: asTensor(beta.data, [...beta.dims]) } : {}),
+  };
+};
+
+/** Per-channel scale and bias [C] as [C, 1, …] against N, C, spatial…; undefined when not C long. */
+function perChannel(data: ArrayLike<number> | undefined, channels: number, rank: number): WeightTensor | undefined {
+  if (!data || data.length !== channels) return undefined;
+  return asTensor(data, [channels, ...new Array<number>(rank - 2).fill(1)]);
+}
+
+const instanceExecution = (ctx: NodeContext, x: number[], epsilon: number): NodeExecution | undefined => {
+  const gamma = perChannel(ctx.constant(1)?.data, x[1], x.length);
+  const beta = perChannel(ctx.constant(2)?.data, x[1], x.length);
+  if (!gamma || !beta) return undefined;
+  return { kind: 'normalise', axes: range(2, x.length), centred: true, c: 1 / x.slice(2).reduce((a, b) => a * b, 1), inner: { kind: 'add', epsilon }, scale: 1, gamma, beta };
+};
+
+/** GroupNormalization: channels split into groups; scale and bias per channel (opset 21) or per group (opset 18, repeated over its channels). */
+const groupExecution = (ctx: NodeContext, x: number[], epsilon: number): NodeExecution | undefined => {
+  const groups = ctx.attrs.int('num_groups', 0);
+  const channels = x[1];
+  const expand = (data: ArrayLike<number> | undefined) => {
+    if (data?.length === groups && groups !== channels) return perChannel(Array.from({ length: channels }, (_, c) => data[Math.floor(c / (channels / groups))]), channels, x.length);
+    return perChannel(data, channels, x.length);
+  };
+  const gamma = expand(ctx.constant(1)?.data);
+  const beta = expand(ctx.constant(2)?.data);
+  if (!gamma || !beta) return undefined;
+  return { kind: 'normalise', groups, axes: [2], centred: true, c: groups / x.slice(1).reduce((a, b) => a * b, 1), inner: { kind: 'add', epsilon }, scale: 1, gamma, beta };
+};
 
 const layerGroup = (ctx: NodeContext, x: number[]) => {
   const axis = normAxis(ctx, ctx.attrs.int('axis', -1), x.length);
@@ -102,9 +149,9 @@ const groupGroup = (ctx: NodeContext, x: number[]) => {
 
 export const normalizationOps: Record<string, OpHandler> = {
   BatchNormalization: batchNormalization,
-  LayerNormalization: spreadNormalisation('layer norm', layerGroup),
-  InstanceNormalization: spreadNormalisation('instance norm', instanceGroup),
-  GroupNormalization: spreadNormalisation('group norm', groupGroup),
+  LayerNormalization: spreadNormalisation('layer norm', layerGroup, layerExecution),
+  InstanceNormalization: spreadNormalisation('instance norm', instanceGroup, instanceExecution),
+  GroupNormalization: spreadNormalisation('group norm', groupGroup, groupExecution),
   MeanVarianceNormalization: { infer: (ctx) => ({ spec: { type: 'unbounded', reason: 'mean-variance normalisation divides by the standard deviation (its ε, if any, is not an attribute): not modelled, reported unbounded' }, outputShapes: [ctx.dynamic(0)], dataInputs: [0] }) },
   LpNormalization: dataNormalisation('Lp normalisation'),
 };

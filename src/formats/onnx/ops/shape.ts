@@ -199,7 +199,7 @@ export const split: OpHandler = {
   infer(ctx) {
     const x = ctx.dynamic(0);
     const { axis, sizes } = splitSizes(ctx, x);
-    return { spec: structural('split: each output is a restriction: 1', 1, SELECTS), outputShapes: sizes.map((s) => x.map((d, i) => (i === axis ? s : d))), dataInputs: [0] };
+    return { spec: structural('split: each output is a restriction: 1', 1, SELECTS), outputShapes: sizes.map((s) => x.map((d, i) => (i === axis ? s : d))), dataInputs: [0], execution: { kind: 'split', axis, sizes } };
   },
   fold(ctx) {
     const x = ctx.constant(0);
@@ -263,7 +263,8 @@ function sliceIndices(ctx: NodeContext, x: number[]): number[][] {
 export const slice: OpHandler = {
   infer(ctx) {
     const x = ctx.dynamic(0);
-    return { spec: structural('slice: a restriction: 1', 1, SELECTS), outputShapes: [sliceIndices(ctx, x).map((l) => l.length)], dataInputs: [0] };
+    const perAxis = sliceIndices(ctx, x);
+    return { spec: structural('slice: a restriction: 1', 1, SELECTS), outputShapes: [perAxis.map((l) => l.length)], dataInputs: [0], execution: selection(perAxis, x) };
   },
   fold(ctx) {
     const x = ctx.constant(0);
@@ -286,6 +287,14 @@ function gatherIndices(ctx: NodeContext, data: number[]): { axis: number; indice
   return { axis, indices, flat, out: [...data.slice(0, axis), ...indices.dims, ...data.slice(axis + 1)] };
 }
 
+const gatherAxis = (ctx: NodeContext, data: number[]) => normAxis(ctx, ctx.attrs.int('axis', 0), data.length);
+
+/** The executor's cartesian selection (null where an axis is taken whole, in order). */
+function selection(perAxis: number[][], x: number[], rank?: number): NodeExecution {
+  const lists = perAxis.map((list, axis) => (list.length === x[axis] && list.every((v, k) => v === k) ? null : list));
+  return { kind: 'select', perAxis: lists, ...(rank !== undefined ? { rank } : {}) };
+}
+
 export const gather: OpHandler = {
   infer(ctx) {
     if (ctx.isDynamic(1)) {
@@ -300,7 +309,7 @@ export const gather: OpHandler = {
     for (const k of flat) counts.set(k, (counts.get(k) ?? 0) + 1);
     const most = Math.max(1, ...counts.values());
     const spec = most === 1 ? structural('gather of distinct entries: 1', 1, SELECTS) : structural(`gather copies one entry ${most} times: √${most}`, Math.sqrt(most), SELECTS);
-    return { spec, outputShapes: [out], dataInputs: [0] };
+    return { spec, outputShapes: [out], dataInputs: [0], execution: selection(x.map((d, i) => (i === gatherAxis(ctx, x) ? flat : all(d))), x) };
   },
   fold(ctx) {
     const x = ctx.constant(0);
@@ -322,7 +331,10 @@ export const expand: OpHandler = {
     const x = ctx.dynamic(0);
     const out = expandShape(ctx, x);
     const copies = elementCount(out) / elementCount(x);
-    return { spec: structural(copies === 1 ? 'expand without copies: 1' : `expand copies each entry ${copies} times: √${copies}`, Math.sqrt(copies), SELECTS), outputShapes: [out], dataInputs: [0] };
+    // Promoted to the output's rank (leading 1s), each size-1 axis read as often as the output is long.
+    const promoted = [...new Array<number>(out.length - x.length).fill(1), ...x];
+    const execution = selection(promoted.map((d, i) => (d === out[i] ? all(d) : new Array<number>(out[i]).fill(0))), promoted, out.length);
+    return { spec: structural(copies === 1 ? 'expand without copies: 1' : `expand copies each entry ${copies} times: √${copies}`, Math.sqrt(copies), SELECTS), outputShapes: [out], dataInputs: [0], execution };
   },
   fold(ctx) {
     const x = ctx.constant(0);
@@ -348,7 +360,8 @@ export const tile: OpHandler = {
     const x = ctx.dynamic(0);
     const r = repeats(ctx, x);
     const copies = elementCount(r);
-    return { spec: structural(`tile copies each entry ${copies} times: √${copies}`, Math.sqrt(copies), SELECTS), outputShapes: [x.map((d, i) => d * r[i])], dataInputs: [0] };
+    const execution = selection(x.map((d, i) => all(d * r[i]).map((k) => k % d)), x);
+    return { spec: structural(`tile copies each entry ${copies} times: √${copies}`, Math.sqrt(copies), SELECTS), outputShapes: [x.map((d, i) => d * r[i])], dataInputs: [0], execution };
   },
   fold(ctx) {
     const x = ctx.constant(0);

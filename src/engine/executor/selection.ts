@@ -1,0 +1,55 @@
+// Ops that pick, cut, stack or reduce entries, for the graph executor: Slice / StridedSlice / Gather
+// with constant indices / Expand / Tile (one index list per axis), Split / SplitV / Unpack, Pack,
+// Max / Min / Sum reductions, mirror padding. Written with ops whose gradients the wasm backend runs:
+// tfjs's gather gradient needs UnsortedSegmentSum, which it lacks, so a list that is not one
+// contiguous range is applied as a 0/1 selection matrix along its axis (exact: one 1 per row).
+
+import * as tf from '@tensorflow/tfjs-core';
+import type { NodeExecution } from '../../model/ir';
+
+type Select = Extract<NodeExecution, { kind: 'select' }>;
+
+/** x with `axis` restricted to `indices` (in that order, repeats allowed). */
+export function takeAlong(x: tf.Tensor, axis: number, indices: readonly number[]): tf.Tensor {
+  const length = x.shape[axis];
+  const start = indices[0] ?? 0;
+  const contiguous = indices.every((i, k) => i === start + k);
+  if (contiguous) {
+    if (indices.length === length) return x;
+    const begin = x.shape.map((_, a) => (a === axis ? start : 0));
+    const size = x.shape.map((d, a) => (a === axis ? indices.length : d));
+    return tf.slice(x, begin, size);
+  }
+  const matrix = new Float32Array(indices.length * length);
+  indices.forEach((i, row) => (matrix[row * length + i] = 1));
+  const rank = x.rank;
+  const perm = Array.from({ length: rank }, (_, a) => a).filter((a) => a !== axis).concat([axis]);
+  const moved = tf.transpose(x, perm);
+  const rows = tf.matMul(tf.reshape(moved, [-1, length]), tf.tensor2d(matrix, [indices.length, length]), false, true);
+  const back = tf.reshape(rows, [...moved.shape.slice(0, -1), indices.length]);
+  const inverse = new Array<number>(rank);
+  perm.forEach((p, i) => (inverse[p] = i));
+  return tf.transpose(back, inverse);
+}
+
+export function select(x: tf.Tensor, e: Select, outShape: number[]): tf.Tensor {
+  let y = e.rank !== undefined && e.rank > x.rank ? tf.reshape(x, [...new Array<number>(e.rank - x.rank).fill(1), ...x.shape]) : x;
+  e.perAxis.forEach((indices, axis) => {
+    if (indices) y = takeAlong(y, axis, indices);
+  });
+  return tf.reshape(y, outShape);
+}
+
+/** Consecutive parts along `axis`, each reshaped to its output shape. */
+export function split(x: tf.Tensor, axis: number, sizes: readonly number[], outShapes: readonly number[][]): tf.Tensor[] {
+  return tf.split(x, [...sizes], axis).map((part, k) => tf.reshape(part, outShapes[k]));
+}
+
+export function reduce(x: tf.Tensor, op: 'max' | 'min' | 'sum', axes: number[], outShape: number[]): tf.Tensor {
+  const y = op === 'max' ? tf.max(x, axes, true) : op === 'min' ? tf.min(x, axes, true) : tf.sum(x, axes, true);
+  return tf.reshape(y, outShape);
+}
+
+export function mirrorPad(x: tf.Tensor, begin: readonly number[], end: readonly number[], mode: 'reflect' | 'symmetric'): tf.Tensor {
+  return tf.mirrorPad(x, begin.map((b, i) => [b, end[i]] as [number, number]), mode);
+}
