@@ -268,7 +268,11 @@ export type NodeExecution =
   /** A max, min or sum over `axes`, reshaped to outputShapes[0]. */
   | { kind: 'reduce'; op: 'max' | 'min' | 'sum'; axes: number[] }
   /** Reflect (no edge repeat) or symmetric (edge repeated) padding. */
-  | { kind: 'mirrorPad'; begin: number[]; end: number[]; mode: 'reflect' | 'symmetric' };
+  | { kind: 'mirrorPad'; begin: number[]; end: number[]; mode: 'reflect' | 'symmetric' }
+  /** TF DepthToSpace (or SpaceToDepth with `inverse`) on NHWC, DCR order: blocks of block×block channels to space. */
+  | { kind: 'depthToSpace'; block: number; inverse: boolean }
+  /** TF SpaceToBatchND (pads, then blocks to the batch) or BatchToSpaceND (`inverse`: back, then crops), on N, spatial…, C. */
+  | { kind: 'spaceToBatch'; block: number[]; pads: [number, number][]; inverse: boolean };
 
 /** One ε step of a normalisation's denominator: add ε, or clamp from below at ε. */
 export interface EpsilonStep {

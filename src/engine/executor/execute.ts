@@ -13,7 +13,7 @@ import type { ConvSpec, ConvTransposeSpec, IrModel, IrNode, WeightTensor } from 
 import { dilateKernel, kernelFromCanonical, type Kernel } from '../operators/kernel';
 import { matmul } from './matmul';
 import { modulus, normalise } from './normalise';
-import { mirrorPad, reduce, select, split } from './selection';
+import { depthToSpace, mirrorPad, reduce, select, spaceToBatch, split } from './selection';
 
 export class NotExecutableError extends Error {
   constructor(readonly node: string, readonly reason: string) {
@@ -119,6 +119,10 @@ export function runNode(node: IrNode, inputs: tf.Tensor[], forwardOnly = false):
       return reduce(x, execution.op, execution.axes, outShape);
     case 'mirrorPad':
       return tf.reshape(mirrorPad(x, execution.begin, execution.end, execution.mode), outShape);
+    case 'depthToSpace':
+      return depthToSpace(x, execution.block, execution.inverse, outShape);
+    case 'spaceToBatch':
+      return spaceToBatch(x, execution.block, execution.pads, execution.inverse, outShape);
     default:
       break;
   }

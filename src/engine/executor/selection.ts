@@ -53,3 +53,19 @@ export function reduce(x: tf.Tensor, op: 'max' | 'min' | 'sum', axes: number[], 
 export function mirrorPad(x: tf.Tensor, begin: readonly number[], end: readonly number[], mode: 'reflect' | 'symmetric'): tf.Tensor {
   return tf.mirrorPad(x, begin.map((b, i) => [b, end[i]] as [number, number]), mode);
 }
+
+/** NHWC DepthToSpace in DCR order (TF's): channel (i·b + j)·c' + k goes to (h·b + i, w·b + j, k); SpaceToDepth is its inverse. */
+export function depthToSpace(x: tf.Tensor, block: number, inverse: boolean, outShape: number[]): tf.Tensor {
+  const [n, h, w, c] = x.shape;
+  if (!inverse) {
+    const split = tf.reshape(x, [n, h, w, block, block, c / (block * block)]);
+    return tf.reshape(tf.transpose(split, [0, 1, 3, 2, 4, 5]), outShape);
+  }
+  const split = tf.reshape(x, [n, h / block, block, w / block, block, c]);
+  return tf.reshape(tf.transpose(split, [0, 1, 3, 2, 4, 5]), outShape);
+}
+
+export function spaceToBatch(x: tf.Tensor, block: number[], pads: [number, number][], inverse: boolean, outShape: number[]): tf.Tensor {
+  const y = inverse ? tf.batchToSpaceND(x, block, pads) : tf.spaceToBatchND(x, block, pads);
+  return tf.reshape(y, outShape);
+}

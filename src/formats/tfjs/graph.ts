@@ -772,7 +772,19 @@ class GraphReader {
     const shapes = this.shapeRule(def);
     const x = dynamic[0];
     if (!shapes) return this.unsupported(def, dynamic, `${def.op} with arguments that are not constants`);
-    if (def.op === 'Pack') return this.row(def, dynamic, structural(`pack of ${dynamic.length} values: a permutation of their entries, 1`), shapes[0]);
+    const all = (n: number) => Array.from({ length: n }, (_, i) => i);
+    /** The executor's cartesian selection on x (null where an axis is taken whole). */
+    const selecting = (perAxis: number[][], shape: number[], rank?: number): NodeExecution => ({
+      kind: 'select',
+      perAxis: perAxis.map((list, axis) => (list.length === shape[axis] && list.every((v, k) => v === k) ? null : list)),
+      ...(rank !== undefined ? { rank } : {}),
+    });
+    if (def.op === 'Pack') {
+      const inputs = this.dataInputs(def);
+      const axis = normalizeAxis(def.attr.axis?.i !== undefined ? Number(def.attr.axis.i) : 0, shapes[0].length);
+      const execution: NodeExecution | undefined = inputs.every((v) => dynamic.includes(v)) && inputs.length === dynamic.length ? { kind: 'stack', axis } : undefined;
+      return this.row(def, dynamic, structural(`pack of ${dynamic.length} values: a permutation of their entries, 1`), shapes[0], null, def.name, def.name, def.op, execution);
+    }
     if (def.op === 'GatherV2') {
       const inputs = this.dataInputs(def);
       const indices = this.constant(inputs[1]);
@@ -780,18 +792,52 @@ class GraphReader {
       const counts = new Map<number, number>();
       for (const i of indices.values) counts.set(Number(i), (counts.get(Number(i)) ?? 0) + 1);
       const copies = Math.max(1, ...counts.values());
-      return this.row(def, [x], structural(copies === 1 ? 'gather of distinct entries: 1' : `gather copying an entry ${copies} times: √${copies}`, Math.sqrt(copies), { kind: 'select' }), shapes[0]);
+      const axisValue = this.constant(inputs[2]);
+      const shape = this.shapeOf(x);
+      const axis = axisValue ? normalizeAxis(Number(axisValue.values[0]), shape.length) : -1;
+      const picked = Array.from(indices.values, Number);
+      const execution = axis >= 0 && picked.every((i) => Number.isInteger(i) && i >= 0 && i < shape[axis]) ? selecting(shape.map((d, a) => (a === axis ? picked : all(d))), shape) : undefined;
+      return this.row(def, [x], structural(copies === 1 ? 'gather of distinct entries: 1' : `gather copying an entry ${copies} times: √${copies}`, Math.sqrt(copies), { kind: 'select' }), shapes[0], null, def.name, def.name, def.op, execution);
     }
     // TF's lowering of a dilated conv: zero padding moved into the batch, and back with crops; each entry kept at most once.
     if (def.op === 'BroadcastTo') {
       const copies = product(shapes[0]) / product(this.shapeOf(x));
-      return this.row(def, [x], structural(copies === 1 ? 'broadcast to the same shape: 1' : `broadcast copying each entry ${copies} times: √${copies}`, Math.sqrt(copies), { kind: 'select' }), shapes[0]);
+      const out = shapes[0];
+      const promoted = [...new Array<number>(out.length - this.shapeOf(x).length).fill(1), ...this.shapeOf(x)];
+      const execution = selecting(promoted.map((d, i) => (d === out[i] ? all(d) : new Array<number>(out[i]).fill(0))), promoted, out.length);
+      return this.row(def, [x], structural(copies === 1 ? 'broadcast to the same shape: 1' : `broadcast copying each entry ${copies} times: √${copies}`, Math.sqrt(copies), { kind: 'select' }), shapes[0], null, def.name, def.name, def.op, execution);
     }
-    if (def.op === 'SpaceToBatchND') return this.row(def, [x], structural('space to batch: zero padding and a permutation, 1', 1, { kind: 'select', zero: true }), shapes[0]);
-    if (def.op === 'BatchToSpaceND') return this.row(def, [x], structural('batch to space: a permutation and crops, 1', 1, { kind: 'select' }), shapes[0]);
-    if (shapes.length === 1) return this.row(def, [x], structural(`${def.op === 'Slice' ? 'slice' : 'strided slice'}: a selection of entries, 1`, 1, { kind: 'select' }), shapes[0]);
+    if (def.op === 'SpaceToBatchND' || def.op === 'BatchToSpaceND') {
+      const inputs = this.dataInputs(def);
+      const block = Array.from(this.constant(inputs[1])?.values ?? [], Number);
+      const flat = Array.from(this.constant(inputs[2])?.values ?? [], Number);
+      const pads = block.map((_, i) => [flat[2 * i], flat[2 * i + 1]] as [number, number]);
+      const execution: NodeExecution = { kind: 'spaceToBatch', block, pads, inverse: def.op === 'BatchToSpaceND' };
+      return def.op === 'SpaceToBatchND'
+        ? this.row(def, [x], structural('space to batch: zero padding and a permutation, 1', 1, { kind: 'select', zero: true }), shapes[0], null, def.name, def.name, def.op, execution)
+        : this.row(def, [x], structural('batch to space: a permutation and crops, 1', 1, { kind: 'select' }), shapes[0], null, def.name, def.name, def.op, execution);
+    }
+    if (shapes.length === 1) {
+      const shape = this.shapeOf(x);
+      let execution: NodeExecution | undefined;
+      if (def.op === 'StridedSlice') {
+        const geometry = stridedSliceGeometry(this.foldNode(def), shape);
+        if (geometry) execution = selecting(geometry.counts.map((count, a) => all(count).map((k) => geometry.begin[a] + k * geometry.strides[a])), shape);
+      } else if (def.op === 'Slice') {
+        const begin = Array.from(this.constant(this.dataInputs(def)[1])?.values ?? [], Number);
+        if (begin.length === shape.length) execution = selecting(shapes[0].map((count, a) => all(count).map((k) => begin[a] + k)), shape);
+      }
+      return this.row(def, [x], structural(`${def.op === 'Slice' ? 'slice' : 'strided slice'}: a selection of entries, 1`, 1, { kind: 'select' }), shapes[0], null, def.name, def.name, def.op, execution);
+    }
     const outputs = shapes.map((_, k) => (k === 0 ? def.name : `${def.name}:${k}`));
-    this.graph.add({ name: this.graph.rowName(def.name), op: def.op, inputs: [x], outputs, inputShapes: [this.shapeOf(x)], outputShapes: shapes, spec: structural(`${def.op}: ${shapes.length} parts that hold each entry once, 1`, 1, { kind: 'select' }), weightShape: null, sourceIndex: def.index });
+    // Split / SplitV / Unpack: consecutive parts along one axis (Unpack's of size 1, the axis dropped by the reshape).
+    const inShape = this.shapeOf(x);
+    const splitInputs = this.dataInputs(def);
+    const rawAxis = def.op === 'Unpack' ? Number(def.attr.axis?.i ?? 0) : Number(this.constant(def.op === 'Split' ? splitInputs[0] : splitInputs[2])?.values[0]);
+    const splitAxis = Number.isInteger(rawAxis) ? normalizeAxis(rawAxis, inShape.length) : -1;
+    const sizes = shapes.map((part) => (def.op === 'Unpack' ? 1 : part[splitAxis]));
+    const execution: NodeExecution | undefined = splitAxis >= 0 && sizes.reduce((a, b) => a + b, 0) === inShape[splitAxis] ? { kind: 'split', axis: splitAxis, sizes } : undefined;
+    this.graph.add({ name: this.graph.rowName(def.name), op: def.op, inputs: [x], outputs, inputShapes: [inShape], outputShapes: shapes, spec: structural(`${def.op}: ${shapes.length} parts that hold each entry once, 1`, 1, { kind: 'select' }), weightShape: null, sourceIndex: def.index, ...(execution ? { execution } : {}) });
   }
 
   private dataFormat(def: GraphNodeDef): boolean {
@@ -929,7 +975,7 @@ class GraphReader {
       if (fusedOps.length > 0) return this.unsupported(def, dynamic, `${def.op} of two data tensors with fused ${fusedOps.join(', ')}`);
       // Resolved on the finished graph (src/analysis/products.ts) from the factors' ranges, as an ONNX MatMul.
       const matmulForm = { transposeA, transposeB };
-      return this.row(def, dynamic, { type: 'unbounded', matmul: true, matmulForm, reason: 'a product of two signals (x·y) is not globally Lipschitz' }, out);
+      return this.row(def, dynamic, { type: 'unbounded', matmul: true, matmulForm, reason: 'a product of two signals (x·y) is not globally Lipschitz' }, out, null, def.name, def.name, def.op, { kind: 'matmul', transposeA, transposeB, scale: 1 });
     }
     if (!dynamic.includes(a) && fusedOps.length === 0) return this.constantLeftMatMul(def, a, b, transposeA, transposeB);
     const weightConst = this.constant(b);
@@ -1131,7 +1177,12 @@ class GraphReader {
     const max = def.op === 'Minimum' ? scalar(0) : def.op === 'ClipByValue' ? scalar(1) : undefined;
     const known = (def.op === 'Maximum' && min !== undefined) || (def.op === 'Minimum' && max !== undefined) || (def.op === 'ClipByValue' && min !== undefined && max !== undefined);
     const spec = known ? (activationSpec('clip', { min, max }) as OpSpec) : ({ type: 'fixed', kind: 'activation', constant: 1, detail: `${def.op} with a constant (a clamp): 1` } as OpSpec);
-    this.row(def, [x], spec, shape);
+    // Executed as written: ClipByValue as a clip, Maximum / Minimum with their (broadcast) constant.
+    const limit = limits[0];
+    const execution: NodeExecution | undefined = def.op === 'ClipByValue'
+      ? (known ? { kind: 'activation', name: 'clip', min, max } : undefined)
+      : limit && limits.length === 1 ? { kind: 'activation', name: def.op === 'Maximum' ? 'maximum' : 'minimum', operand: { dims: [...limit.shape], data: Float32Array.from(limit.values, Number) } } : undefined;
+    this.row(def, [x], spec, shape, null, def.name, def.name, def.op, execution);
   }
 
   /** DepthToSpace / SpaceToDepth (NHWC): a permutation of the entries. */
@@ -1143,7 +1194,7 @@ class GraphReader {
     const [n, h, w, c] = shape;
     const out = def.op === 'DepthToSpace' ? [n, h * block, w * block, c / (block * block)] : [n, h / block, w / block, c * block * block];
     if (!out.every(Number.isInteger)) this.fail(`node "${def.name}" (${def.op}): block ${block} does not fit ${fmt(shape)}`);
-    this.row(def, [x], structural(`${def.op}: a permutation of the entries, 1`, 1, SELECTS), out);
+    this.row(def, [x], structural(`${def.op}: a permutation of the entries, 1`, 1, SELECTS), out, null, def.name, def.name, def.op, { kind: 'depthToSpace', block, inverse: def.op === 'SpaceToDepth' });
   }
 
   private concat(def: GraphNodeDef, dynamic: string[]): void {
@@ -1179,7 +1230,8 @@ class GraphReader {
     shape.forEach((size, i) => {
       copies *= largestCopies(mode === 'SYMMETRIC' ? 'symmetric' : 'reflect', size, pairs[i][0], pairs[i][1]);
     });
-    this.row(def, [x], structural(`mirror padding (${mode}): √(${copies} copies of one input)`, Math.sqrt(copies)), out);
+    const execution: NodeExecution | undefined = mode === 'REFLECT' || mode === 'SYMMETRIC' ? { kind: 'mirrorPad', begin: pairs.map((p) => p[0]), end: pairs.map((p) => p[1]), mode: mode === 'SYMMETRIC' ? 'symmetric' : 'reflect' } : undefined;
+    this.row(def, [x], structural(`mirror padding (${mode}): √(${copies} copies of one input)`, Math.sqrt(copies)), out, null, def.name, def.name, def.op, execution);
   }
 
   private pool(def: GraphNodeDef): void {
@@ -1215,7 +1267,8 @@ class GraphReader {
     else if (def.op === 'Sum') spec = structural(`sum over ${count} entries: √${count}`, Math.sqrt(count));
     else if (def.op === 'Prod') spec = count === 1 ? structural('product over one entry: 1') : { type: 'unbounded', reason: 'a product of entries of the signal is not globally Lipschitz' };
     else spec = structural(`${def.op.toLowerCase()} over entries: 1`);
-    this.runnable(def, [x], spec, out, def.op === 'Mean' ? { kind: 'spec' } : undefined);
+    const execution: NodeExecution | undefined = def.op === 'Mean' ? { kind: 'spec' } : def.op === 'Max' || def.op === 'Min' || def.op === 'Sum' ? { kind: 'reduce', op: def.op === 'Max' ? 'max' : def.op === 'Min' ? 'min' : 'sum', axes } : undefined;
+    this.runnable(def, [x], spec, out, execution);
   }
 
   private reshape(def: GraphNodeDef): void {

@@ -784,7 +784,11 @@ class LayersReader {
       detail: `layer norm over ${n} entries: ≤ max|γ|/√ε, ε = ${formatEpsilon(epsilon)} (reached where the input has no spread)`,
       ...(range ? { values: { kind: 'bounded' as const, min: range[0], max: range[1] } } : {}),
     };
-    this.row(ctx, spec, shape, gamma?.shape ?? null);
+    // Executed as tfjs-layers computes it: (x − mean)/√(var + ε)·γ + β over `axes` (γ, β hold those axes, in order).
+    const broadcast = (t: { data: Float32Array } | undefined) => (t ? { dims: shape.map((d, a) => (axes.includes(a) ? d : 1)), data: t.data } : undefined);
+    const [g, b] = [broadcast(gamma), broadcast(beta)];
+    const execution: NodeExecution = { kind: 'normalise', axes: [...new Set(axes)], centred: true, c: 1 / n, inner: { kind: 'add', epsilon }, scale: 1, ...(g ? { gamma: g } : {}), ...(b ? { beta: b } : {}) };
+    this.row(ctx, spec, shape, gamma?.shape ?? null, ctx.inputs.slice(0, 1), execution);
   }
 
   private pool(ctx: LayerCtx, max: boolean, rank: number): void {

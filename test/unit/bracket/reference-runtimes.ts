@@ -94,3 +94,28 @@ export async function tfjsOutputs(path: string, model: IrModel, input: Float32Ar
     x.dispose();
   }
 }
+
+/** tfjs-converter's loadGraphModel on a hand-built graph (model.json object and its shards in memory), fetching the IR's outputs. */
+export async function tfjsMemoryGraphOutputs(json: Record<string, unknown>, shards: Record<string, Uint8Array>, model: IrModel, input: Float32Array): Promise<Float32Array[]> {
+  const manifest = json.weightsManifest as { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
+  const buffers = manifest.flatMap((group) => group.paths.map((p) => shards[p]));
+  const weightData = new Uint8Array(buffers.reduce((n, b) => n + b.length, 0));
+  let offset = 0;
+  for (const b of buffers) {
+    weightData.set(b, offset);
+    offset += b.length;
+  }
+  const converter = await import('@tensorflow/tfjs-converter');
+  const graph = await converter.loadGraphModel(tf.io.fromMemory({ modelTopology: json.modelTopology as object, weightSpecs: manifest.flatMap((g) => g.weights), weightData: weightData.buffer, format: 'graph-model' }));
+  const x = tf.tensor(input, model.inputs[0].shape);
+  try {
+    const out = graph.execute(x, model.outputs);
+    const list = Array.isArray(out) ? out : [out];
+    const values = list.map((t) => Float32Array.from(t.dataSync()));
+    tf.dispose(list);
+    return values;
+  } finally {
+    x.dispose();
+    graph.dispose();
+  }
+}
