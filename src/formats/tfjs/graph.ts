@@ -694,7 +694,8 @@ class GraphReader {
       }
       case 'Cast': {
         const to = typeof def.attr.DstT?.type === 'string' ? (def.attr.DstT.type as string) : 'DT_FLOAT';
-        if (['DT_FLOAT', 'DT_HALF', 'DT_DOUBLE', 'DT_BFLOAT16'].includes(to)) return this.row(def, [x], structural('cast to a floating-point type: 1'), this.shapeOf(x));
+        // To float32 or float64 the values pass unchanged (an integer input, or a float32 value), so it runs as the identity; half precision rounds.
+        if (['DT_FLOAT', 'DT_HALF', 'DT_DOUBLE', 'DT_BFLOAT16'].includes(to)) return this.runnable(def, [x], structural('cast to a floating-point type: 1'), this.shapeOf(x), to === 'DT_FLOAT' || to === 'DT_DOUBLE' ? { kind: 'reshape' } : undefined);
         return this.row(def, [x], { type: 'unbounded', reason: `a cast to ${to} rounds: a step function is not Lipschitz` }, this.shapeOf(x));
       }
       case 'ResizeBilinear':
