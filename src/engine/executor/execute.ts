@@ -57,6 +57,7 @@ function unsupportedReason(node: IrNode): string | undefined {
   if ((spec.type === 'avgPool' || spec.type === 'maxPool') && (spec.kernel.length < 1 || spec.kernel.length > 2)) return `${spec.kernel.length}-D pooling`;
   if (spec.type === 'maxPool' && spec.dilations.some((d) => d !== 1)) return 'dilated max pooling';
   if (execution.kind === 'activation' && !ACTIVATIONS.has(execution.name)) return `activation ${execution.name}`;
+  if (execution.kind === 'matmul' && node.inputs.length !== 2) return 'a product with a factor held fixed (the executor runs single-input models)';
   return undefined;
 }
 

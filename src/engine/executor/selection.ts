@@ -1,6 +1,6 @@
 // Ops that pick, cut, stack or reduce entries, for the graph executor: Slice / StridedSlice / Gather
 // with constant indices / Expand / Tile (one index list per axis), Split / SplitV / Unpack, Pack,
-// Max / Min / Sum reductions, mirror padding. Written with ops whose gradients the wasm backend runs:
+// Max / Min / Sum reductions, mirror padding, depth/space and space/batch moves. Written with ops whose gradients the wasm backend runs:
 // tfjs's gather gradient needs UnsortedSegmentSum, which it lacks, so a list that is not one
 // contiguous range is applied as a 0/1 selection matrix along its axis (exact: one 1 per row).
 
@@ -50,8 +50,21 @@ export function reduce(x: tf.Tensor, op: 'max' | 'min' | 'sum', axes: number[], 
   return tf.reshape(y, outShape);
 }
 
+/**
+ * Mirror padding as one index list per axis (reflect: …, 2, 1 | 0, …, n − 1 | n − 2, …; symmetric
+ * repeats the edge). tf.mirrorPad's gradient keeps only the centre (it drops the reflected copies'
+ * contributions), so it would give a wrong J(x)ᵀu.
+ */
 export function mirrorPad(x: tf.Tensor, begin: readonly number[], end: readonly number[], mode: 'reflect' | 'symmetric'): tf.Tensor {
-  return tf.mirrorPad(x, begin.map((b, i) => [b, end[i]] as [number, number]), mode);
+  const shift = mode === 'reflect' ? 1 : 0;
+  let y = x;
+  x.shape.forEach((n, axis) => {
+    if (begin[axis] === 0 && end[axis] === 0) return;
+    const before = Array.from({ length: begin[axis] }, (_, k) => begin[axis] - k - 1 + shift);
+    const after = Array.from({ length: end[axis] }, (_, k) => n - 1 - shift - k);
+    y = takeAlong(y, axis, [...before, ...Array.from({ length: n }, (_, k) => k), ...after]);
+  });
+  return y;
 }
 
 /** NHWC DepthToSpace in DCR order (TF's): channel (i·b + j)·c' + k goes to (h·b + i, w·b + j, k); SpaceToDepth is its inverse. */

@@ -818,7 +818,7 @@ class GraphReader {
         ? this.row(def, [x], structural('space to batch: zero padding and a permutation, 1', 1, { kind: 'select', zero: true }), shapes[0], null, def.name, def.name, def.op, execution)
         : this.row(def, [x], structural('batch to space: a permutation and crops, 1', 1, { kind: 'select' }), shapes[0], null, def.name, def.name, def.op, execution);
     }
-    if (shapes.length === 1) {
+    if (def.op === 'StridedSlice' || def.op === 'Slice') {
       const shape = this.shapeOf(x);
       let execution: NodeExecution | undefined;
       if (def.op === 'StridedSlice') {

@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { openModel } from '../../../src/formats';
 import { nodeFileAccess } from '../../../src/host/node-files';
 import type { IrModel } from '../../../src/model/ir';
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { executionPlan, runGraph } from '../../../src/engine/executor/execute';
 
 export async function openIr(path: string, inputShape?: number[]): Promise<IrModel> {
@@ -119,3 +120,26 @@ export async function tfjsMemoryGraphOutputs(json: Record<string, unknown>, shar
     graph.dispose();
   }
 }
+
+/** ⟨J(x)ᵀu, v⟩ by autodiff against (f(x + hv) − f(x − hv))·u / 2h, in float64 sums of float32 runs. */
+export function gradientError(model: IrModel, input: Float32Array): number {
+  const plan = executionPlan(model);
+  const shape = model.inputs[0].shape;
+  const f = (x: tf.Tensor) => {
+    const outs = runGraph(model, plan, tf.reshape(x, shape));
+    return tf.concat(outs.map((t) => tf.reshape(t, [-1])));
+  };
+  const outCount = tf.tidy(() => f(tf.tensor1d(input)).size);
+  const u = uniformInput([outCount], 11, -1, 1);
+  const v = uniformInput([input.length], 12, -1, 1);
+  const g = tf.tidy(() => tf.grad((x: tf.Tensor) => tf.sum(tf.mul(f(x), tf.tensor1d(u))))(tf.tensor1d(input)).dataSync() as Float32Array);
+  let analytic = 0;
+  for (let i = 0; i < v.length; i++) analytic += g[i] * v[i];
+  const h = 1e-2;
+  const at = (sign: number) => tf.tidy(() => f(tf.tensor1d(input.map((x, i) => x + sign * h * v[i]))).dataSync() as Float32Array);
+  const [plus, minus] = [at(1), at(-1)];
+  let numeric = 0;
+  for (let i = 0; i < u.length; i++) numeric += ((plus[i] - minus[i]) * u[i]) / (2 * h);
+  return Math.abs(analytic - numeric) / Math.max(Math.abs(numeric), 1e-3);
+}
+

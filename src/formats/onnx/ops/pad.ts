@@ -1,6 +1,7 @@
 // Pad: constant mode only adds constants (1); reflect, edge and wrap copy entries: √ of the largest
 // number of copies of one entry (analysis/padding.ts).
 
+import type { NodeExecution } from '../../../model/ir';
 import { SELECTS, SELECTS_OR_ZERO, structural } from '../../../analysis/constants';
 import { largestCopies, type CopyingPadMode } from '../../../analysis/padding';
 import { formatShape, normAxis, type NodeContext, type OpHandler } from '../context';
@@ -44,6 +45,18 @@ export const pad: OpHandler = {
     let copies = 1;
     for (let i = 0; i < x.length; i++) copies *= largestCopies(mode as CopyingPadMode, x[i], begin[i], end[i]);
     const spec = copies === 1 ? structural(`${mode} padding without copies: 1`, 1, SELECTS) : structural(`${mode} padding copies one entry ${copies} times: √${copies}`, Math.sqrt(copies), SELECTS);
-    return { spec, outputShapes: [out], dataInputs: [0] };
+    return { spec, outputShapes: [out], dataInputs: [0], execution: copyingSelection(mode, x, begin, out) };
   },
 };
+
+/** The executor's selection for reflect, edge and wrap padding: output j of an axis reads position j − begin, folded back into the axis. */
+function copyingSelection(mode: string, x: number[], begin: number[], out: number[]): NodeExecution {
+  const fold = (p: number, n: number): number => {
+    if (mode === 'edge') return Math.min(Math.max(p, 0), n - 1);
+    if (mode === 'wrap') return ((p % n) + n) % n;
+    // reflect (the edge not repeated); pads are at most n − 1 on each side.
+    return p < 0 ? -p : p >= n ? 2 * (n - 1) - p : p;
+  };
+  const perAxis = x.map((n, axis) => (begin[axis] === 0 && out[axis] === n ? null : Array.from({ length: out[axis] }, (_, j) => fold(j - begin[axis], n))));
+  return { kind: 'select', perAxis };
+}
