@@ -10,7 +10,7 @@ import { loadGraphModel } from '@tensorflow/tfjs-converter';
 import { initBackend } from '../../../src/engine/backend';
 import { executionPlan } from '../../../src/engine/executor/execute';
 import { openMemory } from '../formats/tfjs/helpers';
-import { graphModel, list, placeholder, s, type ConstSpec } from '../formats/tfjs/graph-builder';
+import { graphModel, placeholder, s, type ConstSpec } from '../formats/tfjs/graph-builder';
 import { executorOutputs, gradientError, relativeError, uniformInput } from './reference-runtimes';
 
 const i = (value: number) => ({ i: String(value) });
