@@ -30,7 +30,10 @@ function reduce(kind: 'mean' | 'sum' | 'max' | 'min' | 'l2' | 'prod', inputSince
       else if (kind === 'l2') spec = structural('ℓ2 norm over the reduced axes: 1');
       else if (kind === 'prod') spec = { type: 'unbounded', reason: 'a product of entries of the signal is not globally Lipschitz' };
       else spec = { type: 'fixed', kind: 'pool', constant: 1, detail: `${kind} over the reduced axes: 1` };
-      const execution = kind === 'mean' || noop ? { execution: noop ? { kind: 'reshape' as const } : { kind: 'spec' as const } } : {};
+      const execution = noop ? { execution: { kind: 'reshape' as const } }
+        : kind === 'mean' ? { execution: { kind: 'spec' as const } }
+        : kind === 'sum' || kind === 'max' || kind === 'min' ? { execution: { kind: 'reduce' as const, op: kind, axes } }
+        : {};
       return { spec, outputShapes: [out], dataInputs: [0], ...execution };
     },
     fold(ctx) {
