@@ -1,8 +1,9 @@
 // Ops that pick, cut, stack or reduce entries, for the graph executor: Slice / StridedSlice / Gather
 // with constant indices / Expand / Tile (one index list per axis), Split / SplitV / Unpack, Pack,
 // Max / Min / Sum reductions, mirror padding, depth/space and space/batch moves. Written with ops whose gradients the wasm backend runs:
-// tfjs's gather gradient needs UnsortedSegmentSum, which it lacks, so a list that is not one
-// contiguous range is applied as a 0/1 selection matrix along its axis (exact: one 1 per row).
+// tfjs's gather gradient needs UnsortedSegmentSum, which it lacks, so a list of indices is applied as
+// a few slices (reversed where they descend) when it has few runs, else as a 0/1 selection matrix
+// along its axis (exact: one 1 per row).
 
 import * as tf from '@tensorflow/tfjs-core';
 import type { NodeExecution } from '../../model/ir';
@@ -20,6 +21,17 @@ export function takeAlong(x: tf.Tensor, axis: number, indices: readonly number[]
     const size = x.shape.map((d, a) => (a === axis ? indices.length : d));
     return tf.slice(x, begin, size);
   }
+  // Few runs of consecutive indices (mirror pads, crops around a reversed range): slices, reversed where descending.
+  const runs = indexRuns(indices);
+  if (runs.length <= 8) {
+    const parts = runs.map(({ from, count, step }) => {
+      const begin = x.shape.map((_, a) => (a === axis ? Math.min(from, from + step * (count - 1)) : 0));
+      const size = x.shape.map((d, a) => (a === axis ? count : d));
+      const part = tf.slice(x, begin, size);
+      return step < 0 && count > 1 ? tf.reverse(part, axis) : part;
+    });
+    return parts.length === 1 ? parts[0] : tf.concat(parts, axis);
+  }
   const matrix = new Float32Array(indices.length * length);
   indices.forEach((i, row) => (matrix[row * length + i] = 1));
   const rank = x.rank;
@@ -30,6 +42,20 @@ export function takeAlong(x: tf.Tensor, axis: number, indices: readonly number[]
   const inverse = new Array<number>(rank);
   perm.forEach((p, i) => (inverse[p] = i));
   return tf.transpose(back, inverse);
+}
+
+/** Maximal runs of indices that step by +1 or −1 (a lone index is a run of one). */
+function indexRuns(indices: readonly number[]): { from: number; count: number; step: 1 | -1 }[] {
+  const runs: { from: number; count: number; step: 1 | -1 }[] = [];
+  for (const i of indices) {
+    const last = runs[runs.length - 1];
+    if (last && last.count === 1 && Math.abs(i - last.from) === 1) {
+      last.step = i > last.from ? 1 : -1;
+      last.count = 2;
+    } else if (last && last.count > 1 && i === last.from + last.step * last.count) last.count++;
+    else runs.push({ from: i, count: 1, step: 1 });
+  }
+  return runs;
 }
 
 export function select(x: tf.Tensor, e: Select, outShape: number[]): tf.Tensor {

@@ -120,6 +120,8 @@ const cases: [string, ModelSpec][] = [
   ['Gemm of two data matrices (transB, alpha, β·C)', gemmData],
   ['Einsum bik,bjk->bij of two data tensors', einsumData],
   ['Slice with axes and negative steps, Gather, Split, Expand, Tile', selections],
+  // Ten runs of one index: the 0/1 selection-matrix path (few runs take slices).
+  ['Slice with step 3 on an axis of 30', single('Slice', [1, 2, 30], { opset: 13, inputs: ['st', 'en', 'ax', 'sp'], initializers: [int64s('st', [1]), int64s('en', [30]), int64s('ax', [2]), int64s('sp', [3])] })],
   ['ReduceMax, ReduceMin (keepdims 0), ReduceSum', { opset: 13, inputs: [{ name: 'x', shape: [1, 3, 4, 5] }], outputs: ['c'], initializers: [int64s('ax', [2])], nodes: [node('ReduceMax', ['x'], ['a'], [attr.ints('axes', [1])]), node('ReduceMin', ['a'], ['b'], [attr.ints('axes', [3]), attr.int('keepdims', 0)]), node('ReduceSum', ['b', 'ax'], ['c'])] }],
   ['Pad reflect', single('Pad', [1, 2, 4, 5], { opset: 13, inputs: ['p'], initializers: [int64s('p', [0, 0, 2, 1, 0, 0, 3, 4])], attrs: [attr.string('mode', 'reflect')] })],
   ['Pad edge with a crop', single('Pad', [1, 2, 4, 5], { opset: 13, inputs: ['p'], initializers: [int64s('p', [0, 0, 3, -1, 0, 1, 2, 2])], attrs: [attr.string('mode', 'edge')] })],
