@@ -805,7 +805,8 @@ class GraphReader {
       const copies = product(shapes[0]) / product(this.shapeOf(x));
       const out = shapes[0];
       const promoted = [...new Array<number>(out.length - this.shapeOf(x).length).fill(1), ...this.shapeOf(x)];
-      const execution = selecting(promoted.map((d, i) => (d === out[i] ? all(d) : new Array<number>(out[i]).fill(0))), promoted, out.length);
+      // A hostile shape bomb records no index lists (not executable).
+      const execution = out.some((d) => d > 1 << 22) ? undefined : selecting(promoted.map((d, i) => (d === out[i] ? all(d) : new Array<number>(out[i]).fill(0))), promoted, out.length);
       return this.row(def, [x], structural(copies === 1 ? 'broadcast to the same shape: 1' : `broadcast copying each entry ${copies} times: √${copies}`, Math.sqrt(copies), { kind: 'select' }), shapes[0], null, def.name, def.name, def.op, execution);
     }
     if (def.op === 'SpaceToBatchND' || def.op === 'BatchToSpaceND') {

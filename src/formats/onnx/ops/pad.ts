@@ -5,6 +5,7 @@ import type { NodeExecution } from '../../../model/ir';
 import { SELECTS, SELECTS_OR_ZERO, structural } from '../../../analysis/constants';
 import { largestCopies, type CopyingPadMode } from '../../../analysis/padding';
 import { formatShape, normAxis, type NodeContext, type OpHandler } from '../context';
+import { INDEX_LIMIT } from './shape';
 
 function padAmounts(ctx: NodeContext, x: number[]): { begin: number[]; end: number[]; mode: string } {
   const mode = ctx.attrs.string('mode', 'constant');
@@ -45,7 +46,7 @@ export const pad: OpHandler = {
     let copies = 1;
     for (let i = 0; i < x.length; i++) copies *= largestCopies(mode as CopyingPadMode, x[i], begin[i], end[i]);
     const spec = copies === 1 ? structural(`${mode} padding without copies: 1`, 1, SELECTS) : structural(`${mode} padding copies one entry ${copies} times: √${copies}`, Math.sqrt(copies), SELECTS);
-    return { spec, outputShapes: [out], dataInputs: [0], execution: copyingSelection(mode, x, begin, out) };
+    return { spec, outputShapes: [out], dataInputs: [0], ...(out.some((d) => d > INDEX_LIMIT) ? {} : { execution: copyingSelection(mode, x, begin, out) }) };
   },
 };
 

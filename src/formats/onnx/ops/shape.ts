@@ -287,6 +287,9 @@ function gatherIndices(ctx: NodeContext, data: number[]): { axis: number; indice
   return { axis, indices, flat, out: [...data.slice(0, axis), ...indices.dims, ...data.slice(axis + 1)] };
 }
 
+/** Longest index list recorded for the executor (a hostile file's shape bomb records none and is not executable). */
+export const INDEX_LIMIT = 1 << 22;
+
 const gatherAxis = (ctx: NodeContext, data: number[]) => normAxis(ctx, ctx.attrs.int('axis', 0), data.length);
 
 /** The executor's cartesian selection (null where an axis is taken whole, in order). */
@@ -333,8 +336,8 @@ export const expand: OpHandler = {
     const copies = elementCount(out) / elementCount(x);
     // Promoted to the output's rank (leading 1s), each size-1 axis read as often as the output is long.
     const promoted = [...new Array<number>(out.length - x.length).fill(1), ...x];
-    const execution = selection(promoted.map((d, i) => (d === out[i] ? all(d) : new Array<number>(out[i]).fill(0))), promoted, out.length);
-    return { spec: structural(copies === 1 ? 'expand without copies: 1' : `expand copies each entry ${copies} times: √${copies}`, Math.sqrt(copies), SELECTS), outputShapes: [out], dataInputs: [0], execution };
+    const execution = out.some((d) => d > INDEX_LIMIT) ? undefined : selection(promoted.map((d, i) => (d === out[i] ? all(d) : new Array<number>(out[i]).fill(0))), promoted, out.length);
+    return { spec: structural(copies === 1 ? 'expand without copies: 1' : `expand copies each entry ${copies} times: √${copies}`, Math.sqrt(copies), SELECTS), outputShapes: [out], dataInputs: [0], ...(execution ? { execution } : {}) };
   },
   fold(ctx) {
     const x = ctx.constant(0);
@@ -360,8 +363,8 @@ export const tile: OpHandler = {
     const x = ctx.dynamic(0);
     const r = repeats(ctx, x);
     const copies = elementCount(r);
-    const execution = selection(x.map((d, i) => all(d * r[i]).map((k) => k % d)), x);
-    return { spec: structural(`tile copies each entry ${copies} times: √${copies}`, Math.sqrt(copies), SELECTS), outputShapes: [x.map((d, i) => d * r[i])], dataInputs: [0], execution };
+    const execution = x.some((d, i) => d * r[i] > INDEX_LIMIT) ? undefined : selection(x.map((d, i) => all(d * r[i]).map((k) => k % d)), x);
+    return { spec: structural(`tile copies each entry ${copies} times: √${copies}`, Math.sqrt(copies), SELECTS), outputShapes: [x.map((d, i) => d * r[i])], dataInputs: [0], ...(execution ? { execution } : {}) };
   },
   fold(ctx) {
     const x = ctx.constant(0);
