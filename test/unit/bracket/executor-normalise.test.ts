@@ -5,11 +5,10 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import * as ort from 'onnxruntime-node';
 import { initBackend } from '../../../src/engine/backend';
 import { executionPlan } from '../../../src/engine/executor/execute';
 import { attr, buildModel, int64s, node, openBytes, seeded, single, tensor, type ModelSpec } from '../../helpers/onnx-builder';
-import { executorOutputs, gradientError, relativeError, uniformInput } from './reference-runtimes';
+import { assertMatchesOnnxRuntime, gradientError, uniformInput } from './reference-runtimes';
 
 const w = (name: string, dims: number[], seed: number) => tensor(name, dims, seeded(dims.reduce((a, b) => a * b, 1), seed));
 
@@ -18,13 +17,7 @@ async function check(label: string, spec: ModelSpec, range: [number, number] = [
   const model = await openBytes(bytes);
   assert.doesNotThrow(() => executionPlan(model), label);
   const input = uniformInput(model.inputs[0].shape, 5, range[0], range[1]);
-  const session = await ort.InferenceSession.create(bytes);
-  const results = await session.run({ x: new ort.Tensor('float32', input, model.inputs[0].shape) });
-  const expected = model.outputs.map((name) => Float32Array.from(results[name].data as Float32Array));
-  const error = relativeError(executorOutputs(model, input), expected);
-  assert.ok(error <= 1e-4, `${label}: relative error ${error}`);
-  const forward = relativeError(executorOutputs(model, input, true), expected);
-  assert.ok(forward <= 1e-4, `${label}, forward only: relative error ${forward}`);
+  await assertMatchesOnnxRuntime(label, bytes, model, input);
   const gradient = gradientError(model, input);
   assert.ok(gradient <= 2e-2, `${label}: J(x)ᵀu against central differences: relative error ${gradient}`);
 }

@@ -3,24 +3,14 @@
 // count_include_pad, groups, dilations, strides, output padding, negative slopes, axes).
 
 import { test } from 'node:test';
-import assert from 'node:assert/strict';
-import * as ort from 'onnxruntime-node';
 import { initBackend } from '../../../src/engine/backend';
 import { attr, buildModel, openBytes, seeded, single, tensor, type ModelSpec } from '../../helpers/onnx-builder';
-import { executorOutputs, relativeError, uniformInput } from './reference-runtimes';
+import { assertMatchesOnnxRuntime, uniformInput } from './reference-runtimes';
 
 async function check(label: string, spec: ModelSpec): Promise<void> {
   const bytes = buildModel(spec);
   const model = await openBytes(bytes);
-  const input = uniformInput(model.inputs[0].shape, 5, -2, 2);
-  const session = await ort.InferenceSession.create(bytes);
-  const results = await session.run({ x: new ort.Tensor('float32', input, model.inputs[0].shape) });
-  const expected = model.outputs.map((name) => Float32Array.from(results[name].data as Float32Array));
-  const error = relativeError(executorOutputs(model, input), expected);
-  assert.ok(error <= 1e-4, `${label}: relative error ${error}`);
-  // The forward-only path (tfjs's depthwise kernel) too.
-  const forward = relativeError(executorOutputs(model, input, true), expected);
-  assert.ok(forward <= 1e-4, `${label}, forward only: relative error ${forward}`);
+  await assertMatchesOnnxRuntime(label, bytes, model, uniformInput(model.inputs[0].shape, 5, -2, 2));
 }
 
 const w = (name: string, dims: number[], seed: number) => tensor(name, dims, seeded(dims.reduce((a, b) => a * b, 1), seed));

@@ -3,7 +3,9 @@
 // padding, Max / Min / Sum, clamps by constants, BatchMatMulV2 of two data tensors with its adj flags,
 // and l2_normalize as TF writes it out.
 // Each hand-built graph runs in tfjs-converter's loadGraphModel and in the executor on a random input;
-// outputs agree to 1e-4 relative. Keras LayerNormalization is checked against tfjs-layers itself.
+// outputs agree to 1e-4 relative, and the executor's J(x)ᵀu (tfjs autodiff through every op it runs,
+// as the lower bound uses it) agrees with a central difference. Keras LayerNormalization is checked
+// against tfjs-layers itself.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,7 +14,8 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { initBackend } from '../../../src/engine/backend';
 import { openMemory, seeded } from '../formats/tfjs/helpers';
 import { graphModel, list, placeholder, s, type ConstSpec } from '../formats/tfjs/graph-builder';
-import { executorOutputs, relativeError, tfjsMemoryGraphOutputs, uniformInput } from './reference-runtimes';
+import { executionPlan } from '../../../src/engine/executor/execute';
+import { executorOutputs, gradientError, relativeError, tfjsMemoryGraphOutputs, uniformInput } from './reference-runtimes';
 
 const i = (value: number) => ({ i: String(value) });
 const b = (value: boolean) => ({ b: value });
@@ -25,6 +28,8 @@ interface Case {
   input: number[];
   nodes: object[];
   consts: ConstSpec[];
+  /** Input entries are drawn from this range (default [−1, 1]). */
+  range?: [number, number];
 }
 
 const cases: Case[] = [
@@ -133,6 +138,39 @@ const cases: Case[] = [
     input: [1, 3, 8],
     nodes: [node('sq', 'Square', ['x']), node('ss', 'Sum', ['sq', 'last'], { keep_dims: b(true) }), node('mx', 'Maximum', ['ss', 'eps']), node('rs', 'Rsqrt', ['mx']), node('l2', 'Mul', ['x', 'rs'])],
     consts: [int('last', [1], [-1]), float('eps', [], [1e-12])],
+    // Away from 0, where x/‖x‖ curves too fast for a central difference with h = 1e-2.
+    range: [-2, 2],
+  },
+  {
+    label: 'StridedSlice with begin/end masks and negative strides, then ellipsis and shrink',
+    input: [1, 6, 5, 4],
+    nodes: [
+      node('ss1', 'StridedSlice', ['x', 'b1', 'e1', 's1'], { begin_mask: i(0b1001), end_mask: i(0b1101), ellipsis_mask: i(0), new_axis_mask: i(0), shrink_axis_mask: i(0) }),
+      node('ss2', 'StridedSlice', ['ss1', 'b2', 'e2', 's2'], { begin_mask: i(0), end_mask: i(0), ellipsis_mask: i(1), new_axis_mask: i(0), shrink_axis_mask: i(2) }),
+    ],
+    consts: [int('b1', [4], [0, 1, -1, 0]), int('e1', [4], [0, 6, 0, 0]), int('s1', [4], [1, 2, -2, 1]), int('b2', [2], [0, 1]), int('e2', [2], [0, 2]), int('s2', [2], [1, 1])],
+  },
+  {
+    label: 'Slice, GatherV2 with repeated indices and BroadcastTo in a chain',
+    input: [1, 4, 5, 3],
+    nodes: [
+      node('sl', 'Slice', ['x', 'begin', 'size']),
+      node('g', 'GatherV2', ['sl', 'idx', 'axis'], { batch_dims: i(0) }),
+      node('bt', 'BroadcastTo', ['g', 'to']),
+    ],
+    consts: [int('begin', [4], [0, 1, 0, 1]), int('size', [4], [-1, 3, -1, 2]), int('idx', [3], [4, 0, 4]), int('axis', [], [2]), int('to', [5], [2, 1, 3, 3, 2])],
+  },
+  {
+    label: 'SplitV, Unpack, Pack, Split and ConcatV2 in a chain',
+    input: [1, 5, 3, 2],
+    nodes: [
+      node('sv', 'SplitV', ['x', 'sizes', 'axis'], { num_split: i(2) }),
+      node('un', 'Unpack', ['sv:1'], { num: i(2), axis: i(3) }),
+      node('pk', 'Pack', ['un:1', 'un'], { N: i(2), axis: i(1) }),
+      node('sp', 'Split', ['axis0', 'sv'], { num_split: i(2) }),
+      node('cat', 'ConcatV2', ['sp:1', 'sp', 'catAxis'], { N: i(2) }),
+    ],
+    consts: [int('sizes', [2], [2, -1]), int('axis', [], [1]), int('axis0', [], [3]), int('catAxis', [], [3])],
   },
 ];
 
@@ -141,10 +179,15 @@ for (const c of cases) {
     await initBackend();
     const { json, shards } = graphModel([placeholder('x', c.input), ...c.nodes], c.consts);
     const model = await openMemory(json, shards);
-    const input = uniformInput(c.input, 11, -1, 1);
+    assert.doesNotThrow(() => executionPlan(model));
+    const input = uniformInput(c.input, 11, ...(c.range ?? [-1, 1]));
     const expected = await tfjsMemoryGraphOutputs(json, shards, model, input);
     const error = relativeError(executorOutputs(model, input), expected);
     assert.ok(error <= 1e-4, `outputs ${model.outputs.join(', ')}: relative error ${error}`);
+    const forward = relativeError(executorOutputs(model, input, true), expected);
+    assert.ok(forward <= 1e-4, `forward only: relative error ${forward}`);
+    const gradient = gradientError(model, input);
+    assert.ok(gradient <= 2e-2, `J(x)ᵀu against central differences: relative error ${gradient}`);
   });
 }
 

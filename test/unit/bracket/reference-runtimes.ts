@@ -1,6 +1,7 @@
 // Runs a model with a reference runtime (onnxruntime-node for ONNX; tfjs's own loadGraphModel /
 // loadLayersModel for TF.js) and with the graph executor, on the same input, for the executor checks.
 
+import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { openModel } from '../../../src/formats';
@@ -33,12 +34,23 @@ export function executorOutputs(model: IrModel, input: Float32Array, forwardOnly
   return tf.tidy(() => runGraph(model, plan, tf.tensor(input, model.inputs[0].shape), forwardOnly).map((t) => t.dataSync() as Float32Array)).map((d) => Float32Array.from(d));
 }
 
-export async function onnxRuntimeOutputs(path: string, model: IrModel, input: Float32Array): Promise<Float32Array[]> {
+/** onnxruntime's outputs for a model file's path or its bytes, in model.outputs order. */
+export async function onnxRuntimeOutputs(source: string | Uint8Array, model: IrModel, input: Float32Array): Promise<Float32Array[]> {
   const ort = await import('onnxruntime-node');
-  const session = await ort.InferenceSession.create(readFileSync(path));
+  const session = await ort.InferenceSession.create(typeof source === 'string' ? readFileSync(source) : source);
   const feeds = { [model.inputs[0].name]: new ort.Tensor('float32', input, model.inputs[0].shape) };
   const results = await session.run(feeds);
   return model.outputs.map((name) => Float32Array.from(results[name].data as Float32Array));
+}
+
+/** The executor, with gradients and forward only, matches onnxruntime to 1e-4 relative. */
+export async function assertMatchesOnnxRuntime(label: string, bytes: Uint8Array, model: IrModel, input: Float32Array): Promise<void> {
+  const expected = await onnxRuntimeOutputs(bytes, model, input);
+  const error = relativeError(executorOutputs(model, input), expected);
+  assert.ok(error <= 1e-4, `${label}: relative error ${error}`);
+  // The forward-only path (tfjs's depthwise kernel, for one) too.
+  const forward = relativeError(executorOutputs(model, input, true), expected);
+  assert.ok(forward <= 1e-4, `${label}, forward only: relative error ${forward}`);
 }
 
 /** max |a − b| / max |b| over all outputs. */
