@@ -83,7 +83,8 @@ async function main(argv: string[]): Promise<number> {
     layerNames = names;
     expected = expectedSeconds;
     expectedTotal = expected.reduce((sum, value) => sum + value, 0);
-    if (!options.quiet && (progress || process.env.LIPSCHITZ_LENS_PROGRESS)) {
+    // In a pipe or a CI log too, once the run is long enough that its length matters.
+    if (!options.quiet && (progress || process.env.LIPSCHITZ_LENS_PROGRESS || expectedTotal * 1000 >= PROGRESS_INTERVAL_MS)) {
       err(`${path}: ${layers} layers, ${format}, backend ${backend}; expected ~${formatSeconds(expectedTotal)} (cost model, one quiet core)\n`);
     }
   };
@@ -98,7 +99,8 @@ async function main(argv: string[]): Promise<number> {
     } else if (!options.quiet && (process.env.LIPSCHITZ_LENS_PROGRESS || Date.now() - lastProgressLine >= PROGRESS_INTERVAL_MS)) {
       // Not a terminal (CI logs, pipes): a plain line now and then on long runs.
       lastProgressLine = Date.now();
-      err(`[${done}/${total}] ${layer.name} σ=${formatNumber(layer.sigma)} (${((Date.now() - started) / 1000).toFixed(0)} s)\n`);
+      const left = remainingSeconds(expectedTotal, expectedDone, (Date.now() - started) / 1000);
+      err(`[${done}/${total}] ${layer.name} σ=${formatNumber(layer.sigma)} (${((Date.now() - started) / 1000).toFixed(0)} s, ~${formatSeconds(left)} left)\n`);
     }
   };
   const printReport = (report: Report) => out(options.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatTable(report)}\n`);
