@@ -14,6 +14,18 @@ export function heartbeatInterval(env: NodeJS.ProcessEnv = process.env): number 
   return Number.isFinite(value) && value > 0 ? value : HEARTBEAT_INTERVAL_MS;
 }
 
+/**
+ * Whether to print the expected duration before the run: always on a terminal (or when progress is
+ * forced), and in a pipe or a CI log once the run is expected to last long enough to matter there;
+ * never with --quiet.
+ */
+export function announcesExpectedDuration(options: { quiet: boolean; terminal: boolean; expectedSeconds: number }): boolean {
+  return !options.quiet && (options.terminal || options.expectedSeconds >= ANNOUNCE_FROM_SECONDS);
+}
+
+/** Runs expected to be shorter than this stay silent before they start in a pipe. */
+export const ANNOUNCE_FROM_SECONDS = 10;
+
 /** The layers being solved right now, with when each began. */
 export class RunningLayers {
   private readonly started = new Map<number, number>();

@@ -17,7 +17,7 @@ import { err, exitWhenFlushed, out } from './output';
 import { partialReport } from '../host/partial-report';
 import { formatNumber, formatTable } from './table';
 import { WorkerRunFailure, engineWorkerScript, runInWorker } from './engine-worker';
-import { RunningLayers, heartbeatInterval } from './heartbeat';
+import { RunningLayers, announcesExpectedDuration, heartbeatInterval } from './heartbeat';
 
 declare const LIPSCHITZ_LENS_VERSION: string | undefined;
 
@@ -83,8 +83,7 @@ async function main(argv: string[]): Promise<number> {
     layerNames = names;
     expected = expectedSeconds;
     expectedTotal = expected.reduce((sum, value) => sum + value, 0);
-    // In a pipe or a CI log too, once the run is long enough that its length matters.
-    if (!options.quiet && (progress || process.env.LIPSCHITZ_LENS_PROGRESS || expectedTotal * 1000 >= PROGRESS_INTERVAL_MS)) {
+    if (announcesExpectedDuration({ quiet: options.quiet, terminal: Boolean(progress || process.env.LIPSCHITZ_LENS_PROGRESS), expectedSeconds: expectedTotal })) {
       err(`${path}: ${layers} layers, ${format}, backend ${backend}; expected ~${formatSeconds(expectedTotal)} (cost model, one quiet core)\n`);
     }
   };

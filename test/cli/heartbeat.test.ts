@@ -8,7 +8,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { SLOW_SOLVE_ARGS, writeSlowConvModel } from '../helpers/slow-conv';
-import { HEARTBEAT_INTERVAL_MS, RunningLayers, heartbeatInterval } from '../../src/cli/heartbeat';
+import { ANNOUNCE_FROM_SECONDS, HEARTBEAT_INTERVAL_MS, RunningLayers, announcesExpectedDuration, heartbeatInterval } from '../../src/cli/heartbeat';
 
 const root = resolve(__dirname, '..', '..');
 const cli = join(root, 'dist', 'cli.js');
@@ -37,6 +37,17 @@ describe('RunningLayers', () => {
   test('says so when no layer is being solved, and before the layer count is known', () => {
     const running = new RunningLayers(() => 'x', () => 0);
     assert.equal(running.line(0, undefined, 3.25, 0), '[0/?] 3.3 s: working (no layer is being solved)');
+  });
+});
+
+describe('announcesExpectedDuration', () => {
+  test('on a terminal always; in a pipe only for runs expected to last 10 s or more; never when quiet', () => {
+    assert.equal(ANNOUNCE_FROM_SECONDS, 10);
+    assert.equal(announcesExpectedDuration({ quiet: false, terminal: true, expectedSeconds: 0.2 }), true);
+    assert.equal(announcesExpectedDuration({ quiet: false, terminal: false, expectedSeconds: 0.2 }), false);
+    assert.equal(announcesExpectedDuration({ quiet: false, terminal: false, expectedSeconds: 9.9 }), false);
+    assert.equal(announcesExpectedDuration({ quiet: false, terminal: false, expectedSeconds: 878 }), true);
+    assert.equal(announcesExpectedDuration({ quiet: true, terminal: true, expectedSeconds: 878 }), false);
   });
 });
 
