@@ -6,7 +6,8 @@
 //
 // Env: LL_VSCODE_PART=inhost|ui (only one part), LL_VSCODE_GREP (mocha grep), LL_VSCODE_BUILD=
 // always|never|auto, LL_VSCODE_KEEP=1 (keep the temp folder), LL_VSCODE_VERBOSE=1 (server log),
-// LL_CODE_SERVER_VERSION, LL_VSCODE_TIMEOUT (in-host driver timeout, seconds).
+// LL_CODE_SERVER_VERSION, LL_VSCODE_TIMEOUT (in-host driver timeout, seconds), LL_VSCODE_MODELS=DIR
+// (the UI part on the smallest .onnx and model.json under DIR instead of test/fixtures).
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -187,7 +187,8 @@ export async function runUiTest(o: {
 
   // A small workspace with the models at its top level (no folder expanding needed for the .onnx).
   const folder = join(o.base, 'ui-workspace');
-  const models = prepareWorkspace(join(o.base, 'ui-models'), join(o.root, 'test', 'fixtures'));
+  // LL_VSCODE_MODELS=DIR runs the same steps on other models (a by-hand check on real models).
+  const models = prepareWorkspace(join(o.base, 'ui-models'), process.env.LL_VSCODE_MODELS || join(o.root, 'test', 'fixtures'));
   mkdirSync(folder, { recursive: true });
   const preferred = models.onnx.find((f) => basename(f) === 'small_cnn.onnx') ?? models.onnx[0];
   let estimateModel: string;
