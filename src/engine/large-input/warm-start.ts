@@ -14,9 +14,13 @@
 // test vector for Aᵀ: (Aᵀ u e^{−iω·p})[a] = e^{−iω·a}·K̂'(ω)ᴴu, whose norm² is uᴴPu; the same real
 // part as ū·e^{+iω·p}), and the solver, whose Gram side is then the output (A Aᵀ), starts there.
 //
-// Conditions (else null): an ONNX Conv, one group, stride 1 on every axis, batch 1, and the
-// symbol's side the solver's Gram side (input: cin ≤ cout and input values ≤ output values; output:
-// cout < cin and output values < input values).
+// Strides: the plane wave lives on the polyphase grid (bounds/conv.ts, step 2): the symbol's channel
+// (i, r) at polyphase position a is the input x[i, s·a + r − pad], so each box position writes one
+// value per phase. Groups: the symbol is block-diagonal; the wave carries the peak group's channels
+// and zeros elsewhere.
+//
+// Conditions (else null): an ONNX Conv, batch 1, and the symbol's side (input: cin/group·phases ≤
+// cout/group) the solver's Gram side (input values ≤ output values).
 // Validated by its effect: Lanczos from it must need fewer pairs (test/unit/engine/large-input).
 
 import type { LinearSpec } from '../../model/ir';
@@ -47,17 +51,17 @@ export interface WarmStart {
  * the same layout for both; anything else gives null.
  */
 export function windowWarmStart(spec: LinearSpec, inputShape: number[], vectorShapes: { input: number[]; output: number[] }, tol = 1e-4, shouldStop?: () => boolean, certifyUpper = true): WarmStart | null {
-  if (spec.type !== 'conv' || (spec.group || 1) !== 1 || inputShape[0] !== 1) return null;
+  if (spec.type !== 'conv' || inputShape[0] !== 1) return null;
   const spatial = convSpatial(spec, inputShape);
-  if (!spatial || spec.strides.some((s) => s !== 1)) return null;
-  const [cout, cin] = spec.weight.dims;
+  if (!spatial) return null;
+  const [cout, cInPerGroup] = spec.weight.dims;
+  const cin = cInPerGroup * (spec.group || 1);
   // Which side the solver's Gram operator is on (lanczos.ts: the input when it has at most as many values).
   const solverSide = elementCount(vectorShapes.input) <= elementCount(vectorShapes.output) ? 'input' : 'output';
-  const symbolSide = cin <= cout ? 'input' : 'output';
-  if (solverSide !== symbolSide) return null;
   const symbol = convSymbol(spec, spatial);
-  if (!symbol || symbol.side !== symbolSide) return null;
+  if (!symbol || symbol.side !== solverSide) return null;
   const g = symbol.geometry;
+  const symbolSide = symbol.side;
   const positions = symbolSide === 'input' ? spatial : g.outputSize;
   const channels = symbolSide === 'input' ? cin : cout;
   // The layout, read from both shapes (a 128-channel 128x128 output alone reads both ways); when
@@ -70,36 +74,57 @@ export function windowWarmStart(spec: LinearSpec, inputShape: number[], vectorSh
   const lower = windowLowerBound(symbol, peak.group, peak.omega, peak.vector);
   const lengths = windowLengths(symbol);
   if (!lower || !lengths) return null;
-  // The boxes of window-lower.ts, stride 1. Input side: positions a_a from max(M_a − 1, pad_a), the
-  // input index x_a = a_a − pad_a. Output side: outputs p_a from max(0, pad_a). Phase e^{−iω·a} on both.
-  const first = lengths.map((_, a) => (symbolSide === 'input' ? Math.max(g.phaseTaps[a] - 1, g.padsBegin[a]) : Math.max(0, g.padsBegin[a])));
-  const offsetOf = (a: number) => (symbolSide === 'input' ? g.padsBegin[a] : 0);
+  // The boxes of window-lower.ts (polyphase positions). Input side: a_a from max(M_a − 1, ⌈pad_a/s_a⌉),
+  // phase r_a of position a_a the input index s_a·a_a + r_a − pad_a. Output side: outputs p_a from
+  // max(0, ⌈pad_a/s_a⌉), one value per position. Phase e^{−iω·a} on both.
+  const rank = positions.length;
+  const first = lengths.map((_, a) => Math.max(symbolSide === 'input' ? g.phaseTaps[a] - 1 : 0, Math.ceil(g.padsBegin[a] / g.strides[a])));
+  const phaseStrides = symbolSide === 'input' ? g.strides : g.strides.map(() => 1);
+  const phases = phaseStrides.reduce((x, y) => x * y, 1);
   const window = lengths.map((length) => Float64Array.from({ length }, (_, p) => Math.sin((Math.PI * (p + 1)) / (length + 1))));
   const count = elementCount(positions);
   const start = new Float32Array(channels * count);
-  const rank = positions.length;
   const strides = positions.map((_, a) => positions.slice(a + 1).reduce((x, y) => x * y, 1));
   const boxPositions = lengths.reduce((x, y) => x * y, 1);
-  const index = new Array<number>(rank).fill(0);
+  // The peak group's channels: v's entry (i, r) is at i·phases + r (conv-symbol.ts), r flattened with
+  // the last axis fastest (bounds/conv.ts tapLayout).
+  const groupChannels = symbolSide === 'input' ? cInPerGroup : symbol.rows;
+  const channelBase = peak.group * groupChannels;
+  const phaseOffset = new Int32Array(phases);
+  for (let r = 0; r < phases; r++) {
+    let rest = r;
+    let offset = 0;
+    for (let a = rank - 1; a >= 0; a--) {
+      const ra = rest % phaseStrides[a];
+      rest = Math.floor(rest / phaseStrides[a]);
+      offset += ra * strides[a];
+    }
+    phaseOffset[r] = offset;
+  }
   for (let flat = 0; flat < boxPositions; flat++) {
     let rest = flat;
     let weight = 1;
     let angle = 0;
     let spatialOffset = 0;
     for (let a = rank - 1; a >= 0; a--) {
-      index[a] = rest % lengths[a];
+      const index = rest % lengths[a];
       rest = Math.floor(rest / lengths[a]);
-      const position = first[a] + index[a];
-      weight *= window[a][index[a]];
+      const position = first[a] + index;
+      weight *= window[a][index];
       angle += lower.omega[a] * position;
-      spatialOffset += (position - offsetOf(a)) * strides[a];
+      spatialOffset += (position * phaseStrides[a] - (symbolSide === 'input' ? g.padsBegin[a] : 0)) * strides[a];
     }
     // Re(v e^{−iθ}) = v_re cos θ + v_im sin θ.
     const c = Math.cos(angle);
     const s = Math.sin(angle);
-    for (let channel = 0; channel < channels; channel++) {
-      const value = weight * (lower.vector.re[channel] * c + lower.vector.im[channel] * s);
-      start[last ? spatialOffset * channels + channel : channel * count + spatialOffset] = value;
+    for (let i = 0; i < groupChannels; i++) {
+      const channel = channelBase + i;
+      for (let r = 0; r < phases; r++) {
+        const at = i * phases + r;
+        const value = weight * (lower.vector.re[at] * c + lower.vector.im[at] * s);
+        const offset = spatialOffset + phaseOffset[r];
+        start[last ? offset * channels + channel : channel * count + offset] = value;
+      }
     }
   }
   // The sup costs a Cholesky factorisation of an n × n block per cell: the caller skips it on wide blocks.

@@ -223,10 +223,44 @@ describe('warm start for the iterative solver (a windowed plane wave)', () => {
     // layout or at the wrong frequency sits far lower, ~20 % of it).
     assert.ok(quotient >= first.lower ** 2 * 0.95, `quotient ${quotient} far below the bound ${first.lower ** 2}`);
     assert.ok(quotient <= exact ** 2 * (1 + 1e-9), `quotient ${quotient} above σ² ${exact ** 2}`);
-    // A layout that reads both ways, and a stride, get no start.
+    // A layout that reads neither way gets no start.
     assert.equal(windowWarmStart(spec, [1, 2, 16, 14], { input: [1, 16, 2, 14], output: [1, 3, 16, 14] }), null);
-    assert.equal(windowWarmStart({ ...spec, strides: [2, 2] }, [1, 2, 16, 14], { input: [1, 2, 16, 14], output: [1, 3, 8, 7] }), null);
   });
+
+  // Strides put the wave on the polyphase grid (one value per phase of each box position), groups
+  // on the peak group's channels. A wave written to the wrong phase or group sits far below the bound.
+  const strided: [string, ConvCase, 'input' | 'output'][] = [
+    ['stride 2, input side (a ResNet-like stem: 2 → 12 channels)', { ...base, cIn: 2, cOut: 12, kernel: [5, 5], strides: [2, 2], padsBegin: [2, 2], padsEnd: [2, 2], input: [18, 16] }, 'input'],
+    ['stride 2 on one axis, 3x3, pads 1/0', { ...base, cIn: 1, cOut: 4, kernel: [3, 3], strides: [2, 1], padsBegin: [1, 1], padsEnd: [0, 1], input: [20, 12] }, 'input'],
+    ['stride 2, output side (4 → 3 channels)', { ...base, cIn: 4, cOut: 3, kernel: [3, 3], strides: [2, 2], input: [22, 20] }, 'output'],
+    ['two groups, stride 1', { ...base, cIn: 4, cOut: 6, kernel: [3, 3], group: 2, input: [12, 12] }, 'input'],
+    ['depthwise (3 groups of one channel), stride 2', { ...base, cIn: 3, cOut: 3, kernel: [3, 3], group: 3, strides: [2, 2], input: [20, 18] }, 'output'],
+  ];
+  for (const [label, c, side] of strided) {
+    test(`${label}: the start's quotient lies between its certified lower bound² and σ², in both layouts`, () => {
+      const weight = randomValues(c.cOut * (c.cIn / c.group) * c.kernel[0] * c.kernel[1], 47);
+      const spec = convSpec(c, weight);
+      const matrix = convMatrix(c, weight);
+      const exact = exactSigma(matrix);
+      const out = c.input.map((n, a) => Math.floor((n + c.padsBegin[a] + c.padsEnd[a] - c.kernel[a]) / c.strides[a]) + 1);
+      const positions = c.input[0] * c.input[1];
+      const outPositions = out[0] * out[1];
+      const first = windowWarmStart(spec, [1, c.cIn, ...c.input], { input: [1, c.cIn, ...c.input], output: [1, c.cOut, ...out] });
+      const last = windowWarmStart(spec, [1, c.cIn, ...c.input], { input: [1, ...c.input, c.cIn], output: [1, ...out, c.cOut] });
+      assert.ok(first && last, 'no start');
+      const [channels, count] = side === 'input' ? [c.cIn, positions] : [c.cOut, outPositions];
+      assert.equal(first.start.length, channels * count);
+      for (let ch = 0; ch < channels; ch++) for (let p = 0; p < count; p++) assert.equal(last.start[p * channels + ch], first.start[ch * count + p]);
+      const v = Matrix.columnVector(Array.from(first.start, Number));
+      const image = side === 'input' ? matrix.mmul(v) : matrix.transpose().mmul(v);
+      const quotient = image.norm() ** 2 / v.norm() ** 2;
+      assert.ok(first.lower <= exact * (1 + SLACK), `lower ${first.lower} above exact ${exact}`);
+      assert.ok(quotient <= exact ** 2 * (1 + 1e-9), `quotient ${quotient} above σ² ${exact ** 2}`);
+      // The real part's quotient is within O(1/L) of the complex wave's (the bound): on these small
+      // maps within 15 %; a misplaced phase or group drops it to a fraction.
+      assert.ok(quotient >= first.lower ** 2 * 0.85, `quotient ${quotient} far below the bound ${first.lower ** 2} (σ² ${exact ** 2})`);
+    });
+  }
 });
 
 describe('warm start on the output side (a conv that narrows the channels)', () => {
