@@ -13,5 +13,8 @@
  *    symbol sup and the warm-started fallback, the circular bracket segments.
  * 5: TF.js data products and written-out normalisations, Gemm of two data inputs, dilated convs
  *    reduced to their sub-lattice, the output-side warm start.
+ * 6: TF.js broadcast scaling by constants, declared custom Keras layers, the executor's wider op
+ *    coverage (lower bounds where there were none), the warm start for strided and grouped convs
+ *    (their rows' `lower`, and the symbol sup as their bound).
  */
-export const ENGINE_RESULTS_VERSION = 5;
+export const ENGINE_RESULTS_VERSION = 6;
