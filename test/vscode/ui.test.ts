@@ -111,6 +111,8 @@ export function compareTable(table: Table, cli: CliReport): string[] {
     }
     if (row[nc] !== layer.name) problems.push(`row #${index} is named "${row[nc]}", the CLI's is "${layer.name}"`);
     if (layer.sigma === null) return;
+    // Merge rows (add, concat) show their composition rule (Σ Lᵢ, √Σ Lᵢ²) instead of a number.
+    if (cc >= 0 && (row[sc] ?? '') === '' && /Lᵢ/.test(row[cc] ?? '')) return;
     const shown = parseShown(row[sc] ?? '') ?? (cc >= 0 ? parseShown(row[cc] ?? '') : null);
     if (shown === null || !agrees(shown, layer.sigma)) problems.push(`${layer.name}: table σ "${row[sc]}"${cc >= 0 ? ` constant "${row[cc]}"` : ''}, CLI ${layer.sigma}`);
   });
@@ -247,6 +249,18 @@ export async function runUiTest(o: {
 
     const explorerRow = (label: string) => page!.locator(`.explorer-folders-view .monaco-list-row[aria-label="${label}"]`).first();
     const resultsTab = (label: string) => page!.locator('.tabs-container .tab', { hasText: `Lipschitz: ${label}` }).first();
+    /** Find (Ctrl+F) the quoted name in the focused editor, then close Find: the editor scrolls to it. */
+    const revealInEditor = async (name: string | undefined) => {
+      if (!name) return;
+      await page!.locator('.monaco-editor .view-lines').first().click();
+      await page!.keyboard.press('Control+Home');
+      await page!.keyboard.press('Control+F');
+      await page!.keyboard.insertText(`"${name}"`);
+      await page!.keyboard.press('Enter');
+      await page!.waitForTimeout(500);
+      await page!.keyboard.press('Escape');
+      await page!.waitForTimeout(500);
+    };
     const contextMenuEstimate = async (label: string) => {
       // Contributed menus appear a moment after the explorer; retry the right-click until they do.
       // A click that lands while the menu is still fading in can be dropped (seen once in CI: the
@@ -291,7 +305,9 @@ export async function runUiTest(o: {
       while (Date.now() < until) {
         const tables = (await readTables(page!)).filter((t) => t.rows.length > 0);
         if (tables.length && cli) {
-          const candidates = tables.map((t) => ({ t, p: compareTable(t, cli!) }));
+          // The results table is the one with a σ column (the page also has a top-contributors table).
+          const withSigma = tables.filter((t) => sigmaColumn(t.headers) >= 0);
+          const candidates = (withSigma.length ? withSigma : tables).map((t) => ({ t, p: compareTable(t, cli!) }));
           const best = candidates.sort((a, b) => a.p.length - b.p.length)[0];
           problems = best.p;
           if (problems.length === 0) {
@@ -328,6 +344,9 @@ export async function runUiTest(o: {
         await page!.waitForTimeout(1000);
         await page!.keyboard.press('Enter');
       }
+      // A converted model.json can hold its layers far below the first screen (a long weights
+      // manifest first): go to the first layer's name as a user would, with Find.
+      await revealInEditor(firstWeightedLayerName(JSON.parse(readFileSync(modelJson, 'utf8'))));
       const lens = page!.locator('.monaco-editor .codelens-decoration', { hasText: /σ|sigma/i }).first();
       await lens.waitFor({ state: 'visible', timeout: 30_000 });
       return (await lens.textContent())?.trim().slice(0, 80);
@@ -336,24 +355,32 @@ export async function runUiTest(o: {
     await step('hovering a layer name in model.json shows σ', async () => {
       const name = firstWeightedLayerName(JSON.parse(readFileSync(modelJson, 'utf8')));
       if (!name) throw new Error('found no conv/dense layer name in model.json');
+      await revealInEditor(name);
       // Converted model.json files are one long line: word wrap (set for this instance) keeps the
       // name on screen; the string token is the span whose whole text is "name".
-      const token = page!
+      const whole = page!
         .locator('.monaco-editor .view-line span span')
         .filter({ hasText: new RegExp(`^"${escapeRegExp(name)}"$`) })
         .first();
+      // A name that word wrap splits over two screen lines is two spans: then the caret, which Find
+      // left at the end of the name (revealInEditor), marks it; the point just left of it is the
+      // name's closing part.
+      const split = !(await visibleWithin(whole, 3000));
+      const token = split ? page!.locator('.monaco-editor .cursor').first() : whole;
       await token.waitFor({ timeout: 10_000 });
       const hover = page!.locator('.monaco-hover', { hasText: /σ|sigma/i }).first();
       const shownText = async () => (await hover.textContent())?.trim().slice(0, 80);
       // A user's way first: rest the mouse on the name.
       for (let attempt = 0; attempt < 3; attempt++) {
         await page!.mouse.move(5, 5);
-        await token.hover();
-        await page!.mouse.move((await token.boundingBox())!.x + 3, (await token.boundingBox())!.y + 4, { steps: 3 });
-        if (await visibleWithin(hover, 5000)) return `${name} (mouse): ${await shownText()}`;
+        const box = (await token.boundingBox())!;
+        const [x, y] = split ? [box.x - 8, box.y + box.height / 2] : [box.x + 3, box.y + 4];
+        await page!.mouse.move(x + 20, y, { steps: 2 });
+        await page!.mouse.move(x, y, { steps: 3 });
+        if (await visibleWithin(hover, 5000)) return `${name} (mouse${split ? ', a name split by word wrap' : ''}): ${await shownText()}`;
       }
       // Then the keyboard's: caret on the name, "Show or Focus Hover" (Ctrl+K Ctrl+I).
-      await token.click();
+      if (!split) await token.click();
       await page!.keyboard.press('Control+K');
       await page!.keyboard.press('Control+I');
       if (await visibleWithin(hover, 5000)) {
