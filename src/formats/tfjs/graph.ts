@@ -10,6 +10,7 @@ import { ROUNDING, TRANSFORMS, interpolationRows, resizeNorm, type AxisResize, t
 import { product, resolvePads, slidingOutputSize } from '../../analysis/shapes';
 import { largestCopies } from '../../analysis/padding';
 import { broadcastScaleNorm } from '../../analysis/broadcast';
+import { einsumModeProduct, einsumShape } from '../einsum';
 import { graphActivation } from './activations';
 import { GraphBuilder, activationOrUnsupported, broadcastShapes, fmt, normalizeAxis, sameShape, tfConvKernelToCanonical, tfDepthwiseKernelToCanonical } from './common';
 import type { WeightStore } from './weights';
@@ -511,6 +512,11 @@ class GraphReader {
           if (!x || x.length !== 4 || !size || size.values.length !== 2) return undefined;
           return [[x[0], Number(size.values[0]), Number(size.values[1]), x[3]]];
         }
+        case 'Einsum': {
+          const shapes = inputs.map((v) => this.graph.shapes.get(v) ?? this.constant(v)?.shape);
+          const out = shapes.every((sh) => sh !== undefined) ? einsumShape(attrS(def, 'equation') ?? '', shapes as number[][]) : undefined;
+          return out ? [out] : undefined;
+        }
         case 'BroadcastTo': {
           const target = this.constant(inputs[1]);
           const out = x && target ? broadcastShapes(x, Array.from(target.values, Number)) : undefined;
@@ -643,6 +649,8 @@ class GraphReader {
       case 'BatchMatMul':
       case 'BatchMatMulV2':
         return this.matMul(def, dynamic);
+      case 'Einsum':
+        return this.einsum(def, dynamic);
       case 'BiasAdd': {
         const bias = this.floats(this.dataInputs(def)[1]);
         const channelsLast = this.dataFormat(def);
@@ -999,6 +1007,31 @@ class GraphReader {
     const bias = fusedOps[0] === 'BiasAdd' ? this.floats(inputs[2]) : undefined;
     const execution: NodeExecution | undefined = fusedOps[0] !== 'BiasAdd' ? { kind: 'affine' } : bias?.length === outDim ? { kind: 'affine', bias } : undefined;
     this.linearWithActivations(def, [a], { type: 'dense', weight }, [...shape.slice(0, -1), outDim], weightConst.shape, activations, inputs, execution);
+  }
+
+  /**
+   * Einsum of the signal and a constant matrix contracting one of its axes (jax2tf writes dense
+   * layers this way, "abcg,gf->abcf"): a dense row on that axis, σ = σ(W), as the ONNX reader's
+   * (docs/op-coverage.md, "Also covered"). Other equations are unsupported, with their output shape
+   * kept so the layers after them are still read.
+   */
+  private einsum(def: GraphNodeDef, dynamic: string[]): void {
+    const inputs = this.dataInputs(def);
+    const equation = attrS(def, 'equation') ?? '';
+    if (inputs.length !== 2 || dynamic.length !== 1) return this.unsupported(def, dynamic, `Einsum "${equation}" is not one data operand with one constant matrix`);
+    const dataIndex = inputs.indexOf(dynamic[0]);
+    const w = this.constant(inputs[1 - dataIndex]);
+    if (!w) return this.unsupported(def, dynamic, `Einsum "${equation}": its other operand is not a constant`);
+    const plan = einsumModeProduct(equation, dataIndex, this.shapeOf(dynamic[0]), w.shape);
+    if (typeof plan === 'string') return this.unsupported(def, dynamic, `Einsum "${equation}" ${plan}`);
+    const [rows, cols] = w.shape;
+    const values = Float32Array.from(w.values, Number);
+    // The dense weight is [in, out]: the contracted label first.
+    const data = plan.inFirst ? values : new Float32Array(rows * cols);
+    if (!plan.inFirst) for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) data[j * rows + i] = values[i * cols + j];
+    const dims = plan.inFirst ? [rows, cols] : [cols, rows];
+    const last = plan.axis === this.shapeOf(dynamic[0]).length - 1;
+    this.row(def, dynamic, { type: 'dense', weight: { dims, data }, ...(last ? {} : { axis: plan.axis }) }, plan.outputShape, [...w.shape]);
   }
 
   /**
