@@ -99,6 +99,8 @@ class GraphReader {
   /** Values on a branch not taken (after a Switch on a known predicate), and the nodes that read them. */
   private readonly deadValues = new Set<string>();
   private readonly deadNodes = new Set<string>();
+  /** Selects that are leaky ReLUs written out, and the comparisons only they read (leakyWheres). */
+  private leaky?: { selects: Map<string, { x: string; alpha: number }>; conditions: Set<string> };
   private readonly reportedPredicates = new Set<string>();
   private signalName: string | undefined;
 
@@ -167,6 +169,14 @@ class GraphReader {
       // A list a while loop wrote, stacked after it: its shape is the list's (num_elements, element_shape), whatever the loop did.
       if (def.op === 'TensorListStack' && this.shapeRule(def)) {
         this.unsupported(def, dynamic, 'TensorListStack of a list written in a while loop (the loop is not followed); its shape is the list\'s declared number of elements and element shape');
+        continue;
+      }
+      const leaky = this.leakyWheres();
+      if (leaky.conditions.has(def.name)) continue;
+      const where = leaky.selects.get(def.name);
+      if (where && this.graph.shapes.has(where.x) && sameShape(this.shapeOf(where.x), this.broadcastAll(def, inputs.slice(1)))) {
+        const shape = this.shapeOf(where.x);
+        this.runnable(def, [where.x], activationOrUnsupported('leakyRelu', { alpha: where.alpha }, def.op), shape, { kind: 'activation', name: 'leakyRelu', alpha: where.alpha });
         continue;
       }
       const unknown = dynamic.map((v) => this.unknownOf(v)).find((r) => r !== undefined);
@@ -1007,6 +1017,47 @@ class GraphReader {
     const bias = fusedOps[0] === 'BiasAdd' ? this.floats(inputs[2]) : undefined;
     const execution: NodeExecution | undefined = fusedOps[0] !== 'BiasAdd' ? { kind: 'affine' } : bias?.length === outDim ? { kind: 'affine', bias } : undefined;
     this.linearWithActivations(def, [a], { type: 'dense', weight }, [...shape.slice(0, -1), outDim], weightConst.shape, activations, inputs, execution);
+  }
+
+  /**
+   * `where(x >= 0, x, α·x)` (jax2tf's leaky_relu; also `x > 0`, or `x < 0` / `x <= 0` with the
+   * branches swapped) is a leaky ReLU, constant max(1, |α|) (docs/op-coverage.md, "Also covered").
+   * Found before reading, so that a comparison read only by such selects gets no row: its step is
+   * part of the activation, not a layer of its own.
+   */
+  private leakyWheres(): { selects: Map<string, { x: string; alpha: number }>; conditions: Set<string> } {
+    if (this.leaky) return this.leaky;
+    const selects = new Map<string, { x: string; alpha: number }>();
+    const readers = new Map<string, string[]>();
+    for (const def of this.defs) for (const v of this.dataInputs(def)) readers.set(producer(v), [...(readers.get(producer(v)) ?? []), def.name]);
+    const scalarConst = (v: string): number | undefined => {
+      if (this.byName.get(producer(v))?.op !== 'Const') return undefined;
+      const c = this.constant(v);
+      return c && c.values.length === 1 ? Number(c.values[0]) : undefined;
+    };
+    for (const def of this.defs) {
+      if (def.op !== 'SelectV2' && def.op !== 'Select') continue;
+      const [condition, whenTrue, whenFalse] = this.dataInputs(def);
+      const compare = condition === undefined ? undefined : this.byName.get(producer(condition));
+      if (!compare || !['Greater', 'GreaterEqual', 'Less', 'LessEqual'].includes(compare.op)) continue;
+      const [left, right] = this.dataInputs(compare);
+      if (left === undefined || right === undefined || scalarConst(right) !== 0) continue;
+      const positive = compare.op.startsWith('Greater') ? whenTrue : whenFalse;
+      const negative = compare.op.startsWith('Greater') ? whenFalse : whenTrue;
+      const scaled = this.byName.get(producer(negative));
+      if (positive !== left || !scaled || scaled.op !== 'Mul') continue;
+      const factors = this.dataInputs(scaled);
+      const k = factors.indexOf(left);
+      const alpha = factors.length === 2 && k >= 0 ? scalarConst(factors[1 - k]) : undefined;
+      if (alpha !== undefined && Number.isFinite(alpha)) selects.set(def.name, { x: left, alpha });
+    }
+    const conditions = new Set<string>();
+    for (const name of selects.keys()) {
+      const condition = producer(this.dataInputs(this.byName.get(name) as GraphNodeDef)[0]);
+      if ((readers.get(condition) ?? []).every((r) => selects.has(r))) conditions.add(condition);
+    }
+    this.leaky = { selects, conditions };
+    return this.leaky;
   }
 
   /**

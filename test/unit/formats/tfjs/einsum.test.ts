@@ -75,3 +75,30 @@ test('einsumShape: sizes by label, size-1 axes broadcast, a mismatch or wrong ra
   assert.equal(einsumShape('ik,kj->ij', [[3, 4, 1], [4, 2]]), undefined);
   assert.equal(einsumShape('...k,kj->...j', [[3, 4], [4, 2]]), undefined);
 });
+
+test('where(x >= 0, x, α·x) is a leaky ReLU (max(1, |α|)) whose comparison gets no row; another select stays unsupported', async () => {
+  const { json, shards } = graphModel(
+    [
+      placeholder('x', [1, 4]),
+      { name: 'ge', op: 'GreaterEqual', input: ['x', 'zero'] },
+      { name: 'ax', op: 'Mul', input: ['alpha', 'x'] },
+      { name: 'leaky', op: 'SelectV2', input: ['ge', 'x', 'ax'] },
+      { name: 'lt', op: 'Less', input: ['x', 'zero'] },
+      { name: 'steep', op: 'Mul', input: ['x', 'three'] },
+      { name: 'swapped', op: 'SelectV2', input: ['lt', 'steep', 'x'] },
+      // Not a leaky ReLU: the threshold is 1, where x and 0.2·x do not meet.
+      { name: 'gt1', op: 'Greater', input: ['x', 'one'] },
+      { name: 'other', op: 'SelectV2', input: ['gt1', 'x', 'ax'] },
+    ],
+    [{ name: 'zero', shape: [], values: [0] }, { name: 'one', shape: [], values: [1] }, { name: 'alpha', shape: [], values: [0.2] }, { name: 'three', shape: [], values: [-3] }],
+  );
+  const model = await openMemory(json, shards);
+  const leaky = row(model, 'leaky');
+  assert.ok(leaky.spec.type === 'fixed' && leaky.spec.constant === 1, JSON.stringify(leaky.spec));
+  assert.deepEqual([leaky.inputs, leaky.outputShapes], [['x'], [[1, 4]]]);
+  const swapped = row(model, 'swapped');
+  assert.ok(swapped.spec.type === 'fixed' && swapped.spec.constant === 3, JSON.stringify(swapped.spec));
+  assert.equal(model.nodes.some((n) => n.name === 'ge' || n.name === 'lt'), false, 'comparisons read only by leaky selects get no row');
+  assert.equal(row(model, 'other').spec.type, 'unsupported');
+  assert.equal(row(model, 'gt1').spec.type, 'unsupported');
+});
