@@ -4,6 +4,9 @@ import { axisNorm, interpolationRows, TRANSFORMS, type CoordinateTransform } fro
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { GELU_CONSTANT, SELU_ALPHA, SELU_LAMBDA, activationSpec } from '../../../../src/analysis/constants';
+import { Matrix } from 'ml-matrix';
+import { largestSingularValue } from '../../../helpers/explicit-matrix';
+import { cumSumSigma } from '../../../../src/formats/onnx/ops/cumsum';
 import { T, attr, byName, floats, int64s, node, only, open, seeded, single, tensor, type Attr, type ModelSpec } from '../../../helpers/onnx-builder';
 
 const fixed = (n: { spec: { type: string } }) => {
@@ -166,6 +169,41 @@ test('activations use the shared constants', async () => {
   assert.equal((await only(single('Sqrt', [1, 3]))).spec.type, 'unbounded');
 });
 
+test('Sin, Cos, Atan, Asinh and softshrink have slopes of size at most 1 (reached at 0); hardshrink jumps', async () => {
+  for (const op of ['Sin', 'Cos', 'Atan', 'Asinh']) assert.equal(fixed(await only(single(op, [1, 6]))).constant, 1, op);
+  assert.equal(fixed(await only(single('Shrink', [1, 6], { attrs: [attr.float('lambd', 0.25), attr.float('bias', 0.25)] }))).constant, 1);
+  assert.equal((await only(single('Shrink', [1, 6]))).spec.type, 'unbounded', 'default λ 0.5, bias 0: a jump of 0.5 at ±λ');
+});
+
+test('CumSum on the signal: σ in closed form, equal to the explicit matrix\'s σ1 for every attribute combination', async () => {
+  const shape = [2, 5, 3];
+  const n = shape[1];
+  for (const exclusive of [0, 1]) for (const reverse of [0, 1]) {
+    const row = await only(single('CumSum', shape, { inputs: ['axis'], initializers: [int64s('axis', [-2], [])], attrs: [attr.int('exclusive', exclusive), attr.int('reverse', reverse)] }));
+    assert.deepEqual([row.outputShapes, row.inputs], [[shape], ['x']]);
+    // The map on one line along the axis: y_i = Σ x_j over j ≤ i (j ≥ i reversed), strictly when exclusive.
+    const line = new Matrix(n, n);
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) {
+      const before = reverse ? j > i : j < i;
+      if (before || (!exclusive && i === j)) line.set(i, j, 1);
+    }
+    // Lines along the axis are disjoint: the whole map is a block-diagonal of copies of `line`.
+    const full = new Matrix(2 * n * 3, 2 * n * 3);
+    for (let o = 0; o < 2; o++) for (let c = 0; c < 3; c++) for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) full.set((o * n + i) * 3 + c, (o * n + j) * 3 + c, line.get(i, j));
+    const exact = largestSingularValue(full);
+    assert.ok(Math.abs(fixed(row).constant - exact) < 1e-12 * exact, `exclusive=${exclusive} reverse=${reverse}: ${fixed(row).constant} vs ${exact}`);
+  }
+  assert.ok(cumSumSigma(1) >= 1 && cumSumSigma(1) < 1 + 1e-14, 'one entry: the identity, rounded up');
+  assert.ok(cumSumSigma(1000) >= 2 * 2001 / (2 * Math.PI), 'grows like 2n/π: (2n+1)/π ≤ 1/(2·sin(π/(2(2n+1))))');
+  assert.equal(cumSumSigma(0), 0, 'exclusive over one entry gives zeros');
+  const folded = await open({
+    inputs: [{ name: 'x', shape: [1, 3] }], outputs: ['y'],
+    initializers: [floats('c', [1, 3], [1, 2, 3]), int64s('axis', [1], [])],
+    nodes: [node('CumSum', ['c', 'axis'], ['s'], [attr.int('exclusive', 1), attr.int('reverse', 1)]), node('Add', ['x', 's'], ['y'], [], 'shift')],
+  });
+  assert.equal(fixed(byName(folded, 'shift')).constant, 1, 'a CumSum of constants folds (the Add is a shift)');
+});
+
 test('Clip: min/max as attributes (opset 7) and as inputs (opset 11+)', async () => {
   const old = await only(single('Clip', [1, 3], { opset: 7, attrs: [attr.float('min', 0), attr.float('max', 6)] }));
   const current = await only(single('Clip', [1, 3], { opset: 13, inputs: ['lo', 'hi'], initializers: [floats('lo', [], [0]), floats('hi', [], [6])] }));
@@ -324,7 +362,7 @@ test('Dropout and Identity are structural; an unknown op is unsupported, never 1
   const spec: ModelSpec = {
     inputs: [{ name: 'x', shape: [1, 3] }],
     outputs: ['z'],
-    nodes: [node('Sin', ['x'], ['s'], [], 'sin'), node('FancyOp', ['s'], ['f'], [], 'fancy'), node('Relu', ['f'], ['z'], [], 'after')],
+    nodes: [node('Tan', ['x'], ['s'], [], 'sin'), node('FancyOp', ['s'], ['f'], [], 'fancy'), node('Relu', ['f'], ['z'], [], 'after')],
   };
   const model = await open(spec);
   assert.deepEqual(model.nodes.map((n) => [n.name, n.spec.type]), [['sin', 'unsupported'], ['fancy', 'unsupported'], ['after', 'unsupported']]);
