@@ -234,6 +234,14 @@ test('ReduceMean: axes attribute (opset 13) vs input (opset 18), keepdims', asyn
   assert.deepEqual([b.spec, b.outputShapes[0], b.inputs], [{ type: 'reduceMean', axes: [3] }, [1, 3, 4], ['x']]);
 });
 
+test('ReduceL1 is √n (its Jacobian away from sign changes is a ±1 row per group), ReduceLogSumExp 1, ReduceSumSquare unbounded', async () => {
+  const l1 = await only(single('ReduceL1', [1, 3, 4, 4], { opset: 13, attrs: [attr.ints('axes', [2, 3])] }));
+  assert.deepEqual([fixed(l1).constant, l1.outputShapes[0]], [4, [1, 3, 1, 1]]);
+  const lse = await only(single('ReduceLogSumExp', [1, 3, 4], { opset: 18, inputs: ['axes'], initializers: [int64s('axes', [1])], attrs: [attr.int('keepdims', 0)] }));
+  assert.deepEqual([fixed(lse).constant, lse.outputShapes[0], lse.inputs], [1, [1, 4], ['x']]);
+  assert.equal((await only(single('ReduceSumSquare', [1, 6], { opset: 13 }))).spec.type, 'unbounded');
+});
+
 test('shape ops: Flatten, Reshape (0 and −1), Transpose, Squeeze/Unsqueeze in both opset forms, Concat, Split, Slice', async () => {
   assert.deepEqual((await only(single('Flatten', [2, 3, 4, 5], { attrs: [attr.int('axis', 2)] }))).outputShapes, [[6, 20]]);
   assert.deepEqual((await only(single('Reshape', [2, 3, 4], { inputs: ['s'], initializers: [int64s('s', [0, -1])] }))).outputShapes, [[2, 12]]);
