@@ -148,6 +148,29 @@ test('Add/Sub: data+data merges, data+constant is a shift, a broadcast copy cost
   assert.equal(fixed(copies).constant, 2);
 });
 
+test('variadic Sum and Mean: sums of data inputs (Mean weighted 1/k), a shift with constants, the identity alone; constants fold', async () => {
+  const three = (op: string, b: number[]): ModelSpec => ({
+    inputs: [{ name: 'a', shape: [1, 4] }, { name: 'b', shape: b }, { name: 'c', shape: [1, 4] }], outputs: ['y'],
+    nodes: [node(op, ['a', 'b', 'c'], ['y'], [], 'v')],
+  });
+  const sum = byName(await open(three('Sum', [1, 4])), 'v');
+  assert.deepEqual([sum.spec, sum.outputShapes, sum.inputs], [{ type: 'add' }, [[1, 4]], ['a', 'b', 'c']]);
+  const mean = byName(await open(three('Mean', [1, 1])), 'v');
+  if (mean.spec.type !== 'add') assert.fail('add expected');
+  // b [1,1] is copied 4 times: √4/3; a and c: 1/3.
+  assert.deepEqual(mean.spec.weights?.map((w) => Math.round(w * 1e12) / 1e12), [1 / 3, 2 / 3, 1 / 3].map((w) => Math.round(w * 1e12) / 1e12));
+  const shifted = await only(single('Mean', [1, 4], { inputs: ['c', 'd'], initializers: [floats('c', [4], [1, 2, 3, 4]), floats('d', [1], [5])] }));
+  assert.deepEqual([fixed(shifted).constant, shifted.inputs], [1 / 3, ['x']]);
+  assert.equal(fixed(await only(single('Sum', [1, 4]))).constant, 1);
+  const folded = await open({
+    inputs: [{ name: 'x', shape: [1, 2] }], outputs: ['y'],
+    initializers: [floats('p', [2], [1, 2]), floats('q', [2], [3, 6])],
+    nodes: [node('Mean', ['p', 'q'], ['m']), node('Mul', ['x', 'm'], ['y'], [], 'scale')],
+  });
+  const scale = byName(folded, 'scale');
+  assert.ok(scale.spec.type === 'diagonal' && [...scale.spec.scale].join() === '2,4', 'Mean of constants folds to (p + q)/2');
+});
+
 test('activations use the shared constants', async () => {
   const cases: [string, number, Attr[]?][] = [
     ['Relu', 1], ['Tanh', 1], ['Sigmoid', 0.25], ['Softsign', 1], ['Softplus', 1], ['HardSwish', 1.5],
