@@ -348,6 +348,10 @@ class GraphReader {
     if (override) {
       if (dims && dims.length !== override.length) this.fail(`the input shape ${fmt(override)} has ${override.length} dimensions but input "${def.name}" has ${dims.length}: ${fmt(dims.map((d) => (d < 0 ? null : d)))}`);
       shape = [...override];
+      // Allowed (a graph may not need its declared size), but a layout mix-up (NHWC given to an
+      // NCHW input) otherwise shows only as unsupported layers far down the graph.
+      const differ = (dims ?? []).map((d, i) => (d > 0 && d !== override[i] ? i : -1)).filter((i) => i >= 0);
+      if (dims && differ.length > 0) this.graph.warnings.push(`the input shape ${fmt(override)} differs from input "${def.name}"'s fixed ${fmt(dims.map((d) => (d < 0 ? null : d)))} at dimension${differ.length > 1 ? 's' : ''} ${differ.join(', ')}: layers whose sizes are fixed in the file may not fit`);
     } else if (isSignal) {
       if (!dims) this.fail(`input "${def.name}" has an unknown rank; give an input shape`);
       const unknown = dims.map((d, i) => (i > 0 && d < 0 ? i : -1)).filter((i) => i >= 0);
