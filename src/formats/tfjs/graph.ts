@@ -824,8 +824,13 @@ class GraphReader {
     }
     // TF's lowering of a dilated conv: zero padding moved into the batch, and back with crops; each entry kept at most once.
     if (def.op === 'BroadcastTo') {
-      const copies = product(shapes[0]) / product(this.shapeOf(x));
       const out = shapes[0];
+      if (product(out) === 0 || product(this.shapeOf(x)) === 0) {
+        // An empty tensor (an input too small for the model's down-sampling): the map is 0, not 0/0 copies.
+        this.graph.warnings.push(`node "${def.name}" (${def.op}) maps ${fmt(this.shapeOf(x))} to ${fmt(out)}, an empty tensor: the input may be too small for this model`);
+        return this.row(def, [x], structural('broadcast of or to an empty tensor: 0', 0, { kind: 'select' }), out);
+      }
+      const copies = product(out) / product(this.shapeOf(x));
       const promoted = [...new Array<number>(out.length - this.shapeOf(x).length).fill(1), ...this.shapeOf(x)];
       // A hostile shape bomb records no index lists (not executable).
       const execution = out.some((d) => d > 1 << 22) ? undefined : selecting(promoted.map((d, i) => (d === out[i] ? all(d) : new Array<number>(out[i]).fill(0))), promoted, out.length);
