@@ -154,6 +154,18 @@ export function foldTfNode(node: FoldNode): ConstValue | undefined {
     return make(out, COMPARISONS.has(op) ? 'bool' : cs[0].dtype, values);
   }
   switch (op) {
+    case 'SelectV2':
+    case 'Select': {
+      // cond ? a : b entrywise; jax2tf's shape-polymorphic graphs pick reshape targets this way.
+      const [cond, a, b] = [x, node.input(1), node.input(2)];
+      if (!cond || !a || !b) return undefined;
+      // TF1's Select broadcasts a vector condition along the first axis only.
+      const condShape = op === 'Select' && cond.shape.length === 1 && a.shape.length > 1 ? [cond.shape[0], ...a.shape.slice(1).map(() => 1)] : cond.shape;
+      const out = broadcastShapes(condShape, a.shape, b.shape);
+      if (!out || product(out) > FOLD_LIMIT) return undefined;
+      const [c, va, vb] = [{ ...cond, shape: condShape }, a, b].map((v) => broadcastTo(v, out));
+      return make(out, a.dtype, c.map((k, i) => (k ? va[i] : vb[i])));
+    }
     case 'Cast': {
       if (!x) return undefined;
       return make([...x.shape], dtypeOf(node.type('DstT'), x.dtype), x.values);

@@ -10,6 +10,7 @@ import { ROUNDING, TRANSFORMS, interpolationRows, resizeNorm, type AxisResize, t
 import { product, resolvePads, slidingOutputSize } from '../../analysis/shapes';
 import { largestCopies } from '../../analysis/padding';
 import { broadcastScaleNorm } from '../../analysis/broadcast';
+import { einsumModeProduct, einsumShape } from '../einsum';
 import { graphActivation } from './activations';
 import { GraphBuilder, activationOrUnsupported, broadcastShapes, fmt, normalizeAxis, sameShape, tfConvKernelToCanonical, tfDepthwiseKernelToCanonical } from './common';
 import type { WeightStore } from './weights';
@@ -98,6 +99,8 @@ class GraphReader {
   /** Values on a branch not taken (after a Switch on a known predicate), and the nodes that read them. */
   private readonly deadValues = new Set<string>();
   private readonly deadNodes = new Set<string>();
+  /** Selects that are leaky ReLUs written out, and the comparisons only they read (leakyWheres). */
+  private leaky?: { selects: Map<string, { x: string; alpha: number }>; conditions: Set<string> };
   private readonly reportedPredicates = new Set<string>();
   private signalName: string | undefined;
 
@@ -166,6 +169,14 @@ class GraphReader {
       // A list a while loop wrote, stacked after it: its shape is the list's (num_elements, element_shape), whatever the loop did.
       if (def.op === 'TensorListStack' && this.shapeRule(def)) {
         this.unsupported(def, dynamic, 'TensorListStack of a list written in a while loop (the loop is not followed); its shape is the list\'s declared number of elements and element shape');
+        continue;
+      }
+      const leaky = this.leakyWheres();
+      if (leaky.conditions.has(def.name)) continue;
+      const where = leaky.selects.get(def.name);
+      if (where && this.graph.shapes.has(where.x) && sameShape(this.shapeOf(where.x), this.broadcastAll(def, inputs.slice(1)))) {
+        const shape = this.shapeOf(where.x);
+        this.runnable(def, [where.x], activationOrUnsupported('leakyRelu', { alpha: where.alpha }, def.op), shape, { kind: 'activation', name: 'leakyRelu', alpha: where.alpha });
         continue;
       }
       const unknown = dynamic.map((v) => this.unknownOf(v)).find((r) => r !== undefined);
@@ -337,6 +348,10 @@ class GraphReader {
     if (override) {
       if (dims && dims.length !== override.length) this.fail(`the input shape ${fmt(override)} has ${override.length} dimensions but input "${def.name}" has ${dims.length}: ${fmt(dims.map((d) => (d < 0 ? null : d)))}`);
       shape = [...override];
+      // Allowed (a graph may not need its declared size), but a layout mix-up (NHWC given to an
+      // NCHW input) otherwise shows only as unsupported layers far down the graph.
+      const differ = (dims ?? []).map((d, i) => (d > 0 && d !== override[i] ? i : -1)).filter((i) => i >= 0);
+      if (dims && differ.length > 0) this.graph.warnings.push(`the input shape ${fmt(override)} differs from input "${def.name}"'s fixed ${fmt(dims.map((d) => (d < 0 ? null : d)))} at dimension${differ.length > 1 ? 's' : ''} ${differ.join(', ')}: layers whose sizes are fixed in the file may not fit`);
     } else if (isSignal) {
       if (!dims) this.fail(`input "${def.name}" has an unknown rank; give an input shape`);
       const unknown = dims.map((d, i) => (i > 0 && d < 0 ? i : -1)).filter((i) => i >= 0);
@@ -511,6 +526,11 @@ class GraphReader {
           if (!x || x.length !== 4 || !size || size.values.length !== 2) return undefined;
           return [[x[0], Number(size.values[0]), Number(size.values[1]), x[3]]];
         }
+        case 'Einsum': {
+          const shapes = inputs.map((v) => this.graph.shapes.get(v) ?? this.constant(v)?.shape);
+          const out = shapes.every((sh) => sh !== undefined) ? einsumShape(attrS(def, 'equation') ?? '', shapes as number[][]) : undefined;
+          return out ? [out] : undefined;
+        }
         case 'BroadcastTo': {
           const target = this.constant(inputs[1]);
           const out = x && target ? broadcastShapes(x, Array.from(target.values, Number)) : undefined;
@@ -643,6 +663,8 @@ class GraphReader {
       case 'BatchMatMul':
       case 'BatchMatMulV2':
         return this.matMul(def, dynamic);
+      case 'Einsum':
+        return this.einsum(def, dynamic);
       case 'BiasAdd': {
         const bias = this.floats(this.dataInputs(def)[1]);
         const channelsLast = this.dataFormat(def);
@@ -802,8 +824,13 @@ class GraphReader {
     }
     // TF's lowering of a dilated conv: zero padding moved into the batch, and back with crops; each entry kept at most once.
     if (def.op === 'BroadcastTo') {
-      const copies = product(shapes[0]) / product(this.shapeOf(x));
       const out = shapes[0];
+      if (product(out) === 0 || product(this.shapeOf(x)) === 0) {
+        // An empty tensor (an input too small for the model's down-sampling): the map is 0, not 0/0 copies.
+        this.graph.warnings.push(`node "${def.name}" (${def.op}) maps ${fmt(this.shapeOf(x))} to ${fmt(out)}, an empty tensor: the input may be too small for this model`);
+        return this.row(def, [x], structural('broadcast of or to an empty tensor: 0', 0, { kind: 'select' }), out);
+      }
+      const copies = product(out) / product(this.shapeOf(x));
       const promoted = [...new Array<number>(out.length - this.shapeOf(x).length).fill(1), ...this.shapeOf(x)];
       // A hostile shape bomb records no index lists (not executable).
       const execution = out.some((d) => d > 1 << 22) ? undefined : selecting(promoted.map((d, i) => (d === out[i] ? all(d) : new Array<number>(out[i]).fill(0))), promoted, out.length);
@@ -999,6 +1026,72 @@ class GraphReader {
     const bias = fusedOps[0] === 'BiasAdd' ? this.floats(inputs[2]) : undefined;
     const execution: NodeExecution | undefined = fusedOps[0] !== 'BiasAdd' ? { kind: 'affine' } : bias?.length === outDim ? { kind: 'affine', bias } : undefined;
     this.linearWithActivations(def, [a], { type: 'dense', weight }, [...shape.slice(0, -1), outDim], weightConst.shape, activations, inputs, execution);
+  }
+
+  /**
+   * `where(x >= 0, x, α·x)` (jax2tf's leaky_relu; also `x > 0`, or `x < 0` / `x <= 0` with the
+   * branches swapped) is a leaky ReLU, constant max(1, |α|) (docs/op-coverage.md, "Also covered").
+   * Found before reading, so that a comparison read only by such selects gets no row: its step is
+   * part of the activation, not a layer of its own.
+   */
+  private leakyWheres(): { selects: Map<string, { x: string; alpha: number }>; conditions: Set<string> } {
+    if (this.leaky) return this.leaky;
+    const selects = new Map<string, { x: string; alpha: number }>();
+    const readers = new Map<string, string[]>();
+    for (const def of this.defs) for (const v of this.dataInputs(def)) readers.set(producer(v), [...(readers.get(producer(v)) ?? []), def.name]);
+    const scalarConst = (v: string): number | undefined => {
+      if (this.byName.get(producer(v))?.op !== 'Const') return undefined;
+      const c = this.constant(v);
+      return c && c.values.length === 1 ? Number(c.values[0]) : undefined;
+    };
+    for (const def of this.defs) {
+      if (def.op !== 'SelectV2' && def.op !== 'Select') continue;
+      const [condition, whenTrue, whenFalse] = this.dataInputs(def);
+      const compare = condition === undefined ? undefined : this.byName.get(producer(condition));
+      if (!compare || !['Greater', 'GreaterEqual', 'Less', 'LessEqual'].includes(compare.op)) continue;
+      const [left, right] = this.dataInputs(compare);
+      if (left === undefined || right === undefined || scalarConst(right) !== 0) continue;
+      const positive = compare.op.startsWith('Greater') ? whenTrue : whenFalse;
+      const negative = compare.op.startsWith('Greater') ? whenFalse : whenTrue;
+      const scaled = this.byName.get(producer(negative));
+      if (positive !== left || !scaled || scaled.op !== 'Mul') continue;
+      const factors = this.dataInputs(scaled);
+      const k = factors.indexOf(left);
+      const alpha = factors.length === 2 && k >= 0 ? scalarConst(factors[1 - k]) : undefined;
+      if (alpha !== undefined && Number.isFinite(alpha)) selects.set(def.name, { x: left, alpha });
+    }
+    const conditions = new Set<string>();
+    for (const name of selects.keys()) {
+      const condition = producer(this.dataInputs(this.byName.get(name) as GraphNodeDef)[0]);
+      if ((readers.get(condition) ?? []).every((r) => selects.has(r))) conditions.add(condition);
+    }
+    this.leaky = { selects, conditions };
+    return this.leaky;
+  }
+
+  /**
+   * Einsum of the signal and a constant matrix contracting one of its axes (jax2tf writes dense
+   * layers this way, "abcg,gf->abcf"): a dense row on that axis, σ = σ(W), as the ONNX reader's
+   * (docs/op-coverage.md, "Also covered"). Other equations are unsupported, with their output shape
+   * kept so the layers after them are still read.
+   */
+  private einsum(def: GraphNodeDef, dynamic: string[]): void {
+    const inputs = this.dataInputs(def);
+    const equation = attrS(def, 'equation') ?? '';
+    if (inputs.length !== 2 || dynamic.length !== 1) return this.unsupported(def, dynamic, `Einsum "${equation}" is not one data operand with one constant matrix`);
+    const dataIndex = inputs.indexOf(dynamic[0]);
+    const w = this.constant(inputs[1 - dataIndex]);
+    if (!w) return this.unsupported(def, dynamic, `Einsum "${equation}": its other operand is not a constant`);
+    const plan = einsumModeProduct(equation, dataIndex, this.shapeOf(dynamic[0]), w.shape);
+    if (typeof plan === 'string') return this.unsupported(def, dynamic, `Einsum "${equation}" ${plan}`);
+    const [rows, cols] = w.shape;
+    const values = Float32Array.from(w.values, Number);
+    // The dense weight is [in, out]: the contracted label first.
+    const data = plan.inFirst ? values : new Float32Array(rows * cols);
+    if (!plan.inFirst) for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) data[j * rows + i] = values[i * cols + j];
+    const dims = plan.inFirst ? [rows, cols] : [cols, rows];
+    const last = plan.axis === this.shapeOf(dynamic[0]).length - 1;
+    this.row(def, dynamic, { type: 'dense', weight: { dims, data }, ...(last ? {} : { axis: plan.axis }) }, plan.outputShape, [...w.shape]);
   }
 
   /**

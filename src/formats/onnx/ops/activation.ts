@@ -133,6 +133,17 @@ const softmaxRun = (name: string): ExecutionOf => (ctx, x) => {
   return { kind: 'activation', name, axis };
 };
 
+/** A pointwise map whose derivative is at most 1 in size everywhere (sin, cos, atan, asinh): constant 1. */
+const slopeAtMostOne = (what: string): SpecOf => () => ({ type: 'fixed', kind: 'activation', constant: 1, detail: `${what}: |derivative| ≤ 1` });
+
+/** Shrink: slope 0 inside [−λ, λ], 1 outside; continuous only when bias = λ (softshrink), else it jumps at ±λ. */
+function shrink(ctx: NodeContext): OpSpec {
+  const lambd = ctx.attrs.float('lambd', 0.5);
+  const bias = ctx.attrs.float('bias', 0);
+  if (bias === lambd) return { type: 'fixed', kind: 'activation', constant: 1, detail: `Shrink(λ=${lambd}, bias=λ) (softshrink): 1` };
+  return { type: 'unbounded', reason: `Shrink with bias ${bias} ≠ λ ${lambd} jumps at ±λ (hardshrink), hence not Lipschitz` };
+}
+
 export const activationOps: Record<string, OpHandler> = {
   Relu: pointwise((ctx) => shared(ctx, 'relu'), (x) => Math.max(0, x), run('relu')),
   LeakyRelu: pointwise((ctx) => shared(ctx, 'leakyRelu', { alpha: ctx.attrs.float('alpha', 0.01) }), undefined, run('leakyRelu', (ctx) => ({ alpha: ctx.attrs.float('alpha', 0.01) }))),
@@ -156,6 +167,11 @@ export const activationOps: Record<string, OpHandler> = {
   Abs: pointwise((ctx) => shared(ctx, 'abs'), Math.abs, run('abs')),
   Neg: pointwise((ctx) => shared(ctx, 'neg'), (x) => -x, run('neg')),
   Exp: pointwise((ctx) => shared(ctx, 'exp'), Math.exp),
+  Sin: pointwise(slopeAtMostOne('sin'), Math.sin),
+  Cos: pointwise(slopeAtMostOne('cos'), Math.cos),
+  Atan: pointwise(slopeAtMostOne('atan'), Math.atan),
+  Asinh: pointwise(slopeAtMostOne('asinh'), Math.asinh),
+  Shrink: pointwise(shrink),
   Log: pointwise(unbounded('log is not globally Lipschitz'), Math.log),
   Sqrt: pointwise(unbounded('√x is not Lipschitz at 0'), Math.sqrt),
   Reciprocal: pointwise(unbounded('1/x is not globally Lipschitz'), (x) => 1 / x),

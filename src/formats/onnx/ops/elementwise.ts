@@ -2,7 +2,7 @@
 // Mul/Div by a constant: a diagonal map. Products and quotients of data tensors are not Lipschitz.
 
 import type { NodeExecution, OpSpec } from '../../../model/ir';
-import { shiftValues, structural } from '../../../analysis/constants';
+import { IDENTITY_VALUES, shiftValues, structural } from '../../../analysis/constants';
 import { broadcastScaleNorm } from '../../../analysis/broadcast';
 import { DataType, isFloatType } from '../proto';
 import { elementCount, type ConstTensor } from '../tensor';
@@ -196,9 +196,37 @@ export const where: OpHandler = {
   },
 };
 
+/**
+ * Variadic Sum and Mean (opset 6+): with two inputs, or several data inputs, they are Add's sum
+ * (Mean's weights divided by the count k); one input is the identity (Mean: the identity too);
+ * one data input among several constants is a shift (Mean: scaled by 1/k), broadcasting as Add does.
+ */
+function variadic(op: 'Sum' | 'Mean'): OpHandler {
+  return {
+    infer(ctx) {
+      const k = ctx.inputs.length;
+      const mean = op === 'Mean';
+      const dyn = ctx.dynamicIndices();
+      const out = outShape(ctx);
+      if (k === 1) return { spec: structural(`${op} of one input (identity): 1`, 1, IDENTITY_VALUES), outputShapes: [out], dataInputs: [0] };
+      const weights = dyn.map((i) => Math.sqrt(broadcastCopies(ctx.shape(i), out)) / (mean ? k : 1));
+      if (dyn.length >= 2) {
+        const plain = !mean && weights.every((w) => w === 1);
+        const execution = !mean && dyn.length === k ? { execution: { kind: 'sum' as const, signs: dyn.map(() => 1) } } : {};
+        const detail = `${mean ? `mean of ${k} inputs` : 'sum'}: each data input's bound times √(copies)${mean ? `/${k}` : ''} = ${weights.map((w) => w.toPrecision(4)).join(', ')}`;
+        return { spec: plain ? { type: 'add' } : { type: 'add', weights, detail }, outputShapes: [out], ...execution };
+      }
+      const copies = broadcastCopies(ctx.shape(dyn[0]), out);
+      return { spec: structural(`${op} of one data input (each entry copied ${copies} times) and constants: √${copies}${mean ? `/${k}` : ''}`, weights[0]), outputShapes: [out], dataInputs: dyn };
+    },
+    fold: (ctx) => foldElementwise(ctx, (...v) => v.reduce((a, b) => a + b, 0) / (op === 'Mean' ? v.length : 1)),
+  };
+}
+
 export const binaryOps: Record<string, OpHandler> = {
   Add: add, Sub: sub, Mul: mul, Div: div, Pow: pow,
   Max: extremum('Max'), Min: extremum('Min'), Where: where,
+  Sum: variadic('Sum'), Mean: variadic('Mean'),
   Mod: comparison('Mod'),
   ...Object.fromEntries([...COMPARISONS].map((op) => [op, comparison(op)])),
 };

@@ -5,6 +5,7 @@ import { activationOps } from './activation';
 import { constantOps } from './constant';
 import { depthToSpaceOps } from './depth-to-space';
 import { conv, convTranspose } from './conv';
+import { cumSum } from './cumsum';
 import { gemm, matmul } from './dense';
 import { binaryOps } from './elementwise';
 import { einsum } from './einsum';
@@ -23,6 +24,7 @@ export const OPS: Record<string, OpHandler> = {
   Gemm: gemm,
   MatMul: matmul,
   Einsum: einsum,
+  CumSum: cumSum,
   Pad: pad,
   Resize: resize,
   Upsample: resize,
@@ -46,6 +48,6 @@ export const CONTRIB_OPS: Record<string, OpHandler> = {
 
 /** Unknown pointwise ops whose output has their first input's shape, so inference can go on past them. */
 export const SHAPE_PRESERVING = new Set([
-  'Sin', 'Cos', 'Tan', 'Asin', 'Acos', 'Atan', 'Sinh', 'Cosh', 'Asinh', 'Acosh', 'Atanh', 'IsNaN', 'IsInf', 'Shrink',
-  'LRN', 'Hardmax', 'BitShift', 'CumSum', 'Trilu', 'QLinearLeakyRelu',
+  'Tan', 'Asin', 'Acos', 'Sinh', 'Cosh', 'Acosh', 'Atanh', 'IsNaN', 'IsInf',
+  'LRN', 'Hardmax', 'BitShift', 'Trilu', 'QLinearLeakyRelu',
 ]);

@@ -1,4 +1,5 @@
-// Reductions: ReduceMean is linear (1/√n), ReduceSum √n, ReduceMax/Min and ReduceL2 are 1-Lipschitz.
+// Reductions: ReduceMean is linear (1/√n), ReduceSum √n, ReduceMax/Min, ReduceL2 and ReduceLogSumExp
+// are 1-Lipschitz, ReduceL1 √n.
 // Axes are an attribute before opset 18 (ReduceSum: before 13) and an optional input after.
 
 import type { OpSpec } from '../../../model/ir';
@@ -17,7 +18,7 @@ function reduction(ctx: NodeContext, shape: number[], inputSince: number): { axe
   return { axes, out, noop: false };
 }
 
-function reduce(kind: 'mean' | 'sum' | 'max' | 'min' | 'l2' | 'prod', inputSince: number): OpHandler {
+function reduce(kind: 'mean' | 'sum' | 'max' | 'min' | 'l2' | 'l1' | 'logSumExp' | 'sumSquare' | 'prod', inputSince: number): OpHandler {
   return {
     infer(ctx) {
       const x = ctx.dynamic(0);
@@ -28,6 +29,11 @@ function reduce(kind: 'mean' | 'sum' | 'max' | 'min' | 'l2' | 'prod', inputSince
       else if (kind === 'mean') spec = { type: 'reduceMean', axes };
       else if (kind === 'sum') spec = structural(`sum over ${n} entries: √${n}`, Math.sqrt(n));
       else if (kind === 'l2') spec = structural('ℓ2 norm over the reduced axes: 1');
+      // |‖a‖₁ − ‖b‖₁| ≤ ‖a − b‖₁ ≤ √n·‖a − b‖₂ per output entry, over disjoint groups; equal where no sign changes.
+      else if (kind === 'l1') spec = structural(`ℓ1 norm over ${n} entries: √${n}`, Math.sqrt(n));
+      // Its gradient is a softmax, of ℓ2 norm at most 1 (approached as one entry dominates).
+      else if (kind === 'logSumExp') spec = structural('log-sum-exp over the reduced axes: 1');
+      else if (kind === 'sumSquare') spec = { type: 'unbounded', reason: 'a sum of squares of the signal is not globally Lipschitz' };
       else if (kind === 'prod') spec = { type: 'unbounded', reason: 'a product of entries of the signal is not globally Lipschitz' };
       else spec = { type: 'fixed', kind: 'pool', constant: 1, detail: `${kind} over the reduced axes: 1` };
       const execution = noop ? { execution: { kind: 'reshape' as const } }
@@ -38,7 +44,7 @@ function reduce(kind: 'mean' | 'sum' | 'max' | 'min' | 'l2' | 'prod', inputSince
     },
     fold(ctx) {
       const x = ctx.constant(0);
-      if (!x || kind === 'l2') return undefined;
+      if (!x || kind === 'l2' || kind === 'l1' || kind === 'logSumExp' || kind === 'sumSquare') return undefined;
       const { axes, out, noop } = reduction(ctx, x.dims, inputSince);
       if (noop) return [x];
       return [foldReduce(x, axes, out, kind)];
@@ -73,6 +79,9 @@ export const reduceOps: Record<string, OpHandler> = {
   ReduceMax: reduce('max', 18),
   ReduceMin: reduce('min', 18),
   ReduceL2: reduce('l2', 18),
+  ReduceL1: reduce('l1', 18),
+  ReduceLogSumExp: reduce('logSumExp', 18),
+  ReduceSumSquare: reduce('sumSquare', 18),
   // Shape arithmetic (the number of features from a Shape): folded; on the signal, not Lipschitz.
   ReduceProd: reduce('prod', 18),
 };

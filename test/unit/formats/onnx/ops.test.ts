@@ -4,6 +4,9 @@ import { axisNorm, interpolationRows, TRANSFORMS, type CoordinateTransform } fro
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { GELU_CONSTANT, SELU_ALPHA, SELU_LAMBDA, activationSpec } from '../../../../src/analysis/constants';
+import { Matrix } from 'ml-matrix';
+import { largestSingularValue } from '../../../helpers/explicit-matrix';
+import { cumSumSigma } from '../../../../src/formats/onnx/ops/cumsum';
 import { T, attr, byName, floats, int64s, node, only, open, seeded, single, tensor, type Attr, type ModelSpec } from '../../../helpers/onnx-builder';
 
 const fixed = (n: { spec: { type: string } }) => {
@@ -145,6 +148,29 @@ test('Add/Sub: data+data merges, data+constant is a shift, a broadcast copy cost
   assert.equal(fixed(copies).constant, 2);
 });
 
+test('variadic Sum and Mean: sums of data inputs (Mean weighted 1/k), a shift with constants, the identity alone; constants fold', async () => {
+  const three = (op: string, b: number[]): ModelSpec => ({
+    inputs: [{ name: 'a', shape: [1, 4] }, { name: 'b', shape: b }, { name: 'c', shape: [1, 4] }], outputs: ['y'],
+    nodes: [node(op, ['a', 'b', 'c'], ['y'], [], 'v')],
+  });
+  const sum = byName(await open(three('Sum', [1, 4])), 'v');
+  assert.deepEqual([sum.spec, sum.outputShapes, sum.inputs], [{ type: 'add' }, [[1, 4]], ['a', 'b', 'c']]);
+  const mean = byName(await open(three('Mean', [1, 1])), 'v');
+  if (mean.spec.type !== 'add') assert.fail('add expected');
+  // b [1,1] is copied 4 times: √4/3; a and c: 1/3.
+  assert.deepEqual(mean.spec.weights?.map((w) => Math.round(w * 1e12) / 1e12), [1 / 3, 2 / 3, 1 / 3].map((w) => Math.round(w * 1e12) / 1e12));
+  const shifted = await only(single('Mean', [1, 4], { inputs: ['c', 'd'], initializers: [floats('c', [4], [1, 2, 3, 4]), floats('d', [1], [5])] }));
+  assert.deepEqual([fixed(shifted).constant, shifted.inputs], [1 / 3, ['x']]);
+  assert.equal(fixed(await only(single('Sum', [1, 4]))).constant, 1);
+  const folded = await open({
+    inputs: [{ name: 'x', shape: [1, 2] }], outputs: ['y'],
+    initializers: [floats('p', [2], [1, 2]), floats('q', [2], [3, 6])],
+    nodes: [node('Mean', ['p', 'q'], ['m']), node('Mul', ['x', 'm'], ['y'], [], 'scale')],
+  });
+  const scale = byName(folded, 'scale');
+  assert.ok(scale.spec.type === 'diagonal' && [...scale.spec.scale].join() === '2,4', 'Mean of constants folds to (p + q)/2');
+});
+
 test('activations use the shared constants', async () => {
   const cases: [string, number, Attr[]?][] = [
     ['Relu', 1], ['Tanh', 1], ['Sigmoid', 0.25], ['Softsign', 1], ['Softplus', 1], ['HardSwish', 1.5],
@@ -164,6 +190,41 @@ test('activations use the shared constants', async () => {
   assert.equal(fixed(prelu).constant, 2.5);
   assert.equal((await only(single('Exp', [1, 3]))).spec.type, 'unbounded');
   assert.equal((await only(single('Sqrt', [1, 3]))).spec.type, 'unbounded');
+});
+
+test('Sin, Cos, Atan, Asinh and softshrink have slopes of size at most 1 (reached at 0); hardshrink jumps', async () => {
+  for (const op of ['Sin', 'Cos', 'Atan', 'Asinh']) assert.equal(fixed(await only(single(op, [1, 6]))).constant, 1, op);
+  assert.equal(fixed(await only(single('Shrink', [1, 6], { attrs: [attr.float('lambd', 0.25), attr.float('bias', 0.25)] }))).constant, 1);
+  assert.equal((await only(single('Shrink', [1, 6]))).spec.type, 'unbounded', 'default λ 0.5, bias 0: a jump of 0.5 at ±λ');
+});
+
+test('CumSum on the signal: σ in closed form, equal to the explicit matrix\'s σ1 for every attribute combination', async () => {
+  const shape = [2, 5, 3];
+  const n = shape[1];
+  for (const exclusive of [0, 1]) for (const reverse of [0, 1]) {
+    const row = await only(single('CumSum', shape, { inputs: ['axis'], initializers: [int64s('axis', [-2], [])], attrs: [attr.int('exclusive', exclusive), attr.int('reverse', reverse)] }));
+    assert.deepEqual([row.outputShapes, row.inputs], [[shape], ['x']]);
+    // The map on one line along the axis: y_i = Σ x_j over j ≤ i (j ≥ i reversed), strictly when exclusive.
+    const line = new Matrix(n, n);
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) {
+      const before = reverse ? j > i : j < i;
+      if (before || (!exclusive && i === j)) line.set(i, j, 1);
+    }
+    // Lines along the axis are disjoint: the whole map is a block-diagonal of copies of `line`.
+    const full = new Matrix(2 * n * 3, 2 * n * 3);
+    for (let o = 0; o < 2; o++) for (let c = 0; c < 3; c++) for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) full.set((o * n + i) * 3 + c, (o * n + j) * 3 + c, line.get(i, j));
+    const exact = largestSingularValue(full);
+    assert.ok(Math.abs(fixed(row).constant - exact) < 1e-12 * exact, `exclusive=${exclusive} reverse=${reverse}: ${fixed(row).constant} vs ${exact}`);
+  }
+  assert.ok(cumSumSigma(1) >= 1 && cumSumSigma(1) < 1 + 1e-14, 'one entry: the identity, rounded up');
+  assert.ok(cumSumSigma(1000) >= 2 * 2001 / (2 * Math.PI), 'grows like 2n/π: (2n+1)/π ≤ 1/(2·sin(π/(2(2n+1))))');
+  assert.equal(cumSumSigma(0), 0, 'exclusive over one entry gives zeros');
+  const folded = await open({
+    inputs: [{ name: 'x', shape: [1, 3] }], outputs: ['y'],
+    initializers: [floats('c', [1, 3], [1, 2, 3]), int64s('axis', [1], [])],
+    nodes: [node('CumSum', ['c', 'axis'], ['s'], [attr.int('exclusive', 1), attr.int('reverse', 1)]), node('Add', ['x', 's'], ['y'], [], 'shift')],
+  });
+  assert.equal(fixed(byName(folded, 'shift')).constant, 1, 'a CumSum of constants folds (the Add is a shift)');
 });
 
 test('Clip: min/max as attributes (opset 7) and as inputs (opset 11+)', async () => {
@@ -194,6 +255,14 @@ test('ReduceMean: axes attribute (opset 13) vs input (opset 18), keepdims', asyn
   assert.deepEqual([a.spec, a.outputShapes[0]], [{ type: 'reduceMean', axes: [2, 3] }, [1, 3, 1, 1]]);
   const b = await only(single('ReduceMean', [1, 3, 4, 4], { opset: 18, inputs: ['axes'], initializers: [int64s('axes', [-1])], attrs: [attr.int('keepdims', 0)] }));
   assert.deepEqual([b.spec, b.outputShapes[0], b.inputs], [{ type: 'reduceMean', axes: [3] }, [1, 3, 4], ['x']]);
+});
+
+test('ReduceL1 is √n (its Jacobian away from sign changes is a ±1 row per group), ReduceLogSumExp 1, ReduceSumSquare unbounded', async () => {
+  const l1 = await only(single('ReduceL1', [1, 3, 4, 4], { opset: 13, attrs: [attr.ints('axes', [2, 3])] }));
+  assert.deepEqual([fixed(l1).constant, l1.outputShapes[0]], [4, [1, 3, 1, 1]]);
+  const lse = await only(single('ReduceLogSumExp', [1, 3, 4], { opset: 18, inputs: ['axes'], initializers: [int64s('axes', [1])], attrs: [attr.int('keepdims', 0)] }));
+  assert.deepEqual([fixed(lse).constant, lse.outputShapes[0], lse.inputs], [1, [1, 4], ['x']]);
+  assert.equal((await only(single('ReduceSumSquare', [1, 6], { opset: 13 }))).spec.type, 'unbounded');
 });
 
 test('shape ops: Flatten, Reshape (0 and −1), Transpose, Squeeze/Unsqueeze in both opset forms, Concat, Split, Slice', async () => {
@@ -324,7 +393,7 @@ test('Dropout and Identity are structural; an unknown op is unsupported, never 1
   const spec: ModelSpec = {
     inputs: [{ name: 'x', shape: [1, 3] }],
     outputs: ['z'],
-    nodes: [node('Sin', ['x'], ['s'], [], 'sin'), node('FancyOp', ['s'], ['f'], [], 'fancy'), node('Relu', ['f'], ['z'], [], 'after')],
+    nodes: [node('Tan', ['x'], ['s'], [], 'sin'), node('FancyOp', ['s'], ['f'], [], 'fancy'), node('Relu', ['f'], ['z'], [], 'after')],
   };
   const model = await open(spec);
   assert.deepEqual(model.nodes.map((n) => [n.name, n.spec.type]), [['sin', 'unsupported'], ['fancy', 'unsupported'], ['after', 'unsupported']]);

@@ -141,3 +141,19 @@ test('a multiply by 0 after an unbounded row outputs a constant: its bound is 0,
   const { network } = compose(model, model.nodes.map((n) => closedForm(n)?.compositionConstant));
   assert.equal(network, 1);
 });
+
+test('BroadcastTo of an empty tensor (an input too small for the model) is the zero map with a warning, never 0/0 copies', async () => {
+  const { json, shards } = graphModel(
+    [
+      placeholder('x', [1, 4, 3]),
+      { name: 'empty', op: 'StridedSlice', input: ['x', 'b', 'e', 's'], attr: { begin_mask: { i: '0' }, end_mask: { i: '0' }, shrink_axis_mask: { i: '0' } } },
+      { name: 'wide', op: 'BroadcastTo', input: ['empty', 'target'] },
+    ],
+    [int('b', [3], [0, 2, 0]), int('e', [3], [1, 2, 3]), int('s', [3], [1, 1, 1]), int('target', [4], [2, 1, 0, 3])],
+  );
+  const model = await openMemory(json, shards);
+  const wide = row(model, 'wide');
+  assert.deepEqual(wide.outputShapes, [[2, 1, 0, 3]]);
+  assert.equal(closedForm(wide)?.compositionConstant, 0);
+  assert.ok(model.warnings.some((w) => /"wide".*empty tensor/.test(w)), JSON.stringify(model.warnings));
+});

@@ -129,3 +129,11 @@ test('rows after ops the engine cannot bound keep shapes: GatherV2 with data ind
   assert.deepEqual(shapes.gram, ['unbounded', [1, 2, 2]]);
   assert.deepEqual(shapes.dense, ['dense', [1, 2]], 'the dense layer after the slice is computed');
 });
+
+test('SelectV2 picks entrywise with broadcasting; Select broadcasts a vector condition along the first axis', () => {
+  const bools = (values: number[], shape = [values.length]): ConstValue => ({ shape, dtype: 'bool', values: Uint8Array.from(values) });
+  assert.deepEqual(plain(foldTfNode(node('SelectV2', [bools([1], []), ints([7], []), ints([9], [])]))), { shape: [], dtype: 'int32', values: [7] });
+  assert.deepEqual(plain(foldTfNode(node('SelectV2', [bools([1, 0, 1]), ints([1, 2, 3]), ints([0], [])]))), { shape: [3], dtype: 'int32', values: [1, 0, 3] });
+  assert.deepEqual(plain(foldTfNode(node('Select', [bools([0, 1]), floats([1, 2, 3, 4], [2, 2]), floats([5, 6, 7, 8], [2, 2])]))), { shape: [2, 2], dtype: 'float32', values: [5, 6, 3, 4] });
+  assert.equal(foldTfNode(node('SelectV2', [undefined, ints([1]), ints([2])])), undefined, 'an unknown condition does not fold');
+});

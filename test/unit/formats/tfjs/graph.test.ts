@@ -261,6 +261,12 @@ test('a Placeholder with unknown spatial dims needs an input shape; with one, sh
   const model: IrModel = await openMemory(json, shards, { inputShape: [1, 10, 8, 3] });
   assert.deepEqual(model.inputs[0].declaredShape, ['?', '?', '?', 3]);
   assert.deepEqual(row(model, 'pool').outputShapes[0], [1, 5, 4, 3]);
+  assert.equal(model.warnings.some((w) => w.includes('differs from')), false, 'filling unknown dims is not a difference');
+  // A shape that overrides fixed dims (NHWC given to [1, 3, 8, 8]) is used, with a warning naming them.
+  const fixed = graphModel([placeholder('image', [1, 3, 8, 8]), { name: 'id', op: 'Identity', input: ['image'] }], []);
+  const overridden = await openMemory(fixed.json, fixed.shards, { inputShape: [1, 8, 8, 3] });
+  assert.deepEqual(row(overridden, 'id').outputShapes[0], [1, 8, 8, 3]);
+  assert.ok(overridden.warnings.some((w) => /differs from input "image"'s fixed \[1, 3, 8, 8\] at dimensions 1, 3/.test(w)), JSON.stringify(overridden.warnings));
 });
 
 /** σ of x ↦ f(x) for a linear f on `shape`, from the explicit matrix (one column per basis vector). */
