@@ -1,0 +1,124 @@
+// Time budgets of the bracket (docs/bracket.md#time-budgets): the lower side stops within about a
+// second of its budget or of a cancel even when one pass of the network takes seconds (checks between
+// the ops of forward and backward passes), and keeps the pairs it finished.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from '../../../src/engine/backend';
+import { measureLowerBound } from '../../../src/engine/executor/lower-bound';
+import { computeBracket } from '../../../src/engine/bracket';
+import { CancelledError } from '../../../src/engine/operator';
+import { executionPlan, runGraph } from '../../../src/engine/executor/execute';
+import type { IrModel, IrNode } from '../../../src/model/ir';
+import type { LayerResult } from '../../../src/protocol/report';
+import { seededNormals } from '../../helpers/explicit-matrix';
+
+/** `layers` 3x3 same convolutions of `channels` channels at size², each followed by a ReLU (NCHW). */
+export function wideConvNet(layers: number, channels: number, size: number): IrModel {
+  const nodes: IrNode[] = [];
+  let input = 'x';
+  const shape = [1, channels, size, size];
+  for (let i = 0; i < layers; i++) {
+    const data = seededNormals(channels * channels * 9, 100 + i).map((v) => v / Math.sqrt(channels * 9));
+    nodes.push({
+      name: `conv${i}`,
+      op: 'Conv',
+      inputs: [input],
+      outputs: [`conv${i}`],
+      inputShapes: [shape],
+      outputShapes: [shape],
+      spec: { type: 'conv', channelsLast: false, weight: { dims: [channels, channels, 3, 3], data }, strides: [1, 1], dilations: [1, 1], padsBegin: [1, 1], padsEnd: [1, 1], group: 1 },
+      weightShape: [channels, channels, 3, 3],
+      execution: { kind: 'affine', bias: new Float32Array(channels) },
+    });
+    nodes.push({
+      name: `relu${i}`,
+      op: 'Relu',
+      inputs: [`conv${i}`],
+      outputs: [`relu${i}`],
+      inputShapes: [shape],
+      outputShapes: [shape],
+      spec: { type: 'fixed', kind: 'activation', constant: 1 },
+      weightShape: null,
+      execution: { kind: 'activation', name: 'relu' },
+    });
+    input = `relu${i}`;
+  }
+  return {
+    format: 'onnx',
+    path: 'wide.onnx',
+    inputs: [{ name: 'x', shape, declaredShape: shape }],
+    outputs: [input],
+    nodes,
+    metadata: { nodeCount: nodes.length, parameterCount: layers * channels * channels * 9 },
+    warnings: [],
+  };
+}
+
+// 40 layers of 32 channels at 64²: one forward pass takes about a second on the test machine, one
+// gradient several, while every single op takes well under 0.2 s.
+const WIDE = wideConvNet(40, 32, 64);
+const SLACK_MS = 1000;
+
+/** Wall time of `f` in ms, and the tensors it leaves behind. */
+function timed<T>(f: () => T): { value: T; ms: number; leaked: number } {
+  const before = tf.memory().numTensors;
+  const started = performance.now();
+  const value = f();
+  return { value, ms: performance.now() - started, leaked: tf.memory().numTensors - before };
+}
+
+test('a budget shorter than one pass: the lower side returns within the budget + 1 s, timed out, with no value and no leaked tensors', async () => {
+  await initBackend();
+  const budget = 300;
+  const { value: result, ms, leaked } = timed(() => measureLowerBound(WIDE, { timeBudgetMs: budget, samples: 1 }));
+  assert.ok(ms < budget + SLACK_MS, `${ms.toFixed(0)} ms for a ${budget} ms budget`);
+  assert.equal(result.timedOut, true);
+  assert.equal(result.value, 0);
+  assert.equal(leaked, 0);
+});
+
+test('the bracket reports the lower side as unavailable with the reason when the budget ends before the first pair', async () => {
+  await initBackend();
+  const layers = WIDE.nodes.map(() => ({ sigma: 1, upperBound: 1 }) as unknown as LayerResult);
+  const { value: result, ms } = timed(() => computeBracket(WIDE, layers, 1, { lowerSeconds: 0.3, upperSeconds: 0.3, samples: 1 }));
+  assert.ok(ms < 600 + 2 * SLACK_MS, `${ms.toFixed(0)} ms for two 300 ms budgets`);
+  assert.equal(result.bounds.lower, null);
+  assert.equal(result.bounds.bracket?.lower.timedOut, true);
+  assert.match(result.bounds.bracket?.lower.unavailable ?? '', /0\.3 s budget ran out before the first pair/);
+});
+
+test('a budget that ends during a gradient keeps the pairs already finished, and stops within 1 s', async () => {
+  await initBackend();
+  // One forward pass, timed here (load varies): the first pair needs two, the first gradient several more.
+  const forward = timed(() => tf.tidy(() => runGraph(WIDE, executionPlan(WIDE), tf.zeros(WIDE.inputs[0].shape), true)[0].dataSync())).ms;
+  const budget = 3 * forward + 200;
+  const { value: result, ms, leaked } = timed(() => measureLowerBound(WIDE, { timeBudgetMs: budget, samples: 1 }));
+  assert.ok(ms < budget + SLACK_MS, `${ms.toFixed(0)} ms for a ${budget.toFixed(0)} ms budget (one pass ${forward.toFixed(0)} ms)`);
+  assert.equal(result.timedOut, true);
+  assert.ok(result.value > 0 && result.foundBy === 'sample', `value ${result.value} by ${result.foundBy}`);
+  assert.equal(leaked, 0);
+});
+
+test('shouldStop during a pass throws CancelledError within 1 s', async () => {
+  await initBackend();
+  let stopAt = Infinity;
+  const started = performance.now();
+  // Flip after 400 ms of work (checked through the clock: the run is synchronous).
+  const shouldStop = () => {
+    if (performance.now() - started > 400) stopAt = Math.min(stopAt, performance.now());
+    return stopAt < Infinity;
+  };
+  let thrown: unknown;
+  const before = tf.memory().numTensors;
+  try {
+    measureLowerBound(WIDE, { timeBudgetMs: 60_000, samples: 1, shouldStop });
+  } catch (error) {
+    thrown = error;
+  }
+  const ms = performance.now() - started;
+  assert.equal(tf.memory().numTensors, before, 'tensors leaked');
+  assert.ok(thrown instanceof CancelledError, `threw ${String(thrown)}`);
+  assert.ok(ms < 400 + SLACK_MS, `cancelled after ${ms.toFixed(0)} ms`);
+});
