@@ -1,6 +1,7 @@
 // Time budgets of the bracket (docs/bracket.md#time-budgets): the lower side stops within about a
 // second of its budget or of a cancel even when one pass of the network takes seconds (checks between
-// the ops of forward and backward passes), and keeps the pairs it finished.
+// the ops of forward and backward passes), and keeps the pairs it finished; the upper side visits its
+// circular segments cheapest first and abandons one that cannot finish, and a cancel stops it.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -8,6 +9,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../../src/engine/backend';
 import { measureLowerBound } from '../../../src/engine/executor/lower-bound';
 import { computeBracket } from '../../../src/engine/bracket';
+import { expandCertified } from '../../../src/engine/bracket/expand';
+import { crudeConstants, twoSegmentNet } from './segment-nets';
 import { CancelledError } from '../../../src/engine/operator';
 import { executionPlan, runGraph } from '../../../src/engine/executor/execute';
 import type { IrModel, IrNode } from '../../../src/model/ir';
@@ -121,4 +124,48 @@ test('shouldStop during a pass throws CancelledError within 1 s', async () => {
   assert.equal(tf.memory().numTensors, before, 'tensors leaked');
   assert.ok(thrown instanceof CancelledError, `threw ${String(thrown)}`);
   assert.ok(ms < 400 + SLACK_MS, `cancelled after ${ms.toFixed(0)} ms`);
+});
+
+
+// The upper side (expand.ts): circular segments cheapest first, one that cannot finish abandoned.
+// No explicit matrices (maxMatrixEntries), so the circular windows are all the expansion computes.
+const TWO_SEGMENTS = twoSegmentNet(3, 3);
+const CONSTANTS = crudeConstants(TWO_SEGMENTS);
+
+test('a budget too small for the costly segment still certifies the cheap one after it, within the budget + 1 s', () => {
+  const budget = 1000;
+  const { value: result, ms } = timed(() => expandCertified(TWO_SEGMENTS, CONSTANTS, { timeBudgetMs: budget, maxMatrixEntries: 1000 }));
+  assert.ok(ms < budget + SLACK_MS, `${ms.toFixed(0)} ms for a ${budget} ms budget`);
+  assert.equal(result.chains.length, 1);
+  const [chain] = result.chains;
+  // The 4-channel segment at 16² has 3 groups: 3 + 2 + 1 windows; the 32-channel one (a few seconds
+  // here, 1.1e9 estimated flops) none, in chain order it came first and used to take the whole budget.
+  assert.equal(chain.circularProducts, 6);
+  assert.ok(chain.bound < chain.product / 10, `bound ${chain.bound} vs product ${chain.product}`);
+  assert.equal(result.timedOut, true);
+});
+
+test('shouldStop inside a circular segment ends the upper side within 1 s', () => {
+  const started = performance.now();
+  const shouldStop = () => performance.now() - started > 300;
+  const { value: result, ms } = timed(() => expandCertified(TWO_SEGMENTS, CONSTANTS, { timeBudgetMs: 60_000, maxMatrixEntries: 1000, shouldStop }));
+  assert.ok(ms < 300 + SLACK_MS, `stopped after ${ms.toFixed(0)} ms`);
+  // Abandoned windows leave the product: only the cheap segment's windows (done before the stop).
+  assert.ok(result.chains[0].circularProducts <= 6);
+  assert.ok(result.chains[0].bound <= result.chains[0].product);
+});
+
+test('the bracket throws CancelledError when cancelled on the upper side', async () => {
+  await initBackend();
+  const started = performance.now();
+  const shouldStop = () => performance.now() - started > 300;
+  const layers = TWO_SEGMENTS.nodes.map((_, i) => ({ sigma: CONSTANTS[i], upperBound: CONSTANTS[i] }) as unknown as LayerResult);
+  let thrown: unknown;
+  try {
+    computeBracket(TWO_SEGMENTS, layers, null, { upperSeconds: 60, lowerSeconds: 60, maxMatrixEntries: 1000, shouldStop });
+  } catch (error) {
+    thrown = error;
+  }
+  assert.ok(thrown instanceof CancelledError, `threw ${String(thrown)}`);
+  assert.ok(performance.now() - started < 300 + SLACK_MS);
 });
