@@ -88,11 +88,18 @@ export function expandCertified(model: IrModel, certified: readonly (number | un
     .flatMap((w) => w.segments.map((segment) => ({ w, segment, ...segmentPlan(segment, circularWindow, maxCircularCost) })))
     .sort((a, b) => a.cost - b.cost);
   let abandoned = 0;
-  for (const { w, segment, window: segmentWindow } of queue) {
+  // The fastest rate (ms per estimated flop) of the segments done so far: one that would not fit the
+  // time left even at that rate is not started.
+  let msPerFlop: number | undefined;
+  for (const { w, segment, window: segmentWindow, cost } of queue) {
     const c = (m: number) => w.slopes[m - 1].c;
-    const bounds = segmentWindow > 0 && !outOfTime() ? segmentWindowBounds(segment, c, { window: circularWindow, maxCost: maxCircularCost, outOfTime, deadline }) : null;
-    if (bounds) for (const [key, value] of bounds) w.windows.set(key, value);
-    else {
+    const begun = performance.now();
+    const fits = segmentWindow > 0 && !outOfTime() && (msPerFlop === undefined || begun + cost * msPerFlop <= deadline);
+    const bounds = fits ? segmentWindowBounds(segment, c, { window: circularWindow, maxCost: maxCircularCost, outOfTime, deadline }) : null;
+    if (bounds) {
+      msPerFlop = Math.min(msPerFlop ?? Infinity, (performance.now() - begun) / cost);
+      for (const [key, value] of bounds) w.windows.set(key, value);
+    } else {
       if (segmentWindow > 0) abandoned++;
       w.dropped.add(segment);
     }

@@ -132,7 +132,8 @@ test('shouldStop during a pass throws CancelledError within 1 s', async () => {
 const TWO_SEGMENTS = twoSegmentNet(3, 3);
 const CONSTANTS = crudeConstants(TWO_SEGMENTS);
 
-test('a budget too small for the costly segment still certifies the cheap one after it, within the budget + 1 s', () => {
+test('a budget too small for the costly segment still certifies the cheap one after it, within the budget + 1 s', async () => {
+  await initBackend(); // for timed()'s tensor count
   const budget = 1000;
   const { value: result, ms } = timed(() => expandCertified(TWO_SEGMENTS, CONSTANTS, { timeBudgetMs: budget, maxMatrixEntries: 1000 }));
   assert.ok(ms < budget + SLACK_MS, `${ms.toFixed(0)} ms for a ${budget} ms budget`);
@@ -145,7 +146,8 @@ test('a budget too small for the costly segment still certifies the cheap one af
   assert.equal(result.timedOut, true);
 });
 
-test('shouldStop inside a circular segment ends the upper side within 1 s', () => {
+test('shouldStop inside a circular segment ends the upper side within 1 s', async () => {
+  await initBackend(); // for timed()'s tensor count
   const started = performance.now();
   const shouldStop = () => performance.now() - started > 300;
   const { value: result, ms } = timed(() => expandCertified(TWO_SEGMENTS, CONSTANTS, { timeBudgetMs: 60_000, maxMatrixEntries: 1000, shouldStop }));
@@ -168,4 +170,18 @@ test('the bracket throws CancelledError when cancelled on the upper side', async
   }
   assert.ok(thrown instanceof CancelledError, `threw ${String(thrown)}`);
   assert.ok(performance.now() - started < 300 + SLACK_MS);
+});
+
+test('a segment that cannot finish in the budget is abandoned after its first frequencies, not at the budget end', async () => {
+  await initBackend(); // for timed()'s tensor count
+  // Alone in the queue (no rate known yet): the projection from its own frequencies decides. 24
+  // channels at 64²: 2,112 frequencies, the whole segment several times the budget.
+  const model = twoSegmentNet(5, 0, 24, 64);
+  // Unbudgeted it takes 16 s at load 12 (10 windows, bound 98 against the product 4.2e6); here the
+  // projection after 16 frequencies ends it in about 0.8 s.
+  const budget = 3000;
+  const { value: result, ms } = timed(() => expandCertified(model, crudeConstants(model), { timeBudgetMs: budget, maxMatrixEntries: 1000 }));
+  assert.equal(result.chains[0].circularProducts, 0);
+  assert.equal(result.timedOut, true);
+  assert.ok(ms < budget / 2, `${ms.toFixed(0)} ms for a ${budget} ms budget`);
 });

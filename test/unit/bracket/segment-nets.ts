@@ -4,13 +4,18 @@ import type { IrModel, IrNode } from '../../../src/model/ir';
 import { seededNormals } from '../../helpers/explicit-matrix';
 
 /**
- * A chain of two circular segments, the costly one first: `wide` 3x3 convolutions of 32 channels at
- * 32², a stride-2 conv to 4 channels at 16² (which ends the segment), then `narrow` of 4 channels.
+ * A chain of two circular segments, the costly one first: `wide` 3x3 convolutions of `channels`
+ * channels at size², a stride-2 conv to 4 channels at (size/2)² (which ends the segment), then
+ * `narrow` of 4 channels.
  */
-export function twoSegmentNet(wide: number, narrow: number): IrModel {
+export function twoSegmentNet(wide: number, narrow: number, channels = 32, size = 32): IrModel {
   const nodes: IrNode[] = [];
   let input = 'x';
-  const stages = [...Array.from({ length: wide }, () => ({ cIn: 32, cOut: 32, size: 32, stride: 1 })), { cIn: 32, cOut: 4, size: 32, stride: 2 }, ...Array.from({ length: narrow }, () => ({ cIn: 4, cOut: 4, size: 16, stride: 1 }))];
+  const stages = [
+    ...Array.from({ length: wide }, () => ({ cIn: channels, cOut: channels, size, stride: 1 })),
+    { cIn: channels, cOut: 4, size, stride: 2 },
+    ...Array.from({ length: narrow }, () => ({ cIn: 4, cOut: 4, size: size / 2, stride: 1 })),
+  ];
   stages.forEach(({ cIn, cOut, size, stride }, i) => {
     const data = seededNormals(cOut * cIn * 9, 200 + i).map((v) => v / Math.sqrt(cIn * 9));
     const inShape = [1, cIn, size, size];
@@ -42,7 +47,7 @@ export function twoSegmentNet(wide: number, narrow: number): IrModel {
   return {
     format: 'onnx',
     path: 'two-segments.onnx',
-    inputs: [{ name: 'x', shape: [1, 32, 32, 32], declaredShape: [1, 32, 32, 32] }],
+    inputs: [{ name: 'x', shape: [1, channels, size, size], declaredShape: [1, channels, size, size] }],
     outputs: [input],
     nodes,
     metadata: { nodeCount: nodes.length, parameterCount: 0 },
