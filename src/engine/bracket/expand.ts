@@ -81,12 +81,14 @@ export function expandCertified(model: IrModel, certified: readonly (number | un
   const work = chains
     .filter((chain) => Number.isFinite(chain.nodes.reduce((p, index) => p * constants[index], 1)))
     .map((chain) => ({ chain, ...circularSegments(model, chain), windows: new Map<string, number>(), dropped: new Set<CircularSegment>() }));
-  // The circular segments of every chain, cheapest first (docs/bracket.md#time-budgets): a segment
+  // The circular segments of every chain, multi-group ones cheapest first (docs/bracket.md#time-budgets): a segment
   // that cannot finish by the budget's end is abandoned early, so the time goes to the ones that can,
   // and an abandoned segment keeps its groups' certified product (valid, only looser).
   const queue = work
     .flatMap((w) => w.segments.map((segment) => ({ w, segment, ...segmentPlan(segment, circularWindow, maxCircularCost) })))
-    .sort((a, b) => a.cost - b.cost);
+    // One-group segments last: their only window is the group alone, which the per-layer constant
+    // already bounds (measured on ResNet-18, BENCHMARKS.md#time-budgets: first, they ate the budget).
+    .sort((a, b) => Number(a.segment.last === a.segment.first) - Number(b.segment.last === b.segment.first) || a.cost - b.cost);
   let abandoned = 0;
   // The fastest rate (ms per estimated flop) of the segments done so far: one that would not fit the
   // time left even at that rate is not started.
