@@ -254,6 +254,19 @@ export interface SegmentOptions {
   /** Largest estimated cost (flops) of the segment's windows. */
   maxCost: number;
   outOfTime: () => boolean;
+  /**
+   * The budget's end (performance.now() time): a segment whose remaining frequencies, at the rate of
+   * its recent ones, would not be done by then is abandoned at once, leaving the time to cheaper work.
+   */
+  deadline?: number;
+}
+
+/** The longest window (≤ `window`) whose estimated cost fits `maxCost` (0: none), and that cost. */
+export function segmentPlan(segment: CircularSegment, window: number, maxCost: number): { window: number; cost: number } {
+  const frequencies = halfSpectrum(segment.grid).length;
+  let w = Math.min(window, segment.last - segment.first + 1);
+  while (w > 0 && segmentCost(segment, w, frequencies) > maxCost) w--;
+  return { window: w, cost: w > 0 ? segmentCost(segment, w, frequencies) : 0 };
 }
 
 /**
@@ -271,20 +284,32 @@ export interface SegmentOptions {
 export function segmentWindowBounds(segment: CircularSegment, c: (m: number) => number, options: SegmentOptions): Map<string, number> | null {
   const frequencies = halfSpectrum(segment.grid);
   const groupOf = (i: number) => segment.groups[i - segment.first];
-  let window = Math.min(options.window, segment.last - segment.first + 1);
-  while (window > 0 && segmentCost(segment, window, frequencies.length) > options.maxCost) window--;
+  const { window } = segmentPlan(segment, options.window, options.maxCost);
   if (window === 0) return null;
+  // When each frequency was done, for the projection against the deadline.
+  const doneAt = new Float64Array(frequencies.length);
   const first = segment.first;
   const last = segment.last;
   // best[k][j]: max over the frequencies so far of the bound on ||S_k⋯S_{j+1}(ω)||.
   const best = Array.from({ length: last + 1 }, () => new Float64Array(last + 1));
-  for (const frequency of frequencies) {
-    if (options.outOfTime()) return null;
+  for (let f = 0; f < frequencies.length; f++) {
+    const frequency = frequencies[f];
+    if (options.deadline !== undefined && f >= 16) {
+      // The rate of the latest half: the first frequencies are the slowest (every block needs its
+      // Gram iteration until the running maxima settle).
+      const now = performance.now();
+      const half = f >> 1;
+      const projected = now + ((now - doneAt[half]) / (f - 1 - half)) * (frequencies.length - f);
+      if (projected > options.deadline) return null;
+    }
     const here = Array.from({ length: last + 1 }, () => new Float64Array(last + 1).fill(Infinity));
     const phases = new Map<ConvFactor, { cos: Float64Array; sin: Float64Array }>();
     for (let j = last - 1; j >= first - 1; j--) {
       let product: Block | null = null;
       for (let k = j + 1; k <= Math.min(last, j + window); k++) {
+        // Wide groups make one frequency long too (a 512-channel window: seconds), so a cancel is
+        // also checked per block.
+        if (options.outOfTime()) return null;
         const group = groupOf(k);
         const known = k === j + 1 ? singleGroupNorm(group, frequency, segment.grid, phases) : undefined;
         for (const factor of group.factors) product = apply(factor, product, frequency, segment.grid, phases);
@@ -304,6 +329,7 @@ export function segmentWindowBounds(segment: CircularSegment, c: (m: number) => 
         best[k][j] = Math.max(best[k][j], bound);
       }
     }
+    doneAt[f] = performance.now();
   }
   const out = new Map<string, number>();
   for (let j = first - 1; j < last; j++) {

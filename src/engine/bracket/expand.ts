@@ -10,7 +10,7 @@
 import type { IrModel } from '../../model/ir';
 import { compose } from '../../analysis/compose';
 import { findChains, type Chain, type Slopes } from './chains';
-import { circularSegments, segmentWindowBounds } from './circular';
+import { circularSegments, segmentPlan, segmentWindowBounds, type CircularSegment } from './circular';
 import { certifiedProductNorm, nodeMatrix, productCost, type ExplicitMatrix, type ProductTerm } from './explicit';
 
 export interface ExpansionOptions {
@@ -49,7 +49,10 @@ export interface ExpansionResult {
   value: number | null;
   chains: ChainBound[];
   seconds: number;
-  /** The time budget ran out before every partial product in the window was tried. */
+  /**
+   * The time budget ran out before every partial product in the window was tried, or a circular
+   * segment was abandoned as projected not to finish within it.
+   */
   timedOut: boolean;
 }
 
@@ -73,11 +76,34 @@ export function expandCertified(model: IrModel, certified: readonly (number | un
   };
   const adjusted = [...constants];
   const results: ChainBound[] = [];
-  for (const chain of chains) {
+  const deadline = started + budget;
+  const outOfTime = () => performance.now() > deadline || options.shouldStop?.() === true;
+  const work = chains
+    .filter((chain) => Number.isFinite(chain.nodes.reduce((p, index) => p * constants[index], 1)))
+    .map((chain) => ({ chain, ...circularSegments(model, chain), windows: new Map<string, number>(), dropped: new Set<CircularSegment>() }));
+  // The circular segments of every chain, multi-group ones cheapest first (docs/bracket.md#time-budgets): a segment
+  // that cannot finish by the budget's end is abandoned early, so the time goes to the ones that can,
+  // and an abandoned segment keeps its groups' certified product (valid, only looser).
+  const queue = work
+    .flatMap((w) => w.segments.map((segment) => ({ w, segment, ...segmentPlan(segment, circularWindow, maxCircularCost) })))
+    // One-group segments last: their only window is the group alone, which the per-layer constant
+    // already bounds (measured on ResNet-18, BENCHMARKS.md#time-budgets: first, they ate the budget).
+    .sort((a, b) => Number(a.segment.last === a.segment.first) - Number(b.segment.last === b.segment.first) || a.cost - b.cost);
+  let abandoned = 0;
+  for (const { w, segment, window: segmentWindow } of queue) {
+    const c = (m: number) => w.slopes[m - 1].c;
+    // No a-priori gate from other segments' rates: the cost model is off by more than 2× between
+    // segments (ResNet-18, BENCHMARKS.md#time-budgets); the segment's own frequencies decide.
+    const bounds = segmentWindow > 0 && !outOfTime() ? segmentWindowBounds(segment, c, { window: circularWindow, maxCost: maxCircularCost, outOfTime, deadline }) : null;
+    if (bounds) for (const [key, value] of bounds) w.windows.set(key, value);
+    else {
+      if (segmentWindow > 0) abandoned++;
+      w.dropped.add(segment);
+    }
+  }
+  for (const { chain, segments, slopes, windows, dropped } of work) {
     const product = chain.nodes.reduce((p, index) => p * constants[index], 1);
-    if (!Number.isFinite(product)) continue;
-    const outOfTime = () => performance.now() - started > budget || options.shouldStop?.() === true;
-    const { bound, direct, circular } = chainBound(model, chain, constants, matrixOf, window, maxCost, outOfTime, circularWindow, maxCircularCost);
+    const { bound, direct, circular } = chainBound(model, chain, constants, matrixOf, window, maxCost, outOfTime, circularWindow, segments, slopes, windows, dropped);
     const value = Math.min(bound, product);
     chain.nodes.forEach((index) => (adjusted[index] = 1));
     adjusted[chain.nodes[chain.nodes.length - 1]] = value;
@@ -92,7 +118,8 @@ export function expandCertified(model: IrModel, certified: readonly (number | un
     });
   }
   const network = compose(model, adjusted).network;
-  const timedOut = performance.now() - started > budget;
+  // A segment left for want of time counts too, though the budget itself may not be spent.
+  const timedOut = performance.now() > deadline || abandoned > 0;
   return {
     timedOut,
     value: network !== undefined && Number.isFinite(network) ? network : null,
@@ -110,7 +137,10 @@ function chainBound(
   maxCost: number,
   outOfTime: () => boolean,
   circularWindow: number,
-  maxCircularCost: number,
+  segments: readonly CircularSegment[],
+  slopes: Slopes[],
+  windows: ReadonlyMap<string, number>,
+  dropped: ReadonlySet<CircularSegment>,
 ): { bound: number; direct: number; circular: number } {
   const K = chain.linear.length;
   // Group i (1-based) as explicit factors (a reshape is the identity on the flattened values), or
@@ -128,7 +158,6 @@ function chainBound(
   const groupProduct = (k: number) => chain.linear[k - 1].reduce((p, index) => p * constants[index], 1);
   // Explicit partial products, shared by both representations below.
   const explicit = new Map<string, number>();
-  let direct = 0;
   const explicitBound = (j: number, k: number, c: (m: number) => number): number | undefined => {
     const key = `${k},${j}`;
     if (!explicit.has(key)) {
@@ -140,28 +169,20 @@ function chainBound(
   // 1. The real chain: every window from explicit matrices.
   const realSlopes = chain.nonlinear.map((n) => n.slopes);
   const real = theta(K, realSlopes, window, groupProduct, (j, k, c) => explicitBound(j, k, c));
-  // 2. The circular representation (circular.ts): windows inside a segment from their DFT blocks,
-  // windows outside every segment from explicit matrices, windows across a segment's edge by splits.
-  const { segments, slopes } = circularSegments(model, chain);
-  let circular = 0;
+  // 2. The circular representation (circular.ts): windows inside a segment from their DFT blocks
+  // (computed by the caller, cheapest segment first), windows outside every segment from explicit
+  // matrices, windows across a segment's edge by splits.
   let circularTheta = Infinity;
   if (segments.length > 0) {
     const segmentOf = new Int32Array(K + 1).fill(-1);
     segments.forEach((s, index) => {
       for (let i = s.first; i <= s.last; i++) segmentOf[i] = index;
     });
-    const c = (m: number) => slopes[m - 1].c;
-    const windows = new Map<string, number>();
-    for (const segment of segments) {
-      const bounds = segmentWindowBounds(segment, c, { window: circularWindow, maxCost: maxCircularCost, outOfTime });
-      if (bounds) for (const [key, value] of bounds) windows.set(key, value);
-      else {
-        // Not computed: its groups stay real (explicit matrices or their constants), its maps unwidened.
-        for (let i = segment.first; i <= segment.last; i++) segmentOf[i] = -1;
-        for (let m = segment.first; m < segment.last; m++) slopes[m - 1] = chain.nonlinear[m - 1].slopes;
-      }
+    for (const segment of dropped) {
+      // Not computed: its groups stay real (explicit matrices or their constants), its maps unwidened.
+      for (let i = segment.first; i <= segment.last; i++) segmentOf[i] = -1;
+      for (let m = segment.first; m < segment.last; m++) slopes[m - 1] = chain.nonlinear[m - 1].slopes;
     }
-    circular = windows.size;
     const single = (k: number) => (segmentOf[k] >= 0 ? windows.get(`${k},${k - 1}`) ?? Infinity : groupProduct(k));
     circularTheta = theta(K, slopes, Math.max(window, circularWindow), single, (j, k, cOf) => {
       const first = segmentOf[j + 1];
@@ -170,8 +191,9 @@ function chainBound(
       return k - j <= window ? explicitBound(j, k, cOf) : undefined;
     });
   }
+  let direct = 0;
   for (const value of explicit.values()) if (Number.isFinite(value)) direct++;
-  return { bound: Math.min(real, circularTheta), direct, circular };
+  return { bound: Math.min(real, circularTheta), direct, circular: windows.size };
 }
 
 /**

@@ -93,13 +93,15 @@ export function computeBracket(model: IrModel, layers: readonly LayerResult[], c
     });
     lower = result.value > 0 ? result.value : null;
     lowerDetail = {
+      // A pass longer than the whole budget leaves no pair (docs/bracket.md#time-budgets).
+      ...(lower === null && result.timedOut ? { unavailable: `the ${fmtSeconds(lowerBudget)} budget ran out before the first pair of network passes finished` } : {}),
       foundBy: result.foundBy,
       jacobianNorm: result.jacobianNorm,
       distance: result.distance,
       inputRange,
       samples: result.samplesTried,
       evaluations: result.evaluations,
-      ...(result.seconds * 1000 >= lowerBudget ? { timedOut: true } : {}),
+      ...(result.timedOut ? { timedOut: true } : {}),
     };
   } catch (error) {
     if (!(error instanceof NotExecutableError)) throw error;
@@ -118,4 +120,8 @@ export function computeBracket(model: IrModel, layers: readonly LayerResult[], c
     },
     seconds: { lower: (performance.now() - started) / 1000, upper: expansion.seconds },
   };
+}
+
+function fmtSeconds(ms: number): string {
+  return `${Number((ms / 1000).toPrecision(3))} s`;
 }

@@ -19,7 +19,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import type { IrModel } from '../../model/ir';
 import { CancelledError } from '../operator';
-import { executionPlan, runGraph } from './execute';
+import { executionPlan, OutOfTimeError, releaseTape, runGraph } from './execute';
 
 export interface LowerBoundOptions {
   /** Inputs are drawn from [lo, hi] (default [0, 1]). */
@@ -35,8 +35,12 @@ export interface LowerBoundOptions {
   powerSteps?: number;
   /** Sign-gradient ascent steps (default 24). */
   ascentSteps?: number;
-  /** Wall-clock budget; the search stops early past it (default 20 s). */
+  /**
+   * Wall-clock budget (default 20 s): the search takes no new step past it, and a pass of the network
+   * still running at it is stopped between two ops (OutOfTimeError), the best pair so far kept.
+   */
   timeBudgetMs?: number;
+  /** Checked between the ops of every pass too; true throws CancelledError. */
   shouldStop?: () => boolean;
 }
 
@@ -55,6 +59,8 @@ export interface LowerBoundResult {
   evaluations: number;
   samplesTried: number;
   seconds: number;
+  /** The budget ended the search (a step skipped or a pass stopped part-way). */
+  timedOut: boolean;
 }
 
 interface Best {
@@ -78,13 +84,22 @@ export function measureLowerBound(model: IrModel, options: LowerBoundOptions = {
   let jacobianNorm = 0;
   let samplesTried = 0;
   const best: Best = { value: 0, foundBy: 'none', input: new Float32Array(n), partner: new Float32Array(n), distance: 0 };
-  const outOfTime = () => performance.now() - started > budget;
+  let timedOut = false;
+  const outOfTime = () => {
+    if (performance.now() - started > budget) timedOut = true;
+    return timedOut;
+  };
   const checkStop = () => {
     if (options.shouldStop?.()) throw new CancelledError();
   };
+  // Between the ops of every pass: one pass of a large model can take minutes (docs/bracket.md#time-budgets).
+  const checkpoint = () => {
+    checkStop();
+    if (performance.now() - started > budget) throw new OutOfTimeError();
+  };
 
   const network = (x: tf.Tensor, forwardOnly = false): tf.Tensor => {
-    const outputs = runGraph(model, plan, tf.reshape(x, shape), forwardOnly);
+    const outputs = runGraph(model, plan, tf.reshape(x, shape), forwardOnly, checkpoint);
     return outputs.length === 1 ? tf.reshape(outputs[0], [-1]) : tf.concat(outputs.map((t) => tf.reshape(t, [-1])));
   };
   const evaluate = (x: Float32Array): Float32Array => {
@@ -94,9 +109,8 @@ export function measureLowerBound(model: IrModel, options: LowerBoundOptions = {
   const inRange = options.domain === 'range';
   const clip = (x: Float32Array): Float32Array => (inRange ? x.map((v) => Math.min(hi, Math.max(lo, v))) : x);
   /** The quotient of a pair, recorded when it is the best so far. */
-  const quotient = (a: Float32Array, b: Float32Array, foundBy: string): number => {
-    const fa = evaluate(a);
-    const fb = evaluate(b);
+  const quotient = (a: Float32Array, b: Float32Array, foundBy: string): number => record(a, b, evaluate(a), evaluate(b), foundBy);
+  const record = (a: Float32Array, b: Float32Array, fa: Float32Array, fb: Float32Array, foundBy: string): number => {
     let top = 0;
     let bottom = 0;
     for (let i = 0; i < fa.length; i++) top += (fa[i] - fb[i]) ** 2;
@@ -118,22 +132,28 @@ export function measureLowerBound(model: IrModel, options: LowerBoundOptions = {
   // it, where float32 resolves no finer) per coordinate for a unit v.
   const scaleOf = (x: Float32Array) => Math.max(span, x.reduce((m, v) => Math.max(m, Math.abs(v)), 0));
   const stepAt = (x: Float32Array) => 1e-3 * scaleOf(x) * Math.sqrt(n);
-  const jvp = (x: Float32Array, v: Float32Array): Float32Array => {
+  const inside = (x: Float32Array) => !inRange || x.every((v) => v >= lo && v <= hi);
+  const jvp = (x: Float32Array, v: Float32Array, foundBy: string): Float32Array => {
     const step = stepAt(x);
-    const plus = evaluate(x.map((xi, i) => xi + step * v[i]));
-    const minus = evaluate(x.map((xi, i) => xi - step * v[i]));
+    const a = x.map((xi, i) => xi + step * v[i]);
+    const b = x.map((xi, i) => xi - step * v[i]);
+    const plus = evaluate(a);
+    const minus = evaluate(b);
+    // The two points are a pair like any other: a quotient from the first two passes, so a run whose
+    // budget ends during its first step still has a value.
+    if (inside(a) && inside(b)) record(a, b, plus, minus, foundBy);
     return plus.map((p, i) => (p - minus[i]) / (2 * step));
   };
 
   /** Power iteration on J(x)ᵀJ(x) from v; returns the top direction and ||J v||. */
-  const topDirection = (x: Float32Array, start: Float32Array, steps: number): { v: Float32Array; sigma: number } => {
+  const topDirection = (x: Float32Array, start: Float32Array, steps: number, foundBy: string): { v: Float32Array; sigma: number } => {
     let v = normalised(start);
     let sigma = 0;
     for (let k = 0; k < steps; k++) {
       checkStop();
-      // Past the budget only the very first step runs (one sample always gets a direction).
+      // Past the budget no further step starts (a pass already running is stopped by the checkpoint).
       if (k > 0 && outOfTime()) break;
-      const w = jvp(x, v);
+      const w = jvp(x, v, foundBy);
       sigma = norm(w);
       jacobianNorm = Math.max(jacobianNorm, sigma);
       const g = vjp(x, w);
@@ -158,27 +178,32 @@ export function measureLowerBound(model: IrModel, options: LowerBoundOptions = {
     const width = inRange || s % 2 === 0 ? 1 : s % 4 === 1 ? 10 : 1000;
     inputs.push(Float32Array.from({ length: n }, () => centre + (random() - 0.5) * span * width));
   }
-  let bestSample: { x: Float32Array; v: Float32Array; sigma: number } | undefined;
-  for (const x of inputs) {
-    if (samplesTried > 0 && outOfTime()) break;
-    samplesTried++;
-    const { v, sigma } = topDirection(x, gaussian(n, random), options.powerSteps ?? 12);
-    pairAlong(x, v, 'sample');
-    if (!bestSample || sigma > bestSample.sigma) bestSample = { x, v, sigma };
-  }
-  if (!bestSample) throw new Error('no sample input');
+  if (inputs.length === 0) throw new Error('no sample input');
+  const search = () => {
+    let bestSample: { x: Float32Array; v: Float32Array; sigma: number } | undefined;
+    for (const x of inputs) {
+      if (samplesTried > 0 && outOfTime()) break;
+      samplesTried++;
+      const { v, sigma } = topDirection(x, gaussian(n, random), options.powerSteps ?? 12, 'sample');
+      pairAlong(x, v, 'sample');
+      if (!bestSample || sigma > bestSample.sigma) bestSample = { x, v, sigma };
+    }
+    if (!bestSample) return;
 
-  // 2. Steps along the top singular direction, into neighbouring activation regions.
-  for (const fraction of [0.01, -0.01, 0.05, -0.05, 0.2, -0.2]) {
-    if (outOfTime()) break;
-    const { x, v } = bestSample;
-    const moved = clip(x.map((xi, i) => xi + fraction * scaleOf(x) * Math.sqrt(n) * v[i]));
-    const { v: w, sigma } = topDirection(moved, v, 4);
-    pairAlong(moved, w, 'singular-direction');
-    if (sigma > bestSample.sigma) bestSample = { x: moved, v: w, sigma };
-  }
+    // 2. Steps along the top singular direction, into neighbouring activation regions.
+    for (const fraction of [0.01, -0.01, 0.05, -0.05, 0.2, -0.2]) {
+      if (outOfTime()) break;
+      const { x, v } = bestSample;
+      const moved = clip(x.map((xi, i) => xi + fraction * scaleOf(x) * Math.sqrt(n) * v[i]));
+      const { v: w, sigma } = topDirection(moved, v, 4, 'singular-direction');
+      pairAlong(moved, w, 'singular-direction');
+      if (sigma > bestSample.sigma) bestSample = { x: moved, v: w, sigma };
+    }
+    ascend(bestSample);
+  };
 
   // 3. Sign-gradient ascent on R(x, δ) over both the point and the displacement.
+  const ascend = (bestSample: { x: Float32Array; v: Float32Array }) => {
   let x: Float32Array = bestSample.x.slice();
   let delta = bestSample.v.map((vi) => vi * stepAt(bestSample.x) * 10);
   for (let k = 0; k < (options.ascentSteps ?? 24) && !outOfTime(); k++) {
@@ -199,6 +224,16 @@ export function measureLowerBound(model: IrModel, options: LowerBoundOptions = {
     delta = delta.map((di, i) => di + rate * (size / Math.sqrt(n)) * Math.sign(gd[i]));
     quotient(clip(x.map((xi, i) => xi + delta[i])), x, 'ascent');
   }
+  };
+
+  try {
+    search();
+  } catch (error) {
+    releaseTape();
+    // Past the budget mid-pass: the pairs recorded so far stand (each one is a finished quotient).
+    if (!(error instanceof OutOfTimeError)) throw error;
+    timedOut = true;
+  }
 
   return {
     value: best.value,
@@ -210,6 +245,7 @@ export function measureLowerBound(model: IrModel, options: LowerBoundOptions = {
     evaluations,
     samplesTried,
     seconds: (performance.now() - started) / 1000,
+    timedOut,
   };
 }
 
