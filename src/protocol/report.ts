@@ -102,7 +102,7 @@ export interface BracketDetail {
   /** certifiedTight / lower: how far apart the two sides are (null when either is missing). */
   width: number | null;
   lower: {
-    /** Why there is no lower bound (the op the executor cannot run), when there is none. */
+    /** Why there is no lower bound, when there is none: an op the executor cannot run, or the time budget ending before the first pair. */
     unavailable?: string;
     /** Which search stage found the best pair: 'sample', 'singular-direction' or 'ascent'. */
     foundBy?: string;
