@@ -10,54 +10,11 @@ import { initBackend } from '../../../src/engine/backend';
 import { measureLowerBound } from '../../../src/engine/executor/lower-bound';
 import { computeBracket } from '../../../src/engine/bracket';
 import { expandCertified } from '../../../src/engine/bracket/expand';
-import { crudeConstants, twoSegmentNet } from './segment-nets';
+import { crudeConstants, twoSegmentNet, wideConvNet } from './segment-nets';
 import { CancelledError } from '../../../src/engine/operator';
 import { executionPlan, runGraph } from '../../../src/engine/executor/execute';
-import type { IrModel, IrNode } from '../../../src/model/ir';
 import type { LayerResult } from '../../../src/protocol/report';
-import { seededNormals } from '../../helpers/explicit-matrix';
 
-/** `layers` 3x3 same convolutions of `channels` channels at size², each followed by a ReLU (NCHW). */
-export function wideConvNet(layers: number, channels: number, size: number): IrModel {
-  const nodes: IrNode[] = [];
-  let input = 'x';
-  const shape = [1, channels, size, size];
-  for (let i = 0; i < layers; i++) {
-    const data = seededNormals(channels * channels * 9, 100 + i).map((v) => v / Math.sqrt(channels * 9));
-    nodes.push({
-      name: `conv${i}`,
-      op: 'Conv',
-      inputs: [input],
-      outputs: [`conv${i}`],
-      inputShapes: [shape],
-      outputShapes: [shape],
-      spec: { type: 'conv', channelsLast: false, weight: { dims: [channels, channels, 3, 3], data }, strides: [1, 1], dilations: [1, 1], padsBegin: [1, 1], padsEnd: [1, 1], group: 1 },
-      weightShape: [channels, channels, 3, 3],
-      execution: { kind: 'affine', bias: new Float32Array(channels) },
-    });
-    nodes.push({
-      name: `relu${i}`,
-      op: 'Relu',
-      inputs: [`conv${i}`],
-      outputs: [`relu${i}`],
-      inputShapes: [shape],
-      outputShapes: [shape],
-      spec: { type: 'fixed', kind: 'activation', constant: 1 },
-      weightShape: null,
-      execution: { kind: 'activation', name: 'relu' },
-    });
-    input = `relu${i}`;
-  }
-  return {
-    format: 'onnx',
-    path: 'wide.onnx',
-    inputs: [{ name: 'x', shape, declaredShape: shape }],
-    outputs: [input],
-    nodes,
-    metadata: { nodeCount: nodes.length, parameterCount: layers * channels * channels * 9 },
-    warnings: [],
-  };
-}
 
 // 40 layers of 32 channels at 64²: one forward pass takes about a second on the test machine, one
 // gradient several, while every single op takes well under 0.2 s.

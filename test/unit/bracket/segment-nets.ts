@@ -3,21 +3,22 @@
 import type { IrModel, IrNode } from '../../../src/model/ir';
 import { seededNormals } from '../../helpers/explicit-matrix';
 
+interface ConvStage {
+  cIn: number;
+  cOut: number;
+  size: number;
+  stride: number;
+}
+
 /**
- * A chain of two circular segments, the costly one first: `wide` 3x3 convolutions of `channels`
- * channels at size², a stride-2 conv to 4 channels at (size/2)² (which ends the segment), then
- * `narrow` of 4 channels.
+ * 3x3 convolutions (pads 1, He-scaled seeded weights from `seed`), each followed by a ReLU, NCHW,
+ * with the executor's data: a model both sides of the bracket run.
  */
-export function twoSegmentNet(wide: number, narrow: number, channels = 32, size = 32): IrModel {
+export function convReluChain(stages: ConvStage[], path: string, seed: number): IrModel {
   const nodes: IrNode[] = [];
   let input = 'x';
-  const stages = [
-    ...Array.from({ length: wide }, () => ({ cIn: channels, cOut: channels, size, stride: 1 })),
-    { cIn: channels, cOut: 4, size, stride: 2 },
-    ...Array.from({ length: narrow }, () => ({ cIn: 4, cOut: 4, size: size / 2, stride: 1 })),
-  ];
   stages.forEach(({ cIn, cOut, size, stride }, i) => {
-    const data = seededNormals(cOut * cIn * 9, 200 + i).map((v) => v / Math.sqrt(cIn * 9));
+    const data = seededNormals(cOut * cIn * 9, seed + i).map((v) => v / Math.sqrt(cIn * 9));
     const inShape = [1, cIn, size, size];
     const outShape = [1, cOut, size / stride, size / stride];
     nodes.push({
@@ -44,15 +45,36 @@ export function twoSegmentNet(wide: number, narrow: number, channels = 32, size 
     });
     input = `relu${i}`;
   });
+  const first = stages[0];
+  const shape = [1, first.cIn, first.size, first.size];
   return {
     format: 'onnx',
-    path: 'two-segments.onnx',
-    inputs: [{ name: 'x', shape: [1, channels, size, size], declaredShape: [1, channels, size, size] }],
+    path,
+    inputs: [{ name: 'x', shape, declaredShape: shape }],
     outputs: [input],
     nodes,
-    metadata: { nodeCount: nodes.length, parameterCount: 0 },
+    metadata: { nodeCount: nodes.length, parameterCount: stages.reduce((sum, st) => sum + st.cIn * st.cOut * 9, 0) },
     warnings: [],
   };
+}
+
+/**
+ * A chain of two circular segments, the costly one first: `wide` 3x3 convolutions of `channels`
+ * channels at size², a stride-2 conv to 4 channels at (size/2)² (which ends the segment), then
+ * `narrow` of 4 channels.
+ */
+export function twoSegmentNet(wide: number, narrow: number, channels = 32, size = 32): IrModel {
+  const stages = [
+    ...Array.from({ length: wide }, () => ({ cIn: channels, cOut: channels, size, stride: 1 })),
+    { cIn: channels, cOut: 4, size, stride: 2 },
+    ...Array.from({ length: narrow }, () => ({ cIn: 4, cOut: 4, size: size / 2, stride: 1 })),
+  ];
+  return convReluChain(stages, 'two-segments.onnx', 200);
+}
+
+/** `layers` 3x3 same convolutions of `channels` channels at size², each followed by a ReLU. */
+export function wideConvNet(layers: number, channels: number, size: number): IrModel {
+  return convReluChain(Array.from({ length: layers }, () => ({ cIn: channels, cOut: channels, size, stride: 1 })), 'wide.onnx', 100);
 }
 
 /** A valid constant per node: a conv's norm ≤ Σ_taps ||W_t||₂ ≤ √taps·||W||_F; a ReLU 1. */
