@@ -15,6 +15,8 @@
  *    reduced to their sub-lattice, the output-side warm start.
  * 6: TF.js broadcast scaling by constants, declared custom Keras layers, the executor's wider op
  *    coverage (lower bounds where there were none), the warm start for strided and grouped convs
- *    (their rows' `lower`, and the symbol sup as their bound).
+ *    (their rows' `lower`, and the symbol sup as their bound), ONNX CumSum / ReduceL1 /
+ *    ReduceLogSumExp / variadic Sum and Mean / Shrink / Sin-Cos-Atan rows, TF.js Einsum with a
+ *    constant, jax2tf's leaky ReLU and constant SelectV2 folds.
  */
 export const ENGINE_RESULTS_VERSION = 6;
