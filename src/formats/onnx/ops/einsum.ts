@@ -7,20 +7,12 @@
 import type { OpSpec } from '../../../model/ir';
 import { asFloat32, transpose2d } from '../tensor';
 import { type NodeContext, type NodeResult, type OpHandler } from '../context';
-
-/** Labels of each operand and of the output; undefined for ellipses or malformed equations. */
-function parse(equation: string): { inputs: string[]; output: string } | undefined {
-  const text = equation.replace(/\s/g, '');
-  if (text.includes('.')) return undefined;
-  const [left, output] = text.split('->');
-  if (output === undefined) return undefined;
-  return { inputs: left.split(','), output };
-}
+import { parseEinsum } from '../../einsum';
 
 export const einsum: OpHandler = {
   infer(ctx: NodeContext): NodeResult {
     const equation = ctx.attrs.string('equation', '');
-    const parsed = parse(equation);
+    const parsed = parseEinsum(equation);
     const dyn = ctx.dynamicIndices();
     const unsupported = (why: string): NodeResult => {
       if (!parsed) return ctx.fail(`equation "${equation}" ${why}`);
