@@ -68,7 +68,7 @@ export function solveLinearProblem(problem: LinearProblem, settings: SolverSetti
       shouldStop,
       ...(warm ? { start: warm.start } : {}),
     });
-    // With a warm start the symbol's certified sup is the bound (warm-start.ts); else the usual one.
+    // With a warm start the symbol's certified bound (twisted torus or sup, warm-start.ts) is the bound; else the usual one.
     const bound = warm?.upper ? { value: warm.upper, method: warm.upperMethod } : upperBound(problem.spec, problem.inputShape, { shouldStop, lowerBound: solution.sigma });
     return {
       result: {

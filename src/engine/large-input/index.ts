@@ -7,7 +7,8 @@
 //   padding: reflect/edge padding arrives as a separate Pad node, whose own constant bounds it,
 //   and the conv after it sees zero or no pads); any stride, dilation, groups, 1-D/2-D/3-D.
 // - upper: σ(layer) ≤ sup_ω σ1(K̂'(ω)) holds for every input size (the layer is a restriction of
-//   the infinite convolution); the sup is certified between grid points (symbol-sup.ts).
+//   the infinite convolution); the sup is certified between grid points (symbol-sup.ts). With
+//   stride 1 the tighter max over a twisted torus of the real size replaces it (twisted-grid.ts).
 // - lower: a windowed plane wave that fits inside the real input (window-lower.ts); when no window
 //   fits (tiny maps), there is no lower bound and the path declines.
 // - The interval is accepted only when (upper − lower) ≤ tol·lower; otherwise the caller falls back
@@ -15,8 +16,9 @@
 
 import type { ConvSpec } from '../../model/ir';
 import { SCALAR_SAFETY } from '../bounds/rounding';
-import { convSymbol, symbolSetupFlops, type ConvSymbol } from './conv-symbol';
-import { certifiedSymbolSup, locateSymbolPeak } from './symbol-sup';
+import { convSymbol, symbolSetupFlops } from './conv-symbol';
+import { locateSymbolPeak } from './symbol-sup';
+import { certifiedConvUpper, chooseTwistedGrid, estimateGridPeak, minimalTorus } from './twisted-grid';
 import { windowLowerBound } from './window-lower';
 
 export interface SymbolInterval {
@@ -27,9 +29,6 @@ export interface SymbolInterval {
   /** Cells of the sup search (the path's "iterations"). */
   cells: number;
 }
-
-/** Most cells the sup search may visit before it gives up (flat or degenerate symbols). */
-const MAX_CELLS = 20_000;
 
 /** The interval for a zero-padded conv on `spatial`, or null when it does not close to tol. */
 export function symbolSupInterval(spec: ConvSpec, spatial: number[], tol: number, shouldStop?: () => boolean): SymbolInterval | null {
@@ -46,28 +45,25 @@ export function symbolSupInterval(spec: ConvSpec, spatial: number[], tol: number
   if (!peak || !(peak.lambda > 0)) return null;
   const early = windowLowerBound(symbol, peak.group, peak.omega, peak.vector);
   if (!early) return null;
-  const room = ((1 + tol) * early.sigma) ** 2 / (peak.lambda * SCALAR_SAFETY ** 2) - 1;
+  // With stride 1 the certified value will be the twisted torus's max, near its grid peak.
+  const minimum = minimalTorus(symbol);
+  const expected = minimum ? estimateGridPeak(symbol, chooseTwistedGrid(symbol, minimum, peak.omega), peak) : peak.lambda;
+  const room = ((1 + tol) * early.sigma) ** 2 / (expected * SCALAR_SAFETY ** 2) - 1;
   const relTol = Math.min(tol, 0.6 * room);
   if (!(relTol >= tol / 40)) return null;
-  const sup = certifiedSymbolSup(symbol, { relTol, maxCells: MAX_CELLS, shouldStop }, peak);
-  if (!sup) return null;
-  const upper = Math.sqrt(sup.lambdaUpper) * SCALAR_SAFETY;
+  // The twisted torus of the real size where it applies (stride 1), else the sup (twisted-grid.ts).
+  const bound = certifiedConvUpper(symbol, spatial, peak, relTol, shouldStop);
+  if (!bound) return null;
+  const upper = bound.sigma;
   // The certification may have met a higher λ than the peak search: the lower bound is redone there.
-  const lower = sup.lambdaBest > peak.lambda ? windowLowerBound(symbol, sup.groupIndex, sup.omega, sup.vector) : early;
+  const lower = bound.lambdaBest > peak.lambda ? windowLowerBound(symbol, bound.groupIndex, bound.omega, bound.vector) : early;
   if (!lower || !(upper - lower.sigma <= tol * lower.sigma)) return null;
   return {
     lower: lower.sigma,
     upper,
-    detail: describe(symbol, sup.cells, sup.factorisations, lower.window),
-    cells: sup.cells,
+    detail: `${bound.description}, lower bound from a ${lower.window.join('x')} sine-windowed plane wave at the real size`,
+    cells: bound.cells,
   };
-}
-
-function describe(symbol: ConvSymbol, cells: number, factorisations: number, window: number[]): string {
-  return (
-    `symbol sup over all frequencies (${symbol.side}-side ${symbol.n}x${symbol.n} blocks, ${cells} cells, ${factorisations} Cholesky certificates), ` +
-    `lower bound from a ${window.join('x')} sine-windowed plane wave at the real size`
-  );
 }
 
 /**

@@ -25,10 +25,10 @@
 // those frequencies certified one by one (each an exact point: no curvature factor).
 
 import type { ConvSpec } from '../../model/ir';
-import { UNIT_ROUNDOFF_F64, gamma } from '../bounds/rounding';
+import { SCALAR_SAFETY, UNIT_ROUNDOFF_F64, gamma } from '../bounds/rounding';
 import { certifiedPackedHermitianBound, topHermitianEigenpair } from './dense-symmetric';
-import { convSymbol, symbolLowerAt, symbolTraceAt, unpackHermitian, type ConvSymbol } from './conv-symbol';
-import { cellSpread, frameOf, gridCells, splitCell, type Cell, type Frame, type SymbolPeak, type SymbolSup } from './symbol-sup';
+import { convSymbol, symbolAt, symbolLowerAt, symbolTraceAt, unpackHermitian, type ConvSymbol } from './conv-symbol';
+import { cellSpread, certifiedSymbolSup, frameOf, gridCells, splitCell, type Cell, type Frame, type SymbolPeak, type SymbolSup } from './symbol-sup';
 
 /** The twisted torus: per spatial axis its size N_a and twist θ_a ∈ {0, π}. */
 export interface TwistedGrid {
@@ -117,6 +117,8 @@ export function gridPointsIn(symbol: ConvSymbol, frame: Frame, cell: Cell, grid:
 
 /** Whether ω lies in the cell: its coordinates in the frame's directions are within the half-widths. */
 function insideCell(frame: Frame, cell: Cell, omega: number[]): boolean {
+  // No active axis (a 1x1 kernel): the symbol is constant and the one cell is the whole domain.
+  if (frame.directions.length === 0) return true;
   const delta = omega.map((w, a) => w - cell.center[a]);
   const axes = frame.directions[0].map((_, a) => a).filter((a) => frame.directions.some((d) => d[a] !== 0));
   let t: number[];
@@ -131,6 +133,26 @@ function insideCell(frame: Frame, cell: Cell, omega: number[]): boolean {
     t = axes.map((a) => delta[a]);
   }
   return t.every((v, k) => Math.abs(v) <= cell.half[k] * (1 + 1e-12) + 1e-12);
+}
+
+/** The grid frequencies within one spacing of ω on every active axis (up to 3 per axis). */
+function gridPointsAround(symbol: ConvSymbol, grid: TwistedGrid, omega: number[]): number[][] {
+  const { degrees } = symbol;
+  const directions = degrees.map((_, a) => degrees.map((_, b) => (a === b ? 1 : 0))).filter((_, a) => degrees[a] > 0);
+  const frame: Frame = { directions, diamond: false };
+  const half = directions.map((direction) => (2 * Math.PI) / grid.sizes[direction.indexOf(1)]);
+  return gridPointsIn(symbol, frame, { group: 0, center: omega, half }, grid, 64) ?? [];
+}
+
+/** An estimate (no proof) of the grid's largest λmax near the peak: what the certified max will be. */
+export function estimateGridPeak(symbol: ConvSymbol, grid: TwistedGrid, peak: SymbolPeak): number {
+  const { n } = symbol;
+  let best = 0;
+  for (const omega of gridPointsAround(symbol, grid, peak.omega)) {
+    const matrix = symbolAt(symbol, peak.group, omega);
+    best = Math.max(best, topHermitianEigenpair(matrix.re, matrix.im, n, 1e-7, peak.vector).value);
+  }
+  return best;
 }
 
 export interface GridMaxOptions {
@@ -168,15 +190,7 @@ export function certifiedGridMax(symbol: ConvSymbol, grid: TwistedGrid, options:
   };
   const upper = (): number => (best ? best.lambda : 0) * (1 + options.relTol);
   // The grid frequencies around the peak first: their largest λ sets the target from the start.
-  if (peak) {
-    const around: Cell = { group: peak.group, center: peak.omega, half: [] };
-    const frame: Frame = { directions: degrees.map((_, a) => degrees.map((_, b) => (a === b ? 1 : 0))).filter((_, a) => degrees[a] > 0), diamond: false };
-    around.half = frame.directions.map((_, k) => {
-      const axis = frame.directions[k].indexOf(1);
-      return (2 * Math.PI) / grid.sizes[axis];
-    });
-    for (const omega of gridPointsIn(symbol, frame, around, grid, 64) ?? []) estimateAt(peak.group, omega);
-  }
+  if (peak) for (const omega of gridPointsAround(symbol, grid, peak.omega)) estimateAt(peak.group, omega);
   const certifyPoint = (group: number, omega: number[]): boolean => {
     const error = symbol.groups[group].error;
     symbolLowerAt(symbol, group, omega, lowerRe, lowerIm);
@@ -239,4 +253,43 @@ export function twistedGridBound(spec: ConvSpec, spatial: number[], peak: Symbol
   const result = certifiedGridMax(symbol, grid, { relTol, maxCells: 20_000, shouldStop }, peak);
   if (!result) return null;
   return { sigmaUpper: Math.sqrt(result.lambdaUpper), lambdaUpper: result.lambdaUpper, grid, cells: result.cells, factorisations: result.factorisations };
+}
+
+export interface ConvUpper {
+  /** Certified: σ(layer) ≤ sigma (rounding included). */
+  sigma: number;
+  lambdaBest: number;
+  omega: number[];
+  groupIndex: number;
+  vector: { re: Float64Array; im: Float64Array };
+  cells: number;
+  factorisations: number;
+  /** What bounds it, for the row's note. */
+  description: string;
+}
+
+/**
+ * The tightest certified upper bound of this folder for a zero-padded conv on `spatial`: the twisted
+ * torus of the real size where it applies (stride 1), else the symbol's sup (any stride; valid at
+ * every size). Null when certification gives up or is stopped.
+ */
+export function certifiedConvUpper(symbol: ConvSymbol, spatial: number[], peak: SymbolPeak, relTol: number, shouldStop?: () => boolean): ConvUpper | null {
+  const blocks = `${symbol.side}-side ${symbol.n}x${symbol.n} blocks`;
+  const minimum = minimalTorus(symbol);
+  if (minimum) {
+    const grid = chooseTwistedGrid(symbol, minimum, peak.omega);
+    const result = certifiedGridMax(symbol, grid, { relTol, maxCells: 20_000, shouldStop }, peak);
+    if (shouldStop?.()) return null;
+    if (result) {
+      const twists = grid.twists.map((t) => (t ? 'π' : '0')).join(',');
+      return {
+        ...result,
+        sigma: Math.sqrt(result.lambdaUpper) * SCALAR_SAFETY,
+        description: `symbol max over a ${grid.sizes.join('x')} twisted torus (twists ${twists}) holding the ${spatial.join('x')} layer (${blocks}, ${result.cells} cells, ${result.factorisations} Cholesky certificates)`,
+      };
+    }
+  }
+  const sup = certifiedSymbolSup(symbol, { relTol, maxCells: 20_000, shouldStop }, peak);
+  if (!sup) return null;
+  return { ...sup, sigma: Math.sqrt(sup.lambdaUpper) * SCALAR_SAFETY, description: `symbol sup over all frequencies (${blocks}, ${sup.cells} cells, ${sup.factorisations} Cholesky certificates; valid at every input size)` };
 }

@@ -12,6 +12,7 @@ import { convSymbol } from '../../../../src/engine/large-input/conv-symbol';
 import { certifiedSymbolSup, locateSymbolPeak } from '../../../../src/engine/large-input/symbol-sup';
 import { certifiedGridMax, chooseTwistedGrid, minimalTorus, twistedGridBound, type TwistedGrid } from '../../../../src/engine/large-input/twisted-grid';
 import { exactInterval } from '../../../../src/engine/large-input/exact-small';
+import { planLayer, solveByInterval } from '../../../../src/engine/large-input/solve';
 import { convMatrix, exactSigma, randomValues, type ConvCase } from '../bounds/reference';
 
 function specOf(c: ConvCase, weight: Float32Array): ConvSpec {
@@ -176,5 +177,25 @@ describe('the twisted bound is tighter than the sup', () => {
     const n = grid.sizes[1];
     const u = (1.234 * n - grid.twists[1]) / (2 * Math.PI);
     assert.ok(Math.abs(Math.abs(u - Math.round(u)) - 0.5) < 0.1, `peak at ${u} in grid units`);
+  });
+});
+
+describe('the plan uses it', () => {
+  test('a 64→64 3x3 layer at 192² takes the symbol path and closes to 1e-4 with the twisted torus (the sup alone does not)', () => {
+    const c: ConvCase = { cIn: 64, cOut: 64, kernel: [3, 3], input: [192, 192], strides: [1, 1], dilations: [1, 1], padsBegin: [1, 1], padsEnd: [1, 1], group: 1 };
+    const spec = specOf(c, randomValues(64 * 64 * 9, 199));
+    assert.equal(planLayer(spec, [1, 64, 192, 192], 1e-4).path, 'symbol-sup');
+    const solved = solveByInterval(spec, [1, 64, 192, 192], 1e-4);
+    assert.ok(solved, 'the interval did not close');
+    assert.equal(solved.method, 'symbol-sup');
+    assert.match(solved.detail, /twisted torus/);
+    assert.ok(solved.upper - solved.lower <= 1e-4 * solved.lower, `width ${(solved.upper - solved.lower) / solved.lower}`);
+    // The sup's own interval at this size is wider than tol: the twisted torus is what closes it.
+    const symbol = convSymbol(spec, c.input);
+    assert.ok(symbol);
+    const sup = certifiedSymbolSup(symbol, { relTol: 1e-6, maxCells: 20_000 }, locateSymbolPeak(symbol));
+    assert.ok(sup);
+    assert.ok(Math.sqrt(sup.lambdaUpper) - solved.lower > 1e-4 * solved.lower, 'the sup alone would have closed');
+    assert.ok(solved.upper < Math.sqrt(sup.lambdaUpper));
   });
 });
