@@ -38,6 +38,12 @@ export interface EinsumModeProduct {
   /** W's first axis is the contracted one (W is [in, out]); else W is [out, in]. */
   inFirst: boolean;
   outputShape: number[];
+  /**
+   * When the equation's output axes are not in the data operand's order ("bij,jk->bki"): output
+   * axis k is axis outputPerm[k] of the in-place product (the contracted axis replaced by the
+   * matrix's out axis), as tf.transpose's perm. Absent when that is the identity.
+   */
+  outputPerm?: number[];
 }
 
 /**
@@ -64,5 +70,8 @@ export function einsumModeProduct(equation: string, dataIndex: number, xShape: r
   const [inFeatures, outFeatures] = inFirst ? wShape : [wShape[1], wShape[0]];
   if (xShape[axis] !== inFeatures) return `has data axis ${axis} of size ${xShape[axis]} against a matrix ${wShape.join('x')}`;
   const outputShape = [...parsed.output].map((l) => (l === kept[0] ? outFeatures : xShape[xLabels.indexOf(l)]));
-  return { axis, inFirst, outputShape };
+  // The in-place product's labels: x's, with the contracted one replaced by the kept one.
+  const inPlace = [...xLabels].map((l) => (l === contracted[0] ? kept[0] : l));
+  const perm = [...parsed.output].map((l) => inPlace.indexOf(l));
+  return { axis, inFirst, outputShape, ...(perm.every((p, k) => p === k) ? {} : { outputPerm: perm }) };
 }

@@ -44,8 +44,14 @@ export interface DenseSpec {
   /**
    * The input axis the map contracts, when not the last (a constant left operand A·X contracts the
    * second-to-last; an Einsum any one axis). The map is still I ⊗ W up to a permutation: same σ.
+   * The output has the out features in place of that axis, unless `outputPerm` reorders it.
    */
   axis?: number;
+  /**
+   * The output's axes when the map's output is then permuted (an Einsum "bij,jk->bki"): output axis
+   * k is axis outputPerm[k] of the in-place product, as tf.transpose's perm. σ is unchanged.
+   */
+  outputPerm?: number[];
 }
 
 /** Elementwise multiplication by constants broadcast along one axis (batch norm at inference, Mul by a constant). */

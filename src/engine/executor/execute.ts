@@ -180,10 +180,20 @@ export function runNode(node: IrNode, inputs: tf.Tensor[], forwardOnly = false):
       return convTranspose(spec, x, outShape, bias(execution));
     case 'dense': {
       const [inFeatures, outFeatures] = spec.weight.dims;
-      let y = tf.matMul(tf.reshape(x, [-1, inFeatures]), tf.tensor2d(spec.weight.data, [inFeatures, outFeatures]));
+      // The contracted axis moved last, multiplied, moved back in place; then the output's own order.
+      const rank = x.shape.length;
+      const axis = spec.axis ?? rank - 1;
+      const toLast = range(0, rank).filter((a) => a !== axis).concat([axis]);
+      const moved = axis === rank - 1 ? x : tf.transpose(x, toLast);
+      let y = tf.matMul(tf.reshape(moved, [-1, inFeatures]), tf.tensor2d(spec.weight.data, [inFeatures, outFeatures]));
       const b = bias(execution);
       if (b) y = tf.add(y, tf.tensor1d(b));
-      return tf.reshape(y, outShape);
+      if (axis === rank - 1 && !spec.outputPerm) return tf.reshape(y, outShape);
+      y = tf.reshape(y, [...moved.shape.slice(0, -1), outFeatures]);
+      const back = new Array<number>(rank);
+      toLast.forEach((p, i) => (back[p] = i));
+      if (axis !== rank - 1) y = tf.transpose(y, back);
+      return tf.reshape(spec.outputPerm ? tf.transpose(y, spec.outputPerm) : y, outShape);
     }
     case 'diagonal': {
       const shape = x.shape.map((d, i) => (i === spec.axis ? d : 1));

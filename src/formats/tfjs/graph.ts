@@ -1091,7 +1091,8 @@ class GraphReader {
     if (!plan.inFirst) for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) data[j * rows + i] = values[i * cols + j];
     const dims = plan.inFirst ? [rows, cols] : [cols, rows];
     const last = plan.axis === this.shapeOf(dynamic[0]).length - 1;
-    this.row(def, dynamic, { type: 'dense', weight: { dims, data }, ...(last ? {} : { axis: plan.axis }) }, plan.outputShape, [...w.shape]);
+    const spec: OpSpec = { type: 'dense', weight: { dims, data }, ...(last ? {} : { axis: plan.axis }), ...(plan.outputPerm ? { outputPerm: plan.outputPerm } : {}) };
+    this.runnable(def, dynamic, spec, plan.outputShape, { kind: 'affine' }, [...w.shape]);
   }
 
   /**

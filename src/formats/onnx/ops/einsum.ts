@@ -7,7 +7,7 @@
 import type { OpSpec } from '../../../model/ir';
 import { asFloat32, transpose2d } from '../tensor';
 import { type NodeContext, type NodeResult, type OpHandler } from '../context';
-import { parseEinsum } from '../../einsum';
+import { einsumModeProduct, parseEinsum } from '../../einsum';
 
 export const einsum: OpHandler = {
   infer(ctx: NodeContext): NodeResult {
@@ -32,30 +32,17 @@ export const einsum: OpHandler = {
     }
     if (parsed.inputs.length !== 2 || dyn.length !== 1) return unsupported('is not one data operand with one constant matrix');
     const x = dyn[0];
-    const [xLabels, wLabels] = [parsed.inputs[x], parsed.inputs[1 - x]];
     const w = ctx.requireConstant(1 - x, 'the constant operand');
-    const xShape = ctx.shape(x);
-    const distinct = (s: string) => new Set(s).size === s.length;
-    if (wLabels.length !== 2 || !distinct(xLabels) || !distinct(wLabels) || !distinct(parsed.output) || xLabels.length !== xShape.length) {
-      return unsupported('repeats a label or has a constant operand that is not a matrix');
-    }
-    const contracted = [...wLabels].filter((l) => xLabels.includes(l) && !parsed.output.includes(l));
-    const kept = [...wLabels].filter((l) => !xLabels.includes(l) && parsed.output.includes(l));
-    const passing = [...xLabels].filter((l) => !wLabels.includes(l));
-    if (contracted.length !== 1 || kept.length !== 1 || passing.some((l) => !parsed.output.includes(l)) || parsed.output.length !== passing.length + 1) {
-      return unsupported('is not a product of the data with a matrix along one axis');
-    }
-    const axis = xLabels.indexOf(contracted[0]);
+    const plan = einsumModeProduct(equation, x, ctx.shape(x), w.dims);
+    if (typeof plan === 'string') return unsupported(plan);
     const [rows, cols] = w.dims;
     // Weight canonical [in, out]: in is the contracted label.
-    const inFirst = wLabels[0] === contracted[0];
-    const data = inFirst ? asFloat32(w) : transpose2d(w.data, rows, cols, 1);
-    const inFeatures = inFirst ? rows : cols;
-    const outFeatures = inFirst ? cols : rows;
-    if (xShape[axis] !== inFeatures) ctx.fail(`axis ${axis} of ${xShape.join('x')} does not fit the matrix ${rows}x${cols}`);
-    const sizeOf = (l: string) => (l === kept[0] ? outFeatures : xShape[xLabels.indexOf(l)]);
-    const spec: OpSpec = { type: 'dense', weight: { dims: [inFeatures, outFeatures], data }, ...(axis === xShape.length - 1 ? {} : { axis }) };
-    return { spec, outputShapes: [[...parsed.output].map(sizeOf)], weightShape: [...w.dims], dataInputs: [x] };
+    const data = plan.inFirst ? asFloat32(w) : transpose2d(w.data, rows, cols, 1);
+    const dims = plan.inFirst ? [rows, cols] : [cols, rows];
+    const last = plan.axis === ctx.shape(x).length - 1;
+    const spec: OpSpec = { type: 'dense', weight: { dims, data }, ...(last ? {} : { axis: plan.axis }), ...(plan.outputPerm ? { outputPerm: plan.outputPerm } : {}) };
+    // No bias: the executor runs the map in its own layout (docs/op-coverage.md, "Also covered").
+    return { spec, outputShapes: [plan.outputShape], weightShape: [...w.dims], dataInputs: [x], execution: { kind: 'affine' } };
   },
 };
 

@@ -1,6 +1,7 @@
 // TF.js Einsum (jax2tf writes dense layers this way): the signal times a constant matrix along one
 // axis is a dense row whose σ matches the explicit matrix of the map (built with tf.einsum on the
-// basis); other equations stay unsupported with their output shape, so later layers are read.
+// basis), run by the graph executor as tfjs's loadGraphModel runs it; other equations stay
+// unsupported with their output shape, so later layers are read.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,6 +12,7 @@ import { sigma1 } from '../../../helpers/keras-reference';
 import { openMemory, row, seeded } from './helpers';
 import { graphModel, placeholder, s } from './graph-builder';
 import { einsumShape } from '../../../../src/formats/einsum';
+import { executorOutputs, relativeError, tfjsMemoryGraphOutputs, uniformInput } from '../../bracket/reference-runtimes';
 
 /** The explicit matrix of x ↦ einsum(equation, x, w) (or w, x), one column per basis vector of x. */
 function explicit(equation: string, xShape: number[], w: tf.Tensor, dataFirst: boolean): Matrix {
@@ -30,6 +32,8 @@ for (const [equation, xShape, wShape, dataFirst] of [
   ['abc,cf->abf', [1, 3, 4], [4, 5], true],
   ['abgd,gf->abdf', [1, 2, 3, 4], [3, 2], true],
   ['gb,cgef->bcef', [2, 3, 2, 2], [3, 4], false],
+  ['bij,jk->bki', [1, 3, 4], [4, 5], true],
+  ['btc,cd->bdt', [2, 3, 4], [4, 2], true],
 ] as const) {
   test(`Einsum "${equation}" of the signal and a constant matrix: a dense row, σ as the explicit matrix's`, async () => {
     const wValues = Array.from(seeded(wShape[0] * wShape[1], equation.length));
@@ -50,6 +54,12 @@ for (const [equation, xShape, wShape, dataFirst] of [
     assert.ok(Math.abs(sigma1(weight) - truth) < 1e-5 * truth, `${sigma1(weight)} vs ${truth}`);
     // The contracted axis has the weight's input size.
     assert.equal(xShape[node.spec.axis ?? xShape.length - 1], rows);
+    // The executor lays the output out as tfjs's own runner does (reordered output axes included).
+    // On the cpu backend (this file's): wasm has no Einsum kernel for the reference.
+    const model = await openMemory(json, shards);
+    const input = uniformInput([...xShape], 4, -2, 2);
+    const error = relativeError(executorOutputs(model, input), await tfjsMemoryGraphOutputs(json, shards, model, input));
+    assert.ok(error <= 1e-4, `relative error ${error}`);
   });
 }
 
