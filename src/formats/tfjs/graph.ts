@@ -10,7 +10,7 @@ import { ROUNDING, TRANSFORMS, interpolationRows, resizeNorm, type AxisResize, t
 import { product, resolvePads, slidingOutputSize } from '../../analysis/shapes';
 import { largestCopies } from '../../analysis/padding';
 import { broadcastScaleNorm } from '../../analysis/broadcast';
-import { einsumModeProduct, einsumShape } from '../einsum';
+import { EINSUM_NOT_A_PRODUCT, einsumBatchedMatmul, einsumModeProduct, einsumShape } from '../einsum';
 import { graphActivation } from './activations';
 import { GraphBuilder, activationOrUnsupported, broadcastShapes, fmt, normalizeAxis, sameShape, tfConvKernelToCanonical, tfDepthwiseKernelToCanonical } from './common';
 import type { WeightStore } from './weights';
@@ -1072,12 +1072,21 @@ class GraphReader {
   /**
    * Einsum of the signal and a constant matrix contracting one of its axes (jax2tf writes dense
    * layers this way, "abcg,gf->abcf"): a dense row on that axis, σ = σ(W), as the ONNX reader's
-   * (docs/op-coverage.md, "Also covered"). Other equations are unsupported, with their output shape
-   * kept so the layers after them are still read.
+   * (docs/op-coverage.md, "Also covered"). Two signals in a batched matrix product ("bhik,bhjk->bhij",
+   * attention's QKᵀ): a data MatMul (docs/op-coverage.md, "Products of two data matrices"). Other
+   * equations are unsupported, with their output shape kept so the layers after them are still read.
    */
   private einsum(def: GraphNodeDef, dynamic: string[]): void {
     const inputs = this.dataInputs(def);
     const equation = attrS(def, 'equation') ?? '';
+    if (inputs.length === 2 && inputs.every((v) => dynamic.includes(v))) {
+      const product = einsumBatchedMatmul(equation, this.shapeOf(inputs[0]), this.shapeOf(inputs[1]));
+      if (!product) return this.unsupported(def, dynamic, `Einsum "${equation}" ${EINSUM_NOT_A_PRODUCT}`);
+      // Resolved on the finished graph (src/analysis/products.ts) from the factors' ranges, as a data MatMul.
+      const matmulForm = { transposeA: false, transposeB: product.transposeB };
+      const spec: OpSpec = { type: 'unbounded', matmul: true, matmulForm, reason: `Einsum "${equation}" of two data-dependent tensors (x·y) is not globally Lipschitz` };
+      return this.runnable(def, inputs, spec, product.shape, { kind: 'matmul', ...matmulForm, scale: 1 });
+    }
     if (inputs.length !== 2 || dynamic.length !== 1) return this.unsupported(def, dynamic, `Einsum "${equation}" is not one data operand with one constant matrix`);
     const dataIndex = inputs.indexOf(dynamic[0]);
     const w = this.constant(inputs[1 - dataIndex]);
