@@ -267,6 +267,8 @@ export type NodeExecution =
   | { kind: 'modulus'; epsilon: number }
   /** Along each input axis, the listed indices (null: all), a cartesian selection; then reshaped to outputShapes[0]. `rank` promotes the input first (leading 1s). */
   | { kind: 'select'; perAxis: (number[] | null)[]; rank?: number }
+  /** GatherNd: the input reshaped to [product of its first `depth` axes, rest], these rows taken, reshaped to outputShapes[0]. */
+  | { kind: 'gatherNd'; depth: number; rows: number[] }
   /** Consecutive parts of `sizes` along `axis`, one per output, each reshaped to its output shape. */
   | { kind: 'split'; axis: number; sizes: number[] }
   /** The inputs stacked along a new `axis` (TF Pack). */

@@ -13,7 +13,7 @@ import type { ConvSpec, ConvTransposeSpec, IrModel, IrNode, WeightTensor } from 
 import { dilateKernel, kernelFromCanonical, type Kernel } from '../operators/kernel';
 import { matmul } from './matmul';
 import { modulus, normalise } from './normalise';
-import { depthToSpace, mirrorPad, reduce, select, spaceToBatch, split } from './selection';
+import { depthToSpace, mirrorPad, reduce, select, spaceToBatch, split, takeAlong } from './selection';
 
 export class NotExecutableError extends Error {
   constructor(readonly node: string, readonly reason: string) {
@@ -158,6 +158,11 @@ export function runNode(node: IrNode, inputs: tf.Tensor[], forwardOnly = false):
       return tf.reshape(modulus(inputs, execution.epsilon), outShape);
     case 'select':
       return select(x, execution, outShape);
+    case 'gatherNd': {
+      const lead = x.shape.slice(0, execution.depth).reduce((a, b) => a * b, 1);
+      const rest = x.shape.slice(execution.depth).reduce((a, b) => a * b, 1);
+      return tf.reshape(takeAlong(tf.reshape(x, [lead, rest]), 0, execution.rows), outShape);
+    }
     case 'split':
       return split(x, execution.axis, execution.sizes, node.outputShapes)[0];
     case 'stack':

@@ -9,6 +9,7 @@ import { activationSpec, SELECTS, shiftValues, structural } from '../../analysis
 import { ROUNDING, TRANSFORMS, interpolationRows, resizeNorm, type AxisResize, type CoordinateTransform } from '../../analysis/resize';
 import { product, resolvePads, slidingOutputSize } from '../../analysis/shapes';
 import { largestCopies } from '../../analysis/padding';
+import { gatherNdNorm, gatherNdPlan } from '../../analysis/gather-nd';
 import { broadcastScaleNorm } from '../../analysis/broadcast';
 import { EINSUM_NOT_A_PRODUCT, einsumBatchedMatmul, einsumModeProduct, einsumShape } from '../einsum';
 import { graphActivation } from './activations';
@@ -748,6 +749,7 @@ class GraphReader {
       case 'StridedSlice':
       case 'Slice':
       case 'GatherV2':
+      case 'GatherNd':
       case 'Split':
       case 'SplitV':
       case 'Unpack':
@@ -787,7 +789,8 @@ class GraphReader {
   /**
    * Ops that pick entries of their data input (docs/graphs.md): a strided slice or slice takes
    * distinct entries (1); a gather with constant indices copies entry i as often as i is listed
-   * (√ of the largest count); Split / SplitV / Unpack cut the input into outputs that jointly hold
+   * (√ of the largest count), a GatherNd likewise by index tuple (src/analysis/gather-nd.ts);
+   * Split / SplitV / Unpack cut the input into outputs that jointly hold
    * each entry once (1); Pack stacks its inputs (1, combined as √ΣL² over them); SpaceToBatchND pads
    * with zeros and permutes, BatchToSpaceND permutes and crops (1).
    */
@@ -821,6 +824,17 @@ class GraphReader {
       const picked = Array.from(indices.values, Number);
       const execution = axis >= 0 && picked.every((i) => Number.isInteger(i) && i >= 0 && i < shape[axis]) ? selecting(shape.map((d, a) => (a === axis ? picked : all(d))), shape) : undefined;
       return this.row(def, [x], structural(copies === 1 ? 'gather of distinct entries: 1' : `gather copying an entry ${copies} times: √${copies}`, Math.sqrt(copies), { kind: 'select' }), shapes[0], null, def.name, def.name, def.op, execution);
+    }
+    if (def.op === 'GatherNd') {
+      const inputs = this.dataInputs(def);
+      const indices = this.constant(inputs[1]);
+      if (inputs[0] !== x || !indices) return this.unsupported(def, dynamic, 'GatherNd with indices computed from the data (a lookup) is not a continuous map of its input');
+      const plan = gatherNdPlan(this.shapeOf(x), indices.shape, Array.from(indices.values, Number), false);
+      if (typeof plan === 'string') return this.unsupported(def, dynamic, `GatherNd ${plan}`);
+      const { detail, constant } = gatherNdNorm(plan);
+      // A hostile file's index bomb records no rows (not executable).
+      const execution: NodeExecution | undefined = plan.rows.length <= 1 << 22 ? { kind: 'gatherNd', depth: plan.depth, rows: plan.rows } : undefined;
+      return this.row(def, [x], structural(detail, constant, { kind: 'select' }), plan.outputShape, null, def.name, def.name, def.op, execution);
     }
     // TF's lowering of a dilated conv: zero padding moved into the batch, and back with crops; each entry kept at most once.
     if (def.op === 'BroadcastTo') {
