@@ -297,6 +297,13 @@ const ACTIVATIONS = new Map<string, (x: tf.Tensor, e: ActivationExecution) => tf
   ['silu', (x) => tf.mul(x, tf.sigmoid(x))],
   ['tanh', (x) => tf.tanh(x)],
   ['softsign', (x) => tf.div(x, tf.add(tf.abs(x), 1))],
+  ['sin', (x) => tf.sin(x)],
+  ['cos', (x) => tf.cos(x)],
+  ['atan', (x) => tf.atan(x)],
+  ['asinh', (x) => tf.asinh(x)],
+  // atan2(x, c) and atan2(c, x) with a constant c (TF Atan2 with one constant operand).
+  ['atan2', (x, e) => tf.atan2(x, operand(e))],
+  ['atan2Of', (x, e) => tf.atan2(operand(e), x)],
   ['softplus', (x) => tf.softplus(x)],
   ['abs', (x) => tf.abs(x)],
   ['neg', (x) => tf.neg(x)],

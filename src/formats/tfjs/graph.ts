@@ -761,6 +761,16 @@ class GraphReader {
       case 'SquaredDifference':
         // (a − b)²: a written-out layer norm's variance reads it (src/analysis/layer-norm.ts); alone, unbounded.
         return this.row(def, dynamic, { type: 'unbounded', reason: '(a − b)² is not globally Lipschitz' }, this.broadcastAll(def, this.dataInputs(def)));
+      case 'Sin':
+      case 'Cos':
+      case 'Atan':
+      case 'Asinh': {
+        // |derivative| ≤ 1 everywhere, as ONNX's (src/formats/onnx/ops/activation.ts).
+        const name = op.toLowerCase();
+        return this.runnable(def, [x], { type: 'fixed', kind: 'activation', constant: 1, detail: `${name}: |derivative| ≤ 1` }, this.shapeOf(x), { kind: 'activation', name });
+      }
+      case 'Atan2':
+        return this.atan2(def, dynamic);
       case 'Square':
       case 'Sqrt':
       case 'Rsqrt':
@@ -1183,6 +1193,38 @@ class GraphReader {
       ? { kind: 'shift', constant: { dims: [...shift.shape], data: Float32Array.from(shift.values, Number) }, sign: subtract && inputs[1] === dynamic[0] ? -1 : 1, constantSign: subtract && inputs[0] === dynamic[0] ? -1 : 1 }
       : undefined;
     this.runnable(def, dynamic, spec, out, execution);
+  }
+
+  /**
+   * Atan2(y, x) (docs/op-coverage.md, "Also covered"). With a constant operand c the map is smooth
+   * where it is continuous, |∂/∂y atan2(y, c)| = |∂/∂x atan2(c, x)| = |c|/(t² + c²) ≤ 1/|c| (the
+   * largest at t = 0), so per entry 1/|c|, combined over broadcast copies as a scaling by 1/|c|
+   * (broadcastScaleNorm). But atan2(y, c) with c < 0 jumps by 2π as y crosses 0 (the branch cut on
+   * the negative x axis) and with c = 0 by π, as atan2(0, x) does as x crosses 0: unbounded. Of two
+   * signals: unbounded (slope 1/‖(x, y)‖ near 0, and the cut).
+   */
+  private atan2(def: GraphNodeDef, dynamic: string[]): void {
+    const inputs = this.dataInputs(def);
+    const out = this.broadcastAll(def, inputs);
+    if (dynamic.length >= 2 || inputs.length !== 2) {
+      return this.row(def, dynamic, { type: 'unbounded', reason: 'atan2(y, x) of two signals is not Lipschitz: its slope 1/‖(x, y)‖ grows without bound near 0, and it jumps by 2π across the negative x axis' }, out);
+    }
+    const signalFirst = inputs[0] === dynamic[0];
+    const c = this.constant(inputs[signalFirst ? 1 : 0]);
+    if (!c) return this.unsupported(def, dynamic, 'Atan2 with a computed operand');
+    const values = Array.from(c.values, Number);
+    if (signalFirst && values.some((v) => !(v > 0))) {
+      return this.row(def, dynamic, { type: 'unbounded', reason: 'atan2(y, c) with a constant c ≤ 0 somewhere jumps as y crosses 0 (by 2π for c < 0, π for c = 0): not continuous' }, out);
+    }
+    if (!signalFirst && values.some((v) => !(Math.abs(v) > 0))) {
+      return this.row(def, dynamic, { type: 'unbounded', reason: 'atan2(c, x) with a constant c = 0 somewhere jumps by π as x crosses 0: not continuous' }, out);
+    }
+    const slopes = values.map((v) => 1 / Math.abs(v));
+    const constant = broadcastScaleNorm(this.shapeOf(dynamic[0]), c.shape, slopes, out);
+    const smallest = Math.min(...values.map(Math.abs));
+    const spec: OpSpec = { type: 'fixed', kind: 'activation', constant, detail: `${signalFirst ? 'atan2(y, c)' : 'atan2(c, x)'}: |slope| ≤ 1/|c| ≤ 1/${smallest.toPrecision(4)}${sameShape(out, this.shapeOf(dynamic[0])) ? '' : ', broadcast copies counted'}` };
+    const operand = { dims: [...c.shape], data: Float32Array.from(values) };
+    this.runnable(def, dynamic, spec, out, { kind: 'activation', name: signalFirst ? 'atan2' : 'atan2Of', operand }, [...c.shape]);
   }
 
   private mulLike(def: GraphNodeDef, dynamic: string[]): void {
