@@ -324,7 +324,9 @@ export function linearChannelRanges(node: IrNode, spec: ConvSpec | ConvTranspose
     if (dims.length !== 2) return undefined;
     const [inFeatures, outFeatures] = dims;
     inAxis = spec.axis ?? inShape.length - 1;
-    outAxis = inAxis + outShape.length - inShape.length;
+    const inPlace = inAxis + outShape.length - inShape.length;
+    // An Einsum's permuted output: the out features sit where the permutation moved that axis.
+    outAxis = spec.outputPerm ? spec.outputPerm.indexOf(inPlace) : inPlace;
     outputs = outFeatures;
     inputsPerOutput = inFeatures;
     tapsOf = (o, visit) => {

@@ -11,7 +11,7 @@
 // 1-Lipschitz in (a, b) jointly: its √ row reads a and b. Rows whose shapes or axes do not match
 // these forms exactly are left as they are (unbounded, with their reason).
 
-import type { FixedSpec, IrModel, IrNode, NodeExecution } from '../model/ir';
+import type { FixedSpec, IrModel, IrNode, NodeExecution, WeightTensor } from '../model/ir';
 
 /** The denominator h(r) = outer(√(inner(c·r²))) with r = ‖y‖ over a group; each ε step adds or clamps from below. */
 export interface Spread {
@@ -140,6 +140,10 @@ interface Denominator {
   rows: IrNode[];
   /** False when an ε step is not uniform (the bound takes the smallest): then the executor cannot run it. */
   exact: boolean;
+  /** γ of a Mul by γ/h with γ a constant that broadcasts (MAXIM's rsqrt(·)·γ): the map is γ ⊙ c·y/h. */
+  gamma?: WeightTensor;
+  /** Set when the spread is E[x²] − E[x]² of this value x: then y must be x − mean(x) over the same axes. */
+  raw?: string;
 }
 
 /**
@@ -158,6 +162,18 @@ function parseDenominator(value: string, y: string, yShape: readonly number[], p
   let rooted = false;
   let scale = 1;
   let exact = true;
+  let gamma: WeightTensor | undefined;
+  if (reciprocal && node && node.inputs.length === 1) {
+    // A Mul by a constant γ (MAXIM: rsqrt(v + ε)·γ, γ broadcast over the normalised axis).
+    const execution = node.execution;
+    const spec = node.spec;
+    if (execution?.kind === 'activation' && execution.name === 'scale' && execution.operand) gamma = execution.operand;
+    else if (spec.type === 'diagonal' && execution?.kind === 'affine' && !execution.bias) {
+      const shape = node.outputShapes[0] ?? [];
+      gamma = { dims: spec.axis < 0 ? [] : shape.map((d, i) => (i === spec.axis ? d : 1)), data: spec.scale };
+    }
+    if (gamma) node = next(node.inputs[0]);
+  }
   if (reciprocal) {
     if (!node || node.inputs.length !== 1) return undefined;
     const power = node.spec.type === 'unbounded' ? node.spec.power : undefined;
@@ -191,6 +207,17 @@ function parseDenominator(value: string, y: string, yShape: readonly number[], p
     exact &&= !!exactEpsilon(node);
     node = next(node.inputs[0]);
   }
+  // Reshapes that only add or drop size-1 axes, and a max with 0 (a variance written E[x²] − E[x]²
+  // clamped against rounding: the identity on a true variance, docs/op-coverage.md "Normalisation layers").
+  while (node && (isUnitReshape(node) || isClampAtZero(node))) node = next(node.inputs[0]);
+  const extras = { ...(gamma ? { gamma } : {}) };
+  if (node?.spec.type === 'add' && node.spec.signs?.join() === '1,-1' && node.inputs.length === 2 && !node.spec.weights) {
+    const raw = rawVariance(node, producers);
+    if (!raw || !sameShape(raw.shape, yShape)) return undefined;
+    rows.push(...raw.rows);
+    spread.c = 1 / raw.groupSize;
+    return { spread, scale, axes: raw.axes, groupSize: raw.groupSize, rows, exact, ...extras, raw: raw.x };
+  }
   if (!node || node.inputs.length !== 1 || !sameShape(node.inputShapes[0], yShape)) return undefined;
   const axes = reducedAxes(node);
   if (!axes) return undefined;
@@ -201,19 +228,93 @@ function parseDenominator(value: string, y: string, yShape: readonly number[], p
   else if (node.op === 'ReduceSum' || node.op === 'Sum') spread.c = 1;
   else if (node.op === 'ReduceSumSquare') squared = true;
   else return undefined;
-  if (squared) return node.inputs[0] === y ? { spread, scale, axes, groupSize, rows, exact } : undefined;
+  if (squared) return node.inputs[0] === y ? { spread, scale, axes, groupSize, rows, exact, ...extras } : undefined;
   node = next(node.inputs[0]);
-  return node && isSquareOf(node, y, producers) ? { spread, scale, axes, groupSize, rows, exact } : undefined;
+  return node && isSquareOf(node, y, producers) ? { spread, scale, axes, groupSize, rows, exact, ...extras } : undefined;
+}
+
+/** A reshape that only adds or drops size-1 axes (a keepdims-less mean put back in place). */
+function isUnitReshape(node: IrNode): boolean {
+  const significant = (shape: readonly number[] | undefined) => (shape ?? []).filter((d) => d !== 1).join();
+  return node.execution?.kind === 'reshape' && node.inputs.length === 1 && significant(node.inputShapes[0]) === significant(node.outputShapes[0]);
+}
+
+/** max(v, 0) entrywise. */
+function isClampAtZero(node: IrNode): boolean {
+  const v = node.spec.type === 'fixed' ? node.spec.values : undefined;
+  return v?.kind === 'clip' && v.min === 0 && (v.max === Infinity || v.max === null) && node.inputs.length === 1 && sameShape(node.inputShapes[0], node.outputShapes[0]);
+}
+
+/** The axes of a sum over axes (kept as size 1, or dropped), or undefined. */
+function sumAxes(node: IrNode): number[] | undefined {
+  if (node.inputs.length !== 1) return undefined;
+  if (node.execution?.kind === 'reduce') return node.execution.op === 'sum' ? node.execution.axes.map((a) => (a < 0 ? a + (node.inputShapes[0]?.length ?? 0) : a)) : undefined;
+  return node.op === 'ReduceSum' || node.op === 'Sum' ? reducedAxes(node) : undefined;
+}
+
+/**
+ * x, the axes and the rows when `value` is the mean of x over those axes: a ReduceMean, or a sum
+ * times 1/n (n the entries summed; float32's 1/n to within 1e-6), with reshapes that add or drop
+ * size-1 axes around them.
+ */
+function meanOf(value: string, producers: ReadonlyMap<string, IrNode>): { x: string; axes: number[]; shape: number[]; rows: IrNode[] } | undefined {
+  const rows: IrNode[] = [];
+  let node = producers.get(value);
+  const skip = () => {
+    while (node && isUnitReshape(node)) {
+      rows.push(node);
+      node = producers.get(node.inputs[0]);
+    }
+  };
+  skip();
+  if (!node || node.inputs.length !== 1) return undefined;
+  if (node.spec.type === 'reduceMean') {
+    const axes = reducedAxes(node);
+    return axes ? { x: node.inputs[0], axes, shape: [...node.inputShapes[0]], rows: [...rows, node] } : undefined;
+  }
+  let factor = 1;
+  if (node.spec.type === 'diagonal' && node.spec.axis < 0 && node.execution?.kind === 'affine' && !node.execution.bias) {
+    factor = node.spec.scale[0];
+    rows.push(node);
+    node = producers.get(node.inputs[0]);
+    skip();
+  }
+  const axes = node && sumAxes(node);
+  if (!node || !axes) return undefined;
+  const shape = node.inputShapes[0];
+  const n = axes.reduce((p, a) => p * shape[a], 1);
+  if (!(Math.abs(factor * n - 1) <= 1e-6)) return undefined;
+  return { x: node.inputs[0], axes, shape: [...shape], rows: [...rows, node] };
+}
+
+/**
+ * A variance written E[x²] − E[x]² (MAXIM's layer norm): mean(x²) − mean(x)², both means over the
+ * same axes of the same x. Mathematically it is mean((x − μ)²), the spread of the centred value.
+ */
+function rawVariance(sub: IrNode, producers: ReadonlyMap<string, IrNode>): { x: string; axes: number[]; groupSize: number; shape: number[]; rows: IrNode[] } | undefined {
+  const [p, q] = sub.inputs;
+  const meanSquare = meanOf(p, producers);
+  const square = meanSquare && producers.get(meanSquare.x);
+  if (!meanSquare || !square || square.inputs.length < 1 || !isSquareOf(square, square.inputs[0], producers)) return undefined;
+  const x = square.inputs[0];
+  const squaredMean = producers.get(q);
+  if (!squaredMean || squaredMean.inputs.length < 1 || !isSquareOf(squaredMean, squaredMean.inputs[0], producers)) return undefined;
+  const mean = meanOf(squaredMean.inputs[0], producers);
+  const shape = square.inputShapes[0];
+  const significant = (axes: number[]) => axes.filter((a) => shape[a] !== 1).sort().join();
+  if (!mean || mean.x !== x || !sameShape(mean.shape, shape) || !sameShape(meanSquare.shape, shape) || significant(mean.axes) !== significant(meanSquare.axes)) return undefined;
+  const groupSize = meanSquare.axes.reduce((s, a) => s * shape[a], 1);
+  return { x, axes: meanSquare.axes, groupSize, shape: [...shape], rows: [square, ...meanSquare.rows, squaredMean, ...mean.rows] };
 }
 
 /** x when y = x − mean(x) over exactly `axes` (the centring of a layer norm), else undefined. */
 function centringOf(y: string, axes: number[], producers: ReadonlyMap<string, IrNode>): { x: string; shape: number[] } | undefined {
   const subtract = producers.get(y);
   if (subtract?.spec.type !== 'add' || subtract.spec.signs?.join() !== '1,-1' || subtract.inputs.length !== 2) return undefined;
-  const [x, mean] = subtract.inputs;
-  const meanNode = producers.get(mean);
-  if (meanNode?.spec.type !== 'reduceMean' || meanNode.inputs[0] !== x) return undefined;
-  const meanAxes = reducedAxes(meanNode);
+  const [x, meanValue] = subtract.inputs;
+  const mean = meanOf(meanValue, producers);
+  if (!mean || mean.x !== x) return undefined;
+  const meanAxes = mean.axes;
   const shape = subtract.inputShapes[0];
   if (!meanAxes || !sameShape(shape, subtract.outputShapes[0])) return undefined;
   // Size-1 axes make no difference to either mean.
@@ -253,9 +354,11 @@ export function recogniseLayerNorms(model: IrModel): void {
       const parsed = parseDenominator(denominator, y, yShape, producers, reciprocal);
       if (!parsed) continue;
       const centring = centringOf(y, parsed.axes, producers);
+      // E[x²] − E[x]² is the spread of y only when y is that x centred.
+      if (parsed.raw !== undefined && centring?.x !== parsed.raw) continue;
       const { spread, groupSize } = parsed;
       const what = centring ? 'layer norm' : spread.c === 1 ? 'L2 normalisation' : 'RMS norm';
-      const steps = `${centring ? 'x − mean, ' : ''}${spread.c === 1 ? 'sum' : 'mean'} of squares${spread.inner ? `, ${spread.inner.kind === 'add' ? '+' : 'max with'} ε` : ''}, √${spread.outer ? `, ${spread.outer.kind === 'add' ? '+' : 'max with'} ε` : ''}, ${reciprocal ? 'multiply by the reciprocal' : 'divide'}`;
+      const steps = `${centring ? 'x − mean, ' : ''}${parsed.raw !== undefined ? 'E[x²] − E[x]²' : `${spread.c === 1 ? 'sum' : 'mean'} of squares`}${spread.inner ? `, ${spread.inner.kind === 'add' ? '+' : 'max with'} ε` : ''}, √${spread.outer ? `, ${spread.outer.kind === 'add' ? '+' : 'max with'} ε` : ''}, ${reciprocal ? 'multiply by the reciprocal' : 'divide'}`;
       const epsilon = spread.inner && spread.outer ? `ε = ${formatEpsilon(spread.inner.epsilon)} and ${formatEpsilon(spread.outer.epsilon)}` : `ε = ${formatEpsilon((spread.inner ?? spread.outer)?.epsilon ?? 0)}`;
       const constant = normalisationConstant(spread);
       if (!Number.isFinite(constant)) {
@@ -263,20 +366,22 @@ export function recogniseLayerNorms(model: IrModel): void {
         countIn(node, parsed.rows, `${what} written out`);
         break;
       }
-      const scaled = Math.abs(parsed.scale);
+      // γ inside the reciprocal's row (γ ⊙ c·y/h): its largest |γ| scales the bound.
+      const gammaMax = parsed.gamma ? parsed.gamma.data.reduce((m, g) => Math.max(m, Math.abs(g)), 0) : 1;
+      const scaled = Math.abs(parsed.scale) * gammaMax;
       const entry = scaled * normalisedEntryBound(spread, groupSize, !!centring);
       const bound = !spread.outer ? '1/√ε' : !spread.inner ? '1/ε' : spread.outer.kind === 'add' ? '1/(√ε₁ + ε₂)' : '1/max(√ε₁, ε₂)';
       const spec: FixedSpec = {
         type: 'fixed',
         kind: 'activation',
         constant: scaled * constant,
-        detail: `${what} written out (${steps}${scaled !== 1 ? `, times ${parsed.scale}` : ''}) over ${groupSize} entries: ≤ ${scaled !== 1 ? `${scaled}·` : ''}${bound} = ${(scaled * constant).toPrecision(4)}, ${epsilon}, reached where the input has no spread${what === 'L2 normalisation' ? '' : '; a scale γ after it is its own row'}`,
+        detail: `${what} written out (${steps}${parsed.scale !== 1 ? `, times ${parsed.scale}` : ''}${parsed.gamma ? `, times γ with max |γ| = ${gammaMax.toPrecision(4)}` : ''}) over ${groupSize} entries: ≤ ${scaled !== 1 ? `${Number(scaled.toPrecision(4))}·` : ''}${bound} = ${(scaled * constant).toPrecision(4)}, ${epsilon}, reached where the input has no spread${what === 'L2 normalisation' ? '' : '; a scale γ after it is its own row'}`,
         values: { kind: 'bounded', min: -entry, max: entry },
       };
       node.spec = spec;
       // What the graph executor runs in place of the rows counted here.
       const execution: NodeExecution | undefined = parsed.exact
-        ? { kind: 'normalise', axes: parsed.axes, centred: !!centring, c: spread.c, ...(spread.inner ? { inner: spread.inner } : {}), ...(spread.outer ? { outer: spread.outer } : {}), scale: parsed.scale }
+        ? { kind: 'normalise', axes: parsed.axes, centred: !!centring, c: spread.c, ...(spread.inner ? { inner: spread.inner } : {}), ...(spread.outer ? { outer: spread.outer } : {}), scale: parsed.scale, ...(parsed.gamma ? { gamma: parsed.gamma } : {}) }
         : undefined;
       if (execution) node.execution = execution;
       else delete node.execution;

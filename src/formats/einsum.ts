@@ -38,6 +38,12 @@ export interface EinsumModeProduct {
   /** W's first axis is the contracted one (W is [in, out]); else W is [out, in]. */
   inFirst: boolean;
   outputShape: number[];
+  /**
+   * When the equation's output axes are not in the data operand's order ("bij,jk->bki"): output
+   * axis k is axis outputPerm[k] of the in-place product (the contracted axis replaced by the
+   * matrix's out axis), as tf.transpose's perm. Absent when that is the identity.
+   */
+  outputPerm?: number[];
 }
 
 /**
@@ -64,5 +70,37 @@ export function einsumModeProduct(equation: string, dataIndex: number, xShape: r
   const [inFeatures, outFeatures] = inFirst ? wShape : [wShape[1], wShape[0]];
   if (xShape[axis] !== inFeatures) return `has data axis ${axis} of size ${xShape[axis]} against a matrix ${wShape.join('x')}`;
   const outputShape = [...parsed.output].map((l) => (l === kept[0] ? outFeatures : xShape[xLabels.indexOf(l)]));
-  return { axis, inFirst, outputShape };
+  // The in-place product's labels: x's, with the contracted one replaced by the kept one.
+  const inPlace = [...xLabels].map((l) => (l === contracted[0] ? kept[0] : l));
+  const perm = [...parsed.output].map((l) => inPlace.indexOf(l));
+  return { axis, inFirst, outputShape, ...(perm.every((p, k) => p === k) ? {} : { outputPerm: perm }) };
+}
+
+/** Why an Einsum of two data operands is not read. */
+export const EINSUM_NOT_A_PRODUCT = 'of two data operands is not a batched matrix product (same batch labels, A·B or A·Bᵀ)';
+
+/**
+ * "batch+ik, batch+kj -> batch+ij" (or B written "batch+jk", a product by Bᵀ) with the same batch
+ * labels in the same order on all three: a batched matrix product whose operator norms do not change
+ * with the transposition (docs/op-coverage.md, "Products of two data matrices"). Its output shape
+ * and whether B is transposed, or undefined.
+ */
+export function einsumBatchedMatmul(equation: string, aShape: readonly number[], bShape: readonly number[]): { shape: number[]; transposeB: boolean } | undefined {
+  const parsed = parseEinsum(equation);
+  if (!parsed || parsed.inputs.length !== 2) return undefined;
+  const [a, b] = parsed.inputs;
+  const out = parsed.output;
+  const rank = a.length;
+  if (rank < 2 || b.length !== rank || out.length !== rank || aShape.length !== rank || bShape.length !== rank || new Set(a + b).size !== rank + 1) return undefined;
+  const batch = a.slice(0, -2);
+  const [i, k] = [a[rank - 2], a[rank - 1]];
+  if (b.slice(0, -2) !== batch || out.slice(0, -2) !== batch) return undefined;
+  const tail = b.slice(-2);
+  const j = tail[0] === k ? tail[1] : tail[1] === k ? tail[0] : undefined;
+  if (!j || out.slice(-2) !== i + j || aShape.slice(0, -2).some((d, n) => d !== bShape[n])) return undefined;
+  const transposeB = tail[1] === k;
+  const kSize = aShape[rank - 1];
+  const bK = transposeB ? bShape[rank - 1] : bShape[rank - 2];
+  const jSize = transposeB ? bShape[rank - 2] : bShape[rank - 1];
+  return kSize === bK ? { shape: [...aShape.slice(0, -2), aShape[rank - 2], jSize], transposeB } : undefined;
 }

@@ -44,8 +44,14 @@ export interface DenseSpec {
   /**
    * The input axis the map contracts, when not the last (a constant left operand A·X contracts the
    * second-to-last; an Einsum any one axis). The map is still I ⊗ W up to a permutation: same σ.
+   * The output has the out features in place of that axis, unless `outputPerm` reorders it.
    */
   axis?: number;
+  /**
+   * The output's axes when the map's output is then permuted (an Einsum "bij,jk->bki"): output axis
+   * k is axis outputPerm[k] of the in-place product, as tf.transpose's perm. σ is unchanged.
+   */
+  outputPerm?: number[];
 }
 
 /** Elementwise multiplication by constants broadcast along one axis (batch norm at inference, Mul by a constant). */
@@ -261,6 +267,8 @@ export type NodeExecution =
   | { kind: 'modulus'; epsilon: number }
   /** Along each input axis, the listed indices (null: all), a cartesian selection; then reshaped to outputShapes[0]. `rank` promotes the input first (leading 1s). */
   | { kind: 'select'; perAxis: (number[] | null)[]; rank?: number }
+  /** GatherNd: the input reshaped to [product of its first `depth` axes, rest], these rows taken, reshaped to outputShapes[0]. */
+  | { kind: 'gatherNd'; depth: number; rows: number[] }
   /** Consecutive parts of `sizes` along `axis`, one per output, each reshaped to its output shape. */
   | { kind: 'split'; axis: number; sizes: number[] }
   /** The inputs stacked along a new `axis` (TF Pack). */

@@ -13,7 +13,7 @@ import type { ConvSpec, ConvTransposeSpec, IrModel, IrNode, WeightTensor } from 
 import { dilateKernel, kernelFromCanonical, type Kernel } from '../operators/kernel';
 import { matmul } from './matmul';
 import { modulus, normalise } from './normalise';
-import { depthToSpace, mirrorPad, reduce, select, spaceToBatch, split } from './selection';
+import { depthToSpace, mirrorPad, reduce, select, spaceToBatch, split, takeAlong } from './selection';
 
 export class NotExecutableError extends Error {
   constructor(readonly node: string, readonly reason: string) {
@@ -158,6 +158,11 @@ export function runNode(node: IrNode, inputs: tf.Tensor[], forwardOnly = false):
       return tf.reshape(modulus(inputs, execution.epsilon), outShape);
     case 'select':
       return select(x, execution, outShape);
+    case 'gatherNd': {
+      const lead = x.shape.slice(0, execution.depth).reduce((a, b) => a * b, 1);
+      const rest = x.shape.slice(execution.depth).reduce((a, b) => a * b, 1);
+      return tf.reshape(takeAlong(tf.reshape(x, [lead, rest]), 0, execution.rows), outShape);
+    }
     case 'split':
       return split(x, execution.axis, execution.sizes, node.outputShapes)[0];
     case 'stack':
@@ -180,10 +185,20 @@ export function runNode(node: IrNode, inputs: tf.Tensor[], forwardOnly = false):
       return convTranspose(spec, x, outShape, bias(execution));
     case 'dense': {
       const [inFeatures, outFeatures] = spec.weight.dims;
-      let y = tf.matMul(tf.reshape(x, [-1, inFeatures]), tf.tensor2d(spec.weight.data, [inFeatures, outFeatures]));
+      // The contracted axis moved last, multiplied, moved back in place; then the output's own order.
+      const rank = x.shape.length;
+      const axis = spec.axis ?? rank - 1;
+      const toLast = range(0, rank).filter((a) => a !== axis).concat([axis]);
+      const moved = axis === rank - 1 ? x : tf.transpose(x, toLast);
+      let y = tf.matMul(tf.reshape(moved, [-1, inFeatures]), tf.tensor2d(spec.weight.data, [inFeatures, outFeatures]));
       const b = bias(execution);
       if (b) y = tf.add(y, tf.tensor1d(b));
-      return tf.reshape(y, outShape);
+      if (axis === rank - 1 && !spec.outputPerm) return tf.reshape(y, outShape);
+      y = tf.reshape(y, [...moved.shape.slice(0, -1), outFeatures]);
+      const back = new Array<number>(rank);
+      toLast.forEach((p, i) => (back[p] = i));
+      if (axis !== rank - 1) y = tf.transpose(y, back);
+      return tf.reshape(spec.outputPerm ? tf.transpose(y, spec.outputPerm) : y, outShape);
     }
     case 'diagonal': {
       const shape = x.shape.map((d, i) => (i === spec.axis ? d : 1));
@@ -282,6 +297,13 @@ const ACTIVATIONS = new Map<string, (x: tf.Tensor, e: ActivationExecution) => tf
   ['silu', (x) => tf.mul(x, tf.sigmoid(x))],
   ['tanh', (x) => tf.tanh(x)],
   ['softsign', (x) => tf.div(x, tf.add(tf.abs(x), 1))],
+  ['sin', (x) => tf.sin(x)],
+  ['cos', (x) => tf.cos(x)],
+  ['atan', (x) => tf.atan(x)],
+  ['asinh', (x) => tf.asinh(x)],
+  // atan2(x, c) and atan2(c, x) with a constant c (TF Atan2 with one constant operand).
+  ['atan2', (x, e) => tf.atan2(x, operand(e))],
+  ['atan2Of', (x, e) => tf.atan2(operand(e), x)],
   ['softplus', (x) => tf.softplus(x)],
   ['abs', (x) => tf.abs(x)],
   ['neg', (x) => tf.neg(x)],

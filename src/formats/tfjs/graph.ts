@@ -9,8 +9,9 @@ import { activationSpec, SELECTS, shiftValues, structural } from '../../analysis
 import { ROUNDING, TRANSFORMS, interpolationRows, resizeNorm, type AxisResize, type CoordinateTransform } from '../../analysis/resize';
 import { product, resolvePads, slidingOutputSize } from '../../analysis/shapes';
 import { largestCopies } from '../../analysis/padding';
+import { gatherNdNorm, gatherNdPlan } from '../../analysis/gather-nd';
 import { broadcastScaleNorm } from '../../analysis/broadcast';
-import { einsumModeProduct, einsumShape } from '../einsum';
+import { EINSUM_NOT_A_PRODUCT, einsumBatchedMatmul, einsumModeProduct, einsumShape } from '../einsum';
 import { graphActivation } from './activations';
 import { GraphBuilder, activationOrUnsupported, broadcastShapes, fmt, normalizeAxis, sameShape, tfConvKernelToCanonical, tfDepthwiseKernelToCanonical } from './common';
 import type { WeightStore } from './weights';
@@ -748,6 +749,7 @@ class GraphReader {
       case 'StridedSlice':
       case 'Slice':
       case 'GatherV2':
+      case 'GatherNd':
       case 'Split':
       case 'SplitV':
       case 'Unpack':
@@ -759,6 +761,16 @@ class GraphReader {
       case 'SquaredDifference':
         // (a − b)²: a written-out layer norm's variance reads it (src/analysis/layer-norm.ts); alone, unbounded.
         return this.row(def, dynamic, { type: 'unbounded', reason: '(a − b)² is not globally Lipschitz' }, this.broadcastAll(def, this.dataInputs(def)));
+      case 'Sin':
+      case 'Cos':
+      case 'Atan':
+      case 'Asinh': {
+        // |derivative| ≤ 1 everywhere, as ONNX's (src/formats/onnx/ops/activation.ts).
+        const name = op.toLowerCase();
+        return this.runnable(def, [x], { type: 'fixed', kind: 'activation', constant: 1, detail: `${name}: |derivative| ≤ 1` }, this.shapeOf(x), { kind: 'activation', name });
+      }
+      case 'Atan2':
+        return this.atan2(def, dynamic);
       case 'Square':
       case 'Sqrt':
       case 'Rsqrt':
@@ -787,7 +799,8 @@ class GraphReader {
   /**
    * Ops that pick entries of their data input (docs/graphs.md): a strided slice or slice takes
    * distinct entries (1); a gather with constant indices copies entry i as often as i is listed
-   * (√ of the largest count); Split / SplitV / Unpack cut the input into outputs that jointly hold
+   * (√ of the largest count), a GatherNd likewise by index tuple (src/analysis/gather-nd.ts);
+   * Split / SplitV / Unpack cut the input into outputs that jointly hold
    * each entry once (1); Pack stacks its inputs (1, combined as √ΣL² over them); SpaceToBatchND pads
    * with zeros and permutes, BatchToSpaceND permutes and crops (1).
    */
@@ -821,6 +834,17 @@ class GraphReader {
       const picked = Array.from(indices.values, Number);
       const execution = axis >= 0 && picked.every((i) => Number.isInteger(i) && i >= 0 && i < shape[axis]) ? selecting(shape.map((d, a) => (a === axis ? picked : all(d))), shape) : undefined;
       return this.row(def, [x], structural(copies === 1 ? 'gather of distinct entries: 1' : `gather copying an entry ${copies} times: √${copies}`, Math.sqrt(copies), { kind: 'select' }), shapes[0], null, def.name, def.name, def.op, execution);
+    }
+    if (def.op === 'GatherNd') {
+      const inputs = this.dataInputs(def);
+      const indices = this.constant(inputs[1]);
+      if (inputs[0] !== x || !indices) return this.unsupported(def, dynamic, 'GatherNd with indices computed from the data (a lookup) is not a continuous map of its input');
+      const plan = gatherNdPlan(this.shapeOf(x), indices.shape, Array.from(indices.values, Number), false);
+      if (typeof plan === 'string') return this.unsupported(def, dynamic, `GatherNd ${plan}`);
+      const { detail, constant } = gatherNdNorm(plan);
+      // A hostile file's index bomb records no rows (not executable).
+      const execution: NodeExecution | undefined = plan.rows.length <= 1 << 22 ? { kind: 'gatherNd', depth: plan.depth, rows: plan.rows } : undefined;
+      return this.row(def, [x], structural(detail, constant, { kind: 'select' }), plan.outputShape, null, def.name, def.name, def.op, execution);
     }
     // TF's lowering of a dilated conv: zero padding moved into the batch, and back with crops; each entry kept at most once.
     if (def.op === 'BroadcastTo') {
@@ -1072,12 +1096,21 @@ class GraphReader {
   /**
    * Einsum of the signal and a constant matrix contracting one of its axes (jax2tf writes dense
    * layers this way, "abcg,gf->abcf"): a dense row on that axis, σ = σ(W), as the ONNX reader's
-   * (docs/op-coverage.md, "Also covered"). Other equations are unsupported, with their output shape
-   * kept so the layers after them are still read.
+   * (docs/op-coverage.md, "Also covered"). Two signals in a batched matrix product ("bhik,bhjk->bhij",
+   * attention's QKᵀ): a data MatMul (docs/op-coverage.md, "Products of two data matrices"). Other
+   * equations are unsupported, with their output shape kept so the layers after them are still read.
    */
   private einsum(def: GraphNodeDef, dynamic: string[]): void {
     const inputs = this.dataInputs(def);
     const equation = attrS(def, 'equation') ?? '';
+    if (inputs.length === 2 && inputs.every((v) => dynamic.includes(v))) {
+      const product = einsumBatchedMatmul(equation, this.shapeOf(inputs[0]), this.shapeOf(inputs[1]));
+      if (!product) return this.unsupported(def, dynamic, `Einsum "${equation}" ${EINSUM_NOT_A_PRODUCT}`);
+      // Resolved on the finished graph (src/analysis/products.ts) from the factors' ranges, as a data MatMul.
+      const matmulForm = { transposeA: false, transposeB: product.transposeB };
+      const spec: OpSpec = { type: 'unbounded', matmul: true, matmulForm, reason: `Einsum "${equation}" of two data-dependent tensors (x·y) is not globally Lipschitz` };
+      return this.runnable(def, inputs, spec, product.shape, { kind: 'matmul', ...matmulForm, scale: 1 });
+    }
     if (inputs.length !== 2 || dynamic.length !== 1) return this.unsupported(def, dynamic, `Einsum "${equation}" is not one data operand with one constant matrix`);
     const dataIndex = inputs.indexOf(dynamic[0]);
     const w = this.constant(inputs[1 - dataIndex]);
@@ -1091,7 +1124,8 @@ class GraphReader {
     if (!plan.inFirst) for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) data[j * rows + i] = values[i * cols + j];
     const dims = plan.inFirst ? [rows, cols] : [cols, rows];
     const last = plan.axis === this.shapeOf(dynamic[0]).length - 1;
-    this.row(def, dynamic, { type: 'dense', weight: { dims, data }, ...(last ? {} : { axis: plan.axis }) }, plan.outputShape, [...w.shape]);
+    const spec: OpSpec = { type: 'dense', weight: { dims, data }, ...(last ? {} : { axis: plan.axis }), ...(plan.outputPerm ? { outputPerm: plan.outputPerm } : {}) };
+    this.runnable(def, dynamic, spec, plan.outputShape, { kind: 'affine' }, [...w.shape]);
   }
 
   /**
@@ -1159,6 +1193,38 @@ class GraphReader {
       ? { kind: 'shift', constant: { dims: [...shift.shape], data: Float32Array.from(shift.values, Number) }, sign: subtract && inputs[1] === dynamic[0] ? -1 : 1, constantSign: subtract && inputs[0] === dynamic[0] ? -1 : 1 }
       : undefined;
     this.runnable(def, dynamic, spec, out, execution);
+  }
+
+  /**
+   * Atan2(y, x) (docs/op-coverage.md, "Also covered"). With a constant operand c the map is smooth
+   * where it is continuous, |∂/∂y atan2(y, c)| = |∂/∂x atan2(c, x)| = |c|/(t² + c²) ≤ 1/|c| (the
+   * largest at t = 0), so per entry 1/|c|, combined over broadcast copies as a scaling by 1/|c|
+   * (broadcastScaleNorm). But atan2(y, c) with c < 0 jumps by 2π as y crosses 0 (the branch cut on
+   * the negative x axis) and with c = 0 by π, as atan2(0, x) does as x crosses 0: unbounded. Of two
+   * signals: unbounded (slope 1/‖(x, y)‖ near 0, and the cut).
+   */
+  private atan2(def: GraphNodeDef, dynamic: string[]): void {
+    const inputs = this.dataInputs(def);
+    const out = this.broadcastAll(def, inputs);
+    if (dynamic.length >= 2 || inputs.length !== 2) {
+      return this.row(def, dynamic, { type: 'unbounded', reason: 'atan2(y, x) of two signals is not Lipschitz: its slope 1/‖(x, y)‖ grows without bound near 0, and it jumps by 2π across the negative x axis' }, out);
+    }
+    const signalFirst = inputs[0] === dynamic[0];
+    const c = this.constant(inputs[signalFirst ? 1 : 0]);
+    if (!c) return this.unsupported(def, dynamic, 'Atan2 with a computed operand');
+    const values = Array.from(c.values, Number);
+    if (signalFirst && values.some((v) => !(v > 0))) {
+      return this.row(def, dynamic, { type: 'unbounded', reason: 'atan2(y, c) with a constant c ≤ 0 somewhere jumps as y crosses 0 (by 2π for c < 0, π for c = 0): not continuous' }, out);
+    }
+    if (!signalFirst && values.some((v) => !(Math.abs(v) > 0))) {
+      return this.row(def, dynamic, { type: 'unbounded', reason: 'atan2(c, x) with a constant c = 0 somewhere jumps by π as x crosses 0: not continuous' }, out);
+    }
+    const slopes = values.map((v) => 1 / Math.abs(v));
+    const constant = broadcastScaleNorm(this.shapeOf(dynamic[0]), c.shape, slopes, out);
+    const smallest = Math.min(...values.map(Math.abs));
+    const spec: OpSpec = { type: 'fixed', kind: 'activation', constant, detail: `${signalFirst ? 'atan2(y, c)' : 'atan2(c, x)'}: |slope| ≤ 1/|c| ≤ 1/${smallest.toPrecision(4)}${sameShape(out, this.shapeOf(dynamic[0])) ? '' : ', broadcast copies counted'}` };
+    const operand = { dims: [...c.shape], data: Float32Array.from(values) };
+    this.runnable(def, dynamic, spec, out, { kind: 'activation', name: signalFirst ? 'atan2' : 'atan2Of', operand }, [...c.shape]);
   }
 
   private mulLike(def: GraphNodeDef, dynamic: string[]): void {

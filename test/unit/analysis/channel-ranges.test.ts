@@ -154,3 +154,12 @@ test('hard-swish written out (Add, Clip, Mul, Div): each channel\'s range is the
     assert.deepEqual([divided.lo[c], divided.hi[c]], [product.lo[c], product.hi[c]]);
   }
 });
+
+test('an Einsum dense row whose output axes are reordered ("bij,jk->bki"): the out features sit on the axis the permutation moved them to', () => {
+  // y[b, k, i] = Σ_j x[b, i, j]·W[j, k]; x's channels (j) in [0, 1], [−1, 2], [0, 3]; square so a wrong axis would fit too.
+  const spec: OpSpec = { type: 'dense', weight: { dims: [3, 3], data: Float32Array.of(1, 0, -1, 2, 1, 0, 0, -1, 1) }, outputPerm: [0, 2, 1] };
+  const einsum = node('Einsum', spec, [[1, 3, 3]], [1, 3, 3], { kind: 'affine' });
+  const x = channels(2, [[0, 1], [-1, 2], [0, 3]]);
+  // k = 0: x0 + 2x1 ∈ [−2, 5]; k = 1: x1 − x2 ∈ [−4, 2]; k = 2: −x0 + x2 ∈ [−1, 3].
+  near(linearChannelRanges(einsum, spec as never, x), 1, [[-2, 5], [-4, 2], [-1, 3]]);
+});

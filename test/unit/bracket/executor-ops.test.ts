@@ -43,6 +43,7 @@ const cases: [string, ModelSpec][] = [
   ['HardSigmoid', single('HardSigmoid', [1, 10], { attrs: [attr.float('alpha', 0.3), attr.float('beta', 0.4)] })],
   ['HardSwish', single('HardSwish', [1, 10], { opset: 14 })],
   ['Softplus, Softsign, Tanh, Sigmoid', { inputs: [{ name: 'x', shape: [1, 12] }], outputs: ['d'], nodes: [{ op: 'Softplus', inputs: ['x'], outputs: ['a'] }, { op: 'Softsign', inputs: ['a'], outputs: ['b'] }, { op: 'Tanh', inputs: ['b'], outputs: ['c'] }, { op: 'Sigmoid', inputs: ['c'], outputs: ['d'] }] }],
+  ['Sin, Cos, Atan, Asinh', { inputs: [{ name: 'x', shape: [1, 12] }], outputs: ['d'], nodes: [{ op: 'Sin', inputs: ['x'], outputs: ['a'] }, { op: 'Cos', inputs: ['a'], outputs: ['b'] }, { op: 'Atan', inputs: ['b'], outputs: ['c'] }, { op: 'Asinh', inputs: ['c'], outputs: ['d'] }] }],
   ['Clip (opset 11 inputs)', single('Clip', [1, 10], { inputs: ['lo', 'hi'], initializers: [tensor('lo', [], [-0.5]), tensor('hi', [], [0.8])] })],
   ['Softmax on axis 1', single('Softmax', [2, 5, 3], { attrs: [attr.int('axis', 1)] })],
   ['LogSoftmax', single('LogSoftmax', [2, 6])],

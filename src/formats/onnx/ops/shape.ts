@@ -1,10 +1,11 @@
 // Ops that only move, select or copy entries: Reshape, Flatten, Transpose, Squeeze, Unsqueeze, Concat,
-// Split, Slice, Gather, Expand, Tile, Shape, Size. On data they are structural (1, or √ of the largest
+// Split, Slice, Gather, GatherND, Expand, Tile, Shape, Size. On data they are structural (1, or √ of the largest
 // number of copies of one entry); on constants they fold, which is how PyTorch's
 // Shape→Gather→Unsqueeze→Concat→Reshape chains become concrete shapes.
 
 import type { NodeExecution, OpSpec } from '../../../model/ir';
 import { SELECTS, structural } from '../../../analysis/constants';
+import { gatherNdNorm, gatherNdPlan } from '../../../analysis/gather-nd';
 import { DataType } from '../proto';
 import { elementCount, type ConstTensor } from '../tensor';
 import { broadcastIndex, broadcastShapes, formatShape, normAxis, stridesOf, type NodeContext, type NodeResult, type OpHandler } from '../context';
@@ -323,6 +324,31 @@ export const gather: OpHandler = {
   },
 };
 
+/**
+ * GatherND (batch_dims 0) of the signal at constant indices: one slice per index tuple, σ = √ of the
+ * most times one tuple occurs (src/analysis/gather-nd.ts, shared with TF.js GatherNd).
+ */
+export const gatherNd: OpHandler = {
+  infer(ctx) {
+    const data = ctx.shape(0);
+    if (ctx.isDynamic(1)) {
+      const indices = ctx.shape(1);
+      const depth = indices[indices.length - 1] ?? 0;
+      return { spec: { type: 'unsupported', detail: 'GatherND with data-dependent indices (a lookup) is not a continuous map of its input' }, outputShapes: [[...indices.slice(0, -1), ...data.slice(depth)]] };
+    }
+    const indices = ctx.requireConstant(1, 'indices');
+    const batchDims = ctx.attrs.int('batch_dims', 0);
+    const plan = batchDims === 0 ? gatherNdPlan(data, indices.dims, indices.data, true) : `with batch_dims ${batchDims}`;
+    if (typeof plan === 'string') {
+      const depth = indices.dims[indices.dims.length - 1] ?? 0;
+      return { spec: { type: 'unsupported', detail: `GatherND ${plan}` }, outputShapes: [[...indices.dims.slice(0, -1), ...data.slice(batchDims + depth)]] };
+    }
+    const { detail, constant } = gatherNdNorm(plan);
+    const execution: NodeExecution | undefined = plan.rows.length <= INDEX_LIMIT ? { kind: 'gatherNd', depth: plan.depth, rows: plan.rows } : undefined;
+    return { spec: structural(detail, constant, SELECTS), outputShapes: [plan.outputShape], dataInputs: [0], ...(execution ? { execution } : {}) };
+  },
+};
+
 // --- Expand, Tile --------------------------------------------------------------------------------
 
 function expandShape(ctx: NodeContext, x: number[]): number[] {
@@ -397,6 +423,7 @@ export const shapeOps: Record<string, OpHandler> = {
   Split: split,
   Slice: slice,
   Gather: gather,
+  GatherND: gatherNd,
   Expand: expand,
   Tile: tile,
   Shape: {
