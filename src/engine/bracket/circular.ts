@@ -259,12 +259,18 @@ export interface SegmentOptions {
    * its recent ones, would not be done by then is abandoned at once, leaving the time to cheaper work.
    */
   deadline?: number;
+  /**
+   * Where the windows' blocks are evaluated: the grid's frequencies (exact max), or the centres of
+   * cells covering all frequencies (the sup, through Bernstein's inequality: its cost does not grow
+   * with the map); 'auto' takes whichever has fewer points.
+   */
+  sampling?: 'grid' | 'cells' | 'auto';
 }
 
 /** The longest window (≤ `window`) whose estimated cost fits `maxCost` (0: none), and that cost. */
 export function segmentPlan(segment: CircularSegment, window: number, maxCost: number): { window: number; cost: number } {
-  const frequencies = halfSpectrum(segment.grid).length;
   let w = Math.min(window, segment.last - segment.first + 1);
+  const frequencies = Math.min(gridPointCount(segment.grid), cellCover(segment, w).count);
   while (w > 0 && segmentCost(segment, w, frequencies) > maxCost) w--;
   return { window: w, cost: w > 0 ? segmentCost(segment, w, frequencies) : 0 };
 }
@@ -282,10 +288,15 @@ export function segmentPlan(segment: CircularSegment, window: number, maxCost: n
  * constant (a 1x1 conv) needs no product either.
  */
 export function segmentWindowBounds(segment: CircularSegment, c: (m: number) => number, options: SegmentOptions): Map<string, number> | null {
-  const frequencies = halfSpectrum(segment.grid);
   const groupOf = (i: number) => segment.groups[i - segment.first];
   const { window } = segmentPlan(segment, options.window, options.maxCost);
   if (window === 0) return null;
+  const cover = cellCover(segment, window);
+  const sampling = options.sampling ?? 'auto';
+  const useCells = sampling === 'cells' || (sampling === 'auto' && cover.count < gridPointCount(segment.grid));
+  const frequencies: Frequency[] = useCells ? cover.centres().map((omega) => ({ omega })) : halfSpectrum(segment.grid).map((index) => ({ index, omega: Float64Array.from(index, (j, a) => (2 * Math.PI * j) / segment.grid[a]) }));
+  // Cells: the angles ω·offset are rounded in float64 (the grid's are exact fractions of a turn).
+  const errorScale = useCells ? cover.phaseErrorScale : 1;
   // When each frequency was done, for the projection against the deadline.
   const doneAt = new Float64Array(frequencies.length);
   const first = segment.first;
@@ -311,8 +322,8 @@ export function segmentWindowBounds(segment: CircularSegment, c: (m: number) => 
         // also checked per block.
         if (options.outOfTime()) return null;
         const group = groupOf(k);
-        const known = k === j + 1 ? singleGroupNorm(group, frequency, segment.grid, phases) : undefined;
-        for (const factor of group.factors) product = apply(factor, product, frequency, segment.grid, phases);
+        const known = k === j + 1 ? singleGroupNorm(group, frequency, segment.grid, phases, errorScale) : undefined;
+        for (const factor of group.factors) product = apply(factor, product, frequency, segment.grid, phases, errorScale);
         if (!product) {
           here[k][j] = 1; // no factors: the identity
           best[k][j] = Math.max(best[k][j], 1);
@@ -336,7 +347,9 @@ export function segmentWindowBounds(segment: CircularSegment, c: (m: number) => 
     for (let k = j + 1; k <= Math.min(last, j + window); k++) {
       let scalars = 1;
       for (let m = j + 1; m < k; m++) scalars *= Math.abs(c(m));
-      out.set(`${k},${j}`, best[k][j] * scalars * SCALAR_SAFETY);
+      // Cells: sup over every ω ≤ (max over the centres)/√f for the window's degree (cellCover).
+      const inflation = useCells ? cover.inflation(k, j) : 1;
+      out.set(`${k},${j}`, best[k][j] * scalars * inflation * SCALAR_SAFETY);
     }
   }
   return out;
@@ -346,7 +359,7 @@ export function segmentWindowBounds(segment: CircularSegment, c: (m: number) => 
  * ||S(ω)|| of a group that is one factor diagonal in channels (a depthwise conv, a scaling: the largest
  * |entry|, plus the symbol's error) or one constant 1x1 conv (its certified norm); else undefined.
  */
-function singleGroupNorm(group: CircularGroup, frequency: Int32Array, grid: number[], cache: Map<ConvFactor, { cos: Float64Array; sin: Float64Array }>): number | undefined {
+function singleGroupNorm(group: CircularGroup, frequency: Frequency, grid: number[], cache: Map<ConvFactor, { cos: Float64Array; sin: Float64Array }>, errorScale: number): number | undefined {
   if (group.factors.length !== 1) return undefined;
   const factor = group.factors[0];
   if (factor.kind === 'diag') return factor.largest;
@@ -364,21 +377,29 @@ function singleGroupNorm(group: CircularGroup, frequency: Int32Array, grid: numb
     }
     largest = Math.max(largest, Math.hypot(sr, si));
   }
-  return (largest * (1 + 4 * UNIT_ROUNDOFF_F64) + factor.symbolError) * SCALAR_SAFETY;
+  return (largest * (1 + 4 * UNIT_ROUNDOFF_F64) + factor.symbolError * errorScale) * SCALAR_SAFETY;
 }
 
-function phasesOf(factor: ConvFactor, frequency: Int32Array, grid: number[], cache: Map<ConvFactor, { cos: Float64Array; sin: Float64Array }>): { cos: Float64Array; sin: Float64Array } {
+function phasesOf(factor: ConvFactor, frequency: Frequency, grid: number[], cache: Map<ConvFactor, { cos: Float64Array; sin: Float64Array }>): { cos: Float64Array; sin: Float64Array } {
   let phase = cache.get(factor);
   if (!phase) {
     phase = { cos: new Float64Array(factor.taps), sin: new Float64Array(factor.taps) };
+    const { index, omega } = frequency;
     for (let t = 0; t < factor.taps; t++) {
-      let turns = 0;
-      for (let a = 0; a < grid.length; a++) {
-        const n = grid[a];
-        turns += ((((frequency[a] * factor.offsets[a][t]) % n) + n) % n) / n;
+      let angle = 0;
+      if (index) {
+        // Grid frequencies: exact fractions of a turn, reduced before the one rounding.
+        let turns = 0;
+        for (let a = 0; a < grid.length; a++) {
+          const n = grid[a];
+          turns += ((((index[a] * factor.offsets[a][t]) % n) + n) % n) / n;
+        }
+        angle = 2 * Math.PI * turns;
+      } else {
+        for (let a = 0; a < omega.length; a++) angle += omega[a] * factor.offsets[a][t];
       }
-      phase.cos[t] = Math.cos(2 * Math.PI * turns);
-      phase.sin[t] = Math.sin(2 * Math.PI * turns);
+      phase.cos[t] = Math.cos(angle);
+      phase.sin[t] = Math.sin(angle);
     }
     cache.set(factor, phase);
   }
@@ -395,7 +416,7 @@ interface Block {
 }
 
 /** factor · product (the identity when product is null), with its error bound carried on. */
-function apply(factor: Factor, product: Block | null, frequency: Int32Array, grid: number[], cache: Map<ConvFactor, { cos: Float64Array; sin: Float64Array }>): Block {
+function apply(factor: Factor, product: Block | null, frequency: Frequency, grid: number[], cache: Map<ConvFactor, { cos: Float64Array; sin: Float64Array }>, errorScale: number): Block {
   const rows = factor.kind === 'conv' ? factor.cOut : factor.scale.length;
   const inner = factor.kind === 'conv' ? factor.cIn : factor.scale.length;
   const cols = product ? product.cols : inner;
@@ -474,11 +495,12 @@ function apply(factor: Factor, product: Block | null, frequency: Int32Array, gri
   symbolOne = new Float64Array(0);
   // ||S||_2 ≤ √(||S||_1 ||S||_∞) and ≤ ||S||_F (of the computed symbol, inflated for their own rounding), plus its error.
   const computedNorm = factor.constantNorm ?? Math.min(symbolFrobenius, Math.sqrt(largestColumn * symbolInf) * (1 + 1e-15 * (factor.cIn + factor.cOut + 4)));
-  const exactNorm = computedNorm + factor.symbolError;
+  const symbolError = factor.symbolError * errorScale;
+  const exactNorm = computedNorm + symbolError;
   // ||S P − fl(Ŝ P̂)|| ≤ ||S|| ||P − P̂|| + ||S − Ŝ|| ||P̂|| + ||Ŝ P̂ − fl(Ŝ P̂)||; the last is entrywise
   // ≤ √2 γ_{2n+4} (|Ŝ||P̂|), complex sums of n = cpg terms, so in Frobenius ≤ √2 γ ||Ŝ||_F ||P̂||_F.
   const rounding = product ? Math.SQRT2 * gamma(2 * cpg + 4, UNIT_ROUNDOFF_F64) * symbolFrobenius * productNorm : 0;
-  const error = exactNorm * carried + factor.symbolError * productNorm + rounding;
+  const error = exactNorm * carried + symbolError * productNorm + rounding;
   return { rows, cols, re, im, error: error * SCALAR_SAFETY };
 }
 
@@ -527,4 +549,92 @@ function segmentCost(segment: CircularSegment, window: number, frequencies: numb
     }
   }
   return cost * frequencies;
+}
+
+/** A frequency: grid indices (exact phases) or a point ω in radians (a cell centre). */
+interface Frequency {
+  index?: Int32Array;
+  omega: Float64Array;
+}
+
+function gridPointCount(grid: number[]): number {
+  return Math.floor(grid.reduce((a, b) => a * b, 1) / 2) + 1;
+}
+
+/** The largest spread Σ_a D_a·h_a of a cell for the longest window: f = 1 − ¼·0.6² = 0.91. */
+const CELL_SPREAD = 0.6;
+
+/**
+ * Box cells covering ω_1 ∈ [0, π] (σ1(S(−ω)) = σ1(S(ω)) for real weights) and [0, 2π) on the other
+ * active axes, sized for the windows up to `window` groups (docs/bracket.md, "Large maps: the sup
+ * over cells"). A window (k, j) is a trigonometric polynomial in ω of degree D_a = Σ of its groups'
+ * tap spans on axis a; Bernstein's inequality (as in src/engine/large-input/symbol-sup.ts) gives
+ * sup_ω σ1(S_k⋯S_{j+1}(ω)) ≤ max over the centres / √f with f = 1 − ¼(Σ_a D_a h_a)², h_a the cells'
+ * half-widths: `inflation(k, j)` is 1/√f.
+ */
+function cellCover(segment: CircularSegment, window: number): { count: number; centres: () => Float64Array[]; inflation: (k: number, j: number) => number; phaseErrorScale: number } {
+  const rank = segment.grid.length;
+  // Per group and axis, the span of its taps' offsets (0 for 1x1 convs and scalings).
+  const spans = segment.groups.map((group) =>
+    Array.from({ length: rank }, (_, a) =>
+      group.factors.reduce((sum, f) => {
+        if (f.kind !== 'conv' || f.taps === 1) return sum;
+        const axis = f.offsets[a];
+        let lo = Infinity;
+        let hi = -Infinity;
+        for (const v of axis) {
+          lo = Math.min(lo, v);
+          hi = Math.max(hi, v);
+        }
+        return sum + (hi - lo);
+      }, 0),
+    ),
+  );
+  const degreeOf = (k: number, j: number): number[] => {
+    const d = new Array<number>(rank).fill(0);
+    for (let m = j + 1; m <= k; m++) spans[m - segment.first].forEach((v, a) => (d[a] += v));
+    return d;
+  };
+  const longest = new Array<number>(rank).fill(0);
+  for (let j = segment.first - 1; j < segment.last; j++) {
+    const d = degreeOf(Math.min(segment.last, j + window), j);
+    d.forEach((v, a) => (longest[a] = Math.max(longest[a], v)));
+  }
+  const active = longest.map((d, a) => (d > 0 ? a : -1)).filter((a) => a >= 0);
+  const range = (a: number): number => (a === active[0] ? Math.PI : 2 * Math.PI);
+  const counts = longest.map((d, a) => (d > 0 ? Math.max(1, Math.ceil((range(a) * d * active.length) / (2 * CELL_SPREAD))) : 1));
+  const half = longest.map((d, a) => (d > 0 ? range(a) / (2 * counts[a]) : 0));
+  const total = counts.reduce((a, b) => a * b, 1);
+  const centres = (): Float64Array[] => {
+    const out: Float64Array[] = [];
+    for (let flat = 0; flat < total; flat++) {
+      let rest = flat;
+      const omega = new Float64Array(rank);
+      for (let a = rank - 1; a >= 0; a--) {
+        const i = rest % counts[a];
+        rest = Math.floor(rest / counts[a]);
+        omega[a] = longest[a] > 0 ? (2 * i + 1) * half[a] : 0;
+      }
+      out.push(omega);
+    }
+    return out;
+  };
+  const inflation = (k: number, j: number): number => {
+    const spread = degreeOf(k, j).reduce((sum, d, a) => sum + d * half[a], 0);
+    const f = 1 - 0.25 * spread * spread;
+    return f > 0 ? 1 / Math.sqrt(f) : Infinity;
+  };
+  // The float64 angle Σ_a ω_a·offset has error ≤ (rank + 1)·u·Σ_a |ω_a||offset| ≤ (rank + 1)·u·2π·Σ_a
+  // max|offset|, against the grid's 2^-46 in the symbol's error bound (convFactor): scale that.
+  let largestOffset = 0;
+  for (const group of segment.groups) {
+    for (const f of group.factors) {
+      if (f.kind !== 'conv') continue;
+      let sum = 0;
+      for (const axis of f.offsets) sum += axis.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+      largestOffset = Math.max(largestOffset, sum);
+    }
+  }
+  const phaseErrorScale = 1 + ((rank + 1) * UNIT_ROUNDOFF_F64 * 2 * Math.PI * largestOffset) / 2 ** -46;
+  return { count: total, centres, inflation, phaseErrorScale };
 }

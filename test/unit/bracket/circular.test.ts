@@ -113,3 +113,29 @@ test('a strided conv or a size change ends the segment', () => {
   const { segments } = circularSegments(broken, chain);
   assert.deepEqual(segments.map((s) => [s.first, s.last]), [[1, 1]]);
 });
+
+test('cells: every window bound covers the circulant product on any grid (it bounds the sup over all frequencies), at most ~10 % above', () => {
+  const [chain] = findChains(model, model.nodes.map(() => 1));
+  const { segments, slopes } = circularSegments(model, chain);
+  const segment = segments[0];
+  const cells = segmentWindowBounds(segment, (m) => slopes[m - 1].c, { window: 3, maxCost: Infinity, outOfTime: () => false, sampling: 'cells' });
+  const onGrid = segmentWindowBounds(segment, (m) => slopes[m - 1].c, { window: 3, maxCost: Infinity, outOfTime: () => false, sampling: 'grid' });
+  assert.ok(cells && onGrid);
+  let ratioSum = 0;
+  for (const grid of [segment.grid, [6, 9], [8, 8], [7, 12]]) {
+    const points = grid[0] * grid[1];
+    const groups = [channelScaling(scale, points).mmul(circulant(conv1, 2, grid)), circulant(conv2, 3, grid), circulant(conv3, 3, grid)];
+    for (let j = 0; j < 3; j++) {
+      for (let k = j + 1; k <= 3; k++) {
+        let product = groups[j];
+        for (let i = j + 1; i < k; i++) product = groups[i].mmul(product).mul(0.5);
+        const exact = largestSingularValue(product);
+        const bound = cells.get(`${k},${j}`) as number;
+        assert.ok(bound >= exact, `grid ${grid}, window (${k}, ${j}): cell bound ${bound} below σ1 ${exact}`);
+        if (grid === segment.grid) ratioSum += bound / (onGrid.get(`${k},${j}`) as number);
+      }
+    }
+  }
+  // The sup's cover costs at most 1/√f ≈ 1.05 plus the sup's own excess over this small grid's max.
+  assert.ok(ratioSum / 6 <= 1.15, `cells ${ratioSum / 6}× the grid bounds on average`);
+});
