@@ -261,6 +261,10 @@ export async function walkGraph(model: onnx.IModelProto, files: FileAccess, opti
       }
     }
   }
+  // An input run at another size than the fixed one it declares: exporters bake sizes for the
+  // declared one (a Resize to constant sizes), so a shape error after it says so.
+  const resized = resolved.infos.find((i) => i.declaredShape.some((d, k) => typeof d === 'number' && d > 0 && d !== i.shape[k]));
+  const shapeHint = resized ? ` (input "${resized.name}" is declared [${resized.declaredShape.join(', ')}] and read as ${formatShape(resized.shape)}: sizes the exporter fixed for the declared shape, such as a Resize to constant sizes, may not fit another)` : '';
   const resolveTensor = (t: onnx.ITensorProto, describe: string) => attributeTensors.get(t) ?? readTensorSync(t, describe, file);
   // Folding builds constants from a few bytes (ConstantOfShape, Tile, Expand): in all it may make a
   // fixed allowance plus a few times the model's own parameters, no more.
@@ -393,7 +397,7 @@ export async function walkGraph(model: onnx.IModelProto, files: FileAccess, opti
     } catch (error) {
       // An op the reader knows but cannot follow here (a shape it does not handle): reported on its row, never an abort.
       if (!(error instanceof ModelError)) throw error;
-      unsupported(error.problem);
+      unsupported(`${error.problem}${shapeHint}`);
       return;
     }
     unsupported(domain && domain !== 'ai.onnx' ? `op ${ctx.op} of domain ${domain} is not supported` : `op ${ctx.op} is not supported`);
