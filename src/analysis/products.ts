@@ -293,6 +293,7 @@ export function resolveProductsWithChannels(model: IrModel, inputRange?: readonl
   const context: PassContext = { producers, consumers, graphOutputs, fixed, inputRange };
 
   for (const node of model.nodes) {
+    squareAsProduct(node, domain ?? global, inputRange);
     const product = node.spec.type === 'unbounded' && node.spec.product && node.inputs.length === 2;
     const matmul = node.spec.type === 'unbounded' && node.spec.matmul && node.inputs.length === 2;
     const rangeIn = (ranges: ReadonlyMap<string, Range>) => {
@@ -355,6 +356,25 @@ export function resolveProductsWithChannels(model: IrModel, inputRange?: readonl
   }
   // The ranges the bounds used (tests check them against sampled values).
   return { hulls: domain ?? global, channels: channelDomain ?? channelGlobal };
+}
+
+/**
+ * x² (ONNX Pow with exponent 2, TF.js Square) left after the normalisations are recognised: the
+ * product x·x, so where x has a range the product rule bounds it, 2·sup|x| (docs/op-coverage.md,
+ * "Squares"); the row is rewritten to read x twice and runs as that product. Without a range it
+ * stays unbounded, its reason naming the value without one.
+ */
+function squareAsProduct(node: IrNode, ranges: ReadonlyMap<string, Range>, inputRange: readonly [number, number] | undefined): void {
+  const spec = node.spec;
+  if (spec.type !== 'unbounded' || node.inputs.length !== 1 || !(spec.power === 2 || node.op === 'Square')) return;
+  const [x] = node.inputs;
+  if (ranges.has(x)) {
+    node.inputs = [x, x];
+    node.inputShapes = [node.inputShapes[0], node.inputShapes[0]];
+    node.spec = { type: 'unbounded', product: true, reason: spec.reason };
+  } else if (!spec.reason.includes('no bounded range')) {
+    node.spec = { ...spec, reason: `${spec.reason}: "${x}" has no bounded range${inputRange ? ` (even for inputs in [${inputRange[0]}, ${inputRange[1]}])` : ''}` };
+  }
 }
 
 /** The intersection of two enclosures of the same values (either may be unknown). */
@@ -475,7 +495,9 @@ function resolveProduct(node: IrNode, context: PassContext, ranges: ReadonlyMap<
     const spec: AddSpec = {
       type: 'add',
       weights,
-      detail: `product of bounded factors (|${a}| ≤ ${supAbs(ra).toPrecision(4)}, |${b}| ≤ ${supAbs(rb).toPrecision(4)}): L ≤ sup|b|·L_a + sup|a|·L_b${copies.some((c) => c > 1) ? ', per channel, times √(copies) for broadcast factors' : ''}`
+      detail: (a === b
+        ? `square of a bounded value (|${a}| ≤ ${supAbs(ra).toPrecision(4)}), as x·x: L ≤ 2·sup|x|·L_x`
+        : `product of bounded factors (|${a}| ≤ ${supAbs(ra).toPrecision(4)}, |${b}| ≤ ${supAbs(rb).toPrecision(4)}): L ≤ sup|b|·L_a + sup|a|·L_b${copies.some((c) => c > 1) ? ', per channel, times √(copies) for broadcast factors' : ''}`)
         + (onDomain.length > 0 && inputRange ? `; ${onDomain.map((v) => `"${v}"`).join(' and ')} bounded only for inputs in [${inputRange[0]}, ${inputRange[1]}]: valid on that domain` : ''),
       ...(onDomain.length > 0 ? { domain: true as const } : {}),
     };

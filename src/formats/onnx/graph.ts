@@ -261,6 +261,10 @@ export async function walkGraph(model: onnx.IModelProto, files: FileAccess, opti
       }
     }
   }
+  // An input run at another size than the fixed one it declares: exporters bake sizes for the
+  // declared one (a Resize to constant sizes), so a shape error after it says so.
+  const resized = resolved.infos.find((i) => i.declaredShape.some((d, k) => typeof d === 'number' && d > 0 && d !== i.shape[k]));
+  const shapeHint = resized ? ` (input "${resized.name}" is declared [${resized.declaredShape.join(', ')}] and read as ${formatShape(resized.shape)}: sizes the exporter fixed for the declared shape, such as a Resize to constant sizes, may not fit another)` : '';
   const resolveTensor = (t: onnx.ITensorProto, describe: string) => attributeTensors.get(t) ?? readTensorSync(t, describe, file);
   // Folding builds constants from a few bytes (ConstantOfShape, Tile, Expand): in all it may make a
   // fixed allowance plus a few times the model's own parameters, no more.
@@ -393,7 +397,7 @@ export async function walkGraph(model: onnx.IModelProto, files: FileAccess, opti
     } catch (error) {
       // An op the reader knows but cannot follow here (a shape it does not handle): reported on its row, never an abort.
       if (!(error instanceof ModelError)) throw error;
-      unsupported(error.problem);
+      unsupported(`${error.problem}${shapeHint}`);
       return;
     }
     unsupported(domain && domain !== 'ai.onnx' ? `op ${ctx.op} of domain ${domain} is not supported` : `op ${ctx.op} is not supported`);
@@ -480,10 +484,17 @@ export async function walkGraph(model: onnx.IModelProto, files: FileAccess, opti
     // A condition that does not depend on the signal picks one branch for every signal: the If's
     // constant is at most the larger branch's, and the composition over both inputs, √(L₁² + L₂²),
     // is above that. A condition computed from the signal switches between branches: not bounded here.
-    const held = known && !dependsOnSignal((node.input ?? [])[0]);
+    const condition = (node.input ?? [])[0];
+    const fromSignal = dependsOnSignal(condition);
+    const held = known && !fromSignal;
+    // A condition computed from the signal (a detector running its second stage when its score passes
+    // a threshold) switches maps where the signal crosses the threshold: no flag fixes it, --output can
+    // bound the part before it.
     const spec: OpSpec = held
       ? structural('If on a condition that does not depend on the signal: one of its two branches (both listed before it), 1')
-      : { type: 'unsupported', detail: 'control flow If that cannot be folded: its condition depends on the data or on an input not fixed (fix a control input with --input-value NAME=VALUE); both branches are listed before it' };
+      : fromSignal
+        ? { type: 'unsupported', detail: `control flow If whose condition "${condition}" is computed from the signal: its output jumps between the two branches (both listed before it) where the signal crosses the condition, so no bound goes through it (bound a value before it with --output NAME)` }
+        : { type: 'unsupported', detail: 'control flow If that cannot be folded: its condition depends on an input not fixed (fix a control input with --input-value NAME=VALUE); both branches are listed before it' };
     const rowInputs = held ? inputs.filter((n) => n !== (node.input ?? [])[0]) : inputs;
     irNodes.push({ name: ctx.name, op: ctx.op, inputs: rowInputs, outputs: outputs.filter((o) => o), inputShapes: rowInputs.map((n) => shapeOf(n) ?? []), outputShapes: known ? (outputShapes.filter((_, slot) => outputs[slot]) as number[][]) : [], spec, weightShape: null, ...(index >= 0 ? { sourceIndex: index } : {}) });
     if (held) warnings.push(`If "${ctx.name}": the condition is not known but does not depend on the signal input; both branches are analysed and the bound covers either (fix it with --input-value to analyse one)`);

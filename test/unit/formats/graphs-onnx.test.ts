@@ -100,6 +100,9 @@ test('an If whose condition is computed from the signal is an unsupported row af
     ['after', 'fixed', [[1, 4]]],
   ]);
   assert.deepEqual(model.nodes[4].inputs, ['c', 'then_relu', 'else_neg']);
+  // No control input to fix: the note says the condition comes from the signal and points to --output.
+  const branch = model.nodes[4].spec;
+  assert.ok(branch.type === 'unsupported' && /condition "c" is computed from the signal.*--output NAME/.test(branch.detail ?? ''), JSON.stringify(branch));
 });
 
 test('a Loop is an unsupported row; the convolution before it is computed', async () => {

@@ -5,7 +5,7 @@ import type { FixedSpec, NodeExecution, OpSpec, UnboundedSpec } from '../../../m
 import { activationSpec, IDENTITY_VALUES, SELU_ALPHA, SELU_LAMBDA, structural, type ActivationParams } from '../../../analysis/constants';
 import { DataType, isFloatType } from '../proto';
 import { foldElementwise } from './elementwise';
-import { broadcastShapes, normAxis, type NodeContext, type OpHandler } from '../context';
+import { broadcastShapes, normAxis, type NodeContext, type NodeResult, type OpHandler } from '../context';
 import { elementCount } from '../tensor';
 
 function shared(ctx: NodeContext, name: string, params: ActivationParams = {}): FixedSpec | UnboundedSpec {
@@ -107,10 +107,8 @@ const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 /** Clip with its limits (attributes before opset 11, optional constant inputs after; absent: no limit). */
 function clip(ctx: NodeContext): OpSpec {
   if (ctx.opset < 11) return shared(ctx, 'clip', { min: ctx.attrs.float('min', -Infinity), max: ctx.attrs.float('max', Infinity) });
-  const spec = shared(ctx, 'clip', { min: ctx.constant(1)?.data[0], max: ctx.constant(2)?.data[0] });
-  // A limit computed from the data: the map is not the pointwise clip the values describe.
-  if (spec.type === 'fixed' && (ctx.isDynamic(1) || ctx.isDynamic(2))) delete spec.values;
-  return spec;
+  // Limits computed from the data are clipOfDataLimits's.
+  return shared(ctx, 'clip', { min: ctx.constant(1)?.data[0], max: ctx.constant(2)?.data[0] });
 }
 
 const run = (name: string, params: (ctx: NodeContext, shape: number[]) => Omit<Extract<NodeExecution, { kind: 'activation' }>, 'kind' | 'name'> = () => ({})): ExecutionOf =>
@@ -125,6 +123,37 @@ const clipRun: ExecutionOf = (ctx) => {
   const max = bound(2, Infinity);
   return min === undefined || max === undefined ? undefined : { kind: 'activation', name: 'clip', min, max };
 };
+
+function clipPointwise(ctx: NodeContext): NodeResult {
+  const x = ctx.dynamic(0);
+  const execution = clipRun(ctx, x);
+  return { spec: clip(ctx), outputShapes: [x], dataInputs: [0], ...(execution ? { execution } : {}) };
+}
+
+/**
+ * Clip whose min or max is computed from the data (a log-mel spectrogram's floor at max − 80 dB):
+ * the limit moves every entry it clips. min(max(x, lo), hi) moves each entry by at most the largest
+ * move of x_i, lo and hi, so ‖Δy‖² ≤ ‖Δx‖² + c_lo·‖Δlo‖² + c_hi·‖Δhi‖², c the entries each limit
+ * entry is copied to (a scalar limit: all of them), and the row reads x and the data limits jointly
+ * with constant √max(1, c) (docs/op-coverage.md, "Also covered"). Not 1: one move of a scalar floor
+ * moves all the entries it clips.
+ */
+function clipOfDataLimits(ctx: NodeContext): NodeResult | undefined {
+  if (ctx.opset < 11) return undefined;
+  const limits = [1, 2].filter((i) => ctx.isDynamic(i));
+  if (limits.length === 0) return undefined;
+  const x = ctx.shape(0);
+  const n = elementCount(x);
+  const copies = Math.max(1, ...limits.map((i) => n / Math.max(1, elementCount(ctx.shape(i)))));
+  const names = limits.map((i) => (i === 1 ? 'min' : 'max')).join(' and ');
+  const spec: FixedSpec = {
+    type: 'fixed',
+    kind: 'activation',
+    constant: Math.sqrt(copies),
+    detail: `clip with its ${names} computed from the data: each entry moves at most as far as x or the limit, and the limit reaches ${copies} entr${copies === 1 ? 'y' : 'ies'}: √${copies} jointly`,
+  };
+  return { spec, outputShapes: [x], dataInputs: ctx.dynamicIndices() };
+}
 
 const softmaxRun = (name: string): ExecutionOf => (ctx, x) => {
   // Opset < 13 normalises over the flattened trailing axes: executable only when that is the last axis.
@@ -163,7 +192,7 @@ export const activationOps: Record<string, OpHandler> = {
   Erf: pointwise((ctx) => shared(ctx, 'erf')),
   Softmax: pointwise((ctx, x) => softmaxLike(ctx, x, 'softmax'), undefined, softmaxRun('softmax')),
   LogSoftmax: pointwise((ctx, x) => softmaxLike(ctx, x, 'logSoftmax'), undefined, softmaxRun('logSoftmax')),
-  Clip: pointwise(clip, undefined, clipRun),
+  Clip: { infer: (ctx) => clipOfDataLimits(ctx) ?? clipPointwise(ctx) },
   Abs: pointwise((ctx) => shared(ctx, 'abs'), Math.abs, run('abs')),
   Neg: pointwise((ctx) => shared(ctx, 'neg'), (x) => -x, run('neg')),
   Exp: pointwise((ctx) => shared(ctx, 'exp'), Math.exp),

@@ -86,3 +86,19 @@ test('the signal input is the first floating-point input unless one is named; in
   assert.deepEqual([chosen.signalInput, chosen.inputs[0].name], ['h', 'h']);
   await assert.rejects(open(spec, { signalInput: 'x', inputValues: { x: 1 } }), /signal input: it cannot also be given a fixed value/);
 });
+
+test('a fixed input read at another size: a shape error after it names the declared shape (exporters bake sizes for it)', async () => {
+  // Concat with a constant of the declared spatial size, as a Resize to constant sizes feeding a skip Concat does.
+  const spec: ModelSpec = {
+    inputs: [{ name: 'x', shape: [1, 2, 4] }],
+    outputs: ['y'],
+    initializers: [floats('skip', [1, 3, 4], seeded(12))],
+    nodes: [node('Relu', ['x'], ['r'], [], 'relu'), node('Concat', ['r', 'skip'], ['y'], [attr.int('axis', 1)], 'concat')],
+  };
+  const declared = await open(spec);
+  assert.equal(declared.nodes[1].spec.type, 'concat');
+  const other = await open(spec, { inputShape: [1, 2, 5] });
+  const concat = other.nodes[1].spec;
+  assert.ok(concat.type === 'unsupported', JSON.stringify(concat));
+  assert.match(concat.detail ?? '', /do not concatenate on axis 1 \(input "x" is declared \[1, 2, 4\] and read as \[1, 2, 5\]: sizes the exporter fixed/);
+});

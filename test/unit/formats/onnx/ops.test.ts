@@ -7,6 +7,8 @@ import { GELU_CONSTANT, SELU_ALPHA, SELU_LAMBDA, activationSpec } from '../../..
 import { Matrix } from 'ml-matrix';
 import { largestSingularValue } from '../../../helpers/explicit-matrix';
 import { cumSumSigma } from '../../../../src/formats/onnx/ops/cumsum';
+import { closedForm } from '../../../../src/analysis/closed-form';
+import { compose } from '../../../../src/analysis/compose';
 import { T, attr, byName, floats, int64s, node, only, open, seeded, single, tensor, type Attr, type ModelSpec } from '../../../helpers/onnx-builder';
 
 const fixed = (n: { spec: { type: string } }) => {
@@ -233,6 +235,31 @@ test('Clip: min/max as attributes (opset 7) and as inputs (opset 11+)', async ()
   assert.equal(fixed(old).constant, 1);
   assert.equal(fixed(current).constant, 1);
   assert.deepEqual(current.inputs, ['x']);
+});
+
+test('Clip with a min computed from the data (a spectrogram floor at max − 2): √n jointly, at least the slope one move of the max makes', async () => {
+  // y_i = max(x_i, max(x) − 2) on 6 entries: where one entry is the max and the others sit below the
+  // floor, moving the max by δ moves all 6 outputs by δ: ‖Δy‖/‖Δx‖ = √6. The row was 1 reading x alone.
+  const n = 6;
+  const model = await open({
+    opset: 13,
+    inputs: [{ name: 'x', shape: [1, n] }],
+    outputs: ['y'],
+    initializers: [floats('two', [], [2])],
+    nodes: [node('ReduceMax', ['x'], ['m'], [attr.int('keepdims', 0)], 'max'), node('Sub', ['m', 'two'], ['floor'], [], 'floor'), node('Clip', ['x', 'floor'], ['y'], [], 'clip')],
+  });
+  const clip = byName(model, 'clip');
+  assert.deepEqual(clip.inputs, ['x', 'floor']);
+  assert.equal(fixed(clip).constant, Math.sqrt(n));
+  assert.equal((clip.spec as { values?: unknown }).values, undefined, 'its output range is not a constant clip\'s');
+  const bound = compose(model, model.nodes.map((nd) => closedForm(nd)?.compositionConstant)).network as number;
+  assert.ok(Math.abs(bound - Math.sqrt(2 * n)) < 1e-12, `bound ${bound}: √n · √(1² + 1²)`);
+  const f = (x: number[]) => x.map((v) => Math.max(v, Math.max(...x) - 2));
+  const x = [5, 0, 0, 0, 0, 0];
+  const delta = 1e-3;
+  const [y, y2] = [f(x), f([5 + delta, ...x.slice(1)])];
+  const quotient = Math.hypot(...y.map((v, i) => v - y2[i])) / delta;
+  assert.ok(Math.abs(quotient - Math.sqrt(n)) < 1e-6 && quotient <= bound, `quotient ${quotient} against bound ${bound}`);
 });
 
 test('pools: MaxPool (overlap, ceil_mode), AveragePool (count_include_pad, ceil_mode), global pools', async () => {
