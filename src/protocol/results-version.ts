@@ -18,5 +18,9 @@
  *    (their rows' `lower`, and the symbol sup as their bound), ONNX CumSum / ReduceL1 /
  *    ReduceLogSumExp / variadic Sum and Mean / Shrink / Sin-Cos-Atan rows, TF.js Einsum with a
  *    constant, jax2tf's leaky ReLU and constant SelectV2 folds.
+ * 7: the twisted-torus bound of stride-1 convs (their `upperBound`, and which layers take the symbol
+ *    path), the bracket's windows bounded over cells on large maps, Einsum rows with reordered
+ *    outputs executed, data×data Einsum, GatherNd/GatherND, TF.js Sin/Cos/Atan/Asinh/Atan2, MAXIM's
+ *    written-out layer norm, squares on a range, ONNX Clip with limits computed from the data.
  */
-export const ENGINE_RESULTS_VERSION = 6;
+export const ENGINE_RESULTS_VERSION = 7;
