@@ -19,7 +19,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import type { IrModel } from '../../model/ir';
 import { CancelledError } from '../operator';
-import { executionPlan, OutOfTimeError, releaseTape, runGraph } from './execute';
+import { executionPlan, OutOfTimeError, releaseTape, runGraph, withKernelCache } from './execute';
 
 export interface LowerBoundOptions {
   /** Inputs are drawn from [lo, hi] (default [0, 1]). */
@@ -290,7 +290,8 @@ export function measureLowerBound(model: IrModel, options: LowerBoundOptions = {
   };
 
   try {
-    search();
+    // Each convolution's kernels are rearranged once for the whole search, not once per pass.
+    withKernelCache(search);
   } catch (error) {
     releaseTape();
     // Past the budget mid-pass: the pairs recorded so far stand (each one is a finished quotient).

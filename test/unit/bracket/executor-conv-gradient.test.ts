@@ -2,14 +2,15 @@
 // (execute.ts convWithForwardGradient: the flipped kernel for stride 1, the stride phases otherwise):
 // J(x)ᵀu must equal tfjs's own gradient (Conv2DBackpropInput) of the same convolution of the padded
 // input, with dilation, groups, depthwise, uneven pads and sizes that are not a multiple of the
-// stride; ConvTranspose (a stride-1 conv of the spread input) must satisfy ⟨Jᵀu, v⟩ = ⟨u, J v⟩.
+// stride, and the same with the kernels cached across passes (withKernelCache); ConvTranspose (a
+// stride-1 conv of the spread input) must satisfy ⟨Jᵀu, v⟩ = ⟨u, J v⟩.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { initBackend } from '../../../src/engine/backend';
-import { executionPlan, runGraph } from '../../../src/engine/executor/execute';
+import { executionPlan, runGraph, withKernelCache } from '../../../src/engine/executor/execute';
 import { dilateKernel, kernelFromCanonical } from '../../../src/engine/operators/kernel';
 import type { ConvSpec, ConvTransposeSpec, IrModel, IrNode } from '../../../src/model/ir';
 import { seededNormals } from '../../helpers/explicit-matrix';
@@ -85,10 +86,16 @@ CASES.forEach((c, index) => {
       return tf.sum(tf.mul(tf.transpose(tf.conv2d(padded, filter, c.strides as [number, number], 'valid'), [0, 3, 1, 2]), u));
     })(x);
     assertClose(ours.dataSync(), reference.dataSync(), c.label);
+    // With the kernels cached (a lower-bound search), the second pass reads them from the cache.
+    const cached = withKernelCache(() => {
+      tf.dispose(tf.grad((input: tf.Tensor) => tf.sum(tf.mul(runGraph(model, plan, input)[0], u)))(x));
+      return tf.grad((input: tf.Tensor) => tf.sum(tf.mul(runGraph(model, plan, input)[0], u)))(x);
+    });
+    assert.deepEqual(cached.dataSync(), ours.dataSync());
     // The forward value is tfjs's own conv too (the custom gradient wraps it).
     const y = runGraph(model, plan, x)[0];
     assert.deepEqual(y.shape, outShape);
-    tf.dispose([x, u, ours, filter, reference, y]);
+    tf.dispose([x, u, ours, cached, filter, reference, y]);
   });
 });
 
