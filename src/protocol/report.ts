@@ -116,6 +116,11 @@ export interface BracketDetail {
     evaluations?: number;
     /** The search stopped on its time budget (the numbers then depend on the machine's speed). */
     timedOut?: boolean;
+    /**
+     * With timedOut: how the budget ended the search (a step whose estimated cost did not fit what was
+     * left, or a pass stopped part-way) and the steps not run (docs/bracket.md#time-budgets).
+     */
+    timedOutReason?: string;
   };
   upper: {
     /** The expansion's own certified bound (null: unbounded or invalid). */

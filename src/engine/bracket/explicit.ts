@@ -47,9 +47,13 @@ export function nodeMatrix(node: IrNode, maxEntries = MAX_MATRIX_ENTRIES): Expli
     const ones = new Float32Array(size * rows);
     for (let i = 0; i < size; i++) ones[i * rows + start + i] = 1;
     const chunk = linearPart(node, size) as IrNode;
-    const values = tf.tidy(() => runNode(chunk, [tf.tensor(ones, [size, ...inShape.slice(1)])]).dataSync() as Float32Array);
-    if (values.length !== size * cols) return null;
-    data.set(values, start * cols);
+    // Read after the tidy: tf.tidy walks a returned typed array key by key (~2 s for 2^20 values).
+    const output = tf.tidy(() => runNode(chunk, [tf.tensor(ones, [size, ...inShape.slice(1)])]));
+    const values = output.dataSync() as Float32Array;
+    const fits = values.length === size * cols;
+    if (fits) data.set(values, start * cols);
+    output.dispose();
+    if (!fits) return null;
   }
   if (POOL_SPECS.has(node.spec.type) && !snapReciprocals(data)) return null;
   if (!data.every(Number.isFinite)) return null;

@@ -102,6 +102,7 @@ export function computeBracket(model: IrModel, layers: readonly LayerResult[], c
       samples: result.samplesTried,
       evaluations: result.evaluations,
       ...(result.timedOut ? { timedOut: true } : {}),
+      ...(result.timedOutReason ? { timedOutReason: result.timedOutReason } : {}),
     };
   } catch (error) {
     if (!(error instanceof NotExecutableError)) throw error;

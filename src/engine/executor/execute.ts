@@ -10,7 +10,9 @@
 
 import * as tf from '@tensorflow/tfjs-core';
 import type { ConvSpec, ConvTransposeSpec, IrModel, IrNode, WeightTensor } from '../../model/ir';
-import { dilateKernel, kernelFromCanonical, type Kernel } from '../operators/kernel';
+import { PER_PHASE_MIN_CHANNELS } from '../operators/conv2d';
+import { interleavePhases2d } from '../operators/geometry';
+import { dilateKernel, flipAndSwapKernel, kernelFromCanonical, phaseKernels, phaseTaps, subPixelKernel, type Kernel } from '../operators/kernel';
 import { matmul } from './matmul';
 import { modulus, normalise } from './normalise';
 import { depthToSpace, mirrorPad, reduce, select, spaceToBatch, split, takeAlong } from './selection';
@@ -374,45 +376,90 @@ function kernelTensor(kernel: Kernel): tf.Tensor4D {
   return tf.tensor4d(kernel.data, [kernel.taps[0], kernel.taps[1], kernel.cIn, kernel.cOut]);
 }
 
+/**
+ * Kernels rearranged in JS, kept for the length of a withKernelCache run (a lower-bound search runs
+ * the same convolutions hundreds of times; on ResNet-18 rebuilding them took ~130 ms of a ~370 ms
+ * forward pass and ~120 ms of a backward one). Keyed by the spec, or by the forward kernel for its
+ * adjoint kernels; capped in entries, past which kernels are built per pass as without the cache.
+ */
+let kernelCache: { kernels: WeakMap<object, unknown>; stored: WeakSet<object>; entries: number } | undefined;
+const KERNEL_CACHE_ENTRIES = 2 ** 26;
+
+/** Runs `run` with the convolutions' kernels built once instead of per pass (released at its end). */
+export function withKernelCache<T>(run: () => T): T {
+  if (kernelCache) return run();
+  kernelCache = { kernels: new WeakMap(), stored: new WeakSet(), entries: 0 };
+  try {
+    return run();
+  } finally {
+    kernelCache = undefined;
+  }
+}
+
+/** `key`: a spec, or a cached kernel (a kernel built per pass would be a key never seen again). */
+function cachedKernel<K extends Kernel | { kernel: Kernel | null }[]>(key: object, build: () => K): K {
+  const hit = kernelCache?.kernels.get(key);
+  if (hit) return hit as K;
+  const built = build();
+  if (kernelCache && ('type' in key || kernelCache.stored.has(key))) {
+    const list: (Kernel | null)[] = Array.isArray(built) ? built.map((phase) => phase.kernel) : [built as Kernel];
+    const entries = list.reduce((sum, k) => sum + (k?.data.length ?? 0), 0);
+    if (kernelCache.entries + entries <= KERNEL_CACHE_ENTRIES) {
+      kernelCache.kernels.set(key, built);
+      if (!Array.isArray(built)) kernelCache.stored.add(built);
+      kernelCache.entries += entries;
+    }
+  }
+  return built;
+}
+
 function conv(spec: ConvSpec, x: tf.Tensor, b: Float32Array | undefined): tf.Tensor {
   const rank = x.shape.length;
   if (rank === 5) return conv3d(spec, x, b);
   const dims = spec.weight.dims;
   const weight = dims.length === 3 ? { dims: [dims[0], dims[1], 1, dims[2]], data: spec.weight.data } : spec.weight;
-  const kernel = dilateKernel(kernelFromCanonical(weight, spec.group), promote(spec.dilations, 1));
+  const kernel = cachedKernel(spec, () => dilateKernel(kernelFromCanonical(weight, spec.group), promote(spec.dilations, 1)));
   const begin = promote(spec.padsBegin, 0);
   const end = promote(spec.padsEnd, 0);
   const padded = tf.pad(toNhwc(x, spec.channelsLast), [[0, 0], [begin[0], end[0]], [begin[1], end[1]], [0, 0]]);
   const strides = promote(spec.strides, 1) as [number, number];
-  const filter = kernelTensor(kernel);
-  let y = strides[0] === 1 && strides[1] === 1 ? stride1Conv(padded, filter) : tf.conv2d(padded, filter, strides, 'valid');
+  let y = convWithForwardGradient(padded, kernel, strides);
   if (b) y = tf.add(y, tf.tensor1d(b));
   return fromNhwc(y, rank, spec.channelsLast);
 }
 
 /**
- * A stride-1 valid convolution whose input gradient is itself a forward convolution: the full
- * correlation of dy (padded by the taps − 1) with the kernel flipped in space and its channels
- * swapped. The same sums as tfjs's Conv2DBackpropInput, which the wasm backend runs about 5× slower
- * than its forward conv (64 channels at 56²: 530 ms against 105 ms), and J(x)ᵀu is most of a
- * lower-bound step (docs/bracket.md#the-graph-executor).
+ * A valid convolution (any strides) whose input gradient is made of forward convolutions, because the
+ * wasm backend's Conv2DBackpropInput is 3-7× slower than they are, strided or not (docs/bracket.md#the-graph-executor),
+ * and J(x)ᵀu is most of a lower-bound step. Stride 1: the full correlation of dy with the kernel
+ * flipped in space and its channels swapped. Stride s: the input gradient's s² stride phases, each
+ * the full correlation of dy with its own taps of the flipped kernel (kernel.ts phaseKernels; one conv
+ * producing all phases, subPixelKernel, for few input channels), interleaved; rows and columns no
+ * output reads stay zero. The kernels are built in JS when the backward pass reaches the node (on
+ * wasm, tf.reverse alone takes ~100 ms on a 3×3×512×512 kernel).
  */
-function stride1Conv(x: tf.Tensor4D, filter: tf.Tensor4D): tf.Tensor4D {
-  const run = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const input = args[0] as tf.Tensor4D;
-    // Saved: the forward scope's tensors are disposed before the backward pass runs.
-    (args[1] as tf.GradSaveFunc)([filter]);
-    return {
-      value: tf.conv2d(input, filter, 1, 'valid'),
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const kept = saved[0] as tf.Tensor4D;
-        const [kh, kw] = kept.shape;
-        const full = tf.pad(dy as tf.Tensor4D, [[0, 0], [kh - 1, kh - 1], [kw - 1, kw - 1], [0, 0]]);
-        return tf.conv2d(full, tf.transpose(tf.reverse(kept, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D, 1, 'valid');
-      },
-    };
-  });
+function convWithForwardGradient(x: tf.Tensor4D, kernel: Kernel, strides: [number, number]): tf.Tensor4D {
+  const inShape = x.shape;
+  const run = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => ({
+    value: tf.conv2d(args[0] as tf.Tensor4D, kernelTensor(kernel), strides, 'valid'),
+    gradFunc: (dy: tf.Tensor) => inputGradient(dy as tf.Tensor4D, kernel, strides, inShape),
+  }));
   return run(x) as tf.Tensor4D;
+}
+
+function inputGradient(dy: tf.Tensor4D, kernel: Kernel, strides: [number, number], inShape: number[]): tf.Tensor4D {
+  const [n, ho, wo] = dy.shape;
+  const [, h, w, cIn] = inShape;
+  // Phase rows: s·q + r covers the input's h rows for q < ⌈h / s⌉ (≥ ho).
+  const q = [Math.ceil(h / strides[0]), Math.ceil(w / strides[1])];
+  const correlate = (phaseKernel: Kernel, taps: number[]) =>
+    tf.conv2d(dy, kernelTensor(phaseKernel), 1, [[0, 0], [taps[0] - 1, q[0] - ho], [taps[1] - 1, q[1] - wo], [0, 0]]);
+  if (strides[0] === 1 && strides[1] === 1) return correlate(cachedKernel(kernel, () => flipAndSwapKernel(kernel)), kernel.taps);
+  const phases =
+    cIn < PER_PHASE_MIN_CHANNELS
+      ? correlate(cachedKernel(kernel, () => subPixelKernel(kernel, strides)), phaseTaps(kernel.taps, strides))
+      : tf.concat(cachedKernel(kernel, () => phaseKernels(kernel, strides)).map(({ kernel: k }) => (k ? correlate(k, k.taps) : tf.zeros([n, q[0], q[1], cIn]))), 3);
+  return tf.slice(interleavePhases2d(phases, strides), [0, 0, 0, 0], [n, h, w, cIn]) as tf.Tensor4D;
 }
 
 function isDepthwise(spec: ConvSpec): boolean {
@@ -536,7 +583,7 @@ function convTranspose(dilatedSpec: ConvTransposeSpec, x: tf.Tensor, outShape: n
     const after = taps[axis] - 1 - end[axis] + extra[axis];
     t = padOrCrop(t, axis + 1, before, after);
   }
-  let y = tf.conv2d(t, tf.tensor4d(data, [taps[0], taps[1], cIn, cOut]), 1, 'valid');
+  let y = convWithForwardGradient(t, { taps, cIn, cOut, data }, [1, 1]);
   if (b) y = tf.add(y, tf.tensor1d(b));
   return tf.reshape(fromNhwc(y, rank, spec.channelsLast), outShape);
 }

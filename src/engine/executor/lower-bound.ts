@@ -19,7 +19,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import type { IrModel } from '../../model/ir';
 import { CancelledError } from '../operator';
-import { executionPlan, OutOfTimeError, releaseTape, runGraph } from './execute';
+import { executionPlan, OutOfTimeError, releaseTape, runGraph, withKernelCache } from './execute';
 
 export interface LowerBoundOptions {
   /** Inputs are drawn from [lo, hi] (default [0, 1]). */
@@ -36,10 +36,13 @@ export interface LowerBoundOptions {
   /** Sign-gradient ascent steps (default 24). */
   ascentSteps?: number;
   /**
-   * Wall-clock budget (default 20 s): the search takes no new step past it, and a pass of the network
-   * still running at it is stopped between two ops (OutOfTimeError), the best pair so far kept.
+   * Wall-clock budget (default 20 s): the search starts no step whose estimated cost (from the passes
+   * timed so far) would end past it, and a pass still running at it is stopped between two ops
+   * (OutOfTimeError); the best pair so far is kept (docs/bracket.md#time-budgets).
    */
   timeBudgetMs?: number;
+  /** The clock the budget is measured on (ms; default performance.now). For tests. */
+  clock?: () => number;
   /** Checked between the ops of every pass too; true throws CancelledError. */
   shouldStop?: () => boolean;
 }
@@ -61,6 +64,8 @@ export interface LowerBoundResult {
   seconds: number;
   /** The budget ended the search (a step skipped or a pass stopped part-way). */
   timedOut: boolean;
+  /** With timedOut: how the budget ended it, and the steps not run. */
+  timedOutReason?: string;
 }
 
 interface Best {
@@ -71,8 +76,12 @@ interface Best {
   distance: number;
 }
 
+/** Kinds of network pass, timed so that a step is only started when it fits what is left of the budget. */
+type PassKind = 'forward' | 'gradient' | 'ascent';
+
 export function measureLowerBound(model: IrModel, options: LowerBoundOptions = {}): LowerBoundResult {
-  const started = performance.now();
+  const now = options.clock ?? (() => performance.now());
+  const started = now();
   const [lo, hi] = options.inputRange ?? [0, 1];
   const span = hi > lo ? hi - lo : 1;
   const budget = options.timeBudgetMs ?? 20_000;
@@ -85,26 +94,68 @@ export function measureLowerBound(model: IrModel, options: LowerBoundOptions = {
   let samplesTried = 0;
   const best: Best = { value: 0, foundBy: 'none', input: new Float32Array(n), partner: new Float32Array(n), distance: 0 };
   let timedOut = false;
-  const outOfTime = () => {
-    if (performance.now() - started > budget) timedOut = true;
-    return timedOut;
-  };
+  let timedOutReason: string | undefined;
   const checkStop = () => {
     if (options.shouldStop?.()) throw new CancelledError();
   };
   // Between the ops of every pass: one pass of a large model can take minutes (docs/bracket.md#time-budgets).
   const checkpoint = () => {
     checkStop();
-    if (performance.now() - started > budget) throw new OutOfTimeError();
+    if (now() - started > budget) throw new OutOfTimeError();
+  };
+
+  // The latest durations of each kind of pass (the first passes of a process are the slowest).
+  const timings: Record<PassKind, number[]> = { forward: [], gradient: [], ascent: [] };
+  const timed = <T>(kind: PassKind, run: () => T): T => {
+    const begin = now();
+    const value = run();
+    timings[kind].push(now() - begin);
+    if (timings[kind].length > 3) timings[kind].shift();
+    return value;
+  };
+  const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
+  /** Estimated ms of one pass of a kind: the mean of its latest timings, else from the forward pass's. */
+  const passCost = (kind: PassKind): number => {
+    if (timings[kind].length > 0) return mean(timings[kind]);
+    // Before the first of its kind: a gradient is a forward and a backward pass (about twice the
+    // forward), the ascent's gradient runs the network twice.
+    if (kind === 'gradient') return 3 * passCost('forward');
+    if (kind === 'ascent') return 2 * passCost('gradient');
+    return 0;
+  };
+  const stepCost = {
+    power: () => 2 * passCost('forward') + passCost('gradient'),
+    pair: () => 2 * passCost('forward'),
+    ascent: () => passCost('ascent') + 2 * passCost('forward'),
+  };
+  const notRun: Record<string, number> = {};
+  /**
+   * Whether a step of this cost still fits the budget. When it does not, the step and the `rest`
+   * like it after it are counted as not run: each is skipped, not started and cut off.
+   */
+  const fits = (cost: number, what: string, rest = 1): boolean => {
+    const left = budget - (now() - started);
+    if (left > cost) return true;
+    if (!timedOut) timedOutReason = `the next ${what} (about ${fmtMs(cost)}) would have ended past the ${fmtMs(budget)} budget (${fmtMs(Math.max(0, left))} left)`;
+    timedOut = true;
+    notRun[what] = (notRun[what] ?? 0) + rest;
+    return false;
   };
 
   const network = (x: tf.Tensor, forwardOnly = false): tf.Tensor => {
     const outputs = runGraph(model, plan, tf.reshape(x, shape), forwardOnly, checkpoint);
     return outputs.length === 1 ? tf.reshape(outputs[0], [-1]) : tf.concat(outputs.map((t) => tf.reshape(t, [-1])));
   };
+  // Each pass returns its tensor from tidy and is read after: tidy walks a returned typed array key by
+  // key (seconds for an input of 10⁶ entries).
+  const read = (t: tf.Tensor): Float32Array => {
+    const values = (t.dataSync() as Float32Array).slice();
+    t.dispose();
+    return values;
+  };
   const evaluate = (x: Float32Array): Float32Array => {
     evaluations++;
-    return tf.tidy(() => network(tf.tensor1d(x), true).dataSync() as Float32Array).slice();
+    return timed('forward', () => read(tf.tidy(() => network(tf.tensor1d(x), true))));
   };
   const inRange = options.domain === 'range';
   const clip = (x: Float32Array): Float32Array => (inRange ? x.map((v) => Math.min(hi, Math.max(lo, v))) : x);
@@ -122,11 +173,14 @@ export function measureLowerBound(model: IrModel, options: LowerBoundOptions = {
   /** J(x)ᵀu by autodiff. */
   const vjp = (x: Float32Array, u: Float32Array): Float32Array => {
     evaluations++;
-    return tf.tidy(() => {
-      const target = tf.tensor1d(u);
-      const gradient = tf.grad((input: tf.Tensor) => tf.sum(tf.mul(network(input), target)))(tf.tensor1d(x));
-      return gradient.dataSync() as Float32Array;
-    }).slice();
+    return timed('gradient', () =>
+      read(
+        tf.tidy(() => {
+          const target = tf.tensor1d(u);
+          return tf.grad((input: tf.Tensor) => tf.sum(tf.mul(network(input), target)))(tf.tensor1d(x));
+        }),
+      ),
+    );
   };
   // The central-difference step: about 1e-3 of the range (or of the input's own size, far from
   // it, where float32 resolves no finer) per coordinate for a unit v.
@@ -151,8 +205,8 @@ export function measureLowerBound(model: IrModel, options: LowerBoundOptions = {
     let sigma = 0;
     for (let k = 0; k < steps; k++) {
       checkStop();
-      // Past the budget no further step starts (a pass already running is stopped by the checkpoint).
-      if (k > 0 && outOfTime()) break;
+      // A step that would not end within the budget is not started (one already running is stopped by the checkpoint).
+      if (!fits(stepCost.power(), 'power step', steps - k)) break;
       const w = jvp(x, v, foundBy);
       sigma = norm(w);
       jacobianNorm = Math.max(jacobianNorm, sigma);
@@ -164,8 +218,8 @@ export function measureLowerBound(model: IrModel, options: LowerBoundOptions = {
     return { v, sigma };
   };
   const pairAlong = (x: Float32Array, v: Float32Array, foundBy: string) => {
-    for (const scale of [1, 10, 100]) {
-      if (scale > 1 && outOfTime()) break;
+    for (const [i, scale] of [1, 10, 100].entries()) {
+      if (!fits(stepCost.pair(), 'pair along v', 3 - i)) break;
       const t = stepAt(x) * scale;
       quotient(clip(x.map((xi, i) => xi + t * v[i])), clip(x.map((xi, i) => xi - t * v[i])), foundBy);
     }
@@ -181,8 +235,8 @@ export function measureLowerBound(model: IrModel, options: LowerBoundOptions = {
   if (inputs.length === 0) throw new Error('no sample input');
   const search = () => {
     let bestSample: { x: Float32Array; v: Float32Array; sigma: number } | undefined;
-    for (const x of inputs) {
-      if (samplesTried > 0 && outOfTime()) break;
+    for (const [i, x] of inputs.entries()) {
+      if (!fits(stepCost.power(), 'sample', inputs.length - i)) break;
       samplesTried++;
       const { v, sigma } = topDirection(x, gaussian(n, random), options.powerSteps ?? 12, 'sample');
       pairAlong(x, v, 'sample');
@@ -191,10 +245,13 @@ export function measureLowerBound(model: IrModel, options: LowerBoundOptions = {
     if (!bestSample) return;
 
     // 2. Steps along the top singular direction, into neighbouring activation regions.
-    for (const fraction of [0.01, -0.01, 0.05, -0.05, 0.2, -0.2]) {
-      if (outOfTime()) break;
+    const fractions = [0.01, -0.01, 0.05, -0.05, 0.2, -0.2];
+    for (const [done, fraction] of fractions.entries()) {
+      if (!fits(stepCost.power(), 'move along v', fractions.length - done)) break;
       const { x, v } = bestSample;
-      const moved = clip(x.map((xi, i) => xi + fraction * scaleOf(x) * Math.sqrt(n) * v[i]));
+      // Hoisted: inside the map it made the step O(n²) (minutes at 224²).
+      const reach = fraction * scaleOf(x) * Math.sqrt(n);
+      const moved = clip(x.map((xi, i) => xi + reach * v[i]));
       const { v: w, sigma } = topDirection(moved, v, 4, 'singular-direction');
       pairAlong(moved, w, 'singular-direction');
       if (sigma > bestSample.sigma) bestSample = { x: moved, v: w, sigma };
@@ -205,19 +262,25 @@ export function measureLowerBound(model: IrModel, options: LowerBoundOptions = {
   // 3. Sign-gradient ascent on R(x, δ) over both the point and the displacement.
   const ascend = (bestSample: { x: Float32Array; v: Float32Array }) => {
   let x: Float32Array = bestSample.x.slice();
-  let delta = bestSample.v.map((vi) => vi * stepAt(bestSample.x) * 10);
-  for (let k = 0; k < (options.ascentSteps ?? 24) && !outOfTime(); k++) {
+  const firstStep = stepAt(bestSample.x) * 10;
+  let delta = bestSample.v.map((vi) => vi * firstStep);
+  const ascentSteps = options.ascentSteps ?? 24;
+  for (let k = 0; k < ascentSteps; k++) {
     checkStop();
+    if (!fits(stepCost.ascent(), 'ascent step', ascentSteps - k)) break;
     evaluations++;
     const size = norm(delta);
-    const [gx, gd] = tf.tidy(() => {
-      const ratio = (xs: tf.Tensor, ds: tf.Tensor) => {
-        const difference = tf.sub(network(tf.add(xs, ds)), network(xs));
-        return tf.div(tf.sqrt(tf.sum(tf.square(difference))), tf.sqrt(tf.sum(tf.square(ds))));
-      };
-      const grads = tf.grads(ratio)([tf.tensor1d(x), tf.tensor1d(delta)]);
-      return grads.map((g) => (g.dataSync() as Float32Array).slice());
-    });
+    const [gx, gd] = timed('ascent', () =>
+      tf
+        .tidy(() => {
+          const ratio = (xs: tf.Tensor, ds: tf.Tensor) => {
+            const difference = tf.sub(network(tf.add(xs, ds)), network(xs));
+            return tf.div(tf.sqrt(tf.sum(tf.square(difference))), tf.sqrt(tf.sum(tf.square(ds))));
+          };
+          return tf.grads(ratio)([tf.tensor1d(x), tf.tensor1d(delta)]);
+        })
+        .map(read),
+    );
     const rate = 0.02 / (1 + k / 8);
     const reach = rate * scaleOf(x);
     x = clip(x.map((xi, i) => xi + reach * Math.sign(gx[i])));
@@ -227,13 +290,17 @@ export function measureLowerBound(model: IrModel, options: LowerBoundOptions = {
   };
 
   try {
-    search();
+    // Each convolution's kernels are rearranged once for the whole search, not once per pass.
+    withKernelCache(search);
   } catch (error) {
     releaseTape();
     // Past the budget mid-pass: the pairs recorded so far stand (each one is a finished quotient).
     if (!(error instanceof OutOfTimeError)) throw error;
     timedOut = true;
+    timedOutReason = `the ${fmtMs(budget)} budget ran out during a pass of the network (stopped between two ops)`;
   }
+  const skipped = Object.entries(notRun).map(([what, count]) => `${count} × ${what}`);
+  if (timedOutReason && skipped.length > 0) timedOutReason += `; not run: ${skipped.join(', ')}`;
 
   return {
     value: best.value,
@@ -244,9 +311,14 @@ export function measureLowerBound(model: IrModel, options: LowerBoundOptions = {
     distance: best.distance,
     evaluations,
     samplesTried,
-    seconds: (performance.now() - started) / 1000,
+    seconds: (now() - started) / 1000,
     timedOut,
+    ...(timedOutReason ? { timedOutReason } : {}),
   };
+}
+
+function fmtMs(ms: number): string {
+  return ms >= 1000 ? `${Number((ms / 1000).toPrecision(3))} s` : `${Math.round(ms)} ms`;
 }
 
 function norm(x: ArrayLike<number>): number {

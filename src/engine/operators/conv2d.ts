@@ -24,7 +24,7 @@ const allOnes = (list: number[]): boolean => list.every((v) => v === 1);
  * with few output channels run poorly in XNNPACK. Measured on wasm: 128→128 3x3 s2 @56 7.0 vs
  * 11.4 ms, 3→64 7x7 s2 @224 24.9 vs 14.7 ms, even at 16-32 channels.
  */
-const PER_PHASE_MIN_CHANNELS = 32;
+export const PER_PHASE_MIN_CHANNELS = 32;
 
 export function conv2dOperator(kernel: Kernel, geometry: WindowGeometry): LinearOperator {
   const { inSize, strides, dilations, padsBegin, padsEnd, outSize } = geometry;

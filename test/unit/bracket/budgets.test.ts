@@ -84,6 +84,47 @@ test('shouldStop during a pass throws CancelledError within 1 s', async () => {
 });
 
 
+// Steps that cannot fit are not started. A fake clock makes it exact: every checkpoint (before each
+// node of a forward pass, and as the backward pass reaches each node) advances it by 1 ms, so a
+// forward pass of this 8-node net costs 8 ms, a gradient 16 ms, a power step (two forward passes
+// and a gradient) 32 ms.
+test('a step whose estimated cost does not fit what is left of the budget is skipped: the search ends before the budget, no pass cut off, the best pair kept', async () => {
+  await initBackend();
+  const model = wideConvNet(4, 4, 8);
+  const nodes = executionPlan(model).length;
+  assert.equal(nodes, 8);
+  let clock = 0;
+  const shouldStop = () => {
+    clock += 1;
+    return false;
+  };
+  // Room for two power steps (64 ms and a few checkStop calls) but not a third.
+  const budget = 80;
+  const result = measureLowerBound(model, { timeBudgetMs: budget, samples: 3, powerSteps: 6, ascentSteps: 5, clock: () => clock, shouldStop });
+  // Before the budget: the third step (32 ms, 16 left) was never started, so no pass was cut off.
+  assert.ok(clock < budget, `ended at ${clock} ms of ${budget}`);
+  assert.equal(result.timedOut, true);
+  assert.equal(result.evaluations, 2 * 3, 'two power steps: each two forward passes and a gradient');
+  assert.equal(result.samplesTried, 1);
+  assert.ok(result.value > 0 && result.foundBy === 'sample', `value ${result.value} by ${result.foundBy}`);
+  assert.match(result.timedOutReason ?? '', /^the next power step \(about 32 ms\) would have ended past the 80 ms budget \(1\d ms left\)/);
+  assert.match(result.timedOutReason ?? '', /not run: 4 × power step, 3 × pair along v, 2 × sample, 6 × move along v, 5 × ascent step$/);
+});
+
+test('the bracket reports how the budget ended the lower side', async () => {
+  await initBackend();
+  const layers = WIDE.nodes.map(() => ({ sigma: 1, upperBound: 1 }) as unknown as LayerResult);
+  // Long enough for the first pairs (a few passes of about a second here), far too short for the search.
+  const forward = timed(() => tf.tidy(() => runGraph(WIDE, executionPlan(WIDE), tf.zeros(WIDE.inputs[0].shape), true)[0]).dataSync()).ms;
+  const lowerSeconds = (8 * forward + 500) / 1000;
+  const result = computeBracket(WIDE, layers, 1, { lowerSeconds, upperSeconds: 0.3, samples: 2 });
+  assert.ok(result.seconds.lower < lowerSeconds + SLACK_MS / 1000, `${result.seconds.lower} s for ${lowerSeconds} s`);
+  assert.ok((result.bounds.lower ?? 0) > 0);
+  assert.equal(result.bounds.bracket?.lower.timedOut, true);
+  assert.match(result.bounds.bracket?.lower.timedOutReason ?? '', /budget/);
+  assert.match(result.bounds.bracket?.lower.timedOutReason ?? '', /not run: .*ascent step/);
+});
+
 // The upper side (expand.ts): circular segments cheapest first, one that cannot finish abandoned.
 // No explicit matrices (maxMatrixEntries), so the circular windows are all the expansion computes.
 const TWO_SEGMENTS = twoSegmentNet(3, 3);
