@@ -304,7 +304,8 @@ export function resolveProductsWithChannels(model: IrModel, inputRange?: readonl
       return product ? (inputs[0] && inputs[1] ? productRange(inputs[0], inputs[1]) : undefined) : nodeRange(node, inputs);
     };
     // A product resolved by an earlier pass (the ranges are recomputed on a resolved model): from its factors.
-    const earlier = !product && node.execution?.kind === 'product' ? node.execution : undefined;
+    // (A written-out GELU's row has its own value map: its ranges come from that, below.)
+    const earlier = !product && node.execution?.kind === 'product' && !(node.spec.type === 'fixed' && node.spec.values) ? node.execution : undefined;
     const channelsIn = (ranges: ReadonlyMap<string, ChannelRanges>, hulls: ReadonlyMap<string, Range>, scalar: Range | undefined): ChannelRanges | undefined => {
       let found: ChannelRanges | undefined;
       if (earlier) {

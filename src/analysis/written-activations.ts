@@ -217,6 +217,33 @@ export function geluTanhSlopeBound(tolerance = GELU_TANH_TOLERANCE, slack = 1e-6
   return Math.max(largest, tail);
 }
 
+/** G(z) = ½·z·(1 + tanh(K(z + A·z³))). */
+export function geluTanh(z: number): number {
+  return 0.5 * z * (1 + Math.tanh(GELU_TANH_K * (z + GELU_TANH_A * z * z * z)));
+}
+
+/** Where G' = 0: G decreases before it and increases after (G' < 0 there, > 0 after; test-checked). */
+export const GELU_TANH_ARGMIN = (() => {
+  let [lo, hi] = [-2, 0];
+  for (let i = 0; i < 80; i++) {
+    const middle = (lo + hi) / 2;
+    if (geluTanhSlope(middle, GELU_TANH_A) < 0) lo = middle;
+    else hi = middle;
+  }
+  return (lo + hi) / 2;
+})();
+
+/** {G(z) : z between a and b}: the ends, and the minimum when z* lies between, widened by 1e-9 relative. */
+export function geluTanhRange(a: number, b: number): [number, number] | undefined {
+  const [lo, hi] = [Math.min(a, b), Math.max(a, b)];
+  const values = [geluTanh(lo), geluTanh(hi)];
+  if (lo < GELU_TANH_ARGMIN && hi > GELU_TANH_ARGMIN) values.push(geluTanh(GELU_TANH_ARGMIN));
+  if (!values.every(Number.isFinite)) return undefined;
+  const [min, max] = [Math.min(...values), Math.max(...values)];
+  const margin = 1e-9 * Math.max(Math.abs(min), Math.abs(max), 1e-300);
+  return [min - margin, max + margin];
+}
+
 let certified: number | undefined;
 /** geluTanhSlopeBound(), computed once (a few thousand interval evaluations). */
 export function geluTanhConstant(): number {
@@ -270,7 +297,9 @@ function matchGeluTanh(e: Expr): Recognised | undefined {
   const outside = (2 * gate.scale * lambda) / k;
   const plain = Math.abs(outside - 1) < 1e-6 && Math.abs(k - 1) < 1e-6;
   const form = plain ? 'GELU' : `${Number(outside.toPrecision(6))}·GELU(${Number(k.toPrecision(6))}·x)`;
-  return { constant, detail: `${form} in its tanh approximation 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))) written out: max slope ${main !== 1 ? `${Number(main.toPrecision(6))} × ` : ''}1.1289 (certified by interval arithmetic)${extra > 0 ? ` + ${extra.toPrecision(3)}` : ''} = ${constant.toPrecision(6)}` };
+  // Its values where the form is exactly a scaled G (ranges on an input domain).
+  const values = extra === 0 ? { values: { kind: 'geluTanh' as const, scale: outside, k, shift: outer.shift } } : {};
+  return { ...values, constant, detail: `${form} in its tanh approximation 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))) written out: max slope ${main !== 1 ? `${Number(main.toPrecision(6))} × ` : ''}1.1289 (certified by interval arithmetic)${extra > 0 ? ` + ${extra.toPrecision(3)}` : ''} = ${constant.toPrecision(6)}` };
 }
 
 /**

@@ -9,7 +9,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { openMemory, row } from '../formats/tfjs/helpers';
 import { graphModel, placeholder, type ConstSpec } from '../formats/tfjs/graph-builder';
 import { executorOutputs, relativeError, tfjsMemoryGraphOutputs, uniformInput } from '../bracket/reference-runtimes';
-import { GELU_TANH_A, GELU_TANH_K, geluTanhConstant, geluTanhSlopeBound, geluTanhSlopeEnclosure } from '../../../src/analysis/written-activations';
+import { GELU_TANH_A, GELU_TANH_ARGMIN, GELU_TANH_K, geluTanh, geluTanhConstant, geluTanhRange, geluTanhSlopeBound, geluTanhSlopeEnclosure } from '../../../src/analysis/written-activations';
 import { SILU_CONSTANT } from '../../../src/analysis/constants';
 
 const SHAPE = [1, 2, 3, 4];
@@ -49,8 +49,10 @@ interface GeluOptions {
   coefficient?: number;
   /** Cube x·(relu x)² instead of x·x². */
   otherCube?: boolean;
-  /** A scale on x first (a root through an affine map), and one on the output after. */
+  /** A scale on x first (a root through an affine map). */
   inner?: number;
+  /** Rows after y. */
+  then?: object[];
 }
 
 /** MAXIM's GELU: Square, Mul by 0.044715, Mul, AddV2, Mul by √(2/π), Tanh, AddV2 1, Mul by 0.5, Mul. */
@@ -77,6 +79,7 @@ function geluGraph(options: GeluOptions = {}) {
       { name: 'gate', op: 'AddV2', input: ['t', 'one'] },
       { name: 'hx', op: 'Mul', input: ['half', x] },
       { name: 'y', op: 'Mul', input: ['hx', 'gate'] },
+      ...(options.then ?? []),
     ],
     consts,
   );
@@ -122,7 +125,8 @@ test('GELU of 3x, read only by it: counted in its row, 3·1.1289 on x', async ()
   assert.ok(y.spec.type === 'fixed' && Math.abs(y.spec.constant - 3 * geluTanhConstant()) < 1e-6, JSON.stringify(y.spec));
   assert.match(y.spec.type === 'fixed' ? y.spec.detail ?? '' : '', /^1·GELU\(3·x\) in its tanh approximation/);
   assert.deepEqual(y.inputs, ['x']);
-  assert.equal(row(model, 'xs').spec.type === 'fixed' && row(model, 'xs').spec.constant, 0);
+  const xs = row(model, 'xs').spec;
+  assert.ok(xs.type === 'fixed' && xs.constant === 0, JSON.stringify(xs));
   const input = uniformInput(SHAPE, 5, -2, 2);
   assert.ok(relativeError(executorOutputs(model, input), await tfjsMemoryGraphOutputs(json, shards, model, input)) <= 1e-5);
 });
@@ -187,4 +191,32 @@ test('1/(1 + exp(−2.5x)) is 2.5/4 with values in [0, 1]; 1/(exp(−x) − 1) i
   const { json, shards } = sigmoidGraph(1, -1);
   const model = await openMemory(json, shards);
   assert.equal(row(model, 's').spec.type, 'unbounded');
+});
+
+test('G decreases before its one critical point and increases after; its range over an interval holds sampled values', () => {
+  // (Below about −7, float64's 1 + tanh rounds to 0 and so does G'.)
+  for (let i = 0; i <= 14000; i++) {
+    const z = -6 + i * 1e-3;
+    if (Math.abs(z - GELU_TANH_ARGMIN) > 1e-6) assert.equal(Math.sign(slope(z)), z < GELU_TANH_ARGMIN ? -1 : 1, String(z));
+  }
+  assert.ok(Math.abs(GELU_TANH_ARGMIN + 0.7518) < 1e-3, String(GELU_TANH_ARGMIN));
+  for (const [a, b] of [[-3, 2], [-0.5, 0.4], [-4, -1], [1, 3]]) {
+    const r = geluTanhRange(a, b) as [number, number];
+    let [lo, hi] = [Infinity, -Infinity];
+    for (let k = 0; k <= 1000; k++) {
+      const g = geluTanh(a + ((b - a) * k) / 1000);
+      [lo, hi] = [Math.min(lo, g), Math.max(hi, g)];
+    }
+    assert.ok(r[0] <= lo && r[1] >= hi && lo - r[0] < 1e-5 && r[1] - hi < 1e-5, `${r} vs [${lo}, ${hi}]`);
+  }
+});
+
+test('a GELU times tanh(x): unbounded for all inputs, a product of bounded factors on inputs in [−1, 2] (GELU\'s range there)', async () => {
+  const then = [{ name: 'th', op: 'Tanh', input: ['x'] }, { name: 'p', op: 'Mul', input: ['y', 'th'] }];
+  const { json, shards } = geluGraph({ then });
+  assert.equal(row(await openMemory(json, shards), 'p').spec.type, 'unbounded');
+  const model = await openMemory(json, shards, { inputRange: [-1, 2] });
+  const p = row(model, 'p').spec;
+  // sup|tanh| = tanh(2) weighs the GELU's bound, sup|G| on [−1, 2] = G(2) weighs tanh's.
+  assert.ok(p.type === 'add' && p.weights && Math.abs(p.weights[0] - Math.tanh(2)) < 1e-6 && Math.abs(p.weights[1] - geluTanh(2)) < 1e-6, JSON.stringify(p));
 });
