@@ -11,6 +11,7 @@ import { graphModel, placeholder, type ConstSpec } from '../formats/tfjs/graph-b
 import { executorOutputs, relativeError, tfjsMemoryGraphOutputs, uniformInput } from '../bracket/reference-runtimes';
 import { GELU_TANH_A, GELU_TANH_ARGMIN, GELU_TANH_K, geluTanh, geluTanhConstant, geluTanhRange, geluTanhSlopeBound, geluTanhSlopeEnclosure } from '../../../src/analysis/written-activations';
 import { SILU_CONSTANT } from '../../../src/analysis/constants';
+import { byName, node, open, tensor } from '../../helpers/onnx-builder';
 
 const SHAPE = [1, 2, 3, 4];
 
@@ -219,4 +220,31 @@ test('a GELU times tanh(x): unbounded for all inputs, a product of bounded facto
   const p = row(model, 'p').spec;
   // sup|tanh| = tanh(2) weighs the GELU's bound, sup|G| on [−1, 2] = G(2) weighs tanh's.
   assert.ok(p.type === 'add' && p.weights && Math.abs(p.weights[0] - Math.tanh(2)) < 1e-6 && Math.abs(p.weights[1] - geluTanh(2)) < 1e-6, JSON.stringify(p));
+});
+
+test('ONNX: GELU tanh as torch exports it (Pow 3, Mul, Add, Mul, Tanh, Add 1, Mul 0.5, Mul) is the same row; Pow 2.5 is not', async () => {
+  for (const exponent of [3, 2.5]) {
+    const scalar = (name: string, v: number) => tensor(name, [], [v]);
+    const model = await open({
+      inputs: [{ name: 'x', shape: [1, 6] }],
+      outputs: ['y'],
+      initializers: [scalar('three', exponent), scalar('a', GELU_TANH_A), scalar('k', GELU_TANH_K), scalar('one', 1), scalar('half', 0.5)],
+      nodes: [
+        node('Pow', ['x', 'three'], ['cube'], [], 'pow'),
+        node('Mul', ['cube', 'a'], ['acube'], [], 'mul_a'),
+        node('Add', ['x', 'acube'], ['sum'], [], 'add'),
+        node('Mul', ['sum', 'k'], ['arg'], [], 'mul_k'),
+        node('Tanh', ['arg'], ['t'], [], 'tanh'),
+        node('Add', ['t', 'one'], ['gate'], [], 'add_1'),
+        node('Mul', ['x', 'half'], ['hx'], [], 'mul_half'),
+        node('Mul', ['hx', 'gate'], ['y'], [], 'mul_y'),
+      ],
+    });
+    const y = byName(model, 'mul_y');
+    if (exponent === 3) {
+      assert.ok(y.spec.type === 'fixed' && y.spec.constant === geluTanhConstant(), JSON.stringify(y.spec));
+      assert.deepEqual(y.inputs, ['x']);
+      assert.match(JSON.stringify(byName(model, 'pow').spec), /counted there/);
+    } else assert.equal(y.spec.type, 'unbounded');
+  }
 });
