@@ -54,7 +54,9 @@ function stepOf(node: IrNode): Step | undefined {
   }
   if (node.inputs.length !== 2) return undefined;
   if (spec.type === 'unbounded' && spec.product) return { k: 'mul' };
-  if (spec.type === 'add' && !spec.weights && (spec.signs ?? [1, 1]).every((s, i) => (i === 0 ? s === 1 : Math.abs(s) === 1))) return { k: 'add', sign: spec.signs?.[1] ?? 1 };
+  // A sum whose execution lists both operands (both readers drop a constant operand from the inputs, and then give none).
+  const sum = node.execution?.kind === 'sum' ? node.execution.signs : undefined;
+  if (spec.type === 'add' && !spec.weights && sum?.length === 2 && sum[0] === 1 && Math.abs(sum[1]) === 1) return { k: 'add', sign: sum[1] };
   return undefined;
 }
 
