@@ -15,7 +15,8 @@
 // products with a factor held fixed (constant 0 with respect to the signal: only its size counts),
 // recurrent cells whose initial state is a fixed input with a given range, and log of values
 // bounded below (docs/op-coverage.md, "Products of two data matrices", "Inputs held fixed",
-// "Moduli and logarithms"). Written-out normalisations are recognised first (src/analysis/layer-norm.ts).
+// "Moduli and logarithms"). Written-out normalisations are recognised first (src/analysis/layer-norm.ts),
+// then written-out GELU (tanh approximation) and sigmoid rows (src/analysis/written-activations.ts).
 
 import type { AddSpec, FixedSpec, IrModel, IrNode, RecurrentCell } from '../model/ir';
 import { ModelError } from '../model/errors';
@@ -23,6 +24,7 @@ import { broadcastShapes } from './broadcast';
 import { recurrentConstant } from './recurrent';
 import { SILU_CONSTANT } from './constants';
 import { recogniseLayerNorms } from './layer-norm';
+import { recogniseWrittenActivations } from './written-activations';
 import { nodeRange, productRange, supAbs, type Range } from './ranges';
 import { hullOfRanges, nodeChannelRanges, productChannelRanges, productWeights, uniformRanges, type ChannelRanges } from './channel-ranges';
 import { product as elementCount } from './shapes';
@@ -241,6 +243,7 @@ export function resolveSharedPatterns(model: IrModel, inputRange?: readonly [num
   // A named range for the signal input is its box, as the plain --input-range LO,HI.
   const signalRange = inputRange ?? (signal !== undefined ? inputRanges?.[signal] : undefined);
   recogniseLayerNorms(model);
+  recogniseWrittenActivations(model);
   resolveProducts(model, signalRange, inputRanges);
 }
 
@@ -302,7 +305,8 @@ export function resolveProductsWithChannels(model: IrModel, inputRange?: readonl
       return product ? (inputs[0] && inputs[1] ? productRange(inputs[0], inputs[1]) : undefined) : nodeRange(node, inputs);
     };
     // A product resolved by an earlier pass (the ranges are recomputed on a resolved model): from its factors.
-    const earlier = !product && node.execution?.kind === 'product' ? node.execution : undefined;
+    // (A written-out GELU's row has its own value map: its ranges come from that, below.)
+    const earlier = !product && node.execution?.kind === 'product' && !(node.spec.type === 'fixed' && node.spec.values) ? node.execution : undefined;
     const channelsIn = (ranges: ReadonlyMap<string, ChannelRanges>, hulls: ReadonlyMap<string, Range>, scalar: Range | undefined): ChannelRanges | undefined => {
       let found: ChannelRanges | undefined;
       if (earlier) {

@@ -4,6 +4,7 @@
 // (docs/op-coverage.md, "Gated products"). Given a box for the network input (--input-range),
 // linear layers with their biases carry ranges too (docs/op-coverage.md, "Bounds on an input domain").
 
+import { geluTanhRange } from './written-activations';
 import type { ConvSpec, ConvTransposeSpec, DenseSpec, DiagonalSpec, IrNode, ValueMap } from '../model/ir';
 
 /** lo ≤ hi, both finite. */
@@ -46,6 +47,11 @@ export function mapRange(map: ValueMap, input: Range | undefined): Range | undef
     }
     case 'bounded':
       return hull(map.min, map.max);
+    case 'geluTanh': {
+      // Unbounded above without an input range; else G's range over k·input, scaled and shifted.
+      const g = input && geluTanhRange(map.k * input[0], map.k * input[1]);
+      return g && affineRange(g, [map.scale, map.scale], [map.shift, map.shift]);
+    }
   }
 }
 

@@ -102,7 +102,8 @@ export interface ReduceMeanSpec {
  * - affine: y = s·x + t entrywise with s in `scale` and t in `shift` ([a, a] when uniform: then exactly pointwise);
  * - clip: y = min(max(x, min), max) (ReLU is clip(0, ∞), ReLU6 clip(0, 6));
  * - sigmoid, tanh, hardSigmoid (clip(αx + β, 0, 1)): exactly these pointwise maps;
- * - bounded: only that every output lies in [min, max] (softmax, softsign, erf).
+ * - bounded: only that every output lies in [min, max] (softmax, softsign, erf);
+ * - geluTanh: scale·G(k·x) + shift with G GELU's tanh approximation (written out, as in MAXIM).
  */
 export type ValueMap =
   | { kind: 'select'; zero?: boolean }
@@ -111,7 +112,9 @@ export type ValueMap =
   | { kind: 'sigmoid' }
   | { kind: 'tanh' }
   | { kind: 'hardSigmoid'; alpha: number; beta: number }
-  | { kind: 'bounded'; min: number; max: number };
+  | { kind: 'bounded'; min: number; max: number }
+  /** scale·G(k·x) + shift, G GELU's tanh approximation (src/analysis/written-activations.ts). */
+  | { kind: 'geluTanh'; scale: number; k: number; shift: number };
 
 /** A map with a known, fixed Lipschitz constant (activations, reshape, pad, dropout, ...). */
 export interface FixedSpec {
