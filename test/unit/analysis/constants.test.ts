@@ -58,3 +58,12 @@ test('log-softmax grows like √n and exp is unbounded; unknown names are not gu
   assert.equal(activationSpec('exp')?.type, 'unbounded');
   assert.equal(activationSpec('doesNotExist'), undefined);
 });
+
+test("ONNX Gelu with approximate='tanh' takes the certified slope bound: above every sampled slope, within 2e-6 of them", () => {
+  const c = Math.sqrt(2 / Math.PI);
+  const geluTanh = (x: number) => 0.5 * x * (1 + Math.tanh(c * (x + 0.044715 * x * x * x)));
+  const sampled = numericSlope(geluTanh);
+  const bound = constant('geluTanh');
+  assert.ok(bound >= sampled, `bound ${bound} below the sampled slope ${sampled}`);
+  assert.ok(bound <= sampled * (1 + 2e-6), `bound ${bound} far above the sampled slope ${sampled}`);
+});
