@@ -46,7 +46,7 @@ export function solveLinearProblem(original: LinearProblem, settings: SolverSett
     // A certified interval [lower, upper] of width ≤ tol·σ when the cost model finds one cheaper
     // (large-input/solve.ts); null sends the layer to the full-size solver below. An explicit
     // 'power' (the baseline solver, for comparisons) always runs as asked.
-    const interval = settings.method === 'lanczos' ? solveByInterval(problem.spec, problem.inputShape, settings.tol, shouldStop) : null;
+    const interval = settings.method === 'lanczos' ? solveByInterval(problem.spec, problem.inputShape, settings.tol, shouldStop, depthwise !== null) : null;
     if (shouldStop?.()) throw new CancelledError();
     if (interval) {
       return {

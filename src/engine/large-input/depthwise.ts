@@ -21,7 +21,9 @@ import { locateSymbolPeak } from './symbol-sup';
 import { windowLowerBound } from './window-lower';
 
 /** Grid points per axis (before the stride factor) of the successive refinements of the bound. */
-const GRID_LEVELS = [64, 256, 1024];
+const GRID_LEVELS = [32, 128, 1024];
+/** Grid points per axis of the estimate that picks the group for the lower bound. */
+const ESTIMATE_LEVEL = 16;
 /** Float64 rounding of the grid evaluation (T·m terms, table cos/sin): far below this relative margin. */
 const ROUNDING_MARGIN = 1e-9;
 
@@ -105,39 +107,61 @@ export function gridBound(spec: ConvSpec, groupIndex: number, level: number): { 
     }
     return { re, im };
   });
+  // Separable: per index of the leading axes, the partial sums over their taps for each tap of
+  // the last axis (T complex products), then k_last products per point of the last axis.
+  const last = rank - 1;
+  const kLast = kernel[last];
+  const nLast = sizes[last];
+  const prefixTaps = taps / kLast;
+  const prefixPoints = points / nLast;
   const q = new Float64Array(points);
-  const index = new Int32Array(rank);
-  const tapIndex = new Int32Array(rank);
+  const index = new Int32Array(Math.max(1, last));
+  const tapIndex = new Int32Array(Math.max(1, last));
+  const partRe = new Float64Array(kLast);
+  const partIm = new Float64Array(kLast);
   for (let j = 0; j < m; j++) {
     const w = spec.weight.data.subarray((groupIndex * m + j) * taps, (groupIndex * m + j + 1) * taps);
     index.fill(0);
-    for (let p = 0; p < points; p++) {
-      let sr = 0;
-      let si = 0;
+    for (let p = 0; p < prefixPoints; p++) {
+      partRe.fill(0);
+      partIm.fill(0);
       tapIndex.fill(0);
-      for (let t = 0; t < taps; t++) {
-        const wt = w[t];
-        if (wt !== 0) {
-          let fr = 1;
-          let fi = 0;
-          for (let a = 0; a < rank; a++) {
-            const e = index[a] * kernel[a] + tapIndex[a];
-            const tr = tables[a].re[e];
-            const ti = tables[a].im[e];
-            const nr = fr * tr - fi * ti;
-            fi = fr * ti + fi * tr;
-            fr = nr;
-          }
-          sr += wt * fr;
-          si += wt * fi;
+      for (let pt = 0; pt < prefixTaps; pt++) {
+        let fr = 1;
+        let fi = 0;
+        for (let a = 0; a < last; a++) {
+          const e = index[a] * kernel[a] + tapIndex[a];
+          const tr = tables[a].re[e];
+          const ti = tables[a].im[e];
+          const nr = fr * tr - fi * ti;
+          fi = fr * ti + fi * tr;
+          fr = nr;
         }
-        for (let a = rank - 1; a >= 0; a--) {
+        for (let t = 0; t < kLast; t++) {
+          const wt = w[pt * kLast + t];
+          partRe[t] += wt * fr;
+          partIm[t] += wt * fi;
+        }
+        for (let a = last - 1; a >= 0; a--) {
           if (++tapIndex[a] < kernel[a]) break;
           tapIndex[a] = 0;
         }
       }
-      q[p] += sr * sr + si * si;
-      for (let a = rank - 1; a >= 0; a--) {
+      const tr = tables[last].re;
+      const ti = tables[last].im;
+      const base = p * nLast;
+      for (let i = 0; i < nLast; i++) {
+        let sr = 0;
+        let si = 0;
+        for (let t = 0; t < kLast; t++) {
+          const cr = tr[i * kLast + t];
+          const ci = ti[i * kLast + t];
+          sr += partRe[t] * cr - partIm[t] * ci;
+          si += partRe[t] * ci + partIm[t] * cr;
+        }
+        q[base + i] += sr * sr + si * si;
+      }
+      for (let a = last - 1; a >= 0; a--) {
         if (++index[a] < sizes[a]) break;
         index[a] = 0;
       }
@@ -186,12 +210,20 @@ export function reduceDepthwise(spec: ConvSpec, inputShape: number[], shouldStop
   const rank = spec.weight.dims.length - 2;
   const spatial = spec.channelsLast ? inputShape.slice(1, 1 + rank) : inputShape.slice(2);
   if (spatial.length !== rank) return null;
-  const upper = tapSumBounds(spec);
-  // The lower bound comes from the group whose coarse grid estimate is largest (the likeliest max).
-  let candidates = Array.from({ length: group }, (_, g) => g);
-  const coarse = candidates.map((g) => gridBound(spec, g, GRID_LEVELS[0]));
-  coarse.forEach((c, g) => (upper[g] = Math.min(upper[g], c.bound)));
-  const top = candidates.reduce((a, b) => (coarse[b].estimate > coarse[a].estimate ? b : a), 0);
+  // The lower bound comes from the group whose symbol looks largest on a coarse grid (no bound
+  // needed there), checked only among groups whose sum of |taps| could reach the largest estimate.
+  const tapSums = tapSumBounds(spec);
+  let top = 0;
+  let topEstimate = 0;
+  const order = Array.from({ length: group }, (_, g) => g).sort((a, b) => tapSums[b] - tapSums[a]);
+  for (const g of order) {
+    if (tapSums[g] <= topEstimate) break;
+    const estimate = gridBound(spec, g, ESTIMATE_LEVEL).estimate;
+    if (estimate > topEstimate) {
+      top = g;
+      topEstimate = estimate;
+    }
+  }
   if (shouldStop?.()) return null;
   const one = depthwiseSubset(spec, inputShape, [top]);
   const symbol = convSymbol(one.spec, spatial);
@@ -200,12 +232,10 @@ export function reduceDepthwise(spec: ConvSpec, inputShape: number[], shouldStop
   const window = windowLowerBound(symbol, peak.group, peak.omega, peak.vector);
   if (!window || !(window.sigma > 0)) return null;
   const lower = window.sigma;
-  const tapSums = tapSumBounds(spec);
-  const prunedByTaps = candidates.filter((g) => tapSums[g] < lower).length;
+  let candidates = order.filter((g) => g === top || tapSums[g] >= lower);
+  const prunedByTaps = group - candidates.length;
   const prunedByGrid: number[] = [];
-  candidates = candidates.filter((g) => upper[g] >= lower);
-  prunedByGrid.push(group - prunedByTaps - candidates.length);
-  for (const level of GRID_LEVELS.slice(1)) {
+  for (const level of GRID_LEVELS) {
     if (shouldStop?.()) return null;
     const before = candidates.length;
     candidates = candidates.filter((g) => g === top || gridBound(spec, g, level).bound >= lower);
