@@ -24,7 +24,10 @@ import { windowLowerBound } from './window-lower';
 const GRID_LEVELS = [32, 128, 1024];
 /** Grid points per axis of the estimate that picks the group for the lower bound. */
 const ESTIMATE_LEVEL = 16;
-/** Float64 rounding of the grid evaluation (T·m terms, table cos/sin): far below this relative margin. */
+/**
+ * Float64 rounding of the grid evaluation (T·m terms, table cos/sin, about 1e-15 of (Σ|w|)² per
+ * point): covered by this relative margin on M plus a thousandth of it times (Σ|w|)².
+ */
 const ROUNDING_MARGIN = 1e-9;
 
 export interface DepthwiseReduction {
@@ -197,7 +200,15 @@ export function gridBound(spec: ConvSpec, groupIndex: number, level: number): { 
   const spread = kernel.reduce((sum, k, a) => sum + (Math.floor(((k - 1) * dilations[a]) / strides[a]) * Math.PI) / outSizes[a], 0);
   const estimate = Math.sqrt(best);
   if (!(spread < 0.5)) return { bound: Infinity, estimate };
-  return { bound: Math.sqrt((best * (1 + ROUNDING_MARGIN)) / (1 - spread)) * (1 + ROUNDING_MARGIN), estimate };
+  // Rounding is relative to (Σ|w|)², not to q: under cancellation M can be far below it.
+  let scale = 0;
+  for (let j = 0; j < m; j++) {
+    let sum = 0;
+    for (let t = 0; t < taps; t++) sum += Math.abs(spec.weight.data[(groupIndex * m + j) * taps + t]);
+    scale += sum * sum;
+  }
+  const certified = best * (1 + ROUNDING_MARGIN) + ROUNDING_MARGIN * 1e-3 * scale;
+  return { bound: Math.sqrt(certified / (1 - spread)) * (1 + ROUNDING_MARGIN), estimate };
 }
 
 /**
