@@ -5,6 +5,7 @@
 import type { LinearSpec } from '../model/ir';
 import type { EstimateSettings } from '../protocol/report';
 import { upperBound } from './bounds';
+import { reduceDepthwise } from './large-input/depthwise';
 import { solveByInterval, warmStartFor } from './large-input/solve';
 import { buildOperator } from './operators';
 import { estimateSpectralNorm } from './solvers';
@@ -33,13 +34,19 @@ export interface SolvedLayer {
 export type SolveOutcome = { result: SolvedLayer } | { failure: string };
 
 /** Runs synchronously; throws CancelledError when shouldStop turns true. Call initBackend first. */
-export function solveLinearProblem(problem: LinearProblem, settings: SolverSettings, shouldStop?: () => boolean): SolveOutcome {
+export function solveLinearProblem(original: LinearProblem, settings: SolverSettings, shouldStop?: () => boolean): SolveOutcome {
   let operator: ReturnType<typeof buildOperator> | undefined;
   try {
+    // A depthwise conv is a direct sum over its groups: the groups whose certified bound lies below
+    // another group's certified lower bound are dropped, with σ unchanged (large-input/depthwise.ts).
+    const depthwise = original.spec.type === 'conv' && settings.method === 'lanczos' ? reduceDepthwise(original.spec, original.inputShape, shouldStop) : null;
+    if (shouldStop?.()) throw new CancelledError();
+    const problem: LinearProblem = depthwise ? { spec: depthwise.spec, inputShape: depthwise.inputShape } : original;
+    const noted = (detail: string | undefined): string | undefined => (depthwise ? (detail ? `${depthwise.note}; ${detail}` : depthwise.note) : detail);
     // A certified interval [lower, upper] of width ≤ tol·σ when the cost model finds one cheaper
     // (large-input/solve.ts); null sends the layer to the full-size solver below. An explicit
     // 'power' (the baseline solver, for comparisons) always runs as asked.
-    const interval = settings.method === 'lanczos' ? solveByInterval(problem.spec, problem.inputShape, settings.tol, shouldStop) : null;
+    const interval = settings.method === 'lanczos' ? solveByInterval(problem.spec, problem.inputShape, settings.tol, shouldStop, depthwise !== null) : null;
     if (shouldStop?.()) throw new CancelledError();
     if (interval) {
       return {
@@ -51,7 +58,7 @@ export function solveLinearProblem(problem: LinearProblem, settings: SolverSetti
           converged: true,
           residual: (interval.upper - interval.lower) / Math.max(interval.lower, Number.MIN_VALUE),
           method: interval.method,
-          boundMethod: interval.detail,
+          boundMethod: noted(interval.detail),
         },
       };
     }
@@ -79,8 +86,8 @@ export function solveLinearProblem(problem: LinearProblem, settings: SolverSetti
         converged: solution.converged,
         residual: solution.residual,
         method: solution.method,
-        ...(bound ? { boundMethod: bound.method } : {}),
-        ...(warm ? { lower: warm.lower } : {}),
+        ...(bound || depthwise ? { boundMethod: noted(bound?.method) } : {}),
+        ...(warm || depthwise ? { lower: Math.max(warm?.lower ?? 0, depthwise?.lower ?? 0) } : {}),
       },
     };
   } catch (error) {

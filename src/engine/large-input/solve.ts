@@ -114,9 +114,33 @@ export function forwardFlops(spec: LinearSpec, inputShape: number[]): number {
   return 2 * cOut * cInPerGroup * kernel.reduce((a, b) => a * b, 1) * g.outputSize.reduce((a, b) => Math.max(0, a * b), 1);
 }
 
+/**
+ * tfjs-wasm depthwise convs (one input channel per group) run far below WASM_FLOPS: measured one
+ * core, 3x3, product pair (forward + adjoint) 0.31 s for 384 channels at 160², 2.5 s at 320²
+ * (0.5 GFLOP/s; the model had said 0.018 and 0.071 s), 2.9 s with stride 2 at 320² (its adjoint is
+ * one conv per stride phase plus an interleave: about 3× the stride-1 rate per flop).
+ * docs/large-inputs.md §11.
+ */
+const DEPTHWISE_FLOPS = 4e8;
+const DEPTHWISE_STRIDED_FACTOR = 3;
+
+/** Seconds of one forward + adjoint product on tfjs wasm. */
+export function pairSeconds(spec: LinearSpec, inputShape: number[]): number {
+  const flops = 2 * forwardFlops(spec, inputShape);
+  const conv = asConvView(spec, inputShape);
+  const group = conv?.spec.group || 1;
+  // Also a single channel with a few outputs: what a depthwise layer reduced to its top groups is
+  // (depthwise.ts); measured 7.7 ms per pair for one 3x3 channel at 320² (the generic rate: 0.5 ms).
+  if (conv && conv.spec.weight.dims[1] === 1 && (group > 1 || conv.spec.weight.dims[0] <= 4)) {
+    const strided = conv.spec.strides.some((s) => s > 1) ? DEPTHWISE_STRIDED_FACTOR : 1;
+    return (flops / DEPTHWISE_FLOPS) * strided + PAIR_OVERHEAD;
+  }
+  return flops / WASM_FLOPS + PAIR_OVERHEAD;
+}
+
 /** Expected seconds of the full-size iterative solver on this layer. */
 export function iterativeSeconds(spec: LinearSpec, inputShape: number[]): number {
-  return EXPECTED_PAIRS * (2 * forwardFlops(spec, inputShape) / WASM_FLOPS + PAIR_OVERHEAD);
+  return EXPECTED_PAIRS * pairSeconds(spec, inputShape);
 }
 
 export function exactSeconds(spec: LinearSpec, inputShape: number[]): number | null {
@@ -151,8 +175,16 @@ export function planLayer(spec: LinearSpec, inputShape: number[], tol: number): 
 }
 
 /** A certified interval by the planned path, or null (the caller runs the iterative solver). */
-export function solveByInterval(spec: LinearSpec, inputShape: number[], tol: number, shouldStop?: () => boolean): IntervalSolution | null {
+export function solveByInterval(spec: LinearSpec, inputShape: number[], tol: number, shouldStop?: () => boolean, trySymbol = false): IntervalSolution | null {
   const plan = planLayer(spec, inputShape, tol);
+  // `trySymbol` (a depthwise layer reduced to its top groups, depthwise.ts): the symbol path is
+  // attempted whenever it is cheap next to the solve, since the a-priori gap estimate is
+  // conservative for strided layers (a random 3x3 stride-2 channel at 320² closes at 7e-5 where
+  // the estimate says 2.4e-4); a failed attempt costs a tenth of a second.
+  if (trySymbol && plan.path === 'iterative') {
+    const conv = asConvView(spec, inputShape);
+    if (conv && symbolPathSeconds(conv.spec) <= 0.5 * plan.seconds) plan.path = 'symbol-sup';
+  }
   if (plan.path === 'exact-dense') {
     const exact = exactInterval(spec, inputShape);
     if (exact) return { sigma: exact.sigma, lower: exact.lower, upper: exact.upper, iterations: exact.steps, method: 'exact-dense', detail: exact.detail };
