@@ -21,6 +21,7 @@
  * 7: the twisted-torus bound of stride-1 convs (their `upperBound`, and which layers take the symbol
  *    path), the bracket's windows bounded over cells on large maps, Einsum rows with reordered
  *    outputs executed, data×data Einsum, GatherNd/GatherND, TF.js Sin/Cos/Atan/Asinh/Atan2, MAXIM's
- *    written-out layer norm, squares on a range, ONNX Clip with limits computed from the data.
+ *    written-out layer norm, squares on a range, ONNX Clip with limits computed from the data,
+ *    written-out GELU (tanh) and sigmoid, depthwise layers reduced to their kept channels.
  */
 export const ENGINE_RESULTS_VERSION = 7;
