@@ -12,6 +12,7 @@
 // these forms exactly are left as they are (unbounded, with their reason).
 
 import type { FixedSpec, IrModel, IrNode, NodeExecution, WeightTensor } from '../model/ir';
+import { graphIndex } from './subgraph';
 
 /** The denominator h(r) = outer(√(inner(c·r²))) with r = ‖y‖ over a group; each ε step adds or clamps from below. */
 export interface Spread {
@@ -324,12 +325,7 @@ function centringOf(y: string, axes: number[], producers: ReadonlyMap<string, Ir
 
 /** Rewrites every written-out normalisation, and every √(a² + b²), in place (see the header). */
 export function recogniseLayerNorms(model: IrModel): void {
-  const producers = new Map<string, IrNode>();
-  const consumers = new Map<string, IrNode[]>();
-  for (const node of model.nodes) {
-    for (const output of node.outputs) producers.set(output, node);
-    for (const input of node.inputs) consumers.set(input, [...(consumers.get(input) ?? []), node]);
-  }
+  const { producers, consumers } = graphIndex(model);
   const graphOutputs = new Set(model.outputs);
   /** Rows of a pattern read by nothing but the pattern: shown as counted in its row (constant 0 off the bound's path). */
   const countIn = (head: IrNode, rows: IrNode[], what: string) => {

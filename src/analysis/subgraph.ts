@@ -2,7 +2,7 @@
 // input (the other inputs are held fixed, so what depends on them alone is a constant), and, when
 // outputs are chosen, only the nodes that lead to those outputs.
 
-import type { IrModel } from '../model/ir';
+import type { IrModel, IrNode } from '../model/ir';
 import { ModelError } from '../model/errors';
 
 /**
@@ -61,4 +61,15 @@ function checkOutputs(model: IrModel, outputs: readonly string[]): void {
     const hint = near.length > 0 ? `; values with a similar name: ${near.map((n) => `"${n}"`).join(', ')}` : `; the graph's outputs are ${model.outputs.map((n) => `"${n}"`).join(', ')}`;
     throw new ModelError(model.path, `has no value "${name}" that depends on the input${hint}`);
   }
+}
+
+/** Which row produces each value and which rows read it (pattern matchers walk both ways). */
+export function graphIndex(model: IrModel): { producers: Map<string, IrNode>; consumers: Map<string, IrNode[]> } {
+  const producers = new Map<string, IrNode>();
+  const consumers = new Map<string, IrNode[]>();
+  for (const node of model.nodes) {
+    for (const output of node.outputs) producers.set(output, node);
+    for (const input of node.inputs) consumers.set(input, [...(consumers.get(input) ?? []), node]);
+  }
+  return { producers, consumers };
 }

@@ -8,6 +8,7 @@
 // there. Everything else is left as it was.
 
 import type { FixedSpec, IrModel, IrNode } from '../model/ir';
+import { graphIndex } from './subgraph';
 
 /** A scalar expression of the root value x. */
 type Expr =
@@ -338,12 +339,7 @@ function matchSigmoid(e: Expr): Recognised | undefined {
  * as the sigmoid of x, any other scaled form as nothing (the executor then reports it).
  */
 export function recogniseWrittenActivations(model: IrModel): void {
-  const producers = new Map<string, IrNode>();
-  const consumers = new Map<string, IrNode[]>();
-  for (const node of model.nodes) {
-    for (const output of node.outputs) producers.set(output, node);
-    for (const input of node.inputs) consumers.set(input, [...(consumers.get(input) ?? []), node]);
-  }
+  const { producers, consumers } = graphIndex(model);
   const graphOutputs = new Set(model.outputs);
   const counted = new Set<IrNode>();
   const order = new Map(model.nodes.map((node, i) => [node, i]));

@@ -255,15 +255,10 @@ export function twistedGridBound(spec: ConvSpec, spatial: number[], peak: Symbol
   return { sigmaUpper: Math.sqrt(result.lambdaUpper), lambdaUpper: result.lambdaUpper, grid, cells: result.cells, factorisations: result.factorisations };
 }
 
-export interface ConvUpper {
+/** The certification's result (symbol-sup.ts's fields) with σ in place of λ. */
+export interface ConvUpper extends Omit<SymbolSup, 'lambdaUpper'> {
   /** Certified: σ(layer) ≤ sigma (rounding included). */
   sigma: number;
-  lambdaBest: number;
-  omega: number[];
-  groupIndex: number;
-  vector: { re: Float64Array; im: Float64Array };
-  cells: number;
-  factorisations: number;
   /** What bounds it, for the row's note. */
   description: string;
 }

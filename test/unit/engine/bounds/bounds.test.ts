@@ -7,7 +7,6 @@ import { Matrix } from 'ml-matrix';
 import { initBackend } from '../../../../src/engine/backend';
 import { upperBound } from '../../../../src/engine/bounds';
 import { gramSpectralBound } from '../../../../src/engine/bounds/gram';
-import type { ConvSpec } from '../../../../src/model/ir';
 import {
   avgPoolMatrix,
   convMatrix,
@@ -16,6 +15,7 @@ import {
   randomValues,
   type ConvCase,
   type ConvTransposeCase,
+  convSpecOf,
 } from './reference';
 
 /** SVD's own error is ~1e-15 relative: a bound may not be below the exact value by more. */
@@ -23,19 +23,6 @@ const SVD_SLACK = 1e-12;
 
 function assertUpper(bound: number, exact: number, label: string): void {
   assert.ok(bound >= exact * (1 - SVD_SLACK), `${label}: bound ${bound} below exact σ1 ${exact}`);
-}
-
-function convSpec(c: ConvCase, weight: Float32Array, channelsLast = false): ConvSpec {
-  return {
-    type: 'conv',
-    channelsLast,
-    weight: { dims: [c.cOut, c.cIn / c.group, ...c.kernel], data: weight },
-    strides: c.strides,
-    dilations: c.dilations,
-    padsBegin: c.padsBegin,
-    padsEnd: c.padsEnd,
-    group: c.group,
-  };
 }
 
 function conv2d(cIn: number, cOut: number, k: number, size: number, rest: Partial<ConvCase> = {}): ConvCase {
@@ -181,7 +168,7 @@ describe('convolution bounds (zero padding, any stride, dilation, groups)', () =
       const weight = randomValues(c.cOut * (c.cIn / c.group) * c.kernel.reduce((a, b) => a * b, 1), 300 + index);
       const exact = exactSigma(convMatrix(c, weight));
       for (const convGram of ['direct', 'taps'] as const) {
-        const bound = upperBound(convSpec(c, weight), [1, c.cIn, ...c.input], { convGram });
+        const bound = upperBound(convSpecOf(c, weight), [1, c.cIn, ...c.input], { convGram });
         assert.ok(bound, label);
         assertUpper(bound.value, exact, `${label} (${convGram})`);
         // A sanity ceiling: the circular bound of these small layers is within a few tens of percent.
@@ -198,8 +185,8 @@ describe('convolution bounds (zero padding, any stride, dilation, groups)', () =
       const c = conv2d(cIn, cOut, 3, 8, { strides: [stride, stride] });
       const weight = randomValues(cOut * cIn * 9, 400 + cIn * 10 + stride);
       const exact = exactSigma(convMatrix(c, weight));
-      const direct = upperBound(convSpec(c, weight), [1, cIn, 8, 8], { convGram: 'direct' });
-      const taps = upperBound(convSpec(c, weight), [1, cIn, 8, 8], { convGram: 'taps' });
+      const direct = upperBound(convSpecOf(c, weight), [1, cIn, 8, 8], { convGram: 'direct' });
+      const taps = upperBound(convSpecOf(c, weight), [1, cIn, 8, 8], { convGram: 'taps' });
       assert.ok(direct && taps);
       assert.match(taps.method, new RegExp(`\\(${side} side\\)`));
       assertUpper(taps.value, exact, `${cIn}→${cOut} stride ${stride}`);
@@ -211,8 +198,8 @@ describe('convolution bounds (zero padding, any stride, dilation, groups)', () =
   test('channels-last input shapes give the same bound', () => {
     const c = conv2d(3, 4, 3, 6, { strides: [2, 2] });
     const weight = randomValues(4 * 3 * 9, 77);
-    const first = upperBound(convSpec(c, weight), [1, 3, 6, 6]);
-    const last = upperBound(convSpec(c, weight, true), [1, 6, 6, 3]);
+    const first = upperBound(convSpecOf(c, weight), [1, 3, 6, 6]);
+    const last = upperBound(convSpecOf(c, weight, true), [1, 6, 6, 3]);
     assert.ok(first && last);
     assert.equal(last.value, first.value);
   });
@@ -221,7 +208,7 @@ describe('convolution bounds (zero padding, any stride, dilation, groups)', () =
     const c = conv2d(5, 6, 3, 6);
     const weight = randomValues(6 * 5 * 9, 78);
     const exact = exactSigma(convMatrix(c, weight));
-    const bound = upperBound(convSpec(c, weight), [1, 5, 6, 6], { budgetFlops: 1000 });
+    const bound = upperBound(convSpecOf(c, weight), [1, 5, 6, 6], { budgetFlops: 1000 });
     assert.ok(bound);
     assert.match(bound.method, /sum over kernel taps/);
     assertUpper(bound.value, exact, 'tap sum');
@@ -231,16 +218,16 @@ describe('convolution bounds (zero padding, any stride, dilation, groups)', () =
     const c = conv2d(6, 6, 3, 7);
     const weight = randomValues(6 * 6 * 9, 81);
     const exact = exactSigma(convMatrix(c, weight));
-    const plain = upperBound(convSpec(c, weight), [1, 6, 7, 7]);
+    const plain = upperBound(convSpecOf(c, weight), [1, 6, 7, 7]);
     assert.ok(plain);
     for (const lower of [0, exact * 0.5, exact * (1 - 1e-6), exact, plain.value * 0.999, plain.value, NaN]) {
-      const seeded = upperBound(convSpec(c, weight), [1, 6, 7, 7], { lowerBound: lower });
+      const seeded = upperBound(convSpecOf(c, weight), [1, 6, 7, 7], { lowerBound: lower });
       assert.ok(seeded);
       assertUpper(seeded.value, exact, `L = ${lower}`);
       assert.ok(seeded.value <= Math.max(plain.value, Number.isFinite(lower) ? lower : 0) * (1 + 1e-9), `L = ${lower}: ${seeded.value} vs ${plain.value}`);
     }
     // A too-high L (a bad estimate) makes the result looser, never invalid.
-    const high = upperBound(convSpec(c, weight), [1, 6, 7, 7], { lowerBound: exact * 2 });
+    const high = upperBound(convSpecOf(c, weight), [1, 6, 7, 7], { lowerBound: exact * 2 });
     assert.ok(high);
     assert.equal(high.value, exact * 2);
     assert.match(high.method, /every block proven/);
@@ -253,7 +240,7 @@ describe('convolution bounds (zero padding, any stride, dilation, groups)', () =
       const exact = exactSigma(convMatrix(c, weight));
       for (const lower of [undefined, exact * 0.9]) {
         const [direct, taps] = (['direct', 'taps'] as const).map((convGram) => {
-          const bound = upperBound(convSpec(c, weight), [1, 64, size, size], { convGram, ...(lower === undefined ? {} : { lowerBound: lower }) });
+          const bound = upperBound(convSpecOf(c, weight), [1, 64, size, size], { convGram, ...(lower === undefined ? {} : { lowerBound: lower }) });
           assert.ok(bound);
           assert.match(bound.method, /proven ≤ the max by a Cholesky factorisation/);
           assertUpper(bound.value, exact, `stride ${stride}, ${convGram}, L = ${lower}`);
@@ -269,7 +256,7 @@ describe('convolution bounds (zero padding, any stride, dilation, groups)', () =
     const c = conv2d(4, 4, 3, 6);
     const weight = randomValues(4 * 4 * 9, 79);
     const exact = exactSigma(convMatrix(c, weight));
-    const bound = upperBound(convSpec(c, weight), [1, 4, 6, 6], { shouldStop: () => true });
+    const bound = upperBound(convSpecOf(c, weight), [1, 4, 6, 6], { shouldStop: () => true });
     assert.ok(bound);
     assertUpper(bound.value, exact, 'stopped');
   });
@@ -282,7 +269,7 @@ describe('tightness on 3x3 stride-1 layers (maps 7x7 and larger)', () => {
       const c = conv2d(channels, channels, 3, size);
       const weight = randomValues(channels * channels * 9, 500 + size);
       const exact = exactSigma(convMatrix(c, weight));
-      const bound = upperBound(convSpec(c, weight), [1, channels, size, size]);
+      const bound = upperBound(convSpecOf(c, weight), [1, channels, size, size]);
       assert.ok(bound);
       assertUpper(bound.value, exact, 'tight');
       assert.ok(bound.value <= exact * 1.05, `ratio ${bound.value / exact} (${bound.method})`);

@@ -3,6 +3,7 @@
 // float64 power iteration for layers too large for a dense SVD (a lower bound on σ1).
 
 import { Matrix, SingularValueDecomposition } from 'ml-matrix';
+import type { ConvSpec } from '../../../../src/model/ir';
 
 /** Deterministic uniform(−1, 1) values (mulberry32). */
 export function randomValues(count: number, seed: number): Float32Array {
@@ -47,6 +48,20 @@ function flatten(index: number[], sizes: number[]): number {
   let flat = 0;
   for (let a = 0; a < sizes.length; a++) flat = flat * sizes[a] + index[a];
   return flat;
+}
+
+/** The IR's Conv row for a case (ONNX semantics, zero padding). */
+export function convSpecOf(c: ConvCase, weight: Float32Array, channelsLast = false): ConvSpec {
+  return {
+    type: 'conv',
+    channelsLast,
+    weight: { dims: [c.cOut, c.cIn / c.group, ...c.kernel], data: weight },
+    strides: c.strides,
+    dilations: c.dilations,
+    padsBegin: c.padsBegin,
+    padsEnd: c.padsEnd,
+    group: c.group,
+  };
 }
 
 export function convOutputSize(c: ConvCase): number[] {

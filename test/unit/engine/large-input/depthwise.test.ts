@@ -9,14 +9,10 @@ import type { ConvSpec } from '../../../../src/model/ir';
 import { depthwiseSubset, gridBound, reduceDepthwise, tapSumBounds } from '../../../../src/engine/large-input/depthwise';
 import { exactInterval } from '../../../../src/engine/large-input/exact-small';
 import { pairSeconds } from '../../../../src/engine/large-input/solve';
-import { convMatrix, exactSigma, randomValues, type ConvCase } from '../bounds/reference';
+import { convMatrix, exactSigma, randomValues, type ConvCase, convSpecOf } from '../bounds/reference';
 
 function depthwiseCase(channels: number, multiplier: number, input: number[], stride: number): ConvCase {
   return { cIn: channels, cOut: channels * multiplier, kernel: [3, 3], input, strides: [stride, stride], dilations: [1, 1], padsBegin: [1, 1], padsEnd: [1, 1], group: channels };
-}
-
-function specOf(c: ConvCase, weight: Float32Array): ConvSpec {
-  return { type: 'conv', channelsLast: false, weight: { dims: [c.cOut, 1, ...c.kernel], data: weight }, strides: c.strides, dilations: c.dilations, padsBegin: c.padsBegin, padsEnd: c.padsEnd, group: c.group };
 }
 
 /** Weights with group `hot` scaled by `scale`: the only group that can hold the max. */
@@ -37,7 +33,7 @@ describe('depthwise group bounds', () => {
     test(`${label}: every group's certified bound is above its exact σ1 (non-square 13x10 map)`, () => {
       const c = depthwiseCase(3, multiplier, [13, 10], stride);
       const weight = randomValues(c.cOut * 9, 11 + stride + multiplier);
-      const spec = specOf(c, weight);
+      const spec = convSpecOf(c, weight);
       const taps = tapSumBounds(spec);
       for (let g = 0; g < 3; g++) {
         const one = depthwiseSubset(spec, [1, 3, 13, 10], [g]);
@@ -66,7 +62,7 @@ describe('depthwise reduction', () => {
     test(`${label}: ${channels} channels, one holding the max, reduced to that one with σ unchanged`, () => {
       const c = depthwiseCase(channels, multiplier, [...input], stride);
       const weight = weightsWithHotGroup(c, 5 + stride + multiplier, 7 % channels, 3);
-      const spec = specOf(c, weight);
+      const spec = convSpecOf(c, weight);
       const shape = [1, channels, ...input];
       const reduction = reduceDepthwise(spec, shape);
       assert.ok(reduction, 'no reduction');
@@ -92,7 +88,7 @@ describe('depthwise reduction', () => {
 
   test('384 random channels at 160²: the grid stages prune what the sum of taps cannot, and the kept groups include the largest symbol', () => {
     const c = depthwiseCase(384, 1, [160, 160], 1);
-    const spec = specOf(c, randomValues(384 * 9, 21));
+    const spec = convSpecOf(c, randomValues(384 * 9, 21));
     const reduction = reduceDepthwise(spec, [1, 384, 160, 160]);
     assert.ok(reduction);
     assert.ok(reduction.kept.length <= 3, `kept ${reduction.kept}`);
@@ -110,7 +106,7 @@ describe('depthwise reduction', () => {
     const weight = randomValues(6 * 9, 3);
     // Two copies of the same kernel: neither can be pruned against the other.
     weight.copyWithin(9 * 4, 9 * 1, 9 * 2);
-    const spec = specOf(c, weight);
+    const spec = convSpecOf(c, weight);
     const reduction = reduceDepthwise(spec, [1, 6, 12, 12]);
     if (reduction) {
       assert.ok(reduction.kept.includes(1) === reduction.kept.includes(4), `kept ${reduction.kept}`);
@@ -127,7 +123,7 @@ describe('depthwise reduction', () => {
 
   test('channels-last input shapes are reduced on the last axis', () => {
     const c = depthwiseCase(12, 1, [14, 11], 1);
-    const spec = { ...specOf(c, weightsWithHotGroup(c, 9, 2, 3)), channelsLast: true };
+    const spec = { ...convSpecOf(c, weightsWithHotGroup(c, 9, 2, 3)), channelsLast: true };
     const reduction = reduceDepthwise(spec, [1, 14, 11, 12]);
     assert.ok(reduction);
     assert.deepEqual(reduction.inputShape, [1, 14, 11, 1]);

@@ -7,7 +7,7 @@
 
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ConvSpec, ConvTransposeSpec, LinearSpec } from '../../../../src/model/ir';
+import type { ConvTransposeSpec, LinearSpec } from '../../../../src/model/ir';
 import { exactInterval } from '../../../../src/engine/large-input/exact-small';
 import { symbolSupInterval } from '../../../../src/engine/large-input/index';
 import { convSymbol } from '../../../../src/engine/large-input/conv-symbol';
@@ -17,25 +17,12 @@ import { adjointConv } from '../../../../src/engine/large-input/conv-view';
 import { planLayer, solveByInterval } from '../../../../src/engine/large-input/solve';
 import { reduceLinearProblem } from '../../../../src/engine/operators';
 import { certifiedEigenvalueBound, certifiedHermitianBound } from '../../../../src/engine/large-input/dense-symmetric';
-import { convMatrix, convTransposeMatrix, exactSigma, randomValues, type ConvCase, type ConvTransposeCase } from '../bounds/reference';
+import { convMatrix, convTransposeMatrix, exactSigma, randomValues, type ConvCase, type ConvTransposeCase, convSpecOf } from '../bounds/reference';
 import { bruteForceSup } from './brute-force-sup';
 import { Matrix } from 'ml-matrix';
 
 /** SVD's own error is ~1e-15 relative. */
 const SLACK = 1e-12;
-
-function convSpec(c: ConvCase, weight: Float32Array): ConvSpec {
-  return {
-    type: 'conv',
-    channelsLast: false,
-    weight: { dims: [c.cOut, c.cIn / c.group, ...c.kernel], data: weight },
-    strides: c.strides,
-    dilations: c.dilations,
-    padsBegin: c.padsBegin,
-    padsEnd: c.padsEnd,
-    group: c.group,
-  };
-}
 
 function transposeSpec(c: ConvTransposeCase, weight: Float32Array): ConvTransposeSpec {
   return {
@@ -74,7 +61,7 @@ describe('exact-dense: float64 Gram matrix with a Cholesky certificate', () => {
     test(label, () => {
       const weight = randomValues(c.cOut * (c.cIn / c.group) * c.kernel.reduce((a, b) => a * b, 1), 11 + label.length);
       const exact = exactSigma(convMatrix(c, weight));
-      const interval = exactInterval(convSpec(c, weight), [1, c.cIn, ...c.input]);
+      const interval = exactInterval(convSpecOf(c, weight), [1, c.cIn, ...c.input]);
       assert.ok(interval, label);
       assertContains(interval.lower, interval.upper, exact, label);
       // Width is rounding only.
@@ -96,7 +83,7 @@ describe('exact-dense: float64 Gram matrix with a Cholesky certificate', () => {
     const c: ConvCase = { ...base, cIn: 1, cOut: 2, kernel: [1, 3], input: [76, 32], padsBegin: [0, 1], padsEnd: [0, 1] };
     const weight = randomValues(6, 3);
     // The kernel-1 axis reduces away (operators/reduce.ts): a 1-D problem on 32 positions.
-    const problem = reduceLinearProblem(convSpec(c, weight), [1, 1, 76, 32]);
+    const problem = reduceLinearProblem(convSpecOf(c, weight), [1, 1, 76, 32]);
     assert.deepEqual(problem.inputShape, [1, 1, 1, 32]);
     assert.equal(planLayer(problem.spec, problem.inputShape, 1e-4).path, 'exact-dense');
     const solved = solveByInterval(problem.spec, problem.inputShape, 1e-4);
@@ -123,9 +110,9 @@ describe('symbol-sup: certified symbol sup and a windowed plane wave at the real
   for (const [label, c, tol] of cases) {
     test(`${label}: contains the exact σ, width ≤ ${tol}·σ`, () => {
       const weight = randomValues(c.cOut * (c.cIn / c.group) * c.kernel.reduce((a, b) => a * b, 1), 17 + label.length);
-      const reference = exactInterval(convSpec(c, weight), [1, c.cIn, ...c.input]);
+      const reference = exactInterval(convSpecOf(c, weight), [1, c.cIn, ...c.input]);
       assert.ok(reference && reference.upper - reference.lower <= 1e-9 * reference.lower, `${label}: reference`);
-      const interval = symbolSupInterval(convSpec(c, weight), c.input, tol);
+      const interval = symbolSupInterval(convSpecOf(c, weight), c.input, tol);
       assert.ok(interval, `${label}: no interval`);
       assert.ok(interval.lower <= reference.upper, `${label}: lower ${interval.lower} above exact ${reference.upper}`);
       assert.ok(interval.upper >= reference.lower, `${label}: upper ${interval.upper} below exact ${reference.lower}`);
@@ -148,21 +135,21 @@ describe('symbol-sup: certified symbol sup and a windowed plane wave at the real
   test('the upper bound holds at other sizes, and the SVD agrees on a small 1-D case', () => {
     const big: ConvCase = { ...base, cIn: 2, cOut: 2, kernel: [3, 3], input: [60, 60] };
     const weight = randomValues(2 * 2 * 9, 29);
-    const interval = symbolSupInterval(convSpec(big, weight), big.input, 0.05);
+    const interval = symbolSupInterval(convSpecOf(big, weight), big.input, 0.05);
     assert.ok(interval);
-    const other = exactInterval(convSpec(big, weight), [1, 2, 16, 20]);
+    const other = exactInterval(convSpecOf(big, weight), [1, 2, 16, 20]);
     assert.ok(other && interval.upper >= other.upper * (1 - 1e-9), 'sup below a real size');
     const line: ConvCase = { cIn: 2, cOut: 3, kernel: [3], input: [60], strides: [1], dilations: [1], padsBegin: [1], padsEnd: [1], group: 1 };
     const w1 = randomValues(18, 37);
     const exact = exactSigma(convMatrix(line, w1));
-    const small = symbolSupInterval(convSpec(line, w1), line.input, 0.01);
+    const small = symbolSupInterval(convSpecOf(line, w1), line.input, 0.01);
     assert.ok(small);
     assertContains(small.lower, small.upper, exact, '1-D against the SVD');
   });
 
   test('declines (null) when the interval cannot close: a tiny map at a tight tolerance', () => {
     const c: ConvCase = { ...base, cIn: 2, cOut: 2, kernel: [3, 3], input: [8, 8] };
-    assert.equal(symbolSupInterval(convSpec(c, randomValues(36, 31)), c.input, 1e-4), null);
+    assert.equal(symbolSupInterval(convSpecOf(c, randomValues(36, 31)), c.input, 1e-4), null);
   });
 });
 
@@ -171,7 +158,7 @@ describe('symbol sup for larger kernels (5x5, 7x7): certified, and within tol of
     test(`${k}x${k}: the sup's certified bound is above the brute-force sup by at most the tolerance, and above the exact σ²`, () => {
       const c: ConvCase = { ...base, cIn: 2, cOut: 3, kernel: [k, k], input: [k + 9, k + 7], padsBegin: [(k - 1) / 2, (k - 1) / 2], padsEnd: [(k - 1) / 2, (k - 1) / 2] };
       const weight = randomValues(3 * 2 * k * k, 100 + k);
-      const spec = convSpec(c, weight);
+      const spec = convSpecOf(c, weight);
       const symbol = convSymbol(spec, c.input);
       assert.ok(symbol);
       assert.deepEqual(symbol.degrees, [k - 1, k - 1]);
@@ -205,7 +192,7 @@ describe('warm start for the iterative solver (a windowed plane wave)', () => {
   test('its Rayleigh quotient on the explicit matrix lies between its certified lower bound and the exact σ², in both layouts', () => {
     const c: ConvCase = { ...base, cIn: 2, cOut: 3, kernel: [3, 3], input: [16, 14] };
     const weight = randomValues(3 * 2 * 9, 41);
-    const spec = convSpec(c, weight);
+    const spec = convSpecOf(c, weight);
     const matrix = convMatrix(c, weight);
     const exact = exactSigma(matrix);
     const first = windowWarmStart(spec, [1, 2, 16, 14], { input: [1, 2, 16, 14], output: [1, 3, 16, 14] });
@@ -239,7 +226,7 @@ describe('warm start for the iterative solver (a windowed plane wave)', () => {
   for (const [label, c, side] of strided) {
     test(`${label}: the start's quotient lies between its certified lower bound² and σ², in both layouts`, () => {
       const weight = randomValues(c.cOut * (c.cIn / c.group) * c.kernel[0] * c.kernel[1], 47);
-      const spec = convSpec(c, weight);
+      const spec = convSpecOf(c, weight);
       const matrix = convMatrix(c, weight);
       const exact = exactSigma(matrix);
       const out = c.input.map((n, a) => Math.floor((n + c.padsBegin[a] + c.padsEnd[a] - c.kernel[a]) / c.strides[a]) + 1);
@@ -267,7 +254,7 @@ describe('warm start on the output side (a conv that narrows the channels)', () 
   test('the start lies on the outputs; its quotient for A Aᵀ lies between the certified lower bound² and σ², in both layouts', () => {
     const c: ConvCase = { ...base, cIn: 3, cOut: 2, kernel: [3, 3], input: [16, 14] };
     const weight = randomValues(2 * 3 * 9, 43);
-    const spec = convSpec(c, weight);
+    const spec = convSpecOf(c, weight);
     const matrix = convMatrix(c, weight);
     const exact = exactSigma(matrix);
     const first = windowWarmStart(spec, [1, 3, 16, 14], { input: [1, 3, 16, 14], output: [1, 2, 16, 14] });

@@ -7,26 +7,12 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Matrix } from 'ml-matrix';
-import type { ConvSpec } from '../../../../src/model/ir';
 import { convSymbol } from '../../../../src/engine/large-input/conv-symbol';
 import { certifiedSymbolSup, locateSymbolPeak } from '../../../../src/engine/large-input/symbol-sup';
 import { certifiedGridMax, chooseTwistedGrid, minimalTorus, twistedGridBound, type TwistedGrid } from '../../../../src/engine/large-input/twisted-grid';
 import { exactInterval } from '../../../../src/engine/large-input/exact-small';
 import { planLayer, solveByInterval } from '../../../../src/engine/large-input/solve';
-import { convMatrix, exactSigma, randomValues, type ConvCase } from '../bounds/reference';
-
-function specOf(c: ConvCase, weight: Float32Array): ConvSpec {
-  return {
-    type: 'conv',
-    channelsLast: false,
-    weight: { dims: [c.cOut, c.cIn / c.group, ...c.kernel], data: weight },
-    strides: c.strides,
-    dilations: c.dilations,
-    padsBegin: c.padsBegin,
-    padsEnd: c.padsEnd,
-    group: c.group,
-  };
-}
+import { convMatrix, exactSigma, randomValues, type ConvCase, convSpecOf } from '../bounds/reference';
 
 /** σ1 of K̂_g(ω) = Σ_t W_t e^{−iω·(t·dil)} per group, from the weights (not conv-symbol), the max over groups. */
 function symbolNorm(c: ConvCase, weight: Float32Array, omega: number[]): number {
@@ -99,7 +85,7 @@ describe('the twisted torus holds the layer', () => {
     test(`${label}: σ ≤ the max over every admissible twisted grid; the certified max covers the grid`, () => {
       const weight = randomValues(c.cOut * (c.cIn / c.group) * c.kernel.reduce((a, b) => a * b, 1), label.length * 7 + 3);
       const exact = exactSigma(convMatrix(c, weight));
-      const spec = specOf(c, weight);
+      const spec = convSpecOf(c, weight);
       const symbol = convSymbol(spec, c.input);
       assert.ok(symbol);
       const minimum = minimalTorus(symbol);
@@ -132,7 +118,7 @@ describe('the twisted torus holds the layer', () => {
   }
   test('the minimal torus: input plus the larger pad, at least the output', () => {
     const at = (c: ConvCase): number[] | null => {
-      const symbol = convSymbol(specOf(c, randomValues(c.cOut * c.cIn * c.kernel.reduce((a, b) => a * b, 1), 1)), c.input);
+      const symbol = convSymbol(convSpecOf(c, randomValues(c.cOut * c.cIn * c.kernel.reduce((a, b) => a * b, 1), 1)), c.input);
       return symbol && minimalTorus(symbol);
     };
     assert.deepEqual(at(cases[0][1]), [6, 7]);
@@ -149,7 +135,7 @@ describe('the twisted bound is tighter than the sup', () => {
   test('a 3→3 3x3 layer on 18x18: exact ≤ twisted bound < sup', () => {
     const c: ConvCase = { cIn: 3, cOut: 3, kernel: [3, 3], input: [18, 18], strides: [1, 1], dilations: [1, 1], padsBegin: [1, 1], padsEnd: [1, 1], group: 1 };
     const weight = randomValues(3 * 3 * 9, 91);
-    const spec = specOf(c, weight);
+    const spec = convSpecOf(c, weight);
     const exact = exactInterval(spec, [1, 3, 18, 18]);
     assert.ok(exact);
     const symbol = convSymbol(spec, c.input);
@@ -169,7 +155,7 @@ describe('the twisted bound is tighter than the sup', () => {
   });
   test('the grid is placed with the peak between frequencies', () => {
     const c: ConvCase = { cIn: 2, cOut: 2, kernel: [3, 3], input: [30, 30], strides: [1, 1], dilations: [1, 1], padsBegin: [1, 1], padsEnd: [1, 1], group: 1 };
-    const symbol = convSymbol(specOf(c, randomValues(36, 5)), c.input);
+    const symbol = convSymbol(convSpecOf(c, randomValues(36, 5)), c.input);
     assert.ok(symbol);
     const grid = chooseTwistedGrid(symbol, [31, 31], [0, 1.234]);
     // ω = 0 on the first axis: N = 31 with θ = π puts ±π/31 around it, the widest spacing.
@@ -183,7 +169,7 @@ describe('the twisted bound is tighter than the sup', () => {
 describe('the plan uses it', () => {
   test('a 64→64 3x3 layer at 192² takes the symbol path and closes to 1e-4 with the twisted torus (the sup alone does not)', () => {
     const c: ConvCase = { cIn: 64, cOut: 64, kernel: [3, 3], input: [192, 192], strides: [1, 1], dilations: [1, 1], padsBegin: [1, 1], padsEnd: [1, 1], group: 1 };
-    const spec = specOf(c, randomValues(64 * 64 * 9, 199));
+    const spec = convSpecOf(c, randomValues(64 * 64 * 9, 199));
     assert.equal(planLayer(spec, [1, 64, 192, 192], 1e-4).path, 'symbol-sup');
     const solved = solveByInterval(spec, [1, 64, 192, 192], 1e-4);
     assert.ok(solved, 'the interval did not close');
