@@ -1,6 +1,8 @@
 // Runs a model with a reference runtime (onnxruntime-node for ONNX; tfjs's own loadGraphModel /
 // loadLayersModel for TF.js) and with the graph executor, on the same input, for the executor checks.
 
+import { sigma1 } from '../../helpers/keras-reference';
+import { Matrix } from 'ml-matrix';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
@@ -155,3 +157,14 @@ export function gradientError(model: IrModel, input: Float32Array): number {
   return Math.abs(analytic - numeric) / Math.max(Math.abs(numeric), 1e-3);
 }
 
+
+/** σ1 of the linear map onnxruntime computes: its output on each basis vector of n inputs, one column each. */
+export async function onnxRuntimeExplicitSigma(bytes: Uint8Array, model: IrModel, n: number): Promise<number> {
+  const columns: number[][] = [];
+  for (let j = 0; j < n; j++) {
+    const e = new Float32Array(n);
+    e[j] = 1;
+    columns.push(Array.from((await onnxRuntimeOutputs(bytes, model, e))[0]));
+  }
+  return sigma1(new Matrix(columns).transpose());
+}
