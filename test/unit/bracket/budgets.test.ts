@@ -121,8 +121,11 @@ test('the bracket reports how the budget ended the lower side', async () => {
   assert.ok(result.seconds.lower < lowerSeconds + SLACK_MS / 1000, `${result.seconds.lower} s for ${lowerSeconds} s`);
   assert.ok((result.bounds.lower ?? 0) > 0);
   assert.equal(result.bounds.bracket?.lower.timedOut, true);
+  // Either ending is reported in words: a step skipped because its estimate did not fit (with what
+  // was left unrun), or, when a pass ran longer than estimated on a loaded machine, the safety net
+  // that stops between two ops. The exact skip text is pinned by the deterministic clock test above.
   assert.match(result.bounds.bracket?.lower.timedOutReason ?? '', /budget/);
-  assert.match(result.bounds.bracket?.lower.timedOutReason ?? '', /not run: .*ascent step/);
+  assert.match(result.bounds.bracket?.lower.timedOutReason ?? '', /not run: .*ascent step|ran out during a pass of the network \(stopped between two ops\)/);
 });
 
 // The upper side (expand.ts): circular segments cheapest first, one that cannot finish abandoned.
