@@ -24,10 +24,9 @@
 // is dropped, and a cell that fails its centre test while holding at most a few grid frequencies has
 // those frequencies certified one by one (each an exact point: no curvature factor).
 
-import type { ConvSpec } from '../../model/ir';
 import { SCALAR_SAFETY, UNIT_ROUNDOFF_F64, gamma } from '../bounds/rounding';
 import { certifiedPackedHermitianBound, topHermitianEigenpair } from './dense-symmetric';
-import { convSymbol, symbolAt, symbolLowerAt, symbolTraceAt, unpackHermitian, type ConvSymbol } from './conv-symbol';
+import { symbolAt, symbolLowerAt, symbolTraceAt, unpackHermitian, type ConvSymbol } from './conv-symbol';
 import { cellSpread, certifiedSymbolSup, frameOf, gridCells, splitCell, type Cell, type Frame, type SymbolPeak, type SymbolSup } from './symbol-sup';
 
 /** The twisted torus: per spatial axis its size N_a and twist θ_a ∈ {0, π}. */
@@ -239,20 +238,6 @@ export function certifiedGridMax(symbol: ConvSymbol, grid: TwistedGrid, options:
   if (!best) return null;
   const found = best as Best;
   return { lambdaUpper: upper(), lambdaBest: found.lambda, omega: found.omega, groupIndex: found.group, vector: found.vector, cells, factorisations, grid };
-}
-
-/**
- * σ(layer) ≤ the returned value for a zero-padded stride-1 conv on `spatial`, from the twisted torus
- * placed around the symbol's peak; null when the conv is not covered or certification gives up.
- */
-export function twistedGridBound(spec: ConvSpec, spatial: number[], peak: SymbolPeak, relTol: number, shouldStop?: () => boolean, symbol = convSymbol(spec, spatial)): { sigmaUpper: number; lambdaUpper: number; grid: TwistedGrid; cells: number; factorisations: number } | null {
-  if (!symbol) return null;
-  const minimum = minimalTorus(symbol);
-  if (!minimum) return null;
-  const grid = chooseTwistedGrid(symbol, minimum, peak.omega);
-  const result = certifiedGridMax(symbol, grid, { relTol, maxCells: 20_000, shouldStop }, peak);
-  if (!result) return null;
-  return { sigmaUpper: Math.sqrt(result.lambdaUpper), lambdaUpper: result.lambdaUpper, grid, cells: result.cells, factorisations: result.factorisations };
 }
 
 /** The certification's result (symbol-sup.ts's fields) with σ in place of λ. */

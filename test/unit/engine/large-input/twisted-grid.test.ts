@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { Matrix } from 'ml-matrix';
 import { convSymbol } from '../../../../src/engine/large-input/conv-symbol';
 import { certifiedSymbolSup, locateSymbolPeak } from '../../../../src/engine/large-input/symbol-sup';
-import { certifiedGridMax, chooseTwistedGrid, minimalTorus, twistedGridBound, type TwistedGrid } from '../../../../src/engine/large-input/twisted-grid';
+import { certifiedGridMax, chooseTwistedGrid, minimalTorus, certifiedConvUpper, type TwistedGrid } from '../../../../src/engine/large-input/twisted-grid';
 import { exactInterval } from '../../../../src/engine/large-input/exact-small';
 import { planLayer, solveByInterval } from '../../../../src/engine/large-input/solve';
 import { convMatrix, exactSigma, randomValues, type ConvCase, convSpecOf } from '../bounds/reference';
@@ -142,15 +142,15 @@ describe('the twisted bound is tighter than the sup', () => {
     assert.ok(symbol);
     const peak = locateSymbolPeak(symbol);
     assert.ok(peak);
-    const twisted = twistedGridBound(spec, c.input, peak, 1e-6);
+    const twisted = certifiedConvUpper(symbol, c.input, peak, 1e-6);
     assert.ok(twisted);
     const sup = certifiedSymbolSup(symbol, { relTol: 1e-6, maxCells: 20_000 }, peak);
     assert.ok(sup);
     const supSigma = Math.sqrt(sup.lambdaUpper);
-    assert.ok(twisted.sigmaUpper >= exact.upper * (1 - 1e-12), `twisted ${twisted.sigmaUpper} below exact ${exact.upper}`);
+    assert.ok(twisted.sigma >= exact.upper * (1 - 1e-12), `twisted ${twisted.sigma} below exact ${exact.upper}`);
     // The sup sits about c·2(π/18)² ≈ 1.5 % above σ here; the twisted grid removes most of that.
     const supGap = supSigma / exact.upper - 1;
-    const twistedGap = twisted.sigmaUpper / exact.upper - 1;
+    const twistedGap = twisted.sigma / exact.upper - 1;
     assert.ok(twistedGap < 0.6 * supGap, `twisted gap ${twistedGap} not well below the sup's ${supGap}`);
   });
   test('the grid is placed with the peak between frequencies', () => {
