@@ -95,12 +95,14 @@ const EXACT_BUDGET_SECONDS = 0.5;
  */
 const GAP_CURVATURE = 0.3;
 /**
- * The window-to-twisted-torus interval over the window-to-sup one, measured on random 64→64 layers
- * (docs/large-inputs.md §10): 3x3 0.66 at 128², 0.64 at 192², 0.70 at 256²; 5x5 0.66 at 256², 0.75
- * at 384²; 7x7 0.92 at 512². The a-priori gap is itself about 1.1× the measured one, so the share
- * 0.6·(degree/2)^0.35 (0.6, 0.76, 0.88 for 3x3, 5x5, 7x7) sends a layer about when it closes.
+ * The certified interval over the a-priori window-to-sup gap above, now that the lower bound is the
+ * Galerkin window (window-lower.ts; docs/large-inputs.md §12) and, with stride 1, the upper bound the
+ * twisted torus. Measured on random He-scaled layers at tol 1e-4 (the interval as the path returns
+ * it, its certification slack included): 64→64 3x3 0.11–0.13 at 96²–128², 5x5 0.08 at 192², 7x7 0.1
+ * at 192²–256², 64→64 3x3 stride 2 (the sup as upper bound) 0.1 at 192². With margin, a 3x3 layer
+ * takes the path from about 100², 5x5 from 192², 7x7 from 256², 3x3 stride 2 from about 192².
  */
-const TWISTED_GAP_SHARE = 0.6;
+const INTERVAL_GAP_SHARE = 0.15;
 
 /** Float operations of one forward product of a linear layer. */
 export function forwardFlops(spec: LinearSpec, inputShape: number[]): number {
@@ -165,10 +167,7 @@ export function planLayer(spec: LinearSpec, inputShape: number[], tol: number): 
       const degree = Math.max(...g.phaseTaps) - 1;
       const curvature = GAP_CURVATURE * Math.max(1, degree / 2) ** 1.5;
       const gap = curvature * g.outputSize.reduce((sum, size, a) => sum + (g.phaseTaps[a] > 1 ? (Math.PI / Math.max(1, size - g.phaseTaps[a])) ** 2 : 0), 0);
-      // With stride 1 the upper bound is the twisted torus of the real size, not the sup: the
-      // interval is then about TWISTED_GAP_SHARE of the window-to-sup gap.
-      const share = g.strides.every((s) => s === 1) ? Math.min(1, TWISTED_GAP_SHARE * Math.max(1, degree / 2) ** 0.35) : 1;
-      if (gap * share <= tol) return { path: 'symbol-sup', seconds: symbol };
+      if (gap * INTERVAL_GAP_SHARE <= tol) return { path: 'symbol-sup', seconds: symbol };
     }
   }
   return { path: 'iterative', seconds: iterative };

@@ -24,11 +24,11 @@
 // Validated by its effect: Lanczos from it must need fewer pairs (test/unit/engine/large-input).
 
 import type { LinearSpec } from '../../model/ir';
-import { convSymbol } from './conv-symbol';
+import { convSymbol, type ConvSymbol } from './conv-symbol';
 import { convSpatial } from './conv-view';
 import { locateSymbolPeak } from './symbol-sup';
 import { certifiedConvUpper } from './twisted-grid';
-import { windowLengths, windowLowerBound } from './window-lower';
+import { describeWindow, normalisedProfiles, windowLowerBound, type WindowLower } from './window-lower';
 
 export interface WarmStart {
   /** Flat vector in the solver operator's input layout (`vectorShape`, batch 1). */
@@ -73,24 +73,54 @@ export function windowWarmStart(spec: LinearSpec, inputShape: number[], vectorSh
   const peak = locateSymbolPeak(symbol, undefined, shouldStop);
   if (!peak || !(peak.lambda > 0)) return null;
   const lower = windowLowerBound(symbol, peak.group, peak.omega, peak.vector);
-  const lengths = windowLengths(symbol);
-  if (!lower || !lengths) return null;
-  // The boxes of window-lower.ts (polyphase positions). Input side: a_a from max(M_a − 1, ⌈pad_a/s_a⌉),
-  // phase r_a of position a_a the input index s_a·a_a + r_a − pad_a. Output side: outputs p_a from
-  // max(0, ⌈pad_a/s_a⌉), one value per position. Phase e^{−iω·a} on both.
+  if (!lower) return null;
+  const wave = windowWave(symbol, lower, peak.group);
+  const count = elementCount(positions);
+  const start = new Float32Array(channels * count);
+  for (let channel = 0; channel < channels; channel++) {
+    for (let p = 0; p < count; p++) start[last ? p * channels + channel : channel * count + p] = wave.re[channel * count + p];
+  }
+  // The bound costs a Cholesky factorisation of an n × n block per cell: the caller skips it on wide
+  // blocks. Its slack is a quarter of tol: the twisted torus sits a few 1e-4 below the sup at 128²,
+  // a gain a slack of tol would eat.
+  const bound = certifyUpper ? certifiedConvUpper(symbol, spatial, peak, tol / 4, shouldStop) : null;
+  return {
+    start,
+    lower: lower.sigma,
+    upper: bound ? bound.sigma : null,
+    upperMethod: bound ? `${bound.description}; lower bound from ${describeWindow(lower)}${symbol.side === 'output' ? ' on the outputs' : ''}, also the solver's start` : '',
+  };
+}
+
+/**
+ * The complex test vector of `lower` on the real layer: Σ_j profile_j(a)·v_j·e^{−iω·a} on the box of
+ * window-lower.ts (polyphase positions), channels first over the symbol side's positions (the
+ * input, or the outputs for an output-side symbol), zero outside the box and the group.
+ *
+ * The boxes of window-lower.ts. Input side: a_a from max(M_a − 1, ⌈pad_a/s_a⌉), phase r_a of position
+ * a_a the input index s_a·a_a + r_a − pad_a. Output side: outputs p_a from max(0, ⌈pad_a/s_a⌉), one
+ * value per position. The peak group's channels: v's entry (i, r) is at i·phases + r (conv-symbol.ts),
+ * r flattened with the last axis fastest (bounds/conv.ts tapLayout).
+ */
+export function windowWave(symbol: ConvSymbol, lower: WindowLower, groupIndex: number): { re: Float64Array; im: Float64Array } {
+  const g = symbol.geometry;
+  const symbolSide = symbol.side;
+  const positions = symbolSide === 'input' ? g.inputSize : g.outputSize;
+  const groups = symbol.groups.length;
+  const groupChannels = symbolSide === 'input' ? symbol.cInPerGroup : symbol.rows;
+  const channels = groupChannels * groups;
+  const lengths = lower.window;
   const rank = positions.length;
   const first = lengths.map((_, a) => Math.max(symbolSide === 'input' ? g.phaseTaps[a] - 1 : 0, Math.ceil(g.padsBegin[a] / g.strides[a])));
   const phaseStrides = symbolSide === 'input' ? g.strides : g.strides.map(() => 1);
   const phases = phaseStrides.reduce((x, y) => x * y, 1);
-  const window = lengths.map((length) => Float64Array.from({ length }, (_, p) => Math.sin((Math.PI * (p + 1)) / (length + 1))));
+  const profiles = lengths.map((length) => normalisedProfiles(length));
   const count = elementCount(positions);
-  const start = new Float32Array(channels * count);
+  const re = new Float64Array(channels * count);
+  const im = new Float64Array(channels * count);
   const strides = positions.map((_, a) => positions.slice(a + 1).reduce((x, y) => x * y, 1));
   const boxPositions = lengths.reduce((x, y) => x * y, 1);
-  // The peak group's channels: v's entry (i, r) is at i·phases + r (conv-symbol.ts), r flattened with
-  // the last axis fastest (bounds/conv.ts tapLayout).
-  const groupChannels = symbolSide === 'input' ? cInPerGroup : symbol.rows;
-  const channelBase = peak.group * groupChannels;
+  const channelBase = groupIndex * groupChannels;
   const phaseOffset = new Int32Array(phases);
   for (let r = 0; r < phases; r++) {
     let rest = r;
@@ -102,42 +132,43 @@ export function windowWarmStart(spec: LinearSpec, inputShape: number[], vectorSh
     }
     phaseOffset[r] = offset;
   }
+  const index = new Int32Array(rank);
+  const weights = new Float64Array(lower.components.length);
   for (let flat = 0; flat < boxPositions; flat++) {
     let rest = flat;
-    let weight = 1;
     let angle = 0;
     let spatialOffset = 0;
     for (let a = rank - 1; a >= 0; a--) {
-      const index = rest % lengths[a];
+      index[a] = rest % lengths[a];
       rest = Math.floor(rest / lengths[a]);
-      const position = first[a] + index;
-      weight *= window[a][index];
+      const position = first[a] + index[a];
       angle += lower.omega[a] * position;
       spatialOffset += (position * phaseStrides[a] - (symbolSide === 'input' ? g.padsBegin[a] : 0)) * strides[a];
     }
-    // Re(v e^{−iθ}) = v_re cos θ + v_im sin θ.
+    lower.components.forEach((component, j) => {
+      let w = 1;
+      for (let a = 0; a < rank; a++) w *= profiles[a][component.cosineAxis === a ? 1 : 0][index[a]];
+      weights[j] = w;
+    });
+    // v·e^{−iθ} = (v_re cos θ + v_im sin θ) + i(v_im cos θ − v_re sin θ).
     const c = Math.cos(angle);
     const s = Math.sin(angle);
     for (let i = 0; i < groupChannels; i++) {
-      const channel = channelBase + i;
       for (let r = 0; r < phases; r++) {
         const at = i * phases + r;
-        const value = weight * (lower.vector.re[at] * c + lower.vector.im[at] * s);
-        const offset = spatialOffset + phaseOffset[r];
-        start[last ? offset * channels + channel : channel * count + offset] = value;
+        let valueRe = 0;
+        let valueIm = 0;
+        lower.components.forEach((component, j) => {
+          valueRe += weights[j] * (component.re[at] * c + component.im[at] * s);
+          valueIm += weights[j] * (component.im[at] * c - component.re[at] * s);
+        });
+        const offset = (channelBase + i) * count + spatialOffset + phaseOffset[r];
+        re[offset] = valueRe;
+        im[offset] = valueIm;
       }
     }
   }
-  // The bound costs a Cholesky factorisation of an n × n block per cell: the caller skips it on wide
-  // blocks. Its slack is a quarter of tol: the twisted torus sits a few 1e-4 below the sup at 128²,
-  // a gain a slack of tol would eat.
-  const bound = certifyUpper ? certifiedConvUpper(symbol, spatial, peak, tol / 4, shouldStop) : null;
-  return {
-    start,
-    lower: lower.sigma,
-    upper: bound ? bound.sigma : null,
-    upperMethod: bound ? `${bound.description}; lower bound from a ${lengths.join('x')} sine-windowed plane wave${symbol.side === 'output' ? ' on the outputs' : ''}, also the solver's start` : '',
-  };
+  return { re, im };
 }
 
 function readsAs(shape: number[], spatial: number[], channels: number, channelsLast: boolean): boolean {

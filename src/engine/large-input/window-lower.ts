@@ -13,10 +13,26 @@
 // A is real, so the complex quotient bounds σ² too (the real or the imaginary part of X does at
 // least as well). The best v for a given ω is the top eigenvector of P_ρ(ω); ω is tuned near the
 // symbol's maximiser by a short pattern search.
+//
+// Then a Galerkin step (docs/large-inputs.md §12): X[a] = Σ_j φ_j(a)·v_j·e^{−iω·a} over the sine
+// window φ_0 and, per active axis, φ_a = the window with that axis's sine replaced by a cosine (its
+// derivative's shape). The same expansion gives ||A X||² = Σ_{j,k} v_jᴴ [Σ_δ C_jk(δ) G_δ e^{−iω·δ}] v_k
+// with C_jk(δ) = Σ_a φ_j(a) φ_k(a + δ), and ||X||² = Σ_{j,k} C_jk(0) v_jᴴv_k (the profiles are
+// orthogonal, so C(0) ≈ I after normalising). The top eigenvector of that (J·n)² Hermitian matrix
+// lets the channel part vary across the window's spectrum, which the single v cannot: measured on a
+// random 64→64 3x3 layer, the gap to the exact σ(n) falls from 1.7e-4 to 9e-6 at 128².
 
 import { SCALAR_SAFETY, UNIT_ROUNDOFF_F64, gamma } from '../bounds/rounding';
 import { hermitianProduct, topHermitianEigenpair } from './dense-symmetric';
 import { symbolAt, type ConvSymbol } from './conv-symbol';
+
+export interface WindowComponent {
+  /** The axis whose profile is the cosine, or −1: the sine window on every axis. */
+  cosineAxis: number;
+  /** This profile's channel vector, for the profile normalised to unit norm. */
+  re: Float64Array;
+  im: Float64Array;
+}
 
 export interface WindowLower {
   /** Certified: σ(real-size layer) ≥ sigma. */
@@ -24,10 +40,17 @@ export interface WindowLower {
   omega: number[];
   /** Window box per axis (polyphase positions). */
   window: number[];
-  /** The top eigenvector of P_ρ(ω) at omega: the test vector's channel part. */
+  /** The top eigenvector of P_ρ(ω) at omega: the single-profile test vector's channel part. */
   vector: { re: Float64Array; im: Float64Array };
+  /** The test vector whose quotient is `sigma`: Σ_j profile_j(a)·component_j·e^{−iω·a}. */
+  components: WindowComponent[];
   evaluations: number;
 }
+
+/** The Galerkin step's matrix side J·n is capped here (memory 16·(J·n)² bytes, a few Lanczos runs). */
+const GALERKIN_MAX_SIDE = 2048;
+/** Pattern-search evaluations of the Galerkin quotient around the single-profile optimum. */
+const GALERKIN_EVALUATIONS = 5;
 
 /** Window lengths per axis on the polyphase grid, or null when no position qualifies. */
 export function windowLengths(symbol: ConvSymbol): number[] | null {
@@ -78,6 +101,7 @@ export function windowLowerBound(
   omegaStart: number[],
   vectorStart: { re: Float64Array; im: Float64Array },
   maxEvaluations = 24,
+  galerkin = true,
 ): WindowLower | null {
   const lengths = windowLengths(symbol);
   if (!lengths) return null;
@@ -122,7 +146,195 @@ export function windowLowerBound(
     if (!improved) steps = steps.map((s) => s / 2);
     if (steps.every((s) => s < 1e-7)) break;
   }
-  return { sigma: Math.sqrt(Math.max(0, best)) / SCALAR_SAFETY, omega, window: lengths, vector: { re: bestVector.re, im: bestVector.im }, evaluations };
+  const single: WindowLower = {
+    sigma: Math.sqrt(Math.max(0, best)) / SCALAR_SAFETY,
+    omega,
+    window: lengths,
+    vector: { re: bestVector.re, im: bestVector.im },
+    components: [{ cosineAxis: -1, re: bestVector.re, im: bestVector.im }],
+    evaluations,
+  };
+  return (galerkin && galerkinRefinement(symbol, groupIndex, single, lengths)) || single;
+}
+
+/** Per-axis profiles on L positions: 0 the sine window, 1 the cosine (both unnormalised). */
+function axisProfiles(length: number): Float64Array[] {
+  return [Math.sin, Math.cos].map((f) => Float64Array.from({ length }, (_, p) => f((Math.PI * (p + 1)) / (length + 1))));
+}
+
+/** The profiles scaled to unit norm, as the components' channel vectors expect them. */
+export function normalisedProfiles(length: number): Float64Array[] {
+  return axisProfiles(length).map((f) => {
+    const norm = Math.sqrt(f.reduce((sum, v) => sum + v * v, 0));
+    return f.map((v) => v / norm);
+  });
+}
+
+/**
+ * The window-and-derivatives Galerkin bound (see the header) around `single`'s ω, or null when it
+ * does not apply (no active axis, too large) or does not improve on `single`.
+ */
+function galerkinRefinement(symbol: ConvSymbol, groupIndex: number, single: WindowLower, lengths: number[]): WindowLower | null {
+  const rank = lengths.length;
+  const n = symbol.n;
+  // A cosine profile on an axis the symbol does not vary along (degree 0) adds nothing.
+  const active = symbol.degrees.map((d, a) => (d > 0 && lengths[a] >= 2 ? a : -1)).filter((a) => a >= 0);
+  const modes = [-1, ...active];
+  const J = modes.length;
+  const size = J * n;
+  if (J === 1 || size > GALERKIN_MAX_SIDE) return null;
+  // Correlations per axis: corr[a][f][g](δ) = Σ_p f(p) g(p + δ) / (||f|| ||g||), δ ∈ [−D_a, D_a].
+  const reach = lengths.map((_, a) => Math.max(0, ...symbol.shifts.map((d) => Math.abs(d[a]))));
+  const correlation = lengths.map((length, a) => {
+    const profiles = axisProfiles(length);
+    const norms = profiles.map((f) => Math.sqrt(f.reduce((sum, v) => sum + v * v, 0)));
+    const d = reach[a];
+    return profiles.map((f, fi) =>
+      profiles.map((g, gi) =>
+        Float64Array.from({ length: 2 * d + 1 }, (_, k) => {
+          const delta = k - d;
+          let sum = 0;
+          for (let p = Math.max(0, -delta); p < Math.min(length, length - delta); p++) sum += f[p] * g[p + delta];
+          return sum / (norms[fi] * norms[gi]);
+        }),
+      ),
+    );
+  });
+  const profileOf = (mode: number, a: number): number => (mode === a ? 1 : 0);
+  const weight = (j: number, k: number, delta: ArrayLike<number>): number => {
+    let w = 1;
+    for (let a = 0; a < rank; a++) w *= correlation[a][profileOf(modes[j], a)][profileOf(modes[k], a)][delta[a] + reach[a]];
+    return w;
+  };
+  // Rounding of the weights: per axis a sum of L products against the product of the norms
+  // (Cauchy–Schwarz), two square roots and a division; then the product over axes (as windowWeights).
+  const weightError = 3 * rank * gamma(Math.max(...lengths) + 4, UNIT_ROUNDOFF_F64) * 1.01;
+  // The Gram matrix C(0) ⊗ I: its distance from I, as computed plus the weights' rounding.
+  let gramExcess = 0;
+  for (let j = 0; j < J; j++) for (let k = 0; k < J; k++) gramExcess = Math.max(gramExcess, Math.abs(weight(j, k, new Int32Array(rank)) - (j === k ? 1 : 0)) + weightError);
+  gramExcess *= J;
+  const group = symbol.groups[groupIndex];
+  // Each block sums the same coefficients as P(ω) with weights |ρs| + |ρa| ≤ 1 (and two more
+  // roundings): twice the symbol's own bound covers it; the J × J blocks' norms add up to J× theirs.
+  const matrixError = J * (2 * group.error + 2 * weightError * group.termsFrobenius);
+  const matrix = { re: new Float64Array(size * size), im: new Float64Array(size * size) };
+  let evaluations = 0;
+  let start: { re: Float64Array; im: Float64Array } = { re: new Float64Array(size), im: new Float64Array(size) };
+  start.re.set(single.vector.re);
+  start.im.set(single.vector.im);
+  const evaluate = (omega: number[]): { value: number; vector: { re: Float64Array; im: Float64Array } } => {
+    evaluations++;
+    galerkinMatrix(symbol, groupIndex, omega, modes, weight, matrix);
+    const pair = topHermitianEigenpair(matrix.re, matrix.im, size, 1e-6, start);
+    start = pair;
+    const value = certifiedQuotient(matrix, size, pair, matrixError, 0) / (1 + gramExcess);
+    return { value, vector: pair };
+  };
+  let omega = [...single.omega];
+  let best = evaluate(omega);
+  let step = Math.PI / (8 * (Math.max(...lengths) + 1));
+  while (evaluations < GALERKIN_EVALUATIONS) {
+    let improved = false;
+    for (const a of active) {
+      for (const sign of [1, -1]) {
+        if (improved || evaluations >= GALERKIN_EVALUATIONS) continue;
+        const trial = [...omega];
+        trial[a] += sign * step;
+        const result = evaluate(trial);
+        if (result.value > best.value) {
+          best = result;
+          omega = trial;
+          improved = true;
+        }
+      }
+    }
+    if (!improved) step /= 2;
+  }
+  const sigma = Math.sqrt(Math.max(0, best.value)) / SCALAR_SAFETY;
+  if (!(sigma > single.sigma)) return null;
+  const components = modes.map((mode, j) => ({ cosineAxis: mode, re: best.vector.re.slice(j * n, (j + 1) * n), im: best.vector.im.slice(j * n, (j + 1) * n) }));
+  return { ...single, sigma, omega, components, evaluations: single.evaluations + evaluations };
+}
+
+/**
+ * The Galerkin matrix at ω into `out` (row-major, size J·n): block (j, k) is
+ * Σ_δ C_jk(δ) G_δ e^{−iω·δ}. Per stored half shift δ (sym = G_δ + G_δᵀ, anti = G_δᵀ − G_δ) the pair
+ * ±δ gives ρs·(cos·sym + i sin·anti) + ρa·(cos·anti + i sin·sym) with ρs = (C(δ) + C(−δ))/2 and
+ * ρa = (C(−δ) − C(δ))/2; entry (q, r) of the block, q < r, uses symᵀ = sym and antiᵀ = −anti.
+ */
+function galerkinMatrix(
+  symbol: ConvSymbol,
+  groupIndex: number,
+  omega: number[],
+  modes: number[],
+  weight: (j: number, k: number, delta: ArrayLike<number>) => number,
+  out: { re: Float64Array; im: Float64Array },
+): void {
+  const { n, shifts } = symbol;
+  const J = modes.length;
+  const size = J * n;
+  const packed = symbol.groups[groupIndex].packed;
+  const shiftCount = shifts.length;
+  const width = 1 + 2 * shiftCount;
+  const cosines = new Float64Array(shiftCount);
+  const sines = new Float64Array(shiftCount);
+  for (let s = 0; s < shiftCount; s++) {
+    let angle = 0;
+    for (let a = 0; a < omega.length; a++) angle += omega[a] * shifts[s][a];
+    cosines[s] = Math.cos(angle);
+    sines[s] = Math.sin(angle);
+  }
+  const zero = new Int32Array(omega.length);
+  const symCos = new Float64Array(shiftCount);
+  const antiSin = new Float64Array(shiftCount);
+  const antiCos = new Float64Array(shiftCount);
+  const symSin = new Float64Array(shiftCount);
+  for (let j = 0; j < J; j++) {
+    for (let k = j; k < J; k++) {
+      const rho0 = weight(j, k, zero);
+      for (let s = 0; s < shiftCount; s++) {
+        const plus = weight(j, k, shifts[s]);
+        const minus = weight(j, k, shifts[s].map((v) => -v));
+        const rhoS = (plus + minus) / 2;
+        const rhoA = (minus - plus) / 2;
+        symCos[s] = rhoS * cosines[s];
+        antiSin[s] = rhoS * sines[s];
+        antiCos[s] = rhoA * cosines[s];
+        symSin[s] = rhoA * sines[s];
+      }
+      for (let r = 0, e = 0; r < n; r++) {
+        for (let q = 0; q <= r; q++, e++) {
+          let p = e * width;
+          const g0 = rho0 * packed[p++];
+          let u1 = 0;
+          let u2 = 0;
+          let u3 = 0;
+          let u4 = 0;
+          for (let s = 0; s < shiftCount; s++) {
+            const sym = packed[p++];
+            const anti = packed[p++];
+            u1 += symCos[s] * sym;
+            u2 += antiSin[s] * anti;
+            u3 += antiCos[s] * anti;
+            u4 += symSin[s] * sym;
+          }
+          // Block (j, k): entry (r, q) and (q, r); the mirrored block (k, j) is its conjugate transpose.
+          const rowR = (j * n + r) * size + k * n;
+          const rowQ = (j * n + q) * size + k * n;
+          out.re[rowR + q] = g0 + u1 + u3;
+          out.im[rowR + q] = u2 + u4;
+          out.re[rowQ + r] = g0 + u1 - u3;
+          out.im[rowQ + r] = u4 - u2;
+          const mirrorQ = (k * n + q) * size + j * n;
+          const mirrorR = (k * n + r) * size + j * n;
+          out.re[mirrorQ + r] = g0 + u1 + u3;
+          out.im[mirrorQ + r] = -(u2 + u4);
+          out.re[mirrorR + q] = g0 + u1 - u3;
+          out.im[mirrorR + q] = u2 - u4;
+        }
+      }
+    }
+  }
 }
 
 /**
@@ -146,4 +358,10 @@ function certifiedQuotient(matrix: { re: Float64Array; im: Float64Array }, n: nu
   const rounding = Math.SQRT2 * gamma(4 * n + 8, UNIT_ROUNDOFF_F64) * frobenius * norm * 1.01;
   const lower = (numerator - rounding - (symbolError + weightError) * norm * (1 + 1e-12)) / (norm * (1 + gamma(2 * n + 2, UNIT_ROUNDOFF_F64)));
   return lower / SCALAR_SAFETY;
+}
+
+/** The test vector, for a row's note. */
+export function describeWindow(lower: WindowLower): string {
+  const shape = lower.window.join('x');
+  return lower.components.length > 1 ? `a ${shape} sine-windowed plane wave with ${lower.components.length - 1} derivative profile${lower.components.length > 2 ? 's' : ''} (Galerkin)` : `a ${shape} sine-windowed plane wave`;
 }

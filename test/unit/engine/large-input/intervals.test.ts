@@ -179,8 +179,8 @@ describe('symbol sup for larger kernels (5x5, 7x7): certified, and within tol of
     });
   }
 
-  test('at 1e-4 a 64→64 5x5 layer takes the symbol path from 512², a 7x7 one from 1024² (their gap to the sup is wider)', () => {
-    for (const [k, below, from] of [[5, 256, 512], [7, 512, 1024]]) {
+  test('at 1e-4 a 64→64 3x3 layer takes the symbol path from 128², 5x5 from 192², 7x7 from 256² (their gap to the sup is wider)', () => {
+    for (const [k, below, from] of [[3, 64, 128], [5, 128, 192], [7, 192, 256]]) {
       const spec: LinearSpec = { type: 'conv', channelsLast: false, weight: { dims: [64, 64, k, k], data: randomValues(64 * 64 * k * k, k) }, strides: [1, 1], dilations: [1, 1], padsBegin: [(k - 1) / 2, (k - 1) / 2], padsEnd: [(k - 1) / 2, (k - 1) / 2], group: 1 };
       assert.equal(planLayer(spec, [1, 64, below, below], 1e-4).path, 'iterative', `${k}x${k} at ${below}`);
       assert.equal(planLayer(spec, [1, 64, from, from], 1e-4).path, 'symbol-sup', `${k}x${k} at ${from}`);

@@ -27,13 +27,13 @@ test('expected seconds: linear layers by the cost model, repeats and closed form
   const a = randomValues(64 * 64 * 9, 1);
   const b = randomValues(64 * 64 * 9, 2);
   const relu: IrNode = { name: 'relu', op: 'Relu', inputs: ['c1'], outputs: ['r'], inputShapes: [[1, 64, 56, 56]], outputShapes: [[1, 64, 56, 56]], spec: { type: 'fixed', kind: 'activation', constant: 1 } as IrNode['spec'], weightShape: null };
-  const model = { nodes: [convNode('c1', 56, a), relu, convNode('c2', 56, a), convNode('c3', 112, b)] } as unknown as IrModel;
+  const model = { nodes: [convNode('c1', 56, a), relu, convNode('c2', 56, a), convNode('c3', 80, b)] } as unknown as IrModel;
   const seconds = expectedLayerSeconds(model, 1e-4);
   assert.equal(seconds.length, 4);
   assert.ok(seconds[0] > 0);
   assert.equal(seconds[1], 0, 'closed form');
   assert.equal(seconds[2], 0, 'identical to c1: solved once');
-  assert.ok(seconds[3] > seconds[0], 'a 4x larger map costs more on the iterative path');
+  assert.ok(seconds[3] > seconds[0], 'a 2x larger map costs more on the iterative path (both below the symbol path\'s sizes)');
 });
 
 test('remaining seconds follow the observed rate once 5 % is done', () => {

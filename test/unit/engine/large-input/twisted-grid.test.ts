@@ -167,11 +167,11 @@ describe('the twisted bound is tighter than the sup', () => {
 });
 
 describe('the plan uses it', () => {
-  test('a 64→64 3x3 layer at 192² takes the symbol path and closes to 1e-4 with the twisted torus (the sup alone does not)', () => {
-    const c: ConvCase = { cIn: 64, cOut: 64, kernel: [3, 3], input: [192, 192], strides: [1, 1], dilations: [1, 1], padsBegin: [1, 1], padsEnd: [1, 1], group: 1 };
+  test('a 64→64 3x3 layer at 128² takes the symbol path and closes to 1e-4 with the twisted torus (the sup alone does not)', () => {
+    const c: ConvCase = { cIn: 64, cOut: 64, kernel: [3, 3], input: [128, 128], strides: [1, 1], dilations: [1, 1], padsBegin: [1, 1], padsEnd: [1, 1], group: 1 };
     const spec = convSpecOf(c, randomValues(64 * 64 * 9, 199));
-    assert.equal(planLayer(spec, [1, 64, 192, 192], 1e-4).path, 'symbol-sup');
-    const solved = solveByInterval(spec, [1, 64, 192, 192], 1e-4);
+    assert.equal(planLayer(spec, [1, 64, 128, 128], 1e-4).path, 'symbol-sup');
+    const solved = solveByInterval(spec, [1, 64, 128, 128], 1e-4);
     assert.ok(solved, 'the interval did not close');
     assert.equal(solved.method, 'symbol-sup');
     assert.match(solved.detail, /twisted torus/);
