@@ -95,9 +95,10 @@ export function symbolPathSeconds(spec: ConvSpec): number {
   const cholesky = n * n * ((8 * n) / 3 / CHOLESKY_FLOPS + 5e-8);
   const scoring = group * degrees.reduce((a, d) => (d > 0 ? a * Math.ceil(Math.PI * active * d) : a), 1) / 2;
   const peak = (scoring + PEAK_EXTRA_EVALUATIONS) * (evaluation + lanczos);
-  // The Galerkin step of the window (window-lower.ts): a few Lanczos runs on a (3n)² Hermitian
-  // matrix; measured 0.15 s at n = 64, 0.3 s at 256, 1.4 s at 512 (one core).
-  const galerkin = 0.1 + (5 * (3 * n) ** 2 * 40) / JS_FLOPS;
+  // The Galerkin step of the window (window-lower.ts): 5 Lanczos runs (~30 complex products each)
+  // on a (3n)² Hermitian matrix; measured 0.28 s at n = 256 and 1.4 s at 512 (one core); a 3-channel
+  // symbol's is negligible, so no large constant (it would send 3→64 layers to the iterative path).
+  const galerkin = 0.01 + (5 * (3 * n) ** 2 * 140) / JS_FLOPS;
   const cells = group * EXPECTED_CELLS_PER_GROUP * Math.max(1, degree / 2) ** 0.9 * wide;
   return symbolSetupFlops(spec) / SETUP_FLOPS + peak + galerkin + cells * (evaluation + cholesky);
 }
