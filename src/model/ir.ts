@@ -268,6 +268,8 @@ export type NodeExecution =
   | { kind: 'normalise'; axes: number[]; centred: boolean; c: number; inner?: EpsilonStep; outer?: EpsilonStep; scale: number; groups?: number; gamma?: WeightTensor; beta?: WeightTensor }
   /** √(a² + b² + … + epsilon) entrywise of the node's inputs. */
   | { kind: 'modulus'; epsilon: number }
+  /** x^exponent entrywise for a constant exponent, broadcast (ONNX Pow), then reshaped to outputShapes[0]. */
+  | { kind: 'power'; exponent: WeightTensor }
   /** Along each input axis, the listed indices (null: all), a cartesian selection; then reshaped to outputShapes[0]. `rank` promotes the input first (leading 1s). */
   | { kind: 'select'; perAxis: (number[] | null)[]; rank?: number }
   /** GatherNd: the input reshaped to [product of its first `depth` axes, rest], these rows taken, reshaped to outputShapes[0]. */

@@ -22,6 +22,7 @@
  *    path), the bracket's windows bounded over cells on large maps, Einsum rows with reordered
  *    outputs executed, data×data Einsum, GatherNd/GatherND, TF.js Sin/Cos/Atan/Asinh/Atan2, MAXIM's
  *    written-out layer norm, squares on a range, ONNX Clip with limits computed from the data,
- *    written-out GELU (tanh) and sigmoid, depthwise layers reduced to their kept channels.
+ *    written-out GELU (tanh) and sigmoid, depthwise layers reduced to their kept channels, ONNX Pow
+ *    with a constant exponent executed (lower bounds where there were none).
  */
 export const ENGINE_RESULTS_VERSION = 7;

@@ -158,6 +158,8 @@ export function runNode(node: IrNode, inputs: tf.Tensor[], forwardOnly = false):
       return tf.reshape(normalise(x, execution), outShape);
     case 'modulus':
       return tf.reshape(modulus(inputs, execution.epsilon), outShape);
+    case 'power':
+      return tf.reshape(tf.pow(x, constantTensor(execution.exponent)), outShape);
     case 'select':
       return select(x, execution, outShape);
     case 'gatherNd': {

@@ -156,12 +156,15 @@ export const pow: OpHandler = {
   infer(ctx) {
     const out = outShape(ctx);
     const exponent = ctx.constant(1);
-    if (ctx.isDynamic(0) && exponent && exponent.data.length >= 1 && exponent.data.every((e) => e === exponent.data[0])) {
+    if (ctx.isDynamic(0) && exponent && exponent.data.length >= 1) {
+      // The executor runs any constant exponent as the file does (tf.pow, broadcast); the bound needs one exponent for every entry.
+      const execution: NodeExecution = { kind: 'power', exponent: { dims: [...exponent.dims], data: Float32Array.from(exponent.data) } };
       const e = exponent.data[0];
-      if (e === 1) return { spec: structural('x^1: 1'), outputShapes: [out], dataInputs: [0] };
-      return { spec: { type: 'unbounded', reason: `x^${e} is not globally Lipschitz`, power: e }, outputShapes: [out], dataInputs: [0] };
+      if (!exponent.data.every((v) => v === e)) return { spec: { type: 'unsupported', detail: 'Pow with a constant exponent that differs between entries' }, outputShapes: [out], dataInputs: [0], execution };
+      if (e === 1) return { spec: structural('x^1: 1'), outputShapes: [out], dataInputs: [0], execution };
+      return { spec: { type: 'unbounded', reason: `x^${e} is not globally Lipschitz`, power: e }, outputShapes: [out], dataInputs: [0], execution };
     }
-    return { spec: { type: 'unsupported', detail: 'Pow with a data-dependent exponent' }, outputShapes: [out] };
+    return { spec: { type: 'unsupported', detail: 'Pow with a data-dependent exponent (only a constant exponent is read)' }, outputShapes: [out] };
   },
   fold: binaryFold('Pow'),
 };
