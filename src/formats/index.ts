@@ -7,6 +7,7 @@ import type { ModelFormatReader } from './format';
 import { selectSubgraph } from '../analysis/subgraph';
 import { onnxFormat } from './onnx';
 import { tfjsFormat } from './tfjs';
+import { LEGACY_TFJS_PROBLEM, isLegacyTfjsFile } from './tfjs/legacy';
 
 export const modelReaders: readonly ModelFormatReader[] = [onnxFormat, tfjsFormat];
 
@@ -27,7 +28,7 @@ export async function openModel(files: FileAccess, options: OpenModelOptions = {
     const bytes = await files.readFile(name);
     const head = bytes.subarray(0, 4096);
     const reader = modelReaders.find((candidate) => candidate.detect(name, head));
-    if (!reader) throw new ModelError(path, 'is neither an ONNX model nor a TF.js model.json');
+    if (!reader) throw new ModelError(path, (await isLegacyTfjsFile(name, files)) ? LEGACY_TFJS_PROBLEM : 'is neither an ONNX model nor a TF.js model.json');
     const { maxBytes, ...openOptions } = options;
     const read = await reader.open(bytes, maxBytes === undefined ? files : limitReads(files, maxBytes, size), openOptions);
     const model = selectSubgraph(read, options.outputs);

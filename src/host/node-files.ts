@@ -1,10 +1,11 @@
 // FileAccess over the local file system, for the faces that run in Node (the CLI and the worker).
 // Companion paths are resolved next to the model and may not escape its folder.
 
-import { open, stat } from 'node:fs/promises';
-import { basename, dirname, isAbsolute, relative, resolve } from 'node:path';
+import { open, readdir, stat } from 'node:fs/promises';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import type { FileAccess } from '../model/files';
 import { ModelError } from '../model/errors';
+import { LEGACY_GRAPH_FILE, LEGACY_MANIFEST_FILE, LEGACY_TFJS_PROBLEM } from '../formats/tfjs/legacy';
 
 export function nodeFileAccess(modelPath: string): FileAccess {
   const folder = dirname(resolve(modelPath));
@@ -26,7 +27,7 @@ export function nodeFileAccess(modelPath: string): FileAccess {
     } catch (error) {
       throw new ModelError(describe(relativePath), fsProblem(error, 'cannot be read'));
     }
-    if (info.isDirectory()) throw new ModelError(describe(relativePath), 'is a directory, not a model file');
+    if (info.isDirectory()) throw new ModelError(describe(relativePath), relativePath === basename(modelPath) ? await directoryProblem(full, modelPath) : 'is a directory, not a model file');
     if (!info.isFile()) throw new ModelError(describe(relativePath), 'is not a regular file');
     return { full, size: info.size, mtimeMs: info.mtimeMs };
   };
@@ -67,6 +68,22 @@ export function nodeFileAccess(modelPath: string): FileAccess {
       return readRange(relativePath, 0, size);
     },
   };
+}
+
+/** A folder given as the model: names the model file inside it when that is clear (one line). */
+async function directoryProblem(folder: string, givenPath: string): Promise<string> {
+  let names: string[] = [];
+  try {
+    names = await readdir(folder);
+  } catch {
+    // Unreadable: the plain message.
+  }
+  const suggest = (name: string) => `is a directory, not a model file: did you mean ${join(givenPath, name)}?`;
+  if (names.includes('model.json')) return suggest('model.json');
+  if (names.includes(LEGACY_GRAPH_FILE) || names.includes(LEGACY_MANIFEST_FILE)) return LEGACY_TFJS_PROBLEM;
+  const onnx = names.filter((name) => /\.onnx$/i.test(name));
+  if (onnx.length === 1) return suggest(onnx[0]);
+  return 'is a directory, not a model file';
 }
 
 function fsProblem(error: unknown, fallback: string): string {

@@ -223,6 +223,17 @@ describe('the example model and the readable table', () => {
 
 describe('bad input exits 2 with one line that names the file and the problem', () => {
   const scratch = mkdtempSync(join(tmpdir(), 'll-cli-'));
+  const TFJS_0X = /: is a TF\.js 0\.x model .*not supported: re-convert it with tensorflowjs_converter 1\.0 or later to get a model\.json$/;
+  const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  /** What tfjs-converter 0.x wrote (a GraphDef with one node, its manifest, a shard); the path of `file` in it, or of the folder. */
+  const legacyFolder = (name: string, file: string) => {
+    const p = join(scratch, name);
+    mkdirSync(p);
+    writeFileSync(join(p, 'tensorflowjs_model.pb'), Uint8Array.from([0x0a, 0x10, 0x0a, 0x01, 0x78, 0x12, 0x0b, ...Buffer.from('Placeholder')]));
+    writeFileSync(join(p, 'weights_manifest.json'), JSON.stringify([{ paths: ['group1-shard1of1'], weights: [{ name: 'w', shape: [2], dtype: 'float32' }] }]));
+    writeFileSync(join(p, 'group1-shard1of1'), new Uint8Array(8));
+    return file ? join(p, file) : p;
+  };
   const cases: [string, () => string, RegExp][] = [
     ['a missing file', () => join(scratch, 'missing.onnx'), /no such file/],
     ['an empty file', () => { const p = join(scratch, 'empty.onnx'); writeFileSync(p, ''); return p; }, /empty/],
@@ -230,6 +241,10 @@ describe('bad input exits 2 with one line that names the file and the problem', 
     ['random bytes', () => { const p = join(scratch, 'noise.onnx'); writeFileSync(p, Buffer.from(Array.from({ length: 512 }, (_, i) => (i * 7919) % 251))); return p; }, /./],
     ['a truncated real model', () => { const p = join(scratch, 'truncated.onnx'); const bytes = readFileSync(join(torchFixtures, 'small_cnn.onnx')); writeFileSync(p, bytes.subarray(0, Math.floor(bytes.length / 2))); return p; }, /./],
     ['JSON that is not a TF.js model', () => { const p = join(scratch, 'model.json'); writeFileSync(p, '{"name": "not a model"}'); return p; }, /./],
+    ['a TF.js 0.x frozen graph (tensorflowjs_model.pb)', () => legacyFolder('legacy-pb', 'tensorflowjs_model.pb'), TFJS_0X],
+    ['a TF.js 0.x weights_manifest.json', () => legacyFolder('legacy-manifest', 'weights_manifest.json'), TFJS_0X],
+    ['a folder holding a TF.js 0.x model', () => legacyFolder('legacy-folder', ''), TFJS_0X],
+    ['a folder holding a model.json', () => { const p = join(scratch, 'converted'); mkdirSync(p); writeFileSync(join(p, 'model.json'), '{}'); return p; }, new RegExp(`: is a directory, not a model file: did you mean ${escapeRegExp(join(scratch, 'converted', 'model.json'))}\\?$`)],
   ];
   for (const [what, make, pattern] of cases) {
     test(what, () => {

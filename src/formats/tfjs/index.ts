@@ -9,6 +9,7 @@ import type { IrModel } from '../../model/ir';
 import { ModelError, asModelError } from '../../model/errors';
 import { readGraphModel } from './graph';
 import { readLayersModel } from './layers';
+import { LEGACY_MANIFEST_FILE, LEGACY_TFJS_PROBLEM } from './legacy';
 import { WeightStore } from './weights';
 
 export type ModelJSON = tf.io.ModelJSON;
@@ -55,6 +56,7 @@ function parseModelJson(bytes: Uint8Array, file: string): ModelJSON {
     throw new ModelError(file, `is not valid JSON (${error instanceof Error ? error.message : String(error)})`);
   }
   if (Array.isArray(value) && value.every((group) => typeof group === 'object' && group !== null && 'paths' in group && 'weights' in group)) {
+    if (file.split(/[\\/]/).pop() === LEGACY_MANIFEST_FILE) throw new ModelError(file, LEGACY_TFJS_PROBLEM);
     throw new ModelError(file, 'is a TF.js weights manifest with no model topology: the layers are defined in the code that loads it, so there is no network to analyse (open a model.json with a "modelTopology")');
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ModelError(file, 'is not a JSON object');
