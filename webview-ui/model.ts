@@ -448,6 +448,8 @@ export interface BracketSummary {
   inputRange?: [number, number];
   /** Why there is no lower bound. */
   lowerUnavailable?: string;
+  /** How the time budget ended the lower side's search, and the steps not run (bracket.lower.timedOutReason). */
+  lowerTimedOutReason?: string;
   /** bounds.certified when the expansion beat it: what the tighter bound improves on. */
   product: number | null;
   /** The chains where the product was loosest, largest gain first (the report's order). */
@@ -475,6 +477,7 @@ export function bracketSummary(bounds: NetworkBounds | null | undefined, most = 
     ...(bracket.lower?.foundBy ? { foundBy: bracket.lower.foundBy } : {}),
     ...(Array.isArray(bracket.lower?.inputRange) ? { inputRange: bracket.lower.inputRange } : {}),
     ...(bracket.lower?.unavailable ? { lowerUnavailable: bracket.lower.unavailable } : {}),
+    ...(typeof bracket.lower?.timedOutReason === 'string' && bracket.lower.timedOutReason ? { lowerTimedOutReason: bracket.lower.timedOutReason } : {}),
     product: bounds.certified !== null && upper !== null && upper < bounds.certified ? bounds.certified : null,
     chains,
     timedOut: Boolean(bracket.lower?.timedOut || bracket.upper?.timedOut),

@@ -507,6 +507,8 @@ export function createView(root: HTMLElement, handlers: ViewHandlers): View {
         ? `No measured lower bound: ${bracket.lowerUnavailable ?? 'the search found none'}.`
         : `L ≥ ${lower} is measured, not certified: the largest ‖f(a) − f(b)‖ / ‖a − b‖ found${bracket.foundBy ? ` (by ${bracket.foundBy})` : ''}${range}; true up to float32 rounding.`,
     );
+    // What the CLI prints as "lower side stopped": which step did not fit the budget, and what was not run.
+    if (bracket.lowerTimedOutReason) lines.push(`The lower side stopped on its time budget: ${bracket.lowerTimedOutReason}.`);
     if (bracket.upper !== null) lines.push(`L ≤ ${upper} is certified: proven for every input.`);
     if (bracket.width !== null) lines.push(`Width ×${formatNumber(bracket.width)}: the true constant lies between the two; the wider, the less either side says.`);
     if (bracket.timedOut) lines.push('A side of the bracket stopped on its time budget: a longer run may narrow it.');

@@ -368,6 +368,36 @@ describe('results webview in Chromium', () => {
     assert.equal(await p.locator('.bracket-explain li').first().textContent(), 'No measured lower bound: the executor cannot run Einsum.');
   });
 
+  test('the bracket says how its lower side stopped on the time budget, under the lower-bound line, with or without a lower bound', async () => {
+    const p = await open();
+    const reason = 'the next power step (about 6.76 s) would have ended past the 12 s budget (5.08 s left); not run: 11 × power step, 1 × sample';
+    const stopped = `The lower side stopped on its time budget: ${reason}.`;
+    const bounds = {
+      ...BOUNDS,
+      lower: 0.2105,
+      certifiedTight: 0.5,
+      bracket: {
+        width: 0.5 / 0.2105,
+        lower: { foundBy: 'sample', inputRange: [0, 1] as [number, number], samples: 3, evaluations: 40, timedOut: true, timedOutReason: reason },
+        upper: { expansion: 0.5, chains: [] },
+      },
+    };
+    await send(p, { type: 'state', state: doneState({ bounds }) });
+    const lines = await p.locator('.bracket-explain li').allTextContents();
+    assert.match(lines[0], /^L ≥ 0\.2105 is measured/);
+    assert.equal(lines[1], stopped, 'right under the lower-bound line');
+    assert.ok(lines.includes('A side of the bracket stopped on its time budget: a longer run may narrow it.'));
+    await p.locator('section.bound').screenshot({ path: join(SCREENSHOTS, '05e-bracket-timed-out.png') });
+    // No pair finished within the budget: no lower bound, and still the reason.
+    const unavailable = 'the 12 s budget ran out before the first pair of network passes finished';
+    await send(p, { type: 'state', state: doneState({ bounds: { ...bounds, lower: null, bracket: { ...bounds.bracket, width: null, lower: { unavailable, inputRange: [0, 1], samples: 1, timedOut: true, timedOutReason: reason } } } }) });
+    assert.equal(await p.locator('.bracket-value').textContent(), 'L ∈ [—, 0.5]');
+    assert.deepEqual((await p.locator('.bracket-explain li').allTextContents()).slice(0, 2), [`No measured lower bound: ${unavailable}.`, stopped]);
+    // A search that did not stop on its budget has no such line.
+    await send(p, { type: 'state', state: doneState({ bounds: { ...bounds, bracket: { ...bounds.bracket, lower: { foundBy: 'ascent', inputRange: [0, 1], samples: 16 } } } }) });
+    assert.ok((await p.locator('.bracket-explain li').allTextContents()).every((line) => !/stopped/.test(line)));
+  });
+
   test('Cancel, Estimate, Export and row clicks post the right messages', async () => {
     const p = await open();
     await takePosted(p);

@@ -226,6 +226,14 @@ test('the bracket: measured lower, certified upper (the tighter one), width, and
   assert.equal(none?.lower, null);
   assert.equal(none?.width, null);
   assert.equal(none?.lowerUnavailable, 'Einsum is not executed');
+  assert.equal(none?.lowerTimedOutReason, undefined);
+  // A lower side stopped by its time budget carries the reason, with or without a lower bound.
+  const reason = 'the next power step (about 6.76 s) would have ended past the 12 s budget (5.08 s left)';
+  const stopped = bracketSummary({ ...bounds, bracket: { ...bounds.bracket, lower: { ...bounds.bracket.lower, timedOut: true, timedOutReason: reason } } });
+  assert.equal(stopped?.lowerTimedOutReason, reason);
+  assert.equal(stopped?.timedOut, true);
+  const stoppedEmpty = bracketSummary({ ...bounds, lower: null, bracket: { ...bounds.bracket, width: null, lower: { unavailable: 'the 12 s budget ran out', inputRange: [0, 1] as [number, number], samples: 1, timedOut: true, timedOutReason: reason } } });
+  assert.equal(stoppedEmpty?.lowerTimedOutReason, reason);
   // A malformed bracket from a page's saved state does not throw.
   assert.deepEqual(bracketSummary({ ...BOUNDS, bracket: {} as never })?.chains, []);
 });
