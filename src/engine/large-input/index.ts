@@ -78,7 +78,7 @@ export function symbolPathSeconds(spec: ConvSpec): number {
   const group = spec.group || 1;
   const phases = kernel.reduce((a, _, i) => a * (spec.strides[i] ?? 1), 1);
   const rows = cOut / group;
-  const n = Math.min(rows, cInPerGroup * phases);
+  const n = symbolChannels(spec);
   // Wider layers have flatter symbols, hence more cells: measured 350–730 at 64→64, 459 at
   // 128→128, 1,187 at 512→128, 1,383 at 128→512, 2,067 at 512→256 (3x3), so ∝ √(wider side / 64).
   const wide = Math.max(1, Math.max(rows, cInPerGroup * phases) / 64) ** 0.5;
@@ -95,12 +95,26 @@ export function symbolPathSeconds(spec: ConvSpec): number {
   const cholesky = n * n * ((8 * n) / 3 / CHOLESKY_FLOPS + 5e-8);
   const scoring = group * degrees.reduce((a, d) => (d > 0 ? a * Math.ceil(Math.PI * active * d) : a), 1) / 2;
   const peak = (scoring + PEAK_EXTRA_EVALUATIONS) * (evaluation + lanczos);
-  // The Galerkin step of the window (window-lower.ts): 5 Lanczos runs (~30 complex products each)
-  // on a (3n)² Hermitian matrix; measured 0.28 s at n = 256 and 1.4 s at 512 (one core); a 3-channel
-  // symbol's is negligible, so no large constant (it would send 3→64 layers to the iterative path).
-  const galerkin = 0.01 + (5 * (3 * n) ** 2 * 140) / JS_FLOPS;
+  const galerkin = galerkinSeconds(n);
   const cells = group * EXPECTED_CELLS_PER_GROUP * Math.max(1, degree / 2) ** 0.9 * wide;
   return symbolSetupFlops(spec) / SETUP_FLOPS + peak + galerkin + cells * (evaluation + cholesky);
+}
+
+/** The side n of the symbol's n × n blocks: the narrower of a group's outputs and its inputs × phases (conv-symbol.ts). */
+export function symbolChannels(spec: ConvSpec): number {
+  const [cOut, cInPerGroup, ...kernel] = spec.weight.dims;
+  const phases = kernel.reduce((a, _, i) => a * (spec.strides[i] ?? 1), 1);
+  return Math.min(cOut / (spec.group || 1), cInPerGroup * phases);
+}
+
+/**
+ * The Galerkin step of the window (window-lower.ts) on an n-channel symbol: 5 Lanczos runs (~30
+ * complex products each) on a (3n)² Hermitian matrix; measured 0.28 s at n = 256 and 1.4 s at 512
+ * (one core). A 3-channel symbol's is negligible, so no large constant (it would send 3→64 layers
+ * at 128² to the iterative path).
+ */
+export function galerkinSeconds(n: number): number {
+  return 0.01 + (5 * (3 * n) ** 2 * 140) / JS_FLOPS;
 }
 
 /** Measured on random 64→64 layers (diamond cells): ~350–730 cells for 3x3, 1,150–1,350 for 5x5, 1,850–2,000 for 7x7. */

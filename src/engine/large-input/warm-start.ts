@@ -51,7 +51,7 @@ export interface WarmStart {
  * [1, ...spatial, channels] (channels last, the operators' own layout) or [1, channels, ...spatial],
  * the same layout for both; anything else gives null.
  */
-export function windowWarmStart(spec: LinearSpec, inputShape: number[], vectorShapes: { input: number[]; output: number[] }, tol = 1e-4, shouldStop?: () => boolean, certifyUpper = true): WarmStart | null {
+export function windowWarmStart(spec: LinearSpec, inputShape: number[], vectorShapes: { input: number[]; output: number[] }, tol = 1e-4, shouldStop?: () => boolean, certifyUpper = true, galerkin = true): WarmStart | null {
   if (spec.type !== 'conv' || inputShape[0] !== 1) return null;
   const spatial = convSpatial(spec, inputShape);
   if (!spatial) return null;
@@ -72,7 +72,7 @@ export function windowWarmStart(spec: LinearSpec, inputShape: number[], vectorSh
   if (!last && !reads(false)) return null;
   const peak = locateSymbolPeak(symbol, undefined, shouldStop);
   if (!peak || !(peak.lambda > 0)) return null;
-  const lower = windowLowerBound(symbol, peak.group, peak.omega, peak.vector);
+  const lower = windowLowerBound(symbol, peak.group, peak.omega, peak.vector, undefined, galerkin);
   if (!lower) return null;
   const wave = windowWave(symbol, lower, peak.group);
   const count = elementCount(positions);
