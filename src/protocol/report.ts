@@ -47,7 +47,7 @@ export interface LayerResult {
   seconds: number;
   /** ||AᵀA v - σ² v|| / σ² at the returned vector: small means the estimate sits on a singular pair. */
   residual?: number | null;
-  /** Solver that produced sigma: 'lanczos', 'power', 'closed-form', 'exact', 'exact-dense', 'symbol-sup'. */
+  /** Solver that produced sigma: 'lanczos', 'power', 'closed-form', 'exact-dense', 'symbol-sup' (docs/report.md). */
   method?: string;
   /** Graph-aware bound from the network input to this layer's output, when known. */
   runningBound?: number | null;
