@@ -62,7 +62,7 @@ export function cell(row: Row, index: number, key: SortKey): Cell {
         return {
           text: formatNumber(result?.sigma),
           className: converged ? undefined : 'warn',
-          title: [result?.method ? `method: ${result.method}` : '', residualText(result?.residual), converged ? '' : 'not converged']
+          title: [result?.method ? `method: ${result.method}` : '', intervalText(result ?? undefined) ?? residualText(result?.residual), converged ? '' : 'not converged']
             .filter(Boolean)
             .join(', ') || undefined,
         };
@@ -98,6 +98,13 @@ export function cell(row: Row, index: number, key: SortKey): Cell {
 
 function isWeightedPlan(row: Row): boolean {
   return row.weightShape !== null || row.kind === 'linear';
+}
+
+/** exact-dense and symbol-sup rows carry a certified lower bound: σ lies in [lower, upper]. */
+function intervalText(result: { lowerBound?: number | null; upperBound: number | null } | undefined): string | undefined {
+  const lower = result?.lowerBound;
+  if (lower === null || lower === undefined || result?.upperBound === null || result?.upperBound === undefined || !(lower > 0)) return undefined;
+  return `certified interval [${formatNumber(lower)}, ${formatNumber(result.upperBound)}], width ${formatNumber((result.upperBound - lower) / lower, 2)} of σ`;
 }
 
 function residualText(residual: number | null | undefined): string {

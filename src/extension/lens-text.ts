@@ -163,13 +163,20 @@ export function layerHoverMarkdown(layer: LayerResult | PlannedLayer, bounds: Ne
   rows.push(['Input → output', `${formatShape(layer.inputShape)} → ${formatShape(layer.outputShape)}`]);
   if (isLayerResult(layer)) {
     const linear = layer.kind === 'linear' || layer.kind === 'pool';
-    rows.push([linear ? 'σ (estimate from below)' : 'Lipschitz constant', formatNumber(layer.sigma, 6)]);
+    // exact-dense and symbol-sup rows prove a lower bound too: σ then lies in a certified interval.
+    const lower = layer.lowerBound ?? null;
+    const interval = linear && lower !== null && layer.upperBound !== null;
+    rows.push([interval ? 'σ (certified lower bound)' : linear ? 'σ (estimate from below)' : 'Lipschitz constant', formatNumber(layer.sigma, 6)]);
     rows.push(['Certified upper bound', layer.upperBound === null ? 'none' : formatNumber(layer.upperBound, 6)]);
+    if (interval) rows.push(['Certified interval width', `${formatNumber((layer.upperBound! - lower) / lower, 2)} of σ`]);
     if (layer.foldedSigma !== undefined && layer.foldedSigma !== null) {
       const upper = layer.foldedUpperBound === undefined || layer.foldedUpperBound === null ? '' : ` (certified ≤ ${formatNumber(layer.foldedUpperBound, 6)})`;
       rows.push(['With the next batch norm folded in (used by the bound)', `${formatNumber(layer.foldedSigma, 6)}${upper}`]);
     }
-    if (layer.iterations > 0) {
+    if (layer.iterations > 0 && layer.method === 'symbol-sup') {
+      // Its `iterations` count the frequency cells certified, and its `residual` is the interval's width.
+      rows.push(['Method', `symbol sup (${layer.iterations} frequency cells certified)`]);
+    } else if (layer.iterations > 0) {
       const convergence = layer.converged ? 'converged' : 'not converged';
       const residual = layer.residual === null || layer.residual === undefined ? '' : `, residual ${formatNumber(layer.residual)}`;
       rows.push(['Iterations', `${layer.iterations} (${layer.method ?? 'solver'}), ${convergence}${residual}`]);

@@ -105,6 +105,16 @@ test('hover: shapes, σ and bound, iterations, convergence, share of the network
   assert.match(layerHoverMarkdown(planned, null), /^\*\*x\\\*y\*\*.*\n[\s\S]*\| σ \| pending \|/);
 });
 
+test('hover: a symbol-sup row shows σ as a certified lower bound, the interval width and the cells, not a residual', () => {
+  const report = sampleReport();
+  const row = { ...report.layers[4], method: 'symbol-sup', sigma: 1.0504, lowerBound: 1.0504, upperBound: 1.05047, iterations: 283, converged: true, residual: 7e-5 };
+  const md = layerHoverMarkdown(row, report.bounds);
+  assert.match(md, /\| σ \(certified lower bound\) \| 1\.0504 \|/);
+  assert.match(md, /\| Certified interval width \| 6\.7e-5 of σ \|/);
+  assert.match(md, /\| Method \| symbol sup \(283 frequency cells certified\) \|/);
+  assert.doesNotMatch(md, /residual|estimate from below/);
+});
+
 test('hover: a conv with the next batch norm folded in shows the folded σ the bound uses', () => {
   const report = sampleReport();
   const conv = { ...report.layers[4], foldedSigma: 1.25, foldedUpperBound: 1.3 };

@@ -35,6 +35,13 @@ test('a computed row shows σ, bounds, iterations and time; the constant column 
   assert.match(cell(row, 3, 'sigma').title ?? '', /lanczos.*residual 1e-8/);
 });
 
+test('a row with a certified lower bound (symbol-sup, exact-dense) titles σ with its interval, not a residual', () => {
+  const row = { ...doneState().layers[3], method: 'symbol-sup', sigma: 2.5, lowerBound: 2.5, upperBound: 2.50015, residual: 6e-5 };
+  const title = cell(row, 3, 'sigma').title ?? '';
+  assert.match(title, /method: symbol-sup, certified interval \[2\.5, 2\.5\], width 6(\.0)?e-5 of σ/);
+  assert.doesNotMatch(title, /residual/);
+});
+
 test('a fixed row shows its constant, not a σ', () => {
   const row = doneState().layers[4];
   const t = texts(row, 4);
