@@ -27,18 +27,23 @@ const cases: [string, ConvCase][] = [
   ['1-D k5', { cIn: 2, cOut: 3, kernel: [5], input: [40], strides: [1], dilations: [1], padsBegin: [2], padsEnd: [2], group: 1 }],
 ];
 
+/** The single sine window and the Galerkin refinement at the symbol's located peak. */
+function bothWindows(c: ConvCase, weight: Float32Array) {
+  const symbol = convSymbol(convSpecOf(c, weight), c.input);
+  assert.ok(symbol);
+  const peak = locateSymbolPeak(symbol);
+  assert.ok(peak);
+  const single = windowLowerBound(symbol, peak.group, peak.omega, peak.vector, 24, false);
+  const galerkin = windowLowerBound(symbol, peak.group, peak.omega, peak.vector);
+  assert.ok(single && galerkin);
+  return { symbol, peak, single, galerkin };
+}
+
 describe('window lower bound: the certified value is the quotient of a real test vector', () => {
   for (const [label, c] of cases) {
     test(`${label}: single window ≤ Galerkin = the wave's quotient ≤ exact σ`, () => {
       const weight = randomValues(c.cOut * (c.cIn / c.group) * c.kernel.reduce((a, b) => a * b, 1), 53 + label.length);
-      const spec = convSpecOf(c, weight);
-      const symbol = convSymbol(spec, c.input);
-      assert.ok(symbol);
-      const peak = locateSymbolPeak(symbol);
-      assert.ok(peak);
-      const single = windowLowerBound(symbol, peak.group, peak.omega, peak.vector, 24, false);
-      const galerkin = windowLowerBound(symbol, peak.group, peak.omega, peak.vector);
-      assert.ok(single && galerkin);
+      const { symbol, peak, single, galerkin } = bothWindows(c, weight);
       const matrix = convMatrix(c, weight);
       const exact = exactSigma(matrix);
       assert.equal(single.components.length, 1);
@@ -65,13 +70,7 @@ describe('window lower bound: the certified value is the quotient of a real test
   test('on a long 1-D layer the Galerkin step closes most of the single window\'s gap to σ', () => {
     const c: ConvCase = { cIn: 4, cOut: 4, kernel: [3], input: [200], strides: [1], dilations: [1], padsBegin: [1], padsEnd: [1], group: 1 };
     const weight = randomValues(4 * 4 * 3, 7);
-    const symbol = convSymbol(convSpecOf(c, weight), c.input);
-    assert.ok(symbol);
-    const peak = locateSymbolPeak(symbol);
-    assert.ok(peak);
-    const single = windowLowerBound(symbol, peak.group, peak.omega, peak.vector, 24, false);
-    const galerkin = windowLowerBound(symbol, peak.group, peak.omega, peak.vector);
-    assert.ok(single && galerkin);
+    const { single, galerkin } = bothWindows(c, weight);
     const sigma = exactSigma(convMatrix(c, weight));
     const singleGap = (sigma - single.sigma) / sigma;
     const galerkinGap = (sigma - galerkin.sigma) / sigma;
