@@ -61,7 +61,8 @@ export function describeBracket(report: Report): string[] | undefined {
   const lines = [
     `bracket:                 L ∈ [${lower === null ? '—' : formatNumber(lower)}, ${upper === null ? '—' : formatNumber(upper)}]${bounds.bracket.width === null ? '' : `, width ×${formatNumber(bounds.bracket.width)}`}`,
     `  measured lower bound:  ${lower === null ? `— (${bounds.bracket.lower.unavailable ?? 'none found'})` : `L ≥ ${formatNumber(lower)} (measured, not certified: a difference quotient found by ${bounds.bracket.lower.foundBy}${report.bracketSeconds ? `, ${report.bracketSeconds.lower.toFixed(1)} s` : ''})`}`,
-    ...(lower !== null && bounds.bracket.lower.timedOutReason ? [`  lower side stopped:    ${bounds.bracket.lower.timedOutReason}`] : []),
+    // Also without a lower bound: the reason says which step the budget cut, where "unavailable" says only that it ran out.
+    ...(bounds.bracket.lower.timedOutReason ? [`  lower side stopped:    ${bounds.bracket.lower.timedOutReason}`] : []),
     `  certified expansion:   ${bounds.bracket.upper.expansion === null ? '—' : `L ≤ ${formatNumber(bounds.bracket.upper.expansion)}`} (${bounds.bracket.upper.chains.length} chains${report.bracketSeconds ? `, ${report.bracketSeconds.upper.toFixed(1)} s` : ''})`,
   ];
   return lines;

@@ -80,3 +80,36 @@ test('a composition that overflows float64 says so instead of "unknown"', () => 
   ]);
   assert.match(formatTable({ ...r, bounds: { ...r.bounds, product: 1e300 } }), /^network bound: +none — the composed bound is above the largest float64/m);
 });
+
+test('the bracket says how its lower side stopped on the time budget, under the lower-bound line, with or without a lower bound', () => {
+  const reason = 'the next power step (about 6.76 s) would have ended past the 12 s budget (5.08 s left); not run: 11 × power step, 1 × sample';
+  const stoppedLine = `  lower side stopped:    ${reason}`;
+  const upper = { expansion: 0.5, chains: [] };
+  const found = report([row('a', {})], {
+    product: 0.6,
+    certified: 0.6,
+    certifiedTight: 0.5,
+    lower: 0.25,
+    bracket: { width: 2, lower: { foundBy: 'sample', inputRange: [0, 1], samples: 3, evaluations: 40, timedOut: true, timedOutReason: reason }, upper },
+  });
+  const foundLines = formatTable(found).split('\n');
+  const foundAt = foundLines.findIndex((line) => line.startsWith('  measured lower bound:  L ≥ 0.25 (measured'));
+  assert.ok(foundAt >= 0, foundLines.join('\n'));
+  assert.equal(foundLines[foundAt + 1], stoppedLine, 'right under the lower-bound line');
+  // No pair finished within the budget: no lower bound, and still the reason.
+  const unavailable = 'the 12 s budget ran out before the first pair of network passes finished';
+  const empty = report([row('a', {})], {
+    product: 0.6,
+    certified: 0.6,
+    certifiedTight: 0.5,
+    lower: null,
+    bracket: { width: null, lower: { unavailable, inputRange: [0, 1], samples: 1, timedOut: true, timedOutReason: reason }, upper },
+  });
+  const emptyLines = formatTable(empty).split('\n');
+  const emptyAt = emptyLines.indexOf(`  measured lower bound:  — (${unavailable})`);
+  assert.ok(emptyAt >= 0, emptyLines.join('\n'));
+  assert.equal(emptyLines[emptyAt + 1], stoppedLine, 'right under the lower-bound line');
+  // A search that did not stop on its budget has no such line.
+  const finished = report([row('a', {})], { ...found.bounds, bracket: { width: 2, lower: { foundBy: 'ascent', inputRange: [0, 1], samples: 16 }, upper } });
+  assert.doesNotMatch(formatTable(finished), /lower side stopped/);
+});
