@@ -106,6 +106,17 @@ export function activationSpec(name: ActivationName | string, params: Activation
   }
 }
 
+/**
+ * x^e entrywise for one constant exponent e (ONNX and TF.js Pow): x^1 is the identity; x^0 is the
+ * constant 1 (0^0 = 1 in ONNX and tfjs), so its constant is 0 and its values are {1}; any other
+ * exponent is unbounded, carrying `power` for the square, layer-norm and GELU passes.
+ */
+export function powerSpec(exponent: number): FixedSpec | UnboundedSpec {
+  if (exponent === 1) return structural('x^1: 1');
+  if (exponent === 0) return { type: 'fixed', kind: 'activation', constant: 0, detail: 'x^0 = 1 (a constant, 0^0 = 1 included): 0', values: { kind: 'affine', scale: [0, 0], shift: [1, 1] } };
+  return { type: 'unbounded', reason: `x^${exponent} is not globally Lipschitz`, power: exponent };
+}
+
 /** Ops with a constant of 1 because they only move, copy once or drop entries. */
 export function structural(detail: string, constant = 1, values?: ValueMap): FixedSpec {
   return { type: 'fixed', kind: 'structural', constant, detail, ...(values ? { values } : {}) };

@@ -30,6 +30,8 @@ export function mapRange(map: ValueMap, input: Range | undefined): Range | undef
     case 'select':
       return input && (map.zero ? hull(input[0], input[1], 0) : input);
     case 'affine':
+      // Scale 0 (x^0): the output is the shift whatever the input, also one without a range.
+      if (map.scale[0] === 0 && map.scale[1] === 0) return hull(map.shift[0], map.shift[1]);
       return input && affineRange(input, map.scale, map.shift);
     case 'clip': {
       const lo = input ? Math.min(Math.max(input[0], map.min), map.max) : map.min;

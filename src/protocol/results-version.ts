@@ -23,6 +23,7 @@
  *    outputs executed, data×data Einsum, GatherNd/GatherND, TF.js Sin/Cos/Atan/Asinh/Atan2, MAXIM's
  *    written-out layer norm, squares on a range, ONNX Clip with limits computed from the data,
  *    written-out GELU (tanh) and sigmoid, depthwise layers reduced to their kept channels, ONNX Pow
- *    with a constant exponent executed (lower bounds where there were none).
+ *    with a constant exponent executed (lower bounds where there were none), Pow with exponent 0 a
+ *    constant row (0) instead of unbounded.
  */
 export const ENGINE_RESULTS_VERSION = 7;

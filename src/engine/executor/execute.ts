@@ -158,8 +158,11 @@ export function runNode(node: IrNode, inputs: tf.Tensor[], forwardOnly = false):
       return tf.reshape(normalise(x, execution), outShape);
     case 'modulus':
       return tf.reshape(modulus(inputs, execution.epsilon), outShape);
-    case 'power':
-      return tf.reshape(tf.pow(x, constantTensor(execution.exponent)), outShape);
+    case 'power': {
+      // x^0 is 1 with slope 0, but tfjs's Pow gradient is 0·x^(−1), NaN at x = 0 (after a ReLU): ones of x's shape have gradient 0.
+      const base = execution.exponent.data.every((e) => e === 0) ? tf.onesLike(x) : x;
+      return tf.reshape(tf.pow(base, constantTensor(execution.exponent)), outShape);
+    }
     case 'select':
       return select(x, execution, outShape);
     case 'gatherNd': {

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { initBackend } from '../../../src/engine/backend';
 import { executionPlan, NotExecutableError } from '../../../src/engine/executor/execute';
 import { buildModel, byName, node, open, openBytes, tensor, type ModelSpec } from '../../helpers/onnx-builder';
+import { nodeRange } from '../../../src/analysis/ranges';
 import { assertMatchesOnnxRuntime, gradientError, uniformInput } from './reference-runtimes';
 
 /** y = Pow(x, e) with the exponent an initializer of the given shape. */
@@ -46,6 +47,29 @@ for (const exponent of [2, 3, 0.5, -1]) {
     await check(`Pow ${exponent} [3, 1]`, powModel([1, 3, 4], [3, 1], [exponent, exponent, exponent]));
   });
 }
+
+test('Pow(x, 0) is the constant 1: a row with constant 0 and the value range {1}, executed as onnxruntime does (0^0 = 1) with slope 0 also at x = 0', async () => {
+  await initBackend();
+  const spec = powModel([1, 3, 4], [], [0]);
+  const row = byName(await open(spec), 'pow');
+  assert.deepEqual(row.spec, { type: 'fixed', kind: 'activation', constant: 0, detail: 'x^0 = 1 (a constant, 0^0 = 1 included): 0', values: { kind: 'affine', scale: [0, 0], shift: [1, 1] } });
+  assert.deepEqual(nodeRange(row, [undefined]), [1, 1], 'whatever the input, without a range too');
+  assert.deepEqual(nodeRange(row, [[-5, 3]]), [1, 1]);
+  await check('Pow 0', spec);
+  // After a ReLU many entries are exactly 0, where tfjs's own Pow gradient 0·x^(−1) is NaN.
+  const relu: ModelSpec = { ...spec, nodes: [node('Relu', ['x'], ['r']), node('Pow', ['r', 'e'], ['y'], [], 'pow')] };
+  const bytes = buildModel(relu);
+  const model = await openBytes(bytes);
+  const input = uniformInput(model.inputs[0].shape, 7, -1, 1);
+  assert.ok(input.some((v) => v < 0));
+  await assertMatchesOnnxRuntime('Pow(Relu(x), 0)', bytes, model, input);
+  assert.equal(gradientError(model, input), 0, 'J(x)ᵀu is 0, as are the central differences');
+});
+
+test('Pow(x, 1) stays the identity row', async () => {
+  const row = byName(await open(powModel([1, 3, 4], [], [1])), 'pow');
+  assert.deepEqual(row.spec, { type: 'fixed', kind: 'structural', constant: 1, detail: 'x^1: 1' });
+});
 
 test('executor matches onnxruntime: Pow with a different constant exponent per channel (unsupported row, still executed)', async () => {
   await initBackend();

@@ -2,7 +2,7 @@
 // Mul/Div by a constant: a diagonal map. Products and quotients of data tensors are not Lipschitz.
 
 import type { NodeExecution, OpSpec } from '../../../model/ir';
-import { IDENTITY_VALUES, shiftValues, structural } from '../../../analysis/constants';
+import { IDENTITY_VALUES, powerSpec, shiftValues, structural } from '../../../analysis/constants';
 import { broadcastScaleNorm } from '../../../analysis/broadcast';
 import { DataType, isFloatType } from '../proto';
 import { elementCount, type ConstTensor } from '../tensor';
@@ -161,8 +161,7 @@ export const pow: OpHandler = {
       const execution: NodeExecution = { kind: 'power', exponent: { dims: [...exponent.dims], data: Float32Array.from(exponent.data) } };
       const e = exponent.data[0];
       if (!exponent.data.every((v) => v === e)) return { spec: { type: 'unsupported', detail: 'Pow with a constant exponent that differs between entries' }, outputShapes: [out], dataInputs: [0], execution };
-      if (e === 1) return { spec: structural('x^1: 1'), outputShapes: [out], dataInputs: [0], execution };
-      return { spec: { type: 'unbounded', reason: `x^${e} is not globally Lipschitz`, power: e }, outputShapes: [out], dataInputs: [0], execution };
+      return { spec: powerSpec(e), outputShapes: [out], dataInputs: [0], execution };
     }
     return { spec: { type: 'unsupported', detail: 'Pow with a data-dependent exponent (only a constant exponent is read)' }, outputShapes: [out] };
   },
