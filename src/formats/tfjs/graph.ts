@@ -5,7 +5,7 @@
 import type { ConvSpec, IrModel, IrValueInfo, NodeExecution, OpSpec } from '../../model/ir';
 import type { OpenOptions } from '../../model/files';
 import { BrokenFileError, ModelError } from '../../model/errors';
-import { activationSpec, SELECTS, shiftValues, structural } from '../../analysis/constants';
+import { activationSpec, powerSpec, SELECTS, shiftValues, structural } from '../../analysis/constants';
 import { ROUNDING, TRANSFORMS, interpolationRows, resizeNorm, type AxisResize, type CoordinateTransform } from '../../analysis/resize';
 import { product, resolvePads, slidingOutputSize } from '../../analysis/shapes';
 import { largestCopies } from '../../analysis/padding';
@@ -771,6 +771,8 @@ class GraphReader {
       }
       case 'Atan2':
         return this.atan2(def, dynamic);
+      case 'Pow':
+        return this.power(def, dynamic);
       case 'Square':
       case 'Sqrt':
       case 'Rsqrt':
@@ -1225,6 +1227,20 @@ class GraphReader {
     const spec: OpSpec = { type: 'fixed', kind: 'activation', constant, detail: `${signalFirst ? 'atan2(y, c)' : 'atan2(c, x)'}: |slope| ≤ 1/|c| ≤ 1/${smallest.toPrecision(4)}${sameShape(out, this.shapeOf(dynamic[0])) ? '' : ', broadcast copies counted'}` };
     const operand = { dims: [...c.shape], data: Float32Array.from(values) };
     this.runnable(def, dynamic, spec, out, { kind: 'activation', name: signalFirst ? 'atan2' : 'atan2Of', operand }, [...c.shape]);
+  }
+
+  /** Pow of the signal by a constant exponent: ONNX Pow's row (powerSpec), run as tf.pow with that exponent. */
+  private power(def: GraphNodeDef, dynamic: string[]): void {
+    const inputs = this.dataInputs(def);
+    const out = this.broadcastAll(def, inputs);
+    const exponent = inputs.length === 2 && dynamic.length === 1 && inputs[0] === dynamic[0] ? this.constant(inputs[1]) : undefined;
+    if (!exponent || exponent.values.length === 0) return this.unsupported(def, dynamic, 'Pow with an exponent computed from the data (only a constant exponent is read)');
+    const data = Float32Array.from(exponent.values, Number);
+    const execution: NodeExecution = { kind: 'power', exponent: { dims: [...exponent.shape], data } };
+    const e = data[0];
+    // The executor runs any constant exponent as the file does (broadcast); the bound needs one exponent for every entry.
+    const spec: OpSpec = data.every((v) => v === e) ? powerSpec(e) : { type: 'unsupported', detail: 'Pow with a constant exponent that differs between entries' };
+    this.runnable(def, dynamic, spec, out, execution);
   }
 
   private mulLike(def: GraphNodeDef, dynamic: string[]): void {
