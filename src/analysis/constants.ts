@@ -107,12 +107,13 @@ export function activationSpec(name: ActivationName | string, params: Activation
 }
 
 /**
- * x^e entrywise for one constant exponent e (ONNX and TF.js Pow): x^1 is the identity; x^0 is the
+ * x^e entrywise for one constant exponent e (ONNX and TF.js Pow): x^1 is the identity, or a copy
+ * with norm `broadcastNorm` (√copies) when the exponent broadcasts x to a larger shape; x^0 is the
  * constant 1 (0^0 = 1 in ONNX and tfjs), so its constant is 0 and its values are {1}; any other
  * exponent is unbounded, carrying `power` for the square, layer-norm and GELU passes.
  */
-export function powerSpec(exponent: number): FixedSpec | UnboundedSpec {
-  if (exponent === 1) return structural('x^1: 1');
+export function powerSpec(exponent: number, broadcastNorm = 1): FixedSpec | UnboundedSpec {
+  if (exponent === 1) return broadcastNorm === 1 ? structural('x^1: 1') : structural(`x^1 broadcast by its exponent, entries copied: ${broadcastNorm.toPrecision(4)}`, broadcastNorm);
   if (exponent === 0) return { type: 'fixed', kind: 'activation', constant: 0, detail: 'x^0 = 1 (a constant, 0^0 = 1 included): 0', values: { kind: 'affine', scale: [0, 0], shift: [1, 1] } };
   return { type: 'unbounded', reason: `x^${exponent} is not globally Lipschitz`, power: exponent };
 }

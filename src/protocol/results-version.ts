@@ -24,6 +24,7 @@
  *    written-out layer norm, squares on a range, ONNX Clip with limits computed from the data,
  *    written-out GELU (tanh) and sigmoid, depthwise layers reduced to their kept channels, ONNX Pow
  *    with a constant exponent executed (lower bounds where there were none), Pow with exponent 0 a
- *    constant row (0) instead of unbounded, TF.js graph Pow with a constant exponent (ONNX's rows, executed).
+ *    constant row (0) instead of unbounded, TF.js graph Pow with a constant exponent (ONNX's rows, executed),
+ *    Pow 1 broadcast up by its exponent √copies instead of 1.
  */
 export const ENGINE_RESULTS_VERSION = 7;

@@ -10,7 +10,7 @@ import { ROUNDING, TRANSFORMS, interpolationRows, resizeNorm, type AxisResize, t
 import { product, resolvePads, slidingOutputSize } from '../../analysis/shapes';
 import { largestCopies } from '../../analysis/padding';
 import { gatherNdNorm, gatherNdPlan } from '../../analysis/gather-nd';
-import { broadcastScaleNorm } from '../../analysis/broadcast';
+import { broadcastCopies, broadcastScaleNorm } from '../../analysis/broadcast';
 import { EINSUM_NOT_A_PRODUCT, einsumBatchedMatmul, einsumModeProduct, einsumShape } from '../einsum';
 import { graphActivation } from './activations';
 import { GraphBuilder, activationOrUnsupported, broadcastShapes, fmt, normalizeAxis, sameShape, tfConvKernelToCanonical, tfDepthwiseKernelToCanonical } from './common';
@@ -1239,7 +1239,9 @@ class GraphReader {
     const execution: NodeExecution = { kind: 'power', exponent: { dims: [...exponent.shape], data } };
     const e = data[0];
     // The executor runs any constant exponent as the file does (broadcast); the bound needs one exponent for every entry.
-    const spec: OpSpec = data.every((v) => v === e) ? powerSpec(e) : { type: 'unsupported', detail: 'Pow with a constant exponent that differs between entries' };
+    // An exponent that broadcasts x up copies its entries: x^1 is then a copy, not the identity.
+    const copies = Math.sqrt(broadcastCopies(this.shapeOf(dynamic[0]), out));
+    const spec: OpSpec = data.every((v) => v === e) ? powerSpec(e, copies) : { type: 'unsupported', detail: 'Pow with a constant exponent that differs between entries' };
     this.runnable(def, dynamic, spec, out, execution);
   }
 

@@ -9,7 +9,8 @@ import { initBackend } from '../../../src/engine/backend';
 import { executionPlan, NotExecutableError } from '../../../src/engine/executor/execute';
 import { buildModel, byName, node, open, openBytes, tensor, type ModelSpec } from '../../helpers/onnx-builder';
 import { nodeRange } from '../../../src/analysis/ranges';
-import { assertMatchesOnnxRuntime, gradientError, uniformInput } from './reference-runtimes';
+import { closedForm } from '../../../src/analysis/closed-form';
+import { assertMatchesOnnxRuntime, gradientError, onnxRuntimeExplicitSigma, uniformInput } from './reference-runtimes';
 
 /** y = Pow(x, e) with the exponent an initializer of the given shape. */
 function powModel(xShape: number[], exponentDims: number[], exponents: number[]): ModelSpec {
@@ -66,9 +67,16 @@ test('Pow(x, 0) is the constant 1: a row with constant 0 and the value range {1}
   assert.equal(gradientError(model, input), 0, 'J(x)ᵀu is 0, as are the central differences');
 });
 
-test('Pow(x, 1) stays the identity row', async () => {
+test('Pow(x, 1) stays the identity row; with an exponent that copies x to a larger shape, √copies as onnxruntime\'s map', async () => {
   const row = byName(await open(powModel([1, 3, 4], [], [1])), 'pow');
   assert.deepEqual(row.spec, { type: 'fixed', kind: 'structural', constant: 1, detail: 'x^1: 1' });
+  await initBackend();
+  const spec = powModel([1, 4], [3, 1], [1, 1, 1]);
+  const bytes = buildModel(spec);
+  const model = await openBytes(bytes);
+  const copied = closedForm(byName(model, 'pow'))?.compositionConstant as number;
+  const truth = await onnxRuntimeExplicitSigma(bytes, model, 4);
+  assert.ok(Math.abs(copied - Math.sqrt(3)) < 1e-12 && Math.abs(truth - Math.sqrt(3)) < 1e-6, `${copied} vs ${truth}`);
 });
 
 test('executor matches onnxruntime: Pow with a different constant exponent per channel (unsupported row, still executed)', async () => {

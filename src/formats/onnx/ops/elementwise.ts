@@ -161,7 +161,9 @@ export const pow: OpHandler = {
       const execution: NodeExecution = { kind: 'power', exponent: { dims: [...exponent.dims], data: Float32Array.from(exponent.data) } };
       const e = exponent.data[0];
       if (!exponent.data.every((v) => v === e)) return { spec: { type: 'unsupported', detail: 'Pow with a constant exponent that differs between entries' }, outputShapes: [out], dataInputs: [0], execution };
-      return { spec: powerSpec(e), outputShapes: [out], dataInputs: [0], execution };
+      // An exponent that broadcasts x up copies its entries: x^1 is then a copy, not the identity.
+      const copies = Math.sqrt(broadcastCopies(ctx.shape(0), out));
+      return { spec: powerSpec(e, copies), outputShapes: [out], dataInputs: [0], execution };
     }
     return { spec: { type: 'unsupported', detail: 'Pow with a data-dependent exponent (only a constant exponent is read)' }, outputShapes: [out] };
   },

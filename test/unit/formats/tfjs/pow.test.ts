@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import { closedForm } from '../../../../src/analysis/closed-form';
 import { openMemory, row } from './helpers';
 import { graphModel, placeholder } from './graph-builder';
 import { executionPlan, NotExecutableError } from '../../../../src/engine/executor/execute';
@@ -65,6 +66,12 @@ test('Pow(x, 0) is the constant 1 (constant 0, values {1}) and Pow(x, 1) the ide
   const one = powGraph([1, 2, 3], [], [1]);
   assert.deepEqual(row(await openMemory(one.json, one.shards), 'pow').spec, { type: 'fixed', kind: 'structural', constant: 1, detail: 'x^1: 1' });
   await assertRunsAsTfjs('Pow 1', one, -1, 1);
+  // An exponent of shape [2, 1, 1] copies each entry of x twice: ‖(x, x)‖ = √2·‖x‖.
+  const copied = powGraph([1, 2, 3], [2, 1, 1], [1, 1], true);
+  const copiedRow = row(await openMemory(copied.json, copied.shards), 'pow');
+  assert.deepEqual(copiedRow.outputShapes, [[2, 2, 3]]);
+  assert.ok(Math.abs((closedForm(copiedRow)?.compositionConstant as number) - Math.SQRT2) < 1e-12);
+  await assertRunsAsTfjs('Pow 1 broadcast up', copied, -1, 1);
 });
 
 test('Pow with a different Const exponent per channel: an unsupported row, still executed as tfjs runs it', async () => {
