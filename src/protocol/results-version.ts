@@ -22,9 +22,11 @@
  *    path), the bracket's windows bounded over cells on large maps, Einsum rows with reordered
  *    outputs executed, data×data Einsum, GatherNd/GatherND, TF.js Sin/Cos/Atan/Asinh/Atan2, MAXIM's
  *    written-out layer norm, squares on a range, ONNX Clip with limits computed from the data,
- *    written-out GELU (tanh) and sigmoid, depthwise layers reduced to their kept channels, ONNX Pow
- *    with a constant exponent executed (lower bounds where there were none), Pow with exponent 0 a
- *    constant row (0) instead of unbounded, TF.js graph Pow with a constant exponent (ONNX's rows, executed),
- *    Pow 1 broadcast up by its exponent √copies instead of 1.
+ *    written-out GELU (tanh) and sigmoid, depthwise layers reduced to their kept channels.
+ * 8: the Galerkin window (the `lowerBound` of symbol-sup rows and warm-started rows, and which
+ *    layers take the symbol path: 3x3 from about 100²), ONNX Pow with a constant exponent executed
+ *    (lower bounds where there were none), Pow with exponent 0 a constant row (0) instead of
+ *    unbounded, TF.js graph Pow with a constant exponent (ONNX's rows, executed), Pow 1 broadcast up
+ *    by its exponent √copies instead of 1.
  */
-export const ENGINE_RESULTS_VERSION = 7;
+export const ENGINE_RESULTS_VERSION = 8;
