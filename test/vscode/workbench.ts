@@ -40,27 +40,31 @@ export async function newPage(browser: Browser): Promise<{ context: BrowserConte
  * workbench reads it. Harmless on older versions.
  */
 export async function enableSmokeTestDriver(page: Page): Promise<void> {
-  await page.addInitScript(() => {
-    const id = 'vscode-workbench-web-configuration';
-    const patch = (): boolean => {
-      const meta = document.getElementById(id);
-      const raw = meta?.getAttribute('data-settings');
-      if (!meta || !raw) return false;
-      try {
-        const settings = JSON.parse(raw) as { developmentOptions?: Record<string, unknown> };
-        settings.developmentOptions = { ...(settings.developmentOptions ?? {}), enableSmokeTestDriver: true };
-        meta.setAttribute('data-settings', JSON.stringify(settings));
-      } catch {
-        /* leave it */
+  // Passed as source text: a function would be transpiled with esbuild's keepNames helper
+  // (`__name(...)`), which does not exist in the page ("__name is not defined"), and never ran.
+  await page.addInitScript({
+    content: `(() => {
+      const id = 'vscode-workbench-web-configuration';
+      const patch = () => {
+        const meta = document.getElementById(id);
+        const raw = meta && meta.getAttribute('data-settings');
+        if (!meta || !raw) return false;
+        try {
+          const settings = JSON.parse(raw);
+          settings.developmentOptions = Object.assign({}, settings.developmentOptions || {}, { enableSmokeTestDriver: true });
+          meta.setAttribute('data-settings', JSON.stringify(settings));
+        } catch (e) {
+          /* leave it */
+        }
+        return true;
+      };
+      if (!patch()) {
+        const observer = new MutationObserver(() => {
+          if (patch()) observer.disconnect();
+        });
+        observer.observe(document, { childList: true, subtree: true });
       }
-      return true;
-    };
-    if (!patch()) {
-      const observer = new MutationObserver(() => {
-        if (patch()) observer.disconnect();
-      });
-      observer.observe(document, { childList: true, subtree: true });
-    }
+    })();`,
   });
 }
 
