@@ -19,6 +19,7 @@ import { solveLinearProblem } from '../engine/solve-layer';
 import { planLayer } from '../engine/large-input/solve';
 import { startBackend } from '../host/start-backend';
 import { heConv } from './random-layers';
+import { formatSeconds } from '../protocol/format-number';
 
 interface LargeLayer {
   name: string;
@@ -109,6 +110,13 @@ export async function benchLarge(): Promise<void> {
   let seed = 1;
   for (const [group, layers] of groups) {
     if (only && only !== group) continue;
+    // The cost model's total first: the U-Net's 512-channel layers at 64² and 32² take the iterative
+    // solver (minutes each), so the whole stack runs for about an hour on this machine.
+    const expected = layers.reduce((sum, layer, i) => {
+      const problem = reduceLinearProblem(specOf(layer, seed + i), [1, layer.cin, layer.size, layer.size]);
+      return sum + planLayer(problem.spec, problem.inputShape, TOL).seconds;
+    }, 0);
+    console.error(`${group}: ${layers.length} convs, expected ~${formatSeconds(expected)} (cost model, one quiet core)`);
     const started = performance.now();
     const subtotals = new Map<string, number>();
     for (const layer of layers) {
