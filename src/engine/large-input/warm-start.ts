@@ -74,12 +74,12 @@ export function windowWarmStart(spec: LinearSpec, inputShape: number[], vectorSh
   if (!peak || !(peak.lambda > 0)) return null;
   const lower = windowLowerBound(symbol, peak.group, peak.omega, peak.vector, undefined, galerkin);
   if (!lower) return null;
-  const wave = windowWave(symbol, lower, peak.group);
+  // The real part, written straight into the solver's layout (no full-size float64 copies).
   const count = elementCount(positions);
   const start = new Float32Array(channels * count);
-  for (let channel = 0; channel < channels; channel++) {
-    for (let p = 0; p < count; p++) start[last ? p * channels + channel : channel * count + p] = wave.re[channel * count + p];
-  }
+  writeWindowWave(symbol, lower, peak.group, (channel, position, re) => {
+    start[last ? position * channels + channel : channel * count + position] = re;
+  });
   // The bound costs a Cholesky factorisation of an n × n block per cell: the caller skips it on wide
   // blocks. Its slack is a quarter of tol: the twisted torus sits a few 1e-4 below the sup at 128²,
   // a gain a slack of tol would eat.
@@ -104,20 +104,29 @@ export function windowWarmStart(spec: LinearSpec, inputShape: number[], vectorSh
  */
 export function windowWave(symbol: ConvSymbol, lower: WindowLower, groupIndex: number): { re: Float64Array; im: Float64Array } {
   const g = symbol.geometry;
+  const count = elementCount(symbol.side === 'input' ? g.inputSize : g.outputSize);
+  const channels = (symbol.side === 'input' ? symbol.cInPerGroup : symbol.rows) * symbol.groups.length;
+  const re = new Float64Array(channels * count);
+  const im = new Float64Array(channels * count);
+  writeWindowWave(symbol, lower, groupIndex, (channel, position, valueRe, valueIm) => {
+    re[channel * count + position] = valueRe;
+    im[channel * count + position] = valueIm;
+  });
+  return { re, im };
+}
+
+/** windowWave's nonzero entries, one call per (channel, flat position) inside the box. */
+function writeWindowWave(symbol: ConvSymbol, lower: WindowLower, groupIndex: number, put: (channel: number, position: number, re: number, im: number) => void): void {
+  const g = symbol.geometry;
   const symbolSide = symbol.side;
   const positions = symbolSide === 'input' ? g.inputSize : g.outputSize;
-  const groups = symbol.groups.length;
   const groupChannels = symbolSide === 'input' ? symbol.cInPerGroup : symbol.rows;
-  const channels = groupChannels * groups;
   const lengths = lower.window;
   const rank = positions.length;
   const first = lengths.map((_, a) => Math.max(symbolSide === 'input' ? g.phaseTaps[a] - 1 : 0, Math.ceil(g.padsBegin[a] / g.strides[a])));
   const phaseStrides = symbolSide === 'input' ? g.strides : g.strides.map(() => 1);
   const phases = phaseStrides.reduce((x, y) => x * y, 1);
   const profiles = lengths.map((length) => normalisedProfiles(length));
-  const count = elementCount(positions);
-  const re = new Float64Array(channels * count);
-  const im = new Float64Array(channels * count);
   const strides = positions.map((_, a) => positions.slice(a + 1).reduce((x, y) => x * y, 1));
   const boxPositions = lengths.reduce((x, y) => x * y, 1);
   const channelBase = groupIndex * groupChannels;
@@ -162,13 +171,10 @@ export function windowWave(symbol: ConvSymbol, lower: WindowLower, groupIndex: n
           valueRe += weights[j] * (component.re[at] * c + component.im[at] * s);
           valueIm += weights[j] * (component.im[at] * c - component.re[at] * s);
         });
-        const offset = (channelBase + i) * count + spatialOffset + phaseOffset[r];
-        re[offset] = valueRe;
-        im[offset] = valueIm;
+        put(channelBase + i, spatialOffset + phaseOffset[r], valueRe, valueIm);
       }
     }
   }
-  return { re, im };
 }
 
 function readsAs(shape: number[], spatial: number[], channels: number, channelsLast: boolean): boolean {

@@ -89,10 +89,15 @@ function windowWeights(symbol: ConvSymbol, lengths: number[]): { weights: { zero
     for (let a = 0; a < delta.length; a++) if (delta[a] !== 0) rho *= autocorrelation[a](delta[a]) / zero[a];
     weights[s] = rho;
   });
-  // Each factor: two positive sums (γ_L relative each) and a division; the product over axes.
-  const longest = Math.max(...lengths);
-  const error = 3 * lengths.length * gamma(longest + 4, UNIT_ROUNDOFF_F64) * 1.01;
-  return { weights: { zero: 1, shifts: weights }, error };
+  return { weights: { zero: 1, shifts: weights }, error: weightsRounding(lengths) };
+}
+
+/**
+ * Relative rounding of a window weight: per axis a correlation (sums of at most L positive-weighted
+ * products, against the norms) and a division; then the product over axes.
+ */
+function weightsRounding(lengths: number[]): number {
+  return 3 * lengths.length * gamma(Math.max(...lengths) + 4, UNIT_ROUNDOFF_F64) * 1.01;
 }
 
 export function windowLowerBound(
@@ -207,8 +212,8 @@ function galerkinRefinement(symbol: ConvSymbol, groupIndex: number, single: Wind
     return w;
   };
   // Rounding of the weights: per axis a sum of L products against the product of the norms
-  // (Cauchy–Schwarz), two square roots and a division; then the product over axes (as windowWeights).
-  const weightError = 3 * rank * gamma(Math.max(...lengths) + 4, UNIT_ROUNDOFF_F64) * 1.01;
+  // (Cauchy–Schwarz), two square roots and a division; then the product over axes.
+  const weightError = weightsRounding(lengths);
   // The Gram matrix C(0) ⊗ I: its distance from I, as computed plus the weights' rounding.
   let gramExcess = 0;
   for (let j = 0; j < J; j++) for (let k = 0; k < J; k++) gramExcess = Math.max(gramExcess, Math.abs(weight(j, k, new Int32Array(rank)) - (j === k ? 1 : 0)) + weightError);
