@@ -23,8 +23,10 @@ const node = {
   sourcemap: !production,
   minify: production,
   logLevel: 'warning',
-  // VS Code provides 'vscode' to the extension at run time; everything else is bundled.
-  external: ['vscode'],
+  // VS Code provides 'vscode' to the extension at run time; everything else is bundled, except
+  // onnxruntime-node (native binaries; optional, resolved from node_modules when present:
+  // src/engine/native/onnxruntime.ts).
+  external: ['vscode', 'onnxruntime-node', 'onnxruntime-node/*'],
   // tfjs-backend-cpu registers its kernels on import but its package.json claims no side effects.
   ignoreAnnotations: true,
   define: {

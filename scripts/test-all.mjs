@@ -1,5 +1,5 @@
 // `npm test`: type check, lint, build, then every test stage; ends with one "N passed, N failed" line.
-// Usage: node scripts/test-all.mjs [stage ...]   (stages: typecheck lint build unit cli webview vscode)
+// Usage: node scripts/test-all.mjs [stage ...]   (stages: typecheck lint build unit unit-tfjs cli webview vscode)
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -26,7 +26,7 @@ function testFiles(dir) {
 /** Runs node's test runner on the .test.ts files under `dir`; counts come from a TAP copy. */
 function nodeTests(dir, extraEnv = {}, concurrency = 1) {
   return () => {
-    const files = testFiles(dir);
+    const files = (Array.isArray(dir) ? dir : [dir]).flatMap(testFiles);
     // A stage with nothing to run is a broken checkout or a moved folder, never a pass.
     if (files.length === 0) return { passed: 0, failed: 1, note: `no test files under ${dir}` };
     const scratch = mkdtempSync(join(tmpdir(), 'll-tap-'));
@@ -91,6 +91,9 @@ const stages = {
   build: command(process.execPath, ['scripts/build.mjs']),
   // Unit test files are independent and mostly single-threaded: two at a time use a 2-core machine.
   unit: nodeTests('test/unit', {}, Math.min(2, availableParallelism())),
+  // The products and the bounds' matMuls run on onnxruntime-node when it loads (as in `unit`); the
+  // packaged extension has no node_modules and runs them on tfjs: the same tests, on that path.
+  'unit-tfjs': nodeTests(['test/unit/engine/operators', 'test/unit/engine/bounds', 'test/unit/engine/solvers'], { LIPSCHITZ_LENS_PRODUCTS: 'tfjs' }, Math.min(2, availableParallelism())),
   cli: nodeTests('test/cli'),
   webview: nodeTests('test/webview'),
   vscode: countedScript('test/vscode/run.ts'),

@@ -3,6 +3,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { nativeProductsNote } from './native/onnxruntime';
 
 let ready: Promise<BackendInfo> | undefined;
 
@@ -48,4 +49,10 @@ function defaultWasmDir(): string {
   // A computed name keeps bundlers from trying to resolve it: bundles pass their own wasmDir.
   const main = require.resolve(['@tensorflow', 'tfjs-backend-wasm'].join('/'));
   return path.join(path.dirname(main), path.sep);
+}
+
+/** The report's `backend`: tfjs's backend, and the native library when it runs the conv products. */
+export function backendLabel(info: BackendInfo): string {
+  const native = nativeProductsNote();
+  return native ? `${info.name}; ${native}` : info.name;
 }

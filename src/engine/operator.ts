@@ -12,6 +12,8 @@ export interface LinearOperator {
   forward(x: tf.Tensor): tf.Tensor;
   /** x = Aᵀ y, the exact transpose of forward. Must not dispose y. */
   adjoint(y: tf.Tensor): tf.Tensor;
+  /** Set when the products run on ONNX Runtime rather than tfjs (operators/native-conv.ts). */
+  readonly native?: true;
   /** Frees the operator's own tensors (weights, flipped kernels). */
   dispose(): void;
 }

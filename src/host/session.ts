@@ -5,7 +5,7 @@ import type { IrModel } from '../model/ir';
 import type { EstimateSettings, LayerResult, Report } from '../protocol/report';
 import type { PlannedLayer } from '../protocol/messages';
 import { openModel } from '../formats';
-import type { BackendInfo } from '../engine/backend';
+import { backendLabel, type BackendInfo } from '../engine/backend';
 import { estimateModel, largestLayerWork, linearWork, planLayers } from '../engine/estimate';
 import { ComputePool, computeWorkerScript, resolveThreads } from './compute-pool';
 import { startBackend } from './start-backend';
@@ -53,7 +53,7 @@ export async function runSession(files: FileAccess, settings: EstimateSettings, 
   const after = await fingerprint(files);
   const warnings = [...model.warnings, ...(backend.note ? [backend.note] : [])];
   if (before !== after) warnings.push(`${files.mainPath} changed during the run: the results may be stale; estimate again`);
-  const report = buildReport(model, result, (performance.now() - started) / 1000, settings, backend.name, warnings);
+  const report = buildReport(model, result, (performance.now() - started) / 1000, settings, backendLabel(backend), warnings);
   return bracketSeconds ? { ...report, bracketSeconds } : report;
 }
 

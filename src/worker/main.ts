@@ -8,6 +8,7 @@ import { ModelError } from '../model/errors';
 import { memoryFileAccess } from '../model/memory-files';
 import { recordingFileAccess } from '../model/recording-files';
 import { CancelledError } from '../engine/operator';
+import { backendLabel } from '../engine/backend';
 import { expectedLayerSeconds } from '../engine/large-input/run-estimate';
 import { basename } from 'node:path';
 import { nodeFileAccess } from '../host/node-files';
@@ -60,12 +61,12 @@ async function run(job: Extract<ToWorker, { type: 'run' }>) {
     const report = await runSession(recorded.files, job.settings, {
       shouldStop,
       onModel: (model, planned, backend) => {
-        opened = { model, backend: backend.name };
+        opened = { model, backend: backendLabel(backend) };
         const expected = expectedLayerSeconds(model, job.settings.tol);
         const layers = planned.map((layer, i) => ({ ...layer, expectedSeconds: expected[i] }));
         const expectedSeconds = expected.reduce((a, b) => a + b, 0);
-        post({ type: 'model', jobId: job.jobId, model: { path: model.path, format: model.format, inputShape: model.inputs[0]?.shape ?? [] }, layers, backend: backend.name, warnings: [...model.warnings, ...(backend.note ? [backend.note] : [])], expectedSeconds });
-        post({ type: 'log', jobId: job.jobId, level: 'info', text: `${model.path}: ${layers.length} layers (${model.format}), backend ${backend.name}` });
+        post({ type: 'model', jobId: job.jobId, model: { path: model.path, format: model.format, inputShape: model.inputs[0]?.shape ?? [] }, layers, backend: backendLabel(backend), warnings: [...model.warnings, ...(backend.note ? [backend.note] : [])], expectedSeconds });
+        post({ type: 'log', jobId: job.jobId, level: 'info', text: `${model.path}: ${layers.length} layers (${model.format}), backend ${backendLabel(backend)}` });
       },
       onLayer: (index, layer, done, total) => {
         finished.set(index, layer);

@@ -33,6 +33,7 @@
 
 import * as tf from '@tensorflow/tfjs-core';
 import type { FirstGramProduct } from './gram';
+import { nativeMatMul } from '../native/onnxruntime';
 import { SCALAR_SAFETY, UNDERFLOW_F32, UNIT_ROUNDOFF_F32, UNIT_ROUNDOFF_F64, gamma } from './rounding';
 
 /** Panel width b: the trailing updates' float32 inner length is 2b (γ^(32)_64 ≈ 3.8e-6). */
@@ -234,7 +235,10 @@ function trailingUpdate(re: Float64Array, im: Float64Array, n: number, k0: numbe
   }
 }
 
+/** A float32 matMul (ONNX Runtime's when it loads, else tfjs's): the same rounding bound either way. */
 function product(left: Float32Array, right: Float32Array, rows: number, inner: number, width: number): Float32Array {
+  const native = nativeMatMul(left, right, rows, inner, width);
+  if (native) return native;
   const l = tf.tensor2d(left, [rows, inner]);
   const r = tf.tensor2d(right, [inner, width]);
   const result = tf.matMul(l, r);

@@ -11,6 +11,7 @@
 // and the chain is unrolled backwards from σ1(M_T) ≤ ||M_T||_F. Nothing is assumed about the
 // order of the summations in the products (the γ_n bounds hold for any order).
 
+import { nativeMatMul } from '../native/onnxruntime';
 import * as tf from '@tensorflow/tfjs-core';
 import {
   SCALAR_SAFETY,
@@ -446,6 +447,8 @@ function gramProductHermitianTfjs(state: GramState, n: number, chunkRows: number
   const alpha = gamma(c + chunks, UNIT_ROUNDOFF_F32);
   const absolute = n * chunks * (2 * c + 2) * UNDERFLOW_F32 * 8 + n * n * 2 ** -140;
   const f32 = (x: ArrayLike<number>): Float32Array => (x instanceof Float32Array ? x : Float32Array.from(x));
+  const native = hermitianProductNative(f32(re), im && f32(im), n, c);
+  if (native) return { ...native, errorFactor: im ? 2 * (alpha * (1 + 5 * UNIT_ROUNDOFF_F32) + 5 * UNIT_ROUNDOFF_F32) + 2 * alpha + 8 * gamma(2, UNIT_ROUNDOFF_F32) : alpha, absoluteError: absolute };
   if (!im) {
     const p = tf.tidy(() => {
       const a = tf.tensor2d(f32(re), [n, n]);
@@ -470,6 +473,55 @@ function gramProductHermitianTfjs(state: GramState, n: number, chunkRows: number
   const alphaY = alpha * (1 + 5 * u) + 5 * u;
   // Re P is symmetric only up to rounding: mirrorUpper makes it exact (Im P = X − Xᵀ already is).
   return { re: pRe, im: pIm, errorFactor: 2 * alphaY + 2 * alpha + 8 * gamma(2, UNIT_ROUNDOFF_F32), absoluteError: absolute };
+}
+
+/**
+ * gramProductHermitianTfjs's products on ONNX Runtime, or null when native products are off. The
+ * same arithmetic up to order: F = fl32(A + B), G = fl32(A − B) as there; each chunk product is a
+ * float32 matMul (≤ γ_c), the chunks are summed in float64 and rounded once to float32 (≤ γ_{c+1}
+ * ≤ γ_{c+q} together), and Y + X + Xᵀ, X − Xᵀ are formed in float64 and rounded once (≤ γ_2): every
+ * bound that function states holds.
+ */
+function hermitianProductNative(a: Float32Array, b: Float32Array | null, n: number, c: number): { re: Float32Array; im: Float32Array | null } | null {
+  const product = (l: Float32Array, r: Float32Array): Float64Array | null => {
+    const sum = new Float64Array(n * n);
+    for (let k0 = 0; k0 < n; k0 += c) {
+      const width = Math.min(c, n - k0);
+      let left = l;
+      if (width !== n) {
+        left = new Float32Array(n * width);
+        for (let i = 0; i < n; i++) left.set(l.subarray(i * n + k0, i * n + k0 + width), i * width);
+      }
+      const term = nativeMatMul(left, r.subarray(k0 * n, (k0 + width) * n), n, width, n);
+      if (!term) return null;
+      for (let i = 0; i < term.length; i++) sum[i] += term[i];
+    }
+    return sum;
+  };
+  if (!b) {
+    const p = product(a, a);
+    return p && { re: Float32Array.from(p), im: null };
+  }
+  const sum = new Float32Array(n * n);
+  const difference = new Float32Array(n * n);
+  for (let i = 0; i < sum.length; i++) {
+    sum[i] = a[i] + b[i];
+    difference[i] = a[i] - b[i];
+  }
+  const y = product(sum, difference);
+  const x = y && product(a, b);
+  if (!y || !x) return null;
+  const re = new Float32Array(n * n);
+  const im = new Float32Array(n * n);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) {
+      const xij = x[i * n + j];
+      const xji = x[j * n + i];
+      re[i * n + j] = y[i * n + j] + xij + xji;
+      im[i * n + j] = xij - xji;
+    }
+  }
+  return { re, im };
 }
 
 /**
@@ -508,6 +560,14 @@ export class ChunkAccumulator {
   }
 
   add(left: Float32Array, right: Float32Array, n: number, inner: number, width: number): void {
+    // On ONNX Runtime each chunk product goes straight into the float64 sums: fewer float32
+    // additions than errorFactor allows for, so the same bound holds.
+    const native = nativeMatMul(left, right, n, inner, width);
+    if (native) {
+      const into = this.into;
+      for (let i = 0; i < native.length; i++) into[i] += native[i];
+      return;
+    }
     const product: tf.Tensor2D = tf.tidy(() => tf.matMul(tf.tensor2d(left, [n, inner]), tf.tensor2d(right, [inner, width])));
     if (this.pending) {
       const sum = tf.add(this.pending, product) as tf.Tensor2D;

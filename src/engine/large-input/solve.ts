@@ -18,15 +18,18 @@ import { exactFlops, exactInterval, explicitSize, EXACT_MAX_SIDE } from './exact
 import { galerkinSeconds, symbolChannels, symbolPathSeconds, symbolSupInterval } from './index';
 import { symbolSetupFlops } from './conv-symbol';
 import { windowWarmStart, type WarmStart } from './warm-start';
+import { nativeRuntime } from '../native/onnxruntime';
 
 /**
  * Layers whose iterative solve is expected to take at least this long get a windowed-plane-wave
- * start (warm-start.ts; its peak search costs a few tenths of a second). Measured on random
- * ResNet-shaped layers at 224² input (one core): the 3→64 7x7 stride-2 stem 145 → 37 pairs (4.6 →
- * 1.45 s with its bound), 64→64 3x3 at 56² 106 → 29 (2.5 → 1.1 s), 128→128 3x3 stride 2 at 56² 117
- * → 50 (2.2 → 1.5 s), 128→128 at 28² 76 → 33 pairs at the same time; all expected at 1.4 s.
+ * start (warm-start.ts; its peak search costs a few tenths of a second). Measured on ResNet-18's
+ * random-weight layers at 224² input (one core, products on ONNX Runtime, start + solve against a
+ * Gaussian start): the 3→64 7x7 stride-2 stem 122 → 48 pairs (0.13 + 0.67 s against 1.85 s), the
+ * four 64→64 3x3 layers at 56² 103–224 → 36–63 pairs (0.2–0.34 + 0.28–0.61 s against 0.87–1.93 s);
+ * the 128→128 layers at 28² gain nothing (0.64–0.77 + 0.13–0.26 s against 0.41–0.50 s: the share
+ * rule below keeps them cold). All are expected at about 0.5 s with native products (1.4 s on tfjs).
  */
-const WARM_START_MIN_SECONDS = 1;
+const WARM_START_MIN_SECONDS = 0.25;
 /** The warm start's symbol may cost at most this share of the expected iterative solve... */
 const WARM_START_SHARE = 0.25;
 /** The window's Galerkin step (index.ts galerkinSeconds) at most this share of it. */
@@ -88,6 +91,12 @@ export interface IntervalSolution {
 export const JS_FLOPS = 1e9;
 /** float32 wasm convolutions, one core (compute notes: ~20–25 GFLOP/s for 3x3 layers). */
 export const WASM_FLOPS = 2e10;
+/**
+ * ONNX Runtime's float32 convolutions, one thread (operators/native-conv.ts; measured per pair
+ * 50–80 GFLOP/s: 64→64 3x3 at 56², 512→512 3x3 at 7² and 64²; the transposes and a stride's
+ * ConvTranspose adjoint included).
+ */
+export const NATIVE_FLOPS = 6e10;
 /** Product pairs the iterative solver typically needs at tol 1e-4, plus its bound (in pairs). */
 const EXPECTED_PAIRS = 60;
 /** Per-pair overhead of tfjs calls (seconds). */
@@ -132,18 +141,20 @@ export function forwardFlops(spec: LinearSpec, inputShape: number[]): number {
 const DEPTHWISE_FLOPS = 4e8;
 const DEPTHWISE_STRIDED_FACTOR = 3;
 
-/** Seconds of one forward + adjoint product on tfjs wasm. */
+/** Seconds of one forward + adjoint product, on ONNX Runtime when it runs the layer's conv, else tfjs wasm. */
 export function pairSeconds(spec: LinearSpec, inputShape: number[]): number {
   const flops = 2 * forwardFlops(spec, inputShape);
   const conv = asConvView(spec, inputShape);
   const group = conv?.spec.group || 1;
+  // ONNX Runtime takes every conv but the depthwise ones (operators/conv.ts).
+  const native = conv !== null && nativeRuntime() !== null && !(conv.spec.weight.dims[1] === 1 && group > 1);
   // Also a single channel with a few outputs: what a depthwise layer reduced to its top groups is
   // (depthwise.ts); measured 7.7 ms per pair for one 3x3 channel at 320² (the generic rate: 0.5 ms).
-  if (conv && conv.spec.weight.dims[1] === 1 && (group > 1 || conv.spec.weight.dims[0] <= 4)) {
+  if (!native && conv && conv.spec.weight.dims[1] === 1 && (group > 1 || conv.spec.weight.dims[0] <= 4)) {
     const strided = conv.spec.strides.some((s) => s > 1) ? DEPTHWISE_STRIDED_FACTOR : 1;
     return (flops / DEPTHWISE_FLOPS) * strided + PAIR_OVERHEAD;
   }
-  return flops / WASM_FLOPS + PAIR_OVERHEAD;
+  return flops / (native ? NATIVE_FLOPS : WASM_FLOPS) + PAIR_OVERHEAD;
 }
 
 /** Expected seconds of the full-size iterative solver on this layer. */

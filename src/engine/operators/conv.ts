@@ -12,6 +12,7 @@ import { depthwiseConv2dOperator } from './depthwise-conv2d';
 import { channelGroupsOperator } from './channel-groups';
 import { groupSlice, kernelFromCanonical } from './kernel';
 import { promoteTo2d, windowGeometry, type WindowGeometry } from './geometry';
+import { nativeConvOperator } from './native-conv';
 
 /** Above this many groups the block-diagonal kernel wastes too much work; split instead. */
 const MAX_EXPANDED_GROUPS = 4;
@@ -52,8 +53,12 @@ export function convOperatorFromParts(parts: ConvParts): LinearOperator {
   const geometry = windowGeometry(inSize, taps, parts.strides, parts.dilations, parts.padsBegin, parts.padsEnd);
 
   const planar = promoteWeightIfNeeded(weight, taps.length);
+  const depthwise = cInPerGroup === 1 && group > 1 && taps.length <= 2;
+  // Products on ONNX Runtime when it loads (native-conv.ts); depthwise stays on tfjs's own kernel.
+  const native = depthwise ? null : nativeConvOperator(planar, group, taps.length === 3 ? geometry : promoteTo2d(geometry));
+  if (native) return native;
   if (group === 1) return denseKernelOperator(planar, 1, geometry);
-  if (cInPerGroup === 1 && taps.length <= 2) return depthwiseConv2dOperator(planar, group, promoteTo2d(geometry));
+  if (depthwise) return depthwiseConv2dOperator(planar, group, promoteTo2d(geometry));
   if (group <= MAX_EXPANDED_GROUPS) return denseKernelOperator(planar, group, geometry);
   const pieces: LinearOperator[] = [];
   try {

@@ -1,9 +1,10 @@
-import { before, describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { Matrix } from 'ml-matrix';
 import { initBackend } from '../../../../src/engine/backend';
 import { buildOperator } from '../../../../src/engine/operators';
+import { nativeLoadError, nativeRuntime, useNativeProducts } from '../../../../src/engine/native/onnxruntime';
 import type { ConvSpec } from '../../../../src/model/ir';
 import { largestSingularValue, seededNormals } from '../../../helpers/explicit-matrix';
 import { checkAgainstReference } from './operator-checks';
@@ -84,40 +85,52 @@ const cases: ConvCase[] = [
   { name: '3-D depthwise, 6 channels (group by group)', dims: [6, 1, 2, 2, 2], group: 6, inSize: [3, 3, 3], padsBegin: [1, 0, 1], padsEnd: [0, 1, 1] },
 ];
 
-describe('convolution operators match the ONNX reference (wasm)', () => {
-  before(async () => {
-    const info = await initBackend();
-    assert.equal(info.name, 'wasm', info.note);
-  });
+for (const products of ['tfjs', 'onnxruntime'] as const) {
+  describe(`convolution operators match the ONNX reference (products on ${products})`, () => {
+    let previous = true;
+    before(async () => {
+      const info = await initBackend();
+      assert.equal(info.name, 'wasm', info.note);
+      previous = useNativeProducts(products === 'onnxruntime');
+      // onnxruntime-node is installed with the project's dependencies: failing to load it here is a defect.
+      if (products === 'onnxruntime') assert.ok(nativeRuntime(), `onnxruntime-node did not load: ${nativeLoadError()}`);
+    });
+    after(() => {
+      useNativeProducts(previous);
+    });
 
-  cases.forEach((c, i) => {
-    test(c.name, () => {
-      const { spec, inputShape } = makeSpec(c, 100 + i);
-      const op = buildOperator(spec, inputShape);
-      try {
-        checkAgainstReference(op, reference(spec, c.inSize));
-      } finally {
-        op.dispose();
-      }
+    cases.forEach((c, i) => {
+      test(c.name, () => {
+        const { spec, inputShape } = makeSpec(c, 100 + i);
+        const op = buildOperator(spec, inputShape);
+        try {
+          // Depthwise convs keep tfjs's own kernel; everything else runs where asked.
+          const depthwise = c.dims[1] === 1 && c.group > 1 && c.inSize.length <= 2;
+          assert.equal(op.native === true, products === 'onnxruntime' && !depthwise, 'products ran on the wrong library');
+          checkAgainstReference(op, reference(spec, c.inSize));
+        } finally {
+          op.dispose();
+        }
+      });
+    });
+
+    test('the operator frees its tensors on dispose', () => {
+      const before = tf.memory().numTensors;
+      const { spec, inputShape } = makeSpec(cases[3], 1);
+      buildOperator(spec, inputShape).dispose();
+      const perPhase = makeSpec(cases.find((c) => c.name.startsWith('per-phase: 1x1')) ?? cases[0], 3);
+      buildOperator(perPhase.spec, perPhase.inputShape).dispose();
+      const grouped = makeSpec(cases.find((c) => c.group === 6) ?? cases[0], 2);
+      buildOperator(grouped.spec, grouped.inputShape).dispose();
+      assert.equal(tf.memory().numTensors, before);
+    });
+
+    test('a channel count that does not match the weight is refused', () => {
+      const { spec } = makeSpec(cases[0], 1);
+      assert.throws(() => buildOperator(spec, [1, 5, 6, 6]), /channels/);
     });
   });
-
-  test('the operator frees its tensors on dispose', () => {
-    const before = tf.memory().numTensors;
-    const { spec, inputShape } = makeSpec(cases[3], 1);
-    buildOperator(spec, inputShape).dispose();
-    const perPhase = makeSpec(cases.find((c) => c.name.startsWith('per-phase: 1x1')) ?? cases[0], 3);
-    buildOperator(perPhase.spec, perPhase.inputShape).dispose();
-    const grouped = makeSpec(cases.find((c) => c.group === 6) ?? cases[0], 2);
-    buildOperator(grouped.spec, grouped.inputShape).dispose();
-    assert.equal(tf.memory().numTensors, before);
-  });
-
-  test('a channel count that does not match the weight is refused', () => {
-    const { spec } = makeSpec(cases[0], 1);
-    assert.throws(() => buildOperator(spec, [1, 5, 6, 6]), /channels/);
-  });
-});
+}
 
 /** σ1 of the kernel reshaped to cOut x (cIn/group·k·k): a different quantity, never the layer's norm. */
 function reshapedKernelNorm(spec: ConvSpec): number {
