@@ -101,6 +101,13 @@ export const NATIVE_FLOPS = 6e10;
 const EXPECTED_PAIRS = 60;
 /** Per-pair overhead of tfjs calls (seconds). */
 const PAIR_OVERHEAD = 3e-4;
+/**
+ * The symbol path is tried whatever the solve costs when it is this cheap: with native products the
+ * expected solve of a few-channel layer at a large size is tenths of a second, but EXPECTED_PAIRS
+ * is a typical count, and such layers can run far past it (UpscalerJS ESRGAN-slim's 12→3 output conv
+ * at 384²: 300 pairs, 10.4 s, unconverged, against 0.01–0.05 s on the symbol path).
+ */
+const SYMBOL_CHEAP_SECONDS = 0.25;
 /** The exact path is taken when it costs at most this, or no more than the iterative solver. */
 const EXACT_BUDGET_SECONDS = 0.5;
 /**
@@ -180,7 +187,7 @@ export function planLayer(spec: LinearSpec, inputShape: number[], tol: number): 
     const symbol = symbolPathSeconds(conv.spec);
     const [, , ...kernel] = conv.spec.weight.dims;
     const g = convGeometry(conv.spatial, kernel, conv.spec.strides, conv.spec.dilations, conv.spec.padsBegin, conv.spec.padsEnd);
-    if (g && symbol < 0.5 * iterative) {
+    if (g && (symbol < 0.5 * iterative || symbol <= SYMBOL_CHEAP_SECONDS)) {
       const degree = Math.max(...g.phaseTaps) - 1;
       const curvature = GAP_CURVATURE * Math.max(1, degree / 2) ** 1.5;
       const gap = curvature * g.outputSize.reduce((sum, size, a) => sum + (g.phaseTaps[a] > 1 ? (Math.PI / Math.max(1, size - g.phaseTaps[a])) ** 2 : 0), 0);
