@@ -447,8 +447,10 @@ function gramProductHermitianTfjs(state: GramState, n: number, chunkRows: number
   const alpha = gamma(c + chunks, UNIT_ROUNDOFF_F32);
   const absolute = n * chunks * (2 * c + 2) * UNDERFLOW_F32 * 8 + n * n * 2 ** -140;
   const f32 = (x: ArrayLike<number>): Float32Array => (x instanceof Float32Array ? x : Float32Array.from(x));
+  const alphaY = alpha * (1 + 5 * UNIT_ROUNDOFF_F32) + 5 * UNIT_ROUNDOFF_F32;
+  const complexFactor = 2 * alphaY + 2 * alpha + 8 * gamma(2, UNIT_ROUNDOFF_F32);
   const native = hermitianProductNative(f32(re), im && f32(im), n, c);
-  if (native) return { ...native, errorFactor: im ? 2 * (alpha * (1 + 5 * UNIT_ROUNDOFF_F32) + 5 * UNIT_ROUNDOFF_F32) + 2 * alpha + 8 * gamma(2, UNIT_ROUNDOFF_F32) : alpha, absoluteError: absolute };
+  if (native) return { ...native, errorFactor: im ? complexFactor : alpha, absoluteError: absolute };
   if (!im) {
     const p = tf.tidy(() => {
       const a = tf.tensor2d(f32(re), [n, n]);
@@ -469,10 +471,8 @@ function gramProductHermitianTfjs(state: GramState, n: number, chunkRows: number
   const pRe = pReT.dataSync() as Float32Array;
   const pIm = pImT.dataSync() as Float32Array;
   tf.dispose([pReT, pImT]);
-  const u = UNIT_ROUNDOFF_F32;
-  const alphaY = alpha * (1 + 5 * u) + 5 * u;
   // Re P is symmetric only up to rounding: mirrorUpper makes it exact (Im P = X − Xᵀ already is).
-  return { re: pRe, im: pIm, errorFactor: 2 * alphaY + 2 * alpha + 8 * gamma(2, UNIT_ROUNDOFF_F32), absoluteError: absolute };
+  return { re: pRe, im: pIm, errorFactor: complexFactor, absoluteError: absolute };
 }
 
 /**
