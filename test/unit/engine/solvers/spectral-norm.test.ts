@@ -136,7 +136,7 @@ describe('estimateSpectralNorm on explicit matrices', () => {
       }
     });
 
-    test('Lanczos keeping at most 6 vectors (restarts from the Ritz vector) still converges', () => {
+    test('Lanczos keeping at most 6 vectors (thick restarts, thick-restart.ts) still converges', () => {
       const result = solve(near.matrix, { method: 'lanczos', tol: 1e-6, maxIter: 5000, seed: 1, maxBasis: 6 });
       assert.ok(result.converged, `residual ${result.residual}`);
       assert.ok(relativeError(result.sigma, near.spectrum[0]) <= 1e-5, `σ ${result.sigma}`);
