@@ -33,7 +33,7 @@
 
 import * as tf from '@tensorflow/tfjs-core';
 import { CancelledError, type LinearOperator, type SolverResult } from '../operator';
-import { gramSide, startVector } from './gram-side';
+import { gramSide } from './gram-side';
 import type { SpectralSolverOptions } from './options';
 import { symmetricEigensystem } from './symmetric-eigen';
 import { accurateDot, accurateSum, assertFinite } from './vectors';
