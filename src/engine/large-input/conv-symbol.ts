@@ -18,6 +18,7 @@
 import type { ConvSpec } from '../../model/ir';
 import { convGeometry, tapLayout, type ConvGeometry, type TapLayout } from '../bounds/conv';
 import { SCALAR_SAFETY, UNIT_ROUNDOFF_F64, gamma } from '../bounds/rounding';
+import { nativeMatMul64, nativeRuntime } from '../native/onnxruntime';
 
 export interface SymbolGroup {
   /**
@@ -50,6 +51,8 @@ export interface ConvSymbol {
   groups: SymbolGroup[];
   /** Float operations spent forming the G_δ (for the cost model). */
   setupFlops: number;
+  /** Whether they were formed by ONNX Runtime's float64 GEMM (else the JS loops). */
+  setupOnNative: boolean;
 }
 
 /** Float operations to form the symbol, without forming it (the cost model's input). */
@@ -64,6 +67,18 @@ export function symbolSetupFlops(spec: ConvSpec): number {
   // only. G_{−δ} = G_δᵀ is not formed, so about half the pairs.
   const pairs = ((inputSide ? taps * taps : (taps * taps) / phases) + taps) / 2;
   return 2 * group * pairs * (inputSide ? cInPerGroup * cInPerGroup * rows : rows * rows * cInPerGroup);
+}
+
+/** The JS loops' blocked dot products (measured 1.4–1.9 GFLOP/s). */
+const JS_SETUP_FLOPS = 1.5e9;
+/** ONNX Runtime's float64 GEMM with the copies around it (measured 10–12 GFLOP/s on 256–512 channels). */
+const NATIVE_SETUP_FLOPS = 8e9;
+
+/** Expected seconds to form the symbol on one quiet core, on whichever path convSymbol will take. */
+export function symbolSetupSeconds(spec: ConvSpec): number {
+  const flops = symbolSetupFlops(spec);
+  const native = flops / (spec.group || 1) >= NATIVE_SETUP_MIN_FLOPS && nativeRuntime() !== null;
+  return flops / (native ? NATIVE_SETUP_FLOPS : JS_SETUP_FLOPS);
 }
 
 /** @param spatial the real input's spatial sizes (ONNX Conv semantics, zero padding). */
@@ -111,6 +126,7 @@ export function convSymbol(spec: ConvSpec, spatial: number[]): ConvSymbol | null
   // The rounding count is that of the full sum over all tap pairs (an upper bound on each entry's terms).
   const epsilon = gamma(taps * taps * inner + 2 * shifts.length + 4, UNIT_ROUNDOFF_F64) + 2 ** -39;
   const groups: SymbolGroup[] = [];
+  let setupOnNative = false;
   for (let gi = 0; gi < group; gi++) {
     // W_t as float64, taps-major: rows × cin (output side) or transposed, cin × rows (input side),
     // so that every entry of G is a dot product of two contiguous rows.
@@ -123,13 +139,13 @@ export function convSymbol(spec: ConvSpec, spatial: number[]): ConvSymbol | null
       }
     }
     const terms = shifts.map(() => new Float64Array(n * n));
-    for (let p = 0; p < pairShift.length; p++) {
-      if (side === 'input') {
-        // Block (r_t, r_u) += W_tᵀ W_u; the index of (i, r) is i·phases + r.
-        addCrossProducts(terms[pairShift[p]], n, phases, layout.phase[pairT[p]], layout.phase[pairU[p]], w[pairT[p]], w[pairU[p]], cInPerGroup, rows);
-      } else {
-        addCrossProducts(terms[pairShift[p]], n, 1, 0, 0, w[pairT[p]], w[pairU[p]], rows, cInPerGroup);
-      }
+    // Input side: block (r_t, r_u) += W_tᵀ W_u, the index of (i, r) being i·phases + r; output side:
+    // G += W_t W_uᵀ.
+    const [m, stride] = side === 'input' ? [cInPerGroup, phases] : [rows, 1];
+    const phaseOf = (t: number): number => (side === 'input' ? layout.phase[t] : 0);
+    setupOnNative = addCrossProductsNative(terms, n, stride, phaseOf, w, pairT, pairU, pairShift, m, inner);
+    if (!setupOnNative) {
+      for (let p = 0; p < pairShift.length; p++) addCrossProducts(terms[pairShift[p]], n, stride, phaseOf(pairT[p]), phaseOf(pairU[p]), w[pairT[p]], w[pairU[p]], m, inner);
     }
     // B = Σ_t |K'_t| (rows × cin·phases): ||B||_F² bounds every rounding term.
     const b = new Float64Array(rows * cInPerGroup * phases);
@@ -184,7 +200,45 @@ export function convSymbol(spec: ConvSpec, spatial: number[]): ConvSymbol | null
     degrees: geometry.phaseTaps.map((m) => m - 1),
     groups,
     setupFlops: symbolSetupFlops(spec),
+    setupOnNative,
   };
+}
+
+/** Below this many float operations per group the JS loops are as quick as a native call. */
+const NATIVE_SETUP_MIN_FLOPS = 2e7;
+
+/**
+ * addCrossProducts for every pair, on ONNX Runtime's float64 GEMM: per first tap t, one product
+ * W_t · [W_u1ᵀ … W_ukᵀ] (m × inner times inner × k·m) for all its pairs, each m × m block then added
+ * into its term. Each entry is still one float64 dot product over `inner` (in MLAS's order, with FMA),
+ * added to the term: the header's rounding count covers any order. False (nothing written) when the
+ * runtime is off or the work is small.
+ */
+function addCrossProductsNative(terms: Float64Array[], n: number, stride: number, phaseOf: (t: number) => number, w: Float64Array[], pairT: number[], pairU: number[], pairShift: number[], m: number, inner: number): boolean {
+  if (2 * pairT.length * m * m * inner < NATIVE_SETUP_MIN_FLOPS || !nativeRuntime()) return false;
+  const firsts = [...new Set(pairT)];
+  for (const t of firsts) {
+    const pairs = pairT.flatMap((first, p) => (first === t ? [p] : []));
+    const width = pairs.length * m;
+    // right[k, c·m + j] = W_{u_c}[j, k].
+    const right = new Float64Array(inner * width);
+    pairs.forEach((p, c) => {
+      const y = w[pairU[p]];
+      for (let j = 0; j < m; j++) for (let k = 0; k < inner; k++) right[k * width + c * m + j] = y[j * inner + k];
+    });
+    const product = nativeMatMul64(w[t], right, m, inner, width);
+    if (!product) throw new Error('the float64 product failed after the runtime loaded');
+    pairs.forEach((p, c) => {
+      const g = terms[pairShift[p]];
+      const rowPhase = phaseOf(t);
+      const colPhase = phaseOf(pairU[p]);
+      for (let i = 0; i < m; i++) {
+        const row = (i * stride + rowPhase) * n + colPhase;
+        for (let j = 0; j < m; j++) g[row + j * stride] += product[i * width + c * m + j];
+      }
+    });
+  }
+  return true;
 }
 
 /**

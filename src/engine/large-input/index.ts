@@ -16,7 +16,7 @@
 
 import type { ConvSpec } from '../../model/ir';
 import { SCALAR_SAFETY } from '../bounds/rounding';
-import { convSymbol, symbolSetupFlops } from './conv-symbol';
+import { convSymbol, symbolSetupSeconds } from './conv-symbol';
 import { locateSymbolPeak } from './symbol-sup';
 import { certifiedConvUpper, chooseTwistedGrid, estimateGridPeak, minimalTorus } from './twisted-grid';
 import { describeWindow, windowLowerBound } from './window-lower';
@@ -84,20 +84,34 @@ export function symbolPathSeconds(spec: ConvSpec): number {
   const wide = Math.max(1, Math.max(rows, cInPerGroup * phases) / 64) ** 0.5;
   const degrees = kernel.map((k, i) => Math.floor(((k - 1) * (spec.dilations[i] ?? 1)) / (spec.strides[i] ?? 1)));
   const shifts = degrees.reduce((a, d) => a * (2 * d + 1), 1);
-  const active = degrees.filter((d) => d > 0).length;
   const degree = Math.max(0, ...degrees);
   // One symbol evaluation: the lower triangle, shifts terms per entry (2 flops each, JS float64).
   const evaluation = (shifts * n * n) / JS_FLOPS;
-  // A Lanczos run of about a dozen steps with full reorthogonalisation, plus fixed overheads.
-  const lanczos = (100 * n * n + 5e5) / JS_FLOPS;
   // The complex Cholesky factorisation (8n³/3 flops; ~2 GFLOP/s at n = 64, ~5 from n = 256) plus
   // per-entry overheads.
   const cholesky = n * n * ((8 * n) / 3 / CHOLESKY_FLOPS + 5e-8);
-  const scoring = group * degrees.reduce((a, d) => (d > 0 ? a * Math.ceil(Math.PI * active * d) : a), 1) / 2;
-  const peak = (scoring + PEAK_EXTRA_EVALUATIONS) * (evaluation + lanczos);
   const galerkin = galerkinSeconds(n);
   const cells = group * EXPECTED_CELLS_PER_GROUP * Math.max(1, degree / 2) ** 0.9 * wide;
-  return symbolSetupFlops(spec) / SETUP_FLOPS + peak + galerkin + cells * (evaluation + cholesky);
+  return symbolSetupSeconds(spec) + symbolPeakSeconds(spec) + galerkin + cells * (evaluation + cholesky);
+}
+
+/**
+ * Expected seconds of locateSymbolPeak (symbol-sup.ts) on one quiet core: a coarse grid of short
+ * Lanczos runs, then ~150 more evaluations for the ascents (and the window's own). Measured 1.6 s on a
+ * 256-channel symbol and 5.5–6.5 s on a 512-channel one (3x3; model 2.1 s and 7.7 s).
+ */
+export function symbolPeakSeconds(spec: ConvSpec): number {
+  const [, , ...kernel] = spec.weight.dims;
+  const group = spec.group || 1;
+  const n = symbolChannels(spec);
+  const degrees = kernel.map((k, i) => Math.floor(((k - 1) * (spec.dilations[i] ?? 1)) / (spec.strides[i] ?? 1)));
+  const shifts = degrees.reduce((a, d) => a * (2 * d + 1), 1);
+  const active = degrees.filter((d) => d > 0).length;
+  const evaluation = (shifts * n * n) / JS_FLOPS;
+  // A Lanczos run of about a dozen steps with full reorthogonalisation, plus fixed overheads.
+  const lanczos = (100 * n * n + 5e5) / JS_FLOPS;
+  const scoring = group * degrees.reduce((a, d) => (d > 0 ? a * Math.ceil(Math.PI * active * d) : a), 1) / 2;
+  return (scoring + PEAK_EXTRA_EVALUATIONS) * (evaluation + lanczos);
 }
 
 /** The side n of the symbol's n × n blocks: the narrower of a group's outputs and its inputs × phases (conv-symbol.ts). */
@@ -123,7 +137,5 @@ const EXPECTED_CELLS_PER_GROUP = 800;
 const PEAK_EXTRA_EVALUATIONS = 150;
 /** JS float64 loops without blocking (~1 GFLOP/s). */
 const JS_FLOPS = 1e9;
-/** The blocked dot products forming the G_δ (measured 1.4–1.9 GFLOP/s). */
-const SETUP_FLOPS = 1.5e9;
 /** The two-column packed Cholesky at large n (measured 3.9 GFLOP/s at n = 128, 5.3 at 256 and 512). */
 const CHOLESKY_FLOPS = 5e9;

@@ -1,5 +1,6 @@
 // Native float32 products through onnxruntime-node (ONNX Runtime's CPU kernels, MLAS): an optional
-// accelerator for the iterative solver's convolution products. docs/architecture.md#native-products.
+// accelerator for the iterative solver's convolution products, and float64 matrix products for the
+// symbol's tap Gram matrices (large-input/conv-symbol.ts). docs/architecture.md#native-products.
 //
 // Why. The solver's cost is its product pairs. tfjs-wasm's convolutions reach about a fifth of a
 // core (no FMA in wasm SIMD, no threads inside worker_threads); ONNX Runtime's reach PyTorch's speed
@@ -32,7 +33,7 @@ interface BindingSession {
 interface LoadedRuntime {
   version: string;
   newSession(): BindingSession;
-  tensor(data: Float32Array, dims: number[]): unknown;
+  tensor(data: Float32Array | Float64Array, dims: number[]): unknown;
 }
 
 let loaded: LoadedRuntime | null | undefined;
@@ -53,7 +54,7 @@ function load(): LoadedRuntime | null {
     // Computed names: the bundles leave the package to be resolved at run time (it is optional).
     const name = ['onnxruntime', 'node'].join('-');
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const api = require(name) as { Tensor: new (type: 'float32', data: Float32Array, dims: number[]) => unknown; env?: { versions?: { node?: string } } };
+    const api = require(name) as { Tensor: new (type: 'float32' | 'float64', data: Float32Array | Float64Array, dims: number[]) => unknown; env?: { versions?: { node?: string } } };
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const internal = require([name, 'dist', 'binding'].join('/')) as { binding?: { InferenceSession?: new () => BindingSession }; initOrt?: () => void };
     const Session = internal.binding?.InferenceSession;
@@ -65,7 +66,7 @@ function load(): LoadedRuntime | null {
     const runtime: LoadedRuntime = {
       version: api.env?.versions?.node ?? 'unknown',
       newSession: () => new Session(),
-      tensor: (data, dims) => new api.Tensor('float32', data, dims),
+      tensor: (data, dims) => (data instanceof Float64Array ? new api.Tensor('float64', data, dims) : new api.Tensor('float32', data, dims)),
     };
     // One real product before it is trusted: a host can load the addon and still refuse its
     // buffers (Electron's V8 memory cage rejects external array buffers), and that must show here,
@@ -109,7 +110,7 @@ export function nativeLoadError(): string | undefined {
   return loadError;
 }
 
-/** One ONNX node of a single-input, single-output float32 graph. */
+/** One ONNX node of a graph of float32 (or, with `elementType`, float64) tensors. */
 export interface GraphNode {
   opType: string;
   inputs: string[];
@@ -125,22 +126,25 @@ export interface GraphSpec {
   /** Graph inputs, in the order `run` takes them; a string dimension is symbolic (set per run). */
   inputs: { name: string; dims: (number | string)[] }[];
   output: { name: string; dims: (number | string)[] };
+  /** Every input, initializer and the output: float32 unless 'float64'. */
+  elementType?: 'float32' | 'float64';
 }
 
 /** A compiled graph of float32 inputs and one float32 output, run synchronously on one thread. */
-export interface NativeGraph {
+export interface NativeGraph<T extends Float32Array | Float64Array = Float32Array> {
   /** One array per input, with its dims (only symbolic dims may differ from the spec). */
-  run(...inputs: { data: Float32Array; dims: number[] }[]): Float32Array;
+  run(...inputs: { data: T; dims: number[] }[]): T;
   dispose(): void;
 }
 
 const OPSET = 17;
 
 function encodeGraph(spec: GraphSpec): Uint8Array {
+  const elemType = spec.elementType === 'float64' ? onnx.TensorProto.DataType.DOUBLE : onnx.TensorProto.DataType.FLOAT;
   const valueInfo = (name: string, dims: (number | string)[]) =>
     onnx.ValueInfoProto.create({
       name,
-      type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT, shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } } },
+      type: { tensorType: { elemType, shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } } },
     });
   const graph = onnx.GraphProto.create({
     name: 'products',
@@ -156,7 +160,7 @@ function encodeGraph(spec: GraphSpec): Uint8Array {
       }),
     ),
     initializer: spec.initializers.map(({ name, dims, data }) =>
-      onnx.TensorProto.create({ name, dims, dataType: onnx.TensorProto.DataType.FLOAT, rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) }),
+      onnx.TensorProto.create({ name, dims, dataType: elemType, rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) }),
     ),
     input: spec.inputs.map(({ name, dims }) => valueInfo(name, dims)),
     output: [valueInfo(spec.output.name, spec.output.dims)],
@@ -168,7 +172,9 @@ function encodeGraph(spec: GraphSpec): Uint8Array {
  * Compiles the graph. One intra-op thread: the engine runs one layer per compute worker, one worker
  * per core, so more threads would only contend.
  */
-export function compileGraph(runtime: LoadedRuntime, spec: GraphSpec): NativeGraph {
+export function compileGraph(runtime: LoadedRuntime, spec: GraphSpec & { elementType?: 'float32' }): NativeGraph;
+export function compileGraph(runtime: LoadedRuntime, spec: GraphSpec & { elementType: 'float64' }): NativeGraph<Float64Array>;
+export function compileGraph(runtime: LoadedRuntime, spec: GraphSpec): NativeGraph<Float32Array> | NativeGraph<Float64Array> {
   const bytes = encodeGraph(spec);
   const session = runtime.newSession();
   session.loadModel(bytes.buffer, bytes.byteOffset, bytes.byteLength, {
@@ -179,8 +185,9 @@ export function compileGraph(runtime: LoadedRuntime, spec: GraphSpec): NativeGra
   });
   const fetches = { [spec.output.name]: null };
   let disposed = false;
+  const expected = spec.elementType === 'float64' ? Float64Array : Float32Array;
   return {
-    run(...inputs) {
+    run(...inputs: { data: Float32Array | Float64Array; dims: number[] }[]): never {
       if (disposed) throw new Error('native graph used after dispose');
       if (inputs.length !== spec.inputs.length) throw new Error(`native graph takes ${spec.inputs.length} inputs, got ${inputs.length}`);
       const feeds: Record<string, unknown> = {};
@@ -190,8 +197,8 @@ export function compileGraph(runtime: LoadedRuntime, spec: GraphSpec): NativeGra
       });
       const output = session.run(feeds, fetches, {})[spec.output.name];
       const data = output?.data;
-      if (!(data instanceof Float32Array) || data.length !== output.dims.reduce((a, b) => a * b, 1)) throw new Error('onnxruntime returned an output of the wrong type or size');
-      return data;
+      if (!(data instanceof expected) || data.length !== output.dims.reduce((a, b) => a * b, 1)) throw new Error('onnxruntime returned an output of the wrong type or size');
+      return data as never;
     },
     dispose() {
       if (disposed) return;
@@ -221,4 +228,28 @@ export function nativeMatMul(left: Float32Array, right: Float32Array, rows: numb
     output: { name: 'c', dims: ['rows', 'width'] },
   });
   return matMulGraph.run({ data: left, dims: [rows, inner] }, { data: right, dims: [inner, width] });
+}
+
+let matMul64Graph: NativeGraph<Float64Array> | undefined;
+
+/**
+ * left (rows × inner) times right (inner × width), row-major float64, on ONNX Runtime (MLAS DGEMM),
+ * or null when native products are off. Each entry is a float64 sum of float64 products in some order
+ * (FMA or not), so |fl(xᵀy) − xᵀy| ≤ γ_inner |x|ᵀ|y| (unit roundoff 2⁻⁵³), the bound the symbol's
+ * rounding analysis assumes of its dot products.
+ */
+export function nativeMatMul64(left: Float64Array, right: Float64Array, rows: number, inner: number, width: number): Float64Array | null {
+  const runtime = nativeRuntime();
+  if (!runtime) return null;
+  matMul64Graph ??= compileGraph(runtime, {
+    nodes: [{ opType: 'MatMul', inputs: ['a', 'b'], output: 'c' }],
+    initializers: [],
+    inputs: [
+      { name: 'a', dims: ['rows', 'inner'] },
+      { name: 'b', dims: ['inner', 'width'] },
+    ],
+    output: { name: 'c', dims: ['rows', 'width'] },
+    elementType: 'float64',
+  });
+  return matMul64Graph.run({ data: left, dims: [rows, inner] }, { data: right, dims: [inner, width] });
 }

@@ -5,7 +5,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ConvSpec, IrModel, IrNode } from '../../../../src/model/ir';
 import { symbolPathSeconds } from '../../../../src/engine/large-input/index';
-import { circularBoundSeconds, WASM_FLOPS } from '../../../../src/engine/large-input/solve';
+import { circularBoundSeconds, iterativeSeconds, warmStartFor, WASM_FLOPS } from '../../../../src/engine/large-input/solve';
+import { symbolSetupSeconds } from '../../../../src/engine/large-input/conv-symbol';
+import { useNativeProducts } from '../../../../src/engine/native/onnxruntime';
 import { BOUND_BUDGET_FLOPS } from '../../../../src/engine/bounds';
 import { expectedLayerSeconds, formatSeconds, remainingSeconds } from '../../../../src/engine/large-input/run-estimate';
 import { randomValues } from '../bounds/reference';
@@ -44,10 +46,13 @@ test('remaining seconds follow the observed rate once 5 % is done', () => {
   assert.equal(formatSeconds(185), '3 min 5 s');
 });
 
-test("the symbol path's cost model is not below the CPU seconds measured on this machine (session 7), wide layers included", () => {
+test("the symbol path's cost model is not below the CPU seconds measured on this machine (session 7), wide layers included", (t) => {
   const conv = (cout: number, cin: number, k: number): ConvSpec => ({ type: 'conv', channelsLast: false, weight: { dims: [cout, cin, k, k], data: new Float32Array(cout * cin * k * k) }, strides: [1, 1], dilations: [1, 1], padsBegin: [(k - 1) / 2, (k - 1) / 2], padsEnd: [(k - 1) / 2, (k - 1) / 2], group: 1 });
   // [cout, cin, k, measured seconds of symbolSupInterval on one quiet core]
   const measured: [number, number, number, number][] = [[64, 64, 3, 0.56], [64, 64, 5, 1.3], [64, 64, 7, 3.9], [128, 512, 3, 2.3], [512, 128, 3, 3.1]];
+  // Those runs formed the symbol in JS: priced that way here.
+  const previous = useNativeProducts(false);
+  t.after(() => useNativeProducts(previous));
   for (const [cout, cin, k, seconds] of measured) {
     const modelled = symbolPathSeconds(conv(cout, cin, k));
     assert.ok(modelled >= seconds, `${cin}→${cout} ${k}x${k}: modelled ${modelled} s below the measured ${seconds} s`);
@@ -63,4 +68,19 @@ test("the circular bound's cost grows with the map and stops at its budget", () 
   assert.ok(at(32) > 0);
   assert.ok(at(64) > 3 * at(32));
   assert.equal(at(4096), BOUND_BUDGET_FLOPS / WASM_FLOPS);
+});
+
+test("the warm start's price: the symbol on the path it will take, plus the peak search", () => {
+  const conv = (cout: number, cin: number): ConvSpec => ({ type: 'conv', channelsLast: false, weight: { dims: [cout, cin, 3, 3], data: randomValues(cout * cin * 9, 5) }, strides: [1, 1], dilations: [1, 1], padsBegin: [1, 1], padsEnd: [1, 1], group: 1 });
+  const wide = conv(512, 512);
+  const native = symbolSetupSeconds(wide);
+  const previous = useNativeProducts(false);
+  const js = symbolSetupSeconds(wide);
+  useNativeProducts(previous);
+  assert.ok(js > 4 * native, `JS ${js} s against native ${native} s`);
+  // A 512→512 layer at 32²: a solve of some seconds, but a peak search over 512 × 512 blocks of
+  // about as long, so it stays cold (measured: 76 pairs in 9.9 s cold; 6 s of peak search for 53 fewer).
+  const shape = [1, 512, 32, 32];
+  assert.ok(iterativeSeconds(wide, shape) > 2, 'costly enough to be considered');
+  assert.equal(warmStartFor(wide, shape, { input: [1, 32, 32, 512], output: [1, 32, 32, 512] }, 1e-4), null);
 });

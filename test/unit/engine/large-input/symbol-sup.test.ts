@@ -10,6 +10,7 @@ import { convSymbol, symbolAt } from '../../../../src/engine/large-input/conv-sy
 import { certifiedSymbolSup, locateSymbolPeak } from '../../../../src/engine/large-input/symbol-sup';
 import { certifiedHermitianBound, certifiedPackedHermitianBound, topHermitianEigenpair } from '../../../../src/engine/large-input/dense-symmetric';
 import { randomValues } from '../bounds/reference';
+import { nativeLoadError, nativeRuntime, useNativeProducts } from '../../../../src/engine/native/onnxruntime';
 
 function conv(cIn: number, cOut: number, kernel: number[], strides: number[], seed: number): ConvSpec {
   const taps = kernel.reduce((a, b) => a * b, 1);
@@ -76,6 +77,9 @@ describe('the packed symbol', () => {
     ['3x3 stride 2, input side', conv(1, 6, [3, 3], [2, 2], 13), [12, 12]],
     ['5x5 stride 1, output side', conv(4, 3, [5, 5], [1, 1], 14), [16, 16]],
     ['1-D k4 stride 2', conv(2, 7, [4], [2], 15), [20]],
+    // Past NATIVE_SETUP_MIN_FLOPS: the tap products go to ONNX Runtime's float64 GEMM when it loads.
+    ['3x3 stride 1, output side, 96→64 (native products)', conv(96, 64, [3, 3], [1, 1], 16), [9, 8]],
+    ['3x3 stride 2, input side, 40→200 (native products)', conv(40, 200, [3, 3], [2, 2], 17), [10, 12]],
   ];
   for (const [label, spec, spatial] of cases) {
     test(`${label}: P(ω) equals the product formed from the taps`, () => {
@@ -93,6 +97,28 @@ describe('the packed symbol', () => {
         }
       }
     });
+  }
+});
+
+test('the native float64 tap products give the packed symbol of the JS loops, to rounding', () => {
+  assert.ok(nativeRuntime(), `onnxruntime-node did not load: ${nativeLoadError()}`);
+  for (const [spec, spatial] of [
+    [conv(96, 64, [3, 3], [1, 1], 16), [9, 8]],
+    [conv(40, 200, [3, 3], [2, 2], 17), [10, 12]],
+  ] as [ConvSpec, number[]][]) {
+    const native = convSymbol(spec, spatial);
+    const previous = useNativeProducts(false);
+    const js = convSymbol(spec, spatial);
+    useNativeProducts(previous);
+    assert.ok(native && js);
+    assert.ok(native.setupOnNative && !js.setupOnNative);
+    const [a, b] = [native.groups[0], js.groups[0]];
+    assert.equal(a.packed.length, b.packed.length);
+    // Both are within `error` of the exact coefficients' symbol; entrywise they agree far closer (often
+    // exactly: float32 weights have exact float64 products, and sums of a few hundred rarely round).
+    let worst = 0;
+    for (let e = 0; e < a.packed.length; e++) worst = Math.max(worst, Math.abs(a.packed[e] - b.packed[e]));
+    assert.ok(worst <= 1e-13 * a.absoluteScale, `entries differ by ${worst} (scale ${a.absoluteScale})`);
   }
 });
 
