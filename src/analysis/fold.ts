@@ -47,6 +47,18 @@ export function findBatchNormFolds(model: IrModel): Map<number, BatchNormFold> {
   return folds;
 }
 
+/**
+ * |a| when every multiplier has the same magnitude (one for all channels, as in a per-tensor
+ * quantisation rescale), else null. Then diag(a) = |a|·D with D diagonal ±1, an isometry, so
+ * σ(diag(a)·W) = |a|·σ(W) exactly: the folded layer needs no solve of its own.
+ */
+export function uniformMagnitude(scale: Float32Array): number | null {
+  if (scale.length === 0) return null;
+  const magnitude = Math.abs(scale[0]);
+  for (const value of scale) if (Math.abs(value) !== magnitude) return null;
+  return magnitude;
+}
+
 /** A row that is exactly the identity on values (Cast between float types, Identity, Dropout). */
 function isIdentity(node: IrNode): boolean {
   const spec = node.spec;

@@ -3,6 +3,7 @@
 
 import type { LayerResult, NetworkBounds } from '../protocol/report';
 import { closedForm } from '../analysis/closed-form';
+import { uniformMagnitude } from '../analysis/fold';
 import type { EstimatePlan, LinearTask } from './estimate-plan';
 import type { SolvedLayer } from './solve-layer';
 
@@ -77,7 +78,11 @@ export function solvedLinearLayer(plan: EstimatePlan, task: LinearTask, { result
   if (task.problem.reduction) notes.push(task.problem.reduction);
   if (result.boundMethod) notes.push(`upper bound: ${result.boundMethod}`);
   if (!result.converged) notes.push(`not converged in ${result.iterations} iterations`);
-  if (fold && folded) notes.push(`with ${plan.model.nodes[fold.diagonalIndex].name} folded in: σ ${folded.sigma.toPrecision(5)} (used by the bound)`);
+  if (fold && folded) {
+    const magnitude = uniformMagnitude(fold.scale);
+    const how = magnitude === null ? '' : ` (one scale magnitude ${magnitude.toPrecision(5)} for every channel: σ times it)`;
+    notes.push(`with ${plan.model.nodes[fold.diagonalIndex].name} folded in${how}: σ ${folded.sigma.toPrecision(5)} (used by the bound)`);
+  }
   return {
     row: {
       ...plannedFields(plan, task.index),

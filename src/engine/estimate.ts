@@ -13,6 +13,8 @@ import { inThreadRunner, QUICK_START_MS, runLanes, SharedSolves, type LayerRunne
 import { closedFormLayer, invalidLinearLayer, solvedLinearLayer, type FinishedLayer } from './estimate-rows';
 import { NetworkBoundTracker } from './estimate-bounds';
 import type { SolvedLayer } from './solve-layer';
+import { uniformMagnitude } from '../analysis/fold';
+import { SCALAR_SAFETY } from './bounds/rounding';
 
 export { isLinearSpec, kindOf, largestLayerWork, linearWork, planLayers } from './estimate-plan';
 export type { LayerRunner } from './estimate-schedule';
@@ -83,11 +85,30 @@ async function estimateLinearLayer(plan: EstimatePlan, task: LinearTask, solves:
   // With a batch norm after it, the bound uses this layer with the batch norm folded in.
   let folded: SolvedLayer | undefined;
   if (task.fold && task.spec.type === 'conv') {
-    const foldedOutcome = await solves.solve(reduceLinearProblem(foldScaleIntoConv(task.spec, task.fold.scale), task.node.inputShapes[0])).outcome;
-    if (!('failure' in foldedOutcome)) folded = foldedOutcome.result;
+    // One magnitude for every channel: the folded layer is |a|·(the layer) up to signs, no second solve.
+    const magnitude = uniformMagnitude(task.fold.scale);
+    if (magnitude !== null) folded = scaledSolution(outcome.result, magnitude);
+    else {
+      const foldedOutcome = await solves.solve(reduceLinearProblem(foldScaleIntoConv(task.spec, task.fold.scale), task.node.inputShapes[0])).outcome;
+      if (!('failure' in foldedOutcome)) folded = foldedOutcome.result;
+    }
   }
   const seconds = (performance.now() - started) / 1000;
   finish(task.index, solvedLinearLayer(plan, task, { result: outcome.result, ...(folded ? { folded } : {}), reused, seconds }));
+}
+
+/**
+ * The solution of c·A from that of A, c ≥ 0: σ and its bounds times c, the certified ones moved
+ * outward by one float64 rounding (SCALAR_SAFETY covers it many times over).
+ */
+function scaledSolution(result: SolvedLayer, c: number): SolvedLayer {
+  return {
+    ...result,
+    sigma: result.sigma * c,
+    upper: result.upper === null ? null : result.upper * c * SCALAR_SAFETY,
+    ...(result.lower !== undefined ? { lower: (result.lower * c) / SCALAR_SAFETY } : {}),
+    iterations: 0,
+  };
 }
 
 /** The result once every layer is done: each row's final running bound, and the network bounds. */

@@ -7,6 +7,7 @@ import type { IrModel, LinearSpec } from '../../model/ir';
 import { reduceLinearProblem } from '../operators';
 import { depthwiseSubset, isDepthwise } from './depthwise';
 import { planLayer } from './solve';
+import { findBatchNormFolds, uniformMagnitude } from '../../analysis/fold';
 
 /** The depthwise reduction's own cost per group (measured 0.1–0.4 s for 384 3x3 groups). */
 const REDUCTION_SECONDS_PER_GROUP = 1e-3;
@@ -16,7 +17,10 @@ const LINEAR = new Set(['conv', 'convTranspose', 'dense', 'avgPool']);
 /** Expected seconds per model node (0 for closed forms and repeated layers). */
 export function expectedLayerSeconds(model: IrModel, tol: number): number[] {
   const seen = new Set<string>();
-  return model.nodes.map((node) => {
+  // A batch norm folded into a conv with a scale per channel is a second layer to solve; one
+  // magnitude for all channels is not (estimate.ts scales the first solution).
+  const folds = findBatchNormFolds(model);
+  return model.nodes.map((node, index) => {
     if (!LINEAR.has(node.spec.type) || !node.inputShapes[0]) return 0;
     const spec = node.spec as LinearSpec;
     const key = `${JSON.stringify(node.weightShape)}|${node.inputShapes[0].join()}|${'weight' in spec ? firstValues(spec.weight.data) : node.name}`;
@@ -29,7 +33,9 @@ export function expectedLayerSeconds(model: IrModel, tol: number): number[] {
         const one = depthwiseSubset(problem.spec, problem.inputShape, [0]);
         return (problem.spec.group || 1) * REDUCTION_SECONDS_PER_GROUP + planLayer(one.spec, one.inputShape, tol).seconds;
       }
-      return planLayer(problem.spec, problem.inputShape, tol).seconds;
+      const fold = folds.get(index);
+      const solves = fold && uniformMagnitude(fold.scale) === null ? 2 : 1;
+      return solves * planLayer(problem.spec, problem.inputShape, tol).seconds;
     } catch {
       return 0;
     }

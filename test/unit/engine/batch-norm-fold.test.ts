@@ -5,7 +5,9 @@ import assert from 'node:assert/strict';
 import { initBackend } from '../../../src/engine/backend';
 import { estimateModel } from '../../../src/engine/estimate';
 import { buildOperator } from '../../../src/engine/operators';
-import { findBatchNormFolds } from '../../../src/analysis/fold';
+import { findBatchNormFolds, uniformMagnitude } from '../../../src/analysis/fold';
+import { inThreadRunner, type LayerRunner } from '../../../src/engine/estimate-schedule';
+import { expectedLayerSeconds } from '../../../src/engine/large-input/run-estimate';
 import { DEFAULT_SETTINGS } from '../../../src/protocol/report';
 import type { ConvSpec } from '../../../src/model/ir';
 import { attr, floats, node, open, seeded } from '../../helpers/onnx-builder';
@@ -80,4 +82,56 @@ test('no fold when the conv output is also used elsewhere', async () => {
   // Outputs (bn, conv) jointly: √((σ·max a)² + σ²).
   const expected = conv.sigma! * Math.hypot(Math.max(...scale), 1);
   assert.ok(Math.abs(bounds.product! - expected) / expected < 1e-6);
+});
+
+/** Conv → Mul by a constant with one magnitude for every channel (signs may differ), as a per-tensor rescale. */
+function convRescale(multipliers: number[]) {
+  return open({
+    opset: 13,
+    inputs: [{ name: 'x', shape: [1, cIn, 6, 6] }],
+    outputs: ['scaled'],
+    initializers: [floats('w', [cOut, cIn, 3, 3], seeded(cOut * cIn * 9, 11)), floats('a', multipliers.length === 1 ? [1] : [1, cOut, 1, 1], multipliers)],
+    nodes: [node('Conv', ['x', 'w'], ['conv'], [attr.ints('pads', [1, 1, 1, 1]), attr.ints('strides', [2, 2])], 'conv'), node('Mul', ['conv', 'a'], ['scaled'], [], 'rescale')],
+  });
+}
+
+test('a rescale with one magnitude for every channel folds without a second solve: σ times |a|', async () => {
+  for (const multipliers of [[0.0375], [0.5, -0.5, 0.5, -0.5]]) {
+    const model = await convRescale(multipliers);
+    const fold = findBatchNormFolds(model).get(0);
+    assert.ok(fold, 'the Mul folds into the conv');
+    assert.equal(uniformMagnitude(fold.scale), Math.abs(Math.fround(multipliers[0])));
+    let solves = 0;
+    const inThread = inThreadRunner();
+    const runner: LayerRunner = { concurrency: 1, solve: (problem, settings) => (solves++, inThread.solve(problem, settings)) };
+    const { layers, bounds } = await estimateModel(model, { ...DEFAULT_SETTINGS, tol: 1e-7 }, {}, { runner });
+    assert.equal(solves, 1, 'one solve for the conv and its fold');
+    const conv = layers.find((l) => l.name === 'conv')!;
+    // Exact: the explicit matrix of the conv times the multipliers, row by row.
+    const operator = buildOperator(model.nodes[0].spec as ConvSpec, model.nodes[0].inputShapes[0]);
+    const matrix = explicitMatrix(operator);
+    operator.dispose();
+    for (let row = 0; row < matrix.rows; row++) {
+      const a = Math.fround(multipliers[multipliers.length === 1 ? 0 : row % cOut]);
+      for (let column = 0; column < matrix.columns; column++) matrix.set(row, column, matrix.get(row, column) * a);
+    }
+    const exactFolded = largestSingularValue(matrix);
+    assert.ok(Math.abs(conv.foldedSigma! - exactFolded) / exactFolded < 1e-6, `folded σ ${conv.foldedSigma} vs ${exactFolded}`);
+    assert.ok(conv.foldedUpperBound! >= exactFolded, `folded upper ${conv.foldedUpperBound} below ${exactFolded}`);
+    assert.match(conv.note ?? '', /one scale magnitude .* for every channel/);
+    assert.ok(Math.abs(bounds.product! - exactFolded) / exactFolded < 1e-6);
+  }
+});
+
+test('a per-channel rescale still gets its own solve', async () => {
+  const model = await convRescale([0.5, -0.25, 2, 1]);
+  let solves = 0;
+  const inThread = inThreadRunner();
+  const runner: LayerRunner = { concurrency: 1, solve: (problem, settings) => (solves++, inThread.solve(problem, settings)) };
+  await estimateModel(model, { ...DEFAULT_SETTINGS, tol: 1e-6 }, {}, { runner });
+  assert.equal(solves, 2);
+  // And the expected duration counts it twice, where a uniform rescale counts once.
+  const [perChannel, uniform] = [expectedLayerSeconds(model, 1e-4)[0], expectedLayerSeconds(await convRescale([0.5]), 1e-4)[0]];
+  assert.ok(uniform > 0);
+  assert.equal(perChannel, 2 * uniform);
 });
