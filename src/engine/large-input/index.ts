@@ -17,6 +17,7 @@
 import type { ConvSpec } from '../../model/ir';
 import { SCALAR_SAFETY } from '../bounds/rounding';
 import { convSymbol, symbolSetupSeconds } from './conv-symbol';
+import { nativeRuntime } from '../native/onnxruntime';
 import { locateSymbolPeak } from './symbol-sup';
 import { certifiedConvUpper, chooseTwistedGrid, estimateGridPeak, minimalTorus } from './twisted-grid';
 import { describeWindow, windowLowerBound } from './window-lower';
@@ -97,8 +98,10 @@ export function symbolPathSeconds(spec: ConvSpec): number {
 
 /**
  * Expected seconds of locateSymbolPeak (symbol-sup.ts) on one quiet core: a coarse grid of short
- * Lanczos runs, then ~150 more evaluations for the ascents (and the window's own). Measured 1.6 s on a
- * 256-channel symbol and 5.5–6.5 s on a 512-channel one (3x3; model 2.1 s and 7.7 s).
+ * Lanczos runs, then ~150 more evaluations for the ascents (and the window's own). In JS, measured
+ * 1.6 s on a 256-channel symbol and 5.5–6.5 s on a 512-channel one (3x3; model 2.1 s and 7.7 s). From
+ * n = 128 the evaluations and the Lanczos products run on ONNX Runtime when it is loaded: measured
+ * 0.83 s (229 evaluations) and 2.7 s (207) there, about 5e-8·n² s per evaluation.
  */
 export function symbolPeakSeconds(spec: ConvSpec): number {
   const [, , ...kernel] = spec.weight.dims;
@@ -107,10 +110,11 @@ export function symbolPeakSeconds(spec: ConvSpec): number {
   const degrees = kernel.map((k, i) => Math.floor(((k - 1) * (spec.dilations[i] ?? 1)) / (spec.strides[i] ?? 1)));
   const shifts = degrees.reduce((a, d) => a * (2 * d + 1), 1);
   const active = degrees.filter((d) => d > 0).length;
+  const scoring = group * degrees.reduce((a, d) => (d > 0 ? a * Math.ceil(Math.PI * active * d) : a), 1) / 2;
+  if (n >= NATIVE_SYMBOL_MIN_N && nativeRuntime()) return (scoring + PEAK_EXTRA_EVALUATIONS) * (NATIVE_EVALUATION_SECONDS * n * n * (shifts / 25) + 2e-4);
   const evaluation = (shifts * n * n) / JS_FLOPS;
   // A Lanczos run of about a dozen steps with full reorthogonalisation, plus fixed overheads.
   const lanczos = (100 * n * n + 5e5) / JS_FLOPS;
-  const scoring = group * degrees.reduce((a, d) => (d > 0 ? a * Math.ceil(Math.PI * active * d) : a), 1) / 2;
   return (scoring + PEAK_EXTRA_EVALUATIONS) * (evaluation + lanczos);
 }
 
@@ -135,6 +139,10 @@ export function galerkinSeconds(n: number): number {
 const EXPECTED_CELLS_PER_GROUP = 800;
 /** Ascent and window evaluations after the coarse scoring grid. */
 const PEAK_EXTRA_EVALUATIONS = 150;
+/** conv-symbol.ts and dense-symmetric.ts evaluate the symbol and run Lanczos on ONNX Runtime from this n. */
+const NATIVE_SYMBOL_MIN_N = 128;
+/** Seconds per n² of one native peak-search evaluation of a 3x3 symbol (25 shifts), Lanczos included. */
+const NATIVE_EVALUATION_SECONDS = 5e-8;
 /** JS float64 loops without blocking (~1 GFLOP/s). */
 const JS_FLOPS = 1e9;
 /** The two-column packed Cholesky at large n (measured 3.9 GFLOP/s at n = 128, 5.3 at 256 and 512). */

@@ -122,6 +122,25 @@ test('the native float64 tap products give the packed symbol of the JS loops, to
   }
 });
 
+test('the Lanczos estimate of λmax on a 160 × 160 block: the same on ONNX Runtime as in the JS loops', () => {
+  const spec = conv(40, 200, [3, 3], [2, 2], 17);
+  const symbol = convSymbol(spec, [10, 12]);
+  assert.ok(symbol && symbol.n === 160);
+  const omega = [0.7, -1.9];
+  const native = symbolAt(symbol, 0, omega);
+  const fromNative = topHermitianEigenpair(native.re, native.im, symbol.n, 1e-12);
+  const previous = useNativeProducts(false);
+  const js = symbolAt(symbol, 0, omega);
+  const fromJs = topHermitianEigenpair(js.re, js.im, symbol.n, 1e-12);
+  // Exact: the largest eigenvalue of the directly formed block (n steps, full reorthogonalisation, JS).
+  const direct = directSymbol(spec, [10, 12], omega);
+  const exact = topHermitianEigenpair(direct.re, direct.im, direct.n, 0, undefined, direct.n).value;
+  useNativeProducts(previous);
+  for (const [label, value] of [['native', fromNative.value], ['JS', fromJs.value]] as const) {
+    assert.ok(Math.abs(value - exact) <= 1e-10 * exact, `${label}: ${value} against ${exact}`);
+  }
+});
+
 describe('the packed Cholesky certificate', () => {
   test('proves λmax ≤ t just above the exact top eigenvalue and refuses t just below it (odd and even n)', () => {
     for (const n of [37, 64]) {
