@@ -37,6 +37,11 @@ const WARM_START_MIN_SECONDS = 0.25;
  * 0.6 s of window with native products; the JS peak search alone took 6 s there)...
  */
 const WARM_START_SHARE = 0.5;
+/**
+ * ...or this long, whichever is more: a 64-channel symbol's start (0.2–0.34 s measured) pays on
+ * ResNet's 64→64 layers at 56², which the model prices at about 0.5 s cold but took 0.9–1.9 s.
+ */
+const WARM_START_FLOOR_SECONDS = 0.3;
 /** The window's Galerkin step (index.ts galerkinSeconds) at most this share of it. */
 const GALERKIN_SHARE = 0.05;
 /** ...and its certified sup, the whole symbol path's cost, at most this share. */
@@ -52,7 +57,7 @@ export function warmStartFor(spec: LinearSpec, inputShape: number[], vectorShape
   // cheap next to the solve;
   // otherwise the row's bound is the usual one (measured on the int8 ISNet at 1024²: its
   // 1024→512 layer on 32² spent minutes certifying 512 × 512 blocks for a 58 s solve).
-  if (symbolSetupSeconds(spec) + symbolPeakSeconds(spec) > WARM_START_SHARE * iterative) return null;
+  if (symbolSetupSeconds(spec) + symbolPeakSeconds(spec) > Math.max(WARM_START_SHARE * iterative, WARM_START_FLOOR_SECONDS)) return null;
   // The sup replaces the row's other bound (the circular embedding, or past its budget the loose
   // sum over taps): it is worth what that bound would cost, or half the solve, whichever is more.
   const affordable = Math.max(SUP_SHARE * iterative, circularBoundSeconds(spec, inputShape));
