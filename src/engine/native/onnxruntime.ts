@@ -208,6 +208,20 @@ export function compileGraph(runtime: LoadedRuntime, spec: GraphSpec): NativeGra
   };
 }
 
+/** One MatMul of symbolic sizes: a (rows × inner) times b (inner × width). */
+function matMulSpec<T extends 'float32' | 'float64'>(elementType: T): GraphSpec & { elementType: T } {
+  return {
+    nodes: [{ opType: 'MatMul', inputs: ['a', 'b'], output: 'c' }],
+    initializers: [],
+    inputs: [
+      { name: 'a', dims: ['rows', 'inner'] },
+      { name: 'b', dims: ['inner', 'width'] },
+    ],
+    output: { name: 'c', dims: ['rows', 'width'] },
+    elementType,
+  };
+}
+
 let matMulGraph: NativeGraph | undefined;
 
 /**
@@ -218,15 +232,7 @@ let matMulGraph: NativeGraph | undefined;
 export function nativeMatMul(left: Float32Array, right: Float32Array, rows: number, inner: number, width: number): Float32Array | null {
   const runtime = nativeRuntime();
   if (!runtime) return null;
-  matMulGraph ??= compileGraph(runtime, {
-    nodes: [{ opType: 'MatMul', inputs: ['a', 'b'], output: 'c' }],
-    initializers: [],
-    inputs: [
-      { name: 'a', dims: ['rows', 'inner'] },
-      { name: 'b', dims: ['inner', 'width'] },
-    ],
-    output: { name: 'c', dims: ['rows', 'width'] },
-  });
+  matMulGraph ??= compileGraph(runtime, matMulSpec('float32'));
   return matMulGraph.run({ data: left, dims: [rows, inner] }, { data: right, dims: [inner, width] });
 }
 
@@ -241,15 +247,6 @@ let matMul64Graph: NativeGraph<Float64Array> | undefined;
 export function nativeMatMul64(left: Float64Array, right: Float64Array, rows: number, inner: number, width: number): Float64Array | null {
   const runtime = nativeRuntime();
   if (!runtime) return null;
-  matMul64Graph ??= compileGraph(runtime, {
-    nodes: [{ opType: 'MatMul', inputs: ['a', 'b'], output: 'c' }],
-    initializers: [],
-    inputs: [
-      { name: 'a', dims: ['rows', 'inner'] },
-      { name: 'b', dims: ['inner', 'width'] },
-    ],
-    output: { name: 'c', dims: ['rows', 'width'] },
-    elementType: 'float64',
-  });
+  matMul64Graph ??= compileGraph(runtime, matMulSpec('float64'));
   return matMul64Graph.run({ data: left, dims: [rows, inner] }, { data: right, dims: [inner, width] });
 }

@@ -5,6 +5,7 @@
 // bias-free net, which is the net far from the origin).
 
 import type { IrModel, IrNode, NodeExecution, OpSpec } from '../../../src/model/ir';
+import { symmetricEigensystem } from '../../../src/engine/solvers/symmetric-eigen';
 
 export type Kind = 'chain' | 'residual' | 'pool' | 'bn' | 'conv';
 
@@ -146,7 +147,7 @@ export function randomNet(seed: number, kind: Kind): RandomNet {
   return finishNet(`random-${kind}-${seed}.onnx`, [1, d], kind, d, nodes, ops, value);
 }
 
-/** ||J||₂ of a d × m Jacobian (d ≤ 4): √λmax(J Jᵀ) by Jacobi rotations on the d × d Gram matrix. */
+/** ||J||₂ of a d × m Jacobian (d ≤ 4): √λmax(J Jᵀ) of the d × d Gram matrix (Jacobi, solvers/symmetric-eigen.ts). */
 export function jacobianNorm(J: Float64Array, d: number): number {
   const m = J.length / d;
   const G = new Float64Array(d * d);
@@ -155,36 +156,7 @@ export function jacobianNorm(J: Float64Array, d: number): number {
     for (let k = 0; k < m; k++) s += J[a * m + k] * J[b * m + k];
     G[a * d + b] = s;
   }
-  for (let sweep = 0; sweep < 60; sweep++) {
-    let off = 0;
-    for (let p = 0; p < d; p++) for (let q = p + 1; q < d; q++) off += G[p * d + q] ** 2;
-    if (off < 1e-30) break;
-    for (let p = 0; p < d; p++) {
-      for (let q = p + 1; q < d; q++) {
-        const apq = G[p * d + q];
-        if (Math.abs(apq) < 1e-300) continue;
-        const theta = (G[q * d + q] - G[p * d + p]) / (2 * apq);
-        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
-        const c = 1 / Math.sqrt(t * t + 1);
-        const s = t * c;
-        for (let k = 0; k < d; k++) {
-          const gkp = G[k * d + p];
-          const gkq = G[k * d + q];
-          G[k * d + p] = c * gkp - s * gkq;
-          G[k * d + q] = s * gkp + c * gkq;
-        }
-        for (let k = 0; k < d; k++) {
-          const gpk = G[p * d + k];
-          const gqk = G[q * d + k];
-          G[p * d + k] = c * gpk - s * gqk;
-          G[q * d + k] = s * gpk + c * gqk;
-        }
-      }
-    }
-  }
-  let largest = 0;
-  for (let i = 0; i < d; i++) largest = Math.max(largest, G[i * d + i]);
-  return Math.sqrt(largest);
+  return Math.sqrt(Math.max(0, symmetricEigensystem(G, d).values[0]));
 }
 
 /** The largest ||J(x)|| found by dense sampling: the unit box, a wide box, and the bias-free net on the sphere (the regions at infinity). */
