@@ -8,6 +8,16 @@ import { Worker } from 'node:worker_threads';
 import type { DescribeJob, DescribeResultMessage, FromWorker, LogMessage, ModelSource, ToWorker } from '../protocol/messages';
 import type { EstimateSettings, Report } from '../protocol/report';
 
+/**
+ * The engine worker's environment (its compute workers inherit it): products on tfjs, never on
+ * onnxruntime-node. The packaged extension carries no node_modules, so users get tfjs anyway; a
+ * development copy with node_modules would otherwise load the addon, and terminating a worker inside
+ * one of its native calls (a cancel past its grace period, a killed worker) aborts the whole process
+ * with an uncaught C++ exception (seen once in the in-host suite: "terminate called after throwing
+ * an instance of 'Napi::Error'"), which here is the extension host.
+ */
+const ENGINE_WORKER_ENV = { ...process.env, LIPSCHITZ_LENS_PRODUCTS: 'tfjs' };
+
 /** What the client needs of a worker; node's Worker satisfies it, tests may pass a fake. */
 export interface WorkerPort {
   postMessage(message: ToWorker): void;
@@ -78,7 +88,7 @@ export class WorkerClient {
   private readonly cancelGraceMs: number;
 
   constructor(private readonly options: WorkerClientOptions) {
-    this.createWorker = options.createWorker ?? ((path) => new Worker(path) as unknown as WorkerPort);
+    this.createWorker = options.createWorker ?? ((path) => new Worker(path, { env: ENGINE_WORKER_ENV }) as unknown as WorkerPort);
     this.cancelGraceMs = options.cancelGraceMs ?? 1000;
   }
 

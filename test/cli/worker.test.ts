@@ -11,6 +11,7 @@ import { Worker } from 'node:worker_threads';
 import type { FromWorker, ToWorker } from '../../src/protocol/messages';
 import { DEFAULT_SETTINGS } from '../../src/protocol/report';
 import { attr, buildModel, floats, node, seeded } from '../helpers/onnx-builder';
+import { WorkerClient } from '../../src/extension/worker-client';
 
 const root = resolve(__dirname, '..', '..');
 const workerPath = join(root, 'dist', 'worker.js');
@@ -81,6 +82,22 @@ describe('worker thread', () => {
     const fromCli = JSON.parse(cli.stdout) as typeof done.report;
     for (const [index, layer] of done.report.layers.entries()) assert.equal(layer.sigma, fromCli.layers[index].sigma, layer.name);
     assert.equal(done.report.bounds.product, fromCli.bounds.product);
+  });
+
+  test("spawned by the extension's WorkerClient, the worker runs its products on tfjs, never on the native addon", async () => {
+    // This file's own worker (plain `new Worker`) may use onnxruntime-node, which is installed here.
+    const direct = await runJob({ type: 'run', jobId: nextJob++, source: { kind: 'path', path: fixture }, settings: DEFAULT_SETTINGS });
+    const directDone = direct[direct.length - 1];
+    assert.ok(directDone.type === 'done');
+    assert.match(directDone.report.backend ?? '', /onnxruntime-node/, 'the addon loads here: the check below can fail');
+    const client = new WorkerClient({ scriptPath: workerPath });
+    try {
+      const outcome = await client.run('residual', { kind: 'path', path: fixture }, DEFAULT_SETTINGS).result;
+      assert.equal(outcome.kind, 'done');
+      if (outcome.kind === 'done') assert.doesNotMatch(outcome.report.backend ?? '', /onnxruntime/);
+    } finally {
+      await client.dispose();
+    }
   });
 
   test('reads a model from bytes (remote and virtual files)', async () => {
