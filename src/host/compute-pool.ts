@@ -17,6 +17,8 @@ import type { ComputeReply, ComputeTask, ComputeWorkerData } from './compute-pro
  * 660–785 on 2, 975 on 3 and 1,118 on 4 (model 97 MiB), so 3 keeps a run under model + 1 GiB.
  */
 export const MAX_AUTO_THREADS = 3;
+/** How long close() waits for busy workers to stop by themselves before terminating them. */
+const CLOSE_GRACE_MS = 1000;
 /** How often a pool with tasks in flight asks the session whether to cancel. */
 const CANCEL_POLL_MS = 20;
 
@@ -92,13 +94,39 @@ export class ComputePool implements LayerRunner {
     for (const pending of this.waiting.splice(0)) pending.reject(new CancelledError());
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return;
+  /**
+   * Stops the workers. Busy ones (a run that failed or was cancelled while other layers were being
+   * solved) are first asked to stop through the shared flag, which the solvers poll between
+   * products, and given up to CLOSE_GRACE_MS to reply: terminating a worker inside a native
+   * onnxruntime-node call aborts the whole process (an uncaught C++ exception) instead of ending the
+   * run with its error. Returns how many workers were busy and how many of them stopped in time.
+   */
+  async close(): Promise<{ busy: number; replied: number }> {
+    if (this.closed) return { busy: 0, replied: 0 };
     this.closed = true;
     this.stopPolling();
     for (const pending of [...this.waiting.splice(0), ...this.inFlight.values()]) pending.reject(new Error('the compute pool was closed'));
     this.inFlight.clear();
+    const busy = this.lanes.filter((lane) => lane.busy);
+    let replied = 0;
+    if (busy.length > 0) {
+      Atomics.store(this.flag, 0, 1);
+      const stopped = (lane: Lane) =>
+        new Promise<void>((resolve) => {
+          const done = () => {
+            replied += 1;
+            resolve();
+          };
+          lane.worker.once('message', done);
+          lane.worker.once('exit', done);
+        });
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([Promise.all(busy.map(stopped)), new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_GRACE_MS)))]);
+      clearTimeout(timer);
+    }
+    const counts = { busy: busy.length, replied };
     await Promise.all(this.lanes.map((lane) => lane.worker.terminate()));
+    return counts;
   }
 
   private dispatch(): void {
