@@ -113,7 +113,10 @@ export class ComputePool implements LayerRunner {
       Atomics.store(this.flag, 0, 1);
       const stopped = (lane: Lane) =>
         new Promise<void>((resolve) => {
+          let seen = false;
           const done = () => {
+            if (seen) return;
+            seen = true;
             replied += 1;
             resolve();
           };

@@ -77,8 +77,7 @@ const NATIVE_SETUP_FLOPS = 8e9;
 /** Expected seconds to form the symbol on one quiet core, on whichever path convSymbol will take. */
 export function symbolSetupSeconds(spec: ConvSpec): number {
   const flops = symbolSetupFlops(spec);
-  const native = flops / (spec.group || 1) >= NATIVE_SETUP_MIN_FLOPS && nativeRuntime() !== null;
-  return flops / (native ? NATIVE_SETUP_FLOPS : JS_SETUP_FLOPS);
+  return flops / (setupRunsNative(flops / (spec.group || 1)) ? NATIVE_SETUP_FLOPS : JS_SETUP_FLOPS);
 }
 
 /** @param spatial the real input's spatial sizes (ONNX Conv semantics, zero padding). */
@@ -207,6 +206,11 @@ export function convSymbol(spec: ConvSpec, spatial: number[]): ConvSymbol | null
 /** Below this many float operations per group the JS loops are as quick as a native call. */
 const NATIVE_SETUP_MIN_FLOPS = 2e7;
 
+/** Whether a group's tap products of this many flops go to ONNX Runtime (the runtime loaded, the work large). */
+function setupRunsNative(flopsPerGroup: number): boolean {
+  return flopsPerGroup >= NATIVE_SETUP_MIN_FLOPS && nativeRuntime() !== null;
+}
+
 /**
  * addCrossProducts for every pair, on ONNX Runtime's float64 GEMM: per first tap t, one product
  * W_t · [W_u1ᵀ … W_ukᵀ] (m × inner times inner × k·m) for all its pairs, each m × m block then added
@@ -215,7 +219,7 @@ const NATIVE_SETUP_MIN_FLOPS = 2e7;
  * runtime is off or the work is small.
  */
 function addCrossProductsNative(terms: Float64Array[], n: number, stride: number, phaseOf: (t: number) => number, w: Float64Array[], pairT: number[], pairU: number[], pairShift: number[], m: number, inner: number): boolean {
-  if (2 * pairT.length * m * m * inner < NATIVE_SETUP_MIN_FLOPS || !nativeRuntime()) return false;
+  if (!setupRunsNative(2 * pairT.length * m * m * inner)) return false;
   const firsts = [...new Set(pairT)];
   for (const t of firsts) {
     const pairs = pairT.flatMap((first, p) => (first === t ? [p] : []));
@@ -285,7 +289,7 @@ function addCrossProducts(g: Float64Array, n: number, stride: number, rowPhase: 
 }
 
 /** From this block size one symbol evaluation is quicker on ONNX Runtime (a pass over ~n²/2·(2S + 1) values). */
-const NATIVE_EVALUATION_MIN_N = 128;
+export const NATIVE_EVALUATION_MIN_N = 128;
 
 /**
  * The lower triangle of P_ρ(ω) = ρ(0)G_0 + Σ_δ ρ(δ)(cos(ω·δ) sym_δ + i sin(ω·δ) anti_δ) for one

@@ -16,7 +16,7 @@
 
 import type { ConvSpec } from '../../model/ir';
 import { SCALAR_SAFETY } from '../bounds/rounding';
-import { convSymbol, symbolSetupSeconds } from './conv-symbol';
+import { convSymbol, NATIVE_EVALUATION_MIN_N, symbolSetupSeconds } from './conv-symbol';
 import { nativeRuntime } from '../native/onnxruntime';
 import { locateSymbolPeak } from './symbol-sup';
 import { certifiedConvUpper, chooseTwistedGrid, estimateGridPeak, minimalTorus } from './twisted-grid';
@@ -83,7 +83,7 @@ export function symbolPathSeconds(spec: ConvSpec): number {
   // Wider layers have flatter symbols, hence more cells: measured 350–730 at 64→64, 459 at
   // 128→128, 1,187 at 512→128, 1,383 at 128→512, 2,067 at 512→256 (3x3), so ∝ √(wider side / 64).
   const wide = Math.max(1, Math.max(rows, cInPerGroup * phases) / 64) ** 0.5;
-  const degrees = kernel.map((k, i) => Math.floor(((k - 1) * (spec.dilations[i] ?? 1)) / (spec.strides[i] ?? 1)));
+  const degrees = symbolDegrees(spec);
   const shifts = degrees.reduce((a, d) => a * (2 * d + 1), 1);
   const degree = Math.max(0, ...degrees);
   // One symbol evaluation: the lower triangle, shifts terms per entry (2 flops each, JS float64).
@@ -104,18 +104,23 @@ export function symbolPathSeconds(spec: ConvSpec): number {
  * 0.83 s (229 evaluations) and 2.7 s (207) there, about 5e-8·n² s per evaluation.
  */
 export function symbolPeakSeconds(spec: ConvSpec): number {
-  const [, , ...kernel] = spec.weight.dims;
   const group = spec.group || 1;
   const n = symbolChannels(spec);
-  const degrees = kernel.map((k, i) => Math.floor(((k - 1) * (spec.dilations[i] ?? 1)) / (spec.strides[i] ?? 1)));
+  const degrees = symbolDegrees(spec);
   const shifts = degrees.reduce((a, d) => a * (2 * d + 1), 1);
   const active = degrees.filter((d) => d > 0).length;
   const scoring = group * degrees.reduce((a, d) => (d > 0 ? a * Math.ceil(Math.PI * active * d) : a), 1) / 2;
-  if (n >= NATIVE_SYMBOL_MIN_N && nativeRuntime()) return (scoring + PEAK_EXTRA_EVALUATIONS) * (NATIVE_EVALUATION_SECONDS * n * n * (shifts / 25) + 2e-4);
+  if (n >= NATIVE_EVALUATION_MIN_N && nativeRuntime()) return (scoring + PEAK_EXTRA_EVALUATIONS) * (NATIVE_EVALUATION_SECONDS * n * n * (shifts / 25) + 2e-4);
   const evaluation = (shifts * n * n) / JS_FLOPS;
   // A Lanczos run of about a dozen steps with full reorthogonalisation, plus fixed overheads.
   const lanczos = (100 * n * n + 5e5) / JS_FLOPS;
   return (scoring + PEAK_EXTRA_EVALUATIONS) * (evaluation + lanczos);
+}
+
+/** The symbol's degree per axis: (k − 1)·dilation / stride taps of reach (conv-symbol.ts `degrees`). */
+function symbolDegrees(spec: ConvSpec): number[] {
+  const [, , ...kernel] = spec.weight.dims;
+  return kernel.map((k, i) => Math.floor(((k - 1) * (spec.dilations[i] ?? 1)) / (spec.strides[i] ?? 1)));
 }
 
 /** The side n of the symbol's n × n blocks: the narrower of a group's outputs and its inputs × phases (conv-symbol.ts). */
@@ -139,8 +144,6 @@ export function galerkinSeconds(n: number): number {
 const EXPECTED_CELLS_PER_GROUP = 800;
 /** Ascent and window evaluations after the coarse scoring grid. */
 const PEAK_EXTRA_EVALUATIONS = 150;
-/** conv-symbol.ts and dense-symmetric.ts evaluate the symbol and run Lanczos on ONNX Runtime from this n. */
-const NATIVE_SYMBOL_MIN_N = 128;
 /** Seconds per n² of one native peak-search evaluation of a 3x3 symbol (25 shifts), Lanczos included. */
 const NATIVE_EVALUATION_SECONDS = 5e-8;
 /** JS float64 loops without blocking (~1 GFLOP/s). */
